@@ -1,0 +1,1 @@
+"""Numba kernels of the coordination-failure model (pure numerics, no I/O)."""

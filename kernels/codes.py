@@ -1,0 +1,62 @@
+"""Codes shared by the kernels and everything that reads their results.
+
+Pure Python constants (no numba import) so the engine, the CLI and the
+tests can use them cheaply. Numba treats module globals as compile-time
+constants, so the kernels import them too.
+"""
+
+# --- regime_i (int8), MODEL.md "Coordination-failure conditions" --------
+INERT = 0
+SPONTANEOUS = 1
+COORDINATION_FAILURE = 2
+PARTIAL_COORDINATION = 3
+NEEDS_SUBSIDY = 4
+NOT_WORTH = 5
+
+REGIME_NAMES = (
+    "inert",
+    "spontaneous",
+    "coordination_failure",
+    "partial_coordination",
+    "needs_subsidy",
+    "not_worth",
+)
+
+# --- status (int8): a bit field, 0 = every number at the point is valid --
+OK = 0
+#: the labour-market root finder (eta > 0) hit its iteration cap
+WAGE_NOT_CONVERGED = 1
+#: a root or peak search on the GE path g_i(s) hit its iteration cap
+PATH_NOT_CONVERGED = 2
+#: the sampled GE path g_i(s) was neither increasing nor single-peaked;
+#: critical_mass / partial_share rely on that shape and may be wrong
+PATH_SHAPE = 4
+#: a value overflowed or became NaN where the model defines a number
+NON_FINITE = 8
+#: the point's parameters are outside MODEL.md's domains (outputs are NaN)
+INVALID_INPUT = 16
+
+STATUS_BITS = (
+    (WAGE_NOT_CONVERGED, "wage_not_converged",
+     "labour-market root finder (eta > 0) did not converge"),
+    (PATH_NOT_CONVERGED, "path_not_converged",
+     "root or peak search on the GE path g_i(s) did not converge"),
+    (PATH_SHAPE, "path_shape",
+     "GE path g_i(s) not increasing or single-peaked on its samples"),
+    (NON_FINITE, "non_finite",
+     "a value overflowed or became NaN"),
+    (INVALID_INPUT, "invalid_input",
+     "parameters outside MODEL.md's domains"),
+)
+
+
+def describe_status(code):
+    """Names of the bits set in a status code ('ok' for 0)."""
+    code = int(code)
+    if code == 0:
+        return ["ok"]
+    names = [name for bit, name, _ in STATUS_BITS if code & bit]
+    rest = code & ~sum(bit for bit, _, _ in STATUS_BITS)
+    if rest:
+        names.append(f"unknown({rest})")
+    return names
