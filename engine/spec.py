@@ -1,0 +1,504 @@
+"""Sweep specs: parse and validate the TOML of CONTRACT.md, build grid blocks.
+
+``parse_spec`` / ``load_spec`` check the structure of a spec (keys, types,
+sector names, axes) and raise ``SpecError`` with a one-line message naming
+the offending key, sector and value. They do not check MODEL.md's domains:
+``Spec.base_point()`` does that for the base point (``coordsweep solve``)
+and ``Spec.check_grid()`` for every grid point (``coordsweep run``), so a
+base value that every axis overrides does not block a run.
+
+Grid points are numbered in C order over the axes, in spec order.
+``Spec.block(start, stop)`` builds the kernel inputs of a range of flat
+indices without materialising the whole grid.
+"""
+import math
+import re
+from dataclasses import dataclass, field
+
+try:  # Python >= 3.11
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+import numpy as np
+
+from engine.domains import check_domains, format_violation
+from engine.errors import SpecError
+from kernels.outputs import GLOBAL_PARAMS, SECTOR_DEFAULTS, SECTOR_PARAMS
+
+MAX_SECTORS = 24
+SECTOR_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
+
+TOP_KEYS = ("name", "model", "axes", "run")
+MODEL_KEYS = ("labor", "labor_share", "sectors")
+SECTOR_KEYS = ("name",) + SECTOR_PARAMS + ("ca_weight",)
+SECTOR_REQUIRED = ("name", "price", "productivity", "externality", "cost")
+AXIS_KEYS = ("start", "stop", "num", "values", "spacing")
+RUN_KEYS = ("store", "chunk_points")
+SCALE_AXES = ("externality_scale", "cost_scale", "ca_spread")
+SPACINGS = ("linear", "log")
+
+
+@dataclass
+class Axis:
+    """One sweep axis (one dimension of the grid)."""
+
+    name: str  # as written: "externality_scale", "productivity.agro", "cost"
+    values: np.ndarray  # float64 coordinate values, in order
+    kind: str  # externality_scale | cost_scale | ca_spread | sector_param | global_param
+    param: str | None = None  # sector_param / global_param: the parameter
+    sector: int | None = None  # "<param>.<sector>": sector index; None = all
+    spacing: str = "values"  # linear | log | values
+
+    def __len__(self):
+        return len(self.values)
+
+
+@dataclass
+class Spec:
+    """A validated sweep spec."""
+
+    name: str | None
+    text: str
+    labor: float
+    labor_share: float
+    sector_names: list
+    sectors: dict  # SECTOR_PARAMS name -> (N,) float64 base values
+    ca_weight: np.ndarray  # (N,) k_i
+    axes: list = field(default_factory=list)
+    run: dict = field(default_factory=dict)
+    source: str = "<spec>"
+
+    # --- derived ---------------------------------------------------------
+    @property
+    def n_sectors(self):
+        return len(self.sector_names)
+
+    @property
+    def shape(self):
+        return tuple(len(a.values) for a in self.axes)
+
+    @property
+    def size(self):
+        return math.prod(self.shape)
+
+    @property
+    def dims(self):
+        return tuple(a.name for a in self.axes)
+
+    # --- kernel inputs -----------------------------------------------------
+    def _base_arrays(self, p):
+        """Base values broadcast to p points (fresh, writable arrays)."""
+        n = self.n_sectors
+        out = {
+            "labor": np.full(p, self.labor, dtype=np.float64),
+            "labor_share": np.full(p, self.labor_share, dtype=np.float64),
+        }
+        for name in SECTOR_PARAMS:
+            out[name] = np.empty((p, n), dtype=np.float64)
+            out[name][:] = self.sectors[name]
+        return out
+
+    def base_point(self):
+        """Kernel inputs of the base point (P = 1, axes ignored).
+
+        Raises SpecError when a value is outside MODEL.md's domains.
+        """
+        params = self._base_arrays(1)
+        bad = check_domains(params, self.sector_names)
+        if bad is not None:
+            raise SpecError(f"{self.source}: {format_violation(bad, params)}"
+                            " (base point)")
+        return params
+
+    def block(self, start, stop):
+        """Kernel inputs of the grid points with flat C-order index in
+        [start, stop): ``labor``, ``labor_share`` of shape (P,), sector
+        parameters of shape (P, N), float64. Axes are applied in spec
+        order. Domains are not checked (see check_grid)."""
+        start, stop = int(start), int(stop)
+        if not 0 <= start <= stop <= self.size:
+            raise IndexError(f"block [{start}, {stop}) outside the grid "
+                             f"of {self.size} points")
+        p = stop - start
+        params = self._base_arrays(p)
+        if not self.axes or p == 0:
+            return params
+        idx = np.unravel_index(np.arange(start, stop, dtype=np.int64),
+                               self.shape)
+        for axis, i in zip(self.axes, idx):
+            v = axis.values[i]  # (P,)
+            if axis.kind == "externality_scale":
+                params["externality"] *= v[:, None]
+            elif axis.kind == "cost_scale":
+                params["cost"] *= v[:, None]
+            elif axis.kind == "ca_spread":
+                params["productivity"] *= np.exp(v[:, None] * self.ca_weight[None, :])
+            elif axis.kind == "global_param":
+                params[axis.param][:] = v
+            elif axis.kind == "sector_param":
+                if axis.sector is None:
+                    params[axis.param][:] = v[:, None]
+                else:
+                    params[axis.param][:, axis.sector] = v
+            else:  # pragma: no cover - parse_spec only makes the kinds above
+                raise ValueError(f"unknown axis kind {axis.kind!r}")
+        return params
+
+    def grid_coords(self, flat_index):
+        """{axis name: value} of the grid point with this flat index."""
+        if not self.axes:
+            return {}
+        idx = np.unravel_index(int(flat_index), self.shape)
+        return {a.name: float(a.values[i]) for a, i in zip(self.axes, idx)}
+
+    def describe_point(self, flat_index):
+        """'externality_scale=-1.0, cost_scale=0.5' for a flat index."""
+        coords = self.grid_coords(flat_index)
+        if not coords:
+            return "the base point (no axes)"
+        return ", ".join(f"{k}={v!r}" for k, v in coords.items())
+
+    def check_grid(self, block_points=200_000):
+        """Check every grid point against MODEL.md's domains, block by
+        block; raise SpecError for the first offending point (lowest flat
+        index) naming the parameter, sector, value and grid coordinates."""
+        block_points = max(1, int(block_points))
+        size = self.size
+        for start in range(0, size, block_points):
+            stop = min(size, start + block_points)
+            params = self.block(start, stop)
+            bad = check_domains(params, self.sector_names)
+            if bad is not None:
+                flat = start + bad.index
+                raise SpecError(
+                    f"{self.source}: {format_violation(bad, params)} "
+                    f"at grid point {self.describe_point(flat)}")
+
+    def point_spec_text(self, index):
+        """TOML text of a spec with no axes whose base point is the grid
+        point with multi-index ``index`` (one integer per axis)."""
+        index = tuple(int(i) for i in np.atleast_1d(np.asarray(index, dtype=np.int64)))
+        if not self.axes:
+            if index not in ((), (0,)):
+                raise IndexError(f"grid index {index} for a spec without axes")
+            flat = 0
+        else:
+            if len(index) != len(self.axes):
+                raise IndexError(f"grid index {index} has {len(index)} entries, "
+                                 f"the grid has {len(self.axes)} axes")
+            for i, n in zip(index, self.shape):
+                if not 0 <= i < n:
+                    raise IndexError(f"grid index {index} outside shape {self.shape}")
+            flat = int(np.ravel_multi_index(index, self.shape))
+        params = self.block(flat, flat + 1)
+        name = self.name if self.name is not None else "point"
+        lines = [
+            f"# grid point {index} ({self.describe_point(flat)})",
+            f"name = {_toml_str(name)}",
+            "",
+            "[model]",
+            f"labor = {_toml_float(params['labor'][0])}",
+            f"labor_share = {_toml_float(params['labor_share'][0])}",
+        ]
+        for j, sname in enumerate(self.sector_names):
+            lines += ["", "[[model.sectors]]", f"name = {_toml_str(sname)}"]
+            for p in SECTOR_PARAMS:
+                lines.append(f"{p} = {_toml_float(params[p][0, j])}")
+            lines.append(f"ca_weight = {_toml_float(self.ca_weight[j])}")
+        return "\n".join(lines) + "\n"
+
+
+# --- TOML writing helpers ----------------------------------------------------
+def _toml_float(x):
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return repr(x)  # '1e-05', '1e+16', '0.1' are all valid TOML floats
+
+
+def _toml_str(s):
+    out = ['"']
+    for ch in s:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\t":
+            out.append(ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+# --- parsing ---------------------------------------------------------------
+def _describe(value):
+    """A value as it appears in an error message, with its TOML type."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, str):
+        return f"{value!r} (a string)"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return f"{value!r} ({type(value).__name__})"
+
+
+class _Parser:
+    def __init__(self, source):
+        self.source = source
+
+    def error(self, msg):
+        return SpecError(f"{self.source}: {msg}")
+
+    def check_keys(self, table, allowed, where):
+        for key in table:
+            if key not in allowed:
+                raise self.error(
+                    f"unknown key {key!r} in {where} (allowed: {', '.join(allowed)})")
+
+    def number(self, value, key):
+        """A TOML int or float as a Python float (not checked for domain)."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.error(f"{key} must be a number, got {_describe(value)}")
+        try:
+            return float(value)
+        except OverflowError:
+            raise self.error(f"{key} is {value}, too large for a float") from None
+
+    def finite(self, value, key):
+        x = self.number(value, key)
+        if not math.isfinite(x):
+            raise self.error(f"{key} is {x!r}, not a finite number")
+        return x
+
+    def table(self, value, key):
+        if not isinstance(value, dict):
+            raise self.error(f"{key} must be a table, got {_describe(value)}")
+        return value
+
+    # --- sections --------------------------------------------------------
+    def parse(self, text):
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            msg = " ".join(str(exc).split())
+            raise self.error(f"TOML syntax error: {msg}") from None
+        self.check_keys(doc, TOP_KEYS, "the top level")
+
+        name = doc.get("name")
+        if name is not None and not isinstance(name, str):
+            raise self.error(f"name must be a string, got {_describe(name)}")
+
+        if "model" not in doc:
+            raise self.error("missing required table [model] "
+                             "(with labor_share and [[model.sectors]])")
+        model = self.table(doc["model"], "model")
+        self.check_keys(model, MODEL_KEYS, "[model]")
+        labor = self.number(model.get("labor", 1.0), "model.labor")
+        if "labor_share" not in model:
+            raise self.error("missing required key 'model.labor_share'")
+        labor_share = self.number(model["labor_share"], "model.labor_share")
+
+        sector_names, sectors, ca_weight = self.parse_sectors(model)
+        axes = self.parse_axes(doc.get("axes", {}), sector_names)
+        run = self.parse_run(doc.get("run", {}))
+        return Spec(name=name, text=text, labor=labor, labor_share=labor_share,
+                    sector_names=sector_names, sectors=sectors,
+                    ca_weight=ca_weight, axes=axes, run=run, source=self.source)
+
+    def parse_sectors(self, model):
+        if "sectors" not in model:
+            raise self.error("missing required key 'model.sectors' "
+                             "(one [[model.sectors]] table per sector)")
+        raw = model["sectors"]
+        if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
+            raise self.error("model.sectors must be an array of tables "
+                             f"([[model.sectors]]), got {_describe(raw)}")
+        n = len(raw)
+        if not 1 <= n <= MAX_SECTORS:
+            raise self.error(f"model.sectors has {n} sectors; the number of "
+                             f"sectors N must be in 1..{MAX_SECTORS}")
+        names = []
+        first_seen = {}
+        for j, sec in enumerate(raw):
+            where = f"model.sectors[{j}]"
+            if "name" not in sec:
+                raise self.error(f"missing required key 'name' in {where}")
+            sname = sec["name"]
+            if not isinstance(sname, str):
+                raise self.error(f"{where}.name must be a string, got {_describe(sname)}")
+            if not SECTOR_NAME_RE.fullmatch(sname):
+                raise self.error(f"sector name {sname!r} in {where}.name must "
+                                 "match [A-Za-z0-9_-]+")
+            if sname in first_seen:
+                raise self.error(f"duplicate sector name {sname!r} "
+                                 f"(model.sectors[{first_seen[sname]}] and {where})")
+            first_seen[sname] = j
+            names.append(sname)
+
+        default_k = np.array([0.0]) if n == 1 else np.linspace(0.5, -0.5, n)
+        sectors = {p: np.empty(n, dtype=np.float64) for p in SECTOR_PARAMS}
+        ca_weight = default_k.astype(np.float64).copy()
+        for j, sec in enumerate(raw):
+            sname = names[j]
+            where = f"sector {sname!r} (model.sectors[{j}])"
+            self.check_keys(sec, SECTOR_KEYS, where)
+            for p in SECTOR_REQUIRED:
+                if p not in sec:
+                    raise self.error(f"missing required key {p!r} in {where}")
+            for p in SECTOR_PARAMS:
+                if p in sec:
+                    sectors[p][j] = self.number(sec[p], f"{p} of sector {sname!r}")
+                else:
+                    sectors[p][j] = SECTOR_DEFAULTS[p]
+            if "ca_weight" in sec:
+                ca_weight[j] = self.finite(sec["ca_weight"],
+                                           f"ca_weight of sector {sname!r}")
+        return names, sectors, ca_weight
+
+    def parse_axes(self, raw, sector_names):
+        raw = self.table(raw, "axes")
+        axes = []
+        for name, table in raw.items():
+            axes.append(self.parse_axis(name, table, sector_names))
+        return axes
+
+    def axis_kind(self, name, sector_names):
+        """(kind, param, sector index) for an axis name."""
+        if name in SCALE_AXES:
+            return name, None, None
+        if name in GLOBAL_PARAMS:
+            return "global_param", name, None
+        if name in SECTOR_PARAMS:
+            return "sector_param", name, None
+        param, dot, sname = name.partition(".")
+        if dot and param in SECTOR_PARAMS:
+            if sname not in sector_names:
+                raise self.error(
+                    f"unknown sector {sname!r} in axis {name!r} "
+                    f"(sectors: {', '.join(sector_names)})")
+            return "sector_param", param, sector_names.index(sname)
+        raise self.error(
+            f"unknown axis {name!r} (valid: {', '.join(SCALE_AXES + GLOBAL_PARAMS)}, "
+            f"<param> or <param>.<sector> with <param> one of "
+            f"{', '.join(SECTOR_PARAMS)})")
+
+    def parse_axis(self, name, table, sector_names):
+        key = f"axes.{_toml_key(name)}"
+        if not isinstance(table, dict):
+            raise self.error(f"{key} must be a table, got {_describe(table)}")
+        nested = [k for k, v in table.items() if isinstance(v, dict)]
+        if nested:
+            full = f"{name}.{nested[0]}"
+            raise self.error(
+                f"unknown key {nested[0]!r} in [{key}]: an axis named {full!r} "
+                f"must be quoted: [axes.\"{full}\"]")
+        kind, param, sector = self.axis_kind(name, sector_names)
+        self.check_keys(table, AXIS_KEYS, f"[{key}]")
+
+        has_values = "values" in table
+        range_keys = [k for k in ("start", "stop", "num") if k in table]
+        if has_values and range_keys:
+            raise self.error(f"axis {name!r} has both 'values' and "
+                             f"{', '.join(repr(k) for k in range_keys)}; give either "
+                             "values = [...] or start, stop, num")
+        if not has_values and not range_keys:
+            raise self.error(f"axis {name!r} needs values = [...] or start, stop, num")
+
+        if has_values:
+            if "spacing" in table:
+                raise self.error(f"axis {name!r}: 'spacing' applies only to "
+                                 "start/stop/num, not to a values list")
+            vals = table["values"]
+            if not isinstance(vals, list):
+                raise self.error(f"{key}.values must be an array of numbers, "
+                                 f"got {_describe(vals)}")
+            if not vals:
+                raise self.error(f"axis {name!r} is empty (values = [])")
+            values = np.array([self.finite(v, f"{key}.values[{i}]")
+                               for i, v in enumerate(vals)], dtype=np.float64)
+            return Axis(name, values, kind, param, sector, "values")
+
+        missing = [k for k in ("start", "stop", "num") if k not in table]
+        if missing:
+            raise self.error(f"axis {name!r} is missing {', '.join(repr(k) for k in missing)} "
+                             "(start, stop and num go together)")
+        start = self.finite(table["start"], f"{key}.start")
+        stop = self.finite(table["stop"], f"{key}.stop")
+        num = table["num"]
+        if isinstance(num, bool) or not isinstance(num, int):
+            raise self.error(f"{key}.num must be an integer >= 1, got {_describe(num)}")
+        if num == 0:
+            raise self.error(f"axis {name!r} is empty (num = 0)")
+        if num < 0:
+            raise self.error(f"{key}.num must be an integer >= 1, got {num}")
+        spacing = table.get("spacing", "linear")
+        if not isinstance(spacing, str) or spacing not in SPACINGS:
+            raise self.error(f"{key}.spacing must be \"linear\" or \"log\", "
+                             f"got {_describe(spacing)}")
+        if spacing == "log":
+            for k, x in (("start", start), ("stop", stop)):
+                if x <= 0:
+                    raise self.error(f"axis {name!r}: log spacing needs start > 0 "
+                                     f"and stop > 0, got {k} = {x!r}")
+            values = np.geomspace(start, stop, num)
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                values = np.linspace(start, stop, num)
+        values = np.asarray(values, dtype=np.float64)
+        if not np.all(np.isfinite(values)):
+            i = int(np.argmax(~np.isfinite(values)))
+            raise self.error(f"axis {name!r}: value {i} of the {spacing} range "
+                             f"is {float(values[i])!r}, not a finite number")
+        return Axis(name, values, kind, param, sector, spacing)
+
+    def parse_run(self, raw):
+        run = dict(self.table(raw, "run"))
+        self.check_keys(run, RUN_KEYS, "[run]")
+        if "store" in run and not isinstance(run["store"], str):
+            raise self.error(f"run.store must be a string (a path), "
+                             f"got {_describe(run['store'])}")
+        if "store" in run and not run["store"]:
+            raise self.error("run.store is empty")
+        if "chunk_points" in run:
+            c = run["chunk_points"]
+            if isinstance(c, bool) or not isinstance(c, int) or c <= 0:
+                raise self.error(f"run.chunk_points must be an integer > 0, "
+                                 f"got {_describe(c)}")
+        return run
+
+
+def _toml_key(name):
+    """An axis name as a TOML key: bare when possible, quoted otherwise."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _toml_str(name)
+
+
+def parse_spec(text, source="<spec>"):
+    """Parse and validate a sweep spec (TOML text). Raises SpecError."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SpecError(f"{source}: not valid UTF-8 ({exc})") from None
+    return _Parser(source).parse(text)
+
+
+def load_spec(path):
+    """Read and parse a spec file. A missing or unreadable file is a SpecError."""
+    source = str(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise SpecError(f"cannot read spec file {source!r}: {reason}") from None
+    return parse_spec(data, source=source)
