@@ -1,0 +1,253 @@
+"""The `coordsweep` command line (CONTRACT.md "Command line").
+
+Exit codes: 0 success, 2 bad input (spec, arguments, store), 1 anything else.
+"""
+import argparse
+import json
+import math
+import sys
+
+from engine.errors import CoordsweepError
+
+EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but bad arguments raise (exit 2 with our one-line message)."""
+
+    def error(self, message):
+        raise _ArgError(f"{self.prog}: {message}")
+
+
+class _ArgError(Exception):
+    pass
+
+
+def _json_value(v):
+    import numpy as np
+    if isinstance(v, np.ndarray):
+        return [_json_value(x) for x in v.tolist()]
+    if isinstance(v, (np.generic,)):
+        v = v.item()
+    if isinstance(v, float):
+        if math.isnan(v):
+            return None
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+    return v
+
+
+def solve_result(spec):
+    """Every per-point output at the base point: {name: value}."""
+    import kernels
+    params = spec.base_point()
+    out = kernels.solve(**params)
+    return {name: (v[0] if v.ndim == 1 else v[0]) for name, v in out.items()}
+
+
+def solve_json(spec):
+    from kernels.codes import REGIME_NAMES
+    res = solve_result(spec)
+    obj = {}
+    for name, v in res.items():
+        if name == "regime":
+            obj[name] = [REGIME_NAMES[int(r)] for r in v]
+        else:
+            obj[name] = _json_value(v)
+    return obj
+
+
+def solve_text(spec):
+    import numpy as np
+
+    from kernels.codes import REGIME_NAMES, describe_status
+    from kernels.outputs import OUTPUTS
+    res = solve_result(spec)
+    names = spec.sector_names
+    lines = [f"{spec.name or spec.source}: {spec.n_sectors} sectors, "
+             f"labor = {spec.labor:g}, labor_share = {spec.labor_share:g}", ""]
+    for name, per, _, units, long_name in OUTPUTS:
+        if per != "point":
+            continue
+        v = res[name]
+        if name.startswith("target_"):
+            text = f"{names[int(v)]} (sector {int(v)})" if v >= 0 else str(int(v))
+        elif name == "status":
+            text = f"{int(v)} ({', '.join(describe_status(v))})"
+        elif isinstance(v, (np.floating, float)):
+            text = f"{float(v):.10g}"
+        else:
+            text = str(v)
+        lines.append(f"  {name:17s} {text:28s} {long_name}")
+    lines.append("")
+    sec = [o for o in OUTPUTS if o[1] == "sector"]
+    width = max(23, max(len(n) for n in names) + 2)
+    header = f"  {'':22s}" + "".join(f"{n:>{width}s}" for n in names)
+    lines.append(header)
+    for name, *_ in sec:
+        cells = []
+        for x in res[name]:
+            if name == "regime":
+                cells.append(REGIME_NAMES[int(x)] if x >= 0 else str(int(x)))
+            elif isinstance(x, (np.floating, float)):
+                cells.append(f"{float(x):.6g}")
+            else:
+                cells.append(str(x))
+        lines.append(f"  {name:22s}" + "".join(f"{c:>{width}s}" for c in cells))
+    return "\n".join(lines)
+
+
+def cmd_solve(args):
+    from engine.spec import load_spec
+    spec = load_spec(args.spec)
+    if args.json:
+        print(json.dumps(solve_json(spec)))
+    else:
+        print(solve_text(spec))
+    return EXIT_OK
+
+
+def format_summary(result, spec):
+    from kernels.codes import REGIME_NAMES
+    s = result.summary
+    lines = [
+        f"coordsweep run: {spec.name or spec.source} -> {result.store}",
+        f"  points            {s['points']:,} over axes "
+        + (" x ".join(f"{a.name}[{len(a.values)}]" for a in spec.axes) or "(none)"),
+        f"  chunks            {result.chunks_computed} computed this run, "
+        f"{result.chunks_total} in all",
+        f"  wall time         {result.wall_seconds:.1f} s",
+        f"  points/s          {result.points_per_second:,.0f}",
+        f"  > 1 equilibrium   {100 * s['share_multiple_equilibria']:.1f}% of points",
+        "  regimes (points per sector):",
+    ]
+    names = spec.sector_names
+    width = max(12, max(len(n) for n in names) + 2)
+    lines.append(f"    {'':22s}" + "".join(f"{n:>{width}s}" for n in names))
+    per = s["regime_counts_per_sector"]
+    for k, rname in enumerate(REGIME_NAMES):
+        lines.append(f"    {rname:22s}" + "".join(f"{int(c):>{width},d}" for c in per[:, k]))
+    bad = {k: v for k, v in s["status_bits"].items() if v}
+    lines.append(f"  status            ok {s['status_ok']:,} of {s['points']:,}"
+                 + ("" if not bad else "; " + ", ".join(f"{k} {v:,}" for k, v in bad.items())))
+    return "\n".join(lines)
+
+
+def cmd_run(args):
+    from engine.run import run_sweep
+    from engine.spec import load_spec
+    spec = load_spec(args.spec)
+    try:
+        result = run_sweep(spec, args.store, scheduler=args.scheduler, workers=args.workers,
+                           resume=args.resume, overwrite=args.overwrite,
+                           chunk_points=args.chunk_points, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print("coordsweep: interrupted; the store keeps every finished chunk: "
+              "run again with --resume to continue", file=sys.stderr)
+        return 130
+    print(format_summary(result, spec))
+    return EXIT_OK
+
+
+def cmd_inspect(args):
+    from engine import store as zstore
+    if not zstore.exists(args.store):
+        raise CoordsweepError(f"{args.store}: no such store")
+    print(zstore.describe(args.store))
+    return EXIT_OK
+
+
+def cmd_plot(args):
+    from engine import store as zstore
+    from engine.plot import plot
+    if not zstore.exists(args.store):
+        raise CoordsweepError(f"{args.store}: no such store")
+    zstore.read_attrs(args.store)
+    select = {}
+    for item in args.select or []:
+        if "=" not in item:
+            raise CoordsweepError(f"--select {item!r}: expected AXIS=VALUE")
+        key, value = item.split("=", 1)
+        try:
+            select[key] = float(value)
+        except ValueError:
+            raise CoordsweepError(f"--select {item!r}: {value!r} is not a number") from None
+    res = plot(zstore.open_dataset(args.store), x=args.x, y=args.y, var=args.var,
+               sector=args.sector, select=select, out=args.output,
+               width=args.width, height=args.height)
+    print(f"wrote {res['path']}")
+    return EXIT_OK
+
+
+def cmd_report(args):
+    from engine import store as zstore
+    from engine.report import write_report
+    if not zstore.exists(args.store):
+        raise CoordsweepError(f"{args.store}: no such store")
+    zstore.read_attrs(args.store)
+    path = write_report(zstore.open_dataset(args.store), args.output)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def build_parser():
+    p = _Parser(prog="coordsweep",
+                description="Sweeps of a multi-sector model of coordination failures and clusters.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    sub.required = True
+    s = sub.add_parser("solve", help="solve the spec's base point (axes ignored)")
+    s.add_argument("spec", help="sweep spec (TOML)")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(func=cmd_solve)
+    r = sub.add_parser("run", help="run the whole grid into a zarr store")
+    r.add_argument("spec", help="sweep spec (TOML)")
+    r.add_argument("--store", help="zarr store path or URL (default: the spec's "
+                   "[run] store, else results/<spec name>.zarr)")
+    r.add_argument("--scheduler", default="local",
+                   help="local (default: a dask.distributed cluster sized to the machine), "
+                   "threads, synchronous, or a scheduler address tcp://host:port")
+    r.add_argument("--workers", type=int, help="workers (local) or threads (threads)")
+    r.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    r.add_argument("--overwrite", action="store_true", help="replace an existing store")
+    r.add_argument("--chunk-points", type=int, dest="chunk_points",
+                   help="points per task/zarr chunk (default 25000)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=cmd_run)
+    i = sub.add_parser("inspect", help="what a store holds, how complete it is, its spec")
+    i.add_argument("store")
+    i.set_defaults(func=cmd_inspect)
+    pl = sub.add_parser("plot", help="plot a variable of a store (line or map)")
+    pl.add_argument("store")
+    pl.add_argument("--x", required=True, help="axis on the horizontal")
+    pl.add_argument("--y", help="axis on the vertical (a map)")
+    pl.add_argument("--var", required=True, help="variable to plot")
+    pl.add_argument("--sector", help="sector, for per-sector variables")
+    pl.add_argument("--select", action="append", metavar="AXIS=VALUE",
+                    help="fix another axis (nearest value); repeatable")
+    pl.add_argument("-o", "--output", required=True, help="PNG file to write")
+    pl.add_argument("--width", type=int, default=800, help="pixels")
+    pl.add_argument("--height", type=int, default=600, help="pixels")
+    pl.set_defaults(func=cmd_plot)
+    rp = sub.add_parser("report", help="HTML report of a store (figures, spec, provenance)")
+    rp.add_argument("store")
+    rp.add_argument("-o", "--output", required=True, help="directory to write")
+    rp.set_defaults(func=cmd_report)
+    return p
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except _ArgError as exc:
+        print(f"coordsweep: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except CoordsweepError as exc:
+        print(f"coordsweep: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

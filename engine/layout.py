@@ -1,0 +1,80 @@
+"""How a grid is cut into chunks: one chunk = one dask task = one zarr chunk.
+
+A chunk has shape (1, ..., 1, c, n_{k+1}, ..., n_d): whole trailing axes,
+a run of one axis, single indices before it. Such a block is a contiguous
+range of flat C-order indices, so a task builds its points with
+``Spec.block(start, stop)`` and writes them as one aligned region.
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+#: default points per chunk/task (few large tasks; >= 10^4 points each)
+DEFAULT_CHUNK_POINTS = 25_000
+
+
+def chunk_shape(shape, target):
+    """Chunk shape for a grid of `shape` with about `target` points a chunk."""
+    target = max(1, int(target))
+    chunks = [1] * len(shape)
+    prod = 1
+    for k in reversed(range(len(shape))):
+        if prod * shape[k] <= target:
+            chunks[k] = shape[k]
+            prod *= shape[k]
+        else:
+            chunks[k] = max(1, target // prod)
+            break
+    return tuple(chunks)
+
+
+@dataclass(frozen=True)
+class Layout:
+    shape: tuple      # grid shape (axis lengths, spec order)
+    chunks: tuple     # chunk shape (see module doc)
+
+    def __post_init__(self):
+        if len(self.shape) != len(self.chunks):
+            raise ValueError("chunk shape and grid shape differ in length")
+        for n, c in zip(self.shape, self.chunks):
+            if not 1 <= c <= n:
+                raise ValueError(f"chunk {self.chunks} invalid for grid {self.shape}")
+        # contiguous: after the first axis with chunk > 1, all chunks are full
+        first = next((k for k, c in enumerate(self.chunks) if c > 1), len(self.chunks))
+        if any(c != n for c, n in zip(self.chunks[first + 1:], self.shape[first + 1:])):
+            raise ValueError(f"chunk {self.chunks} is not contiguous in {self.shape}")
+
+    @classmethod
+    def for_grid(cls, shape, chunk_points=DEFAULT_CHUNK_POINTS):
+        return cls(tuple(int(n) for n in shape), chunk_shape(shape, chunk_points))
+
+    @property
+    def grid(self):
+        """Number of chunks along each axis."""
+        return tuple(math.ceil(n / c) for n, c in zip(self.shape, self.chunks))
+
+    @property
+    def nchunks(self):
+        return math.prod(self.grid)
+
+    @property
+    def size(self):
+        return math.prod(self.shape)
+
+    def region(self, chunk_id):
+        """Tuple of slices of the chunk in the grid."""
+        idx = np.unravel_index(int(chunk_id), self.grid) if self.grid else ()
+        return tuple(slice(int(i) * c, min((int(i) + 1) * c, n))
+                     for i, c, n in zip(idx, self.chunks, self.shape))
+
+    def region_shape(self, chunk_id):
+        return tuple(s.stop - s.start for s in self.region(chunk_id))
+
+    def flat_range(self, chunk_id):
+        """[start, stop) of the chunk's points in flat C order."""
+        region = self.region(chunk_id)
+        if not region:
+            return 0, 1
+        start = int(np.ravel_multi_index(tuple(s.start for s in region), self.shape))
+        return start, start + math.prod(s.stop - s.start for s in region)

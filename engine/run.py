@@ -1,0 +1,232 @@
+"""Run a sweep: the grid in chunks, one dask task a chunk, into a zarr store.
+
+``run(spec, store=...)`` is the Python API; ``coordsweep run`` calls
+``run_sweep`` and prints its summary. Schedulers:
+
+- ``"local"`` (default): a ``dask.distributed`` LocalCluster, one
+  single-threaded worker process per core;
+- ``"threads"`` / ``"synchronous"``: dask's local schedulers, in-process;
+- ``"tcp://host:port"`` (any address): a running dask scheduler, e.g. one
+  started by ``dask-jobqueue`` on SLURM/PBS (see the README).
+"""
+import contextlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine import store as zstore
+from engine.errors import StoreError, UsageError
+from engine.layout import DEFAULT_CHUNK_POINTS, Layout
+from engine.progress import Progress
+from engine.spec import Spec, load_spec
+from kernels.codes import REGIME_NAMES, STATUS_BITS
+
+LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
+#: keep every worker single-threaded below dask: no oversubscription
+PINNED_THREADS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                  "MKL_NUM_THREADS")
+
+
+def compute_chunk(spec, store, layout, chunk_id):
+    """One dask task: build the chunk's points, solve them, write them."""
+    import kernels
+    start, stop = layout.flat_range(chunk_id)
+    outputs = kernels.solve(**spec.block(start, stop))
+    zstore.write_chunk(store, layout, chunk_id, outputs, spec.n_sectors)
+    return stop - start
+
+
+def default_store(spec):
+    if spec.run.get("store"):
+        return spec.run["store"]
+    stem = Path(str(spec.source)).stem if spec.source and spec.source != "<spec>" else "sweep"
+    return os.path.join("results", f"{stem}.zarr")
+
+
+def warm_kernels(spec):
+    """Compile (or load from numba's cache) once, before any worker starts."""
+    import kernels
+    kernels.solve(**spec.block(0, 1))
+
+
+@dataclass
+class RunResult:
+    dataset: object
+    store: str
+    points: int
+    chunks_total: int
+    chunks_computed: int
+    wall_seconds: float
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def points_per_second(self):
+        computed = self.points * self.chunks_computed / max(1, self.chunks_total)
+        return computed / self.wall_seconds if self.wall_seconds > 0 else float("nan")
+
+
+def prepare_store(spec, store, layout_points, resume, overwrite):
+    """Decide what to do with `store`; returns (layout, chunks already done).
+
+    A complete store is refused without overwrite; an incomplete one needs
+    resume (same spec) or overwrite; something that is not a coordsweep
+    store is never touched."""
+    if resume and overwrite:
+        raise UsageError("--resume and --overwrite exclude each other")
+    if zstore.exists(store):
+        attrs = zstore.read_attrs(store)
+        if overwrite:
+            layout = Layout.for_grid(spec.shape, layout_points)
+            zstore.create(store, spec, layout, overwrite=True)
+            return layout, np.zeros(layout.nchunks, bool)
+        done = zstore.done_chunks(store)
+        if done.all():
+            raise StoreError(f"{store}: holds a complete run "
+                             f"({done.size}/{done.size} chunks); pass --overwrite to replace it")
+        if not resume:
+            raise StoreError(f"{store}: holds an incomplete run ({int(done.sum())}/{done.size} "
+                             "chunks); pass --resume to continue it or --overwrite to replace it")
+        if attrs.get("spec") != spec.text:
+            raise StoreError(f"{store}: was written from a different spec "
+                             f"({attrs.get('spec_source', '?')}); --resume needs the same "
+                             "spec text, or pass --overwrite")
+        layout = Layout(tuple(spec.shape), tuple(attrs["chunk_shape"]))
+        return layout, done
+    if resume:
+        raise StoreError(f"{store}: nothing to resume (no such store)")
+    layout = Layout.for_grid(spec.shape, layout_points)
+    zstore.create(store, spec, layout)
+    return layout, np.zeros(layout.nchunks, bool)
+
+
+@contextlib.contextmanager
+def _client(scheduler, workers):
+    """A dask.distributed Client for "local" or an address; None otherwise."""
+    if scheduler in ("synchronous", "threads"):
+        yield None
+        return
+    from distributed import Client, LocalCluster
+    if scheduler == "local":
+        for var in PINNED_THREADS:
+            os.environ[var] = "1"
+        n = workers or os.cpu_count() or 1
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                          dashboard_address=None, silence_logs="error") as cluster, \
+                Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = Client(scheduler, timeout="20s")
+    except (OSError, ValueError, TimeoutError) as exc:
+        raise UsageError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+    with client:
+        yield client
+
+
+def _execute(tasks, scheduler, workers, client, progress, spec, store, layout):
+    """Run compute_chunk for every chunk id in `tasks`, updating progress."""
+    if client is not None:
+        from distributed import as_completed
+        futures = [client.submit(compute_chunk, spec, store, layout, cid,
+                                 pure=False, key=f"coordsweep-chunk-{cid}-{os.getpid()}")
+                   for cid in tasks]
+        try:
+            for fut in as_completed(futures):
+                progress.update(fut.result())
+        except BaseException:
+            client.cancel(futures)
+            raise
+        return
+    import dask
+    from dask.callbacks import Callback
+
+    class _Count(Callback):
+        def _posttask(self, key, result, dsk, state, worker_id):
+            if isinstance(result, (int, np.integer)):
+                progress.update(result)
+
+    delayed = [dask.delayed(compute_chunk, pure=False)(spec, store, layout, cid)
+               for cid in tasks]
+    kwargs = {"scheduler": scheduler}
+    if scheduler == "threads" and workers:
+        kwargs["num_workers"] = workers
+    with _Count():
+        dask.compute(*delayed, **kwargs)
+
+
+def summarize(store, layout):
+    """Counts over the whole store, read chunk by chunk (bounded memory)."""
+    import zarr
+    with zstore._quiet():
+        group = zarr.open_group(str(store), mode="r")
+        regime = np.zeros(len(REGIME_NAMES) + 1, np.int64)  # index 0: invalid (-1)
+        per_sector = None
+        multi = 0
+        status_zero = 0
+        status_bits = {bit: 0 for bit, _, _ in STATUS_BITS}
+        for cid in range(layout.nchunks):
+            region = layout.region(cid)
+            reg = np.asarray(group["regime"][region + (slice(None),)])
+            reg = reg.reshape(-1, reg.shape[-1]).astype(np.int64) + 1
+            counts = np.stack([np.bincount(reg[:, j], minlength=len(REGIME_NAMES) + 1)
+                               for j in range(reg.shape[1])])
+            per_sector = counts if per_sector is None else per_sector + counts
+            multi += int((np.asarray(group["n_equilibria"][region]) > 1).sum())
+            st = np.asarray(group["status"][region]).ravel().astype(np.int64)
+            status_zero += int((st == 0).sum())
+            for bit in status_bits:
+                status_bits[bit] += int(((st & bit) != 0).sum())
+    points = layout.size
+    return {
+        "points": points,
+        "share_multiple_equilibria": multi / points,
+        "regime_counts": {name: int(per_sector[:, k + 1].sum())
+                          for k, name in enumerate(REGIME_NAMES)},
+        "regime_counts_per_sector": per_sector[:, 1:],
+        "status_ok": status_zero,
+        "status_bits": {name: status_bits[bit] for bit, name, _ in STATUS_BITS},
+    }
+
+
+def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False,
+              overwrite=False, chunk_points=None, progress=True, progress_stream=None):
+    """Run (or resume) a sweep into `store`; returns a RunResult."""
+    if not isinstance(spec, Spec):
+        spec = load_spec(spec)
+    if scheduler not in LOCAL_SCHEDULERS and ":" not in scheduler:
+        raise UsageError(f"--scheduler must be one of {', '.join(LOCAL_SCHEDULERS)} "
+                         f"or a scheduler address (tcp://host:port), got {scheduler!r}")
+    if workers is not None and int(workers) < 1:
+        raise UsageError(f"--workers must be >= 1, got {workers}")
+    if chunk_points is None:
+        chunk_points = spec.run.get("chunk_points", DEFAULT_CHUNK_POINTS)
+    if int(chunk_points) < 1:
+        raise UsageError(f"chunk_points must be >= 1, got {chunk_points}")
+    store = str(store if store is not None else default_store(spec))
+    spec.check_grid()  # every grid point in MODEL.md's domains, before any I/O
+    t0 = time.perf_counter()
+    layout, done = prepare_store(spec, store, chunk_points, resume, overwrite)
+    warm_kernels(spec)
+    todo = [int(c) for c in np.flatnonzero(~done)]
+    points_done = sum(layout.flat_range(c)[1] - layout.flat_range(c)[0]
+                      for c in np.flatnonzero(done))
+    bar = Progress(layout.size, done=points_done, enabled=progress, stream=progress_stream)
+    try:
+        with _client(scheduler, workers) as client:
+            _execute(todo, scheduler, workers, client, bar, spec, store, layout)
+    finally:
+        bar.close()
+    zstore.finalize(store)
+    wall = time.perf_counter() - t0
+    return RunResult(dataset=zstore.open_dataset(store), store=store, points=layout.size,
+                     chunks_total=layout.nchunks, chunks_computed=len(todo),
+                     wall_seconds=wall, summary=summarize(store, layout))
+
+
+def run(spec, store=None, **kwargs):
+    """Run a sweep and return the results as an xarray Dataset (opened lazily)."""
+    return run_sweep(spec, store, **kwargs).dataset
+

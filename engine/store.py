@@ -1,0 +1,276 @@
+"""The results store: an xarray Dataset in zarr (CONTRACT.md "Results store").
+
+Life of a store:
+1. ``create``: the template (metadata, coordinates, attributes) is written
+   with ``to_zarr(compute=False)``: no data yet, ``complete = False``.
+2. ``write_chunk`` (on the workers): one task writes whole, aligned zarr
+   chunks of every variable, then sets its element of ``chunk_done``, the
+   completion record (one zarr chunk per element, so writers never share a
+   chunk). A crash between the two leaves the chunk unmarked, and
+   ``--resume`` recomputes it: a chunk is never read as complete when it
+   is not.
+3. ``finalize``: ``complete = True`` once every element of ``chunk_done`` is set.
+"""
+import contextlib
+import datetime
+import json
+import sys
+import warnings
+
+import numpy as np
+
+from engine.errors import StoreError
+from kernels.codes import REGIME_NAMES, STATUS_BITS
+from kernels.outputs import OUTPUTS
+
+#: axis long names (coordinate attributes)
+AXIS_DESCRIPTIONS = {
+    "externality_scale": "scale factor on every sector's externality theta_i",
+    "cost_scale": "scale factor on every sector's cooperation cost c_i",
+    "ca_spread": "comparative-advantage spread v: a_i <- a_i exp(v k_i)",
+    "labor": "labour endowment L",
+    "labor_share": "labour share alpha",
+}
+PARAM_DESCRIPTIONS = {
+    "price": "world price p",
+    "productivity": "natural productivity a",
+    "externality": "clustering gain theta",
+    "cost": "cooperation cost c",
+    "scale": "Marshallian scale externality eta",
+    "subsidy": "production subsidy tau",
+    "cost_subsidy": "cost subsidy share sigma",
+}
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence zarr's notes on consolidated metadata and string dtypes."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata.*")
+        warnings.filterwarnings("ignore", message=".*does not have a Zarr V3 specification.*")
+        yield
+
+
+def axis_long_name(axis, sector_names):
+    if axis.name in AXIS_DESCRIPTIONS:
+        return AXIS_DESCRIPTIONS[axis.name]
+    desc = PARAM_DESCRIPTIONS.get(axis.param, axis.param)
+    if axis.sector is None:
+        return f"{desc} of every sector"
+    return f"{desc} of sector {sector_names[axis.sector]}"
+
+
+def versions():
+    import dask
+    import numba
+    import xarray
+    import zarr
+
+    import engine
+    return {
+        "coordsweep_version": engine.__version__,
+        "numba_version": numba.__version__,
+        "numpy_version": np.__version__,
+        "dask_version": dask.__version__,
+        "xarray_version": xarray.__version__,
+        "zarr_version": zarr.__version__,
+        "python_version": sys.version.split()[0],
+    }
+
+
+def variable_attrs(name, per, units, long_name, sector_names):
+    attrs = {"long_name": long_name}
+    if units:
+        attrs["units"] = units
+    if name == "regime":
+        attrs["flag_values"] = list(range(len(REGIME_NAMES)))
+        attrs["flag_meanings"] = " ".join(REGIME_NAMES)
+    elif name.startswith("target_"):
+        attrs["flag_values"] = list(range(len(sector_names)))
+        attrs["flag_meanings"] = " ".join(sector_names)
+    elif name == "status":
+        attrs["flag_masks"] = [bit for bit, _, _ in STATUS_BITS]
+        attrs["flag_meanings"] = " ".join(n for _, n, _ in STATUS_BITS)
+        attrs["comment"] = "0: every number at the point is valid. " + "; ".join(
+            f"{bit}: {desc}" for bit, _, desc in STATUS_BITS)
+    return attrs
+
+
+def template(spec, layout):
+    """The lazy Dataset of a sweep: dask-backed, never computed."""
+    import dask.array as da
+    import xarray as xr
+
+    dims = spec.dims
+    coords = {}
+    for axis in spec.axes:
+        coords[axis.name] = (axis.name, np.asarray(axis.values, np.float64),
+                             {"long_name": axis_long_name(axis, spec.sector_names),
+                              "spacing": axis.spacing})
+    coords["sector"] = ("sector", np.array(spec.sector_names, dtype=object),
+                        {"long_name": "sector name"})
+    nsec = spec.n_sectors
+    data_vars = {}
+    for name, per, dtype, units, long_name in OUTPUTS:
+        if per == "point":
+            shape, chunks, vdims = layout.shape, layout.chunks, dims
+        else:
+            shape = layout.shape + (nsec,)
+            chunks = layout.chunks + (nsec,)
+            vdims = dims + ("sector",)
+        data_vars[name] = (vdims, da.zeros(shape, dtype=dtype, chunks=chunks),
+                           variable_attrs(name, per, units, long_name, spec.sector_names))
+    data_vars["chunk_done"] = (("chunk",), da.zeros(layout.nchunks, dtype=np.int8, chunks=1),
+                               {"long_name": "completion record: 1 when the chunk is "
+                                             "written (chunks in C order over the axes)"})
+    attrs = {
+        "title": spec.name or "",
+        "Conventions": "CF-1.10",
+        "spec": spec.text,
+        "spec_source": str(spec.source),
+        **versions(),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "complete": False,
+        "chunks_total": layout.nchunks,
+        "chunks_done": 0,
+        "chunk_shape": list(layout.chunks),
+    }
+    return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def encoding(ds):
+    enc = {}
+    for name, var in ds.data_vars.items():
+        e = {"chunks": var.data.chunksize}
+        if var.dtype.kind == "f":
+            e["_FillValue"] = np.nan
+        enc[name] = e
+    return enc
+
+
+def _fs(store):
+    import fsspec
+    return fsspec.core.url_to_fs(str(store))
+
+
+def exists(store):
+    fs, path = _fs(store)
+    return fs.exists(path)
+
+
+def read_attrs(store):
+    """The store's dataset attributes; StoreError when the path holds
+    something that is not a coordsweep store."""
+    import zarr
+    with _quiet():
+        try:
+            group = zarr.open_group(str(store), mode="r")
+            attrs = dict(group.attrs)
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ours"
+            raise StoreError(f"{store}: exists but is not a zarr store "
+                             f"written by coordsweep ({type(exc).__name__}: {exc})") from None
+    if "coordsweep_version" not in attrs or "chunk_shape" not in attrs:
+        raise StoreError(f"{store}: exists but is not a coordsweep results store; "
+                         "refusing to touch it")
+    return attrs
+
+
+def create(store, spec, layout, overwrite=False):
+    """Write the template. With overwrite, the existing store is replaced."""
+    ds = template(spec, layout)
+    with _quiet():
+        ds.to_zarr(str(store), mode="w" if overwrite else "w-", compute=False,
+                   encoding=encoding(ds), consolidated=True, zarr_format=3)
+
+
+def remove(store):
+    fs, path = _fs(store)
+    if fs.exists(path):
+        fs.rm(path, recursive=True)
+
+
+def done_chunks(store):
+    """Boolean array: which chunks are complete."""
+    import zarr
+    with _quiet():
+        group = zarr.open_group(str(store), mode="r")
+        return np.asarray(group["chunk_done"][:]) == 1
+
+
+def write_chunk(store, layout, chunk_id, outputs, nsec):
+    """Write one chunk of every output (aligned region), then mark it done."""
+    import zarr
+    region = layout.region(chunk_id)
+    rshape = layout.region_shape(chunk_id)
+    with _quiet(), zarr.config.set({"array.write_empty_chunks": True}):
+        group = zarr.open_group(str(store), mode="r+")
+        for name, per, _, _, _ in OUTPUTS:
+            value = outputs[name]
+            if per == "point":
+                group[name][region] = value.reshape(rshape)
+            else:
+                group[name][region + (slice(None),)] = value.reshape(rshape + (nsec,))
+        group["chunk_done"][chunk_id] = 1
+
+
+def finalize(store):
+    """Record completeness in the attributes (and the consolidated metadata)."""
+    import zarr
+    done = done_chunks(store)
+    with _quiet():
+        group = zarr.open_group(str(store), mode="r+")
+        group.attrs.update({"complete": bool(done.all()), "chunks_done": int(done.sum()),
+                            "completed": datetime.datetime.now(datetime.timezone.utc)
+                            .isoformat(timespec="seconds")})
+        zarr.consolidate_metadata(str(store))
+    return bool(done.all())
+
+
+def open_dataset(store):
+    import xarray as xr
+    with _quiet():
+        return xr.open_zarr(str(store))
+
+
+def describe(store):
+    """Text for `coordsweep inspect`: dims, variables, completeness, spec, versions."""
+    attrs = read_attrs(store)
+    ds = open_dataset(store)
+    done = done_chunks(store)
+    lines = [f"store: {store}"]
+    if attrs.get("title"):
+        lines.append(f"title: {attrs['title']}")
+    lines.append("complete: " + ("yes" if done.all() else "no")
+                 + f" ({int(done.sum())}/{done.size} chunks done, "
+                 + f"{100.0 * done.mean():.1f}%)")
+    lines.append("dimensions:")
+    for dim, size in ds.sizes.items():
+        if dim == "chunk":
+            continue
+        coord = ds[dim].values
+        if coord.dtype.kind == "f" and size > 1:
+            rng = f"{coord[0]:g} .. {coord[-1]:g}"
+        else:
+            rng = ", ".join(map(str, coord[:8])) + (", ..." if size > 8 else "")
+        lines.append(f"  {dim}: {size}  [{rng}]")
+    lines.append(f"points: {int(np.prod([ds.sizes[a.strip()] for a in ds.n_equilibria.dims]))}"
+                 if ds.n_equilibria.dims else "points: 1")
+    lines.append("variables:")
+    for name, var in ds.data_vars.items():
+        if name == "chunk_done":
+            continue
+        lines.append(f"  {name:17s} {str(var.dtype):8s} ({', '.join(var.dims)})  "
+                     f"{var.attrs.get('long_name', '')}")
+    lines.append("provenance:")
+    for key in ("created", "completed", "coordsweep_version", "numba_version", "numpy_version",
+                "dask_version", "xarray_version", "zarr_version", "python_version",
+                "spec_source"):
+        if key in attrs:
+            lines.append(f"  {key}: {attrs[key]}")
+    lines.append("spec:")
+    lines.extend("  " + line for line in attrs.get("spec", "").splitlines())
+    return "\n".join(lines)
+
+
+def attrs_json(store):
+    return json.dumps(read_attrs(store), indent=2, default=str)
