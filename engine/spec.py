@@ -399,6 +399,7 @@ class _Parser:
         nested = [k for k, v in table.items() if isinstance(v, dict)]
         if nested:
             full = f"{name}.{nested[0]}"
+            self.axis_kind(full, sector_names)  # unknown axis / sector first
             raise self.error(
                 f"unknown key {nested[0]!r} in [{key}]: an axis named {full!r} "
                 f"must be quoted: [axes.\"{full}\"]")
