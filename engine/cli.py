@@ -210,7 +210,8 @@ def build_parser():
     r.add_argument("--resume", action="store_true", help="continue an interrupted run")
     r.add_argument("--overwrite", action="store_true", help="replace an existing store")
     r.add_argument("--chunk-points", type=int, dest="chunk_points",
-                   help="points per task/zarr chunk (default 25000)")
+                   help="points per task/zarr chunk (default: 1/16 of the grid, "
+                   "within 10000..50000)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_run)
     i = sub.add_parser("inspect", help="what a store holds, how complete it is, its spec")

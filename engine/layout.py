@@ -10,8 +10,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: default points per chunk/task (few large tasks; >= 10^4 points each)
-DEFAULT_CHUNK_POINTS = 25_000
+#: default chunk/task size: few large tasks (>= 10^4 points each, at most
+#: 5 x 10^4), and for grids under 8 x 10^5 points about 16 tasks so that
+#: every worker of a small cluster has several to do
+MIN_CHUNK_POINTS = 10_000
+MAX_CHUNK_POINTS = 50_000
+
+
+def default_chunk_points(size):
+    return int(min(MAX_CHUNK_POINTS, max(MIN_CHUNK_POINTS, math.ceil(size / 16))))
 
 
 def chunk_shape(shape, target):
@@ -46,7 +53,9 @@ class Layout:
             raise ValueError(f"chunk {self.chunks} is not contiguous in {self.shape}")
 
     @classmethod
-    def for_grid(cls, shape, chunk_points=DEFAULT_CHUNK_POINTS):
+    def for_grid(cls, shape, chunk_points=None):
+        if chunk_points is None:
+            chunk_points = default_chunk_points(math.prod(shape))
         return cls(tuple(int(n) for n in shape), chunk_shape(shape, chunk_points))
 
     @property

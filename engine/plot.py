@@ -38,7 +38,7 @@ from kernels import codes  # noqa: E402
 from kernels.outputs import OUTPUTS  # noqa: E402
 
 __all__ = ["plot", "sweep_axes", "plottable_variables", "sector_names",
-           "variable_kind", "is_geometric"]
+           "variable_kind", "is_geometric", "computed_mask", "mask_uncomputed"]
 
 #: dims that are not sweep axes
 NON_AXIS_DIMS = ("sector", "chunk")
@@ -86,11 +86,53 @@ def sector_names(ds):
     return [str(s) for s in np.asarray(ds["sector"].values).tolist()]
 
 
+def computed_mask(ds):
+    """Boolean DataArray over the sweep axes: False at points whose chunk is
+    not yet written (per ``chunk_done`` and the ``chunk_shape`` attribute,
+    chunks in C order over the axes). None when every chunk is done or the
+    store does not say how points map to chunks."""
+    import xarray as xr
+    if "chunk_done" not in ds.data_vars:
+        return None
+    done = np.asarray(ds["chunk_done"].values).astype(bool).ravel()
+    if done.all():
+        return None
+    axes = sweep_axes(ds)
+    cs = ds.attrs.get("chunk_shape")
+    if cs is None:
+        return None
+    cs = [int(c) for c in np.atleast_1d(cs)] if axes else []
+    shape = [int(ds.sizes[a]) for a in axes]
+    if len(cs) != len(axes) or any(c < 1 for c in cs):
+        return None
+    grid = tuple(-(-n // c) for n, c in zip(shape, cs))
+    if math.prod(grid) != done.size:
+        return None
+    if not axes:
+        return xr.DataArray(bool(done[0]))
+    idx = np.meshgrid(*[np.arange(n) // c for n, c in zip(shape, cs)], indexing="ij")
+    cid = np.ravel_multi_index(tuple(idx), grid)
+    return xr.DataArray(done[cid], dims=axes, coords={a: ds[a] for a in axes})
+
+
+def mask_uncomputed(da, mask):
+    """``da`` with NaN at uncomputed points (ints and bools become float)."""
+    if mask is None:
+        return da
+    if da.dtype == np.bool_:
+        da = da.astype(np.int8)
+    return da.where(mask)
+
+
 def is_geometric(values, attrs=None):
     """True when the axis values form a geometric (not arithmetic) progression
-    of at least 3 positive values, or the coordinate says spacing = "log"."""
-    if attrs and str(attrs.get("spacing", "")).lower() == "log":
+    of at least 3 positive values, or the coordinate says spacing = "log"
+    (spacing = "linear" says it is not)."""
+    spacing = str((attrs or {}).get("spacing", "")).lower()
+    if spacing == "log":
         return bool(np.all(np.asarray(values, dtype=float) > 0))
+    if spacing == "linear":
+        return False
     c = np.sort(np.asarray(values, dtype=float))
     if c.size < 3 or not np.all(np.isfinite(c)) or np.any(c <= 0):
         return False
@@ -232,6 +274,7 @@ def _resolve(ds, *, x, var, y, sector, select):
                          + ", ".join(f"{ax} ({ds.sizes[ax]} values, "
                                      f"{float(ds[ax].min()):g}..{float(ds[ax].max()):g})"
                                      for ax in free))
+    da = mask_uncomputed(da, computed_mask(ds))
     isel = {ax: i for ax, (i, _) in chosen.items()}
     for ax in axes:
         if ax not in (x, y) and ax not in chosen:        # length 1
@@ -406,7 +449,8 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
             if valid.any() else []
         handles = [Patch(facecolor=colors[c], edgecolor="0.3", label=names[c]) for c in present]
         if (~valid).any():
-            handles.append(Patch(facecolor=MISSING_COLOR, edgecolor="0.3", label="missing"))
+            handles.append(Patch(facecolor=MISSING_COLOR, edgecolor="0.3",
+                                 label="missing (not computed)"))
         if y is not None:
             cmap = mcolors.ListedColormap([colors[c] for c in present] or ["#ffffff"])
             cmap.set_bad(MISSING_COLOR)

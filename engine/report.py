@@ -24,7 +24,8 @@ import numpy as np
 import xarray as xr
 
 from engine import plot as plotmod
-from engine.plot import plot, sector_names, sweep_axes, is_geometric
+from engine.plot import (plot, sector_names, sweep_axes, is_geometric, computed_mask,
+                         mask_uncomputed)
 from kernels import codes
 
 __all__ = ["write_report", "KEY_VARIABLES", "report_figures"]
@@ -109,8 +110,9 @@ def _pct(n, total):
     return f"{100.0 * n / total:.1f}%" if total else "n/a"
 
 
-def _values(da):
-    return np.asarray(da.values)
+def _values(da, mask=None):
+    """Values with NaN at points not computed yet (see plot.computed_mask)."""
+    return np.asarray(mask_uncomputed(da, mask).values)
 
 
 def _valid(a):
@@ -206,14 +208,14 @@ def _caption(fig, res, ds):
 # ---------------------------------------------------------------------------
 # summary tables
 
-def _regime_table(ds):
+def _regime_table(ds, mask):
     if "regime" not in ds.data_vars or "sector" not in ds["regime"].dims:
         return "<p>No regime variable in this store.</p>"
     kind, cats = plotmod.variable_kind(ds["regime"], "regime")
     cats = cats or {i: n for i, n in enumerate(codes.REGIME_NAMES)}
     names = sector_names(ds)
     reg = ds["regime"].transpose(..., "sector")
-    a = _values(reg).reshape(-1, len(names))
+    a = _values(reg, mask).reshape(-1, len(names))
     total = a.shape[0]
     extra = set()
     rows = []
@@ -228,22 +230,23 @@ def _regime_table(ds):
     header = ["sector"] + [cats.get(c, f"unknown({c})") for c in cols]
     any_missing = any(m for _, _, m in rows)
     if any_missing:
-        header.append("missing")
+        header.append("missing (not computed)")
     body = []
     for s, d, m in rows:
-        r = [s] + [f"{d.get(c, 0)} ({_pct(d.get(c, 0), total)})" for c in cols]
+        r = [s] + [f"{d.get(c, 0)} ({_pct(d.get(c, 0), total - m)})" for c in cols]
         if any_missing:
             r.append(str(m))
         body.append(r)
-    return (f"<p>Points per regime and sector over the whole grid ({total} points; "
-            f"share of points in brackets).</p>\n"
+    computed = f", {total - rows[0][2]} computed" if any_missing else ""
+    return (f"<p>Points per regime and sector over the whole grid ({total} points"
+            f"{computed}; share of the computed points in brackets).</p>\n"
             + _table(header, body, numeric=tuple(range(1, len(header)))))
 
 
-def _equilibria_tables(ds):
+def _equilibria_tables(ds, mask):
     if "n_equilibria" not in ds.data_vars:
         return "<p>No n_equilibria variable in this store.</p>"
-    a = _values(ds["n_equilibria"]).ravel()
+    a = _values(ds["n_equilibria"], mask).ravel()
     ok = _valid(a)
     total = int(ok.sum())
     vals, cnt = np.unique(a[ok].astype(np.int64), return_counts=True)
@@ -254,9 +257,10 @@ def _equilibria_tables(ds):
                f"(<span class=\"share-multi\">{_pct(multi, total)}</span>). There the "
                f"economy can be stuck in a worse equilibrium: a coordination failure.</p>")
     if (~ok).any():
-        out.append(f"<p>{int((~ok).sum())} points hold no value (not computed).</p>")
+        out.append(f"<p>{int((~ok).sum())} points are not computed yet (left out "
+                   f"of the shares).</p>")
     if "has_partial" in ds.data_vars:
-        hp = _values(ds["has_partial"]).ravel()
+        hp = _values(ds["has_partial"], mask).ravel()
         hv = hp[_valid(hp)].astype(bool)
         out.append(f"<p>Points where some sector is in regime partial_coordination (the "
                    f"count above then misses partial-cooperation equilibria): "
@@ -264,13 +268,13 @@ def _equilibria_tables(ds):
     return "\n".join(out)
 
 
-def _target_table(ds):
+def _target_table(ds, mask):
     ts = [t for t in ("target_ca", "target_cluster", "target_best") if t in ds.data_vars]
     if not ts:
         return "<p>No targeting variables in this store.</p>"
     names = sector_names(ds)
-    arrs = {t: _values(ds[t]).ravel() for t in ts}
-    total = next(iter(arrs.values())).size
+    arrs = {t: _values(ds[t], mask).ravel() for t in ts}
+    total = int(np.isfinite(next(iter(arrs.values())).astype(float)).sum())
     rows = []
     for k, s in enumerate(names):
         rows.append([s] + [f"{int((arrs[t] == k).sum())} ({_pct(int((arrs[t] == k).sum()), total)})"
@@ -288,13 +292,13 @@ def _target_table(ds):
     return "\n".join(out)
 
 
-def _status_table(ds):
+def _status_table(ds, mask):
     if "status" not in ds.data_vars:
         return "<p>No status variable in this store.</p>"
-    a = _values(ds["status"]).ravel()
+    a = _values(ds["status"], mask).ravel()
     ok = _valid(a)
     s = a[ok].astype(np.int64)
-    total = a.size
+    total = int(ok.sum())
     kind, bits = plotmod.variable_kind(ds["status"], "status")
     if kind != "bitfield":
         bits = {b: n for b, n, _ in codes.STATUS_BITS}
@@ -309,8 +313,8 @@ def _status_table(ds):
         c = int((rest != 0).sum())
         rows.append(("unknown bits", "bits not documented in the store", "", c, _pct(c, total)))
     if (~ok).any():
-        rows.append(("missing", "not computed", "", int((~ok).sum()),
-                     _pct(int((~ok).sum()), total)))
+        rows.append(("missing", "not computed yet (left out of the shares)", "",
+                     int((~ok).sum()), ""))
     return ("<p>Points per status bit (a point can have several bits set).</p>\n"
             + _table(["status", "meaning", "bit", "points", "share"], rows, numeric=(2, 3, 4)))
 
@@ -368,6 +372,7 @@ def write_report(ds, outdir, *, width=800, height=600, dpi=100):
     outdir.mkdir(parents=True, exist_ok=True)
     title = ds.attrs.get("title") or "coordsweep results"
 
+    mask = computed_mask(ds)
     fig_html = []
     for fig in report_figures(ds):
         path = outdir / f"{fig['name']}.png"
@@ -404,13 +409,13 @@ coordinate.</p>
 <h2>Figures</h2>
 {chr(10).join(fig_html)}
 <h2>Regimes</h2>
-{_regime_table(ds)}
+{_regime_table(ds, mask)}
 <h2>Equilibria</h2>
-{_equilibria_tables(ds)}
+{_equilibria_tables(ds, mask)}
 <h2>Targeting</h2>
-{_target_table(ds)}
+{_target_table(ds, mask)}
 <h2>Status</h2>
-{_status_table(ds)}
+{_status_table(ds, mask)}
 <h2>Spec</h2>
 <pre class="spec">{_esc(spec) if spec else "(no spec recorded)"}</pre>
 </body>

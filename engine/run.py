@@ -10,6 +10,7 @@
   started by ``dask-jobqueue`` on SLURM/PBS (see the README).
 """
 import contextlib
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import numpy as np
 
 from engine import store as zstore
 from engine.errors import StoreError, UsageError
-from engine.layout import DEFAULT_CHUNK_POINTS, Layout
+from engine.layout import Layout
 from engine.progress import Progress
 from engine.spec import Spec, load_spec
 from kernels.codes import REGIME_NAMES, STATUS_BITS
@@ -114,7 +115,7 @@ def _client(scheduler, workers):
             os.environ[var] = "1"
         n = workers or os.cpu_count() or 1
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs="error") as cluster, \
+                          dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
                 Client(cluster) as client:
             yield client
         return
@@ -202,8 +203,8 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
     if workers is not None and int(workers) < 1:
         raise UsageError(f"--workers must be >= 1, got {workers}")
     if chunk_points is None:
-        chunk_points = spec.run.get("chunk_points", DEFAULT_CHUNK_POINTS)
-    if int(chunk_points) < 1:
+        chunk_points = spec.run.get("chunk_points")
+    if chunk_points is not None and int(chunk_points) < 1:
         raise UsageError(f"chunk_points must be >= 1, got {chunk_points}")
     store = str(store if store is not None else default_store(spec))
     spec.check_grid()  # every grid point in MODEL.md's domains, before any I/O
