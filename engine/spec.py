@@ -39,9 +39,12 @@ SCALE_AXES = ("externality_scale", "cost_scale", "ca_spread")
 SPACINGS = ("linear", "log")
 
 
-@dataclass
+@dataclass(eq=False)
 class Axis:
-    """One sweep axis (one dimension of the grid)."""
+    """One sweep axis (one dimension of the grid).
+
+    eq=False: instances compare by identity (a field-wise == would compare
+    numpy arrays and raise)."""
 
     name: str  # as written: "externality_scale", "productivity.agro", "cost"
     values: np.ndarray  # float64 coordinate values, in order
@@ -54,9 +57,9 @@ class Axis:
         return len(self.values)
 
 
-@dataclass
+@dataclass(eq=False)
 class Spec:
-    """A validated sweep spec."""
+    """A validated sweep spec (compares by identity, like Axis)."""
 
     name: str | None
     text: str
@@ -488,6 +491,8 @@ def parse_spec(text, source="<spec>"):
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
+            if text.startswith("\ufeff"):  # a UTF-8 byte order mark
+                text = text[1:]
         except UnicodeDecodeError as exc:
             raise SpecError(f"{source}: not valid UTF-8 ({exc})") from None
     return _Parser(source).parse(text)

@@ -1035,3 +1035,17 @@ def test_two_sectors_example_covers_coordination_failure_and_other_regimes():
     cf = active & (w_with_i <= wbar)
     assert cf.any() and (active & ~cf).any()
     assert (th == 0).any() and spont.any()
+
+
+def test_load_spec_with_byte_order_mark(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.encode("utf-8"))
+    spec = load_spec(path)
+    assert spec.sector_names == NAMES and spec.text == BASE
+
+
+def test_specs_and_axes_compare_by_identity():
+    a = parse_spec(BASE + "\n[axes.cost_scale]\nvalues = [1.0, 2.0]\n")
+    b = parse_spec(a.text)
+    assert a == a and a != b  # no "truth value of an array is ambiguous"
+    assert a.axes[0] == a.axes[0] and a.axes[0] != b.axes[0]
