@@ -316,9 +316,11 @@ def path_g(ws, i, s):
     net_cost = (1.0 - sv[SV_SIGMA, i]) * sv[SV_COST, i]
     if sp[SP_ETA0] == 1.0:
         e = coop_gain_factor(eps, sv[SV_THETA, i], s)
-        # X^(s) = X^(S0) + u^_i (m(s) - 1), m(s) - 1 = s e
-        logx = math.log(math.exp(sp[SP_LOGXA0])
-                        + math.exp(sv[SV_LOGU, i]) * s * e)
+        # X^(s) = X^(S0) + u^_i (m(s) - m_i(S0)), m(s) - 1 = s e
+        xs = math.exp(sp[SP_LOGXA0]) + math.exp(sv[SV_LOGU, i]) * s * e
+        if sv[SV_S0, i] == 1.0:  # (not a candidate: only via ge_path)
+            xs += sv[SV_XA, i] - sv[SV_XB, i]
+        logx = math.log(xs)
         # R_i = (1 - alpha) u_i (L / X)^alpha with u, X scaled by exp(c0)
         logr = (math.log(1.0 - alpha) + sv[SV_LOGU, i]
                 + alpha * (sp[SP_LOGL] - logx) + (1.0 - alpha) * sp[SP_C0])
