@@ -394,8 +394,13 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
     the plotted array (categorical only, else None; NaN cells as "missing"),
     "legend": the legend labels, "kind", "selection": {axis: coordinate value
     used}, "sector", "nonfinite": {"nan"/"+inf"/"-inf": count} (continuous),
-    "axes_bbox": (left, top, right, bottom) of the plot area in image pixels,
-    "path": str(out)}.
+    "value_label": colour bar / y label (continuous), "xscale"/"yscale":
+    "linear" or "log", "axes_bbox": (left, top, right, bottom) of the plot area
+    in image pixels, "path": str(out)}.
+
+    Points of an incomplete store whose chunk is not written yet (per
+    ``chunk_done`` and the ``chunk_shape`` attribute) are shown and counted as
+    missing, never as the fill value they hold.
     """
     _check_size(width, height, dpi)
     da, selection, sector = _resolve(ds, x=x, var=var, y=y, sector=sector, select=select)
@@ -428,6 +433,7 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
     result = {"array": arr, "x": xc, "y": yc, "categories": None, "counts": None,
               "legend": [], "kind": kind, "discrete": bool(discrete),
               "selection": selection, "sector": sector, "nonfinite": None,
+              "value_label": None,
               "path": str(out)}
 
     title = var if sector is None else f"{var} ({sector})"
@@ -452,8 +458,8 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
             handles.append(Patch(facecolor=MISSING_COLOR, edgecolor="0.3",
                                  label="missing (not computed)"))
         if y is not None:
-            cmap = mcolors.ListedColormap([colors[c] for c in present] or ["#ffffff"])
-            cmap.set_bad(MISSING_COLOR)
+            cmap = mcolors.ListedColormap([colors[c] for c in present] or ["#ffffff"]) \
+                .with_extremes(bad=MISSING_COLOR)
             norm = mcolors.BoundaryNorm(np.arange(-0.5, max(len(present), 1) + 0.5), cmap.N)
             xe, ye = _edges(xc, xlog), _edges(yc, ylog)
             axp.pcolormesh(xe, ye, np.ma.masked_less(idx, 0), cmap=cmap, norm=norm,
@@ -487,7 +493,11 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
         legend_title = var if kind != "categorical" or not var.startswith("target") \
             else "sector"
         if handles:
-            leg = fig.legend(handles=handles, loc="outside right upper", title=legend_title,
+            # beside the plot, or below it when the figure is narrow
+            narrow = width / dpi < 6.0 or width < 500
+            leg = fig.legend(handles=handles,
+                             loc="outside lower center" if narrow else "outside right upper",
+                             ncols=2 if narrow else 1, title=legend_title,
                              fontsize=9, title_fontsize=9, frameon=False)
             result["legend"] = [t.get_text() for t in leg.get_texts()]
     else:
@@ -498,9 +508,9 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
         result["nonfinite"] = nonfinite
         masked = np.ma.masked_invalid(vals)
         label = _value_label(ds[var], var)
+        result["value_label"] = label
         if y is not None:
-            cmap = matplotlib.colormaps["viridis"].copy()
-            cmap.set_bad(NONFINITE_COLOR)
+            cmap = matplotlib.colormaps["viridis"].with_extremes(bad=NONFINITE_COLOR)
             kw = {}
             if masked.count() == 0:
                 kw = {"vmin": 0.0, "vmax": 1.0}
@@ -530,6 +540,7 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, format="png", dpi=dpi)
+    result["xscale"], result["yscale"] = axp.get_xscale(), (axp.get_yscale() if y else None)
     bb = axp.get_window_extent()
     H = fig.canvas.get_width_height()[1]
     result["axes_bbox"] = (int(math.ceil(bb.x0)), int(math.ceil(H - bb.y1)),

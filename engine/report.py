@@ -131,7 +131,9 @@ def _fmt_range(ds, ax):
 
 def _best_target_rule(ds):
     """Derived categorical: does target_best agree with target_ca / target_cluster?"""
-    tb, tca, tcl = ds["target_best"], ds["target_ca"], ds["target_cluster"]
+    mask = computed_mask(ds)
+    tb, tca, tcl = (mask_uncomputed(ds[t], mask)
+                    for t in ("target_best", "target_ca", "target_cluster"))
     code = (tb == tca).astype(np.int8) + 2 * (tb == tcl).astype(np.int8)
     valid = np.isfinite(tb) & np.isfinite(tca) & np.isfinite(tcl) \
         if tb.dtype.kind == "f" or tca.dtype.kind == "f" or tcl.dtype.kind == "f" else None
@@ -324,6 +326,7 @@ def _provenance(ds):
     rows = [("title", at.get("title", "(no name in the spec)")),
             ("created", at.get("created", "not recorded"))]
     rows += [(k, at.get(k, "not recorded")) for k in VERSION_ATTRS]
+    rows += [(k, at[k]) for k in ("python_version", "spec_source", "completed") if k in at]
     rows.append(("complete", at.get("complete", "not recorded")))
     rows.append(("chunks done / total",
                  f"{at.get('chunks_done', '?')} / {at.get('chunks_total', '?')}"))

@@ -144,16 +144,38 @@ def make_dataset(axes=None, sectors=DEFAULT_SECTORS, *, regime_fn=default_regime
         dvars[t][2].update(flag_values=list(range(nsec)), flag_meanings=" ".join(sectors))
     dvars["status"][2].update(flag_masks=[b for b, _, _ in codes.STATUS_BITS],
                               flag_meanings=" ".join(n for _, n, _ in codes.STATUS_BITS))
-    done = np.ones(n_chunks, dtype=bool)
+    # chunks as engine/layout.py cuts them: a run of axis 0, later axes whole
+    c0 = -(-shape[0] // n_chunks) if shape else 1
+    chunk_shape = [c0] + list(shape[1:]) if shape else []
+    n_chunks = -(-shape[0] // c0) if shape else 1
+    done = np.ones(n_chunks, dtype=np.int8)
     if not complete:
-        done[n_chunks // 2] = False
-    dvars["chunk_done"] = ("chunk", done, {"long_name": "chunk computed and written"})
+        # chunk n_chunks // 2 never written: rows MISSING_ROWS of axis 0 hold
+        # the zarr fill values (NaN for floats, 0 for ints, False for bools)
+        k = n_chunks // 2
+        done[k] = 0
+        rows = slice(k * c0, min((k + 1) * c0, shape[0]))
+        for name in dvars:
+            arr = dvars[name][1]
+            arr[rows] = np.nan if arr.dtype.kind == "f" else 0
+    dvars["chunk_done"] = ("chunk", done, {"long_name": "completion record: 1 when the "
+                                                      "chunk is written"})
 
     attrs = {"spec": SPEC_TEXT, "complete": bool(complete), "chunks_done": int(done.sum()),
-             "chunks_total": int(n_chunks), "created": "2025-01-02T03:04:05+00:00", **VERSIONS}
+             "chunks_total": int(n_chunks), "chunk_shape": chunk_shape,
+             "created": "2025-01-02T03:04:05+00:00", **VERSIONS}
     if title is not None:
         attrs["title"] = title
     return xr.Dataset(dvars, coords=coords, attrs=attrs)
+
+
+def missing_rows(ds):
+    """Indices along axis 0 of the unwritten chunk of an incomplete dataset."""
+    done = np.asarray(ds["chunk_done"].values)
+    c0 = ds.attrs["chunk_shape"][0]
+    k = int(np.flatnonzero(done == 0)[0])
+    n0 = ds.sizes[ds["wage_nc"].dims[0]]
+    return np.arange(k * c0, min((k + 1) * c0, n0))
 
 
 def two_halves_dataset():
