@@ -354,19 +354,15 @@ def _edges(c, log):
 
 
 def _boundary_segments(idx, xe, ye):
-    """Segments along the edges between cells of different category.
+    """Segments (k, 2, 2) along the edges between cells of different category.
 
     idx: (ny, nx) int array (-1 for missing); xe, ye: cell edges.
     """
-    segs = []
-    # vertical boundaries between columns j and j+1
-    dv = idx[:, 1:] != idx[:, :-1]
-    for i, j in zip(*np.nonzero(dv)):
-        segs.append(((xe[j + 1], ye[i]), (xe[j + 1], ye[i + 1])))
-    dh = idx[1:, :] != idx[:-1, :]
-    for i, j in zip(*np.nonzero(dh)):
-        segs.append(((xe[j], ye[i + 1]), (xe[j + 1], ye[i + 1])))
-    return segs
+    i, j = np.nonzero(idx[:, 1:] != idx[:, :-1])        # between columns j and j+1
+    vert = np.stack([np.stack([xe[j + 1], ye[i]], -1), np.stack([xe[j + 1], ye[i + 1]], -1)], 1)
+    i, j = np.nonzero(idx[1:, :] != idx[:-1, :])        # between rows i and i+1
+    horiz = np.stack([np.stack([xe[j], ye[i + 1]], -1), np.stack([xe[j + 1], ye[i + 1]], -1)], 1)
+    return np.concatenate([vert, horiz]).reshape(-1, 2, 2)
 
 
 def _axis_label(ds, ax):
@@ -394,7 +390,9 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
     the plotted array (categorical only, else None; NaN cells as "missing"),
     "legend": the legend labels, "kind", "selection": {axis: coordinate value
     used}, "sector", "nonfinite": {"nan"/"+inf"/"-inf": count} (continuous),
-    "value_label": colour bar / y label (continuous), "xscale"/"yscale":
+    "value_label": colour bar / y label (continuous), "boundaries": the
+    category boundary lines drawn on a categorical map, as (k, 2, 2) segment
+    end points in data coordinates, "xscale"/"yscale":
     "linear" or "log", "axes_bbox": (left, top, right, bottom) of the plot area
     in image pixels, "path": str(out)}.
 
@@ -433,7 +431,7 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
     result = {"array": arr, "x": xc, "y": yc, "categories": None, "counts": None,
               "legend": [], "kind": kind, "discrete": bool(discrete),
               "selection": selection, "sector": sector, "nonfinite": None,
-              "value_label": None,
+              "value_label": None, "boundaries": None,
               "path": str(out)}
 
     title = var if sector is None else f"{var} ({sector})"
@@ -465,8 +463,10 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
             axp.pcolormesh(xe, ye, np.ma.masked_less(idx, 0), cmap=cmap, norm=norm,
                            shading="flat")
             segs = _boundary_segments(idx, xe, ye)
-            if segs:
-                axp.add_collection(LineCollection(segs, colors="black", linewidths=0.9))
+            result["boundaries"] = segs
+            if len(segs):
+                lw = 0.9 if max(idx.shape) <= 120 else 0.5
+                axp.add_collection(LineCollection(segs, colors="black", linewidths=lw))
             axp.set_xlim(xe[0], xe[-1])
             axp.set_ylim(ye[0], ye[-1])
             axp.set_ylabel(_axis_label(ds, y))

@@ -88,6 +88,12 @@ def test_regime_legend_names_only_present_categories(tmp_path):
              out=tmp_path / "r.png")
     assert r["legend"] == ["coordination_failure", "not_worth"]
     assert r["counts"] == {"coordination_failure": 100, "not_worth": 100}
+    # one boundary line: between externality_scale 0.9 and 1.0, over the 10 rows
+    seg = r["boundaries"]
+    assert seg.shape == (10, 2, 2)
+    np.testing.assert_allclose(seg[:, :, 0], 0.95)
+    ye = np.sort(np.unique(seg[:, :, 1]))
+    np.testing.assert_allclose(ye, np.linspace(0.5 - 1 / 18, 1.5 + 1 / 18, 11))
 
 
 def test_target_map_names_sectors(store, tmp_path):
