@@ -41,7 +41,7 @@ NEEDS_SUBSIDY = 4
 NOT_WORTH = 5
 
 #: grid points of s in (0, 1] for the dense scan of g_i(s)
-N_GRID = 1000
+N_GRID = 500
 #: bisection tolerance in log w (absolute) -> wage to ~1e-16 relative
 _LOGW_TOL = 1e-16
 _MAX_BISECT = 200
@@ -127,34 +127,34 @@ class _Point:
         return (self._base[None, :] + logm / self._den[None, :]
                 - self._slope[None, :] * logw[:, None])
 
-    def _excess(self, logw, logm):
-        """log(sum_i L_i(w)) - log L, strictly decreasing in log w."""
-        ll = self.log_sector_labor(logw, logm)
-        mx = ll.max(axis=1)
-        return mx + np.log(np.exp(ll - mx[:, None]).sum(axis=1)) - math.log(self.L)
-
-    def solve_logw(self, shares):
+    def solve_logw(self, shares, tol=None):
         """Clearing log-wage for each row of a (K, N) share matrix, by
-        bisection in log w."""
+        bisection in log w on sum_i L_i(w) = L (sum_i L_i falls strictly)."""
+        tol = _LOGW_TOL if tol is None else tol
         shares = np.atleast_2d(np.asarray(shares, dtype=float))
         logm = self.log_m_matrix(shares)
-        k = shares.shape[0]
-        # Bracket: at x_i = (c_i - log L) / b_i sector i alone absorbs L, so
-        # at min_i x_i every sector demands >= L (excess >= 0); at
-        # max_i (c_i - log L + log N) / b_i every sector demands <= L / N.
+        # log L_i = c_i - b_i log w
         c = self._base[None, :] + logm / self._den[None, :]
-        lo = ((c - math.log(self.L)) / self._slope[None, :]).min(axis=1) - 1e-9
-        hi = ((c - math.log(self.L) + math.log(self.N))
-              / self._slope[None, :]).max(axis=1) + 1e-9
-        assert np.all(self._excess(lo, logm) > 0) and np.all(self._excess(hi, logm) < 0)
+        b = self._slope[None, :]
+        log_l = math.log(self.L)
+        # Bracket: at x_i = (c_i - log L) / b_i sector i alone absorbs L, so
+        # at min_i x_i every sector demands >= L; at
+        # max_i (c_i - log L + log N) / b_i every sector demands <= L / N.
+        lo = ((c - log_l) / b).min(axis=1) - 1e-9
+        hi = ((c - log_l + math.log(self.N)) / b).max(axis=1) + 1e-9
+
+        def too_much(x):  # sum_i L_i(exp x) > L
+            with np.errstate(over="ignore", under="ignore"):
+                return np.exp(c - b * x[:, None]).sum(axis=1) > self.L
+
+        assert np.all(too_much(lo)) and not np.any(too_much(hi))
         for _ in range(_MAX_BISECT):
             mid = 0.5 * (lo + hi)
-            f = self._excess(mid, logm)
-            up = f > 0  # demand too high -> wage above mid
+            up = too_much(mid)  # demand too high -> wage above mid
             lo = np.where(up, mid, lo)
             hi = np.where(up, hi, mid)
             mid = 0.5 * (lo + hi)
-            if np.all((hi - lo <= _LOGW_TOL) | (mid == lo) | (mid == hi)):
+            if np.all((hi - lo <= tol) | (mid == lo) | (mid == hi)):
                 break
         return 0.5 * (lo + hi)
 
@@ -496,7 +496,23 @@ def reference_solve(labor, labor_share, price, productivity, externality, cost,
 # ----------------------------------------------------------------------------
 # random test points over MODEL.md's domains
 # ----------------------------------------------------------------------------
-def random_point(rng, n, *, high_alpha=False):
+def random_point(rng, n, *, high_alpha=False, min_labor_share=1e-6):
+    """A random point (see _random_point_once) whose every sector employs at
+    least min_labor_share of the labour at S0 and at full cooperation:
+    economically negligible sectors make W's of different profiles equal to
+    the last bit, and argmax choices (first best, best equilibrium) then
+    depend on rounding, not on the model."""
+    while True:
+        params = _random_point_once(rng, n, high_alpha=high_alpha)
+        pt = _Point(**params)
+        sh = np.vstack([pt.s0, np.where(pt.inert, 0.0, 1.0)])
+        logw = pt.solve_logw(sh)
+        li = np.exp(pt.log_sector_labor(logw, pt.log_m_matrix(sh)))
+        if li.min() >= min_labor_share * pt.L:
+            return params
+
+
+def _random_point_once(rng, n, *, high_alpha=False):
     """A random parameter point with n sectors.
 
     Covers eta > 0, tau != 0 (in (-1, ...), negative too), sigma in [0, 1]
@@ -511,7 +527,7 @@ def random_point(rng, n, *, high_alpha=False):
     a = np.exp(rng.uniform(np.log(0.3), np.log(3.0), n))
     theta = rng.uniform(0.0, 2.0, n)
     theta[rng.random(n) < 0.12] = 0.0
-    eta = np.where(rng.random(n) < 0.5, rng.uniform(0.0, 0.9, n) * (1.0 - alpha), 0.0)
+    eta = np.where(rng.random(n) < 0.5, rng.uniform(0.0, 0.8, n) * (1.0 - alpha), 0.0)
     tau = np.where(rng.random(n) < 0.5, rng.uniform(-0.6, 1.0, n), 0.0)
     u = rng.random(n)
     sigma = np.where(u < 0.55, 0.0, np.where(u < 0.65, 1.0, rng.uniform(0.0, 1.0, n)))
@@ -554,3 +570,34 @@ def tune_partial(params, rng, sector=None):
     params["cost"][i] = pc
     params["cost_subsidy"][i] = 0.0
     return True
+
+
+SECTOR_PARAMS = ("price", "productivity", "externality", "cost", "scale", "subsidy",
+                 "cost_subsidy")
+
+
+def draw_blocks(seed, counts):
+    """{N: [params, ...]}: a third of the points at high labour share, half
+    of those with one sector's cost put inside its partial-coordination
+    window (see reference.tune_partial)."""
+    rng = np.random.default_rng(seed)
+    blocks = {}
+    for n, count in counts.items():
+        pts = []
+        for k in range(count):
+            high = k % 3 == 0
+            params = random_point(rng, n, high_alpha=high)
+            if high and k % 2 == 0:
+                tune_partial(params, rng)
+            pts.append(params)
+        blocks[n] = pts
+    return blocks
+
+
+def stack(points):
+    """A list of same-N points as block arrays for kernels.solve."""
+    out = {"labor": np.array([p["labor"] for p in points], dtype=float),
+           "labor_share": np.array([p["labor_share"] for p in points], dtype=float)}
+    for k in SECTOR_PARAMS:
+        out[k] = np.array([np.asarray(p[k], dtype=float) for p in points])
+    return out
