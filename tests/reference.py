@@ -567,8 +567,10 @@ def tune_partial(params, rng, sector=None):
     pc = h[-1] + rng.uniform(0.2, 0.8) * (h.max() - h[-1])
     params["cost"] = np.array(params["cost"], dtype=float)
     params["cost_subsidy"] = np.array(params["cost_subsidy"], dtype=float)
-    params["cost"][i] = pc
-    params["cost_subsidy"][i] = 0.0
+    if params["cost_subsidy"][i] >= 1.0:
+        params["cost_subsidy"][i] = 0.0
+    # private cost (1 - sigma) c = pc, keeping a cost subsidy sigma < 1
+    params["cost"][i] = pc / (1.0 - params["cost_subsidy"][i])
     return True
 
 

@@ -217,3 +217,21 @@ def test_one_sector_partial_coordination_by_hand(request, which):
     assert float(out["gain_coordinate"][0]) == pytest.approx(gain, rel=1e-9)
     # S0 = {} is the only full-cooperation equilibrium ({0} fails: g(1) < 0)
     assert int(out["n_equilibria"]) == 1
+
+
+def test_larger_n_agrees(kern):
+    """A few points with more sectors (enumeration and pruning at N = 9, 12)."""
+    blocks = draw_blocks(SEED + 1, {9: 6, 12: 2})
+    bad = []
+    for n, pts in blocks.items():
+        out = kern.solve(**stack(pts))
+        for j, p in enumerate(pts):
+            want = reference_solve(**p)
+            assert [int(m) for m in kern.equilibrium_masks(**p)] == reference_equilibria(**p)
+            for name, wv in want.items():
+                g = np.asarray(out[name])[j]
+                exact = g.dtype.kind in "biu"
+                for gv, w1 in zip(np.ravel(g), np.ravel(wv)):
+                    if (int(gv) != int(w1)) if exact else mismatch(gv, w1):
+                        bad.append((n, j, name, gv, w1))
+    assert not bad, bad[:5]

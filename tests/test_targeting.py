@@ -87,3 +87,24 @@ def test_equal_theta_equal_cost_favours_comparative_advantage(solve_point, theta
     assert int(out["target_cluster"]) == 0
     assert float(out["gain_coordinate"][0]) == pytest.approx(g[0], rel=1e-12)
     assert float(out["gain_coordinate"][1]) == pytest.approx(g[1], rel=1e-12)
+
+
+def test_tie_rules_two_identical_sectors(solve_point):
+    """Two identical sectors (eta = tau = sigma = 0): L = 1, alpha = 1/2,
+    z_i = 1, theta_i = 1, c_i = 0.63. X({}) = 2, X({i}) = 4 + 1 = 5,
+    X({0,1}) = 8; W({}) = sqrt(2) ~ 1.414, W({i}) = sqrt(5) - 0.63 ~ 1.606,
+    W({0,1}) = sqrt(8) - 1.26 ~ 1.568. g_i(1) at {i}: R = 0.5/sqrt(5),
+    R*3 - 0.63 ~ 0.041 >= 0 (stable); at {0,1}: R = 0.5/sqrt(8),
+    R*3 - 0.63 ~ -0.10 < 0 (not stable). Equilibria {}, {0}, {1}; best
+    equilibrium and first best tie between {0} and {1} -> lower bitmask {0};
+    targets tie -> index 0."""
+    p = dict(labor=1.0, labor_share=0.5, price=[1.0, 1.0], productivity=[1.0, 1.0],
+             externality=[1.0, 1.0], cost=[0.63, 0.63])
+    out = solve_point(**p)
+    assert int(out["n_equilibria"]) == 3
+    assert [bool(x) for x in out["coop_best_eq"]] == [True, False]
+    assert [bool(x) for x in out["coop_fb"]] == [True, False]
+    w1 = math.sqrt(5) - 0.63
+    assert float(out["welfare_best_eq"]) == pytest.approx(w1, rel=1e-12)
+    assert float(out["welfare_fb"]) == pytest.approx(w1, rel=1e-12)
+    assert int(out["target_ca"]) == int(out["target_cluster"]) == int(out["target_best"]) == 0
