@@ -31,6 +31,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
 from engine.errors import UsageError  # noqa: E402
@@ -521,6 +522,9 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
             mesh = axp.pcolormesh(xe, ye, masked, cmap=cmap, shading="flat", **kw)
             cb = fig.colorbar(mesh, ax=axp)
             cb.set_label(label)
+            if kind == "count":
+                cb.locator = MaxNLocator(integer=True)
+                cb.update_ticks()
             axp.set_xlim(xe[0], xe[-1])
             axp.set_ylim(ye[0], ye[-1])
             axp.set_ylabel(_axis_label(ds, y))
@@ -531,6 +535,8 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
                      marker="o" if xc.size <= 40 else None, markersize=3.5)
             axp.set_ylabel(label)
             axp.grid(True, alpha=0.3)
+            if kind == "count":
+                axp.yaxis.set_major_locator(MaxNLocator(integer=True))
         bad = {k: v for k, v in nonfinite.items() if v}
         if bad:
             note = ", ".join(f"{v} {k}" for k, v in bad.items())

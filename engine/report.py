@@ -45,8 +45,7 @@ DESCRIPTIONS = {
         "cooperating share; blue (needs_subsidy): cooperation is worth its cost for the "
         "economy but firms need a subsidy to sustain it; sand (not_worth): cooperation "
         "costs more than it gains; green (spontaneous): firms cooperate anyway; grey "
-        "(inert): the sector has no clustering gain. Black lines mark where the regime "
-        "changes."),
+        "(inert): the sector has no clustering gain."),
     "n_equilibria": (
         "Number of stable equilibria of the economy (profiles where each sector fully "
         "cooperates or not). Where it is above 1 the economy can be stuck in a worse "
@@ -61,7 +60,7 @@ DESCRIPTIONS = {
         "can win."),
     "target_best": (
         "The sector whose coordination raises welfare the most (highest gain from "
-        "coordinating it). Black lines mark where the best target switches sector."),
+        "coordinating it)."),
     "gain_best": (
         "Welfare gain from coordinating the best target sector, starting from the "
         "no-coordination equilibrium."),
@@ -186,6 +185,8 @@ def _caption(fig, res, ds):
     else:
         where = f"Shown along {x}."
     parts = [text, where]
+    if y is not None and res.get("boundaries") is not None:
+        parts.append("Black lines mark where the category changes.")
     if fig["select"]:
         parts.append("Other axes fixed at their middle value: " + "; ".join(
             f"{ax} = {res['selection'][ax]:g} (of {_fmt_range(ds, ax)})" for ax in fig["select"])

@@ -115,6 +115,9 @@ def test_report_captions_say_what_and_where(report3):
     assert "sector textiles" in cap["regime-textiles"]
     assert "coordination_failure" in cap["regime-agro"]
     assert "stable equilibria" in cap["n_equilibria"]
+    # boundary lines are drawn (and said) on categorical maps only
+    assert "Black lines mark where the category changes." in cap["regime-agro"]
+    assert "Black lines" not in cap["coordination_gap"]
     # category shares of the slice in the caption: known fixture content
     i1, i0 = np.meshgrid(np.arange(11), np.arange(21), indexing="ij")
     neq = 1 + (i0 + 2 * i1) % 4
