@@ -116,8 +116,10 @@ def format_summary(result, spec):
         + (" x ".join(f"{a.name}[{len(a.values)}]" for a in spec.axes) or "(none)"),
         f"  chunks            {result.chunks_computed} computed this run, "
         f"{result.chunks_total} in all",
-        f"  wall time         {result.wall_seconds:.1f} s",
-        f"  points/s          {result.points_per_second:,.0f}",
+        f"  wall time         {result.wall_seconds:.1f} s "
+        f"({result.compute_seconds:.1f} s computing, the rest start-up and summary)",
+        f"  points/s          {result.points_per_second:,.0f} overall, "
+        f"{result.compute_points_per_second:,.0f} while computing",
         f"  > 1 equilibrium   {100 * s['share_multiple_equilibria']:.1f}% of points",
         "  regimes (points per sector):",
     ]

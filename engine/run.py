@@ -61,12 +61,21 @@ class RunResult:
     chunks_total: int
     chunks_computed: int
     wall_seconds: float
+    compute_seconds: float
     summary: dict = field(default_factory=dict)
+
+    points_computed: int = 0
 
     @property
     def points_per_second(self):
-        computed = self.points * self.chunks_computed / max(1, self.chunks_total)
-        return computed / self.wall_seconds if self.wall_seconds > 0 else float("nan")
+        """Points computed this run per second of wall time (start-up included)."""
+        return self.points_computed / self.wall_seconds if self.wall_seconds > 0 else float("nan")
+
+    @property
+    def compute_points_per_second(self):
+        """Points computed per second once the workers were up."""
+        return (self.points_computed / self.compute_seconds if self.compute_seconds > 0
+                else float("nan"))
 
 
 def prepare_store(spec, store, layout_points, resume, overwrite):
@@ -115,7 +124,7 @@ def _client(scheduler, workers):
             os.environ[var] = "1"
         n = workers or os.cpu_count() or 1
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
                 Client(cluster) as client:
             yield client
         return
@@ -217,14 +226,19 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
     bar = Progress(layout.size, done=points_done, enabled=progress, stream=progress_stream)
     try:
         with _client(scheduler, workers) as client:
+            t1 = time.perf_counter()
+            bar.t0 = t1
             _execute(todo, scheduler, workers, client, bar, spec, store, layout)
+            compute = time.perf_counter() - t1
     finally:
         bar.close()
     zstore.finalize(store)
     wall = time.perf_counter() - t0
     return RunResult(dataset=zstore.open_dataset(store), store=store, points=layout.size,
                      chunks_total=layout.nchunks, chunks_computed=len(todo),
-                     wall_seconds=wall, summary=summarize(store, layout))
+                     wall_seconds=wall, compute_seconds=compute,
+                     points_computed=layout.size - points_done,
+                     summary=summarize(store, layout))
 
 
 def run(spec, store=None, **kwargs):
