@@ -125,26 +125,40 @@ def first_best(sp, sv, tmp, st, active, nactive):
 
 
 @njit(nogil=True, cache=True)
-def _path_shape_ok(ws, i, g1):
-    """g_i sampled on (0, 1]: rises, then (maybe) falls; never rises again."""
-    prev = path_g(ws, i, 1.0 / SHAPE_SAMPLES)
+def _sample_path(ws, i, g0, g1, gs):
+    """gs[k] = g_i(k / SHAPE_SAMPLES), k = 0..SHAPE_SAMPLES. Returns True
+    when the samples rise and then (maybe) fall, never rising again: the
+    shape the searches rely on. The samples also narrow their brackets."""
+    gs[0] = g0
+    gs[SHAPE_SAMPLES] = g1
+    for k in range(1, SHAPE_SAMPLES):
+        gs[k] = path_g(ws, i, k / SHAPE_SAMPLES)
     falling = False
     for k in range(2, SHAPE_SAMPLES + 1):
-        cur = g1 if k == SHAPE_SAMPLES else path_g(ws, i, k / SHAPE_SAMPLES)
-        if cur < prev:
+        if gs[k] < gs[k - 1]:
             falling = True
-        elif cur > prev and falling:
+        elif gs[k] > gs[k - 1] and falling:
             return False
-        prev = cur
     return True
 
 
 @njit(nogil=True, cache=True)
-def analyse_sector(ws, i, x_nc, w_nc, zmask):
+def _first_crossing(ws, i, gs, hi):
+    """Smallest root of g_i below hi / K where gs[0] < 0 <= gs[hi]
+    (K = SHAPE_SAMPLES): the first sampled sign change, then Brent."""
+    k = 1
+    while k < hi and gs[k] < 0.0:
+        k += 1
+    return brent_root(ws, i, (k - 1) / SHAPE_SAMPLES, k / SHAPE_SAMPLES, gs[k - 1], gs[k])
+
+
+@njit(nogil=True, cache=True)
+def analyse_sector(ws, i, x_nc, w_nc, zmask, gs):
     """Regime, critical mass, partial share, gain, subsidy for a candidate
-    sector i (neither inert nor spontaneous).
+    sector i (neither inert nor spontaneous); gs: scratch for the samples.
     Returns (regime, critical_mass, partial_share, gain, subsidy_needed)."""
     sp, sv, tmp, st = ws
+    K = SHAPE_SAMPLES
     mask1 = zmask | (np.int64(1) << i)
     x1, w1 = binary_welfare(sp, sv, tmp, st, mask1)
     cost = sv[SV_COST, i]
@@ -153,29 +167,42 @@ def analyse_sector(ws, i, x_nc, w_nc, zmask):
     subsidy = max(0.0, 1.0 - rent * math.expm1(sv[SV_LOGM1, i]) / cost)
     g0 = -(1.0 - sv[SV_SIGMA, i]) * cost
     g1 = path_g(ws, i, 1.0)
-    if not _path_shape_ok(ws, i, g1):
+    if not _sample_path(ws, i, g0, g1, gs):
         st[0] |= codes.PATH_SHAPE
     partial = np.nan
     if x1 <= sv[SV_XBAR, i]:
         # S0 u {i} is an equilibrium: g_i(1) >= 0. On an increasing or
         # single-peaked path the first crossing is the only sign change.
         if g1 >= 0.0:
-            cm, conv = brent_root(ws, i, 0.0, 1.0, g0, g1)
+            cm, conv = _first_crossing(ws, i, gs, K)
             if not conv:
                 st[0] |= codes.PATH_NOT_CONVERGED
         else:  # the threshold test and g_i(1) disagree by rounding
             cm = 1.0
         return codes.COORDINATION_FAILURE, cm, partial, w1 - w_nc, subsidy
-    # g_i(1) < 0: look for an interior peak above zero
-    gpeak = g1
-    speak = 1.0
-    if path_g(ws, i, 1.0 - SLOPE_STEP) >= g1:
-        speak, gpeak, conv = golden_peak(ws, i, 0.0, 1.0)
+    # g_i(1) < 0: is there an interior peak above zero?
+    kmax = 0
+    for k in range(1, K + 1):
+        if gs[k] > gs[kmax]:
+            kmax = k
+    speak = kmax / K
+    gpeak = gs[kmax]
+    sampled = gpeak >= 0.0
+    if not sampled and (kmax < K or path_g(ws, i, 1.0 - SLOPE_STEP) >= g1):
+        # the peak lies between the samples around kmax / K: golden section
+        speak, gpeak, conv = golden_peak(ws, i, max(kmax - 1, 0) / K, min(kmax + 1, K) / K)
         if not conv:
             st[0] |= codes.PATH_NOT_CONVERGED
     if gpeak >= 0.0 and speak < 1.0:
-        cm, conv1 = brent_root(ws, i, 0.0, speak, g0, gpeak)
-        partial, conv2 = brent_root(ws, i, speak, 1.0, gpeak, g1)
+        if sampled:  # the first and last non-negative samples bracket the roots
+            cm, conv1 = _first_crossing(ws, i, gs, kmax)
+            j = K - 1
+            while gs[j] < 0.0:
+                j -= 1
+            partial, conv2 = brent_root(ws, i, j / K, (j + 1) / K, gs[j], gs[j + 1])
+        else:
+            cm, conv1 = brent_root(ws, i, 0.0, speak, g0, gpeak)
+            partial, conv2 = brent_root(ws, i, speak, 1.0, gpeak, g1)
         if not (conv1 and conv2):
             st[0] |= codes.PATH_NOT_CONVERGED
         gain = path_welfare(ws, i, partial) - w_nc
@@ -226,6 +253,7 @@ def solve_point_into(
         return 0
     ws = (sp, sv, tmp, st)
     alpha_ = sp[SP_ALPHA]
+    gsamp = np.empty(SHAPE_SAMPLES + 1)
     zmask = np.int64(0)
     ncand = 0
     nactive = 0
@@ -287,7 +315,7 @@ def solve_point_into(
             gain_coordinate[p, i] = 0.0
             subsidy_needed[p, i] = 0.0
         else:
-            r, cm, ps, gain, sub = analyse_sector(ws, i, x_nc, w_nc, zmask)
+            r, cm, ps, gain, sub = analyse_sector(ws, i, x_nc, w_nc, zmask, gsamp)
             regime[p, i] = r
             critical_mass[p, i] = cm
             partial_share[p, i] = ps
@@ -328,12 +356,6 @@ def solve_point_into(
         st[0] |= codes.NON_FINITE
     status[p] = st[0]
     return nrec
-
-
-def _workspace(n):
-    return (np.empty(NSP), np.empty((NSV, n)), np.empty((NTMP, n)),
-            np.zeros(1, np.int64), np.empty(n, np.int64),
-            np.empty(n, np.int64), np.empty(n))
 
 
 @njit(nogil=True, cache=True)
