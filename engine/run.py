@@ -78,38 +78,44 @@ class RunResult:
                 else float("nan"))
 
 
-def prepare_store(spec, store, layout_points, resume, overwrite):
-    """Decide what to do with `store`; returns (layout, chunks already done).
+def plan_store(spec, store, chunk_points, resume, overwrite):
+    """Decide what to do with `store`, touching nothing.
 
-    A complete store is refused without overwrite; an incomplete one needs
-    resume (same spec) or overwrite; something that is not a coordsweep
-    store is never touched."""
+    Returns (action, layout, done): action "create", "overwrite" or
+    "resume"; done marks the chunks already complete. A complete store is
+    refused without overwrite; an incomplete one needs resume (same spec)
+    or overwrite; something that is not a coordsweep store is never touched."""
     if resume and overwrite:
         raise UsageError("--resume and --overwrite exclude each other")
-    if zstore.exists(store):
-        attrs = zstore.read_attrs(store)
-        if overwrite:
-            layout = Layout.for_grid(spec.shape, layout_points)
-            zstore.create(store, spec, layout, overwrite=True)
-            return layout, np.zeros(layout.nchunks, bool)
-        done = zstore.done_chunks(store)
-        if done.all():
-            raise StoreError(f"{store}: holds a complete run "
-                             f"({done.size}/{done.size} chunks); pass --overwrite to replace it")
-        if not resume:
-            raise StoreError(f"{store}: holds an incomplete run ({int(done.sum())}/{done.size} "
-                             "chunks); pass --resume to continue it or --overwrite to replace it")
-        if attrs.get("spec") != spec.text:
-            raise StoreError(f"{store}: was written from a different spec "
-                             f"({attrs.get('spec_source', '?')}); --resume needs the same "
-                             "spec text, or pass --overwrite")
-        layout = Layout(tuple(spec.shape), tuple(attrs["chunk_shape"]))
-        return layout, done
-    if resume:
-        raise StoreError(f"{store}: nothing to resume (no such store)")
-    layout = Layout.for_grid(spec.shape, layout_points)
-    zstore.create(store, spec, layout)
-    return layout, np.zeros(layout.nchunks, bool)
+    fresh = Layout.for_grid(spec.shape, chunk_points)
+    if not zstore.exists(store):
+        if resume:
+            raise StoreError(f"{store}: nothing to resume (no such store)")
+        return "create", fresh, np.zeros(fresh.nchunks, bool)
+    attrs = zstore.read_attrs(store)
+    if overwrite:
+        return "overwrite", fresh, np.zeros(fresh.nchunks, bool)
+    done = zstore.done_chunks(store)
+    if done.all():
+        raise StoreError(f"{store}: holds a complete run "
+                         f"({done.size}/{done.size} chunks); pass --overwrite to replace it")
+    if not resume:
+        raise StoreError(f"{store}: holds an incomplete run ({int(done.sum())}/{done.size} "
+                         "chunks); pass --resume to continue it or --overwrite to replace it")
+    if attrs.get("spec") != spec.text:
+        raise StoreError(f"{store}: was written from a different spec "
+                         f"({attrs.get('spec_source', '?')}); --resume needs the same "
+                         "spec text, or pass --overwrite")
+    return "resume", Layout(tuple(spec.shape), tuple(attrs["chunk_shape"])), done
+
+
+def prepare_store(spec, store, chunk_points, resume, overwrite):
+    """plan_store, then write the template when the plan is to create or
+    replace the store. Returns (layout, done)."""
+    action, layout, done = plan_store(spec, store, chunk_points, resume, overwrite)
+    if action != "resume":
+        zstore.create(store, spec, layout, overwrite=action == "overwrite")
+    return layout, done
 
 
 @contextlib.contextmanager
@@ -218,14 +224,17 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
     store = str(store if store is not None else default_store(spec))
     spec.check_grid()  # every grid point in MODEL.md's domains, before any I/O
     t0 = time.perf_counter()
-    layout, done = prepare_store(spec, store, chunk_points, resume, overwrite)
-    warm_kernels(spec)
+    action, layout, done = plan_store(spec, store, chunk_points, resume, overwrite)
     todo = [int(c) for c in np.flatnonzero(~done)]
     points_done = sum(layout.flat_range(c)[1] - layout.flat_range(c)[0]
                       for c in np.flatnonzero(done))
     bar = Progress(layout.size, done=points_done, enabled=progress, stream=progress_stream)
+    warm_kernels(spec)
     try:
+        # the scheduler is reachable before the store is created or replaced
         with _client(scheduler, workers) as client:
+            if action != "resume":
+                zstore.create(store, spec, layout, overwrite=action == "overwrite")
             t1 = time.perf_counter()
             bar.t0 = t1
             _execute(todo, scheduler, workers, client, bar, spec, store, layout)
