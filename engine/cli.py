@@ -136,7 +136,7 @@ def format_summary(result, spec):
 
 
 def cmd_run(args):
-    from engine.run import run_sweep
+    from engine.runner import run_sweep
     from engine.spec import load_spec
     spec = load_spec(args.spec)
     try:

@@ -266,9 +266,9 @@ def parse_json(stdout):
 # --- stores in given states ---------------------------------------------------------------
 def make_partial_store(spec_path, store, chunk_points, chunk_ids):
     """An interrupted run, built with the engine's own steps: the template
-    (engine.run.prepare_store), then only the chunks `chunk_ids` computed and
-    recorded (engine.run.compute_chunk). Returns the Layout."""
-    from engine.run import compute_chunk, prepare_store
+    (engine.runner.prepare_store), then only the chunks `chunk_ids` computed and
+    recorded (engine.runner.compute_chunk). Returns the Layout."""
+    from engine.runner import compute_chunk, prepare_store
     from engine.spec import load_spec
     spec = load_spec(spec_path)
     layout, done = prepare_store(spec, str(store), chunk_points, False, False)

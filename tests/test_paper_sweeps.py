@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.run import run
+import engine
 from engine.spec import load_spec
 from kernels.codes import COORDINATION_FAILURE, SPONTANEOUS
 
@@ -19,7 +19,7 @@ SWEEPS = Path(__file__).resolve().parent.parent / "sweeps"
 
 def _run(name, tmp_path):
     spec = load_spec(SWEEPS / name)
-    ds = run(spec, store=str(tmp_path / "s.zarr"), scheduler="synchronous", progress=False)
+    ds = engine.run(spec, store=str(tmp_path / "s.zarr"), scheduler="synchronous", progress=False)
     assert ds.attrs["complete"] is True
     return spec, ds
 

@@ -1,7 +1,7 @@
 """engine.plot: PNG size, plotted content, categories, colours, errors.
 
 Synthetic stores come from tests/plot_fixtures.py (known content); one test
-plots a real small sweep run through engine.run.
+plots a real small sweep run through engine.runner.
 """
 import struct
 import warnings
@@ -331,7 +331,7 @@ num = 7
 
 @pytest.fixture(scope="module")
 def real_store(tmp_path_factory):
-    run_mod = pytest.importorskip("engine.run")
+    run_mod = pytest.importorskip("engine.runner")
     from engine.spec import parse_spec
     d = tmp_path_factory.mktemp("real")
     return run_mod.run(parse_spec(SMALL_SPEC), store=str(d / "small.zarr"),

@@ -260,7 +260,7 @@ values = [0.5, 0.6, 0.7]
 
 
 def test_report_of_a_real_sweep(tmp_path):
-    run_mod = pytest.importorskip("engine.run")
+    run_mod = pytest.importorskip("engine.runner")
     from engine.spec import parse_spec
     ds = run_mod.run(parse_spec(SMALL_SPEC), store=str(tmp_path / "real.zarr"),
                      scheduler="synchronous", progress=False)
