@@ -118,8 +118,10 @@ def format_summary(result, spec):
         f"{result.chunks_total} in all",
         f"  wall time         {result.wall_seconds:.1f} s "
         f"({result.compute_seconds:.1f} s computing, the rest start-up and summary)",
-        f"  points/s          {result.points_per_second:,.0f} overall, "
-        f"{result.compute_points_per_second:,.0f} while computing",
+        (f"  points/s          {result.points_per_second:,.0f} overall, "
+         f"{result.compute_points_per_second:,.0f} while computing"
+         if result.points_computed else
+         "  points/s          - (nothing to compute: every chunk was already done)"),
         f"  > 1 equilibrium   {100 * s['share_multiple_equilibria']:.1f}% of points",
         "  regimes (points per sector):",
     ]
@@ -146,13 +148,14 @@ def cmd_run(args):
     except KeyboardInterrupt:
         print("coordsweep: interrupted; the store keeps every finished chunk: "
               "run again with --resume to continue", file=sys.stderr)
-        return 130
+        return EXIT_FAIL
     print(format_summary(result, spec))
     return EXIT_OK
 
 
 def cmd_inspect(args):
     from engine import store as zstore
+    args.store = zstore.normalize(args.store)
     if not zstore.exists(args.store):
         raise CoordsweepError(f"{args.store}: no such store")
     print(zstore.describe(args.store))
@@ -162,6 +165,7 @@ def cmd_inspect(args):
 def cmd_plot(args):
     from engine import store as zstore
     from engine.plot import plot
+    args.store = zstore.normalize(args.store)
     if not zstore.exists(args.store):
         raise CoordsweepError(f"{args.store}: no such store")
     zstore.read_attrs(args.store)
@@ -184,6 +188,7 @@ def cmd_plot(args):
 def cmd_report(args):
     from engine import store as zstore
     from engine.report import write_report
+    args.store = zstore.normalize(args.store)
     if not zstore.exists(args.store):
         raise CoordsweepError(f"{args.store}: no such store")
     zstore.read_attrs(args.store)

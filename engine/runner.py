@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def plan_store(spec, store, chunk_points, resume, overwrite):
     if overwrite:
         return "overwrite", fresh, np.zeros(fresh.nchunks, bool)
     done = zstore.done_chunks(store)
-    if done.all():
+    if done.all() and not resume:
         raise StoreError(f"{store}: holds a complete run "
                          f"({done.size}/{done.size} chunks); pass --overwrite to replace it")
     if not resume:
@@ -146,8 +147,9 @@ def _execute(tasks, scheduler, workers, client, progress, spec, store, layout):
     """Run compute_chunk for every chunk id in `tasks`, updating progress."""
     if client is not None:
         from distributed import as_completed
+        run_id = uuid.uuid4().hex
         futures = [client.submit(compute_chunk, spec, store, layout, cid,
-                                 pure=False, key=f"coordsweep-chunk-{cid}-{os.getpid()}")
+                                 pure=False, key=f"coordsweep-chunk-{cid}-{run_id}")
                    for cid in tasks]
         try:
             for fut in as_completed(futures):
@@ -221,27 +223,32 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
         chunk_points = spec.run.get("chunk_points")
     if chunk_points is not None and int(chunk_points) < 1:
         raise UsageError(f"chunk_points must be >= 1, got {chunk_points}")
-    store = str(store if store is not None else default_store(spec))
+    store = zstore.normalize(store if store is not None else default_store(spec))
     spec.check_grid()  # every grid point in MODEL.md's domains, before any I/O
     t0 = time.perf_counter()
     action, layout, done = plan_store(spec, store, chunk_points, resume, overwrite)
     todo = [int(c) for c in np.flatnonzero(~done)]
     points_done = sum(layout.flat_range(c)[1] - layout.flat_range(c)[0]
                       for c in np.flatnonzero(done))
-    bar = Progress(layout.size, done=points_done, enabled=progress, stream=progress_stream)
-    warm_kernels(spec)
-    try:
-        # the scheduler is reachable before the store is created or replaced
-        with _client(scheduler, workers) as client:
-            if action != "resume":
-                zstore.create(store, spec, layout, overwrite=action == "overwrite")
-            t1 = time.perf_counter()
-            bar.t0 = t1
-            _execute(todo, scheduler, workers, client, bar, spec, store, layout)
-            compute = time.perf_counter() - t1
-    finally:
-        bar.close()
-    zstore.finalize(store)
+    compute = 0.0
+    if todo:  # (a complete store resumed: nothing computed, nothing rewritten)
+        bar = Progress(layout.size, done=points_done, enabled=progress, stream=progress_stream)
+        warm_kernels(spec)
+        try:
+            # the scheduler is reachable before the store is created or replaced
+            with _client(scheduler, workers) as client:
+                if action != "resume":
+                    zstore.create(store, spec, layout, overwrite=action == "overwrite")
+                t1 = time.perf_counter()
+                bar.t0 = t1
+                _execute(todo, scheduler, workers, client, bar, spec, store, layout)
+                compute = time.perf_counter() - t1
+        finally:
+            bar.close()
+        if not zstore.finalize(store):
+            missing = int((~zstore.done_chunks(store)).sum())
+            raise RuntimeError(f"{store}: {missing} chunks are still not recorded as done "
+                               "after every task finished; run again with --resume")
     wall = time.perf_counter() - t0
     return RunResult(dataset=zstore.open_dataset(store), store=store, points=layout.size,
                      chunks_total=layout.nchunks, chunks_computed=len(todo),

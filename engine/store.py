@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from engine.errors import StoreError
-from kernels.codes import REGIME_NAMES, STATUS_BITS
+from kernels.codes import NOT_COMPUTED, REGIME_NAMES, STATUS_BITS
 from kernels.outputs import OUTPUTS
 
 #: axis long names (coordinate attributes)
@@ -78,6 +78,12 @@ def versions():
     }
 
 
+#: what a never-written chunk reads as: NaN for floats, -1 for regimes,
+#: targets and counts, the NOT_COMPUTED bit for status (bools read False,
+#: with status telling why)
+INT_FILL = -1
+
+
 def variable_attrs(name, per, units, long_name, sector_names):
     attrs = {"long_name": long_name}
     if units:
@@ -85,9 +91,13 @@ def variable_attrs(name, per, units, long_name, sector_names):
     if name == "regime":
         attrs["flag_values"] = list(range(len(REGIME_NAMES)))
         attrs["flag_meanings"] = " ".join(REGIME_NAMES)
+        attrs["comment"] = f"{INT_FILL}: not computed (chunk never written) or invalid input"
     elif name.startswith("target_"):
         attrs["flag_values"] = list(range(len(sector_names)))
         attrs["flag_meanings"] = " ".join(sector_names)
+        attrs["comment"] = f"{INT_FILL}: not computed (chunk never written) or invalid input"
+    elif name == "n_equilibria":
+        attrs["comment"] = f"{INT_FILL}: not computed (chunk never written)"
     elif name == "status":
         attrs["flag_masks"] = [bit for bit, _, _ in STATUS_BITS]
         attrs["flag_meanings"] = " ".join(n for _, n, _ in STATUS_BITS)
@@ -144,8 +154,21 @@ def encoding(ds):
         e = {"chunks": var.data.chunksize}
         if var.dtype.kind == "f":
             e["_FillValue"] = np.nan
+        elif name == "status":
+            e["fill_value"] = NOT_COMPUTED
+        elif var.dtype.kind == "i" and name != "chunk_done":
+            e["fill_value"] = INT_FILL
         enc[name] = e
     return enc
+
+
+def normalize(store):
+    """A store location as zarr wants it: local paths (also file:// URLs)
+    as plain paths, other URLs (s3://, gs://, memory://...) unchanged."""
+    store = str(store)
+    if store.startswith("file://"):
+        return store[len("file://"):]
+    return store
 
 
 def _fs(store):

@@ -35,6 +35,9 @@ PATH_SHAPE = 4
 NON_FINITE = 8
 #: the point's parameters are outside MODEL.md's domains (outputs are NaN)
 INVALID_INPUT = 16
+#: never set by the kernels: the fill value of `status` in a results store,
+#: so a point whose chunk was never written reads as "not computed"
+NOT_COMPUTED = 64
 
 STATUS_BITS = (
     (WAGE_NOT_CONVERGED, "wage_not_converged",
@@ -47,6 +50,8 @@ STATUS_BITS = (
      "a value overflowed or became NaN"),
     (INVALID_INPUT, "invalid_input",
      "parameters outside MODEL.md's domains"),
+    (NOT_COMPUTED, "not_computed",
+     "point not computed yet (store fill value: its chunk was never written)"),
 )
 
 

@@ -16,7 +16,10 @@ convex and strictly decreasing: Newton from the left end of a bracket
 and a bisection step guards the upper end.
 
 All sums of (q_i a_i)^eps are scaled by exp(-c0), c0 = the largest
-eps log(q_i a_i (1+theta_i)), so nothing overflows for large eps.
+eps log(q_i a_i (1+theta_i)), so nothing overflows for large eps. When the
+terms span more than exp(600) (labour shares near 1, extreme prices) the
+linear-scale fast path is switched off (SP_FAST) and every sum is a
+log-sum-exp.
 """
 import math
 
@@ -34,7 +37,8 @@ SP_C0 = 4        # scaling of the eta = 0 sums
 SP_ETA0 = 5      # 1.0 when every eta_i == 0 (closed-form wage)
 SP_LOGXA0 = 6    # log of the scaled sum X^ at S0 (eta = 0 fast path)
 SP_LOGCOEF = 7   # log((1 - alpha) / alpha)
-NSP = 8
+SP_FAST = 8      # 1.0 when the eta = 0 sums can be kept in linear scale
+NSP = 9
 
 # --- per-sector constants sv[..., i] -------------------------------------
 SV_LQA = 0       # log(q_i a_i), q_i = p_i (1 + tau_i)
@@ -62,11 +66,30 @@ T_LOGM = 0
 T_LOGL = 1
 NTMP = 2
 
+#: the linear-scale sums need every scaled term above exp(-FAST_RANGE)
+FAST_RANGE = 600.0
+
 KIND_INERT = 0
 KIND_SPONT = 1
 KIND_CAND = 2
 
 NEWTON_MAXITER = 100
+
+
+@njit(nogil=True, cache=True)
+def log_expm1(a):
+    """log(exp(a) - 1) for a >= 0, without overflow for large a."""
+    if a > 30.0:
+        return a + math.log1p(-math.exp(-a))
+    return math.log(math.expm1(a))
+
+
+@njit(nogil=True, cache=True)
+def log_m(s, a):
+    """log m(s) = log(1 + s (exp(a) - 1)), a = eps log(1 + theta s)."""
+    if a < 700.0:
+        return math.log1p(s * math.expm1(a))
+    return a + math.log(s + (1.0 - s) * math.exp(-a))  # here s > 0
 
 
 @njit(nogil=True, cache=True)
@@ -128,10 +151,13 @@ def prepare(labor, alpha, price, prod, theta, cost, eta, tau, sigma,
         sv[SV_S0, i] = 1.0 if kind == KIND_SPONT else 0.0
     sp[SP_C0] = c0
     sp[SP_ETA0] = 1.0 if eta0 else 0.0
+    fast = eta0
     xa0 = 0.0
     for i in range(n):
         logu = eps * sv[SV_LQA, i] - c0
         sv[SV_LOGU, i] = logu
+        if logu < -FAST_RANGE:
+            fast = False
         xa = math.exp(logu)
         xb = math.exp(logu + sv[SV_LOGM1, i])
         sv[SV_XA, i] = xa
@@ -139,7 +165,8 @@ def prepare(labor, alpha, price, prod, theta, cost, eta, tau, sigma,
         sv[SV_YA, i] = xa / (1.0 + tau[i])
         sv[SV_YB, i] = xb / (1.0 + tau[i])
         xa0 += xb if sv[SV_S0, i] == 1.0 else xa
-    sp[SP_LOGXA0] = math.log(xa0)
+    sp[SP_FAST] = 1.0 if fast else 0.0
+    sp[SP_LOGXA0] = math.log(xa0) if fast else np.nan
     # threshold wages: at s_i = 1, log R_i(x) = log((1-a)/a) + x
     # + log L_i(x) - log m_i(1) is affine in x, so Delta_i(1, x) = 0 is
     # closed form for every eta_i (MODEL.md's formula when eta_i = 0).
@@ -151,12 +178,13 @@ def prepare(labor, alpha, price, prod, theta, cost, eta, tau, sigma,
             sv[SV_XBAR, i] = np.inf
         else:
             logm1 = sv[SV_LOGM1, i]
-            k = sv[SV_K, i]
-            b = sv[SV_B0, i] + logm1 / (1.0 - eps * eta[i])
-            # log R_i(x) = coef + b + (1 - k) x - logm1
-            target = (math.log((1.0 - sigma[i]) * cost[i])
-                      - math.log(math.expm1(logm1)))
-            sv[SV_XBAR, i] = (target - sp[SP_LOGCOEF] - b + logm1) / (1.0 - k)
+            denom = 1.0 - eps * eta[i]
+            b = sv[SV_B0, i] + logm1 / denom
+            # log R_i(x) = coef + b + (1 - k) x - logm1, and
+            # 1 - k = -eps (alpha + eta_i) / (1 - eps eta_i) (no cancellation)
+            one_minus_k = -eps * (alpha + eta[i]) / denom
+            target = math.log((1.0 - sigma[i]) * cost[i]) - log_expm1(logm1)
+            sv[SV_XBAR, i] = (target - sp[SP_LOGCOEF] - b + logm1) / one_minus_k
     return True
 
 
@@ -245,7 +273,7 @@ def set_binary_profile(sv, tmp, mask):
 def binary_log_wage(sp, sv, tmp, st, mask):
     """log w for the full-cooperation profile `mask` (bit i = sector i)."""
     n = sv.shape[1]
-    if sp[SP_ETA0] == 1.0:
+    if sp[SP_FAST] == 1.0:
         xs = 0.0
         for i in range(n):
             xs += sv[SV_XB, i] if (mask >> i) & 1 else sv[SV_XA, i]
@@ -264,7 +292,7 @@ def binary_welfare(sp, sv, tmp, st, mask):
     n = sv.shape[1]
     alpha = sp[SP_ALPHA]
     csum = 0.0
-    if sp[SP_ETA0] == 1.0:
+    if sp[SP_FAST] == 1.0:
         xs = 0.0
         ys = 0.0
         for i in range(n):
@@ -289,21 +317,15 @@ def binary_welfare(sp, sv, tmp, st, mask):
 
 
 @njit(nogil=True, cache=True)
-def coop_gain_factor(eps, theta, s):
-    """(1 + theta s)^eps - 1, accurate for small theta s."""
-    return math.expm1(eps * math.log1p(theta * s))
-
-
-@njit(nogil=True, cache=True)
 def set_path_profile(sv, tmp, i, s, eps):
     """Profile S0 with sector i at share s: fills tmp[T_LOGM]; returns
-    (1 + theta_i s)^eps - 1."""
+    a = eps log(1 + theta_i s), so (1 + theta_i s)^eps - 1 = expm1(a)."""
     n = sv.shape[1]
     for j in range(n):
         tmp[T_LOGM, j] = sv[SV_LOGM1, j] if sv[SV_S0, j] == 1.0 else 0.0
-    e = coop_gain_factor(eps, sv[SV_THETA, i], s)
-    tmp[T_LOGM, i] = math.log1p(s * e)  # m(s) = 1 + s ((1 + theta s)^eps - 1)
-    return e
+    a = eps * math.log1p(sv[SV_THETA, i] * s)
+    tmp[T_LOGM, i] = log_m(s, a)  # m(s) = 1 + s ((1 + theta s)^eps - 1)
+    return a
 
 
 @njit(nogil=True, cache=True)
@@ -314,8 +336,8 @@ def path_g(ws, i, s):
     eps = sp[SP_EPS]
     alpha = sp[SP_ALPHA]
     net_cost = (1.0 - sv[SV_SIGMA, i]) * sv[SV_COST, i]
-    if sp[SP_ETA0] == 1.0:
-        e = coop_gain_factor(eps, sv[SV_THETA, i], s)
+    if sp[SP_FAST] == 1.0:
+        e = math.expm1(eps * math.log1p(sv[SV_THETA, i] * s))
         # X^(s) = X^(S0) + u^_i (m(s) - m_i(S0)), m(s) - 1 = s e
         xs = math.exp(sp[SP_LOGXA0]) + math.exp(sv[SV_LOGU, i]) * s * e
         if sv[SV_S0, i] == 1.0:  # (not a candidate: only via ge_path)
@@ -325,11 +347,11 @@ def path_g(ws, i, s):
         logr = (math.log(1.0 - alpha) + sv[SV_LOGU, i]
                 + alpha * (sp[SP_LOGL] - logx) + (1.0 - alpha) * sp[SP_C0])
         return math.exp(logr) * e - net_cost
-    e = set_path_profile(sv, tmp, i, s, eps)
+    a = set_path_profile(sv, tmp, i, s, eps)
     x = log_wage(sp, sv, tmp, st)
     # R_i = pi(A_N, w) = (1 - alpha) w l_N / alpha, l_N = L_i / m_i(s)
     logr = sp[SP_LOGCOEF] + x + tmp[T_LOGL, i] - tmp[T_LOGM, i]
-    return math.exp(logr) * e - net_cost
+    return math.exp(logr + log_expm1(a)) - net_cost
 
 
 @njit(nogil=True, cache=True)

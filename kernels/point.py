@@ -13,8 +13,8 @@ from numba import njit
 from kernels import codes
 from kernels.economy import (
     KIND_CAND, KIND_INERT, KIND_SPONT, NSP, NSV, NTMP, SP_ALPHA, SP_EPS,
-    SV_COST, SV_KIND, SV_S0, SV_SIGMA, SV_TAU, SV_THETA, SV_XBAR, SV_LOGM1,
-    T_LOGL, T_LOGM, binary_log_wage, binary_welfare, log_rent_full,
+    SV_COST, SV_KIND, SV_S0, SV_SIGMA, SV_TAU, SV_XBAR, SV_LOGM1,
+    T_LOGL, binary_log_wage, binary_welfare, log_expm1, log_rent_full,
     log_wage, path_g, path_welfare, prepare, set_binary_profile)
 from kernels.rootfind import brent_root, golden_peak
 
@@ -23,14 +23,19 @@ from kernels.rootfind import brent_root, golden_peak
 SHAPE_SAMPLES = 8
 #: step used to tell whether g_i still rises at s = 1
 SLOPE_STEP = 1e-7
+#: values within this relative distance are ties (MODEL.md's tie rules):
+#: sums over identical sectors taken in another order differ in the last bits
+TIE_RTOL = 1e-12
 
 
 @njit(nogil=True, cache=True)
 def _better(w, k, mask, best_w, best_k, best_mask):
-    """MODEL.md's order: higher W; ties: fewer sectors, then lower bitmask."""
-    if w > best_w:
+    """MODEL.md's order: higher W; ties (within TIE_RTOL): fewer sectors,
+    then lower bitmask."""
+    tol = TIE_RTOL * max(abs(w), abs(best_w))
+    if w > best_w + tol:
         return True
-    if w < best_w:
+    if w < best_w - tol:
         return False
     if k != best_k:
         return k < best_k
@@ -163,8 +168,8 @@ def analyse_sector(ws, i, x_nc, w_nc, zmask, gs):
     x1, w1 = binary_welfare(sp, sv, tmp, st, mask1)
     cost = sv[SV_COST, i]
     # least sigma_i making S0 u {i} an equilibrium: R_i at w(S0 u {i}), s_i = 1
-    rent = math.exp(log_rent_full(sp, sv, tmp, i, x1))
-    subsidy = max(0.0, 1.0 - rent * math.expm1(sv[SV_LOGM1, i]) / cost)
+    logrent = log_rent_full(sp, sv, tmp, i, x1)
+    subsidy = max(0.0, 1.0 - math.exp(logrent + log_expm1(sv[SV_LOGM1, i]) - math.log(cost)))
     g0 = -(1.0 - sv[SV_SIGMA, i]) * cost
     g1 = path_g(ws, i, 1.0)
     if not _sample_path(ws, i, g0, g1, gs):
@@ -212,10 +217,13 @@ def analyse_sector(ws, i, x_nc, w_nc, zmask, gs):
 
 
 @njit(nogil=True, cache=True)
-def _argmax_first(values):
+def _argmax_first(values, rtol, scale):
+    """Index of the largest value; ties (within rtol of the larger of the
+    two values and `scale`) go to the lower index."""
     best = 0
     for i in range(1, values.shape[0]):
-        if values[i] > values[best]:
+        tol = rtol * max(abs(values[i]), abs(values[best]), scale)
+        if values[i] > values[best] + tol:
             best = i
     return best
 
@@ -286,12 +294,12 @@ def solve_point_into(
     n_equilibria[p] = count
     welfare_best_eq[p] = best_w
     wage_best_eq[p] = math.exp(best_x)
-    coordination_gap[p] = best_w - w_nc
+    coordination_gap[p] = max(0.0, best_w - w_nc)
 
     # --- first best -------------------------------------------------------
     fb_mask, fb_w = first_best(sp, sv, tmp, st, active, nactive)
     welfare_fb[p] = fb_w
-    provision_gap[p] = fb_w - best_w
+    provision_gap[p] = max(0.0, fb_w - best_w)  # < 0 only within a tie
     for i in range(n):
         coop_best_eq[p, i] = (best_mask >> i) & 1 == 1
         coop_fb[p, i] = (fb_mask >> i) & 1 == 1
@@ -326,9 +334,10 @@ def solve_point_into(
     has_partial[p] = partial_any
 
     # --- targeting --------------------------------------------------------
-    tca = _argmax_first(vnc)
-    tcl = _argmax_first(theta)
-    tbe = _argmax_first(gain_coordinate[p])
+    tca = _argmax_first(vnc, TIE_RTOL, 0.0)
+    tcl = _argmax_first(theta, 0.0, 0.0)
+    # gains are welfare differences: compare them on the welfare scale
+    tbe = _argmax_first(gain_coordinate[p], TIE_RTOL, abs(w_nc))
     target_ca[p] = tca
     target_cluster[p] = tcl
     target_best[p] = tbe
@@ -346,7 +355,8 @@ def solve_point_into(
         if not math.isfinite(gain_coordinate[p, i]):
             finite = False
         if sv[SV_KIND, i] == KIND_CAND:
-            if math.isnan(threshold_wage[p, i]) or math.isnan(subsidy_needed[p, i]):
+            if not (math.isfinite(threshold_wage[p, i])
+                    and math.isfinite(subsidy_needed[p, i])):
                 finite = False
             r = regime[p, i]
             if (r == codes.COORDINATION_FAILURE or r == codes.PARTIAL_COORDINATION) \

@@ -123,7 +123,9 @@ def test_resume_computes_missing_chunks_bit_identical(killed, tmp_path):
     assert full.chunks_total != NCHUNKS  # a different layout, same values
     assert_identical_stores(ref, store)
 
-    # a second --resume has nothing to do: the store is complete
-    code, _, err = main_inprocess("run", killed["spec_path"], "--store", store, "--resume",
-                                  "--scheduler", "synchronous", "--quiet")
-    assert code == 2 and "--overwrite" in err
+    # a second --resume has nothing to do: the store is complete, and stays as it is
+    code, out, err = main_inprocess("run", killed["spec_path"], "--store", store, "--resume",
+                                    "--scheduler", "synchronous", "--quiet")
+    assert code == 0, err
+    assert "0 computed this run" in out
+    assert all(os.stat(chunk_file(c)).st_mtime_ns == mtimes[c] for c in mtimes)

@@ -1,0 +1,115 @@
+"""Edge cases of the kernels found in review: labour shares near 0 and 1
+(huge eps: (1 + theta)^eps overflows a float), and MODEL.md's tie rules
+among identical sectors (sums over them in another order differ in the last
+bits). Expected values are derived in the test from the one-sector closed
+form, in logs so that nothing overflows."""
+import math
+
+import numpy as np
+import pytest
+
+import kernels
+from kernels.codes import (COORDINATION_FAILURE, NON_FINITE, PARTIAL_COORDINATION)
+
+
+def _one_sector_g_log(alpha, theta, c):
+    """One sector, p = a = L = 1, sigma = 0, eta = 0 (MODEL.md closed forms):
+    X(s) = m(s), R = (1 - alpha) X^-alpha, g(s) = R ((1 + theta s)^eps - 1) - c.
+    Returns g as a function of s computed in logs."""
+    eps = 1.0 / (1.0 - alpha)
+
+    def g(s):
+        a = eps * math.log1p(theta * s)             # log (1 + theta s)^eps
+        if a == 0.0:
+            return -c
+        log_e = a + math.log1p(-math.exp(-a))       # log((1+theta s)^eps - 1)
+        log_m = a + math.log(s + (1 - s) * math.exp(-a))
+        return math.exp(math.log(1 - alpha) - alpha * log_m + log_e) - c
+    return g
+
+
+def _bisect(f, lo, hi):
+    flo = f(lo)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        fm = f(mid)
+        if (fm >= 0) == (flo >= 0):
+            lo, flo = mid, fm
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+@pytest.mark.parametrize("alpha, theta, c", [
+    (0.999, 2.0, 0.1),    # (1 + theta)^eps = 3^1000 overflows
+    (0.998, 4.0, 0.1),
+    (0.999, 1.05, 0.1),   # used to report +inf threshold and critical_mass 1
+])
+def test_labour_share_near_one_partial_coordination(alpha, theta, c):
+    g = _one_sector_g_log(alpha, theta, c)
+    assert g(1.0) < 0
+    s_grid = np.linspace(1e-6, 1, 20001)
+    vals = np.array([g(s) for s in s_grid])
+    k = int(np.argmax(vals))
+    assert vals[k] > 0  # partial coordination: an interior hump above 0
+    cm = _bisect(g, 0.0, s_grid[k])
+    ps = _bisect(lambda s: -g(s), s_grid[k], 1.0)
+    r = kernels.solve_point(1.0, alpha, [1.0], [1.0], [theta], [c])
+    assert r["status"] == 0
+    assert r["regime"][0] == PARTIAL_COORDINATION
+    assert r["n_equilibria"] == 1
+    assert r["critical_mass"][0] == pytest.approx(cm, rel=1e-9)
+    assert r["partial_share"][0] == pytest.approx(ps, rel=1e-9)
+    # w-bar in logs: (alpha/(1-alpha)) log(wbar/alpha) = log((1-alpha)(M-1)/c)
+    eps = 1 / (1 - alpha)
+    a = eps * math.log1p(theta)
+    log_wbar = math.log(alpha) + (1 - alpha) / alpha * (
+        math.log(1 - alpha) + a + math.log1p(-math.exp(-a)) - math.log(c))
+    assert math.log(r["threshold_wage"][0]) == pytest.approx(log_wbar, rel=1e-12)
+
+
+def test_labour_share_near_one_coordination_failure():
+    """alpha = 0.995, theta = 35: (1 + theta)^eps = 36^200 is finite only in
+    logs; S0 + {i} is an equilibrium (g(1) >= 0) and the critical mass is the
+    first zero of g, far below 1."""
+    alpha, theta, c = 0.995, 35.0, 0.1
+    g = _one_sector_g_log(alpha, theta, c)
+    assert g(1.0) >= 0
+    cm = _bisect(g, 0.0, 1.0)
+    r = kernels.solve_point(1.0, alpha, [1.0], [1.0], [theta], [c])
+    assert r["status"] == 0
+    assert r["regime"][0] == COORDINATION_FAILURE
+    assert r["critical_mass"][0] == pytest.approx(cm, rel=1e-9)
+    assert np.isfinite(r["threshold_wage"][0])
+
+
+def test_tiny_labour_share_does_not_crash():
+    """eps rounds to 1 when alpha < 1e-16; the threshold wage's exponent
+    (1-alpha)/alpha then overflows: flagged NON_FINITE, not a crash or a
+    silent inf."""
+    r = kernels.solve_point(1.0, 1e-300, [1, 1], [1.2, 1.0], [0.3, 0.8], [0.15, 0.15])
+    assert r["status"] & NON_FINITE
+    assert np.isfinite(r["welfare_nc"]) and r["n_equilibria"] >= 1
+    r = kernels.solve_point(1.0, 0.3, [1, 1], [1.2, 1.0], [0.3, 0.8], [0.15, 0.15])
+    assert r["status"] == 0
+
+
+@pytest.mark.parametrize("alpha, a, theta, c", [
+    (0.48, 0.51, 0.85, 0.09),
+    (0.32, 1.27, 0.52, 0.46),
+    (0.6, 1.0, 0.5, 0.05),
+])
+@pytest.mark.parametrize("n", [3, 4, 5])
+def test_identical_sectors_follow_the_tie_rules(alpha, a, theta, c, n):
+    """n identical sectors: every gain is the same, so target_best is sector 0
+    (ties to the lower index); the best equilibrium, among profiles of equal
+    welfare, takes the fewest sectors and then the lowest bitmask, i.e. the
+    first k sectors; likewise the first best."""
+    r = kernels.solve_point(1.0, alpha, [1.0] * n, [a] * n, [theta] * n, [c] * n)
+    assert r["status"] == 0
+    assert r["target_best"] == 0 and r["target_ca"] == 0 and r["target_cluster"] == 0
+    for name in ("coop_best_eq", "coop_fb"):
+        coop = r[name]
+        k = int(coop.sum())
+        assert coop.tolist() == [True] * k + [False] * (n - k), (name, coop)
+    assert r["provision_gap"] >= 0 and r["coordination_gap"] >= 0

@@ -1,0 +1,32 @@
+"""An incomplete store never passes off unwritten points as results:
+xarray.open_zarr reads them as NaN (floats), -1 (regime, targets,
+n_equilibria) and the NOT_COMPUTED status bit; written chunks are intact."""
+import numpy as np
+
+from engine_helpers import make_partial_store, open_dataset, three_sector_spec, write_spec
+from kernels.codes import NOT_COMPUTED, STATUS_BITS, describe_status
+
+
+def test_unwritten_chunks_read_as_not_computed(tmp_path):
+    spec = write_spec(tmp_path, three_sector_spec(n_theta=9, n_cost=5))
+    store = tmp_path / "partial.zarr"
+    layout = make_partial_store(spec, store, 10, [1])   # only chunk 1 of several
+    assert layout.nchunks > 2
+    ds = open_dataset(str(store))
+    written = np.zeros(layout.shape, bool)
+    written[layout.region(1)] = True
+    status = ds.status.values
+    assert ds.status.dtype == np.int8 and ds.regime.dtype == np.int8
+    assert (status[~written] == NOT_COMPUTED).all()
+    assert not (status[written] & NOT_COMPUTED).any()
+    assert (ds.regime.values[~written] == -1).all()
+    assert (ds.regime.values[written] >= 0).all()
+    for name in ("n_equilibria", "target_ca", "target_cluster", "target_best"):
+        assert (ds[name].values[~written] == -1).all(), name
+        assert (ds[name].values[written] >= 0).all(), name
+    assert np.isnan(ds.wage_nc.values[~written]).all()
+    assert np.isfinite(ds.wage_nc.values[written]).all()
+    assert describe_status(NOT_COMPUTED) == ["not_computed"]
+    assert NOT_COMPUTED in ds.status.attrs["flag_masks"]
+    assert "not_computed" in ds.status.attrs["flag_meanings"].split()
+    assert len({bit for bit, _, _ in STATUS_BITS}) == len(STATUS_BITS)
