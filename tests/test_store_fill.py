@@ -30,3 +30,17 @@ def test_unwritten_chunks_read_as_not_computed(tmp_path):
     assert NOT_COMPUTED in ds.status.attrs["flag_masks"]
     assert "not_computed" in ds.status.attrs["flag_meanings"].split()
     assert len({bit for bit, _, _ in STATUS_BITS}) == len(STATUS_BITS)
+
+
+def test_file_url_store(tmp_path):
+    """A store given as a file:// URL is the same store as the plain path."""
+    import engine
+    from engine.cli import main
+    spec = write_spec(tmp_path, three_sector_spec(n_theta=5, n_cost=3))
+    url = "file://" + str(tmp_path / "url.zarr")
+    ds = engine.run(spec, store=url, scheduler="synchronous", progress=False)
+    assert ds.attrs["complete"] is True
+    assert (tmp_path / "url.zarr" / "zarr.json").exists()
+    assert main(["inspect", url]) == 0
+    again = open_dataset(str(tmp_path / "url.zarr"))
+    assert np.array_equal(again.wage_nc.values, ds.wage_nc.values, equal_nan=True)
