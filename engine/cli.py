@@ -153,22 +153,27 @@ def cmd_run(args):
     return EXIT_OK
 
 
+def _existing_store(path):
+    """A coordsweep store's location (file:// URLs as paths); exit 2 when
+    there is none or it is not a coordsweep store."""
+    from engine import store as zstore
+    path = zstore.normalize(path)
+    if not zstore.exists(path):
+        raise CoordsweepError(f"{path}: no such store")
+    zstore.read_attrs(path)
+    return path
+
+
 def cmd_inspect(args):
     from engine import store as zstore
-    args.store = zstore.normalize(args.store)
-    if not zstore.exists(args.store):
-        raise CoordsweepError(f"{args.store}: no such store")
-    print(zstore.describe(args.store))
+    print(zstore.describe(_existing_store(args.store)))
     return EXIT_OK
 
 
 def cmd_plot(args):
     from engine import store as zstore
     from engine.plot import plot
-    args.store = zstore.normalize(args.store)
-    if not zstore.exists(args.store):
-        raise CoordsweepError(f"{args.store}: no such store")
-    zstore.read_attrs(args.store)
+    store = _existing_store(args.store)
     select = {}
     for item in args.select or []:
         if "=" not in item:
@@ -178,7 +183,7 @@ def cmd_plot(args):
             select[key] = float(value)
         except ValueError:
             raise CoordsweepError(f"--select {item!r}: {value!r} is not a number") from None
-    res = plot(zstore.open_dataset(args.store), x=args.x, y=args.y, var=args.var,
+    res = plot(zstore.open_dataset(store), x=args.x, y=args.y, var=args.var,
                sector=args.sector, select=select, out=args.output,
                width=args.width, height=args.height)
     print(f"wrote {res['path']}")
@@ -188,11 +193,7 @@ def cmd_plot(args):
 def cmd_report(args):
     from engine import store as zstore
     from engine.report import write_report
-    args.store = zstore.normalize(args.store)
-    if not zstore.exists(args.store):
-        raise CoordsweepError(f"{args.store}: no such store")
-    zstore.read_attrs(args.store)
-    path = write_report(zstore.open_dataset(args.store), args.output)
+    path = write_report(zstore.open_dataset(_existing_store(args.store)), args.output)
     print(f"wrote {path}")
     return EXIT_OK
 

@@ -366,6 +366,15 @@ def _boundary_segments(idx, xe, ye):
     return np.concatenate([vert, horiz]).reshape(-1, 2, 2)
 
 
+def _frame_map(axp, xe, ye, ylabel, ylog):
+    """Limits at the outer cell edges, the y label and scale of a map."""
+    axp.set_xlim(xe[0], xe[-1])
+    axp.set_ylim(ye[0], ye[-1])
+    axp.set_ylabel(ylabel)
+    if ylog:
+        axp.set_yscale("log")
+
+
 def _axis_label(ds, ax):
     ln = ds[ax].attrs.get("long_name")
     return f"{ln} ({ax})" if ln and ln != ax else ax
@@ -468,11 +477,7 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
             if len(segs):
                 lw = 0.9 if max(idx.shape) <= 120 else 0.5
                 axp.add_collection(LineCollection(segs, colors="black", linewidths=lw))
-            axp.set_xlim(xe[0], xe[-1])
-            axp.set_ylim(ye[0], ye[-1])
-            axp.set_ylabel(_axis_label(ds, y))
-            if ylog:
-                axp.set_yscale("log")
+            _frame_map(axp, xe, ye, _axis_label(ds, y), ylog)
         else:
             level = (np.where(idx >= 0, arr, np.nan).astype(float) if kind == "count"
                      else np.where(idx >= 0, idx, np.nan).astype(float))
@@ -525,11 +530,7 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
             if kind == "count":
                 cb.locator = MaxNLocator(integer=True)
                 cb.update_ticks()
-            axp.set_xlim(xe[0], xe[-1])
-            axp.set_ylim(ye[0], ye[-1])
-            axp.set_ylabel(_axis_label(ds, y))
-            if ylog:
-                axp.set_yscale("log")
+            _frame_map(axp, xe, ye, _axis_label(ds, y), ylog)
         else:
             axp.plot(xc, masked, color="#2c7fb8", linewidth=1.6,
                      marker="o" if xc.size <= 40 else None, markersize=3.5)

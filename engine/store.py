@@ -13,7 +13,6 @@ Life of a store:
 """
 import contextlib
 import datetime
-import json
 import sys
 import warnings
 
@@ -294,6 +293,3 @@ def describe(store):
     lines.extend("  " + line for line in attrs.get("spec", "").splitlines())
     return "\n".join(lines)
 
-
-def attrs_json(store):
-    return json.dumps(read_attrs(store), indent=2, default=str)
