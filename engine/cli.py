@@ -42,7 +42,7 @@ def solve_result(spec):
     import kernels
     params = spec.base_point()
     out = kernels.solve(**params)
-    return {name: (v[0] if v.ndim == 1 else v[0]) for name, v in out.items()}
+    return {name: v[0] for name, v in out.items()}
 
 
 def solve_json(spec):

@@ -275,8 +275,7 @@ def describe(store):
         else:
             rng = ", ".join(map(str, coord[:8])) + (", ..." if size > 8 else "")
         lines.append(f"  {dim}: {size}  [{rng}]")
-    lines.append(f"points: {int(np.prod([ds.sizes[a.strip()] for a in ds.n_equilibria.dims]))}"
-                 if ds.n_equilibria.dims else "points: 1")
+    lines.append(f"points: {int(np.prod([ds.sizes[d] for d in ds.n_equilibria.dims])):,}")
     lines.append("variables:")
     for name, var in ds.data_vars.items():
         if name == "chunk_done":
