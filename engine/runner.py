@@ -180,8 +180,7 @@ def summarize(store, layout):
     import zarr
     with zstore._quiet():
         group = zarr.open_group(str(store), mode="r")
-        regime = np.zeros(len(REGIME_NAMES) + 1, np.int64)  # index 0: invalid (-1)
-        per_sector = None
+        per_sector = None  # (sector, 1 + regime): column 0 counts -1 (invalid)
         multi = 0
         status_zero = 0
         status_bits = {bit: 0 for bit, _, _ in STATUS_BITS}

@@ -51,15 +51,14 @@ SV_LOGM1 = 6     # log m_i(1) = eps log(1 + theta_i)
 SV_K = 7         # k_i = eps / (1 - eps eta_i)
 SV_B0 = 8        # eps (log alpha + lqa_i) / (1 - eps eta_i)
 SV_S0 = 9        # share at S0 (1 for spontaneous sectors, else 0)
-SV_PRICE = 10
-SV_XA = 11       # scaled (q a)^eps            (s_i = 0)
-SV_XB = 12       # scaled (q a)^eps (1+theta)^eps (s_i = 1)
-SV_YA = 13       # SV_XA / (1 + tau)
-SV_YB = 14       # SV_XB / (1 + tau)
-SV_XBAR = 15     # log threshold wage
-SV_KIND = 16     # 0 inert, 1 spontaneous, 2 candidate (neither)
-SV_LOGU = 17     # eps lqa_i - c0
-NSV = 18
+SV_XA = 10       # scaled (q a)^eps            (s_i = 0)
+SV_XB = 11       # scaled (q a)^eps (1+theta)^eps (s_i = 1)
+SV_YA = 12       # SV_XA / (1 + tau)
+SV_YB = 13       # SV_XB / (1 + tau)
+SV_XBAR = 14     # log threshold wage
+SV_KIND = 15     # 0 inert, 1 spontaneous, 2 candidate (neither)
+SV_LOGU = 16     # eps lqa_i - c0
+NSV = 17
 
 # --- scratch tmp[..., i] --------------------------------------------------
 T_LOGM = 0
@@ -131,7 +130,6 @@ def prepare(labor, alpha, price, prod, theta, cost, eta, tau, sigma,
         sv[SV_SIGMA, i] = sigma[i]
         sv[SV_COST, i] = cost[i]
         sv[SV_THETA, i] = theta[i]
-        sv[SV_PRICE, i] = price[i]
         logm1 = eps * math.log1p(theta[i])
         sv[SV_LOGM1, i] = logm1
         denom = 1.0 - eps * eta[i]

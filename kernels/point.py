@@ -12,7 +12,7 @@ from numba import njit
 
 from kernels import codes
 from kernels.economy import (
-    KIND_CAND, KIND_INERT, KIND_SPONT, NSP, NSV, NTMP, SP_ALPHA, SP_EPS,
+    KIND_CAND, KIND_INERT, KIND_SPONT, NSP, NSV, NTMP, SP_ALPHA,
     SV_COST, SV_KIND, SV_S0, SV_SIGMA, SV_TAU, SV_XBAR, SV_LOGM1,
     T_LOGL, binary_log_wage, binary_welfare, log_expm1, log_rent_full,
     log_wage, path_g, path_welfare, prepare, set_binary_profile)
