@@ -12,13 +12,16 @@ import numpy as np
 
 #: default chunk/task size: few large tasks (>= 10^4 points each, at most
 #: 5 x 10^4), and for grids under 8 x 10^5 points about 16 tasks so that
-#: every worker of a small cluster has several to do
+#: every worker of a small cluster has several to do; grids over 5 x 10^8
+#: points get larger chunks so that there are never more than 10^4 tasks
 MIN_CHUNK_POINTS = 10_000
 MAX_CHUNK_POINTS = 50_000
+MAX_CHUNKS = 10_000
 
 
 def default_chunk_points(size):
-    return int(min(MAX_CHUNK_POINTS, max(MIN_CHUNK_POINTS, math.ceil(size / 16))))
+    points = min(MAX_CHUNK_POINTS, max(MIN_CHUNK_POINTS, math.ceil(size / 16)))
+    return int(max(points, math.ceil(size / MAX_CHUNKS)))
 
 
 def chunk_shape(shape, target):
