@@ -28,8 +28,10 @@ OK = 0
 WAGE_NOT_CONVERGED = 1
 #: a root or peak search on the GE path g_i(s) hit its iteration cap
 PATH_NOT_CONVERGED = 2
-#: the sampled GE path g_i(s) was neither increasing nor single-peaked;
-#: critical_mass / partial_share rely on that shape and may be wrong
+#: the sampled GE path g_i(s) was neither increasing nor single-peaked (it
+#: rises again after falling: large theta at high labour shares);
+#: critical_mass / partial_share then come from 64 samples of g_i and are
+#: right unless g_i wiggles on a finer scale
 PATH_SHAPE = 4
 #: a value overflowed or became NaN where the model defines a number
 NON_FINITE = 8
@@ -45,7 +47,8 @@ STATUS_BITS = (
     (PATH_NOT_CONVERGED, "path_not_converged",
      "root or peak search on the GE path g_i(s) did not converge"),
     (PATH_SHAPE, "path_shape",
-     "GE path g_i(s) not increasing or single-peaked on its samples"),
+     "GE path g_i(s) not increasing or single-peaked on its samples; "
+     "critical_mass and partial_share found from 64 samples"),
     (NON_FINITE, "non_finite",
      "a value overflowed or became NaN"),
     (INVALID_INPUT, "invalid_input",

@@ -21,6 +21,13 @@ from kernels.rootfind import brent_root, golden_peak
 #: samples of g_i on (0, 1] used to check that the path is increasing or
 #: single-peaked (the searches rely on it; PATH_SHAPE flags a violation)
 SHAPE_SAMPLES = 8
+#: when the samples show a path that rises again after falling (it happens
+#: for large theta at high labour shares), the searches start again from
+#: this many samples, so that the first and last crossings are still found
+#: unless g_i wiggles on a finer scale; the point keeps its PATH_SHAPE bit
+DENSE_SAMPLES = 64
+#: a rise or fall of g_i smaller than this (relative) is rounding noise
+SHAPE_RTOL = 1e-12
 #: step used to tell whether g_i still rises at s = 1
 SLOPE_STEP = 1e-7
 #: values within this relative distance are ties (MODEL.md's tie rules):
@@ -130,31 +137,32 @@ def first_best(sp, sv, tmp, st, active, nactive):
 
 
 @njit(nogil=True, cache=True)
-def _sample_path(ws, i, g0, g1, gs):
-    """gs[k] = g_i(k / SHAPE_SAMPLES), k = 0..SHAPE_SAMPLES. Returns True
-    when the samples rise and then (maybe) fall, never rising again: the
+def _sample_path(ws, i, g0, g1, gs, nk):
+    """gs[k] = g_i(k / nk), k = 0..nk. Returns True when the samples rise
+    and then (maybe) fall, never rising again (beyond rounding noise): the
     shape the searches rely on. The samples also narrow their brackets."""
     gs[0] = g0
-    gs[SHAPE_SAMPLES] = g1
-    for k in range(1, SHAPE_SAMPLES):
-        gs[k] = path_g(ws, i, k / SHAPE_SAMPLES)
+    gs[nk] = g1
+    for k in range(1, nk):
+        gs[k] = path_g(ws, i, k / nk)
     falling = False
-    for k in range(2, SHAPE_SAMPLES + 1):
-        if gs[k] < gs[k - 1]:
+    for k in range(1, nk + 1):
+        tol = SHAPE_RTOL * max(abs(gs[k]), abs(gs[k - 1]), abs(g0))
+        if gs[k] < gs[k - 1] - tol:
             falling = True
-        elif gs[k] > gs[k - 1] and falling:
+        elif gs[k] > gs[k - 1] + tol and falling:
             return False
     return True
 
 
 @njit(nogil=True, cache=True)
-def _first_crossing(ws, i, gs, hi):
-    """Smallest root of g_i below hi / K where gs[0] < 0 <= gs[hi]
-    (K = SHAPE_SAMPLES): the first sampled sign change, then Brent."""
+def _first_crossing(ws, i, gs, hi, nk):
+    """Smallest root of g_i below hi / nk where gs[0] < 0 <= gs[hi]: the
+    first sampled sign change, then Brent inside it."""
     k = 1
     while k < hi and gs[k] < 0.0:
         k += 1
-    return brent_root(ws, i, (k - 1) / SHAPE_SAMPLES, k / SHAPE_SAMPLES, gs[k - 1], gs[k])
+    return brent_root(ws, i, (k - 1) / nk, k / nk, gs[k - 1], gs[k])
 
 
 @njit(nogil=True, cache=True)
@@ -163,7 +171,6 @@ def analyse_sector(ws, i, x_nc, w_nc, zmask, gs):
     sector i (neither inert nor spontaneous); gs: scratch for the samples.
     Returns (regime, critical_mass, partial_share, gain, subsidy_needed)."""
     sp, sv, tmp, st = ws
-    K = SHAPE_SAMPLES
     mask1 = zmask | (np.int64(1) << i)
     x1, w1 = binary_welfare(sp, sv, tmp, st, mask1)
     cost = sv[SV_COST, i]
@@ -172,14 +179,17 @@ def analyse_sector(ws, i, x_nc, w_nc, zmask, gs):
     subsidy = max(0.0, 1.0 - math.exp(logrent + log_expm1(sv[SV_LOGM1, i]) - math.log(cost)))
     g0 = -(1.0 - sv[SV_SIGMA, i]) * cost
     g1 = path_g(ws, i, 1.0)
-    if not _sample_path(ws, i, g0, g1, gs):
+    K = SHAPE_SAMPLES
+    if not _sample_path(ws, i, g0, g1, gs, K):
         st[0] |= codes.PATH_SHAPE
+        K = DENSE_SAMPLES
+        _sample_path(ws, i, g0, g1, gs, K)
     partial = np.nan
     if x1 <= sv[SV_XBAR, i]:
         # S0 u {i} is an equilibrium: g_i(1) >= 0. On an increasing or
         # single-peaked path the first crossing is the only sign change.
         if g1 >= 0.0:
-            cm, conv = _first_crossing(ws, i, gs, K)
+            cm, conv = _first_crossing(ws, i, gs, K, K)
             if not conv:
                 st[0] |= codes.PATH_NOT_CONVERGED
         else:  # the threshold test and g_i(1) disagree by rounding
@@ -193,21 +203,23 @@ def analyse_sector(ws, i, x_nc, w_nc, zmask, gs):
     speak = kmax / K
     gpeak = gs[kmax]
     sampled = gpeak >= 0.0
+    klo = max(kmax - 1, 0)
+    khi = min(kmax + 1, K)
     if not sampled and (kmax < K or path_g(ws, i, 1.0 - SLOPE_STEP) >= g1):
         # the peak lies between the samples around kmax / K: golden section
-        speak, gpeak, conv = golden_peak(ws, i, max(kmax - 1, 0) / K, min(kmax + 1, K) / K)
+        speak, gpeak, conv = golden_peak(ws, i, klo / K, khi / K)
         if not conv:
             st[0] |= codes.PATH_NOT_CONVERGED
     if gpeak >= 0.0 and speak < 1.0:
         if sampled:  # the first and last non-negative samples bracket the roots
-            cm, conv1 = _first_crossing(ws, i, gs, kmax)
+            cm, conv1 = _first_crossing(ws, i, gs, kmax, K)
             j = K - 1
             while gs[j] < 0.0:
                 j -= 1
             partial, conv2 = brent_root(ws, i, j / K, (j + 1) / K, gs[j], gs[j + 1])
-        else:
-            cm, conv1 = brent_root(ws, i, 0.0, speak, g0, gpeak)
-            partial, conv2 = brent_root(ws, i, speak, 1.0, gpeak, g1)
+        else:  # a hump between two negative samples: its two crossings
+            cm, conv1 = brent_root(ws, i, klo / K, speak, gs[klo], gpeak)
+            partial, conv2 = brent_root(ws, i, speak, khi / K, gpeak, gs[khi])
         if not (conv1 and conv2):
             st[0] |= codes.PATH_NOT_CONVERGED
         gain = path_welfare(ws, i, partial) - w_nc
@@ -261,7 +273,7 @@ def solve_point_into(
         return 0
     ws = (sp, sv, tmp, st)
     alpha_ = sp[SP_ALPHA]
-    gsamp = np.empty(SHAPE_SAMPLES + 1)
+    gsamp = np.empty(DENSE_SAMPLES + 1)
     zmask = np.int64(0)
     ncand = 0
     nactive = 0

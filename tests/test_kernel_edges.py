@@ -113,3 +113,39 @@ def test_identical_sectors_follow_the_tie_rules(alpha, a, theta, c, n):
         k = int(coop.sum())
         assert coop.tolist() == [True] * k + [False] * (n - k), (name, coop)
     assert r["provision_gap"] >= 0 and r["coordination_gap"] >= 0
+
+
+def _dense_crossings(g, n=200_001):
+    """All sign changes of g on a fine grid of (0, 1], refined by bisection."""
+    s = np.linspace(1e-9, 1.0, n)
+    vals = np.array([g(x) for x in s])
+    nonneg = vals >= 0
+    idx = np.flatnonzero(nonneg[1:] != nonneg[:-1])
+    return [_bisect(g, s[k], s[k + 1]) for k in idx], vals
+
+
+@pytest.mark.parametrize("c, regime", [(2.40, COORDINATION_FAILURE),
+                                       (2.475, PARTIAL_COORDINATION)])
+def test_path_that_rises_again_is_flagged_and_still_solved(c, regime):
+    """For large theta at a high labour share, g_i is not single-peaked (the
+    claim in MODEL.md holds on its sampled ranges only): one sector, alpha =
+    0.82, theta = 12.7, p = a = L = 1, has g + c = (1-alpha) m^-alpha E with a
+    hump near s = 0.11 (2.488), a dip near s = 0.36 (2.318) and 2.466 at s = 1.
+    c = 2.40: g crosses 0 up, down, up again: regime 2, and the critical
+    mass is the *first* crossing. c = 2.475: g(1) < 0 but the hump is above
+    0: regime 3, partial share = the crossing back down after the hump.
+    The kernels set PATH_SHAPE and solve from dense samples."""
+    from kernels.codes import PATH_SHAPE
+    alpha, theta = 0.82, 12.7
+    g = _one_sector_g_log(alpha, theta, c)
+    crossings, vals = _dense_crossings(g)
+    r = kernels.solve_point(1.0, alpha, [1.0], [1.0], [theta], [c])
+    assert r["status"] == PATH_SHAPE
+    assert r["regime"][0] == regime
+    assert r["critical_mass"][0] == pytest.approx(crossings[0], rel=1e-9)
+    if regime == COORDINATION_FAILURE:
+        assert len(crossings) == 3 and vals[-1] >= 0
+        assert np.isnan(r["partial_share"][0])
+    else:
+        assert len(crossings) == 2 and vals[-1] < 0
+        assert r["partial_share"][0] == pytest.approx(crossings[1], rel=1e-9)
