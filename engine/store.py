@@ -254,6 +254,24 @@ def open_dataset(store):
         return xr.open_zarr(str(store))
 
 
+def status_line(status):
+    """'ok 9,990 of 10,000 computed points; path_shape 10' (and how many
+    points are not computed yet)."""
+    status = status.astype(np.int64)
+    computed = (status & NOT_COMPUTED) == 0
+    n = int(computed.sum())
+    parts = [f"ok {int((status[computed] == 0).sum()):,} of {n:,} computed points"]
+    for bit, name, _ in STATUS_BITS:
+        if bit == NOT_COMPUTED:
+            continue
+        count = int(((status[computed] & bit) != 0).sum())
+        if count:
+            parts.append(f"{name} {count:,}")
+    if n < status.size:
+        parts.append(f"not computed yet {status.size - n:,}")
+    return "; ".join(parts)
+
+
 def describe(store):
     """Text for `coordsweep inspect`: dims, variables, completeness, spec, versions."""
     attrs = read_attrs(store)
@@ -276,6 +294,7 @@ def describe(store):
             rng = ", ".join(map(str, coord[:8])) + (", ..." if size > 8 else "")
         lines.append(f"  {dim}: {size}  [{rng}]")
     lines.append(f"points: {int(np.prod([ds.sizes[d] for d in ds.n_equilibria.dims])):,}")
+    lines.append("status: " + status_line(np.asarray(ds.status.values).ravel()))
     lines.append("variables:")
     for name, var in ds.data_vars.items():
         if name == "chunk_done":

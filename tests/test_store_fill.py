@@ -44,3 +44,18 @@ def test_file_url_store(tmp_path):
     assert main(["inspect", url]) == 0
     again = open_dataset(str(tmp_path / "url.zarr"))
     assert np.array_equal(again.wage_nc.values, ds.wage_nc.values, equal_nan=True)
+
+
+def test_inspect_counts_status_of_computed_points(tmp_path, capsys):
+    from engine.cli import main
+    spec = write_spec(tmp_path, three_sector_spec(n_theta=9, n_cost=5))
+    store = tmp_path / "partial.zarr"
+    layout = make_partial_store(spec, store, 10, [0, 2])
+    written = sum(layout.flat_range(c)[1] - layout.flat_range(c)[0] for c in (0, 2))
+    status = open_dataset(str(store)).status.values
+    ok = int((status == 0).sum())
+    assert main(["inspect", str(store)]) == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.startswith("status: "))
+    assert f"ok {ok:,} of {written:,} computed points" in line
+    assert f"not computed yet {layout.size - written:,}" in line
