@@ -57,9 +57,15 @@ class Layout:
 
     @classmethod
     def for_grid(cls, shape, chunk_points=None):
-        if chunk_points is None:
-            chunk_points = default_chunk_points(math.prod(shape))
-        return cls(tuple(int(n) for n in shape), chunk_shape(shape, chunk_points))
+        shape = tuple(int(n) for n in shape)
+        if chunk_points is not None:
+            return cls(shape, chunk_shape(shape, chunk_points))
+        points = default_chunk_points(math.prod(shape))
+        layout = cls(shape, chunk_shape(shape, points))
+        while layout.nchunks > MAX_CHUNKS:  # chunks round down along an axis
+            points *= 2
+            layout = cls(shape, chunk_shape(shape, points))
+        return layout
 
     @property
     def grid(self):

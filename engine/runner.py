@@ -244,6 +244,8 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
                 compute = time.perf_counter() - t1
         finally:
             bar.close()
+    if todo or zstore.read_attrs(store).get("complete") is not True:
+        # (also a run killed after its last chunk, before this step)
         if not zstore.finalize(store):
             missing = int((~zstore.done_chunks(store)).sum())
             raise RuntimeError(f"{store}: {missing} chunks are still not recorded as done "

@@ -165,6 +165,9 @@ def normalize(store):
     """A store location as zarr wants it: local paths (also file:// URLs)
     as plain paths, other URLs (s3://, gs://, memory://...) unchanged."""
     store = str(store)
+    for prefix in ("file://localhost/", "file:///"):
+        if store.startswith(prefix):
+            return "/" + store[len(prefix):]
     if store.startswith("file://"):
         return store[len("file://"):]
     return store
@@ -172,7 +175,10 @@ def normalize(store):
 
 def _fs(store):
     import fsspec
-    return fsspec.core.url_to_fs(str(store))
+    try:
+        return fsspec.core.url_to_fs(str(store))
+    except (ValueError, ImportError) as exc:  # unknown protocol, missing driver
+        raise StoreError(f"{store}: cannot open this location ({exc})") from None
 
 
 def exists(store):

@@ -31,8 +31,9 @@ SHAPE_RTOL = 1e-12
 #: step used to tell whether g_i still rises at s = 1
 SLOPE_STEP = 1e-7
 #: values within this relative distance are ties (MODEL.md's tie rules):
-#: sums over identical sectors taken in another order differ in the last bits
-TIE_RTOL = 1e-12
+#: sums over identical sectors taken in another order differ in the last
+#: bits (a few hundred ulps at most, in the log-space sums)
+TIE_RTOL = 1e-13
 
 
 @njit(nogil=True, cache=True)

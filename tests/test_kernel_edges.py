@@ -149,3 +149,22 @@ def test_path_that_rises_again_is_flagged_and_still_solved(c, regime):
     else:
         assert len(crossings) == 2 and vals[-1] < 0
         assert r["partial_share"][0] == pytest.approx(crossings[1], rel=1e-9)
+
+
+def test_tie_tolerance_does_not_swallow_a_real_gain():
+    """A spontaneous sector (sigma = 1) with a huge real cost c0 = 1e12 makes
+    |W| ~ 1e12; coordinating sector 1 still gains ~0.87, far above rounding
+    (one ulp of 1e12 is 1e-4), so it is no tie. eta = tau = 0, L = 1:
+    W(S) = X(S)^(1-alpha) - sum_{i in S} c_i, X = sum (p a)^eps m_i."""
+    alpha = 0.6
+    eps = 1 / (1 - alpha)
+    x0 = 1.5 ** eps + 1.2 ** eps            # S0 = {0}: m_0 = (1 + 0.5)^eps
+    x1 = 1.5 ** eps + 1.2 ** eps * 2 ** eps  # S0 + {1}: m_1 = (1 + 1)^eps
+    gap = x1 ** (1 - alpha) - x0 ** (1 - alpha) - 0.01
+    assert gap > 0.8
+    r = kernels.solve_point(1.0, alpha, [1, 1], [1.0, 1.2], [0.5, 1.0], [1e12, 0.01],
+                            cost_subsidy=[1.0, 0.0])
+    assert r["status"] == 0
+    assert r["coop_best_eq"].tolist() == [True, True]
+    assert r["target_best"] == 1
+    assert r["coordination_gap"] == pytest.approx(gap, rel=1e-3)  # |W| ~ 1e12

@@ -44,3 +44,11 @@ def test_default_chunk_size_keeps_tasks_large_and_few(size):
     assert math.ceil(size / points) <= 10_000    # never more than 10^4 tasks
     if 160_000 <= size <= 800_000:
         assert math.ceil(size / points) == 16    # small clusters get several each
+
+
+@pytest.mark.parametrize("shape", [(19999, 50001), (10001, 60000), (3, 7, 40000, 1000)])
+def test_default_layout_never_exceeds_the_task_cap(shape):
+    """Chunks round down along an axis, so the cap is checked on the layout."""
+    layout = Layout.for_grid(shape)
+    assert layout.nchunks <= 10_000
+    assert math.prod(layout.chunks) >= 10_000

@@ -59,3 +59,29 @@ def test_inspect_counts_status_of_computed_points(tmp_path, capsys):
     line = next(ln for ln in out.splitlines() if ln.startswith("status: "))
     assert f"ok {ok:,} of {written:,} computed points" in line
     assert f"not computed yet {layout.size - written:,}" in line
+
+
+def test_resume_finishes_a_store_killed_after_its_last_chunk(tmp_path):
+    """Every chunk written and recorded, but the run died before marking the
+    store complete: --resume computes nothing and marks it complete."""
+    from engine.cli import main
+    from engine_helpers import chunk_done, store_attrs
+    spec = write_spec(tmp_path, three_sector_spec(n_theta=9, n_cost=5))
+    store = tmp_path / "full.zarr"
+    layout = make_partial_store(spec, store, 10, range(5))
+    assert layout.nchunks == 5 and chunk_done(str(store)).all()
+    assert store_attrs(str(store))["complete"] is False
+    assert main(["run", str(spec), "--store", str(store), "--resume",
+                 "--scheduler", "synchronous", "--quiet"]) == 0
+    attrs = store_attrs(str(store))
+    assert attrs["complete"] is True and attrs["chunks_done"] == 5
+
+
+def test_store_locations(tmp_path):
+    from engine.cli import main
+    from engine.store import normalize
+    assert normalize("file:///tmp/a.zarr") == "/tmp/a.zarr"
+    assert normalize("file://localhost/tmp/a.zarr") == "/tmp/a.zarr"
+    assert normalize("s3://bucket/a.zarr") == "s3://bucket/a.zarr"
+    assert normalize("results/a.zarr") == "results/a.zarr"
+    assert main(["inspect", "nosuchproto://x/y.zarr"]) == 2
