@@ -24,7 +24,6 @@ from engine.errors import StoreError, UsageError
 from engine.layout import Layout
 from engine.progress import Progress
 from engine.spec import Spec, load_spec
-from kernels.codes import REGIME_NAMES, STATUS_BITS
 
 LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
 #: keep every worker single-threaded below dask: no oversubscription
@@ -175,39 +174,6 @@ def _execute(tasks, scheduler, workers, client, progress, spec, store, layout):
         dask.compute(*delayed, **kwargs)
 
 
-def summarize(store, layout):
-    """Counts over the whole store, read chunk by chunk (bounded memory)."""
-    import zarr
-    with zstore._quiet():
-        group = zarr.open_group(str(store), mode="r")
-        per_sector = None  # (sector, 1 + regime): column 0 counts -1 (invalid)
-        multi = 0
-        status_zero = 0
-        status_bits = {bit: 0 for bit, _, _ in STATUS_BITS}
-        for cid in range(layout.nchunks):
-            region = layout.region(cid)
-            reg = np.asarray(group["regime"][region + (slice(None),)])
-            reg = reg.reshape(-1, reg.shape[-1]).astype(np.int64) + 1
-            counts = np.stack([np.bincount(reg[:, j], minlength=len(REGIME_NAMES) + 1)
-                               for j in range(reg.shape[1])])
-            per_sector = counts if per_sector is None else per_sector + counts
-            multi += int((np.asarray(group["n_equilibria"][region]) > 1).sum())
-            st = np.asarray(group["status"][region]).ravel().astype(np.int64)
-            status_zero += int((st == 0).sum())
-            for bit in status_bits:
-                status_bits[bit] += int(((st & bit) != 0).sum())
-    points = layout.size
-    return {
-        "points": points,
-        "share_multiple_equilibria": multi / points,
-        "regime_counts": {name: int(per_sector[:, k + 1].sum())
-                          for k, name in enumerate(REGIME_NAMES)},
-        "regime_counts_per_sector": per_sector[:, 1:],
-        "status_ok": status_zero,
-        "status_bits": {name: status_bits[bit] for bit, name, _ in STATUS_BITS},
-    }
-
-
 def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False,
               overwrite=False, chunk_points=None, progress=True, progress_stream=None):
     """Run (or resume) a sweep into `store`; returns a RunResult."""
@@ -255,7 +221,7 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
                      chunks_total=layout.nchunks, chunks_computed=len(todo),
                      wall_seconds=wall, compute_seconds=compute,
                      points_computed=layout.size - points_done,
-                     summary=summarize(store, layout))
+                     summary=zstore.summary(store, layout))
 
 
 def run(spec, store=None, **kwargs):

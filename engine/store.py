@@ -260,22 +260,58 @@ def open_dataset(store):
         return xr.open_zarr(str(store))
 
 
+def status_counts(status):
+    """Over the computed points of a status array (NOT_COMPUTED unset):
+    (number computed, number with status 0, {bit name: points with it set})."""
+    status = np.asarray(status).ravel().astype(np.int64)
+    status = status[(status & NOT_COMPUTED) == 0]
+    bits = {name: int(((status & bit) != 0).sum())
+            for bit, name, _ in STATUS_BITS if bit != NOT_COMPUTED}
+    return status.size, int((status == 0).sum()), bits
+
+
 def status_line(status):
     """'ok 9,990 of 10,000 computed points; path_shape 10' (and how many
     points are not computed yet)."""
-    status = status.astype(np.int64)
-    computed = (status & NOT_COMPUTED) == 0
-    n = int(computed.sum())
-    parts = [f"ok {int((status[computed] == 0).sum()):,} of {n:,} computed points"]
-    for bit, name, _ in STATUS_BITS:
-        if bit == NOT_COMPUTED:
-            continue
-        count = int(((status[computed] & bit) != 0).sum())
-        if count:
-            parts.append(f"{name} {count:,}")
-    if n < status.size:
-        parts.append(f"not computed yet {status.size - n:,}")
+    n, ok, bits = status_counts(status)
+    parts = [f"ok {ok:,} of {n:,} computed points"]
+    parts += [f"{name} {count:,}" for name, count in bits.items() if count]
+    if n < np.size(status):
+        parts.append(f"not computed yet {np.size(status) - n:,}")
     return "; ".join(parts)
+
+
+def summary(store, layout):
+    """Counts over a complete store, read chunk by chunk (bounded memory)."""
+    import zarr
+    per_sector = None  # (sector, 1 + regime): column 0 counts -1 (not computed)
+    multi = 0
+    status_ok = 0
+    status_bits = None
+    with _quiet():
+        group = zarr.open_group(str(store), mode="r")
+        for cid in range(layout.nchunks):
+            region = layout.region(cid)
+            reg = np.asarray(group["regime"][region + (slice(None),)])
+            reg = reg.reshape(-1, reg.shape[-1]).astype(np.int64) + 1
+            counts = np.stack([np.bincount(reg[:, j], minlength=len(REGIME_NAMES) + 1)
+                               for j in range(reg.shape[1])])
+            per_sector = counts if per_sector is None else per_sector + counts
+            multi += int((np.asarray(group["n_equilibria"][region]) > 1).sum())
+            _, ok, bits = status_counts(group["status"][region])
+            status_ok += ok
+            status_bits = bits if status_bits is None else {
+                k: status_bits[k] + v for k, v in bits.items()}
+    points = layout.size
+    return {
+        "points": points,
+        "share_multiple_equilibria": multi / points,
+        "regime_counts": {name: int(per_sector[:, k + 1].sum())
+                          for k, name in enumerate(REGIME_NAMES)},
+        "regime_counts_per_sector": per_sector[:, 1:],
+        "status_ok": status_ok,
+        "status_bits": status_bits,
+    }
 
 
 def describe(store):
