@@ -15,10 +15,9 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-import kernels  # noqa: E402
+from coordsweep import kernels  # noqa: E402
 from reference import reference_solve  # noqa: E402
 
 

@@ -7,7 +7,7 @@ import json
 import math
 import sys
 
-from engine.errors import CoordsweepError
+from coordsweep.engine.errors import CoordsweepError
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -39,14 +39,12 @@ def _json_value(v):
 
 def solve_result(spec):
     """Every per-point output at the base point: {name: value}."""
-    import kernels
-    params = spec.base_point()
-    out = kernels.solve(**params)
-    return {name: v[0] for name, v in out.items()}
+    from coordsweep.engine.api import solve
+    return solve(spec)
 
 
 def solve_json(spec):
-    from kernels.codes import REGIME_NAMES
+    from coordsweep.kernels.codes import REGIME_NAMES
     res = solve_result(spec)
     obj = {}
     for name, v in res.items():
@@ -60,8 +58,8 @@ def solve_json(spec):
 def solve_text(spec):
     import numpy as np
 
-    from kernels.codes import REGIME_NAMES, describe_status
-    from kernels.outputs import OUTPUTS
+    from coordsweep.kernels.codes import REGIME_NAMES, describe_status
+    from coordsweep.kernels.outputs import OUTPUTS
     res = solve_result(spec)
     names = spec.sector_names
     lines = [f"{spec.name or spec.source}: {spec.n_sectors} sectors, "
@@ -98,7 +96,7 @@ def solve_text(spec):
 
 
 def cmd_solve(args):
-    from engine.spec import load_spec
+    from coordsweep.engine.spec import load_spec
     spec = load_spec(args.spec)
     if args.json:
         print(json.dumps(solve_json(spec)))
@@ -108,7 +106,7 @@ def cmd_solve(args):
 
 
 def format_summary(result, spec):
-    from kernels.codes import REGIME_NAMES
+    from coordsweep.kernels.codes import REGIME_NAMES
     s = result.summary
     lines = [
         f"coordsweep run: {spec.name or spec.source} -> {result.store}",
@@ -138,8 +136,8 @@ def format_summary(result, spec):
 
 
 def cmd_run(args):
-    from engine.runner import run_sweep
-    from engine.spec import load_spec
+    from coordsweep.engine.runner import run_sweep
+    from coordsweep.engine.spec import load_spec
     spec = load_spec(args.spec)
     try:
         result = run_sweep(spec, args.store, scheduler=args.scheduler, workers=args.workers,
@@ -156,7 +154,7 @@ def cmd_run(args):
 def _existing_store(path):
     """A coordsweep store's location (file:// URLs as paths); exit 2 when
     there is none or it is not a coordsweep store."""
-    from engine import store as zstore
+    from coordsweep.engine import store as zstore
     path = zstore.normalize(path)
     if not zstore.exists(path):
         raise CoordsweepError(f"{path}: no such store")
@@ -165,14 +163,14 @@ def _existing_store(path):
 
 
 def cmd_inspect(args):
-    from engine import store as zstore
+    from coordsweep.engine import store as zstore
     print(zstore.describe(_existing_store(args.store)))
     return EXIT_OK
 
 
 def cmd_plot(args):
-    from engine import store as zstore
-    from engine.plot import plot
+    from coordsweep.engine import store as zstore
+    from coordsweep.engine.plot import plot
     store = _existing_store(args.store)
     select = {}
     for item in args.select or []:
@@ -191,16 +189,18 @@ def cmd_plot(args):
 
 
 def cmd_report(args):
-    from engine import store as zstore
-    from engine.report import write_report
+    from coordsweep.engine import store as zstore
+    from coordsweep.engine.report import write_report
     path = write_report(zstore.open_dataset(_existing_store(args.store)), args.output)
     print(f"wrote {path}")
     return EXIT_OK
 
 
 def build_parser():
+    import coordsweep
     p = _Parser(prog="coordsweep",
                 description="Sweeps of a multi-sector model of coordination failures and clusters.")
+    p.add_argument("--version", action="version", version=f"coordsweep {coordsweep.__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     sub.required = True
     s = sub.add_parser("solve", help="solve the spec's base point (axes ignored)")

@@ -1,4 +1,4 @@
-"""MODEL.md's parameter domains, checked vectorised over a block of points.
+"""MODEL.md's parameter domains (kernels/params.py), checked vectorised over a block of points.
 
 A block is the dict the kernels take: ``labor`` and ``labor_share`` of
 shape (P,), every sector parameter of shape (P, N). The check finds the
@@ -14,20 +14,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from kernels.outputs import GLOBAL_PARAMS, SECTOR_PARAMS
-
-#: domain of each parameter as text (scale's upper bound is 1 - labor_share)
-DOMAIN_TEXT = {
-    "labor": "(0, inf)",
-    "labor_share": "(0, 1)",
-    "price": "(0, inf)",
-    "productivity": "(0, inf)",
-    "externality": "[0, inf)",
-    "cost": "[0, inf)",
-    "scale": "[0, 1 - labor_share)",
-    "subsidy": "(-1, inf)",
-    "cost_subsidy": "[0, 1]",
-}
+from coordsweep.kernels.params import GLOBAL_PARAMS, SECTOR_PARAMS, domain_text, in_domain
 
 Violation = namedtuple("Violation", "index param sector value")
 Violation.__doc__ = """First domain violation of a block.
@@ -35,26 +22,6 @@ Violation.__doc__ = """First domain violation of a block.
 index: flat position of the point in the block; param: parameter name;
 sector: sector name, or None for a global parameter; value: the value.
 """
-
-
-def _ok(param, x, labor_share=None):
-    """Boolean array: x finite and inside param's domain."""
-    with np.errstate(invalid="ignore"):
-        if param in ("labor", "price", "productivity"):
-            ok = x > 0
-        elif param == "labor_share":
-            ok = (x > 0) & (x < 1)
-        elif param in ("externality", "cost"):
-            ok = x >= 0
-        elif param == "scale":
-            ok = (x >= 0) & (x < 1.0 - labor_share)
-        elif param == "subsidy":
-            ok = x > -1
-        elif param == "cost_subsidy":
-            ok = (x >= 0) & (x <= 1)
-        else:  # pragma: no cover - a parameter without a domain is a bug
-            raise KeyError(param)
-    return ok & np.isfinite(x)
 
 
 def check_domains(params, sector_names):
@@ -76,11 +43,11 @@ def check_domains(params, sector_names):
     for name in GLOBAL_PARAMS:
         x = np.asarray(params[name], dtype=np.float64).reshape(p)
         columns.append((name, None))
-        bad.append(~_ok(name, x))
+        bad.append(~in_domain(name, x))
     per_param = {}
     for name in SECTOR_PARAMS:
         x = np.asarray(params[name], dtype=np.float64).reshape(p, n)
-        per_param[name] = ~_ok(name, x, labor_share[:, None])
+        per_param[name] = ~in_domain(name, x, labor_share[:, None])
     for j in range(n):
         for name in SECTOR_PARAMS:
             columns.append((name, j))
@@ -112,7 +79,7 @@ def format_violation(violation, params=None):
     what = param if sector is None else f"{param} of sector {sector!r}"
     if not np.isfinite(value):
         return f"{what} is {float(value)!r}, not a finite number"
-    domain = DOMAIN_TEXT[param]
+    domain = domain_text(param)
     if param == "scale" and params is not None:
         alpha = float(np.asarray(params["labor_share"]).reshape(-1)[index])
         domain = f"{domain} = [0, {1.0 - alpha!r})"

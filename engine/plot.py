@@ -34,9 +34,9 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
-from engine.errors import UsageError  # noqa: E402
-from kernels import codes  # noqa: E402
-from kernels.outputs import OUTPUTS  # noqa: E402
+from coordsweep.engine.errors import UsageError  # noqa: E402
+from coordsweep.kernels import codes  # noqa: E402
+from coordsweep.kernels.outputs import OUTPUTS  # noqa: E402
 
 __all__ = ["plot", "sweep_axes", "plottable_variables", "sector_names",
            "variable_kind", "is_geometric", "computed_mask", "mask_uncomputed"]

@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from engine import plot as plotmod
-from engine.plot import (plot, sector_names, sweep_axes, is_geometric, computed_mask,
+from coordsweep.engine import plot as plotmod
+from coordsweep.engine.plot import (plot, sector_names, sweep_axes, is_geometric, computed_mask,
                          mask_uncomputed)
-from kernels import codes
+from coordsweep.kernels import codes
 
 __all__ = ["write_report", "KEY_VARIABLES", "report_figures"]
 

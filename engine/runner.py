@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import store as zstore
-from engine.errors import StoreError, UsageError
-from engine.layout import Layout
-from engine.progress import Progress
-from engine.spec import Spec, load_spec
+from coordsweep.engine import store as zstore
+from coordsweep.engine.errors import StoreError, UsageError
+from coordsweep.engine.layout import Layout
+from coordsweep.engine.progress import Progress
+from coordsweep.engine.spec import Spec, load_spec
 
 LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
 #: keep every worker single-threaded below dask: no oversubscription
@@ -33,7 +33,7 @@ PINNED_THREADS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"
 
 def compute_chunk(spec, store, layout, chunk_id):
     """One dask task: build the chunk's points, solve them, write them."""
-    import kernels
+    from coordsweep import kernels
     start, stop = layout.flat_range(chunk_id)
     outputs = kernels.solve(**spec.block(start, stop))
     zstore.write_chunk(store, layout, chunk_id, outputs, spec.n_sectors)
@@ -49,7 +49,7 @@ def default_store(spec):
 
 def warm_kernels(spec):
     """Compile (or load from numba's cache) once, before any worker starts."""
-    import kernels
+    from coordsweep import kernels
     kernels.solve(**spec.block(0, 1))
 
 

@@ -22,17 +22,18 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 import numpy as np
 
-from engine.domains import check_domains, format_violation
-from engine.errors import SpecError
-from kernels.outputs import GLOBAL_PARAMS, SECTOR_DEFAULTS, SECTOR_PARAMS
+from coordsweep.engine.domains import check_domains, format_violation
+from coordsweep.engine.errors import SpecError
+from coordsweep.kernels.params import (DEFAULTS, GLOBAL_PARAMS, REQUIRED_SECTOR, SECTOR_DEFAULTS,
+                                       SECTOR_PARAMS)
 
 MAX_SECTORS = 24
 SECTOR_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 TOP_KEYS = ("name", "model", "axes", "run")
-MODEL_KEYS = ("labor", "labor_share", "sectors")
+MODEL_KEYS = GLOBAL_PARAMS + ("sectors",)
 SECTOR_KEYS = ("name",) + SECTOR_PARAMS + ("ca_weight",)
-SECTOR_REQUIRED = ("name", "price", "productivity", "externality", "cost")
+SECTOR_REQUIRED = ("name",) + REQUIRED_SECTOR
 AXIS_KEYS = ("start", "stop", "num", "values", "spacing")
 RUN_KEYS = ("store", "chunk_points")
 SCALE_AXES = ("externality_scale", "cost_scale", "ca_spread")
@@ -306,10 +307,12 @@ class _Parser:
                              "(with labor_share and [[model.sectors]])")
         model = self.table(doc["model"], "model")
         self.check_keys(model, MODEL_KEYS, "[model]")
-        labor = self.number(model.get("labor", 1.0), "model.labor")
-        if "labor_share" not in model:
-            raise self.error("missing required key 'model.labor_share'")
-        labor_share = self.number(model["labor_share"], "model.labor_share")
+        values = {}
+        for p in GLOBAL_PARAMS:
+            if p not in model and p not in DEFAULTS:
+                raise self.error(f"missing required key 'model.{p}'")
+            values[p] = self.number(model.get(p, DEFAULTS.get(p)), f"model.{p}")
+        labor, labor_share = values["labor"], values["labor_share"]
 
         sector_names, sectors, ca_weight = self.parse_sectors(model)
         axes = self.parse_axes(doc.get("axes", {}), sector_names)

@@ -18,26 +18,16 @@ import warnings
 
 import numpy as np
 
-from engine.errors import StoreError
-from kernels.codes import NOT_COMPUTED, REGIME_NAMES, STATUS_BITS
-from kernels.outputs import OUTPUTS
+from coordsweep.engine.errors import StoreError
+from coordsweep.kernels.codes import NOT_COMPUTED, REGIME_NAMES, STATUS_BITS
+from coordsweep.kernels.outputs import OUTPUTS
+from coordsweep.kernels.params import PARAM
 
-#: axis long names (coordinate attributes)
-AXIS_DESCRIPTIONS = {
+#: long names of the axes that are not a model parameter
+SCALE_AXIS_DESCRIPTIONS = {
     "externality_scale": "scale factor on every sector's externality theta_i",
     "cost_scale": "scale factor on every sector's cooperation cost c_i",
     "ca_spread": "comparative-advantage spread v: a_i <- a_i exp(v k_i)",
-    "labor": "labour endowment L",
-    "labor_share": "labour share alpha",
-}
-PARAM_DESCRIPTIONS = {
-    "price": "world price p",
-    "productivity": "natural productivity a",
-    "externality": "clustering gain theta",
-    "cost": "cooperation cost c",
-    "scale": "Marshallian scale externality eta",
-    "subsidy": "production subsidy tau",
-    "cost_subsidy": "cost subsidy share sigma",
 }
 
 
@@ -51,9 +41,11 @@ def _quiet():
 
 
 def axis_long_name(axis, sector_names):
-    if axis.name in AXIS_DESCRIPTIONS:
-        return AXIS_DESCRIPTIONS[axis.name]
-    desc = PARAM_DESCRIPTIONS.get(axis.param, axis.param)
+    if axis.name in SCALE_AXIS_DESCRIPTIONS:
+        return SCALE_AXIS_DESCRIPTIONS[axis.name]
+    desc = PARAM[axis.param].description
+    if PARAM[axis.param].per == "point":
+        return desc
     if axis.sector is None:
         return f"{desc} of every sector"
     return f"{desc} of sector {sector_names[axis.sector]}"
@@ -65,9 +57,9 @@ def versions():
     import xarray
     import zarr
 
-    import engine
+    import coordsweep
     return {
-        "coordsweep_version": engine.__version__,
+        "coordsweep_version": coordsweep.__version__,
         "numba_version": numba.__version__,
         "numpy_version": np.__version__,
         "dask_version": dask.__version__,

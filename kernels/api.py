@@ -1,10 +1,11 @@
 """Python entry points of the kernels: allocate outputs, call the block kernel."""
 import numpy as np
-from numba import njit
+from coordsweep.kernels.jit import jit
 
-from kernels.economy import NSP, NSV, NTMP, path_g, prepare
-from kernels.outputs import OUTPUTS, SECTOR_DEFAULTS, SECTOR_PARAMS
-from kernels.point import solve_block, solve_point_into
+from coordsweep.kernels.economy import NSP, NSV, NTMP, path_g, prepare
+from coordsweep.kernels.outputs import OUTPUTS
+from coordsweep.kernels.params import SECTOR_DEFAULTS, SECTOR_PARAMS
+from coordsweep.kernels.point import solve_block, solve_point_into
 
 
 def _inputs(labor, labor_share, sector_values, npts=None):
@@ -104,7 +105,7 @@ def equilibrium_masks(labor, labor_share, price, productivity, externality,
     return np.sort(record[:nrec])
 
 
-@njit(cache=True)
+@jit
 def _ge_path(labor, alpha, price, prod, theta, cost, eta, tau, sigma, i, s, g):
     n = price.shape[0]
     sp = np.empty(NSP)

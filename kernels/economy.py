@@ -24,9 +24,9 @@ log-sum-exp.
 import math
 
 import numpy as np
-from numba import njit
+from coordsweep.kernels.jit import jit
 
-from kernels import codes
+from coordsweep.kernels import codes
 
 # --- point scalars sp[...] ----------------------------------------------
 SP_ALPHA = 0
@@ -75,7 +75,7 @@ KIND_CAND = 2
 NEWTON_MAXITER = 100
 
 
-@njit(nogil=True, cache=True)
+@jit
 def log_expm1(a):
     """log(exp(a) - 1) for a >= 0, without overflow for large a."""
     if a > 30.0:
@@ -83,7 +83,7 @@ def log_expm1(a):
     return math.log(math.expm1(a))
 
 
-@njit(nogil=True, cache=True)
+@jit
 def log_m(s, a):
     """log m(s) = log(1 + s (exp(a) - 1)), a = eps log(1 + theta s)."""
     if a < 700.0:
@@ -91,7 +91,7 @@ def log_m(s, a):
     return a + math.log(s + (1.0 - s) * math.exp(-a))  # here s > 0
 
 
-@njit(nogil=True, cache=True)
+@jit
 def prepare(labor, alpha, price, prod, theta, cost, eta, tau, sigma,
             sp, sv, tmp, st):
     """Fill the workspace for one point. Returns False when the point is
@@ -186,7 +186,7 @@ def prepare(labor, alpha, price, prod, theta, cost, eta, tau, sigma,
     return True
 
 
-@njit(nogil=True, cache=True)
+@jit
 def log_wage(sp, sv, tmp, st):
     """log w clearing the labour market for the profile whose log m_i are
     in tmp[T_LOGM]; fills tmp[T_LOGL] with log L_i."""
@@ -260,14 +260,14 @@ def log_wage(sp, sv, tmp, st):
     return x
 
 
-@njit(nogil=True, cache=True)
+@jit
 def set_binary_profile(sv, tmp, mask):
     n = sv.shape[1]
     for i in range(n):
         tmp[T_LOGM, i] = sv[SV_LOGM1, i] if (mask >> i) & 1 else 0.0
 
 
-@njit(nogil=True, cache=True)
+@jit
 def binary_log_wage(sp, sv, tmp, st, mask):
     """log w for the full-cooperation profile `mask` (bit i = sector i)."""
     n = sv.shape[1]
@@ -281,7 +281,7 @@ def binary_log_wage(sp, sv, tmp, st, mask):
     return log_wage(sp, sv, tmp, st)
 
 
-@njit(nogil=True, cache=True)
+@jit
 def binary_welfare(sp, sv, tmp, st, mask):
     """(log w, W) for the full-cooperation profile `mask`.
 
@@ -314,7 +314,7 @@ def binary_welfare(sp, sv, tmp, st, mask):
     return x, vsum / alpha - csum
 
 
-@njit(nogil=True, cache=True)
+@jit
 def set_path_profile(sv, tmp, i, s, eps):
     """Profile S0 with sector i at share s: fills tmp[T_LOGM]; returns
     a = eps log(1 + theta_i s), so (1 + theta_i s)^eps - 1 = expm1(a)."""
@@ -326,7 +326,7 @@ def set_path_profile(sv, tmp, i, s, eps):
     return a
 
 
-@njit(nogil=True, cache=True)
+@jit
 def path_g(ws, i, s):
     """g_i(s) = Delta_i(s, w_i(s)): the gain of cooperating in sector i when
     a share s of its firms cooperates and the others are at S0."""
@@ -352,7 +352,7 @@ def path_g(ws, i, s):
     return math.exp(logr + log_expm1(a)) - net_cost
 
 
-@njit(nogil=True, cache=True)
+@jit
 def path_welfare(ws, i, s):
     """W with sector i at share s and the others at S0."""
     sp, sv, tmp, st = ws
@@ -368,7 +368,7 @@ def path_welfare(ws, i, s):
     return vsum / sp[SP_ALPHA] - csum
 
 
-@njit(nogil=True, cache=True)
+@jit
 def log_rent_full(sp, sv, tmp, i, x):
     """log R_i at log wage x with sector i fully cooperating (s_i = 1)."""
     eps = sp[SP_EPS]

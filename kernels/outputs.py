@@ -62,9 +62,3 @@ OUTPUTS = (
 OUTPUT_NAMES = tuple(o[0] for o in OUTPUTS)
 POINT_OUTPUTS = tuple(o for o in OUTPUTS if o[1] == "point")
 SECTOR_OUTPUTS = tuple(o for o in OUTPUTS if o[1] == "sector")
-
-#: the kernel inputs, in the order solve() takes them; per-point ones first
-GLOBAL_PARAMS = ("labor", "labor_share")
-SECTOR_PARAMS = ("price", "productivity", "externality", "cost",
-                 "scale", "subsidy", "cost_subsidy")
-SECTOR_DEFAULTS = {"scale": 0.0, "subsidy": 0.0, "cost_subsidy": 0.0}

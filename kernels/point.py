@@ -8,15 +8,15 @@ point's inputs only, so results do not depend on how points are blocked.
 import math
 
 import numpy as np
-from numba import njit
+from coordsweep.kernels.jit import jit
 
-from kernels import codes
-from kernels.economy import (
+from coordsweep.kernels import codes
+from coordsweep.kernels.economy import (
     KIND_CAND, KIND_INERT, KIND_SPONT, NSP, NSV, NTMP, SP_ALPHA,
     SV_COST, SV_KIND, SV_S0, SV_SIGMA, SV_TAU, SV_XBAR, SV_LOGM1,
     T_LOGL, binary_log_wage, binary_welfare, log_expm1, log_rent_full,
     log_wage, path_g, path_welfare, prepare, set_binary_profile)
-from kernels.rootfind import brent_root, golden_peak
+from coordsweep.kernels.rootfind import brent_root, golden_peak
 
 #: samples of g_i on (0, 1] used to check that the path is increasing or
 #: single-peaked (the searches rely on it; PATH_SHAPE flags a violation)
@@ -36,7 +36,7 @@ SLOPE_STEP = 1e-7
 TIE_RTOL = 1e-13
 
 
-@njit(nogil=True, cache=True)
+@jit
 def _better(w, k, mask, best_w, best_k, best_mask):
     """MODEL.md's order: higher W; ties (within TIE_RTOL): fewer sectors,
     then lower bitmask."""
@@ -50,7 +50,7 @@ def _better(w, k, mask, best_w, best_k, best_mask):
     return mask < best_mask
 
 
-@njit(nogil=True, cache=True)
+@jit
 def _popcount(mask):
     c = 0
     while mask:
@@ -59,7 +59,7 @@ def _popcount(mask):
     return c
 
 
-@njit(nogil=True, cache=True)
+@jit
 def enumerate_equilibria(sp, sv, tmp, st, zmask, cand, ncand, record):
     """Depth-first search over S = Z u T, T a subset of the candidates in
     index order. S is an equilibrium iff log w(S) <= min_{i in T} log wbar_i;
@@ -117,7 +117,7 @@ def enumerate_equilibria(sp, sv, tmp, st, zmask, cand, ncand, record):
     return count, best_mask, best_w, best_x, nrec
 
 
-@njit(nogil=True, cache=True)
+@jit
 def first_best(sp, sv, tmp, st, active, nactive):
     """Best profile in {0,1}^N with inert sectors at 0. Returns (mask, W)."""
     best_mask = np.int64(0)
@@ -137,7 +137,7 @@ def first_best(sp, sv, tmp, st, active, nactive):
     return best_mask, best_w
 
 
-@njit(nogil=True, cache=True)
+@jit
 def _sample_path(ws, i, g0, g1, gs, nk):
     """gs[k] = g_i(k / nk), k = 0..nk. Returns True when the samples rise
     and then (maybe) fall, never rising again (beyond rounding noise): the
@@ -156,7 +156,7 @@ def _sample_path(ws, i, g0, g1, gs, nk):
     return True
 
 
-@njit(nogil=True, cache=True)
+@jit
 def _first_crossing(ws, i, gs, hi, nk):
     """Smallest root of g_i below hi / nk where gs[0] < 0 <= gs[hi]: the
     first sampled sign change, then Brent inside it."""
@@ -166,7 +166,7 @@ def _first_crossing(ws, i, gs, hi, nk):
     return brent_root(ws, i, (k - 1) / nk, k / nk, gs[k - 1], gs[k])
 
 
-@njit(nogil=True, cache=True)
+@jit
 def analyse_sector(ws, i, x_nc, w_nc, zmask, gs):
     """Regime, critical mass, partial share, gain, subsidy for a candidate
     sector i (neither inert nor spontaneous); gs: scratch for the samples.
@@ -229,7 +229,7 @@ def analyse_sector(ws, i, x_nc, w_nc, zmask, gs):
     return regime, np.nan, partial, w1 - w_nc, subsidy
 
 
-@njit(nogil=True, cache=True)
+@jit
 def _argmax_first(values, rtol, scale):
     """Index of the largest value; ties (within rtol of the larger of the
     two values and `scale`) go to the lower index."""
@@ -241,7 +241,7 @@ def _argmax_first(values, rtol, scale):
     return best
 
 
-@njit(nogil=True, cache=True)
+@jit
 def solve_point_into(
         p, labor, alpha, price, prod, theta, cost, eta, tau, sigma,
         sp, sv, tmp, st, cand, active, vnc, record,
@@ -381,7 +381,7 @@ def solve_point_into(
     return nrec
 
 
-@njit(nogil=True, cache=True)
+@jit
 def solve_block(labor, alpha, price, prod, theta, cost, eta, tau, sigma,
                 wage_nc, welfare_nc, n_equilibria, has_partial,
                 welfare_best_eq, wage_best_eq, welfare_fb, coordination_gap,

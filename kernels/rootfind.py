@@ -9,9 +9,9 @@ Models: Brent's method as in QuantEcon.py's ``brentq`` / SciPy's
 ``brentq`` (inverse quadratic interpolation, secant, bisection fallback),
 and a golden-section search for the peak.
 """
-from numba import njit
+from coordsweep.kernels.jit import jit
 
-from kernels.economy import path_g
+from coordsweep.kernels.economy import path_g
 
 #: absolute / relative tolerances on s (s is a share in [0, 1])
 XTOL = 1e-16
@@ -22,7 +22,7 @@ PEAK_XTOL = 1e-11
 _INVPHI = 0.6180339887498949  # 1 / golden ratio
 
 
-@njit(nogil=True, cache=True)
+@jit
 def brent_root(ws, i, a, b, fa, fb):
     """Root of g_i in [a, b] with fa = g_i(a), fb = g_i(b) of opposite sign
     (or one of them zero). Returns (root, converged)."""
@@ -76,7 +76,7 @@ def brent_root(ws, i, a, b, fa, fb):
     return xcur, False
 
 
-@njit(nogil=True, cache=True)
+@jit
 def golden_peak(ws, i, a, b):
     """Maximiser of a unimodal g_i on [a, b] by golden-section search.
     Returns (s_peak, g_peak, converged)."""

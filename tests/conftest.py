@@ -1,20 +1,18 @@
-"""Test setup: the repository root (packages kernels, engine) and this
-directory (the reference oracle) on sys.path."""
+"""Test setup: this directory (the reference oracle, shared helpers) on
+sys.path; the package itself is the installed ``coordsweep``."""
 import os
 import sys
 
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-for _p in (ROOT, HERE):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
 
 
 @pytest.fixture(scope="session")
 def kern():
     """The kernels package (imported lazily so reference-only tests run
     without it; a missing package makes the kernel tests error, not skip)."""
-    import kernels
+    from coordsweep import kernels
     return kernels

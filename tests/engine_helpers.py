@@ -114,7 +114,7 @@ def coordsweep_popen(*args, cwd=None):
 def main_inprocess(*args):
     """`coordsweep ARGS` in this process through engine.cli.main (the
     function the console script passes to sys.exit): (code, stdout, stderr)."""
-    from engine.cli import main
+    from coordsweep.engine.cli import main
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main([str(a) for a in args])
@@ -226,7 +226,7 @@ def assert_same_snapshot(before, after):
 def json_matches(name, stored, value, rel=1e-12):
     """Compare one output of `coordsweep solve --json` with the stored value
     (a numpy scalar or 1-d array); returns a list of mismatch descriptions."""
-    from kernels.codes import REGIME_NAMES
+    from coordsweep.kernels.codes import REGIME_NAMES
     problems = []
     stored = np.asarray(stored)
     if stored.ndim == 0:
@@ -268,8 +268,8 @@ def make_partial_store(spec_path, store, chunk_points, chunk_ids):
     """An interrupted run, built with the engine's own steps: the template
     (engine.runner.prepare_store), then only the chunks `chunk_ids` computed and
     recorded (engine.runner.compute_chunk). Returns the Layout."""
-    from engine.runner import compute_chunk, prepare_store
-    from engine.spec import load_spec
+    from coordsweep.engine.runner import compute_chunk, prepare_store
+    from coordsweep.engine.spec import load_spec
     spec = load_spec(spec_path)
     layout, done = prepare_store(spec, str(store), chunk_points, False, False)
     assert not done.any()

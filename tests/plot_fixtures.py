@@ -20,8 +20,8 @@ so the tests can predict what a figure or a table must show:
 import numpy as np
 import xarray as xr
 
-from kernels import codes
-from kernels.outputs import OUTPUTS
+from coordsweep.kernels import codes
+from coordsweep.kernels.outputs import OUTPUTS
 
 SPEC_TEXT = '''name = "synthetic <test> & co"
 # labour share must satisfy 0 < alpha < 1 & the spec text is escaped

@@ -58,7 +58,7 @@ def assert_one_line_error(code, err, *fragments):
 
 # --- 7. the summary -------------------------------------------------------------------
 def test_run_summary_matches_store(complete):
-    from kernels.codes import REGIME_NAMES
+    from coordsweep.kernels.codes import REGIME_NAMES
     out = complete["stdout"]
     ds = open_dataset(complete["store"])
     points = N_THETA * N_COST

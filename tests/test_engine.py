@@ -38,8 +38,8 @@ def cluster():
 @pytest.fixture(scope="module")
 def ref(tmp_path_factory):
     """The reference run: synchronous scheduler, default (one large) chunk."""
-    from engine.runner import run_sweep
-    from engine.spec import load_spec
+    from coordsweep.engine.runner import run_sweep
+    from coordsweep.engine.spec import load_spec
     d = tmp_path_factory.mktemp("ref")
     spec_path = write_spec(d, three_sector_spec(N_THETA, N_COST))
     store = os.path.join(d, "ref.zarr")
@@ -61,7 +61,7 @@ CONFIGS = [
 @pytest.mark.parametrize("scheduler, workers, chunk_points, nchunks", CONFIGS)
 def test_bit_identical_across_schedulers_and_chunking(ref, cluster, tmp_path, scheduler,
                                                       workers, chunk_points, nchunks):
-    from engine.runner import PINNED_THREADS, run_sweep
+    from coordsweep.engine.runner import PINNED_THREADS, run_sweep
     if scheduler == "address":
         scheduler = cluster.scheduler_address
     store = tmp_path / "s.zarr"
@@ -89,7 +89,7 @@ def test_bit_identical_across_schedulers_and_chunking(ref, cluster, tmp_path, sc
 
 def test_one_point_chunks_equal_large_chunks(tmp_path):
     """chunk_points=1 (one task and one zarr chunk per point) vs the default."""
-    from engine.runner import run_sweep
+    from coordsweep.engine.runner import run_sweep
     spec_path = write_spec(tmp_path, three_sector_spec(9, 6))  # 54 points
     big = run_sweep(spec_path, tmp_path / "big.zarr", scheduler="synchronous",
                     progress=False)
@@ -106,7 +106,7 @@ def test_subgrid_values_do_not_depend_on_grid(ref, tmp_path):
     other externality_scale value, the same cost_scale values) stores the
     same values at those points: no state leaks between the points of a
     chunk."""
-    from engine.runner import run_sweep
+    from coordsweep.engine.runner import run_sweep
     values = ref["spec"].axes[0].values[::2]
     text = three_sector_spec(N_THETA, N_COST).replace(
         f"start = 0.0\nstop = 2.0\nnum = {N_THETA}\n",
@@ -128,7 +128,7 @@ def test_subgrid_values_do_not_depend_on_grid(ref, tmp_path):
 
 # --- 2. grid points vs `coordsweep solve --json` ------------------------------------
 def test_grid_points_equal_solve_json(ref, tmp_path):
-    from kernels.outputs import OUTPUTS
+    from coordsweep.kernels.outputs import OUTPUTS
     spec = ref["spec"]
     ds = open_dataset(ref["store"])
     rng = np.random.default_rng(20261128)
@@ -159,9 +159,9 @@ def test_grid_points_equal_solve_json(ref, tmp_path):
 
 # --- 6. the store contract ------------------------------------------------------------
 def test_store_contract(ref):
-    import engine
-    from kernels.codes import REGIME_NAMES, STATUS_BITS
-    from kernels.outputs import OUTPUTS
+    import coordsweep
+    from coordsweep.kernels.codes import REGIME_NAMES, STATUS_BITS
+    from coordsweep.kernels.outputs import OUTPUTS
     spec, store = ref["spec"], ref["store"]
     ds = open_dataset(store)  # xarray.open_zarr
 
@@ -197,7 +197,7 @@ def test_store_contract(ref):
     with open(ref["spec_path"], encoding="utf-8") as f:
         assert ds.attrs["spec"] == f.read()
     assert "θ, η, τ" in ds.attrs["spec"]
-    assert ds.attrs["coordsweep_version"] == engine.__version__
+    assert ds.attrs["coordsweep_version"] == coordsweep.__version__
     assert ds.attrs["coordsweep_version"] == importlib.metadata.version("coordsweep")
     assert ds.attrs["complete"] is True
 

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-import kernels
-from kernels.codes import (COORDINATION_FAILURE, NON_FINITE, PARTIAL_COORDINATION)
+from coordsweep import kernels
+from coordsweep.kernels.codes import (COORDINATION_FAILURE, NON_FINITE, PARTIAL_COORDINATION)
 
 
 def _one_sector_g_log(alpha, theta, c):
@@ -135,7 +135,7 @@ def test_path_that_rises_again_is_flagged_and_still_solved(c, regime):
     mass is the *first* crossing. c = 2.475: g(1) < 0 but the hump is above
     0: regime 3, partial share = the crossing back down after the hump.
     The kernels set PATH_SHAPE and solve from dense samples."""
-    from kernels.codes import PATH_SHAPE
+    from coordsweep.kernels.codes import PATH_SHAPE
     alpha, theta = 0.82, 12.7
     g = _one_sector_g_log(alpha, theta, c)
     crossings, vals = _dense_crossings(g)

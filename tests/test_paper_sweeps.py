@@ -9,16 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
-import engine
-from engine.spec import load_spec
-from kernels.codes import COORDINATION_FAILURE, SPONTANEOUS
+import coordsweep
+from coordsweep.engine.spec import load_spec
+from coordsweep.kernels.codes import COORDINATION_FAILURE, SPONTANEOUS
 
 SWEEPS = Path(__file__).resolve().parent.parent / "sweeps"
 
 
 def _run(name, tmp_path):
     spec = load_spec(SWEEPS / name)
-    ds = engine.run(spec, store=str(tmp_path / "s.zarr"), scheduler="synchronous", progress=False)
+    ds = coordsweep.run(spec, store=str(tmp_path / "s.zarr"), scheduler="synchronous", progress=False)
     assert ds.attrs["complete"] is True
     return spec, ds
 

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 import plot_fixtures as pf
-from engine.errors import UsageError
-from engine.plot import plot, is_geometric, REGIME_COLORS
-from kernels import codes
-from kernels.codes import REGIME_NAMES
+from coordsweep.engine.errors import UsageError
+from coordsweep.engine.plot import plot, is_geometric, REGIME_COLORS
+from coordsweep.kernels import codes
+from coordsweep.kernels.codes import REGIME_NAMES
 
 warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata.*")
 warnings.filterwarnings("ignore", message=".*does not have a Zarr V3 specification.*")
@@ -331,8 +331,8 @@ num = 7
 
 @pytest.fixture(scope="module")
 def real_store(tmp_path_factory):
-    run_mod = pytest.importorskip("engine.runner")
-    from engine.spec import parse_spec
+    run_mod = pytest.importorskip("coordsweep.engine.runner")
+    from coordsweep.engine.spec import parse_spec
     d = tmp_path_factory.mktemp("real")
     return run_mod.run(parse_spec(SMALL_SPEC), store=str(d / "small.zarr"),
                        scheduler="synchronous", progress=False)

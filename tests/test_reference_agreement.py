@@ -68,7 +68,7 @@ def test_every_regime_occurs(ref):
 
 
 def test_output_table_shapes_and_dtypes(kern, blocks, got):
-    from kernels.outputs import OUTPUTS
+    from coordsweep.kernels.outputs import OUTPUTS
     for n, out in got.items():
         P = len(blocks[n])
         assert set(out) >= {o[0] for o in OUTPUTS}
@@ -80,7 +80,7 @@ def test_output_table_shapes_and_dtypes(kern, blocks, got):
 
 def test_regime_codes_match_reference(kern):
     import reference as R
-    from kernels import codes as C
+    from coordsweep.kernels import codes as C
     assert (C.INERT, C.SPONTANEOUS, C.COORDINATION_FAILURE, C.PARTIAL_COORDINATION,
             C.NEEDS_SUBSIDY, C.NOT_WORTH) == (R.INERT, R.SPONTANEOUS, R.COORDINATION_FAILURE,
                                               R.PARTIAL_COORDINATION, R.NEEDS_SUBSIDY,

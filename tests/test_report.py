@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import plot_fixtures as pf
-from engine.report import write_report, report_figures, KEY_VARIABLES
-from kernels.codes import REGIME_NAMES, STATUS_BITS
+from coordsweep.engine.report import write_report, report_figures, KEY_VARIABLES
+from coordsweep.kernels.codes import REGIME_NAMES, STATUS_BITS
 
 warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata.*")
 warnings.filterwarnings("ignore", message=".*does not have a Zarr V3 specification.*")
@@ -224,7 +224,7 @@ def test_report_without_title_or_spec_and_from_a_path(tmp_path):
 
 
 def test_key_variables_are_outputs():
-    from kernels.outputs import OUTPUT_NAMES
+    from coordsweep.kernels.outputs import OUTPUT_NAMES
     assert set(KEY_VARIABLES) <= set(OUTPUT_NAMES)
 
 
@@ -260,8 +260,8 @@ values = [0.5, 0.6, 0.7]
 
 
 def test_report_of_a_real_sweep(tmp_path):
-    run_mod = pytest.importorskip("engine.runner")
-    from engine.spec import parse_spec
+    run_mod = pytest.importorskip("coordsweep.engine.runner")
+    from coordsweep.engine.spec import parse_spec
     ds = run_mod.run(parse_spec(SMALL_SPEC), store=str(tmp_path / "real.zarr"),
                      scheduler="synchronous", progress=False)
     index = write_report(ds, tmp_path / "report")

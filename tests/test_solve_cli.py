@@ -15,9 +15,10 @@ import sys
 import numpy as np
 import pytest
 
-from engine.cli import main
-from kernels.codes import REGIME_NAMES
-from kernels.outputs import OUTPUTS, SECTOR_PARAMS
+from coordsweep.engine.cli import main
+from coordsweep.kernels.codes import REGIME_NAMES
+from coordsweep.kernels.outputs import OUTPUTS
+from coordsweep.kernels.params import SECTOR_PARAMS
 from reference import random_point, reference_solve
 
 REL = 1e-9
@@ -94,7 +95,7 @@ def test_installed_entry_point_prints_json(tmp_path):
     spec.write_text(_spec_text(dict(labor=1.0, labor_share=0.8, price=[1.0],
                                     productivity=[1.0], externality=[1.0], cost=[0.39]),
                                ["solo"]))
-    exe = [sys.executable, "-m", "engine", "solve", str(spec), "--json"]
+    exe = [sys.executable, "-m", "coordsweep", "solve", str(spec), "--json"]
     res = subprocess.run(exe, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     got = json.loads(res.stdout)
@@ -106,7 +107,7 @@ def test_installed_entry_point_prints_json(tmp_path):
 
 @pytest.fixture(scope="module")
 def small_store(tmp_path_factory):
-    import engine
+    import coordsweep
     tmp = tmp_path_factory.mktemp("plotcli")
     spec = tmp / "two.toml"
     spec.write_text(_spec_text(dict(labor=1.0, labor_share=0.6, price=[1.0, 1.0],
@@ -115,7 +116,7 @@ def small_store(tmp_path_factory):
                     + "\n[axes.externality_scale]\nstart = 0.0\nstop = 2.0\nnum = 21\n"
                     + "\n[axes.cost_scale]\nstart = 0.0\nstop = 3.0\nnum = 11\n")
     store = tmp / "two.zarr"
-    engine.run(str(spec), store=str(store), scheduler="synchronous", progress=False)
+    coordsweep.run(str(spec), store=str(store), scheduler="synchronous", progress=False)
     return store
 
 

@@ -12,10 +12,10 @@ import re
 import numpy as np
 import pytest
 
-from engine.domains import check_domains, format_violation
-from engine.errors import CoordsweepError, SpecError
-from engine.spec import Axis, Spec, load_spec, parse_spec
-from kernels.outputs import SECTOR_PARAMS
+from coordsweep.engine.domains import check_domains, format_violation
+from coordsweep.engine.errors import CoordsweepError, SpecError
+from coordsweep.engine.spec import Axis, Spec, load_spec, parse_spec
+from coordsweep.kernels.params import SECTOR_PARAMS
 
 # Three sectors; every numeric line is unique so tests can edit it with
 # str.replace. alpha = 0.6, so scale must lie in [0, 0.4).

@@ -40,7 +40,7 @@ def edit(old, new, text=GOOD):
 
 
 def coordsweep(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "engine", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "coordsweep", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout)
 
 

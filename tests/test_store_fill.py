@@ -4,7 +4,7 @@ n_equilibria) and the NOT_COMPUTED status bit; written chunks are intact."""
 import numpy as np
 
 from engine_helpers import make_partial_store, open_dataset, three_sector_spec, write_spec
-from kernels.codes import NOT_COMPUTED, STATUS_BITS, describe_status
+from coordsweep.kernels.codes import NOT_COMPUTED, STATUS_BITS, describe_status
 
 
 def test_unwritten_chunks_read_as_not_computed(tmp_path):
@@ -34,11 +34,11 @@ def test_unwritten_chunks_read_as_not_computed(tmp_path):
 
 def test_file_url_store(tmp_path):
     """A store given as a file:// URL is the same store as the plain path."""
-    import engine
-    from engine.cli import main
+    import coordsweep
+    from coordsweep.engine.cli import main
     spec = write_spec(tmp_path, three_sector_spec(n_theta=5, n_cost=3))
     url = "file://" + str(tmp_path / "url.zarr")
-    ds = engine.run(spec, store=url, scheduler="synchronous", progress=False)
+    ds = coordsweep.run(spec, store=url, scheduler="synchronous", progress=False)
     assert ds.attrs["complete"] is True
     assert (tmp_path / "url.zarr" / "zarr.json").exists()
     assert main(["inspect", url]) == 0
@@ -47,7 +47,7 @@ def test_file_url_store(tmp_path):
 
 
 def test_inspect_counts_status_of_computed_points(tmp_path, capsys):
-    from engine.cli import main
+    from coordsweep.engine.cli import main
     spec = write_spec(tmp_path, three_sector_spec(n_theta=9, n_cost=5))
     store = tmp_path / "partial.zarr"
     layout = make_partial_store(spec, store, 10, [0, 2])
@@ -64,7 +64,7 @@ def test_inspect_counts_status_of_computed_points(tmp_path, capsys):
 def test_resume_finishes_a_store_killed_after_its_last_chunk(tmp_path):
     """Every chunk written and recorded, but the run died before marking the
     store complete: --resume computes nothing and marks it complete."""
-    from engine.cli import main
+    from coordsweep.engine.cli import main
     from engine_helpers import chunk_done, store_attrs
     spec = write_spec(tmp_path, three_sector_spec(n_theta=9, n_cost=5))
     store = tmp_path / "full.zarr"
@@ -78,8 +78,8 @@ def test_resume_finishes_a_store_killed_after_its_last_chunk(tmp_path):
 
 
 def test_store_locations(tmp_path):
-    from engine.cli import main
-    from engine.store import normalize
+    from coordsweep.engine.cli import main
+    from coordsweep.engine.store import normalize
     assert normalize("file:///tmp/a.zarr") == "/tmp/a.zarr"
     assert normalize("file://localhost/tmp/a.zarr") == "/tmp/a.zarr"
     assert normalize("s3://bucket/a.zarr") == "s3://bucket/a.zarr"

@@ -1,0 +1,53 @@
+"""coordsweep: sweeps of a multi-sector model of coordination failures and clusters.
+
+The Python API (CONTRACT.md "Names")::
+
+    import coordsweep
+    spec = coordsweep.load_spec("sweeps/two_sectors.toml")
+    ds = coordsweep.run(spec, store="results/two.zarr")   # xarray Dataset
+    out = coordsweep.solve(spec)                          # the base point
+    ds = coordsweep.open_store("results/two.zarr")
+
+Subpackages: :mod:`coordsweep.kernels` (Numba, pure numerics) and
+:mod:`coordsweep.engine` (specs, scheduling, storage, command line). This
+file is the package's root; the repository's folders ``kernels/`` and
+``engine/`` are its subpackages (see ``pyproject.toml``). The API is
+imported on first use, so ``import coordsweep`` and the command line start
+fast.
+"""
+from importlib.metadata import PackageNotFoundError, version as _version
+
+try:
+    __version__ = _version("coordsweep")
+except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
+    __version__ = "0+unknown"
+
+#: public name -> module that defines it (imported lazily)
+_API = {
+    "run": "coordsweep.engine.runner",
+    "run_sweep": "coordsweep.engine.runner",
+    "solve": "coordsweep.engine.api",
+    "open_store": "coordsweep.engine.api",
+    "load_spec": "coordsweep.engine.spec",
+    "parse_spec": "coordsweep.engine.spec",
+    "Spec": "coordsweep.engine.spec",
+    "CoordsweepError": "coordsweep.engine.errors",
+    "SpecError": "coordsweep.engine.errors",
+    "StoreError": "coordsweep.engine.errors",
+    "UsageError": "coordsweep.engine.errors",
+}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name):
+    if name in _API:
+        import importlib
+        value = getattr(importlib.import_module(_API[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'coordsweep' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_API))

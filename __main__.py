@@ -1,0 +1,3 @@
+from coordsweep.engine.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""The one jit decorator of the kernels, with every option in one place.
+
+``@jit`` is ``numba.njit(nogil=True)`` (serial: dask supplies the
+parallelism; ``fastmath`` stays off, it would delete the NaN checks) with
+on-disk caching, switched off by ``COORDSWEEP_NUMBA_CACHE=0``.
+
+Numba's own cache checks only the source file of the function it
+compiled: after an edit of a function it calls in another module it would
+load stale machine code. Here every cached function is stamped with a
+hash of *all* the kernel sources (``kernels/*.py``), so an edit anywhere in
+the kernels recompiles them all, and nobody deletes cache files by hand.
+"""
+import hashlib
+import os
+from pathlib import Path
+
+import numba
+
+#: options of every kernel function
+JIT_OPTIONS = {"nogil": True}
+#: on-disk caching of compiled kernels (COORDSWEEP_NUMBA_CACHE=0 turns it off)
+CACHE = os.environ.get("COORDSWEEP_NUMBA_CACHE", "1").strip().lower() not in (
+    "0", "false", "no", "off", "")
+
+
+def _tree_stamp():
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+TREE_STAMP = _tree_stamp()
+
+
+def _kernel_cache_class():
+    """numba's FunctionCache whose locators stamp entries with TREE_STAMP
+    (None where this numba's caching internals are not as expected)."""
+    try:
+        from numba.core import caching
+        base_impl = caching.CompileResultCacheImpl
+
+        def stamped(locator):
+            return type(locator.__name__ + "Stamped", (locator,),
+                        {"get_source_stamp": lambda self: TREE_STAMP})
+
+        impl = type("KernelCacheImpl", (base_impl,),
+                    {"_locator_classes": [stamped(c) for c in base_impl._locator_classes]})
+        return type("KernelCache", (caching.FunctionCache,), {"_impl_class": impl})
+    except (ImportError, AttributeError):  # pragma: no cover - other numba versions
+        return None
+
+
+_KernelCache = _kernel_cache_class()
+
+
+def jit(func=None, **overrides):
+    """``@jit`` or ``@jit(option=...)``: compile a kernel function."""
+    def decorate(f):
+        dispatcher = numba.njit(**{**JIT_OPTIONS, **overrides})(f)
+        if CACHE:
+            if _KernelCache is not None:
+                dispatcher._cache = _KernelCache(dispatcher.py_func)
+            else:  # pragma: no cover
+                dispatcher.enable_caching()
+        return dispatcher
+    return decorate if func is None else decorate(func)
