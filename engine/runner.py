@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coordsweep.engine import store as zstore
+from coordsweep.engine import designs, store as zstore
 from coordsweep.engine.errors import StoreError, UsageError
 from coordsweep.engine.layout import Layout
 from coordsweep.engine.progress import Progress
@@ -115,6 +115,8 @@ def prepare_store(spec, store, chunk_points, resume, overwrite):
     action, layout, done = plan_store(spec, store, chunk_points, resume, overwrite)
     if action != "resume":
         zstore.create(store, spec, layout, overwrite=action == "overwrite")
+    if spec.design is not None:
+        designs.write_coords(store, spec, layout)
     return layout, done
 
 
@@ -204,6 +206,8 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
             with _client(scheduler, workers) as client:
                 if action != "resume":
                     zstore.create(store, spec, layout, overwrite=action == "overwrite")
+                if spec.design is not None:  # its points into the store, once
+                    designs.write_coords(store, spec, layout)
                 t1 = time.perf_counter()
                 bar.t0 = t1
                 _execute(todo, scheduler, workers, client, bar, spec, store, layout)

@@ -7,9 +7,11 @@ the offending key, sector and value. They do not check MODEL.md's domains:
 and ``Spec.check_grid()`` for every grid point (``coordsweep run``), so a
 base value that every axis overrides does not block a run.
 
-Grid points are numbered in C order over the axes, in spec order.
-``Spec.block(start, stop)`` builds the kernel inputs of a range of flat
-indices without materialising the whole grid.
+Grid points are numbered in C order over the axes, in spec order, then
+the ``sample`` dimension of a ``[design]`` (engine/designs.py), whose
+parameters are applied after the axes. ``Spec.block(start, stop)`` builds
+the kernel inputs of a range of flat indices without materialising the
+whole grid (or design).
 """
 import math
 import re
@@ -30,7 +32,7 @@ from coordsweep.kernels.params import (DEFAULTS, GLOBAL_PARAMS, REQUIRED_SECTOR,
 MAX_SECTORS = 24
 SECTOR_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
 
-TOP_KEYS = ("name", "model", "axes", "run")
+TOP_KEYS = ("name", "model", "axes", "design", "run")
 MODEL_KEYS = GLOBAL_PARAMS + ("sectors",)
 SECTOR_KEYS = ("name",) + SECTOR_PARAMS + ("ca_weight",)
 SECTOR_REQUIRED = ("name",) + REQUIRED_SECTOR
@@ -72,6 +74,15 @@ class Spec:
     axes: list = field(default_factory=list)
     run: dict = field(default_factory=dict)
     source: str = "<spec>"
+    design: object = None  # designs.Design or None
+
+    @property
+    def dim_sizes(self):
+        """(name, length) of every dimension: the axes, then ``sample``."""
+        out = [(a.name, len(a.values)) for a in self.axes]
+        if self.design is not None:
+            out.append(("sample", self.design.size))
+        return out
 
     # --- derived ---------------------------------------------------------
     @property
@@ -80,7 +91,7 @@ class Spec:
 
     @property
     def shape(self):
-        return tuple(len(a.values) for a in self.axes)
+        return tuple(n for _, n in self.dim_sizes)
 
     @property
     def size(self):
@@ -88,7 +99,7 @@ class Spec:
 
     @property
     def dims(self):
-        return tuple(a.name for a in self.axes)
+        return tuple(name for name, _ in self.dim_sizes)
 
     # --- kernel inputs -----------------------------------------------------
     def _base_arrays(self, p):
@@ -126,35 +137,60 @@ class Spec:
                              f"of {self.size} points")
         p = stop - start
         params = self._base_arrays(p)
-        if not self.axes or p == 0:
+        if not self.shape or p == 0:
             return params
         idx = np.unravel_index(np.arange(start, stop, dtype=np.int64),
                                self.shape)
         for axis, i in zip(self.axes, idx):
-            v = axis.values[i]  # (P,)
-            if axis.kind == "externality_scale":
-                params["externality"] *= v[:, None]
-            elif axis.kind == "cost_scale":
-                params["cost"] *= v[:, None]
-            elif axis.kind == "ca_spread":
-                params["productivity"] *= np.exp(v[:, None] * self.ca_weight[None, :])
-            elif axis.kind == "global_param":
-                params[axis.param][:] = v
-            elif axis.kind == "sector_param":
-                if axis.sector is None:
-                    params[axis.param][:] = v[:, None]
-                else:
-                    params[axis.param][:, axis.sector] = v
-            else:  # pragma: no cover - parse_spec only makes the kinds above
-                raise ValueError(f"unknown axis kind {axis.kind!r}")
+            self._apply(params, axis, axis.values[i])
+        if self.design is not None:
+            rows = self._design_rows(idx[-1])
+            for k, dp in enumerate(self.design.params):
+                self._apply(params, dp, rows[:, k])
         return params
 
+    def _design_rows(self, s):
+        """Design rows at sample indices s (consecutive, possibly wrapping
+        once past the end: a block is a contiguous flat range)."""
+        size = self.design.size
+        if s.size >= size:
+            return self.design.rows(0, size)[s]
+        s0, s1 = int(s[0]), int(s[-1])
+        if s1 >= s0:
+            return self.design.rows(s0, s1 + 1)[s - s0]
+        rows = np.concatenate([self.design.rows(s0, size), self.design.rows(0, s1 + 1)])
+        return rows[(s - s0) % size]
+
+    def _apply(self, params, axis, v):
+        """Apply an axis (or a design parameter) with values v (P,) in place."""
+        if axis.kind == "externality_scale":
+            params["externality"] *= v[:, None]
+        elif axis.kind == "cost_scale":
+            params["cost"] *= v[:, None]
+        elif axis.kind == "ca_spread":
+            params["productivity"] *= np.exp(v[:, None] * self.ca_weight[None, :])
+        elif axis.kind == "global_param":
+            params[axis.param][:] = v
+        elif axis.kind == "sector_param":
+            if axis.sector is None:
+                params[axis.param][:] = v[:, None]
+            else:
+                params[axis.param][:, axis.sector] = v
+        else:  # pragma: no cover - parse_spec only makes the kinds above
+            raise ValueError(f"unknown axis kind {axis.kind!r}")
+
     def grid_coords(self, flat_index):
-        """{axis name: value} of the grid point with this flat index."""
-        if not self.axes:
+        """{axis name: value} of the grid point with this flat index (with
+        a design: ``sample`` = its index, then the design's values)."""
+        if not self.shape:
             return {}
         idx = np.unravel_index(int(flat_index), self.shape)
-        return {a.name: float(a.values[i]) for a, i in zip(self.axes, idx)}
+        out = {a.name: float(a.values[i]) for a, i in zip(self.axes, idx)}
+        if self.design is not None:
+            s = int(idx[-1])
+            out["sample"] = s
+            out.update(zip(self.design.names, map(float, self.design.rows(s, s + 1)[0])))
+        return out
 
     def describe_point(self, flat_index):
         """'externality_scale=-1.0, cost_scale=0.5' for a flat index."""
@@ -183,14 +219,14 @@ class Spec:
         """TOML text of a spec with no axes whose base point is the grid
         point with multi-index ``index`` (one integer per axis)."""
         index = tuple(int(i) for i in np.atleast_1d(np.asarray(index, dtype=np.int64)))
-        if not self.axes:
+        if not self.shape:
             if index not in ((), (0,)):
                 raise IndexError(f"grid index {index} for a spec without axes")
             flat = 0
         else:
-            if len(index) != len(self.axes):
+            if len(index) != len(self.shape):
                 raise IndexError(f"grid index {index} has {len(index)} entries, "
-                                 f"the grid has {len(self.axes)} axes")
+                                 f"the grid has {len(self.shape)} dimensions")
             for i, n in zip(index, self.shape):
                 if not 0 <= i < n:
                     raise IndexError(f"grid index {index} outside shape {self.shape}")
@@ -316,10 +352,18 @@ class _Parser:
 
         sector_names, sectors, ca_weight = self.parse_sectors(model)
         axes = self.parse_axes(doc.get("axes", {}), sector_names)
+        design = None
+        if "design" in doc:
+            from coordsweep.engine import designs
+            design = designs.parse(doc["design"], self, sector_names)
+            clash = [a.name for a in axes if a.name in design.names]
+            if clash:
+                raise self.error(f"{clash[0]!r} is both an axis and a design parameter")
         run = self.parse_run(doc.get("run", {}))
         return Spec(name=name, text=text, labor=labor, labor_share=labor_share,
                     sector_names=sector_names, sectors=sectors,
-                    ca_weight=ca_weight, axes=axes, run=run, source=self.source)
+                    ca_weight=ca_weight, axes=axes, run=run, source=self.source,
+                    design=design)
 
     def parse_sectors(self, model):
         if "sectors" not in model:

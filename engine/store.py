@@ -108,6 +108,10 @@ def template(spec, layout):
         coords[axis.name] = (axis.name, np.asarray(axis.values, np.float64),
                              {"long_name": axis_long_name(axis, spec.sector_names),
                               "spacing": axis.spacing})
+    if spec.design is not None:  # its points: written by designs.write_coords
+        from coordsweep.engine import designs
+        coords.update(designs.template_coords(
+            spec, layout, lambda p: axis_long_name(p, spec.sector_names)))
     coords["sector"] = ("sector", np.array(spec.sector_names, dtype=object),
                         {"long_name": "sector name"})
     nsec = spec.n_sectors
@@ -135,6 +139,7 @@ def template(spec, layout):
         "chunks_total": layout.nchunks,
         "chunks_done": 0,
         "chunk_shape": list(layout.chunks),
+        **(spec.design.attrs() if spec.design is not None else {}),
     }
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
@@ -150,6 +155,9 @@ def encoding(ds):
         elif var.dtype.kind == "i" and name != "chunk_done":
             e["fill_value"] = INT_FILL
         enc[name] = e
+    for name, var in ds.coords.items():  # lazy coordinates: a design's points
+        if var.chunks is not None:
+            enc[name] = {"chunks": var.data.chunksize, "_FillValue": np.nan}
     return enc
 
 
