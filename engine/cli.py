@@ -196,6 +196,21 @@ def cmd_report(args):
     return EXIT_OK
 
 
+def cmd_sensitivity(args):
+    from coordsweep.engine import sensitivity, store as zstore
+    res = sensitivity.indices(zstore.open_dataset(_existing_store(args.store)), args.var,
+                              sector=args.sector, category=args.category)
+    if args.output:
+        sensitivity.plot_indices(res, args.output)
+    if args.json:
+        print(json.dumps(sensitivity.to_json(res)))
+    else:
+        print(sensitivity.format_text(res))
+        if args.output:
+            print(f"wrote {args.output}")
+    return EXIT_OK
+
+
 def build_parser():
     import coordsweep
     p = _Parser(prog="coordsweep",
@@ -241,6 +256,16 @@ def build_parser():
     rp.add_argument("store")
     rp.add_argument("-o", "--output", required=True, help="directory to write")
     rp.set_defaults(func=cmd_report)
+    sa = sub.add_parser("sensitivity", help="Sobol or Morris indices of an output "
+                        "over a design store")
+    sa.add_argument("store")
+    sa.add_argument("--var", required=True, help="output to analyse")
+    sa.add_argument("--sector", help="sector, for per-sector outputs")
+    sa.add_argument("--category", help="analyse the indicator of this category (a regime "
+                    "name, a sector name for target_*, 'multiple' for n_equilibria > 1)")
+    sa.add_argument("--json", action="store_true", help="print one JSON object")
+    sa.add_argument("-o", "--output", help="PNG bar chart of the indices")
+    sa.set_defaults(func=cmd_sensitivity)
     return p
 
 

@@ -231,6 +231,7 @@ def write_coords(store, spec, layout):
 
     from coordsweep.engine.store import _quiet
     design = spec.design
+    design.store = None  # (a store of an earlier run must not feed this one)
     with _quiet():
         _write_coords(zarr.open_group(str(store), mode="r+"), store, design, layout)
     design.store = str(store)
