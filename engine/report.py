@@ -152,7 +152,7 @@ def report_figures(ds):
     """The figures the report makes: a list of dicts (name, ds, plot kwargs,
     description). Empty for a store without sweep axes."""
     axes = sweep_axes(ds)
-    if not axes:
+    if not axes or "sample" in axes:  # a design store: see the sensitivity section
         return []
     x = axes[0]
     y = axes[1] if len(axes) >= 2 else None
@@ -389,6 +389,10 @@ def write_report(ds, outdir, *, width=800, height=600, dpi=100):
             f'<img src="data:image/png;base64,{data}" alt="{_esc(fig["name"])}" '
             f'width="{width}" height="{height}" data-file="{_esc(path.name)}">\n'
             f"<figcaption><b>{_esc(fig['name'])}.</b> {_esc(cap)}</figcaption>\n</figure>")
+    if "sample" in ds.dims:  # a sampling design: sensitivity indices instead of maps
+        from coordsweep.engine.sensitivity import report_section
+        fig_html = ["<p>A sampling design: the figures are sensitivity indices.</p>",
+                    report_section(ds, outdir)]
     if not fig_html:
         fig_html.append("<p>The store has no sweep axes, so there is nothing to map.</p>")
 

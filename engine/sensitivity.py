@@ -134,9 +134,13 @@ def _refuse_nonfinite(y, label, var, sector, spec, where):
 
 
 def indices(ds, var, sector=None, category=None, *, conf_level=0.95, num_resamples=100,
-            seed=0):
+            seed=1):
     """Sensitivity indices of ``var`` over a design store: an xarray Dataset
-    (see the module doc). ``ds`` is an opened store or its path."""
+    (see the module doc). ``ds`` is an opened store or its path. ``seed``
+    (>= 1: SALib ignores a seed of 0 and draws from numpy's global state)
+    makes the bootstrap intervals reproducible."""
+    if int(seed) < 1:
+        raise ValueError("seed must be >= 1 (SALib ignores seed = 0)")
     import xarray as xr
     from SALib.analyze import morris as salib_morris
     from SALib.analyze import sobol as salib_sobol
@@ -283,7 +287,7 @@ def plot_indices(res, path, *, dpi=100):
     ncol = min(3, len(slices))
     nrow = math.ceil(len(slices) / ncol)
     params = [str(p) for p in res["param"].values]
-    w = max(5.0, 0.45 * len(params) + 1.5)
+    w = max(6.5, 0.45 * len(params) + 1.5)
     fig = Figure(figsize=(w * ncol, 3.8 * nrow + 0.6))
     FigureCanvasAgg(fig)
     pos = np.arange(len(params))
@@ -309,8 +313,46 @@ def plot_indices(res, path, *, dpi=100):
         if k == 0:
             ax.legend(fontsize=8)
     conf = f"{100 * res.attrs['conf_level']:g}% bootstrap intervals"
-    fig.suptitle(f"{res.attrs['method']} sensitivity of {res.attrs['label']} "
-                 f"({res.attrs['points']:,} points; bars: {conf})", fontsize=10)
+    fig.suptitle(f"{res.attrs['method']} sensitivity of {res.attrs['label']}\n"
+                 f"{res.attrs['points']:,} points; error bars: {conf}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     return path
+
+
+#: what the HTML report of a design store analyses: (var, per-sector?, category)
+REPORT_OUTPUTS = (("coordination_gap", False, None), ("welfare_best_eq", False, None),
+                  ("n_equilibria", False, "multiple"),
+                  ("regime", True, "coordination_failure"))
+
+
+def report_section(ds, outdir, *, dpi=90):
+    """HTML of the report's sensitivity section: per output (and sector) an
+    index table and its chart (also written as PNG into outdir)."""
+    import base64
+    import html
+    from pathlib import Path
+    esc = html.escape
+    try:
+        spec = design_spec(ds)
+    except UsageError as exc:
+        return f"<p>{esc(str(exc))}</p>"
+    jobs = []
+    for var, per_sector, category in REPORT_OUTPUTS:
+        for sector in (spec.sector_names if per_sector else [None]):
+            jobs.append((var, sector, category))
+    parts = []
+    for var, sector, category in jobs:
+        name = "-".join(x for x in ("sensitivity", var, sector, category) if x)
+        try:
+            res = indices(ds, var, sector=sector, category=category)
+        except (UsageError, StoreError) as exc:
+            parts.append(f"<h3>{esc(name)}</h3>\n<p>{esc(str(exc))}</p>")
+            continue
+        path = Path(outdir) / f"{name}.png"
+        plot_indices(res, path, dpi=dpi)
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        parts.append(f"<h3>{esc(res.attrs['label'])}</h3>\n<pre>{esc(format_text(res))}</pre>\n"
+                     f'<figure><img src="data:image/png;base64,{data}" alt="{esc(name)}" '
+                     f'data-file="{esc(path.name)}"></figure>')
+    return "\n".join(parts)
