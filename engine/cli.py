@@ -111,7 +111,7 @@ def format_summary(result, spec):
     lines = [
         f"coordsweep run: {spec.name or spec.source} -> {result.store}",
         f"  points            {s['points']:,} over axes "
-        + (" x ".join(f"{a.name}[{len(a.values)}]" for a in spec.axes) or "(none)"),
+        + (" x ".join(f"{name}[{n}]" for name, n in spec.dim_sizes) or "(none)"),
         f"  chunks            {result.chunks_computed} computed this run, "
         f"{result.chunks_total} in all",
         f"  wall time         {result.wall_seconds:.1f} s "

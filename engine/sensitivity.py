@@ -252,8 +252,9 @@ def format_text(res):
     cols = (("S1", "S1_conf"), ("ST", "ST_conf")) if method == "sobol" else \
         (("mu_star", "mu_star_conf"), ("sigma", None), ("mu", None))
     lines = [f"{method} indices of {res.attrs['label']} ({res.attrs['points']:,} points, "
-             f"{res.attrs['samples']:,} base samples, {100 * res.attrs['conf_level']:g}% "
-             "intervals)"]
+             f"{res.attrs['samples']:,} "
+             + ("base samples" if method == "sobol" else "trajectories")
+             + f", {100 * res.attrs['conf_level']:g}% intervals)"]
     if res.attrs["status_nonzero"]:
         lines.append(f"warning: {res.attrs['status_nonzero']:,} points have a non-zero status ("
                      + ", ".join(f"{k} {v:,}" for k, v in res.attrs["status_bits"].items())
