@@ -66,6 +66,8 @@ def measure(cmd):
 def one_point_spec(path, tmp):
     text = open(path).read()
     text = re.sub(r"num = \d+", "num = 1", text)
+    # a sampling design: its smallest size (2 base samples / trajectories)
+    text = re.sub(r"(?m)^samples = \d+", "samples = 2", text)
     out = os.path.join(tmp, "one_point.toml")
     with open(out, "w") as f:
         f.write(text)
@@ -76,6 +78,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("specs", nargs="+")
     ap.add_argument("--scheduler", default="local")
+    ap.add_argument("--keep", metavar="DIR", help="write the sweeps' stores into DIR "
+                    "(kept) instead of a temporary directory")
     args = ap.parse_args()
     exe = os.path.join(os.path.dirname(sys.executable), "coordsweep")
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,7 +89,7 @@ def main():
         print(f"baseline (1 point): wall {bt:.1f} s, peak RSS (driver + workers) "
               f"{brss / 2**20:,.0f} MiB")
         for spec in args.specs:
-            store = os.path.join(tmp, os.path.basename(spec) + ".zarr")
+            store = os.path.join(args.keep or tmp, os.path.basename(spec) + ".zarr")
             wt, rss, one, out = measure([exe, "run", spec, "--store", store,
                                          "--scheduler", args.scheduler])
             points = re.search(r"points\s+([\d,]+)", out).group(1)
