@@ -24,6 +24,7 @@ import numpy as np
 import xarray as xr
 
 from coordsweep.engine import plot as plotmod
+from coordsweep.engine.conventions import is_complete
 from coordsweep.engine.plot import (plot, sector_names, sweep_axes, is_geometric, computed_mask,
                          mask_uncomputed)
 from coordsweep.kernels import codes
@@ -342,7 +343,7 @@ def _provenance(ds):
             line += f"; missing chunks: {shown}{more}"
         out.append(f"<p>{_esc(line)}.</p>")
     complete = at.get("complete")
-    if complete is not True and str(complete).lower() != "true":
+    if not is_complete({"complete": complete}):
         out.append('<p class="warn">This run is <b>incomplete</b>: points in chunks not yet '
                    'computed hold fill values. Figures and tables include them (as "missing" '
                    'where the store marks them); resume the run for final numbers.</p>')

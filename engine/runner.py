@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from coordsweep.engine import designs, store as zstore
+from coordsweep.engine.conventions import is_complete
 from coordsweep.engine.errors import StoreError, UsageError
 from coordsweep.engine.layout import Layout
 from coordsweep.engine.progress import Progress
@@ -214,7 +215,7 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
                 compute = time.perf_counter() - t1
         finally:
             bar.close()
-    if todo or zstore.read_attrs(store).get("complete") is not True:
+    if todo or not is_complete(zstore.read_attrs(store)):
         # (also a run killed after its last chunk, before this step)
         if not zstore.finalize(store):
             missing = int((~zstore.done_chunks(store)).sum())

@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from coordsweep.engine import conventions
 from coordsweep.engine.errors import StoreError
 from coordsweep.kernels.codes import NOT_COMPUTED, REGIME_NAMES, STATUS_BITS
 from coordsweep.kernels.outputs import OUTPUTS
@@ -75,26 +76,12 @@ def versions():
 INT_FILL = -1
 
 
-def variable_attrs(name, per, units, long_name, sector_names):
-    attrs = {"long_name": long_name}
-    if units:
-        attrs["units"] = units
-    if name == "regime":
-        attrs["flag_values"] = list(range(len(REGIME_NAMES)))
-        attrs["flag_meanings"] = " ".join(REGIME_NAMES)
-        attrs["comment"] = f"{INT_FILL}: not computed (chunk never written) or invalid input"
-    elif name.startswith("target_"):
-        attrs["flag_values"] = list(range(len(sector_names)))
-        attrs["flag_meanings"] = " ".join(sector_names)
-        attrs["comment"] = f"{INT_FILL}: not computed (chunk never written) or invalid input"
-    elif name == "n_equilibria":
-        attrs["comment"] = f"{INT_FILL}: not computed (chunk never written)"
-    elif name == "status":
-        attrs["flag_masks"] = [bit for bit, _, _ in STATUS_BITS]
-        attrs["flag_meanings"] = " ".join(n for _, n, _ in STATUS_BITS)
-        attrs["comment"] = "0: every number at the point is valid. " + "; ".join(
-            f"{bit}: {desc}" for bit, _, desc in STATUS_BITS)
-    return attrs
+def variable_attrs(name, per, units, long_name, sector_names, dtype=None):
+    """CF attributes of an output (engine/conventions.py)."""
+    from coordsweep.engine.conventions import output_attrs
+    if dtype is None:
+        dtype = dict((o[0], o[2]) for o in OUTPUTS)[name]
+    return output_attrs(name, dtype, units, long_name, sector_names)
 
 
 def template(spec, layout):
@@ -106,14 +93,15 @@ def template(spec, layout):
     coords = {}
     for axis in spec.axes:
         coords[axis.name] = (axis.name, np.asarray(axis.values, np.float64),
-                             {"long_name": axis_long_name(axis, spec.sector_names),
-                              "spacing": axis.spacing})
+                             conventions.axis_attrs(
+                                 axis, spec.sector_names,
+                                 axis_long_name(axis, spec.sector_names)))
     if spec.design is not None:  # its points: written by designs.write_coords
         from coordsweep.engine import designs
         coords.update(designs.template_coords(
             spec, layout, lambda p: axis_long_name(p, spec.sector_names)))
-    coords["sector"] = ("sector", np.array(spec.sector_names, dtype=object),
-                        {"long_name": "sector name"})
+    coords["sector"] = ("sector", *conventions.sector_coord(spec.sector_names))
+    coords["chunk"] = ("chunk", *conventions.chunk_coord(layout.nchunks))
     nsec = spec.n_sectors
     data_vars = {}
     for name, per, dtype, units, long_name in OUTPUTS:
@@ -124,18 +112,17 @@ def template(spec, layout):
             chunks = layout.chunks + (nsec,)
             vdims = dims + ("sector",)
         data_vars[name] = (vdims, da.zeros(shape, dtype=dtype, chunks=chunks),
-                           variable_attrs(name, per, units, long_name, spec.sector_names))
+                           variable_attrs(name, per, units, long_name, spec.sector_names,
+                                          dtype))
     data_vars["chunk_done"] = (("chunk",), da.zeros(layout.nchunks, dtype=np.int8, chunks=1),
-                               {"long_name": "completion record: 1 when the chunk is "
-                                             "written (chunks in C order over the axes)"})
+                               conventions.chunk_record_attrs())
     attrs = {
-        "title": spec.name or "",
-        "Conventions": "CF-1.10",
+        **conventions.global_attrs(spec.name),
         "spec": spec.text,
         "spec_source": str(spec.source),
         **versions(),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "complete": False,
+        "complete": 0,  # an int: netCDF has no boolean attributes
         "chunks_total": layout.nchunks,
         "chunks_done": 0,
         "chunk_shape": list(layout.chunks),
@@ -208,7 +195,7 @@ def create(store, spec, layout, overwrite=False):
     ds = template(spec, layout)
     with _quiet():
         ds.to_zarr(str(store), mode="w" if overwrite else "w-", compute=False,
-                   encoding=encoding(ds), consolidated=True, zarr_format=3)
+                   encoding=encoding(ds), consolidated=False, zarr_format=3)
 
 
 def remove(store):
@@ -242,22 +229,32 @@ def write_chunk(store, layout, chunk_id, outputs, nsec):
 
 
 def finalize(store):
-    """Record completeness in the attributes (and the consolidated metadata)."""
+    """Record completeness in the attributes (an int, 1 or 0); stores
+    written before with consolidated metadata keep it up to date."""
     import zarr
     done = done_chunks(store)
     with _quiet():
         group = zarr.open_group(str(store), mode="r+")
-        group.attrs.update({"complete": bool(done.all()), "chunks_done": int(done.sum()),
+        group.attrs.update({"complete": int(done.all()), "chunks_done": int(done.sum()),
                             "completed": datetime.datetime.now(datetime.timezone.utc)
                             .isoformat(timespec="seconds")})
-        zarr.consolidate_metadata(str(store))
+        if group.metadata.consolidated_metadata is not None:  # an older store
+            zarr.consolidate_metadata(str(store))
     return bool(done.all())
 
 
 def open_dataset(store):
+    """The store as a Dataset (lazy), sector names as the sector coordinate."""
     import xarray as xr
     with _quiet():
-        return xr.open_zarr(str(store))
+        consolidated = None
+        try:
+            import zarr
+            group = zarr.open_group(str(store), mode="r")
+            consolidated = group.metadata.consolidated_metadata is not None
+        except Exception:  # noqa: BLE001 - let xarray report what is wrong
+            pass
+        return conventions.decode_sectors(xr.open_zarr(str(store), consolidated=consolidated))
 
 
 def status_counts(status):

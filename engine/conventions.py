@@ -1,0 +1,194 @@
+"""CF-1.10 metadata of the results store, and the encodings every zarr 3
+reader knows.
+
+The store's variables and coordinates get their attributes here, derived
+from the tables in :mod:`coordsweep.kernels.params` (parameters: units,
+descriptions), :mod:`coordsweep.kernels.outputs` (outputs) and
+:mod:`coordsweep.kernels.codes` (regimes, status bits):
+
+- ``units`` are UDUNITS strings. The model's quantities are in units of
+  the numeraire (world prices) or of labour, which UDUNITS does not know:
+  such a variable has ``units = "1"`` and its economic unit in ``comment``.
+- Categorical variables carry ``flag_values`` of the variable's own dtype
+  (int8 for ``regime``, int64 for ``target_*``) and ``flag_meanings``; the
+  code the store reads where nothing is computed (-1) is declared as a
+  flag, ``not_computed_or_none``, rather than as ``_FillValue``, so that
+  xarray keeps these variables integer. ``status`` has typed
+  ``flag_masks``; its fill value is the ``not_computed`` bit. Floats have
+  ``_FillValue = NaN``. ``n_equilibria`` declares ``valid_min = 0``.
+- Sector names are not stored as strings (zarr 3's ``string`` data type is
+  an extension that other readers, e.g. tensorstore, lack): ``sector`` is
+  an int64 coordinate 0..N-1 whose ``flag_meanings`` are the names.
+  :func:`decode_sectors` (called by ``coordsweep.open_store``) turns it
+  back into the names.
+- Dataset attributes: ``Conventions``, ``title``, ``history`` (the command
+  line), ``source``, ``references``, ``date_created``; ``complete`` is an
+  int (1/0): netCDF has no boolean attributes. Stores written before this
+  (``complete = true``) are read the same way by :func:`is_complete`.
+"""
+import datetime
+import shlex
+import sys
+
+import numpy as np
+
+CONVENTIONS = "CF-1.10"
+REFERENCES = ("Rodriguez-Clare, A. (2005). Coordination failures, clusters, and "
+              "microeconomic interventions. Economia 6(1), 77-109.")
+#: the economic units of kernels/outputs.py that UDUNITS has no name for
+ECONOMIC_UNITS = {
+    "world-price units": "in units of the numeraire (goods valued at world prices)",
+    "price of good units per unit labour": "in units of the numeraire per unit of labour",
+}
+#: the code integer categorical variables read where nothing is computed
+NOT_COMPUTED_CODE = -1
+NOT_COMPUTED_MEANING = "not_computed_or_none"
+SECTOR_DTYPE = np.int64
+
+_command = None
+
+
+def set_command(argv):
+    """Record the command line that writes stores from this process (the CLI
+    calls it); ``history`` quotes it."""
+    global _command
+    _command = "coordsweep " + shlex.join(str(a) for a in argv)
+
+
+def command_line():
+    if _command is not None:
+        return _command
+    return "python: coordsweep API (" + shlex.join(str(a) for a in sys.argv[:1]) + ")"
+
+
+def now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def is_complete(attrs):
+    """Whether a store's attributes say the run is complete: ``complete`` is
+    1 in new stores, ``True`` in stores written before (and the string
+    "true"/"yes" is accepted too)."""
+    value = attrs.get("complete")
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    try:
+        return bool(value) and int(value) == 1
+    except (TypeError, ValueError):
+        return False
+
+
+def unit_attrs(units):
+    """``units`` (UDUNITS) and, where needed, a ``comment`` with the economic unit."""
+    if not units:
+        return {}
+    if units in ECONOMIC_UNITS:
+        return {"units": "1", "comment": ECONOMIC_UNITS[units]}
+    if units == "sector index":
+        return {}
+    return {"units": units}
+
+
+def output_attrs(name, dtype, units, long_name, sector_names):
+    """CF attributes of one output variable (kernels/outputs.py row)."""
+    from coordsweep.kernels.codes import NOT_COMPUTED, REGIME_NAMES, STATUS_BITS
+    dtype = np.dtype(dtype)
+    attrs = {"long_name": long_name, **unit_attrs(units)}
+    notes = [attrs.pop("comment")] if "comment" in attrs else []
+    if name == "regime":
+        attrs["flag_values"] = np.arange(-1, len(REGIME_NAMES), dtype=dtype)
+        attrs["flag_meanings"] = " ".join((NOT_COMPUTED_MEANING,) + tuple(REGIME_NAMES))
+        notes.append(f"{NOT_COMPUTED_CODE}: not computed (chunk never written) or invalid input")
+    elif name.startswith("target_"):
+        attrs["flag_values"] = np.arange(-1, len(sector_names), dtype=dtype)
+        attrs["flag_meanings"] = " ".join([NOT_COMPUTED_MEANING, *sector_names])
+        notes.append(f"the sector's index along sector; {NOT_COMPUTED_CODE}: not computed "
+                     "(chunk never written) or invalid input")
+    elif name == "n_equilibria":
+        attrs["valid_min"] = dtype.type(0)
+        notes.append(f"{NOT_COMPUTED_CODE}: not computed (chunk never written)")
+    elif name == "status":
+        attrs["flag_masks"] = np.array([bit for bit, _, _ in STATUS_BITS], dtype=dtype)
+        attrs["flag_meanings"] = " ".join(n for _, n, _ in STATUS_BITS)
+        notes.append("0: every number at the point is valid. " + "; ".join(
+            f"{bit}: {desc}" for bit, _, desc in STATUS_BITS)
+            + f". Points never computed read {NOT_COMPUTED} (not_computed).")
+    elif dtype.kind == "b":
+        notes.append("boolean: 1 true, 0 false (false where not computed: see status)")
+    elif dtype.kind == "f":
+        notes.append("NaN (_FillValue): not defined at the point or not computed")
+    if notes:
+        attrs["comment"] = " ".join(notes)
+    return attrs
+
+
+def axis_attrs(axis, sector_names, long_name):
+    """CF attributes of an axis coordinate: units from kernels/params.py
+    (scale factors and spreads are pure numbers: "1")."""
+    from coordsweep.kernels.params import PARAM
+    units = PARAM[axis.param].units if axis.param in PARAM else "1"
+    return {"long_name": long_name, "units": units or "1", "spacing": axis.spacing}
+
+
+def sector_coord(sector_names):
+    """(values, attrs) of the ``sector`` coordinate: indices, names as flags."""
+    n = len(sector_names)
+    return (np.arange(n, dtype=SECTOR_DTYPE),
+            {"long_name": "sector index", "units": "1",
+             "flag_values": np.arange(n, dtype=SECTOR_DTYPE),
+             "flag_meanings": " ".join(sector_names),
+             "comment": "sector names in flag_meanings, in spec order; "
+                        "coordsweep.open_store shows them as the coordinate"})
+
+
+def global_attrs(title):
+    """The CF global attributes of a new store."""
+    import coordsweep
+    return {
+        "Conventions": CONVENTIONS,
+        "title": title or "coordsweep sweep",
+        "source": f"coordsweep {coordsweep.__version__}: sweeps of a multi-sector model "
+                  "of coordination failures and clusters (Numba kernels)",
+        "history": f"{now_iso()}: {command_line()}",
+        "references": REFERENCES,
+        "date_created": now_iso(),
+    }
+
+
+def chunk_record_attrs():
+    return {"long_name": "completion record: 1 when the chunk is written "
+                         "(chunks in C order over the axes)",
+            "flag_values": np.array([0, 1], dtype=np.int8),
+            "flag_meanings": "not_written written",
+            "comment": "bookkeeping, not a result; dropped by coordsweep export"}
+
+
+def chunk_coord(nchunks):
+    return (np.arange(nchunks, dtype=np.int64),
+            {"long_name": "chunk index (C order over the axes)", "units": "1"})
+
+
+def decode_sectors(ds):
+    """A Dataset whose ``sector`` coordinate is the sector names: stores
+    written by this version keep the names in ``flag_meanings`` of an integer
+    coordinate; older stores (names as strings) are returned as they are."""
+    if "sector" not in ds.coords:
+        return ds
+    coord = ds["sector"]
+    if coord.dtype.kind not in "iu" or "flag_meanings" not in coord.attrs:
+        return ds
+    names = str(coord.attrs["flag_meanings"]).split()
+    codes = np.asarray(coord.values)
+    if len(names) != coord.size or not np.array_equal(codes, np.arange(coord.size)):
+        return ds
+    attrs = {"long_name": "sector name"}
+    return ds.assign_coords(sector=("sector", np.array(names, dtype=object), attrs))
+
+
+def encode_sectors(ds):
+    """The inverse of :func:`decode_sectors`: names -> the integer coordinate."""
+    if "sector" not in ds.coords or ds["sector"].dtype.kind in "iu":
+        return ds
+    names = [str(s) for s in np.asarray(ds["sector"].values).tolist()]
+    values, attrs = sector_coord(names)
+    return ds.assign_coords(sector=("sector", values, attrs))
