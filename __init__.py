@@ -3,10 +3,13 @@
 The Python API (CONTRACT.md "Names")::
 
     import coordsweep
-    spec = coordsweep.load_spec("sweeps/two_sectors.toml")
-    ds = coordsweep.run(spec, store="results/two.zarr")   # xarray Dataset
-    out = coordsweep.solve(spec)                          # the base point
+    spec = coordsweep.load_spec("sweeps/two_sectors.toml")  # or TOML text, or a dict
+    ds = coordsweep.run(spec)                             # small grid: in memory
+    ds = coordsweep.run(spec, store="results/two.zarr")   # create, resume or open
+    out = coordsweep.solve(spec, labor_share=0.7)         # one point
     ds = coordsweep.open_store("results/two.zarr")
+    fig = coordsweep.plot(ds, x="cost_scale", var="regime", sector="agro")
+    coordsweep.export("results/two.zarr", "two.nc")       # or .parquet, .csv
 
 Subpackages: :mod:`coordsweep.kernels` (Numba, pure numerics) and
 :mod:`coordsweep.engine` (specs, scheduling, storage, command line). This
@@ -24,11 +27,13 @@ except PackageNotFoundError:  # pragma: no cover - running from an uninstalled t
 
 #: public name -> module that defines it (imported lazily)
 _API = {
-    "run": "coordsweep.engine.runner",
+    "run": "coordsweep.engine.api",
     "run_sweep": "coordsweep.engine.runner",
     "solve": "coordsweep.engine.api",
     "open_store": "coordsweep.engine.api",
-    "load_spec": "coordsweep.engine.spec",
+    "load_spec": "coordsweep.engine.api",
+    "plot": "coordsweep.engine.api",
+    "export": "coordsweep.engine.api",
     "parse_spec": "coordsweep.engine.spec",
     "Spec": "coordsweep.engine.spec",
     "CoordsweepError": "coordsweep.engine.errors",

@@ -1,25 +1,352 @@
-"""Small entry points of the Python API that are not a sweep run."""
-from coordsweep.engine.errors import StoreError
-from coordsweep.engine.spec import Spec, load_spec
+"""The Python API (``import coordsweep``): specs from files, TOML text or
+dicts; runs that create, resume or open a store (so a re-run notebook cell
+works) or stay in memory; one point; plots onto a matplotlib Axes; export.
+
+>>> import coordsweep
+>>> spec = coordsweep.load_spec({"model": {...}, "axes": {...}})   # or a path, or TOML text
+>>> ds = coordsweep.run(spec)                          # small grid: in memory
+>>> ds = coordsweep.run(spec, store="results/x.zarr")  # create, resume or open
+>>> coordsweep.solve(spec, labor_share=0.7)["regime"]
+>>> fig = coordsweep.plot(ds, x="cost_scale", var="regime", sector="agro")
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from coordsweep.engine.errors import SpecError, StoreError, UsageError
+from coordsweep.engine.spec import Spec, parse_spec
+from coordsweep.engine.spec import load_spec as _load_spec_file
+
+if TYPE_CHECKING:  # pragma: no cover
+    import matplotlib.figure
+    import xarray
+
+#: the largest grid ``run(spec)`` keeps in memory (about 0.4 kB a point)
+MEMORY_MAX_POINTS = 500_000
+#: points solved at once by an in-memory run
+MEMORY_BLOCK_POINTS = 20_000
+RUN_MODES = ("auto", "create", "resume", "overwrite", "open")
 
 
-def solve(spec):
-    """Every per-point output of MODEL.md at the spec's base point (axes
-    ignored): ``{name: value}``, per-sector outputs as arrays of length N.
+def load_spec(source: Spec | Mapping[str, Any] | str | os.PathLike[str]) -> Spec:
+    """A validated sweep spec from a file, TOML text or a dict.
 
-    ``spec`` is a :class:`Spec` or the path of a spec file."""
+    Parameters
+    ----------
+    source : Spec, dict, str or path-like
+        A :class:`Spec` (returned as it is); a dict shaped like the TOML of
+        CONTRACT.md (``{"model": {...}, "axes": {...}}``); a string holding
+        TOML text (it contains a newline or ``=`` and is not an existing
+        file); otherwise the path of a spec file.
+
+    Returns
+    -------
+    Spec
+
+    Raises
+    ------
+    SpecError
+        The spec is invalid (the message names the key), or the file cannot
+        be read.
+    """
+    if isinstance(source, Spec):
+        return source
+    if isinstance(source, Mapping):
+        import tomli_w
+        try:
+            text = tomli_w.dumps(_plain(source))
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"<dict>: cannot be written as TOML ({exc})") from None
+        return parse_spec(text, source="<dict>")
+    if isinstance(source, str) and ("\n" in source or "=" in source) \
+            and not os.path.exists(source):
+        return parse_spec(source, source="<text>")
+    if not isinstance(source, (str, os.PathLike)):
+        raise SpecError(f"a spec is a path, TOML text, a dict or a Spec, "
+                        f"got {type(source).__name__}")
+    return _load_spec_file(source)
+
+
+def _plain(value):
+    """numpy scalars and arrays -> Python values, so tomli-w can write them."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def point_spec(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
+               at: Mapping[str, float] | None = None) -> Spec:
+    """The spec of one point: the base point with the values ``at`` applied
+    as the spec's axes would apply them (in the order given), the spec's own
+    axes ignored.
+
+    Parameters
+    ----------
+    spec : Spec, dict, str or path-like
+        Anything :func:`load_spec` takes.
+    at : dict, optional
+        ``{axis name: value}``: any axis name of CONTRACT.md
+        (``externality_scale``, ``cost_scale``, ``ca_spread``, ``labor_share``,
+        ``cost``, ``productivity.agro``...), not only the spec's axes.
+
+    Returns
+    -------
+    Spec
+        A spec without axes (``coordsweep solve`` solves its base point).
+    """
+    import tomli_w
+
+    from coordsweep.engine.spec import tomllib
+    spec = load_spec(spec)
+    at = dict(at or {})
+    if not at:
+        return spec
+    doc = tomllib.loads(spec.text)
+    axes = {}
+    for name, value in at.items():
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"--at {name}={value!r}: not a number") from None
+        axes[str(name)] = {"values": [value]}
+    doc["axes"] = axes
+    one = parse_spec(tomli_w.dumps(doc), source=spec.source)
+    one.check_grid()
+    return parse_spec(one.point_spec_text((0,) * len(one.axes)), source=spec.source)
+
+
+def solve(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
+          at: Mapping[str, float] | None = None, **overrides: float) -> dict[str, Any]:
+    """Every per-point output of MODEL.md at one point.
+
+    Parameters
+    ----------
+    spec : Spec, dict, str or path-like
+        Anything :func:`load_spec` takes; its axes are ignored.
+    at : dict, optional
+        Axis values to apply to the base point, e.g. ``{"cost.agro": 0.2}``
+        (names that are not Python identifiers go here).
+    **overrides : float
+        More axis values, e.g. ``labor_share=0.7, externality_scale=1.5``.
+
+    Returns
+    -------
+    dict
+        ``{output name: value}``: scalars for per-point outputs, arrays of
+        length N (sector order) for per-sector outputs.
+
+    Raises
+    ------
+    SpecError
+        A value is outside MODEL.md's domains, or a name is unknown.
+    """
     from coordsweep import kernels
-    if not isinstance(spec, Spec):
-        spec = load_spec(spec)
-    out = kernels.solve(**spec.base_point())
+    one = point_spec(spec, {**(at or {}), **overrides})
+    out = kernels.solve(**one.base_point())
     return {name: v[0] for name, v in out.items()}
 
 
-def open_store(store):
-    """Open a coordsweep results store as an xarray Dataset (lazily, dask-backed)."""
+def open_store(store: str | os.PathLike[str]) -> xarray.Dataset:
+    """Open a results store (or a netCDF file written by ``export``) lazily.
+
+    Parameters
+    ----------
+    store : str or path-like
+        A zarr store (path or URL) written by ``coordsweep run``, or an
+        exported ``.nc`` file.
+
+    Returns
+    -------
+    xarray.Dataset
+        The outputs over the axes (and ``sector``, whose coordinate is the
+        sector names).
+
+    Raises
+    ------
+    StoreError
+        Nothing is there, or it is not a coordsweep store.
+    """
     from coordsweep.engine import store as zstore
     path = zstore.normalize(store)
+    if str(path).lower().endswith((".nc", ".nc4")) and os.path.isfile(path):
+        from coordsweep.engine.export import open_netcdf
+        return open_netcdf(path)
     if not zstore.exists(path):
         raise StoreError(f"{path}: no such store")
     zstore.read_attrs(path)
     return zstore.open_dataset(path)
+
+
+def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
+        store: str | os.PathLike[str] | None = None, *, mode: str = "auto",
+        scheduler: str = "local", workers: int | None = None,
+        chunk_points: int | None = None, progress: bool = True) -> xarray.Dataset:
+    """Run a sweep and return its results.
+
+    Parameters
+    ----------
+    spec : Spec, dict, str or path-like
+        Anything :func:`load_spec` takes.
+    store : str, path-like or None
+        The zarr store to write (path or URL). ``None`` (default): compute
+        the grid in this process and return it in memory, nothing written
+        (grids up to :data:`MEMORY_MAX_POINTS` points; the spec's
+        ``[run] store`` is used by the command line, not here).
+    mode : {"auto", "create", "resume", "overwrite", "open"}
+        What to do with ``store``. ``"auto"``: create it when it is not
+        there, resume it when it holds an incomplete run of the same spec,
+        open it when it holds the complete run of the same spec (so running
+        a notebook cell again computes nothing); a store of another spec is
+        an error. ``"create"`` refuses an existing store; ``"resume"``
+        continues one; ``"overwrite"`` replaces one; ``"open"`` only opens.
+    scheduler : str
+        ``"local"`` (a dask.distributed cluster), ``"threads"``,
+        ``"synchronous"`` or a scheduler address ``tcp://host:port``.
+    workers : int, optional
+        Worker processes (``local``) or threads (``threads``).
+    chunk_points : int, optional
+        Points per task and zarr chunk.
+    progress : bool
+        Show progress (a bar in Jupyter, a line every few seconds in logs).
+
+    Returns
+    -------
+    xarray.Dataset
+        Lazily opened from the store, or in memory when ``store`` is None.
+
+    Raises
+    ------
+    SpecError, StoreError, UsageError
+        Bad spec, store or arguments; nothing is written then.
+    """
+    from coordsweep.engine import store as zstore
+    from coordsweep.engine.conventions import is_complete
+    from coordsweep.engine.runner import run_sweep
+    if mode not in RUN_MODES:
+        raise UsageError(f"mode must be one of {', '.join(RUN_MODES)}, got {mode!r}")
+    spec = load_spec(spec)
+    if store is None:
+        if mode not in ("auto", "create"):
+            raise UsageError(f"mode={mode!r} needs a store")
+        return run_in_memory(spec, progress=progress)
+    if mode == "open":
+        return open_store(store)
+    path = zstore.normalize(store)
+    resume = overwrite = False
+    if mode == "auto" and zstore.exists(path):
+        attrs = zstore.read_attrs(path)
+        if attrs.get("spec") != spec.text:
+            raise StoreError(f"{path}: holds a run of another spec "
+                             f"({attrs.get('spec_source', '?')}); mode='overwrite' replaces it")
+        if is_complete(attrs):
+            return zstore.open_dataset(path)
+        resume = True
+    elif mode == "resume":
+        resume = True
+    elif mode == "overwrite":
+        overwrite = True
+    return run_sweep(spec, path, scheduler=scheduler, workers=workers, resume=resume,
+                     overwrite=overwrite, chunk_points=chunk_points,
+                     progress=progress).dataset
+
+
+def run_in_memory(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
+                  progress: bool = True) -> xarray.Dataset:
+    """Solve every grid point in this process; the Dataset a store would
+    hold (same variables, dtypes, coordinates and attributes), in memory.
+
+    Raises
+    ------
+    UsageError
+        The grid has more than :data:`MEMORY_MAX_POINTS` points.
+    """
+    from coordsweep import kernels
+    from coordsweep.engine import conventions
+    from coordsweep.engine import store as zstore
+    from coordsweep.engine.layout import Layout
+    from coordsweep.engine.progress import Progress
+    from coordsweep.kernels.outputs import OUTPUTS
+    spec = load_spec(spec)
+    size = spec.size
+    if size > MEMORY_MAX_POINTS:
+        raise UsageError(f"{spec.source}: {size:,} points are too many to keep in memory "
+                         f"(at most {MEMORY_MAX_POINTS:,}); pass store='results/....zarr'")
+    spec.check_grid()
+    layout = Layout.for_grid(spec.shape, max(size, 1))
+    ds = zstore.template(spec, layout)
+    nsec = spec.n_sectors
+    flat = {name: np.empty((size,) if per == "point" else (size, nsec), dtype=dtype)
+            for name, per, dtype, _, _ in OUTPUTS}
+    bar = Progress(size, enabled=progress)
+    try:
+        for start in range(0, size, MEMORY_BLOCK_POINTS):
+            stop = min(size, start + MEMORY_BLOCK_POINTS)
+            out = kernels.solve(**spec.block(start, stop))
+            for name in flat:
+                flat[name][start:stop] = out[name]
+            bar.update(stop - start)
+    finally:
+        bar.close()
+    shape = tuple(spec.shape)
+    for name, per, _, _, _ in OUTPUTS:
+        ds[name] = (ds[name].dims, flat[name].reshape(shape if per == "point"
+                                                      else shape + (nsec,)),
+                    ds[name].attrs)
+    ds = ds.drop_vars(["chunk_done", "chunk"])
+    for key in ("chunks_total", "chunks_done", "chunk_shape"):
+        ds.attrs.pop(key, None)
+    ds.attrs.update(complete=1, completed=conventions.now_iso())
+    return conventions.decode_sectors(ds)
+
+
+def plot(data: xarray.Dataset | str | os.PathLike[str], *, x: str, var: str,
+         y: str | None = None, sector: str | None = None,
+         select: Mapping[str, float] | None = None, ax: Any = None,
+         out: str | os.PathLike[str] | None = None,
+         width: int = 800, height: int = 600) -> matplotlib.figure.Figure:
+    """Plot an output over one axis (a line) or two (a map).
+
+    Parameters
+    ----------
+    data : xarray.Dataset, str or path-like
+        Results (from :func:`run` or :func:`open_store`) or a store path.
+    x, y : str
+        Axes on the horizontal and (for a map) the vertical.
+    var : str
+        The output to plot (categorical outputs get a legend).
+    sector : str, optional
+        The sector, for per-sector outputs.
+    select : dict, optional
+        ``{axis: value}`` fixing the other axes (nearest value).
+    ax : matplotlib.axes.Axes, optional
+        Draw there; default: a new Figure of ``width`` x ``height`` pixels.
+    out : str or path-like, optional
+        Also write the figure to this PNG file.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (Jupyter shows it when it ends a cell).
+    """
+    from coordsweep.engine.plot import plot as _plot
+    ds = data if not isinstance(data, (str, os.PathLike)) else open_store(data)
+    res = _plot(ds, x=x, var=var, y=y, sector=sector, select=dict(select or {}),
+                out=out, width=width, height=height, ax=ax)
+    return res["figure"]
+
+
+def export(store: str | os.PathLike[str], out: str | os.PathLike[str],
+           format: str | None = None, *, incomplete: bool = False,
+           overwrite: bool = False):
+    """Export a store to netCDF-4, Parquet or CSV (see
+    :func:`coordsweep.engine.export.export`); returns the path written."""
+    from coordsweep.engine.export import export as _export
+    return _export(store, out, format, incomplete=incomplete, overwrite=overwrite)

@@ -118,7 +118,7 @@ def output_attrs(name, dtype, units, long_name, sector_names):
     elif dtype.kind == "f":
         notes.append("NaN (_FillValue): not defined at the point or not computed")
     if notes:
-        attrs["comment"] = " ".join(notes)
+        attrs["comment"] = ". ".join(n.rstrip(".") for n in notes) + "."
     return attrs
 
 

@@ -24,8 +24,6 @@ import textwrap
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.colors as mcolors  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
@@ -390,9 +388,11 @@ def _value_label(da, var):
 # --------------------------------------------------------------------------
 # the plot
 
-def plot(ds, *, x, var, y=None, sector=None, select=None, out,
-         width=800, height=600, dpi=100):
-    """Plot ``var`` over axis ``x`` (and ``y``) into the PNG ``out``.
+def plot(ds, *, x, var, y=None, sector=None, select=None, out=None,
+         width=800, height=600, dpi=100, ax=None):
+    """Plot ``var`` over axis ``x`` (and ``y``) into the PNG ``out`` (when
+    given) and/or onto the matplotlib Axes ``ax`` (default: a new Figure of
+    ``width`` x ``height`` pixels); "figure" in the result is the Figure.
 
     Returns {"array": the values plotted (1-D over x, or 2-D (y, x), in
     ascending coordinate order), "x": x coordinates, "y": y coordinates or
@@ -435,14 +435,18 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
         discrete = distinct.size <= MAX_DISCRETE_COUNT and \
             (distinct.size == 0 or distinct.max() - distinct.min() <= 2 * MAX_DISCRETE_COUNT)
 
-    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, layout="constrained")
-    FigureCanvasAgg(fig)
-    axp = fig.add_subplot()
-    result = {"array": arr, "x": xc, "y": yc, "categories": None, "counts": None,
+    if ax is None:
+        fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, layout="constrained")
+        FigureCanvasAgg(fig)
+        axp = fig.add_subplot()
+    else:
+        axp, fig = ax, ax.figure
+        width, height = (fig.get_figwidth() * fig.dpi, fig.get_figheight() * fig.dpi)
+    result = {"figure": fig, "array": arr, "x": xc, "y": yc, "categories": None, "counts": None,
               "legend": [], "kind": kind, "discrete": bool(discrete),
               "selection": selection, "sector": sector, "nonfinite": None,
               "value_label": None, "boundaries": None,
-              "path": str(out)}
+              "path": None if out is None else str(out)}
 
     title = var if sector is None else f"{var} ({sector})"
     if selection:
@@ -544,9 +548,10 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out,
             where = "grey cells" if y is not None else "gaps"
             axp.set_xlabel(f"{_axis_label(ds, x)}\n[not plotted ({where}): {note}]")
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png", dpi=dpi)
+    if out is not None:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, format="png", dpi=dpi)
     result["xscale"], result["yscale"] = axp.get_xscale(), (axp.get_yscale() if y else None)
     bb = axp.get_window_extent()
     H = fig.canvas.get_width_height()[1]

@@ -215,6 +215,13 @@ class Spec:
                     f"{self.source}: {format_violation(bad, params)} "
                     f"at grid point {self.describe_point(flat)}")
 
+    def to_toml(self) -> str:
+        """The spec as TOML text, written by a TOML writer (tomli-w) from the
+        parsed document: ``parse_spec(spec.to_toml())`` is the same spec.
+        Comments of the original text are not kept (``spec.text`` has them)."""
+        import tomli_w
+        return tomli_w.dumps(tomllib.loads(self.text))
+
     def point_spec_text(self, index):
         """TOML text of a spec with no axes whose base point is the grid
         point with multi-index ``index`` (one integer per axis)."""
