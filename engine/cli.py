@@ -10,6 +10,10 @@ import sys
 from coordsweep.engine.errors import CoordsweepError
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
+#: `inspect --check`: the store is incomplete
+EXIT_INCOMPLETE = 3
+#: interrupted (Ctrl-C), after a clean stop: 128 + SIGINT, as shells expect
+EXIT_INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,9 +99,29 @@ def solve_text(spec):
     return "\n".join(lines)
 
 
+def parse_at(items):
+    """--at AXIS=VALUE items -> {axis: float}, in the order given."""
+    at = {}
+    for item in items or []:
+        if "=" not in item:
+            raise CoordsweepError(f"--at {item!r}: expected AXIS=VALUE")
+        key, value = item.split("=", 1)
+        try:
+            at[key.strip()] = float(value)
+        except ValueError:
+            raise CoordsweepError(f"--at {item!r}: {value!r} is not a number") from None
+    return at
+
+
 def cmd_solve(args):
+    from coordsweep.engine.api import point_spec
     from coordsweep.engine.spec import load_spec
     spec = load_spec(args.spec)
+    at = parse_at(args.at)
+    if at:
+        spec = point_spec(spec, at)
+        if not args.json:
+            print("at " + ", ".join(f"{k} = {v!r}" for k, v in at.items()))
     if args.json:
         print(json.dumps(solve_json(spec)))
     else:
@@ -146,9 +170,38 @@ def cmd_run(args):
     except KeyboardInterrupt:
         print("coordsweep: interrupted; the store keeps every finished chunk: "
               "run again with --resume to continue", file=sys.stderr)
-        return EXIT_FAIL
-    print(format_summary(result, spec))
+        return EXIT_INTERRUPTED
+    if args.json:
+        print(json.dumps(summary_json(result, spec)))
+    else:
+        print(format_summary(result, spec))
     return EXIT_OK
+
+
+def summary_json(result, spec):
+    """The run summary as one JSON-ready dict."""
+    from coordsweep.kernels.codes import REGIME_NAMES
+    s = result.summary
+    per = s["regime_counts_per_sector"]
+    return {
+        "store": str(result.store),
+        "name": spec.name,
+        "points": int(s["points"]),
+        "axes": {a.name: len(a.values) for a in spec.axes},
+        "chunks_computed": int(result.chunks_computed),
+        "chunks_total": int(result.chunks_total),
+        "points_computed": int(result.points_computed),
+        "wall_seconds": _json_value(float(result.wall_seconds)),
+        "compute_seconds": _json_value(float(result.compute_seconds)),
+        "points_per_second": _json_value(float(result.points_per_second)),
+        "share_multiple_equilibria": _json_value(float(s["share_multiple_equilibria"])),
+        "regime_counts": {k: int(v) for k, v in s["regime_counts"].items()},
+        "regime_counts_per_sector": {
+            name: {r: int(per[j, k]) for k, r in enumerate(REGIME_NAMES)}
+            for j, name in enumerate(spec.sector_names)},
+        "status_ok": int(s["status_ok"]),
+        "status_bits": {k: int(v) for k, v in s["status_bits"].items()},
+    }
 
 
 def _existing_store(path):
@@ -164,7 +217,26 @@ def _existing_store(path):
 
 def cmd_inspect(args):
     from coordsweep.engine import store as zstore
-    print(zstore.describe(_existing_store(args.store)))
+    path = _existing_store(args.store)
+    if args.json:
+        from coordsweep.engine.storeinfo import inspect_dict
+        info = inspect_dict(path)
+        print(json.dumps(info))
+        complete = info["complete"]
+    else:
+        print(zstore.describe(path))
+        complete = bool(zstore.done_chunks(path).all())
+    if args.check and not complete:
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+def cmd_export(args):
+    from coordsweep.engine.export import export
+    out = export(_existing_store(args.store), args.output, args.format,
+                 incomplete=args.incomplete, overwrite=args.overwrite)
+    if not args.quiet:
+        print(f"wrote {out}")
     return EXIT_OK
 
 
@@ -221,6 +293,10 @@ def build_parser():
     s = sub.add_parser("solve", help="solve the spec's base point (axes ignored)")
     s.add_argument("spec", help="sweep spec (TOML)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--at", action="append", metavar="AXIS=VALUE",
+                   help="solve the point where this axis has this value (any axis name "
+                   "of a spec, applied like an axis; repeatable; the spec's own axes "
+                   "are otherwise ignored)")
     s.set_defaults(func=cmd_solve)
     r = sub.add_parser("run", help="run the whole grid into a zarr store")
     r.add_argument("spec", help="sweep spec (TOML)")
@@ -236,10 +312,26 @@ def build_parser():
                    help="points per task/zarr chunk (default: 1/16 of the grid, "
                    "within 10000..50000)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     r.set_defaults(func=cmd_run)
     i = sub.add_parser("inspect", help="what a store holds, how complete it is, its spec")
     i.add_argument("store")
+    i.add_argument("--json", action="store_true", help="print one JSON object")
+    i.add_argument("--check", action="store_true",
+                   help=f"exit {EXIT_INCOMPLETE} when the run is incomplete")
     i.set_defaults(func=cmd_inspect)
+    e = sub.add_parser("export", help="the store's computed points as netCDF-4 (CF), "
+                       "Parquet or CSV")
+    e.add_argument("store")
+    e.add_argument("output", help="file to write (.nc, .parquet, .csv)")
+    e.add_argument("--format", choices=("netcdf", "parquet", "csv"),
+                   help="default: from the file's suffix, else netcdf")
+    e.add_argument("--incomplete", action="store_true",
+                   help="export a store whose run is not complete: netCDF holds fill "
+                   "values at the points not computed, tables leave them out")
+    e.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    e.add_argument("--quiet", action="store_true", help="print nothing")
+    e.set_defaults(func=cmd_export)
     pl = sub.add_parser("plot", help="plot a variable of a store (line or map)")
     pl.add_argument("store")
     pl.add_argument("--x", required=True, help="axis on the horizontal")
@@ -270,9 +362,14 @@ def build_parser():
 
 
 def main(argv=None):
+    from coordsweep.engine import conventions
+    conventions.set_command(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
+    except KeyboardInterrupt:
+        print("coordsweep: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except _ArgError as exc:
         print(f"coordsweep: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

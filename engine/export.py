@@ -12,7 +12,7 @@ Parquet or CSV (``coordsweep export``, :func:`coordsweep.export`).
   coordinates, the scalar outputs, then one column ``<output>.<sector>`` per
   sector output and sector. Categorical outputs stay integer codes (their
   meanings: ``coordsweep inspect``, or the store's ``flag_meanings``).
-  Only computed points unless ``incomplete=True``.
+  Only computed points (rows): a point not computed yet has no row.
 
 The file is written next to its destination under a temporary name and
 renamed at the end: an interrupted export leaves nothing half-written, and
@@ -131,9 +131,10 @@ def write_netcdf(ds, path, complevel=4):
     ds.to_netcdf(path, engine=_netcdf_engine(), format="NETCDF4", encoding=encoding)
 
 
-def point_table(ds, incomplete=False):
+def point_table(ds, computed_only=True):
     """The store as a pandas DataFrame, one row a point (C order over the
-    point dimensions); only computed points unless ``incomplete``."""
+    point dimensions); only the computed points unless ``computed_only`` is
+    False."""
     import pandas as pd
     ds = results(ds)
     point_dims = [d for d in ds["status"].dims]
@@ -165,7 +166,7 @@ def point_table(ds, incomplete=False):
         else:
             columns[name] = np.asarray(var.transpose(*point_dims).values).reshape(size)
     df = pd.DataFrame(columns)
-    if not incomplete:
+    if computed_only:
         from coordsweep.kernels.codes import NOT_COMPUTED
         df = df[(df["status"].astype(np.int64) & NOT_COMPUTED) == 0].reset_index(drop=True)
     return df
@@ -190,7 +191,7 @@ def export(store, out, format=None, *, incomplete=False, overwrite=False):
         else netCDF.
     incomplete : bool
         Export a store whose run is not complete (netCDF: every point, the
-        ones not computed with fill values; tables: every row).
+        ones not computed with fill values; tables: the computed rows).
     overwrite : bool
         Replace ``out`` if it exists.
 
@@ -223,7 +224,7 @@ def export(store, out, format=None, *, incomplete=False, overwrite=False):
         if fmt == "netcdf":
             write_netcdf(ds, tmp)
         else:
-            df = point_table(ds, incomplete=incomplete)
+            df = point_table(ds)
             if fmt == "parquet":
                 df.to_parquet(tmp, index=False)
             else:
