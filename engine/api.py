@@ -22,6 +22,8 @@ from coordsweep.engine.spec import Spec, parse_spec
 from coordsweep.engine.spec import load_spec as _load_spec_file
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pathlib
+
     import matplotlib.figure
     import xarray
 
@@ -345,8 +347,26 @@ def plot(data: xarray.Dataset | str | os.PathLike[str], *, x: str, var: str,
 
 def export(store: str | os.PathLike[str], out: str | os.PathLike[str],
            format: str | None = None, *, incomplete: bool = False,
-           overwrite: bool = False):
-    """Export a store to netCDF-4, Parquet or CSV (see
-    :func:`coordsweep.engine.export.export`); returns the path written."""
+           overwrite: bool = False) -> pathlib.Path:
+    """Export a store's computed points to netCDF-4 (CF), Parquet or CSV.
+
+    Parameters
+    ----------
+    store : str or path-like
+        The zarr results store.
+    out : str or path-like
+        The file to write.
+    format : {"netcdf", "parquet", "csv"}, optional
+        Default: from the suffix of ``out``, else netCDF.
+    incomplete : bool
+        Export a store whose run is not complete.
+    overwrite : bool
+        Replace ``out`` if it exists.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written (see :func:`coordsweep.engine.export.export`).
+    """
     from coordsweep.engine.export import export as _export
     return _export(store, out, format, incomplete=incomplete, overwrite=overwrite)

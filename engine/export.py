@@ -123,7 +123,7 @@ def write_netcdf(ds, path, complevel=4):
         enc = {}
         if var.ndim > 0 and var.dtype.kind != "O":
             enc.update(zlib=True, complevel=complevel, shuffle=True)
-        if var.dtype.kind == "f":
+        if var.dtype.kind == "f" and name not in ds.coords:
             enc["_FillValue"] = np.nan
         elif var.dtype.kind != "O":
             enc["_FillValue"] = None
