@@ -217,6 +217,8 @@ def _regime_table(ds, mask):
         return "<p>No regime variable in this store.</p>"
     kind, cats = plotmod.variable_kind(ds["regime"], "regime")
     cats = cats or {i: n for i, n in enumerate(codes.REGIME_NAMES)}
+    # the declared not-computed code (-1) is counted as missing, not as a regime
+    cats = {c: n for c, n in cats.items() if c >= 0}
     names = sector_names(ds)
     reg = ds["regime"].transpose(..., "sector")
     a = _values(reg, mask).reshape(-1, len(names))

@@ -148,9 +148,13 @@ def store_attrs(store):
 
 
 def open_dataset(store):
+    """xarray.open_zarr, with the sector names (stored in the flag_meanings
+    of the integer sector coordinate) as the sector coordinate."""
     import xarray as xr
+
+    from coordsweep.engine.conventions import decode_sectors
     with _quiet():
-        return xr.open_zarr(str(store))
+        return decode_sectors(xr.open_zarr(str(store)))
 
 
 def assert_identical_stores(a, b, *, skip=("chunk_done",)):
