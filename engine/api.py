@@ -339,7 +339,8 @@ def plot(data: xarray.Dataset | str | os.PathLike[str], *, x: str, var: str,
         The figure drawn on (Jupyter shows it when it ends a cell).
     """
     from coordsweep.engine.plot import plot as _plot
-    ds = data if not isinstance(data, (str, os.PathLike)) else open_store(data)
+    from coordsweep.engine.conventions import decode_sectors
+    ds = decode_sectors(data) if not isinstance(data, (str, os.PathLike)) else open_store(data)
     res = _plot(ds, x=x, var=var, y=y, sector=sector, select=dict(select or {}),
                 out=out, width=width, height=height, ax=ax)
     return res["figure"]

@@ -215,10 +215,9 @@ def export(store, out, format=None, *, incomplete=False, overwrite=False):
                          "`coordsweep run --resume`, or pass --incomplete to export "
                          "what is there")
     if fmt == "parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise CoordsweepError("Parquet export needs pyarrow: pip install pyarrow") from None
+        import importlib.util
+        if importlib.util.find_spec("pyarrow") is None:
+            raise CoordsweepError("Parquet export needs pyarrow: pip install pyarrow")
     tmp = _temp_path(out)
     try:
         if fmt == "netcdf":

@@ -122,6 +122,21 @@ def prepare_store(spec, store, chunk_points, resume, overwrite):
 
 
 @contextlib.contextmanager
+def _sigint_ignored():
+    """SIGINT ignored meanwhile (in the main thread; elsewhere a no-op)."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def _client(scheduler, workers):
     """A dask.distributed Client for "local" or an address; None otherwise."""
     if scheduler in ("synchronous", "threads"):
@@ -132,9 +147,13 @@ def _client(scheduler, workers):
         for var in PINNED_THREADS:
             os.environ[var] = "1"
         n = workers or os.cpu_count() or 1
-        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
-                Client(cluster) as client:
+        # the workers inherit SIGINT ignored: Ctrl-C (sent to the whole
+        # process group) stops this process, which then shuts them down,
+        # rather than every worker dying with a traceback of its own
+        with _sigint_ignored():
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=":0", silence_logs=logging.ERROR)
+        with cluster, Client(cluster) as client:
             yield client
         return
     try:

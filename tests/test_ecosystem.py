@@ -140,7 +140,7 @@ def test_old_store_with_bool_complete_still_reads(made, tmp_path):
 
 
 def test_cf_xarray_understands_flags(made):
-    cf_xarray = pytest.importorskip("cf_xarray")  # noqa: F841
+    pytest.importorskip("cf_xarray")
     from coordsweep import open_store
     ds = open_store(made["store"]).load()
     assert ds.regime.cf.is_flag_variable and ds.status.cf.is_flag_variable
@@ -426,14 +426,20 @@ def test_version_and_help():
         assert cli_subprocess(sub, "--help").returncode == 0
 
 
-def test_ctrl_c_exits_130_after_a_clean_stop(tmp_path):
-    """SIGINT in the middle of a run: exit 130, a one-line message, the
-    finished chunks kept; --resume completes the store."""
-    spec = write_spec(tmp_path, three_sector_spec(n_theta=81, n_cost=61))
+@pytest.mark.parametrize("scheduler", ["synchronous", "local"])
+def test_ctrl_c_exits_130_after_a_clean_stop(tmp_path, scheduler):
+    """Ctrl-C in the middle of a run (SIGINT to the whole process group, as
+    a terminal sends it, workers included): exit 130, one message and no
+    traceback, the finished chunks kept; --resume completes the store."""
+    n_theta, n_cost = (81, 61) if scheduler == "synchronous" else (161, 121)
+    spec = write_spec(tmp_path, three_sector_spec(n_theta=n_theta, n_cost=n_cost))
     store = str(tmp_path / "int.zarr")
-    proc = subprocess.Popen([COORDSWEEP, "run", spec, "--store", store, "--scheduler",
-                             "synchronous", "--chunk-points", "200", "--quiet"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [COORDSWEEP, "run", spec, "--store", store, "--scheduler", scheduler, "--workers", "1",
+         "--chunk-points", "200", "--quiet"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own process group, like a shell job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
         try:
@@ -443,10 +449,10 @@ def test_ctrl_c_exits_130_after_a_clean_stop(tmp_path):
             pass
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before it could be interrupted"
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
-    assert "interrupted" in err and "--resume" in err and "Traceback" not in err
+    assert "interrupted" in err and "--resume" in err and "Traceback" not in err, err
     done = chunk_done(store)
     assert 0 < done.sum() < done.size
     assert store_attrs(store)["complete"] == 0
@@ -469,6 +475,30 @@ def test_progress_lines_in_logs():
     lines = buf.getvalue().splitlines()
     assert len(lines) == 4 and "\r" not in buf.getvalue()
     assert lines[-1].lstrip("[#]").split()[0] == "100.0%"
+
+
+def test_progress_in_jupyter_updates_one_output(monkeypatch):
+    """In a notebook the progress is one display, updated in place (an HTML
+    progress bar and the line), not lines on stderr."""
+    pytest.importorskip("IPython")
+    import IPython.display
+
+    from coordsweep.engine import progress
+    shown = []
+
+    class Handle:
+        def update(self, obj):
+            shown.append(obj.data)
+
+    monkeypatch.setattr(progress, "in_jupyter", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", lambda obj, display_id=None: Handle())
+    bar = progress.Progress(400, delay=0.0)
+    bar.interval = 0.0
+    for _ in range(4):
+        bar.update(100)
+    bar.close()
+    assert len(shown) == 5 and all("<progress" in h for h in shown)
+    assert 'value="1.0000"' in shown[-1] and "400/400 points" in shown[-1]
 
 
 def test_example_notebook_executes(tmp_path):
