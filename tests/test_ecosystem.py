@@ -296,6 +296,16 @@ def test_run_in_memory_equals_the_store(made):
     assert_same_results(_results(made["store"]), mem)
 
 
+def test_run_in_memory_refuses_large_grids(made, monkeypatch):
+    import coordsweep
+    from coordsweep.engine import api
+    monkeypatch.setattr(api, "MEMORY_MAX_POINTS", N_THETA * N_COST - 1)
+    with pytest.raises(coordsweep.UsageError, match="store="):
+        coordsweep.run(made["spec"])
+    with pytest.raises(coordsweep.UsageError, match="needs a store"):
+        coordsweep.run(made["spec"], mode="resume")
+
+
 def test_run_auto_creates_resumes_and_opens(made, tmp_path):
     import coordsweep
     store = str(tmp_path / "auto.zarr")
