@@ -120,9 +120,10 @@ def point_spec(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
             raise UsageError(f"--at {name}={value!r}: not a number") from None
         axes[str(name)] = {"values": [value]}
     doc["axes"] = axes
+    doc.pop("design", None)  # a design's points are not the base point either
     one = parse_spec(tomli_w.dumps(doc), source=spec.source)
     one.check_grid()
-    return parse_spec(one.point_spec_text((0,) * len(one.axes)), source=spec.source)
+    return parse_spec(one.point_spec_text((0,) * len(one.shape)), source=spec.source)
 
 
 def solve(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
@@ -302,6 +303,10 @@ def run_in_memory(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
         ds[name] = (ds[name].dims, flat[name].reshape(shape if per == "point"
                                                       else shape + (nsec,)),
                     ds[name].attrs)
+    if spec.design is not None:  # the design's points, as a store holds them
+        rows = spec.design.rows(0, spec.design.size)
+        for k, name in enumerate(spec.design.names):
+            ds = ds.assign_coords({name: (ds[name].dims, rows[:, k], ds[name].attrs)})
     ds = ds.drop_vars(["chunk_done", "chunk"])
     for key in ("chunks_total", "chunks_done", "chunk_shape"):
         ds.attrs.pop(key, None)

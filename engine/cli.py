@@ -187,7 +187,7 @@ def summary_json(result, spec):
         "store": str(result.store),
         "name": spec.name,
         "points": int(s["points"]),
-        "axes": {a.name: len(a.values) for a in spec.axes},
+        "dims": {name: int(n) for name, n in spec.dim_sizes},
         "chunks_computed": int(result.chunks_computed),
         "chunks_total": int(result.chunks_total),
         "points_computed": int(result.points_computed),

@@ -122,12 +122,17 @@ def output_attrs(name, dtype, units, long_name, sector_names):
     return attrs
 
 
-def axis_attrs(axis, sector_names, long_name):
-    """CF attributes of an axis coordinate: units from kernels/params.py
+def param_units(axis):
+    """UDUNITS units of an axis or design parameter, from kernels/params.py
     (scale factors and spreads are pure numbers: "1")."""
     from coordsweep.kernels.params import PARAM
-    units = PARAM[axis.param].units if axis.param in PARAM else "1"
-    return {"long_name": long_name, "units": units or "1", "spacing": axis.spacing}
+    param = getattr(axis, "param", None)
+    return (PARAM[param].units if param in PARAM else "1") or "1"
+
+
+def axis_attrs(axis, sector_names, long_name):
+    """CF attributes of an axis coordinate."""
+    return {"long_name": long_name, "units": param_units(axis), "spacing": axis.spacing}
 
 
 def sector_coord(sector_names):

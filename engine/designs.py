@@ -202,7 +202,8 @@ class Design:
                "design_bounds": [[p.low, p.high] for p in self.params],
                "design_spacing": [p.spacing for p in self.params]}
         if self.method == "sobol":
-            out["design_second_order"] = bool(self.second_order)
+            # an int: netCDF (and CF) have no boolean attributes
+            out["design_second_order"] = int(self.second_order)
         if self.method == "morris":
             out["design_levels"] = self.levels
         return out
@@ -249,7 +250,7 @@ def _write_coords(group, store, design, layout):
             for k, arr in enumerate(arrays):
                 arr[start:stop] = rows[:, k]
         design._cache = None
-        group.attrs["design_written"] = True
+        group.attrs["design_written"] = 1  # an int: no boolean attributes
         zarr.consolidate_metadata(str(store))
 
 

@@ -72,6 +72,11 @@ def computed_mask(ds):
     return (ds["status"].astype(np.int64) & NOT_COMPUTED) == 0
 
 
+def _cf_name(name):
+    import re
+    return re.sub(r"[^A-Za-z0-9_]", "_", str(name))
+
+
 def netcdf_dataset(ds):
     """The Dataset as written to netCDF: results only, typed flags, integer
     sector coordinate with a ``sector_name`` label, an export history line."""
@@ -90,6 +95,18 @@ def netcdf_dataset(ds):
         if var.dtype == bool:  # written as int8 0/1 (netCDF has no bool)
             var.attrs.update(flag_values=np.array([0, 1], dtype=np.int8),
                              flag_meanings="false true")
+    # CF names are letters, digits and underscores: "productivity.agro" is
+    # written as "productivity_agro", its own name kept in coordsweep_name
+    renames = {n: _cf_name(n) for n in list(ds.variables) + list(ds.dims)
+               if _cf_name(n) != n}
+    for var in ds.variables.values():  # (xarray writes them anew, renamed)
+        var.encoding.pop("coordinates", None)
+        var.attrs.pop("coordinates", None)
+    if renames:
+        ds = ds.rename(renames)
+        for old_name, new_name in renames.items():
+            if new_name in ds.variables:
+                ds[new_name].attrs["coordsweep_name"] = old_name
     attrs = dict(ds.attrs)
     attrs["history"] = (str(attrs.get("history", "")).rstrip() + "\n"
                         + f"{conventions.now_iso()}: {conventions.command_line()} "
@@ -100,6 +117,11 @@ def netcdf_dataset(ds):
             attrs[key] = int(value)
         elif value is None:
             del attrs[key]
+        elif isinstance(value, (list, tuple)) and any(isinstance(v, (list, tuple, dict))
+                                                      for v in value):
+            # netCDF attributes are flat: nested lists (design_bounds) as JSON
+            import json
+            attrs[key] = json.dumps(value)
     ds.attrs = attrs
     return ds
 
@@ -246,6 +268,12 @@ def open_netcdf(path):
         ds = ds.drop_vars("sector_name")
         ds = ds.assign_coords(sector=("sector", np.array(names, dtype=object),
                                       {"long_name": "sector name"}))
+    back = {n: v.attrs["coordsweep_name"] for n, v in ds.variables.items()
+            if "coordsweep_name" in v.attrs}
+    if back:
+        ds = ds.rename(back)
+        for name in back.values():
+            del ds[name].attrs["coordsweep_name"]
     for var in ds.data_vars.values():
         if var.dtype == bool and var.attrs.get("flag_meanings") == "false true":
             del var.attrs["flag_values"], var.attrs["flag_meanings"]

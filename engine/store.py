@@ -100,6 +100,8 @@ def template(spec, layout):
         from coordsweep.engine import designs
         coords.update(designs.template_coords(
             spec, layout, lambda p: axis_long_name(p, spec.sector_names)))
+        for p in spec.design.params:  # CF: units from kernels/params.py
+            coords[p.name][2].setdefault("units", conventions.param_units(p))
     coords["sector"] = ("sector", *conventions.sector_coord(spec.sector_names))
     coords["chunk"] = ("chunk", *conventions.chunk_coord(layout.nchunks))
     nsec = spec.n_sectors

@@ -531,3 +531,58 @@ def test_example_notebook_executes(tmp_path):
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if "image/png" in o.get("data", {})]
     assert images, "the plot cell shows no figure"
+
+
+# --- design stores (a `sample` dimension) ------------------------------------------------------
+DESIGN = """
+[design]
+method = "lhs"
+samples = 40
+seed = 3
+
+[design.params."externality.manu"]
+low = 0.1
+high = 2.0
+
+[design.params.cost_scale]
+low = 0.1
+high = 3.0
+spacing = "log"
+"""
+
+
+def test_design_store_conventions_export_and_memory(tmp_path):
+    """A design store: CF units on the design coordinates, no boolean
+    attribute, the same Dataset in memory, and an export that round-trips
+    (the design parameters as columns of the point table)."""
+    import coordsweep
+    from coordsweep.engine.export import open_netcdf, read_table
+    text = three_sector_spec(n_theta=3, n_cost=2).split("[axes.cost_scale]")[0] + DESIGN
+    spec = write_spec(tmp_path, text)
+    store = str(tmp_path / "design.zarr")
+    code, _, err = main_inprocess("run", spec, "--store", store, "--scheduler", "synchronous",
+                                  "--chunk-points", "30", "--quiet")
+    assert code == 0, err
+    ds = coordsweep.open_store(store)
+    assert ds["cost_scale"].dims == ("sample",) and ds["cost_scale"].attrs["units"] == "1"
+    assert ds["externality.manu"].attrs["units"] == "1"
+    assert store_attrs(store)["design_method"] == "lhs"
+    for where, meta in _zarr_json_files(store):
+        assert "true" not in json.dumps(meta.get("attributes", {})).lower().split(), where
+        assert not any(isinstance(v, bool) for v in meta.get("attributes", {}).values()), where
+    stored = _results(store)
+    assert_same_results(stored, coordsweep.run(spec, progress=False))
+    coordsweep.export(store, tmp_path / "d.nc")
+    assert_same_results(stored, open_netcdf(tmp_path / "d.nc").load())
+    coordsweep.export(store, tmp_path / "d.parquet")
+    df = read_table(tmp_path / "d.parquet")
+    assert len(df) == 3 * 40
+    assert np.array_equal(df["externality.manu"].to_numpy(),
+                          np.tile(stored["externality.manu"].values, 3))
+    assert np.array_equal(df["regime.agro"].to_numpy(),
+                          stored.regime.sel(sector="agro").values.ravel())
+    checker = os.path.join(os.path.dirname(sys.executable), "compliance-checker")
+    if os.path.exists(checker):
+        proc = subprocess.run([checker, "-t", "cf:1.10", "-c", "strict", str(tmp_path / "d.nc")],
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0 and "All tests passed!" in proc.stdout, proc.stdout
