@@ -10,17 +10,22 @@ descriptions), :mod:`coordsweep.kernels.outputs` (outputs) and
   the numeraire (world prices) or of labour, which UDUNITS does not know:
   such a variable has ``units = "1"`` and its economic unit in ``comment``.
 - Categorical variables carry ``flag_values`` of the variable's own dtype
-  (int8 for ``regime``, int64 for ``target_*``) and ``flag_meanings``; the
-  code the store reads where nothing is computed (-1) is declared as a
-  flag, ``not_computed_or_none``, rather than as ``_FillValue``, so that
-  xarray keeps these variables integer. ``status`` has typed
+  (int8 for ``regime``, int64 for ``target_*``) and ``flag_meanings``,
+  exactly the model's categories (CONTRACT.md); the code the store reads
+  where nothing is computed (-1) lies outside the declared ``valid_range``
+  (CF tools treat it as missing) rather than being a ``_FillValue``, so
+  that xarray keeps these variables integer. ``status`` has typed
   ``flag_masks``; its fill value is the ``not_computed`` bit. Floats have
   ``_FillValue = NaN``. ``n_equilibria`` declares ``valid_min = 0``.
-- Sector names are not stored as strings (zarr 3's ``string`` data type is
-  an extension that other readers, e.g. tensorstore, lack): ``sector`` is
-  an int64 coordinate 0..N-1 whose ``flag_meanings`` are the names.
-  :func:`decode_sectors` (called by ``coordsweep.open_store``) turns it
-  back into the names.
+- The ``sector`` coordinate holds the sector names, as CONTRACT.md promises
+  to ``xarray.open_zarr`` users. zarr 3's ``string`` data type is an
+  extension that some readers (tensorstore) lack, so the names are also in
+  the ``sector_names`` attribute of the group and of the ``sector``
+  array: such a reader opens every other array and reads the names
+  from the metadata. The netCDF export writes ``sector`` as an integer
+  coordinate with a CF label variable (:func:`encode_sectors`);
+  :func:`decode_sectors` reads it back (and stores of an interim version
+  that kept the names only in ``flag_meanings``).
 - Dataset attributes: ``Conventions``, ``title``, ``history`` (the command
   line), ``source``, ``references``, ``date_created``; ``complete`` is an
   int (1/0): netCDF has no boolean attributes. Stores written before this
@@ -42,7 +47,6 @@ ECONOMIC_UNITS = {
 }
 #: the code integer categorical variables read where nothing is computed
 NOT_COMPUTED_CODE = -1
-NOT_COMPUTED_MEANING = "not_computed_or_none"
 SECTOR_DTYPE = np.int64
 
 _command = None
@@ -96,12 +100,14 @@ def output_attrs(name, dtype, units, long_name, sector_names):
     attrs = {"long_name": long_name, **unit_attrs(units)}
     notes = [attrs.pop("comment")] if "comment" in attrs else []
     if name == "regime":
-        attrs["flag_values"] = np.arange(-1, len(REGIME_NAMES), dtype=dtype)
-        attrs["flag_meanings"] = " ".join((NOT_COMPUTED_MEANING,) + tuple(REGIME_NAMES))
+        attrs["flag_values"] = np.arange(len(REGIME_NAMES), dtype=dtype)
+        attrs["flag_meanings"] = " ".join(REGIME_NAMES)
+        attrs["valid_range"] = np.array([0, len(REGIME_NAMES) - 1], dtype=dtype)
         notes.append(f"{NOT_COMPUTED_CODE}: not computed (chunk never written) or invalid input")
     elif name.startswith("target_"):
-        attrs["flag_values"] = np.arange(-1, len(sector_names), dtype=dtype)
-        attrs["flag_meanings"] = " ".join([NOT_COMPUTED_MEANING, *sector_names])
+        attrs["flag_values"] = np.arange(len(sector_names), dtype=dtype)
+        attrs["flag_meanings"] = " ".join(sector_names)
+        attrs["valid_range"] = np.array([0, len(sector_names) - 1], dtype=dtype)
         notes.append(f"the sector's index along sector; {NOT_COMPUTED_CODE}: not computed "
                      "(chunk never written) or invalid input")
     elif name == "n_equilibria":
@@ -136,7 +142,14 @@ def axis_attrs(axis, sector_names, long_name):
 
 
 def sector_coord(sector_names):
-    """(values, attrs) of the ``sector`` coordinate: indices, names as flags."""
+    """(values, attrs) of the store's ``sector`` coordinate: the names."""
+    return (np.array(list(sector_names), dtype=object),
+            {"long_name": "sector name", "sector_names": list(sector_names)})
+
+
+def sector_index_coord(sector_names):
+    """(values, attrs) of an integer ``sector`` coordinate whose
+    ``flag_meanings`` are the names (the netCDF export)."""
     n = len(sector_names)
     return (np.arange(n, dtype=SECTOR_DTYPE),
             {"long_name": "sector index", "units": "1",
@@ -195,5 +208,5 @@ def encode_sectors(ds):
     if "sector" not in ds.coords or ds["sector"].dtype.kind in "iu":
         return ds
     names = [str(s) for s in np.asarray(ds["sector"].values).tolist()]
-    values, attrs = sector_coord(names)
+    values, attrs = sector_index_coord(names)
     return ds.assign_coords(sector=("sector", values, attrs))

@@ -56,11 +56,11 @@ def results(ds):
 
 
 def typed_flags(ds):
-    """flag_values / flag_masks / valid_min as arrays of their variable's dtype
+    """flag_values / flag_masks / valid_min / valid_range as arrays of their variable's dtype
     (zarr's JSON attributes read back as plain ints)."""
     ds = ds.copy()
     for name, var in ds.variables.items():
-        for key in ("flag_values", "flag_masks", "valid_min"):
+        for key in ("flag_values", "flag_masks", "valid_min", "valid_range"):
             if key in var.attrs and var.dtype.kind in "iuf":
                 var.attrs[key] = np.asarray(var.attrs[key]).astype(var.dtype)
     return ds

@@ -128,6 +128,7 @@ def template(spec, layout):
         "chunks_total": layout.nchunks,
         "chunks_done": 0,
         "chunk_shape": list(layout.chunks),
+        "sector_names": list(spec.sector_names),
         **(spec.design.attrs() if spec.design is not None else {}),
     }
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)

@@ -148,13 +148,10 @@ def store_attrs(store):
 
 
 def open_dataset(store):
-    """xarray.open_zarr, with the sector names (stored in the flag_meanings
-    of the integer sector coordinate) as the sector coordinate."""
+    """xarray.open_zarr, as a user of the store (CONTRACT.md) opens it."""
     import xarray as xr
-
-    from coordsweep.engine.conventions import decode_sectors
     with _quiet():
-        return decode_sectors(xr.open_zarr(str(store)))
+        return xr.open_zarr(str(store))
 
 
 def assert_identical_stores(a, b, *, skip=("chunk_done",)):

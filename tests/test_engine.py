@@ -184,9 +184,10 @@ def test_store_contract(ref):
         assert var.dims == expected_dims, name  # axes in spec order, then sector
         assert var.dtype == np.dtype(dtype), (name, var.dtype)
     assert ds.regime.dtype == np.int8
-    # -1 (not computed / invalid input) is a declared flag too
-    assert list(ds.regime.attrs["flag_values"]) == list(range(-1, len(REGIME_NAMES)))
-    assert ds.regime.attrs["flag_meanings"].split()[1:] == list(REGIME_NAMES)
+    assert list(ds.regime.attrs["flag_values"]) == list(range(len(REGIME_NAMES)))
+    assert ds.regime.attrs["flag_meanings"].split() == list(REGIME_NAMES)
+    # -1 (not computed / invalid input) lies outside the declared valid range
+    assert list(ds.regime.attrs["valid_range"]) == [0, len(REGIME_NAMES) - 1]
     assert ds.coop_best_eq.dtype == np.bool_ and ds.coop_fb.dtype == np.bool_
     assert ds.status.dtype == np.int8
     status_doc = " ".join(str(v) for v in ds.status.attrs.values())
