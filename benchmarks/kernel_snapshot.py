@@ -1,0 +1,160 @@
+"""Bit-for-bit snapshot of the kernels' outputs, to check a refactoring.
+
+    python benchmarks/kernel_snapshot.py save before.npz
+    python benchmarks/kernel_snapshot.py compare before.npz
+
+``save`` solves a fixed set of points (random points with N = 1..9 sectors,
+eta = 0 and eta > 0, production and cost subsidies, inert and spontaneous
+sectors, labour shares near 0 and 1, points outside the domains, and the
+edge cases of tests/test_kernel_edges.py) and stores every output of
+``kernels.solve``, the equilibrium masks of ``kernels.equilibrium_masks``
+and samples of ``kernels.ge_path``. ``compare`` recomputes them and checks
+each array with ``np.array_equal(..., equal_nan=True)`` (same dtype and
+shape too). Exit status 0 when everything is identical, 1 otherwise.
+"""
+import argparse
+import sys
+
+import numpy as np
+
+from coordsweep import kernels
+from coordsweep.kernels.params import PARAMS
+
+SECTOR = [p.name for p in PARAMS if p.per == "sector"]
+
+
+def _random_block(rng, npts, n, eta):
+    alpha = rng.uniform(0.05, 0.95, npts)
+    alpha[::17] = rng.uniform(0.95, 0.999, alpha[::17].shape)
+    alpha[5::23] = rng.uniform(0.001, 0.05, alpha[5::23].shape)
+    p = dict(
+        labor=np.exp(rng.uniform(-3, 3, npts)),
+        labor_share=alpha,
+        price=np.exp(rng.uniform(-1, 1, (npts, n))),
+        productivity=np.exp(rng.uniform(-1, 1, (npts, n))),
+        externality=rng.uniform(0.0, 3.0, (npts, n)),
+        cost=np.exp(rng.uniform(-6, 1, (npts, n))),
+        scale=(rng.uniform(0.0, 0.9, (npts, n)) * (1 - alpha)[:, None]) if eta
+        else np.zeros((npts, n)),
+        subsidy=np.where(rng.random((npts, n)) < 0.3,
+                         rng.uniform(-0.5, 1.0, (npts, n)), 0.0),
+        cost_subsidy=np.where(rng.random((npts, n)) < 0.3,
+                              rng.uniform(0.0, 1.0, (npts, n)), 0.0),
+    )
+    # inert (theta = 0), spontaneous (c = 0 or sigma = 1), boundary values
+    p["externality"][rng.random((npts, n)) < 0.08] = 0.0
+    p["cost"][rng.random((npts, n)) < 0.06] = 0.0
+    p["cost_subsidy"][rng.random((npts, n)) < 0.04] = 1.0
+    # a few points outside the domains (and non-finite values)
+    bad = rng.choice(npts, max(1, npts // 50), replace=False)
+    for k, b in enumerate(bad):
+        name = (SECTOR + ["labor", "labor_share"])[k % (len(SECTOR) + 2)]
+        val = (np.nan, -1.0, np.inf, 2.0)[k % 4]
+        if p[name].ndim == 1:
+            p[name][b] = val
+        else:
+            p[name][b, k % n] = val
+    return p
+
+
+def _bench_block(rng, npts, n, eta):
+    """Points like benchmarks/bench_kernels.py draws."""
+    alpha = rng.uniform(0.5, 0.75, npts)
+    return dict(
+        labor=np.ones(npts), labor_share=alpha,
+        price=rng.uniform(0.8, 1.2, (npts, n)),
+        productivity=rng.uniform(0.6, 1.6, (npts, n)),
+        externality=rng.uniform(0.0, 1.5, (npts, n)),
+        cost=rng.uniform(0.0, 0.3, (npts, n)),
+        scale=(rng.uniform(0.0, 0.5, (npts, n)) * (1 - alpha)[:, None]) if eta
+        else np.zeros((npts, n)),
+        subsidy=np.zeros((npts, n)), cost_subsidy=np.zeros((npts, n)))
+
+
+def _edge_points():
+    """The points of tests/test_kernel_edges.py (and a few more), one by one."""
+    pts = []
+    for alpha, theta, c in [(0.999, 2.0, 0.1), (0.998, 4.0, 0.1), (0.999, 1.05, 0.1),
+                            (0.995, 35.0, 0.1), (0.82, 12.7, 2.40), (0.82, 12.7, 2.475)]:
+        pts.append(dict(labor=1.0, labor_share=alpha, price=[1.0], productivity=[1.0],
+                        externality=[theta], cost=[c]))
+    for alpha in (1e-300, 0.3, 1e-17, 1 - 1e-12):
+        pts.append(dict(labor=1.0, labor_share=alpha, price=[1, 1], productivity=[1.2, 1.0],
+                        externality=[0.3, 0.8], cost=[0.15, 0.15]))
+    for alpha, a, theta, c in [(0.48, 0.51, 0.85, 0.09), (0.32, 1.27, 0.52, 0.46),
+                               (0.6, 1.0, 0.5, 0.05)]:
+        for n in (3, 4, 5):
+            pts.append(dict(labor=1.0, labor_share=alpha, price=[1.0] * n,
+                            productivity=[a] * n, externality=[theta] * n, cost=[c] * n))
+    pts.append(dict(labor=1.0, labor_share=0.6, price=[1, 1], productivity=[1.0, 1.2],
+                    externality=[0.5, 1.0], cost=[1e12, 0.01], cost_subsidy=[1.0, 0.0]))
+    pts.append(dict(labor=1.0, labor_share=0.6, price=[1, 1], productivity=[1.0, 1.2],
+                    externality=[0.5, 1.0], cost=[0.2, 0.01], scale=[0.1, 0.3],
+                    subsidy=[0.2, -0.3], cost_subsidy=[0.5, 0.0]))
+    return pts
+
+
+def compute():
+    """{key: array} of everything the snapshot covers."""
+    res = {}
+    rng = np.random.default_rng(20261129)
+    for n in range(1, 10):
+        for eta in (False, True):
+            npts = 600 if n <= 6 else 300
+            for tag, block in (("rand", _random_block(rng, npts, n, eta)),
+                               ("bench", _bench_block(rng, 200, n, eta))):
+                out = kernels.solve(**block)
+                for name, v in out.items():
+                    res[f"{tag}/n{n}/eta{int(eta)}/{name}"] = v
+                if tag == "rand" and n <= 5:
+                    # equilibrium sets and GE paths of a few valid points
+                    ok = np.flatnonzero(out["status"] & 16 == 0)[:8]
+                    s = np.linspace(0.0, 1.0, 33)
+                    for j in ok:
+                        pj = {k: v[j] for k, v in block.items()}
+                        res[f"masks/n{n}/eta{int(eta)}/{j}"] = np.asarray(
+                            kernels.equilibrium_masks(**pj))
+                        for i in range(n):
+                            res[f"path/n{n}/eta{int(eta)}/{j}/{i}"] = kernels.ge_path(
+                                **pj, sector=i, s=s)
+    for k, pt in enumerate(_edge_points()):
+        r = kernels.solve_point(**pt)
+        for name, v in r.items():
+            res[f"edge/{k}/{name}"] = np.asarray(v)
+        if r["status"] & 16 == 0:
+            res[f"edge/{k}/masks"] = np.asarray(kernels.equilibrium_masks(**pt))
+            for i in range(len(pt["price"])):
+                res[f"edge/{k}/path{i}"] = kernels.ge_path(
+                    **pt, sector=i, s=np.linspace(0.0, 1.0, 17))
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("mode", choices=("save", "compare"))
+    ap.add_argument("path")
+    args = ap.parse_args()
+    res = compute()
+    if args.mode == "save":
+        np.savez_compressed(args.path, **res)
+        print(f"saved {len(res)} arrays to {args.path}")
+        return 0
+    ref = np.load(args.path)
+    bad = []
+    for key in sorted(set(ref.files) | set(res)):
+        if key not in ref.files or key not in res:
+            bad.append(f"{key}: missing on one side")
+            continue
+        a, b = ref[key], np.asarray(res[key])
+        if a.dtype != b.dtype or a.shape != b.shape:
+            bad.append(f"{key}: {a.dtype}{a.shape} != {b.dtype}{b.shape}")
+        elif not np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
+            bad.append(f"{key}: values differ")
+    for line in bad[:40]:
+        print(line)
+    print(f"{len(res)} arrays compared, {len(bad)} differ")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
