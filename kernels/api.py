@@ -1,135 +1,175 @@
-"""Python entry points of the kernels: allocate outputs, call the block kernel."""
+"""Python entry points of the kernels: check and name the inputs, allocate
+the outputs, call the block kernel.
+
+Every entry point takes the parameters of kernels.params by name (or in
+the table's order), with the table's defaults for the trailing ones
+(``scale``, ``subsidy``, ``cost_subsidy``); inside, they travel as an
+:data:`~kernels.params.Inputs` namedtuple and the results as an
+:data:`~kernels.outputs.Outputs` one, never by position.
+"""
+import inspect
+
 import numpy as np
+
+from coordsweep.kernels.economy import allocate_workspace, path_g, prepare
 from coordsweep.kernels.jit import jit
+from coordsweep.kernels.outputs import Outputs, allocate_outputs as _allocate
+from coordsweep.kernels.params import DEFAULTS, PARAMS, Inputs
+from coordsweep.kernels.point import allocate_scratch, solve_block, solve_point_into
 
-from coordsweep.kernels.economy import NSP, NSV, NTMP, path_g, prepare
-from coordsweep.kernels.outputs import OUTPUTS
-from coordsweep.kernels.params import SECTOR_DEFAULTS, SECTOR_PARAMS
-from coordsweep.kernels.point import solve_block, solve_point_into
+#: the largest number of sectors (profiles are int64 bitmasks; the first
+#: best enumerates 2^N of them)
+MAX_SECTORS = 24
 
 
-def _inputs(labor, labor_share, sector_values, npts=None):
-    """Coerce inputs to C-contiguous float64: (P,) and (P, N)."""
-    labor = np.ascontiguousarray(labor, dtype=np.float64)
-    labor_share = np.ascontiguousarray(labor_share, dtype=np.float64)
-    if labor.ndim != 1 or labor_share.shape != labor.shape:
-        raise ValueError("labor and labor_share must be 1-D arrays of equal length")
-    npts = labor.shape[0]
+def _trailing_defaults():
+    """Parameters that may be left out: those with a default after which
+    every parameter has one (so positional calls keep the table's order)."""
+    names = set()
+    for p in reversed(PARAMS):
+        if p.default is None:
+            break
+        names.add(p.name)
+    return names
+
+
+_OPTIONAL = _trailing_defaults()
+_SIGNATURE = inspect.Signature([
+    inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                      default=None if p.name in _OPTIONAL else inspect.Parameter.empty)
+    for p in PARAMS])
+
+
+def _params(func, args, kwargs):
+    """{name: value} of the parameters passed to func(*args, **kwargs)."""
+    try:
+        return _SIGNATURE.bind(*args, **kwargs).arguments
+    except TypeError as e:
+        raise TypeError(f"{func.__name__}(): {e}") from None
+
+
+def _signed(**extra):
+    """Show the table's parameters (then the keyword-only extra ones) as
+    the signature of an entry point func(*args, <extra>, **kwargs)."""
+    def sign(func):
+        func.__signature__ = _SIGNATURE.replace(parameters=[
+            *_SIGNATURE.parameters.values(),
+            *(inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v)
+              for k, v in extra.items())])
+        return func
+    return sign
+
+
+def make_inputs(params):
+    """An Inputs block from {name: values}: per-point parameters as (P,),
+    per-sector ones as (P, N), C-contiguous float64; None or a missing
+    parameter with a default takes the table's default."""
+    point = {}
+    for p in PARAMS:
+        if p.per == "point":
+            v = np.ascontiguousarray(params[p.name], dtype=np.float64)
+            if v.ndim != 1:
+                raise ValueError(f"{p.name} must be a 1-D array, got shape {v.shape}")
+            point[p.name] = v
+    npts = len(next(iter(point.values())))
+    if any(v.shape != (npts,) for v in point.values()):
+        raise ValueError(f"{', '.join(point)} must be 1-D arrays of equal length")
     shape = None
-    out = []
-    for name in SECTOR_PARAMS:
-        v = sector_values.get(name)
-        if v is None:
-            if name not in SECTOR_DEFAULTS:
-                raise ValueError(f"missing sector parameter {name!r}")
-            out.append(None)
+    sector = {}
+    for p in PARAMS:
+        if p.per != "sector" or params.get(p.name) is None:
             continue
-        v = np.ascontiguousarray(v, dtype=np.float64)
+        v = np.ascontiguousarray(params[p.name], dtype=np.float64)
         if v.ndim != 2 or v.shape[0] != npts:
-            raise ValueError(f"{name} must have shape (P, N) with P = {npts}, got {v.shape}")
+            raise ValueError(f"{p.name} must have shape (P, N) with P = {npts}, got {v.shape}")
         if shape is None:
             shape = v.shape
         elif v.shape != shape:
-            raise ValueError(f"{name} has shape {v.shape}, expected {shape}")
-        out.append(v)
-    if not 1 <= shape[1] <= 24:
-        raise ValueError(f"number of sectors must be in 1..24, got {shape[1]}")
-    out = [np.full(shape, SECTOR_DEFAULTS[n]) if v is None else v
-           for n, v in zip(SECTOR_PARAMS, out)]
-    return labor, labor_share, out
+            raise ValueError(f"{p.name} has shape {v.shape}, expected {shape}")
+        sector[p.name] = v
+    for p in PARAMS:
+        if p.per == "sector" and p.name not in sector and p.default is None:
+            raise ValueError(f"missing sector parameter {p.name!r}")
+    if not 1 <= shape[1] <= MAX_SECTORS:
+        raise ValueError(f"number of sectors must be in 1..{MAX_SECTORS}, got {shape[1]}")
+    for p in PARAMS:
+        if p.per == "sector" and p.name not in sector:
+            sector[p.name] = np.full(shape, DEFAULTS[p.name])
+    return Inputs(**point, **sector)
+
+
+def _one_point(params):
+    """Inputs block of one point: scalars and length-N sequences."""
+    row = {}
+    for p in PARAMS:
+        v = params.get(p.name)
+        if v is None:
+            row[p.name] = None
+        elif p.per == "point":
+            row[p.name] = [v]
+        else:
+            row[p.name] = np.atleast_1d(np.asarray(v, np.float64))[None, :]
+    return make_inputs(row)
 
 
 def allocate_outputs(npts, nsec):
     """Empty output arrays for a block, keyed by output name."""
-    return {name: np.empty((npts,) if per == "point" else (npts, nsec), dtype)
-            for name, per, dtype, _, _ in OUTPUTS}
+    return _allocate(npts, nsec)._asdict()
 
 
-def solve(labor, labor_share, price, productivity, externality, cost,
-          scale=None, subsidy=None, cost_subsidy=None, out=None):
+@_signed(out=None)
+def solve(*args, out=None, **kwargs):
     """Solve a block of P points. labor, labor_share: shape (P,); sector
-    parameters: shape (P, N) (None = 0). Returns {output name: array}."""
-    labor, labor_share, sec = _inputs(labor, labor_share, dict(
-        price=price, productivity=productivity, externality=externality,
-        cost=cost, scale=scale, subsidy=subsidy, cost_subsidy=cost_subsidy))
-    npts, nsec = sec[0].shape
-    if out is None:
-        out = allocate_outputs(npts, nsec)
-    solve_block(labor, labor_share, *sec, *(out[o[0]] for o in OUTPUTS))
-    return out
+    parameters: shape (P, N) (None: the default). out: {output name:
+    array} to fill (else allocated). Returns {output name: array}."""
+    x = make_inputs(_params(solve, args, kwargs))
+    npts, nsec = x.price.shape
+    res = _allocate(npts, nsec) if out is None else Outputs(**out)
+    solve_block(x, allocate_scratch(nsec), res)
+    return res._asdict() if out is None else out
 
 
-def _one_point(labor, labor_share, price, productivity, externality, cost,
-               scale, subsidy, cost_subsidy):
-    def row(v):
-        return None if v is None else np.atleast_1d(np.asarray(v, np.float64))[None, :]
-    return _inputs([labor], [labor_share], dict(
-        price=row(price), productivity=row(productivity),
-        externality=row(externality), cost=row(cost), scale=row(scale),
-        subsidy=row(subsidy), cost_subsidy=row(cost_subsidy)))
-
-
-def solve_point(labor, labor_share, price, productivity, externality, cost,
-                scale=None, subsidy=None, cost_subsidy=None):
+@_signed()
+def solve_point(*args, **kwargs):
     """Solve one point (sector parameters as length-N sequences).
     Returns point outputs as numpy scalars, sector outputs as (N,) arrays."""
-    out = solve(*_flatten(_one_point(labor, labor_share, price, productivity,
-                                     externality, cost, scale, subsidy,
-                                     cost_subsidy)))
-    return {name: (v[0] if v.ndim == 1 else v[0].copy()) for name, v in out.items()}
+    x = _one_point(_params(solve_point, args, kwargs))
+    out = _allocate(1, x.price.shape[1])
+    solve_block(x, allocate_scratch(x.price.shape[1]), out)
+    return {name: (v[0] if v.ndim == 1 else v[0].copy())
+            for name, v in out._asdict().items()}
 
 
-def _flatten(parts):
-    labor, labor_share, sec = parts
-    return (labor, labor_share, *sec)
-
-
-def equilibrium_masks(labor, labor_share, price, productivity, externality,
-                      cost, scale=None, subsidy=None, cost_subsidy=None,
-                      limit=1 << 20):
+@_signed(limit=1 << 20)
+def equilibrium_masks(*args, limit=1 << 20, **kwargs):
     """Sorted bitmasks (bit i = sector i) of every stable equilibrium."""
-    labor, labor_share, sec = _one_point(labor, labor_share, price, productivity,
-                                         externality, cost, scale, subsidy,
-                                         cost_subsidy)
-    nsec = sec[0].shape[1]
-    out = allocate_outputs(1, nsec)
-    record = np.empty(limit, np.int64)
-    nrec = solve_point_into(
-        0, labor[0], labor_share[0], *(v[0] for v in sec),
-        np.empty(NSP), np.empty((NSV, nsec)), np.empty((NTMP, nsec)),
-        np.zeros(1, np.int64), np.empty(nsec, np.int64),
-        np.empty(nsec, np.int64), np.empty(nsec), record,
-        *(out[o[0]] for o in OUTPUTS))
-    if out["n_equilibria"][0] > limit:
-        raise ValueError(f"{out['n_equilibria'][0]} equilibria exceed limit={limit}")
-    return np.sort(record[:nrec])
+    x = _one_point(_params(equilibrium_masks, args, kwargs))
+    nsec = x.price.shape[1]
+    out = _allocate(1, nsec)
+    scr = allocate_scratch(nsec, record=limit)
+    nrec = solve_point_into(x, 0, scr, out)
+    if out.n_equilibria[0] > limit:
+        raise ValueError(f"{out.n_equilibria[0]} equilibria exceed limit={limit}")
+    return np.sort(scr.record[:nrec])
 
 
 @jit
-def _ge_path(labor, alpha, price, prod, theta, cost, eta, tau, sigma, i, s, g):
-    n = price.shape[0]
-    sp = np.empty(NSP)
-    sv = np.empty((NSV, n))
-    tmp = np.empty((NTMP, n))
-    st = np.zeros(1, np.int64)
-    if not prepare(labor, alpha, price, prod, theta, cost, eta, tau, sigma,
-                   sp, sv, tmp, st):
+def _ge_path(x, sec, prof, status, i, s, g):
+    ok, ws = prepare(x, 0, sec, prof, status)
+    if not ok:
         return -1
-    ws = (sp, sv, tmp, st)
     for k in range(s.shape[0]):
-        g[k] = path_g(ws, i, s[k])
-    return st[0]
+        g[k] = path_g(s[k], ws, i)
+    return ws.status[0]
 
 
-def ge_path(labor, labor_share, price, productivity, externality, cost,
-            scale=None, subsidy=None, cost_subsidy=None, *, sector, s):
+@_signed(sector=inspect.Parameter.empty, s=inspect.Parameter.empty)
+def ge_path(*args, sector, s, **kwargs):
     """g_i(s) = Delta_i(s, w_i(s)) for sector i at shares s (others at S0)."""
-    labor, labor_share, sec = _one_point(labor, labor_share, price, productivity,
-                                         externality, cost, scale, subsidy,
-                                         cost_subsidy)
+    x = _one_point(_params(ge_path, args, kwargs))
     s = np.ascontiguousarray(s, dtype=np.float64)
     g = np.empty_like(s)
-    code = _ge_path(labor[0], labor_share[0], *(v[0] for v in sec), int(sector), s, g)
+    code = _ge_path(x, *allocate_workspace(x.price.shape[1]), int(sector), s, g)
     if code < 0:
         raise ValueError("parameters outside MODEL.md's domains")
     return g

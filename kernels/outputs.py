@@ -1,8 +1,10 @@
 """The per-point outputs of MODEL.md: names, shapes, dtypes, descriptions.
 
-One table drives the kernels' output arrays, the store's variables and the
-CLI's printing, so a name is spelled in exactly one place.
+One table drives the kernels' output arrays (:data:`Outputs`), the store's
+variables and the CLI's printing, so a name is spelled in exactly one place.
 """
+from collections import namedtuple
+
 import numpy as np
 
 # name, per ("point" or "sector"), dtype, units, long name
@@ -62,3 +64,14 @@ OUTPUTS = (
 OUTPUT_NAMES = tuple(o[0] for o in OUTPUTS)
 POINT_OUTPUTS = tuple(o for o in OUTPUTS if o[1] == "point")
 SECTOR_OUTPUTS = tuple(o for o in OUTPUTS if o[1] == "sector")
+
+#: the block kernel's results, by name: per-point fields have shape (P,),
+#: per-sector fields shape (P, N), dtypes as in OUTPUTS (numba fills a
+#: namedtuple of arrays, as QuantEcon's root finders return theirs)
+Outputs = namedtuple("Outputs", OUTPUT_NAMES)
+
+
+def allocate_outputs(npts, nsec):
+    """Empty output arrays for a block of npts points of nsec sectors."""
+    return Outputs(**{name: np.empty((npts,) if per == "point" else (npts, nsec), dtype)
+                      for name, per, dtype, _, _ in OUTPUTS})

@@ -1,0 +1,158 @@
+"""MODEL.md "Stable general equilibria": the no-coordination equilibrium
+S0 = Z, the set of stable equilibria and the best one, and the first best.
+
+Profiles are bitmasks (bit i = sector i). Ties are MODEL.md's: higher W;
+within TIE_RTOL, fewer sectors, then the lower bitmask.
+"""
+import math
+
+import numpy as np
+
+from coordsweep.kernels.economy import (
+    KIND_CAND, KIND_INERT, KIND_SPONT, binary_log_wage, binary_welfare, log_wage,
+    set_binary_profile)
+from coordsweep.kernels.jit import jit
+
+#: values within this relative distance are ties (MODEL.md's tie rules):
+#: sums over identical sectors taken in another order differ in the last
+#: bits (a few hundred ulps at most, in the log-space sums)
+TIE_RTOL = 1e-13
+
+
+@jit
+def better(W, k, mask, best_W, best_k, best_mask):
+    """MODEL.md's order: higher W; ties (within TIE_RTOL): fewer sectors,
+    then lower bitmask."""
+    tol = TIE_RTOL * max(abs(W), abs(best_W))
+    if W > best_W + tol:
+        return True
+    if W < best_W - tol:
+        return False
+    if k != best_k:
+        return k < best_k
+    return mask < best_mask
+
+
+@jit
+def popcount(mask):
+    c = 0
+    while mask:
+        mask &= mask - 1
+        c += 1
+    return c
+
+
+@jit
+def classify(ws, cand, active):
+    """S0 = Z, the spontaneous sectors, as a mask; the candidates (neither
+    inert nor spontaneous) into cand and the non-inert sectors into active,
+    in index order. Returns (zmask, ncand, nactive)."""
+    kind = ws.sec.kind
+    zmask = np.int64(0)
+    ncand = 0
+    nactive = 0
+    for i in range(kind.shape[0]):
+        if kind[i] == KIND_SPONT:
+            zmask |= np.int64(1) << i
+        if kind[i] == KIND_CAND:
+            cand[ncand] = i
+            ncand += 1
+        if kind[i] != KIND_INERT:
+            active[nactive] = i
+            nactive += 1
+    return zmask, ncand, nactive
+
+
+@jit
+def no_coordination(ws, zmask, value):
+    """The no-coordination equilibrium S0 = Z: fills value[i] = V_i at S0
+    (world prices). Returns (log w, W, fiscal cost F) at S0."""
+    sec = ws.sec
+    set_binary_profile(ws, zmask)
+    x = log_wage(ws)
+    fiscal = 0.0
+    for i in range(sec.lqa.shape[0]):
+        value[i] = math.exp(x + ws.prof.logl[i]) / (ws.pt.alpha * (1.0 + sec.tau[i]))
+        fiscal += sec.tau[i] * value[i] + sec.sigma[i] * sec.s0[i] * sec.cost[i]
+    # wage and welfare as binary_welfare computes them for every profile
+    x, W = binary_welfare(ws, zmask)
+    return x, W, fiscal
+
+
+@jit
+def enumerate_equilibria(ws, zmask, cand, ncand, record):
+    """Depth-first search over S = Z u T, T a subset of the candidates in
+    index order. S is an equilibrium iff log w(S) <= min_{i in T} log wbar_i;
+    the family is closed under removal, so a failing set's supersets are
+    never visited. Returns (count, best_mask, best_W, best_logw, nrec);
+    the masks of the equilibria are written into `record` while it has room.
+    """
+    x0, W0 = binary_welfare(ws, zmask)
+    count = 1
+    best_mask = zmask
+    best_W = W0
+    best_x = x0
+    best_k = popcount(zmask)
+    nrec = 0
+    if record.shape[0] > 0:
+        record[0] = zmask
+        nrec = 1
+    if ncand == 0:
+        return count, best_mask, best_W, best_x, nrec
+    xbar = ws.sec.xbar
+    pos = np.empty(ncand + 1, np.int64)
+    masks = np.empty(ncand + 1, np.int64)
+    minx = np.empty(ncand + 1, np.float64)
+    depth = 0
+    pos[0] = 0
+    masks[0] = zmask
+    minx[0] = np.inf
+    while depth >= 0:
+        if pos[depth] >= ncand:
+            depth -= 1
+            if depth >= 0:
+                pos[depth] += 1
+            continue
+        j = cand[pos[depth]]
+        mask = masks[depth] | (np.int64(1) << j)
+        bound = min(minx[depth], xbar[j])
+        x = binary_log_wage(ws, mask)
+        if x <= bound:
+            count += 1
+            if nrec < record.shape[0]:
+                record[nrec] = mask
+                nrec += 1
+            xW, W = binary_welfare(ws, mask)
+            k = popcount(mask)
+            if better(W, k, mask, best_W, best_k, best_mask):
+                best_W = W
+                best_k = k
+                best_mask = mask
+                best_x = xW
+            masks[depth + 1] = mask
+            minx[depth + 1] = bound
+            pos[depth + 1] = pos[depth] + 1
+            depth += 1
+        else:
+            pos[depth] += 1
+    return count, best_mask, best_W, best_x, nrec
+
+
+@jit
+def first_best(ws, active, nactive):
+    """Best profile in {0,1}^N with inert sectors at 0. Returns (mask, W)."""
+    best_mask = np.int64(0)
+    best_W = -np.inf
+    best_k = 0
+    for code in range(np.int64(1) << nactive):
+        mask = np.int64(0)
+        for b in range(nactive):
+            if (code >> b) & 1:
+                mask |= np.int64(1) << active[b]
+        W = binary_welfare(ws, mask)[1]
+        k = popcount(mask)
+        if code == 0 or better(W, k, mask, best_W, best_k, best_mask):
+            best_W = W
+            best_k = k
+            best_mask = mask
+    return best_mask, best_W

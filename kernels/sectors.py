@@ -1,0 +1,144 @@
+"""MODEL.md "Coordination-failure conditions, per sector": from the GE path
+g_i(s) (kernels.economy.path_g), each sector's regime, critical mass,
+partial share, gain from coordination and the subsidy it needs.
+"""
+import math
+
+import numpy as np
+
+from coordsweep.kernels import codes
+from coordsweep.kernels.economy import (
+    KIND_INERT, KIND_SPONT, binary_welfare, log_expm1, log_rent_full, path_g,
+    path_welfare)
+from coordsweep.kernels.jit import jit
+from coordsweep.kernels.rootfind import make_brent_root, make_golden_peak
+
+#: samples of g_i on (0, 1] used to check that the path is increasing or
+#: single-peaked (the searches rely on it; PATH_SHAPE flags a violation)
+SHAPE_SAMPLES = 8
+#: when the samples show a path that rises again after falling (it happens
+#: for large theta at high labour shares), the searches start again from
+#: this many samples, so that the first and last crossings are still found
+#: unless g_i wiggles on a finer scale; the point keeps its PATH_SHAPE bit
+DENSE_SAMPLES = 64
+#: a rise or fall of g_i smaller than this (relative) is rounding noise
+SHAPE_RTOL = 1e-12
+#: step used to tell whether g_i still rises at s = 1
+SLOPE_STEP = 1e-7
+
+#: root and peak of g_i(s) on a bracket in [0, 1]: path_root(a, b, g(a),
+#: g(b), (ws, i)), path_peak(a, b, (ws, i))
+path_root = make_brent_root(path_g)
+path_peak = make_golden_peak(path_g)
+
+
+@jit
+def sample_path(ws, i, g0, g1, gs, nk):
+    """gs[k] = g_i(k / nk), k = 0..nk. Returns True when the samples rise
+    and then (maybe) fall, never rising again (beyond rounding noise): the
+    shape the searches rely on. The samples also narrow their brackets."""
+    gs[0] = g0
+    gs[nk] = g1
+    for k in range(1, nk):
+        gs[k] = path_g(k / nk, ws, i)
+    falling = False
+    for k in range(1, nk + 1):
+        tol = SHAPE_RTOL * max(abs(gs[k]), abs(gs[k - 1]), abs(g0))
+        if gs[k] < gs[k - 1] - tol:
+            falling = True
+        elif gs[k] > gs[k - 1] + tol and falling:
+            return False
+    return True
+
+
+@jit
+def first_crossing(ws, i, gs, hi, nk):
+    """Smallest root of g_i below hi / nk where gs[0] < 0 <= gs[hi]: the
+    first sampled sign change, then Brent inside it. Returns (root, converged)."""
+    k = 1
+    while k < hi and gs[k] < 0.0:
+        k += 1
+    r = path_root((k - 1) / nk, k / nk, gs[k - 1], gs[k], (ws, i))
+    return r.root, r.converged
+
+
+@jit
+def analyse_candidate(ws, i, W_nc, zmask, gs):
+    """Regime, critical mass, partial share, gain, subsidy for a candidate
+    sector i (neither inert nor spontaneous); W_nc: welfare at S0; gs:
+    scratch for the samples. Returns (regime, critical_mass, partial_share,
+    gain, subsidy_needed)."""
+    sec = ws.sec
+    mask1 = zmask | (np.int64(1) << i)
+    x1, W1 = binary_welfare(ws, mask1)
+    cost = sec.cost[i]
+    # least sigma_i making S0 u {i} an equilibrium: R_i at w(S0 u {i}), s_i = 1
+    logrent = log_rent_full(ws, i, x1)
+    subsidy = max(0.0, 1.0 - math.exp(logrent + log_expm1(sec.logm1[i]) - math.log(cost)))
+    g0 = -(1.0 - sec.sigma[i]) * cost
+    g1 = path_g(1.0, ws, i)
+    K = SHAPE_SAMPLES
+    if not sample_path(ws, i, g0, g1, gs, K):
+        ws.status[0] |= codes.PATH_SHAPE
+        K = DENSE_SAMPLES
+        sample_path(ws, i, g0, g1, gs, K)
+    partial = np.nan
+    if x1 <= sec.xbar[i]:
+        # S0 u {i} is an equilibrium: g_i(1) >= 0. On an increasing or
+        # single-peaked path the first crossing is the only sign change.
+        if g1 >= 0.0:
+            cm, conv = first_crossing(ws, i, gs, K, K)
+            if not conv:
+                ws.status[0] |= codes.PATH_NOT_CONVERGED
+        else:  # the threshold test and g_i(1) disagree by rounding
+            cm = 1.0
+        return codes.COORDINATION_FAILURE, cm, partial, W1 - W_nc, subsidy
+    # g_i(1) < 0: is there an interior peak above zero?
+    kmax = 0
+    for k in range(1, K + 1):
+        if gs[k] > gs[kmax]:
+            kmax = k
+    speak = kmax / K
+    gpeak = gs[kmax]
+    sampled = gpeak >= 0.0
+    klo = max(kmax - 1, 0)
+    khi = min(kmax + 1, K)
+    if not sampled and (kmax < K or path_g(1.0 - SLOPE_STEP, ws, i) >= g1):
+        # the peak lies between the samples around kmax / K: golden section
+        pk = path_peak(klo / K, khi / K, (ws, i))
+        speak, gpeak = pk.x, pk.fx
+        if not pk.converged:
+            ws.status[0] |= codes.PATH_NOT_CONVERGED
+    if gpeak >= 0.0 and speak < 1.0:
+        if sampled:  # the first and last non-negative samples bracket the roots
+            cm, conv1 = first_crossing(ws, i, gs, kmax, K)
+            j = K - 1
+            while gs[j] < 0.0:
+                j -= 1
+            r = path_root(j / K, (j + 1) / K, gs[j], gs[j + 1], (ws, i))
+        else:  # a hump between two negative samples: its two crossings
+            r = path_root(klo / K, speak, gs[klo], gpeak, (ws, i))
+            cm, conv1 = r.root, r.converged
+            r = path_root(speak, khi / K, gpeak, gs[khi], (ws, i))
+        partial = r.root
+        if not (conv1 and r.converged):
+            ws.status[0] |= codes.PATH_NOT_CONVERGED
+        gain = path_welfare(ws, i, partial) - W_nc
+        return codes.PARTIAL_COORDINATION, cm, partial, gain, subsidy
+    regime = codes.NEEDS_SUBSIDY if W1 - W_nc > 0.0 else codes.NOT_WORTH
+    return regime, np.nan, partial, W1 - W_nc, subsidy
+
+
+@jit
+def analyse_sector(ws, i, W_nc, zmask, gs):
+    """MODEL.md's per-sector results for sector i at S0 (any kind). Returns
+    (regime, critical_mass, partial_share, gain_coordinate, threshold_wage,
+    subsidy_needed)."""
+    kind = ws.sec.kind[i]
+    if kind == KIND_INERT:
+        return codes.INERT, np.nan, np.nan, 0.0, np.nan, np.nan
+    wbar = math.exp(ws.sec.xbar[i])
+    if kind == KIND_SPONT:
+        return codes.SPONTANEOUS, 0.0, np.nan, 0.0, wbar, 0.0
+    r, cm, ps, gain, sub = analyse_candidate(ws, i, W_nc, zmask, gs)
+    return r, cm, ps, gain, wbar, sub
