@@ -11,6 +11,7 @@ import inspect
 
 import numpy as np
 
+from coordsweep.kernels.domain import block_in_domain
 from coordsweep.kernels.economy import allocate_workspace, path_g, prepare
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.outputs import Outputs, allocate_outputs as _allocate
@@ -147,7 +148,9 @@ def equilibrium_masks(*args, limit=1 << 20, **kwargs):
     nsec = x.price.shape[1]
     out = _allocate(1, nsec)
     scr = allocate_scratch(nsec, record=limit)
-    nrec = solve_point_into(x, 0, scr, out)
+    valid = np.empty(1, np.bool_)
+    block_in_domain(x, valid)
+    nrec = solve_point_into(x, 0, valid[0], scr, out)
     if out.n_equilibria[0] > limit:
         raise ValueError(f"{out.n_equilibria[0]} equilibria exceed limit={limit}")
     return np.sort(scr.record[:nrec])
@@ -155,7 +158,9 @@ def equilibrium_masks(*args, limit=1 << 20, **kwargs):
 
 @jit
 def _ge_path(x, sec, prof, status, i, s, g):
-    ok, ws = prepare(x, 0, sec, prof, status)
+    valid = np.empty(1, np.bool_)
+    block_in_domain(x, valid)
+    ok, ws = prepare(x, 0, valid[0], sec, prof, status)
     if not ok:
         return -1
     for k in range(s.shape[0]):

@@ -3,7 +3,7 @@
 MODEL.md's domains are written once, in :mod:`kernels.params`; here they
 become arrays indexed like the fields of :data:`kernels.params.Inputs`
 (numba freezes module-level arrays into the compiled code as constants),
-and :func:`point_in_domain` walks the fields of an ``Inputs`` block, so a
+and :func:`block_in_domain` walks the fields of an ``Inputs`` block, so a
 parameter added to the table is checked without an edit here.
 """
 import math
@@ -39,16 +39,19 @@ def value_in_domain(v, k, alpha):
 
 
 @jit
-def point_in_domain(x, p):
-    """Every parameter of point p of the Inputs block x is in its domain."""
-    alpha = x.labor_share[p]
-    ok = True
+def block_in_domain(x, ok):
+    """ok[p] = every parameter of point p of the Inputs block x is in its
+    domain (one pass per field: per-point fields have shape (P,), per-sector
+    ones (P, N); both are read as rows of m values in C order)."""
+    npts = ok.shape[0]
+    ok[:] = True
     k = 0
     for field in literal_unroll(x):
-        # (P,) per-point fields and (P, N) per-sector ones alike as (P, N')
-        rows = field.reshape((field.shape[0], -1))
-        for j in range(rows.shape[1]):
-            if not value_in_domain(rows[p, j], k, alpha):
-                ok = False
+        m = field.size // npts
+        flat = field.ravel()
+        for p in range(npts):
+            alpha = x.labor_share[p]
+            for j in range(p * m, p * m + m):
+                if not value_in_domain(flat[j], k, alpha):
+                    ok[p] = False
         k += 1
-    return ok

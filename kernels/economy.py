@@ -4,8 +4,8 @@ Everything here works on a per-point *workspace* ``ws`` (a
 :data:`Workspace`) that :func:`prepare` fills from the point's inputs:
 
 - ``ws.pt``: the point's scalars (:data:`Point`: alpha, eps, log L, ...);
-- ``ws.sec``: per-sector constants (:data:`Sectors`, each an array of N);
-- ``ws.prof``: the current profile (:data:`Profile`: log m_i, log L_i),
+- ``ws.sec``: per-sector constants (:data:`SECTOR_FIELDS`: ``ws.sec.xa[i]``);
+- ``ws.prof``: the current profile (``ws.prof.logm[i]``, ``ws.prof.logl[i]``),
   overwritten by every wage computation;
 - ``ws.status``: int64[1], the point's status bits (kernels.codes).
 
@@ -30,7 +30,6 @@ from collections import namedtuple
 import numpy as np
 
 from coordsweep.kernels import codes
-from coordsweep.kernels.domain import point_in_domain
 from coordsweep.kernels.jit import jit
 
 #: the point's scalars
@@ -46,27 +45,36 @@ Point = namedtuple("Point", [
     "logxa0",   # log of the scaled sum X^ at S0 (fast path; else NaN)
 ])
 
-#: per-sector constants, each an array of N (float64; kind int64)
-Sectors = namedtuple("Sectors", [
-    "lqa",      # log(q_i a_i), q_i = p_i (1 + tau_i)
-    "eta", "tau", "sigma", "cost", "theta",
-    "logm1",    # log m_i(1) = eps log(1 + theta_i)
-    "k",        # eps / (1 - eps eta_i): log L_i = b_i - k_i x
-    "b0",       # eps (log alpha + lqa_i) / (1 - eps eta_i)
-    "s0",       # share at S0 (1 for spontaneous sectors, else 0)
-    "logu",     # eps lqa_i - c0
-    "xa",       # scaled (q a)^eps            (s_i = 0)
-    "xb",       # scaled (q a)^eps (1+theta)^eps (s_i = 1)
-    "ya",       # xa / (1 + tau)
-    "yb",       # xb / (1 + tau)
-    "xbar",     # log threshold wage log wbar_i
-    "kind",     # KIND_INERT, KIND_SPONT or KIND_CAND
-])
+#: per-sector constants: one record per sector (``ws.sec.xa[i]``: the
+#: field xa of sector i), float64 but for kind
+SECTOR_FIELDS = (
+    ("lqa", "log(q_i a_i), q_i = p_i (1 + tau_i)"),
+    ("eta", "scale eta_i"),
+    ("tau", "subsidy tau_i"),
+    ("sigma", "cost subsidy sigma_i"),
+    ("cost", "cost c_i"),
+    ("theta", "externality theta_i"),
+    ("logm1", "log m_i(1) = eps log(1 + theta_i)"),
+    ("k", "eps / (1 - eps eta_i): log L_i = b_i - k_i x"),
+    ("b0", "eps (log alpha + lqa_i) / (1 - eps eta_i)"),
+    ("s0", "share at S0 (1 for spontaneous sectors, else 0)"),
+    ("logu", "eps lqa_i - c0"),
+    ("xa", "scaled (q a)^eps (s_i = 0)"),
+    ("xb", "scaled (q a)^eps (1+theta)^eps (s_i = 1)"),
+    ("ya", "xa / (1 + tau)"),
+    ("yb", "xb / (1 + tau)"),
+    ("xbar", "log threshold wage log wbar_i"),
+    ("kind", "KIND_INERT, KIND_SPONT or KIND_CAND"),
+)
+SECTOR_DTYPE = np.dtype([(name, np.int64 if name == "kind" else np.float64)
+                         for name, _ in SECTOR_FIELDS], align=True)
 
-#: the current profile: log m_i of each sector (input of the wage
+#: the current profile, one record per sector: log m_i (input of the wage
 #: computation) and log L_i (its output)
-Profile = namedtuple("Profile", "logm logl")
+PROFILE_DTYPE = np.dtype([("logm", np.float64), ("logl", np.float64)], align=True)
 
+#: ws.sec and ws.prof are record arrays (one buffer each: passing a
+#: workspace between the kernel functions costs as little as four arrays)
 Workspace = namedtuple("Workspace", "pt sec prof status")
 
 #: the linear-scale sums need every scaled term above exp(-FAST_RANGE)
@@ -82,10 +90,8 @@ NEWTON_MAXITER = 100
 def allocate_workspace(n):
     """The arrays of a workspace for points of n sectors, ``(sec, prof,
     status)``, reused by every point of a block (see :func:`prepare`)."""
-    sec = Sectors(**{name: np.empty(n, np.int64 if name == "kind" else np.float64)
-                     for name in Sectors._fields})
-    prof = Profile(**{name: np.empty(n) for name in Profile._fields})
-    return sec, prof, np.zeros(1, np.int64)
+    return (np.empty(n, SECTOR_DTYPE), np.empty(n, PROFILE_DTYPE),
+            np.zeros(1, np.int64))
 
 
 @jit
@@ -105,14 +111,15 @@ def log_m(s, a):
 
 
 @jit
-def prepare(x, p, sec, prof, status):
-    """Fill the workspace for point p of the Inputs block x; sec, prof,
-    status: the arrays of :func:`allocate_workspace`. Returns (ok, ws); ok
-    is False when the point is outside MODEL.md's domains (the status is
-    then INVALID_INPUT and nothing else in ws is meaningful)."""
+def prepare(x, p, valid, sec, prof, status):
+    """Fill the workspace for point p of the Inputs block x; valid: the
+    point is inside MODEL.md's domains (kernels.domain.block_in_domain);
+    sec, prof, status: the arrays of :func:`allocate_workspace`. Returns
+    (valid, ws); for an invalid point the status is INVALID_INPUT and
+    nothing else in ws is meaningful."""
     n = sec.lqa.shape[0]
     status[0] = 0
-    if not point_in_domain(x, p):
+    if not valid:
         status[0] = codes.INVALID_INPUT
         nan = np.nan
         return False, Workspace(Point(alpha=nan, eps=nan, labor=nan, logl=nan,

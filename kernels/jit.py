@@ -47,7 +47,23 @@ def _kernel_cache_class():
 
         impl = type("KernelCacheImpl", (base_impl,),
                     {"_locator_classes": [stamped(c) for c in base_impl._locator_classes]})
-        return type("KernelCache", (caching.FunctionCache,), {"_impl_class": impl})
+
+        class KernelIndexFile(caching.IndexDataCacheFile):
+            def _load_index(self):
+                # An index written before an edit may name a type the kernels
+                # no longer define: unpickling it fails before numba compares
+                # the stamp. Such an index is stale: recompile, don't crash.
+                try:
+                    return super()._load_index()
+                except Exception:  # noqa: BLE001 - any unreadable index is stale
+                    return {}
+
+        def __init__(self, py_func):
+            caching.FunctionCache.__init__(self, py_func)
+            self._cache_file.__class__ = KernelIndexFile
+
+        return type("KernelCache", (caching.FunctionCache,),
+                    {"_impl_class": impl, "__init__": __init__})
     except (ImportError, AttributeError):  # pragma: no cover - other numba versions
         return None
 

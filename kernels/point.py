@@ -14,6 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from coordsweep.kernels import codes
+from coordsweep.kernels.domain import block_in_domain
 from coordsweep.kernels.economy import KIND_CAND, allocate_workspace, prepare
 from coordsweep.kernels.equilibria import (
     TIE_RTOL, classify, enumerate_equilibria, first_best, no_coordination)
@@ -68,19 +69,15 @@ def argmax_first(values, rtol, scale):
 
 
 @jit
-def targets(out, p, value_nc, theta, W_nc):
-    """MODEL.md "Targeting": comparative advantage (largest V_i at S0),
-    cluster (highest theta_i), best (highest gain_coordinate_i)."""
+def targets(value_nc, theta, gain, W_nc):
+    """MODEL.md "Targeting": (target_ca, target_cluster, target_best), the
+    sectors with the largest V_i at S0 (comparative advantage), the highest
+    theta_i (cluster) and the highest gain_coordinate_i (best)."""
     tca = argmax_first(value_nc, TIE_RTOL, 0.0)
     tcl = argmax_first(theta, 0.0, 0.0)
     # gains are welfare differences: compare them on the welfare scale
-    tbe = argmax_first(out.gain_coordinate[p], TIE_RTOL, abs(W_nc))
-    out.target_ca[p] = tca
-    out.target_cluster[p] = tcl
-    out.target_best[p] = tbe
-    out.gain_ca[p] = out.gain_coordinate[p, tca]
-    out.gain_cluster[p] = out.gain_coordinate[p, tcl]
-    out.gain_best[p] = out.gain_coordinate[p, tbe]
+    tbe = argmax_first(gain, TIE_RTOL, abs(W_nc))
+    return tca, tcl, tbe
 
 
 @jit
@@ -107,11 +104,12 @@ def all_finite(out, p, kind):
 
 
 @jit
-def solve_point_into(x, p, scr, out):
-    """Solve point p of the Inputs block x and write row p of the Outputs
-    out (scr: an allocate_scratch). Returns the number of equilibrium masks
-    written into scr.record."""
-    ok, ws = prepare(x, p, scr.sec, scr.prof, scr.status)
+def solve_point_into(x, p, valid, scr, out):
+    """Solve point p of the Inputs block x (valid: it is inside the
+    domains, see kernels.domain) and write row p of the Outputs out (scr:
+    an allocate_scratch). Returns the number of equilibrium masks written
+    into scr.record."""
+    ok, ws = prepare(x, p, valid, scr.sec, scr.prof, scr.status)
     if not ok:
         write_invalid(out, p, ws.status[0])
         return 0
@@ -155,7 +153,14 @@ def solve_point_into(x, p, scr, out):
     out.has_partial[p] = partial_any
 
     # --- targeting --------------------------------------------------------
-    targets(out, p, scr.value_nc, x.externality[p], W_nc)
+    gain = out.gain_coordinate[p]
+    tca, tcl, tbe = targets(scr.value_nc, x.externality[p], gain, W_nc)
+    out.target_ca[p] = tca
+    out.target_cluster[p] = tcl
+    out.target_best[p] = tbe
+    out.gain_ca[p] = gain[tca]
+    out.gain_cluster[p] = gain[tcl]
+    out.gain_best[p] = gain[tbe]
 
     # --- never a silent NaN ----------------------------------------------
     if not all_finite(out, p, ws.sec.kind):
@@ -168,5 +173,7 @@ def solve_point_into(x, p, scr, out):
 def solve_block(x, scr, out):
     """Solve every point of the Inputs block x into the Outputs out
     (scr: an allocate_scratch for x's number of sectors)."""
-    for p in range(x.labor.shape[0]):
-        solve_point_into(x, p, scr, out)
+    valid = np.empty(x.labor.shape[0], np.bool_)
+    block_in_domain(x, valid)
+    for p in range(valid.shape[0]):
+        solve_point_into(x, p, valid[p], scr, out)
