@@ -17,6 +17,7 @@ import sys
 
 import numpy as np
 
+from bench_kernels import draw  # points like the kernel benchmark's
 from coordsweep import kernels
 from coordsweep.kernels.params import PARAMS
 
@@ -57,20 +58,6 @@ def _random_block(rng, npts, n, eta):
     return p
 
 
-def _bench_block(rng, npts, n, eta):
-    """Points like benchmarks/bench_kernels.py draws."""
-    alpha = rng.uniform(0.5, 0.75, npts)
-    return dict(
-        labor=np.ones(npts), labor_share=alpha,
-        price=rng.uniform(0.8, 1.2, (npts, n)),
-        productivity=rng.uniform(0.6, 1.6, (npts, n)),
-        externality=rng.uniform(0.0, 1.5, (npts, n)),
-        cost=rng.uniform(0.0, 0.3, (npts, n)),
-        scale=(rng.uniform(0.0, 0.5, (npts, n)) * (1 - alpha)[:, None]) if eta
-        else np.zeros((npts, n)),
-        subsidy=np.zeros((npts, n)), cost_subsidy=np.zeros((npts, n)))
-
-
 def _edge_points():
     """The points of tests/test_kernel_edges.py (and a few more), one by one."""
     pts = []
@@ -102,7 +89,7 @@ def compute():
         for eta in (False, True):
             npts = 600 if n <= 6 else 300
             for tag, block in (("rand", _random_block(rng, npts, n, eta)),
-                               ("bench", _bench_block(rng, 200, n, eta))):
+                               ("bench", draw(rng, 200, n, eta))):
                 out = kernels.solve(**block)
                 for name, v in out.items():
                     res[f"{tag}/n{n}/eta{int(eta)}/{name}"] = v
