@@ -62,7 +62,8 @@ def solve_json(spec):
 def solve_text(spec):
     import numpy as np
 
-    from coordsweep.kernels.codes import REGIME_NAMES, describe_status
+    from coordsweep.engine.results import describe_status
+    from coordsweep.kernels.codes import REGIME_NAMES
     from coordsweep.kernels.outputs import OUTPUTS
     res = solve_result(spec)
     names = spec.sector_names
@@ -216,7 +217,7 @@ def _existing_store(path):
 
 
 def cmd_inspect(args):
-    from coordsweep.engine import store as zstore
+    from coordsweep.engine import results, store as zstore
     path = _existing_store(args.store)
     if args.json:
         from coordsweep.engine.storeinfo import inspect_dict
@@ -224,7 +225,7 @@ def cmd_inspect(args):
         print(json.dumps(info))
         complete = info["complete"]
     else:
-        print(zstore.describe(path))
+        print(results.describe(path))
         complete = bool(zstore.done_chunks(path).all())
     if args.check and not complete:
         return EXIT_INCOMPLETE

@@ -21,6 +21,7 @@ Every axis that is neither ``x`` nor ``y`` must be fixed with ``select``
 """
 import math
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -33,14 +34,14 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
 from coordsweep.engine.errors import UsageError  # noqa: E402
+from coordsweep.engine.results import (  # noqa: E402
+    code_counts, computed_mask, describe_status, flags, is_geometric, mask_uncomputed,
+    sector_names, sweep_axes, valid)
 from coordsweep.kernels import codes  # noqa: E402
 from coordsweep.kernels.outputs import OUTPUTS  # noqa: E402
 
-__all__ = ["plot", "sweep_axes", "plottable_variables", "sector_names",
-           "variable_kind", "is_geometric", "computed_mask", "mask_uncomputed"]
+__all__ = ["plot", "plottable_variables", "variable_kind", "is_geometric"]
 
-#: dims that are not sweep axes
-NON_AXIS_DIMS = ("sector", "chunk")
 #: bookkeeping variables that are never plotted
 IGNORED_VARS = ("chunk_done",)
 _OUTPUT_DTYPES = {name: np.dtype(dtype) for name, _, dtype, _, _ in OUTPUTS}
@@ -63,87 +64,12 @@ MAX_DISCRETE_COUNT = 12
 
 
 # --------------------------------------------------------------------------
-# store introspection
-
-def sweep_axes(ds):
-    """The sweep axes in spec order (the dims of the outputs, minus "sector")."""
-    for name, *_ in OUTPUTS:
-        if name in ds.data_vars:
-            return tuple(d for d in ds[name].dims if d not in NON_AXIS_DIMS)
-    return tuple(d for d in ds.dims if d not in NON_AXIS_DIMS)
-
+# what can be plotted, and how
 
 def plottable_variables(ds):
     """Variables that can be plotted (everything but the completion record)."""
     return [str(v) for v in ds.data_vars
             if v not in IGNORED_VARS and "chunk" not in ds[v].dims]
-
-
-def sector_names(ds):
-    if "sector" not in ds.dims and "sector" not in ds.coords:
-        return []
-    return [str(s) for s in np.asarray(ds["sector"].values).tolist()]
-
-
-def computed_mask(ds):
-    """Boolean DataArray over the sweep axes: False at points whose chunk is
-    not yet written (per ``chunk_done`` and the ``chunk_shape`` attribute,
-    chunks in C order over the axes). None when every chunk is done or the
-    store does not say how points map to chunks."""
-    import xarray as xr
-    if "chunk_done" not in ds.data_vars:
-        return None
-    done = np.asarray(ds["chunk_done"].values).astype(bool).ravel()
-    if done.all():
-        return None
-    axes = sweep_axes(ds)
-    cs = ds.attrs.get("chunk_shape")
-    if cs is None:
-        return None
-    cs = [int(c) for c in np.atleast_1d(cs)] if axes else []
-    shape = [int(ds.sizes[a]) for a in axes]
-    if len(cs) != len(axes) or any(c < 1 for c in cs):
-        return None
-    grid = tuple(-(-n // c) for n, c in zip(shape, cs))
-    if math.prod(grid) != done.size:
-        return None
-    if not axes:
-        return xr.DataArray(bool(done[0]))
-    idx = np.meshgrid(*[np.arange(n) // c for n, c in zip(shape, cs)], indexing="ij")
-    cid = np.ravel_multi_index(tuple(idx), grid)
-    return xr.DataArray(done[cid], dims=axes, coords={a: ds[a] for a in axes})
-
-
-def mask_uncomputed(da, mask):
-    """``da`` with NaN at uncomputed points (ints and bools become float)."""
-    if mask is None:
-        return da
-    if da.dtype == np.bool_:
-        da = da.astype(np.int8)
-    return da.where(mask)
-
-
-def is_geometric(values, attrs=None):
-    """True when the axis values form a geometric (not arithmetic) progression
-    of at least 3 positive values, or the coordinate says spacing = "log"
-    (spacing = "linear" says it is not)."""
-    spacing = str((attrs or {}).get("spacing", "")).lower()
-    if spacing == "log":
-        return bool(np.all(np.asarray(values, dtype=float) > 0))
-    if spacing == "linear":
-        return False
-    c = np.sort(np.asarray(values, dtype=float))
-    if c.size < 3 or not np.all(np.isfinite(c)) or np.any(c <= 0):
-        return False
-    d = np.diff(c)
-    if np.allclose(d, d[0], rtol=1e-6, atol=1e-12 * (c[-1] - c[0])):
-        return False
-    ld = np.diff(np.log(c))
-    return bool(ld[0] > 0 and np.allclose(ld, ld[0], rtol=1e-6, atol=0))
-
-
-def _int_list(v):
-    return [int(x) for x in np.atleast_1d(np.asarray(v)).tolist()]
 
 
 def variable_kind(da, name=None):
@@ -154,37 +80,16 @@ def variable_kind(da, name=None):
     categories is {code: name} for categorical / bool, the {mask: name}
     bits for bitfield, else None.
     """
-    attrs = da.attrs
+    kind, categories = flags(da)
+    if kind is not None:
+        return kind, categories
     name = name if name is not None else da.name
-    if "flag_values" in attrs and "flag_meanings" in attrs:
-        vals = _int_list(attrs["flag_values"])
-        meanings = str(attrs["flag_meanings"]).split()
-        if len(meanings) != len(vals):
-            meanings = [str(v) for v in vals]
-        return "categorical", dict(zip(vals, meanings))
-    if "flag_masks" in attrs:
-        masks = _int_list(attrs["flag_masks"])
-        meanings = str(attrs.get("flag_meanings", "")).split()
-        if len(meanings) != len(masks):
-            known = {b: n for b, n, _ in codes.STATUS_BITS}
-            meanings = [known.get(m, f"bit{m}") for m in masks]
-        return "bitfield", dict(zip(masks, meanings))
     dtype = _OUTPUT_DTYPES.get(name, da.dtype)
     if da.dtype == np.bool_ or dtype == np.bool_:
         return "bool", {0: "false", 1: "true"}
     if np.issubdtype(da.dtype, np.integer) or np.issubdtype(dtype, np.integer):
         return "count", None
     return "continuous", None
-
-
-def _describe_bits(code, bits):
-    if code == 0:
-        return "ok"
-    names = [n for m, n in bits.items() if code & m]
-    rest = code & ~sum(bits)
-    if rest:
-        names.append(f"unknown({rest})")
-    return "+".join(names)
 
 
 # --------------------------------------------------------------------------
@@ -318,10 +223,8 @@ def _category_colors(var, kind, categories, present):
 
 def _categorize(var, kind, categories, values):
     """Codes present, {code: name}, {name: count} for a discrete array."""
-    v = np.asarray(values)
-    finite = np.isfinite(v) if v.dtype.kind == "f" else np.ones(v.shape, bool)
-    codes_present, cnt = np.unique(v[finite].astype(np.int64), return_counts=True)
-    present = [int(c) for c in codes_present]
+    found, n_missing = code_counts(values)
+    present = list(found)
     if kind == "bool":
         names = {c: categories.get(c, str(c)) for c in present}
         cats = dict(categories)
@@ -330,13 +233,12 @@ def _categorize(var, kind, categories, values):
         cats = dict(categories)
         cats.update({c: n for c, n in names.items() if c not in categories})
     elif kind == "bitfield":
-        names = {c: _describe_bits(c, categories) for c in present}
+        names = {c: "+".join(describe_status(c, categories)) for c in present}
         cats = dict(names)
     else:  # count
         names = {c: str(c) for c in present}
         cats = dict(names)
-    counts = {names[c]: int(n) for c, n in zip(present, cnt)}
-    n_missing = int((~finite).sum())
+    counts = {names[c]: n for c, n in found.items()}
     if n_missing:
         counts["missing"] = n_missing
     return present, names, cats, counts
@@ -386,6 +288,166 @@ def _value_label(da, var):
 
 
 # --------------------------------------------------------------------------
+# the four cases: discrete or continuous values, as a map (y) or a line
+
+@dataclass
+class _Panel:
+    """What one figure shows: the values (ascending coordinates) and its axes."""
+    ds: object
+    var: str
+    kind: str
+    x: str
+    y: object           # axis name or None (a line)
+    xc: np.ndarray
+    yc: object          # y coordinates or None
+    xlog: bool
+    ylog: bool
+    arr: np.ndarray     # 1-D over x, or 2-D (y, x)
+
+    def edges(self):
+        return _edges(self.xc, self.xlog), _edges(self.yc, self.ylog)
+
+    def frame_map(self, axp, xe, ye):
+        _frame_map(axp, xe, ye, _axis_label(self.ds, self.y), self.ylog)
+
+
+def _panel(ds, da, *, x, y, var, kind):
+    xc = np.asarray(ds[x].values, dtype=float)
+    xo = np.argsort(xc, kind="stable")
+    xlog = is_geometric(xc, ds[x].attrs)
+    if y is not None:
+        yc = np.asarray(ds[y].values, dtype=float)
+        yo = np.argsort(yc, kind="stable")
+        ylog = is_geometric(yc, ds[y].attrs)
+        arr = np.asarray(da.transpose(y, x).values)[np.ix_(yo, xo)]
+        yc = yc[yo]
+    else:
+        yc, ylog = None, False
+        arr = np.asarray(da.transpose(x).values)[xo]
+    return _Panel(ds, var, kind, x, y, xc[xo], yc, xlog, ylog, arr)
+
+
+def _is_discrete(kind, arr):
+    """Categories, bits and booleans are discrete; counts when few and close."""
+    if kind != "count":
+        return kind in ("categorical", "bitfield", "bool")
+    distinct = np.unique(arr[valid(arr)])
+    return bool(distinct.size <= MAX_DISCRETE_COUNT and
+                (distinct.size == 0 or
+                 distinct.max() - distinct.min() <= 2 * MAX_DISCRETE_COUNT))
+
+
+def _discrete_map(axp, p, present, colors, idx, result):
+    cmap = mcolors.ListedColormap([colors[c] for c in present] or ["#ffffff"]) \
+        .with_extremes(bad=MISSING_COLOR)
+    norm = mcolors.BoundaryNorm(np.arange(-0.5, max(len(present), 1) + 0.5), cmap.N)
+    xe, ye = p.edges()
+    axp.pcolormesh(xe, ye, np.ma.masked_less(idx, 0), cmap=cmap, norm=norm, shading="flat")
+    segs = _boundary_segments(idx, xe, ye)
+    result["boundaries"] = segs
+    if len(segs):
+        lw = 0.9 if max(idx.shape) <= 120 else 0.5
+        axp.add_collection(LineCollection(segs, colors="black", linewidths=lw))
+    p.frame_map(axp, xe, ye)
+
+
+def _discrete_line(axp, p, present, colors, idx, names):
+    xc, arr = p.xc, p.arr
+    level = (np.where(idx >= 0, arr, np.nan).astype(float) if p.kind == "count"
+             else np.where(idx >= 0, idx, np.nan).astype(float))
+    axp.step(xc, level, where="mid", color="0.35", linewidth=1.2, zorder=1)
+    for k, c in enumerate(present):
+        m = idx == k
+        axp.scatter(xc[m], level[m], color=colors[c], edgecolors="0.2", s=36, zorder=2)
+    if p.kind == "count":
+        axp.set_yticks(present)
+        axp.set_ylabel(_value_label(p.ds[p.var], p.var))
+    else:
+        axp.set_yticks(range(len(present)))
+        axp.set_yticklabels([names[c] for c in present])
+        axp.set_ylim(-0.5, max(len(present), 1) - 0.5)
+    if xc.size > 1 and not p.xlog:
+        pad = 0.02 * (xc[-1] - xc[0])
+        axp.set_xlim(xc[0] - pad, xc[-1] + pad)
+
+
+def _discrete(fig, axp, p, categories, result, width, dpi):
+    """A categorical map or step line, with a legend naming the categories."""
+    present, names, cats, counts = _categorize(p.var, p.kind, categories, p.arr)
+    colors = _category_colors(p.var, p.kind, categories, present)
+    result.update(categories=cats, counts=counts)
+    pos = {c: k for k, c in enumerate(present)}
+    ok = valid(p.arr)
+    idx = np.full(p.arr.shape, -1, dtype=np.int64)
+    idx[ok] = [pos[int(c)] for c in p.arr[ok].astype(np.int64).ravel()] if ok.any() else []
+    handles = [Patch(facecolor=colors[c], edgecolor="0.3", label=names[c]) for c in present]
+    if (~ok).any():
+        handles.append(Patch(facecolor=MISSING_COLOR, edgecolor="0.3",
+                             label="missing (not computed)"))
+    if p.y is not None:
+        _discrete_map(axp, p, present, colors, idx, result)
+    else:
+        _discrete_line(axp, p, present, colors, idx, names)
+    if handles:
+        legend_title = p.var if p.kind != "categorical" or not p.var.startswith("target") \
+            else "sector"
+        # beside the plot, or below it when the figure is narrow
+        narrow = width / dpi < 6.0 or width < 500
+        leg = fig.legend(handles=handles,
+                         loc="outside lower center" if narrow else "outside right upper",
+                         ncols=2 if narrow else 1, title=legend_title,
+                         fontsize=9, title_fontsize=9, frameon=False)
+        result["legend"] = [t.get_text() for t in leg.get_texts()]
+
+
+def _continuous_map(fig, axp, p, masked, label):
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad=NONFINITE_COLOR)
+    kw = {}
+    if masked.count() == 0:
+        kw = {"vmin": 0.0, "vmax": 1.0}
+    elif float(masked.min()) == float(masked.max()):
+        v0 = float(masked.min())
+        kw = {"vmin": v0 - 0.5 * max(abs(v0), 1.0), "vmax": v0 + 0.5 * max(abs(v0), 1.0)}
+    xe, ye = p.edges()
+    mesh = axp.pcolormesh(xe, ye, masked, cmap=cmap, shading="flat", **kw)
+    cb = fig.colorbar(mesh, ax=axp)
+    cb.set_label(label)
+    if p.kind == "count":
+        cb.locator = MaxNLocator(integer=True)
+        cb.update_ticks()
+    p.frame_map(axp, xe, ye)
+
+
+def _continuous_line(axp, p, masked, label):
+    axp.plot(p.xc, masked, color="#2c7fb8", linewidth=1.6,
+             marker="o" if p.xc.size <= 40 else None, markersize=3.5)
+    axp.set_ylabel(label)
+    axp.grid(True, alpha=0.3)
+    if p.kind == "count":
+        axp.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _continuous(fig, axp, p, result):
+    """A map with a colour bar or a line; non-finite values said below the x axis."""
+    vals = p.arr.astype(float)
+    nonfinite = {"nan": int(np.isnan(vals).sum()),
+                 "+inf": int(np.isposinf(vals).sum()),
+                 "-inf": int(np.isneginf(vals).sum())}
+    masked = np.ma.masked_invalid(vals)
+    label = _value_label(p.ds[p.var], p.var)
+    result.update(nonfinite=nonfinite, value_label=label)
+    if p.y is not None:
+        _continuous_map(fig, axp, p, masked, label)
+    else:
+        _continuous_line(axp, p, masked, label)
+    bad = {k: v for k, v in nonfinite.items() if v}
+    if bad:
+        note = ", ".join(f"{v} {k}" for k, v in bad.items())
+        where = "grey cells" if p.y is not None else "gaps"
+        axp.set_xlabel(f"{_axis_label(p.ds, p.x)}\n[not plotted ({where}): {note}]")
+
+
+# --------------------------------------------------------------------------
 # the plot
 
 def plot(ds, *, x, var, y=None, sector=None, select=None, out=None,
@@ -413,27 +475,8 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out=None,
     _check_size(width, height, dpi)
     da, selection, sector = _resolve(ds, x=x, var=var, y=y, sector=sector, select=select)
     kind, categories = variable_kind(ds[var], var)
-
-    xc = np.asarray(ds[x].values, dtype=float)
-    xo = np.argsort(xc, kind="stable")
-    xlog = is_geometric(xc, ds[x].attrs)
-    if y is not None:
-        yc = np.asarray(ds[y].values, dtype=float)
-        yo = np.argsort(yc, kind="stable")
-        ylog = is_geometric(yc, ds[y].attrs)
-        arr = np.asarray(da.transpose(y, x).values)[np.ix_(yo, xo)]
-        yc = yc[yo]
-    else:
-        yc, ylog = None, False
-        arr = np.asarray(da.transpose(x).values)[xo]
-    xc = xc[xo]
-
-    discrete = kind in ("categorical", "bitfield", "bool")
-    if kind == "count":
-        fin = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
-        distinct = np.unique(fin)
-        discrete = distinct.size <= MAX_DISCRETE_COUNT and \
-            (distinct.size == 0 or distinct.max() - distinct.min() <= 2 * MAX_DISCRETE_COUNT)
+    p = _panel(ds, da, x=x, y=y, var=var, kind=kind)
+    discrete = _is_discrete(kind, p.arr)
 
     if ax is None:
         fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, layout="constrained")
@@ -442,8 +485,8 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out=None,
     else:
         axp, fig = ax, ax.figure
         width, height = (fig.get_figwidth() * fig.dpi, fig.get_figheight() * fig.dpi)
-    result = {"figure": fig, "array": arr, "x": xc, "y": yc, "categories": None, "counts": None,
-              "legend": [], "kind": kind, "discrete": bool(discrete),
+    result = {"figure": fig, "array": p.arr, "x": p.xc, "y": p.yc, "categories": None,
+              "counts": None, "legend": [], "kind": kind, "discrete": discrete,
               "selection": selection, "sector": sector, "nonfinite": None,
               "value_label": None, "boundaries": None,
               "path": None if out is None else str(out)}
@@ -453,100 +496,13 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out=None,
         title += "\n" + ", ".join(f"{k} = {v:g}" for k, v in selection.items())
     axp.set_title(title, fontsize=11)
     axp.set_xlabel(_axis_label(ds, x))
-    if xlog:
+    if p.xlog:
         axp.set_xscale("log")
 
     if discrete:
-        present, names, cats, counts = _categorize(var, kind, categories, arr)
-        colors = _category_colors(var, kind, categories, present)
-        result.update(categories=cats, counts=counts)
-        pos = {c: k for k, c in enumerate(present)}
-        valid = np.isfinite(arr) if arr.dtype.kind == "f" else np.ones(arr.shape, bool)
-        idx = np.full(arr.shape, -1, dtype=np.int64)
-        idx[valid] = [pos[int(c)] for c in arr[valid].astype(np.int64).ravel()] \
-            if valid.any() else []
-        handles = [Patch(facecolor=colors[c], edgecolor="0.3", label=names[c]) for c in present]
-        if (~valid).any():
-            handles.append(Patch(facecolor=MISSING_COLOR, edgecolor="0.3",
-                                 label="missing (not computed)"))
-        if y is not None:
-            cmap = mcolors.ListedColormap([colors[c] for c in present] or ["#ffffff"]) \
-                .with_extremes(bad=MISSING_COLOR)
-            norm = mcolors.BoundaryNorm(np.arange(-0.5, max(len(present), 1) + 0.5), cmap.N)
-            xe, ye = _edges(xc, xlog), _edges(yc, ylog)
-            axp.pcolormesh(xe, ye, np.ma.masked_less(idx, 0), cmap=cmap, norm=norm,
-                           shading="flat")
-            segs = _boundary_segments(idx, xe, ye)
-            result["boundaries"] = segs
-            if len(segs):
-                lw = 0.9 if max(idx.shape) <= 120 else 0.5
-                axp.add_collection(LineCollection(segs, colors="black", linewidths=lw))
-            _frame_map(axp, xe, ye, _axis_label(ds, y), ylog)
-        else:
-            level = (np.where(idx >= 0, arr, np.nan).astype(float) if kind == "count"
-                     else np.where(idx >= 0, idx, np.nan).astype(float))
-            axp.step(xc, level, where="mid", color="0.35", linewidth=1.2, zorder=1)
-            for c in present:
-                m = idx == pos[c]
-                axp.scatter(xc[m], level[m], color=colors[c], edgecolors="0.2",
-                            s=36, zorder=2)
-            if kind == "count":
-                axp.set_yticks(present)
-                axp.set_ylabel(_value_label(ds[var], var))
-            else:
-                axp.set_yticks(range(len(present)))
-                axp.set_yticklabels([names[c] for c in present])
-                axp.set_ylim(-0.5, max(len(present), 1) - 0.5)
-            if xc.size > 1:
-                pad = 0.02 * (xc[-1] - xc[0]) if not xlog else 0
-                axp.set_xlim(xc[0] - pad, xc[-1] + pad) if not xlog else None
-        legend_title = var if kind != "categorical" or not var.startswith("target") \
-            else "sector"
-        if handles:
-            # beside the plot, or below it when the figure is narrow
-            narrow = width / dpi < 6.0 or width < 500
-            leg = fig.legend(handles=handles,
-                             loc="outside lower center" if narrow else "outside right upper",
-                             ncols=2 if narrow else 1, title=legend_title,
-                             fontsize=9, title_fontsize=9, frameon=False)
-            result["legend"] = [t.get_text() for t in leg.get_texts()]
+        _discrete(fig, axp, p, categories, result, width, dpi)
     else:
-        vals = arr.astype(float)
-        nonfinite = {"nan": int(np.isnan(vals).sum()),
-                     "+inf": int(np.isposinf(vals).sum()),
-                     "-inf": int(np.isneginf(vals).sum())}
-        result["nonfinite"] = nonfinite
-        masked = np.ma.masked_invalid(vals)
-        label = _value_label(ds[var], var)
-        result["value_label"] = label
-        if y is not None:
-            cmap = matplotlib.colormaps["viridis"].with_extremes(bad=NONFINITE_COLOR)
-            kw = {}
-            if masked.count() == 0:
-                kw = {"vmin": 0.0, "vmax": 1.0}
-            elif float(masked.min()) == float(masked.max()):
-                v0 = float(masked.min())
-                kw = {"vmin": v0 - 0.5 * max(abs(v0), 1.0), "vmax": v0 + 0.5 * max(abs(v0), 1.0)}
-            xe, ye = _edges(xc, xlog), _edges(yc, ylog)
-            mesh = axp.pcolormesh(xe, ye, masked, cmap=cmap, shading="flat", **kw)
-            cb = fig.colorbar(mesh, ax=axp)
-            cb.set_label(label)
-            if kind == "count":
-                cb.locator = MaxNLocator(integer=True)
-                cb.update_ticks()
-            _frame_map(axp, xe, ye, _axis_label(ds, y), ylog)
-        else:
-            axp.plot(xc, masked, color="#2c7fb8", linewidth=1.6,
-                     marker="o" if xc.size <= 40 else None, markersize=3.5)
-            axp.set_ylabel(label)
-            axp.grid(True, alpha=0.3)
-            if kind == "count":
-                axp.yaxis.set_major_locator(MaxNLocator(integer=True))
-        bad = {k: v for k, v in nonfinite.items() if v}
-        if bad:
-            note = ", ".join(f"{v} {k}" for k, v in bad.items())
-            where = "grey cells" if y is not None else "gaps"
-            axp.set_xlabel(f"{_axis_label(ds, x)}\n[not plotted ({where}): {note}]")
+        _continuous(fig, axp, p, result)
 
     if out is not None:
         out = Path(out)

@@ -23,18 +23,17 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from coordsweep.engine import plot as plotmod
 from coordsweep.engine.conventions import is_complete
-from coordsweep.engine.plot import (plot, sector_names, sweep_axes, is_geometric, computed_mask,
-                         mask_uncomputed)
+from coordsweep.engine.plot import plot
+from coordsweep.engine.results import (
+    STATUS_DESCRIPTIONS, STATUS_NAMES, VERSION_ATTRS, code_counts, computed_mask, flags,
+    is_geometric, mask_uncomputed, regime_counts, sector_names, status_counts, sweep_axes, valid)
 from coordsweep.kernels import codes
 
 __all__ = ["write_report", "KEY_VARIABLES", "report_figures"]
 
 KEY_VARIABLES = ("regime", "n_equilibria", "coordination_gap", "provision_gap",
                  "target_best", "gain_best", "welfare_best_eq")
-VERSION_ATTRS = ("coordsweep_version", "numba_version", "numpy_version", "dask_version",
-                 "xarray_version", "zarr_version")
 
 #: plain-words description of each figure's variable (first sentence of the caption)
 DESCRIPTIONS = {
@@ -111,12 +110,8 @@ def _pct(n, total):
 
 
 def _values(da, mask=None):
-    """Values with NaN at points not computed yet (see plot.computed_mask)."""
+    """Values with NaN at points not computed yet (see results.computed_mask)."""
     return np.asarray(mask_uncomputed(da, mask).values)
-
-
-def _valid(a):
-    return np.isfinite(a) if a.dtype.kind == "f" else np.ones(a.shape, bool)
 
 
 def _middle(ds, ax):
@@ -215,23 +210,14 @@ def _caption(fig, res, ds):
 def _regime_table(ds, mask):
     if "regime" not in ds.data_vars or "sector" not in ds["regime"].dims:
         return "<p>No regime variable in this store.</p>"
-    kind, cats = plotmod.variable_kind(ds["regime"], "regime")
-    cats = cats or {i: n for i, n in enumerate(codes.REGIME_NAMES)}
+    cats = flags(ds["regime"])[1] or dict(enumerate(codes.REGIME_NAMES))
     # the declared not-computed code (-1) is counted as missing, not as a regime
     cats = {c: n for c, n in cats.items() if c >= 0}
     names = sector_names(ds)
-    reg = ds["regime"].transpose(..., "sector")
-    a = _values(reg, mask).reshape(-1, len(names))
-    total = a.shape[0]
-    extra = set()
-    rows = []
-    for k, s in enumerate(names):
-        col = a[:, k]
-        ok = _valid(col)
-        vals, cnt = np.unique(col[ok].astype(np.int64), return_counts=True)
-        d = dict(zip(vals.tolist(), cnt.tolist()))
-        extra |= {v for v in d if v not in cats}
-        rows.append((s, d, int((~ok).sum())))
+    a = _values(ds["regime"].transpose(..., "sector"), mask)
+    total = a.size // len(names)
+    rows = [(s, d, m) for s, (d, m) in zip(names, regime_counts(a))]
+    extra = {v for _, d, _ in rows for v in d if v not in cats}
     cols = sorted(cats) + sorted(extra)
     header = ["sector"] + [cats.get(c, f"unknown({c})") for c in cols]
     any_missing = any(m for _, _, m in rows)
@@ -253,21 +239,20 @@ def _equilibria_tables(ds, mask):
     if "n_equilibria" not in ds.data_vars:
         return "<p>No n_equilibria variable in this store.</p>"
     a = _values(ds["n_equilibria"], mask).ravel()
-    ok = _valid(a)
-    total = int(ok.sum())
-    vals, cnt = np.unique(a[ok].astype(np.int64), return_counts=True)
-    rows = [(int(v), int(c), _pct(c, total)) for v, c in zip(vals, cnt)]
-    multi = int((a[ok] > 1).sum())
+    found, n_missing = code_counts(a)
+    total = a.size - n_missing
+    rows = [(v, c, _pct(c, total)) for v, c in found.items()]
+    multi = sum(c for v, c in found.items() if v > 1)
     out = [_table(["number of stable equilibria", "points", "share"], rows, numeric=(0, 1, 2))]
     out.append(f"<p><b>Points with more than one stable equilibrium:</b> {multi} of {total} "
                f"(<span class=\"share-multi\">{_pct(multi, total)}</span>). There the "
                f"economy can be stuck in a worse equilibrium: a coordination failure.</p>")
-    if (~ok).any():
-        out.append(f"<p>{int((~ok).sum())} points are not computed yet (left out "
+    if n_missing:
+        out.append(f"<p>{n_missing} points are not computed yet (left out "
                    f"of the shares).</p>")
     if "has_partial" in ds.data_vars:
         hp = _values(ds["has_partial"], mask).ravel()
-        hv = hp[_valid(hp)].astype(bool)
+        hv = hp[valid(hp)].astype(bool)
         out.append(f"<p>Points where some sector is in regime partial_coordination (the "
                    f"count above then misses partial-cooperation equilibria): "
                    f"{int(hv.sum())} of {hv.size} ({_pct(int(hv.sum()), hv.size)}).</p>")
@@ -301,26 +286,20 @@ def _target_table(ds, mask):
 def _status_table(ds, mask):
     if "status" not in ds.data_vars:
         return "<p>No status variable in this store.</p>"
-    a = _values(ds["status"], mask).ravel()
-    ok = _valid(a)
-    s = a[ok].astype(np.int64)
-    total = int(ok.sum())
-    kind, bits = plotmod.variable_kind(ds["status"], "status")
+    kind, bits = flags(ds["status"])
     if kind != "bitfield":
-        bits = {b: n for b, n, _ in codes.STATUS_BITS}
-    desc = {b: d for b, _, d in codes.STATUS_BITS}
-    rows = [("ok", "every number at the point is valid", "0", int((s == 0).sum()),
-             _pct(int((s == 0).sum()), total))]
+        bits = STATUS_NAMES
+    c = status_counts(_values(ds["status"], mask), bits)
+    rows = [("ok", "every number at the point is valid", "0", c.ok, _pct(c.ok, c.computed))]
     for b, n in bits.items():
-        c = int(((s & b) != 0).sum())
-        rows.append((n, desc.get(b, ""), str(b), c, _pct(c, total)))
-    rest = s & ~sum(bits)
-    if (rest != 0).any():
-        c = int((rest != 0).sum())
-        rows.append(("unknown bits", "bits not documented in the store", "", c, _pct(c, total)))
-    if (~ok).any():
+        rows.append((n, STATUS_DESCRIPTIONS.get(b, ""), str(b), c.bits[n],
+                     _pct(c.bits[n], c.computed)))
+    if c.unknown:
+        rows.append(("unknown bits", "bits not documented in the store", "", c.unknown,
+                     _pct(c.unknown, c.computed)))
+    if c.missing:
         rows.append(("missing", "not computed yet (left out of the shares)", "",
-                     int((~ok).sum()), ""))
+                     c.missing, ""))
     return ("<p>Points per status bit (a point can have several bits set).</p>\n"
             + _table(["status", "meaning", "bit", "points", "share"], rows, numeric=(2, 3, 4)))
 
@@ -330,7 +309,7 @@ def _provenance(ds):
     rows = [("title", at.get("title", "(no name in the spec)")),
             ("created", at.get("created", "not recorded"))]
     rows += [(k, at.get(k, "not recorded")) for k in VERSION_ATTRS]
-    rows += [(k, at[k]) for k in ("python_version", "spec_source", "completed") if k in at]
+    rows += [(k, at[k]) for k in ("spec_source", "completed") if k in at]
     rows.append(("complete", at.get("complete", "not recorded")))
     rows.append(("chunks done / total",
                  f"{at.get('chunks_done', '?')} / {at.get('chunks_total', '?')}"))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coordsweep.engine import designs, store as zstore
+from coordsweep.engine import designs, results, store as zstore
 from coordsweep.engine.conventions import is_complete
 from coordsweep.engine.errors import StoreError, UsageError
 from coordsweep.engine.layout import Layout
@@ -245,7 +245,7 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
                      chunks_total=layout.nchunks, chunks_computed=len(todo),
                      wall_seconds=wall, compute_seconds=compute,
                      points_computed=layout.size - points_done,
-                     summary=zstore.summary(store, layout))
+                     summary=results.summary(store, layout))
 
 
 def run(spec, store=None, **kwargs):

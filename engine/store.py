@@ -10,17 +10,22 @@ Life of a store:
    ``--resume`` recomputes it: a chunk is never read as complete when it
    is not.
 3. ``finalize``: ``complete = True`` once every element of ``chunk_done`` is set.
+
+Opening: ``open_dataset`` (xarray), ``open_group`` (zarr, chunk by chunk),
+``exists``, ``read_attrs`` and ``existing`` (refuse what is not a coordsweep
+store) and ``done_chunks``. What the stored values mean and count (summaries, the
+``inspect`` text) is engine/results.py.
 """
 import contextlib
 import datetime
-import sys
 import warnings
 
 import numpy as np
 
 from coordsweep.engine import conventions
 from coordsweep.engine.errors import StoreError
-from coordsweep.kernels.codes import NOT_COMPUTED, REGIME_NAMES, STATUS_BITS
+from coordsweep.engine.results import versions
+from coordsweep.kernels.codes import NOT_COMPUTED
 from coordsweep.kernels.outputs import OUTPUTS
 from coordsweep.kernels.params import PARAM
 
@@ -50,24 +55,6 @@ def axis_long_name(axis, sector_names):
     if axis.sector is None:
         return f"{desc} of every sector"
     return f"{desc} of sector {sector_names[axis.sector]}"
-
-
-def versions():
-    import dask
-    import numba
-    import xarray
-    import zarr
-
-    import coordsweep
-    return {
-        "coordsweep_version": coordsweep.__version__,
-        "numba_version": numba.__version__,
-        "numpy_version": np.__version__,
-        "dask_version": dask.__version__,
-        "xarray_version": xarray.__version__,
-        "zarr_version": zarr.__version__,
-        "python_version": sys.version.split()[0],
-    }
 
 
 #: what a never-written chunk reads as: NaN for floats, -1 for regimes,
@@ -193,18 +180,22 @@ def read_attrs(store):
     return attrs
 
 
+def existing(store):
+    """The location of an existing coordsweep store (file:// URLs as paths);
+    StoreError when there is none or it is not a coordsweep store."""
+    path = normalize(store)
+    if not exists(path):
+        raise StoreError(f"{path}: no such store")
+    read_attrs(path)
+    return path
+
+
 def create(store, spec, layout, overwrite=False):
     """Write the template. With overwrite, the existing store is replaced."""
     ds = template(spec, layout)
     with _quiet():
         ds.to_zarr(str(store), mode="w" if overwrite else "w-", compute=False,
                    encoding=encoding(ds), consolidated=False, zarr_format=3)
-
-
-def remove(store):
-    fs, path = _fs(store)
-    if fs.exists(path):
-        fs.rm(path, recursive=True)
 
 
 def done_chunks(store):
@@ -260,96 +251,8 @@ def open_dataset(store):
         return conventions.decode_sectors(xr.open_zarr(str(store), consolidated=consolidated))
 
 
-def status_counts(status):
-    """Over the computed points of a status array (NOT_COMPUTED unset):
-    (number computed, number with status 0, {bit name: points with it set})."""
-    status = np.asarray(status).ravel().astype(np.int64)
-    status = status[(status & NOT_COMPUTED) == 0]
-    bits = {name: int(((status & bit) != 0).sum())
-            for bit, name, _ in STATUS_BITS if bit != NOT_COMPUTED}
-    return status.size, int((status == 0).sum()), bits
-
-
-def status_line(status):
-    """'ok 9,990 of 10,000 computed points; path_shape 10' (and how many
-    points are not computed yet)."""
-    n, ok, bits = status_counts(status)
-    parts = [f"ok {ok:,} of {n:,} computed points"]
-    parts += [f"{name} {count:,}" for name, count in bits.items() if count]
-    if n < np.size(status):
-        parts.append(f"not computed yet {np.size(status) - n:,}")
-    return "; ".join(parts)
-
-
-def summary(store, layout):
-    """Counts over a complete store, read chunk by chunk (bounded memory)."""
+def open_group(store):
+    """The store's zarr group, read only (for reading it chunk by chunk)."""
     import zarr
-    per_sector = None  # (sector, 1 + regime): column 0 counts -1 (not computed)
-    multi = 0
-    status_ok = 0
-    status_bits = None
     with _quiet():
-        group = zarr.open_group(str(store), mode="r")
-        for cid in range(layout.nchunks):
-            region = layout.region(cid)
-            reg = np.asarray(group["regime"][region + (slice(None),)])
-            reg = reg.reshape(-1, reg.shape[-1]).astype(np.int64) + 1
-            counts = np.stack([np.bincount(reg[:, j], minlength=len(REGIME_NAMES) + 1)
-                               for j in range(reg.shape[1])])
-            per_sector = counts if per_sector is None else per_sector + counts
-            multi += int((np.asarray(group["n_equilibria"][region]) > 1).sum())
-            _, ok, bits = status_counts(group["status"][region])
-            status_ok += ok
-            status_bits = bits if status_bits is None else {
-                k: status_bits[k] + v for k, v in bits.items()}
-    points = layout.size
-    return {
-        "points": points,
-        "share_multiple_equilibria": multi / points,
-        "regime_counts": {name: int(per_sector[:, k + 1].sum())
-                          for k, name in enumerate(REGIME_NAMES)},
-        "regime_counts_per_sector": per_sector[:, 1:],
-        "status_ok": status_ok,
-        "status_bits": status_bits,
-    }
-
-
-def describe(store):
-    """Text for `coordsweep inspect`: dims, variables, completeness, spec, versions."""
-    attrs = read_attrs(store)
-    ds = open_dataset(store)
-    done = done_chunks(store)
-    lines = [f"store: {store}"]
-    if attrs.get("title"):
-        lines.append(f"title: {attrs['title']}")
-    lines.append("complete: " + ("yes" if done.all() else "no")
-                 + f" ({int(done.sum())}/{done.size} chunks done, "
-                 + f"{100.0 * done.mean():.1f}%)")
-    lines.append("dimensions:")
-    for dim, size in ds.sizes.items():
-        if dim == "chunk":
-            continue
-        coord = ds[dim].values
-        if coord.dtype.kind == "f" and size > 1:
-            rng = f"{coord[0]:g} .. {coord[-1]:g}"
-        else:
-            rng = ", ".join(map(str, coord[:8])) + (", ..." if size > 8 else "")
-        lines.append(f"  {dim}: {size}  [{rng}]")
-    lines.append(f"points: {int(np.prod([ds.sizes[d] for d in ds.n_equilibria.dims])):,}")
-    lines.append("status: " + status_line(np.asarray(ds.status.values).ravel()))
-    lines.append("variables:")
-    for name, var in ds.data_vars.items():
-        if name == "chunk_done":
-            continue
-        lines.append(f"  {name:17s} {str(var.dtype):8s} ({', '.join(var.dims)})  "
-                     f"{var.attrs.get('long_name', '')}")
-    lines.append("provenance:")
-    for key in ("created", "completed", "coordsweep_version", "numba_version", "numpy_version",
-                "dask_version", "xarray_version", "zarr_version", "python_version",
-                "spec_source"):
-        if key in attrs:
-            lines.append(f"  {key}: {attrs[key]}")
-    lines.append("spec:")
-    lines.extend("  " + line for line in attrs.get("spec", "").splitlines())
-    return "\n".join(lines)
-
+        return zarr.open_group(str(store), mode="r")

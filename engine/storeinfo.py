@@ -3,10 +3,10 @@ import numpy as np
 
 from coordsweep.engine import conventions
 from coordsweep.engine import store as zstore
+from coordsweep.engine.results import COMPUTED_STATUS_NAMES, VERSION_ATTRS, status_counts
 
-PROVENANCE = ("date_created", "created", "completed", "history", "source", "coordsweep_version",
-              "numba_version", "numpy_version", "dask_version", "xarray_version",
-              "zarr_version", "python_version", "spec_source")
+PROVENANCE = ("date_created", "created", "completed", "history", "source", *VERSION_ATTRS,
+              "spec_source")
 
 
 def _plain(v):
@@ -30,7 +30,7 @@ def inspect_dict(store):
     ds = zstore.open_dataset(store)
     done = zstore.done_chunks(store)
     status = np.asarray(ds.status.values).ravel()
-    computed, ok, bits = zstore.status_counts(status)
+    c = status_counts(status, COMPUTED_STATUS_NAMES)
     point_dims = list(ds.status.dims)
     return {
         "store": str(store),
@@ -43,9 +43,9 @@ def inspect_dict(store):
         "sectors": [str(s) for s in np.asarray(ds.sector.values).tolist()]
         if "sector" in ds.coords else [],
         "points": int(status.size),
-        "computed_points": int(computed),
-        "ok_points": int(ok),
-        "status_bits": bits,
+        "computed_points": c.computed,
+        "ok_points": c.ok,
+        "status_bits": c.bits,
         "variables": {name: {"dtype": str(var.dtype), "dims": list(var.dims),
                              "long_name": var.attrs.get("long_name", ""),
                              "units": var.attrs.get("units")}

@@ -5,5 +5,5 @@
 """
 from coordsweep.kernels.api import (  # noqa: F401
     allocate_outputs, equilibrium_masks, ge_path, solve, solve_point)
-from coordsweep.kernels.codes import REGIME_NAMES, STATUS_BITS, describe_status  # noqa: F401
+from coordsweep.kernels.codes import REGIME_NAMES, STATUS_BITS  # noqa: F401
 from coordsweep.kernels.outputs import OUTPUTS, OUTPUT_NAMES  # noqa: F401

@@ -57,14 +57,3 @@ STATUS_BITS = (
      "point not computed yet (store fill value: its chunk was never written)"),
 )
 
-
-def describe_status(code):
-    """Names of the bits set in a status code ('ok' for 0)."""
-    code = int(code)
-    if code == 0:
-        return ["ok"]
-    names = [name for bit, name, _ in STATUS_BITS if code & bit]
-    rest = code & ~sum(bit for bit, _, _ in STATUS_BITS)
-    if rest:
-        names.append(f"unknown({rest})")
-    return names

@@ -4,7 +4,8 @@ n_equilibria) and the NOT_COMPUTED status bit; written chunks are intact."""
 import numpy as np
 
 from engine_helpers import make_partial_store, open_dataset, three_sector_spec, write_spec
-from coordsweep.kernels.codes import NOT_COMPUTED, STATUS_BITS, describe_status
+from coordsweep.engine.results import describe_status
+from coordsweep.kernels.codes import NOT_COMPUTED, STATUS_BITS
 
 
 def test_unwritten_chunks_read_as_not_computed(tmp_path):
