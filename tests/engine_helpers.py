@@ -13,6 +13,8 @@ import sys
 
 import numpy as np
 
+from specs import policy_sectors, spec_text
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 #: the installed console script, next to the interpreter running the tests
@@ -22,74 +24,30 @@ COORDSWEEP = os.path.join(os.path.dirname(sys.executable), "coordsweep")
 # --- spec texts ---------------------------------------------------------------
 def three_sector_spec(n_theta=41, n_cost=31, *, name="engine test",
                       cost_stop=3.0, manu_cost=0.15, comment=""):
-    """Three sectors, axes externality_scale x cost_scale.
+    """Three sectors (specs.policy_sectors), axes externality_scale x cost_scale.
 
     Every grid point has a Marshallian scale externality (eta = 0.1 in
     agro, 0.05 in serv), production subsidies/tariffs (tau = 0.05 in agro,
     -0.1 in manu) and a cost subsidy in manu, so the iterative wage solver
     and the policy terms are exercised. Non-ASCII text in the name and in
     a comment checks that the spec text round-trips through the store."""
-    return f"""\
-# engine tests: three sectors, eta > 0 and tau != 0 everywhere {comment}
-# (non-ASCII on purpose: θ, η, τ — “quotes”)
-name = "{name}"
-
-[model]
-labor = 1.0
-labor_share = 0.6
-
-[[model.sectors]]
-name = "agro"
-price = 1.0
-productivity = 1.2
-externality = 0.3
-cost = 0.15
-scale = 0.1
-subsidy = 0.05
-
-[[model.sectors]]
-name = "manu"
-price = 1.0
-productivity = 1.0
-externality = 0.8
-cost = {manu_cost!r}
-subsidy = -0.1
-cost_subsidy = 0.2
-
-[[model.sectors]]
-name = "serv"
-price = 1.1
-productivity = 0.9
-externality = 0.5
-cost = 0.1
-scale = 0.05
-
-[axes.externality_scale]
-start = 0.0
-stop = 2.0
-num = {n_theta}
-
-[axes.cost_scale]
-start = 0.0
-stop = {cost_stop!r}
-num = {n_cost}
-"""
+    return spec_text(
+        name, policy_sectors(manu_cost),
+        axes={"externality_scale": (0.0, 2.0, n_theta), "cost_scale": (0.0, cost_stop, n_cost)},
+        comment=f"engine tests: three sectors, eta > 0 and tau != 0 everywhere {comment}\n"
+                "(non-ASCII on purpose: θ, η, τ — “quotes”)")
 
 
 def five_sector_spec(n_ca=40, n_theta=40, n_cost=40):
     """Five sectors (as sweeps/five_sectors.toml), three axes."""
-    sectors = [("mining", 0.1, 0.05), ("agro", 0.3, 0.08), ("textiles", 0.5, 0.08),
-               ("software", 0.8, 0.08), ("biotech", 1.0, 0.08)]
-    lines = ['name = "five sectors, resume test"', "", "[model]", "labor = 1.0",
-             "labor_share = 0.6"]
-    for name, theta, cost in sectors:
-        lines += ["", "[[model.sectors]]", f'name = "{name}"', "price = 1.0",
-                  "productivity = 1.0", f"externality = {theta!r}", f"cost = {cost!r}"]
-    lines += ["", "[axes.ca_spread]", "start = 0.0", "stop = 2.0", f"num = {n_ca}",
-              "", '[axes."externality.biotech"]', "start = 0.0", "stop = 3.0",
-              f"num = {n_theta}",
-              "", "[axes.cost_scale]", "start = 0.0", "stop = 3.0", f"num = {n_cost}", ""]
-    return "\n".join(lines)
+    sectors = [(name, {"price": 1.0, "productivity": 1.0, "externality": theta, "cost": cost})
+               for name, theta, cost in [("mining", 0.1, 0.05), ("agro", 0.3, 0.08),
+                                         ("textiles", 0.5, 0.08), ("software", 0.8, 0.08),
+                                         ("biotech", 1.0, 0.08)]]
+    return spec_text("five sectors, resume test", sectors,
+                     axes={"ca_spread": (0.0, 2.0, n_ca),
+                           "externality.biotech": (0.0, 3.0, n_theta),
+                           "cost_scale": (0.0, 3.0, n_cost)})
 
 
 def write_spec(directory, text, name="spec.toml"):

@@ -20,23 +20,14 @@ so the tests can predict what a figure or a table must show:
 import numpy as np
 import xarray as xr
 
+import specs
 from coordsweep.kernels import codes
 from coordsweep.kernels.outputs import OUTPUTS
 
-SPEC_TEXT = '''name = "synthetic <test> & co"
-# labour share must satisfy 0 < alpha < 1 & the spec text is escaped
-
-[model]
-labor = 1.0
-labor_share = 0.6
-
-[[model.sectors]]
-name = "agro"
-price = 1.0
-productivity = 1.2
-externality = 0.2
-cost = 0.10
-'''
+SPEC_TEXT = specs.spec_text(
+    "synthetic <test> & co",
+    specs.only(specs.EDIT_SECTORS[:1], "price", "productivity", "externality", "cost"),
+    comment="labour share must satisfy 0 < alpha < 1 & the spec text is escaped")
 
 DEFAULT_AXES = {
     "externality_scale": (np.linspace(0.0, 2.0, 21), "externality scale factor"),

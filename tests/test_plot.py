@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import plot_fixtures as pf
+import specs
 from coordsweep.engine.errors import UsageError
 from coordsweep.engine.plot import plot, is_geometric, REGIME_COLORS
 from coordsweep.kernels import codes
@@ -302,31 +303,8 @@ def test_y_on_a_one_axis_store_is_an_error(tmp_path):
 
 # --------------------------------------------------------------------------- real store
 
-SMALL_SPEC = '''name = "plot test: two sectors"
-[model]
-labor = 1.0
-labor_share = 0.6
-[[model.sectors]]
-name = "agro"
-price = 1.0
-productivity = 1.2
-externality = 0.3
-cost = 0.15
-[[model.sectors]]
-name = "manu"
-price = 1.0
-productivity = 1.0
-externality = 0.8
-cost = 0.15
-[axes.externality_scale]
-start = 0.0
-stop = 2.0
-num = 9
-[axes.cost_scale]
-start = 0.0
-stop = 3.0
-num = 7
-'''
+SMALL_SPEC = specs.spec_text("plot test: two sectors", specs.TWO_SECTORS,
+                             axes=specs.SCALE_AXES)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import plot_fixtures as pf
+import specs
 from coordsweep.engine.report import write_report, report_figures, KEY_VARIABLES
 from coordsweep.kernels.codes import REGIME_NAMES, STATUS_BITS
 
@@ -230,33 +231,10 @@ def test_key_variables_are_outputs():
 
 # --------------------------------------------------------------------------- real store
 
-SMALL_SPEC = '''name = "report test <two sectors>"
-[model]
-labor = 1.0
-labor_share = 0.6
-[[model.sectors]]
-name = "agro"
-price = 1.0
-productivity = 1.2
-externality = 0.3
-cost = 0.15
-[[model.sectors]]
-name = "manu"
-price = 1.0
-productivity = 1.0
-externality = 0.8
-cost = 0.15
-[axes.externality_scale]
-start = 0.0
-stop = 2.0
-num = 7
-[axes.cost_scale]
-start = 0.0
-stop = 3.0
-num = 5
-[axes.labor_share]
-values = [0.5, 0.6, 0.7]
-'''
+SMALL_SPEC = specs.spec_text(
+    "report test <two sectors>", specs.TWO_SECTORS,
+    axes={"externality_scale": (0.0, 2.0, 7), "cost_scale": (0.0, 3.0, 5),
+          "labor_share": [0.5, 0.6, 0.7]})
 
 
 def test_report_of_a_real_sweep(tmp_path):

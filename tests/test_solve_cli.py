@@ -20,21 +20,18 @@ from coordsweep.kernels.codes import REGIME_NAMES
 from coordsweep.kernels.outputs import OUTPUTS
 from coordsweep.kernels.params import SECTOR_PARAMS
 from reference import random_point, reference_solve
+from specs import spec_text
 
 REL = 1e-9
 ABS = 1e-12
 
 
 def _spec_text(params, names):
-    lines = ['name = "random point"', "", "[model]",
-             f"labor = {float(params['labor'])!r}",
-             f"labor_share = {float(params['labor_share'])!r}"]
-    for j, name in enumerate(names):
-        lines += ["", "[[model.sectors]]", f'name = "{name}"']
-        for p in SECTOR_PARAMS:
-            if params.get(p) is not None:
-                lines.append(f"{p} = {float(np.asarray(params[p])[j])!r}")
-    return "\n".join(lines) + "\n"
+    sectors = [(name, {p: np.asarray(params[p])[j] for p in SECTOR_PARAMS
+                       if params.get(p) is not None})
+               for j, name in enumerate(names)]
+    return spec_text("random point", sectors, labor=params["labor"],
+                     labor_share=params["labor_share"])
 
 
 def _run_cli(argv):

@@ -16,40 +16,11 @@ from coordsweep.engine.domains import check_domains, format_violation
 from coordsweep.engine.errors import CoordsweepError, SpecError
 from coordsweep.engine.spec import Axis, Spec, load_spec, parse_spec
 from coordsweep.kernels.params import SECTOR_PARAMS
+import specs
 
 # Three sectors; every numeric line is unique so tests can edit it with
 # str.replace. alpha = 0.6, so scale must lie in [0, 0.4).
-BASE = """\
-name = "test sweep"
-
-[model]
-labor = 1.25
-labor_share = 0.6
-
-[[model.sectors]]
-name = "agro"
-price = 1.0
-productivity = 1.2
-externality = 0.2
-cost = 0.1
-
-[[model.sectors]]
-name = "manu"
-price = 1.5
-productivity = 0.9
-externality = 0.5
-cost = 0.3
-scale = 0.05
-subsidy = 0.1
-cost_subsidy = 0.25
-
-[[model.sectors]]
-name = "tech"
-price = 0.8
-productivity = 1.1
-externality = 1.0
-cost = 0.2
-"""
+BASE = specs.spec_text("test sweep", specs.EDIT_SECTORS, labor=1.25)
 
 # base values of BASE by hand, sector order agro, manu, tech
 HAND = {
@@ -67,8 +38,7 @@ NAMES = ["agro", "manu", "tech"]
 
 
 def edit(old, new, text=BASE):
-    assert text.count(old) == 1, f"{old!r} is not unique in the spec"
-    return text.replace(old, new)
+    return specs.edit(text, old, new)
 
 
 def spec_error(text):

@@ -9,34 +9,16 @@ import sys
 
 import pytest
 
+import specs
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-GOOD = """\
-name = "cli test"
-
-[model]
-labor = 1.0
-labor_share = 0.6
-
-[[model.sectors]]
-name = "agro"
-price = 1.0
-productivity = 1.2
-externality = 0.2
-cost = 0.1
-
-[[model.sectors]]
-name = "manu"
-price = 1.5
-productivity = 0.9
-externality = 0.5
-cost = 0.3
-"""
+GOOD = specs.spec_text("cli test", specs.only(specs.EDIT_SECTORS[:2], "price", "productivity",
+                                                "externality", "cost"))
 
 
 def edit(old, new, text=GOOD):
-    assert text.count(old) == 1, old
-    return text.replace(old, new)
+    return specs.edit(text, old, new)
 
 
 def coordsweep(*args, timeout=300):

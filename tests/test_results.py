@@ -1,0 +1,87 @@
+"""engine/results.py: status decoding and counts, regime counts, the
+computed-point mask (from the store's chunk Layout), on hand-made arrays
+whose answers are counted here independently."""
+import numpy as np
+import xarray as xr
+
+from coordsweep.engine import results
+from coordsweep.engine.layout import Layout
+from coordsweep.kernels import codes
+
+
+def test_describe_status():
+    assert results.describe_status(0) == ["ok"]
+    assert results.describe_status(codes.PATH_SHAPE | codes.NON_FINITE) == \
+        ["path_shape", "non_finite"]
+    assert results.describe_status(codes.NOT_COMPUTED) == ["not_computed"]
+    assert results.describe_status(128 | codes.WAGE_NOT_CONVERGED) == \
+        ["wage_not_converged", "unknown(128)"]
+    # a store's own bit names win
+    assert results.describe_status(3, {1: "a", 2: "b"}) == ["a", "b"]
+    assert results.describe_status(5, {1: "a"}) == ["a", "unknown(4)"]
+
+
+def test_status_counts_leave_out_uncomputed_points():
+    s = np.array([0, 0, codes.PATH_SHAPE, codes.PATH_SHAPE | codes.NON_FINITE,
+                  codes.NOT_COMPUTED, codes.NOT_COMPUTED, 128], dtype=np.int64)
+    c = results.status_counts(s)
+    assert c.computed == 5 and c.missing == 2 and c.ok == 2 and c.unknown == 1
+    assert c.bits["path_shape"] == 2 and c.bits["non_finite"] == 1
+    assert c.bits["wage_not_converged"] == 0 and c.bits["not_computed"] == 0
+    # NaN (a masked point) is not computed either
+    c = results.status_counts(np.array([0.0, np.nan, 4.0]))
+    assert (c.computed, c.ok, c.missing, c.bits["path_shape"]) == (2, 1, 1, 1)
+    line = results.status_line(s)
+    assert line == ("ok 2 of 5 computed points; path_shape 2; non_finite 1; "
+                    "not computed yet 2")
+
+
+def test_code_and_regime_counts():
+    found, missing = results.code_counts(np.array([3.0, 1.0, np.nan, 3.0, -1.0]))
+    assert found == {-1: 1, 1: 1, 3: 2} and list(found) == [-1, 1, 3] and missing == 1
+    reg = np.array([[[0, 2], [2, 2]], [[5, 2], [0, -1]]], dtype=np.int8)   # (2, 2, sectors)
+    per = results.regime_counts(reg)
+    assert per == [({0: 2, 2: 1, 5: 1}, 0), ({-1: 1, 2: 3}, 0)]
+
+
+def _dataset(shape, chunks, done):
+    axes = [f"a{k}" for k in range(len(shape))]
+    coords = {a: (a, np.arange(n, dtype=float)) for a, n in zip(axes, shape)}
+    return xr.Dataset({"n_equilibria": (axes, np.ones(shape, np.int64)),
+                       "chunk_done": (("chunk",), np.asarray(done, np.int8))},
+                      coords=coords, attrs={"chunk_shape": list(chunks)})
+
+
+def test_computed_mask_follows_the_layout():
+    shape, chunks = (5, 3, 4), (1, 2, 4)
+    layout = Layout(shape, chunks)
+    done = np.zeros(layout.nchunks, bool)
+    done[[0, 3, layout.nchunks - 1]] = True
+    mask = results.computed_mask(_dataset(shape, chunks, done))
+    assert mask.dims == ("a0", "a1", "a2")
+    # independently: the chunk of point (i, j, k) is i * 2 + j // 2
+    i, j, k = np.meshgrid(*map(np.arange, shape), indexing="ij")
+    np.testing.assert_array_equal(mask.values, done[i * 2 + j // 2])
+
+
+def test_computed_mask_none_when_complete_or_unknown():
+    assert results.computed_mask(_dataset((4,), (2,), [1, 1])) is None
+    assert results.computed_mask(_dataset((4,), (2,), [1, 0, 0])) is None   # wrong count
+    ds = _dataset((4,), (2,), [1, 0])
+    del ds.attrs["chunk_shape"]
+    assert results.computed_mask(ds) is None
+
+
+def test_mask_uncomputed():
+    ds = _dataset((4,), (2,), [0, 1])
+    da = xr.DataArray(np.array([True, False, True, True]), dims=("a0",))
+    out = results.mask_uncomputed(da, results.computed_mask(ds))
+    assert np.isnan(out.values[:2]).all() and out.values[2:].tolist() == [1, 1]
+
+
+def test_axes_sectors_and_versions():
+    ds = _dataset((3, 2), (1, 2), [1, 1, 1])
+    assert results.sweep_axes(ds) == ("a0", "a1")
+    assert results.sector_names(ds) == []
+    v = results.versions()
+    assert tuple(v) == results.VERSION_ATTRS and all(v.values())
