@@ -182,10 +182,7 @@ def open_store(store: str | os.PathLike[str]) -> xarray.Dataset:
     if str(path).lower().endswith((".nc", ".nc4")) and os.path.isfile(path):
         from coordsweep.engine.export import open_netcdf
         return open_netcdf(path)
-    if not zstore.exists(path):
-        raise StoreError(f"{path}: no such store")
-    zstore.read_attrs(path)
-    return zstore.open_dataset(path)
+    return zstore.open_dataset(zstore.existing(path))
 
 
 def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],

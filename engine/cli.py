@@ -206,14 +206,10 @@ def summary_json(result, spec):
 
 
 def _existing_store(path):
-    """A coordsweep store's location (file:// URLs as paths); exit 2 when
-    there is none or it is not a coordsweep store."""
+    """A coordsweep store's location; exit 2 when there is none or it is not
+    a coordsweep store."""
     from coordsweep.engine import store as zstore
-    path = zstore.normalize(path)
-    if not zstore.exists(path):
-        raise CoordsweepError(f"{path}: no such store")
-    zstore.read_attrs(path)
-    return path
+    return zstore.existing(path)
 
 
 def cmd_inspect(args):

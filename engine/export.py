@@ -40,11 +40,8 @@ def guess_format(out):
 
 def _open(store):
     from coordsweep.engine import store as zstore
-    path = zstore.normalize(store)
-    if not zstore.exists(path):
-        raise StoreError(f"{path}: no such store")
-    attrs = zstore.read_attrs(path)
-    return path, attrs, zstore.open_dataset(path)
+    path = zstore.existing(store)
+    return path, zstore.read_attrs(path), zstore.open_dataset(path)
 
 
 def results(ds):

@@ -164,3 +164,12 @@ def test_open_group_is_read_only(created):
         group["chunk_done"][0] = 1
     assert not zstore.done_chunks(created).any()
     assert os.path.isdir(created)
+
+
+def test_existing(created, tmp_path):
+    assert zstore.existing("file://" + created) == created
+    with pytest.raises(StoreError, match="no such store"):
+        zstore.existing(str(tmp_path / "missing.zarr"))
+    (tmp_path / "other").mkdir()
+    with pytest.raises(StoreError, match="not a zarr store"):
+        zstore.existing(str(tmp_path / "other"))
