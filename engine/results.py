@@ -193,8 +193,14 @@ def code_counts(values):
     array of integer codes (NaN: not computed)."""
     v = np.asarray(values)
     ok = valid(v)
-    codes, counts = np.unique(v[ok].astype(np.int64), return_counts=True)
-    return dict(zip(codes.tolist(), counts.tolist())), int((~ok).sum())
+    c = v[ok].astype(np.int64).ravel()
+    missing = int(v.size - c.size)
+    if c.size and int(c.max()) - int(c.min()) <= max(4096, c.size):   # small codes: fast
+        lo = int(c.min())
+        counts = np.bincount(c - lo)
+        return {int(k) + lo: int(counts[k]) for k in np.flatnonzero(counts)}, missing
+    codes, counts = np.unique(c, return_counts=True)
+    return dict(zip(codes.tolist(), counts.tolist())), missing
 
 
 def regime_counts(regime):
