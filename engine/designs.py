@@ -307,16 +307,9 @@ def parse(raw, parser, sector_names):
     params = []
     for name, bounds in table.items():
         key = f"design.params.{name}"
-        if not isinstance(bounds, dict):
-            raise parser.error(f"{key} must be a table with low and high, got {bounds!r}")
-        nested = [k for k, v in bounds.items() if isinstance(v, dict)]
-        if nested:
-            full = f"{name}.{nested[0]}"
-            parser.axis_kind(full, sector_names)
-            raise parser.error(f"unknown key {nested[0]!r} in [{key}]: a parameter named "
-                               f"{full!r} must be quoted: [design.params.\"{full}\"]")
-        kind, param, sector = parser.axis_kind(name, sector_names)
-        parser.check_keys(bounds, PARAM_KEYS, f"[{key}]")
+        kind, param, sector = parser.named_table(
+            name, bounds, prefix="design.params", what="a parameter", keys=PARAM_KEYS,
+            sector_names=sector_names, expected="a table with low and high")
         for k in ("low", "high"):
             if k not in bounds:
                 raise parser.error(f"missing required key {k!r} in [{key}]")

@@ -31,7 +31,8 @@ import warnings
 import numpy as np
 
 from coordsweep.engine.errors import StoreError, UsageError
-from coordsweep.kernels.codes import REGIME_NAMES, STATUS_BITS
+from coordsweep.engine.results import status_counts
+from coordsweep.kernels.codes import REGIME_NAMES
 from coordsweep.kernels.outputs import OUTPUTS
 
 PER = {name: per for name, per, *_ in OUTPUTS}
@@ -111,9 +112,9 @@ def select_output(ds, spec, var, sector=None, category=None):
 
 
 def _status_counts(status):
-    s = np.asarray(status).ravel().astype(np.int64)
-    return int((s != 0).sum()), {name: int(((s & bit) != 0).sum())
-                                for bit, name, _ in STATUS_BITS if ((s & bit) != 0).any()}
+    """(points with a non-zero status, {bit name: points} of the bits set)."""
+    c = status_counts(status)
+    return c.computed - c.ok, {name: n for name, n in c.bits.items() if n}
 
 
 def _refuse_nonfinite(y, label, var, sector, spec, where):

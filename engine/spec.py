@@ -449,19 +449,29 @@ class _Parser:
             f"<param> or <param>.<sector> with <param> one of "
             f"{', '.join(SECTOR_PARAMS)})")
 
-    def parse_axis(self, name, table, sector_names):
-        key = f"axes.{_toml_key(name)}"
+    def named_table(self, name, table, *, prefix, what, keys, sector_names,
+                    expected="a table"):
+        """The checks an axis table and a design parameter's table share: a
+        table, its name quoted when dotted (an unquoted [axes.cost.manu] reads
+        as nested tables), a known axis name, known keys. Returns
+        ``axis_kind(name)``."""
+        key = f"{prefix}.{_toml_key(name)}"
         if not isinstance(table, dict):
-            raise self.error(f"{key} must be a table, got {_describe(table)}")
+            raise self.error(f"{key} must be {expected}, got {_describe(table)}")
         nested = [k for k, v in table.items() if isinstance(v, dict)]
         if nested:
             full = f"{name}.{nested[0]}"
             self.axis_kind(full, sector_names)  # unknown axis / sector first
-            raise self.error(
-                f"unknown key {nested[0]!r} in [{key}]: an axis named {full!r} "
-                f"must be quoted: [axes.\"{full}\"]")
-        kind, param, sector = self.axis_kind(name, sector_names)
-        self.check_keys(table, AXIS_KEYS, f"[{key}]")
+            raise self.error(f"unknown key {nested[0]!r} in [{key}]: {what} named {full!r} "
+                             f"must be quoted: [{prefix}.\"{full}\"]")
+        kind = self.axis_kind(name, sector_names)
+        self.check_keys(table, keys, f"[{key}]")
+        return kind
+
+    def parse_axis(self, name, table, sector_names):
+        key = f"axes.{_toml_key(name)}"
+        kind, param, sector = self.named_table(name, table, prefix="axes", what="an axis",
+                                               keys=AXIS_KEYS, sector_names=sector_names)
 
         has_values = "values" in table
         range_keys = [k for k in ("start", "stop", "num") if k in table]

@@ -52,12 +52,14 @@ def _value(v):
 
 
 def spec_text(name, sectors, *, axes=None, labor=1.0, labor_share=0.6, comment=""):
-    """A spec's TOML text: ``comment`` lines first, then name, [model] and
-    one [[model.sectors]] table a sector; ``axes`` maps an axis name to
-    (start, stop, num) or to a list of values."""
+    """A spec's TOML text: ``comment`` lines first, then name, [model] (no
+    labor line for ``labor=None``) and one [[model.sectors]] table a sector;
+    ``axes`` maps an axis name to (start, stop, num) or to a list of values."""
     lines = [f"# {c}" for c in comment.splitlines()]
-    lines += [f'name = "{name}"', "", "[model]", f"labor = {_value(labor)}",
-              f"labor_share = {_value(labor_share)}"]
+    lines += [f'name = "{name}"', "", "[model]"]
+    if labor is not None:   # (None: the default)
+        lines.append(f"labor = {_value(labor)}")
+    lines.append(f"labor_share = {_value(labor_share)}")
     for sname, params in sectors:
         lines += ["", "[[model.sectors]]", f'name = "{sname}"']
         lines += [f"{p} = {_value(v)}" for p, v in params.items()]

@@ -15,24 +15,9 @@ from coordsweep.engine.errors import SpecError
 from coordsweep.engine.spec import parse_spec
 
 from engine_helpers import coordsweep, write_spec
+from specs import TWO_SECTORS, spec_text
 
-MODEL = """\
-name = "design test"
-[model]
-labor_share = 0.6
-[[model.sectors]]
-name = "agro"
-price = 1.0
-productivity = 1.2
-externality = 0.3
-cost = 0.15
-[[model.sectors]]
-name = "manu"
-price = 1.0
-productivity = 1.0
-externality = 0.8
-cost = 0.15
-"""
+MODEL = spec_text("design test", TWO_SECTORS, labor=None)
 
 PARAMS = """\
 [design.params."externality.manu"]

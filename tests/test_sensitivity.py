@@ -32,23 +32,11 @@ from coordsweep.kernels.outputs import OUTPUTS
 
 from engine_helpers import (assert_identical_stores, chunk_done, coordsweep, coordsweep_popen,
                             json_matches, main_inprocess, open_dataset, write_spec)
+from specs import TWO_SECTORS, spec_text
 
-SECTORS = """\
-[model]
-labor_share = 0.6
-[[model.sectors]]
-name = "agro"
-price = 1.0
-productivity = 1.2
-externality = 0.3
-cost = 0.15
-[[model.sectors]]
-name = "manu"
-price = 1.0
-productivity = 1.0
-externality = 0.8
-cost = 0.15
-"""
+def model(name):
+    """The spec's name and two sectors (the design or axes follow)."""
+    return spec_text(name, TWO_SECTORS, labor=None)
 
 
 def bounds(name, low, high, spacing=None):
@@ -59,12 +47,12 @@ def bounds(name, low, high, spacing=None):
 EIGHT = "".join(bounds(f"{p}.{s}", lo, hi, sp) for s in ("agro", "manu") for p, lo, hi, sp in (
     ("price", 0.7, 1.3, None), ("productivity", 0.7, 1.3, None),
     ("externality", 0.05, 1.5, None), ("cost", 0.02, 0.6, "log")))
-EIGHT_SPEC = ('name = "eight"\n' + SECTORS
+EIGHT_SPEC = (model("eight")
               + '[design]\nmethod = "sobol"\nsamples = 256\nseed = 11\n' + EIGHT)
-ONE_SPEC = ('name = "one"\n' + SECTORS + '[axes.labor_share]\nvalues = [0.5, 0.65]\n'
+ONE_SPEC = (model("one") + '[axes.labor_share]\nvalues = [0.5, 0.65]\n'
             '[design]\nmethod = "sobol"\nsamples = 512\nseed = 3\n'
             + bounds("externality.manu", 0.2, 2.0))
-MORRIS_SPEC = ('name = "morris"\n' + SECTORS
+MORRIS_SPEC = (model("morris")
                + '[design]\nmethod = "morris"\nsamples = 20\nseed = 5\n'
                + bounds("externality.manu", 0.05, 1.5) + bounds("cost.manu", 0.02, 0.6, "log")
                + bounds("productivity.agro", 0.7, 1.3) + bounds("labor_share", 0.45, 0.7))
@@ -232,12 +220,12 @@ def test_indicators_and_bad_arguments(stores):
 
 
 def test_refuses_grid_lhs_and_incomplete_stores(tmp_path):
-    grid = write_spec(tmp_path, 'name = "g"\n' + SECTORS
+    grid = write_spec(tmp_path, model("g")
                       + "[axes.cost_scale]\nvalues = [0.5, 1.0]\n", "grid.toml")
     run_sweep(grid, str(tmp_path / "grid.zarr"), scheduler="synchronous", progress=False)
     code, _, err = sens(tmp_path / "grid.zarr", "--var", "welfare_nc")
     assert code == 2 and "without a [design]" in err
-    lhs = write_spec(tmp_path, 'name = "l"\n' + SECTORS + '[design]\nmethod = "lhs"\n'
+    lhs = write_spec(tmp_path, model("l") + '[design]\nmethod = "lhs"\n'
                      'samples = 50\n' + bounds("cost.agro", 0.05, 0.5), "lhs.toml")
     run_sweep(lhs, str(tmp_path / "lhs.zarr"), scheduler="synchronous", progress=False)
     code, _, err = sens(tmp_path / "lhs.zarr", "--var", "welfare_nc")
@@ -250,7 +238,7 @@ def test_refuses_grid_lhs_and_incomplete_stores(tmp_path):
 
 
 def test_second_order_and_chart(stores, tmp_path):
-    text = ('name = "s2"\n' + SECTORS + '[design]\nmethod = "sobol"\nsamples = 128\n'
+    text = (model("s2") + '[design]\nmethod = "sobol"\nsamples = 128\n'
             'second_order = true\n' + bounds("externality.manu", 0.05, 1.5)
             + bounds("cost.manu", 0.02, 0.6, "log") + bounds("labor_share", 0.45, 0.7))
     path = write_spec(tmp_path, text, "s2.toml")
