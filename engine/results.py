@@ -303,7 +303,10 @@ def describe(store):
     lines.append(f"points: {int(np.prod([ds.sizes[d] for d in sweep_axes(ds)])):,}")
     lines.append("status: " + status_line(np.asarray(ds.status.values).ravel()))
     lines.append("variables:")
-    for name, var in ds.data_vars.items():
+    # in the output table's order (zarr lists unconsolidated arrays in no fixed order)
+    order = {name: k for k, (name, *_) in enumerate(OUTPUTS)}
+    for name in sorted(ds.data_vars, key=lambda n: (order.get(n, len(order)), n)):
+        var = ds[name]
         if name == "chunk_done":
             continue
         lines.append(f"  {name:17s} {str(var.dtype):8s} ({', '.join(var.dims)})  "
