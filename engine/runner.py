@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from coordsweep.engine import designs, results, store as zstore
+from coordsweep.engine import debug, designs, lease, preflight, results
+from coordsweep.engine import store as zstore
 from coordsweep.engine.conventions import is_complete
 from coordsweep.engine.errors import StoreError, UsageError
 from coordsweep.engine.layout import Layout
@@ -32,12 +33,15 @@ PINNED_THREADS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"
                   "MKL_NUM_THREADS")
 
 
-def compute_chunk(spec, store, layout, chunk_id):
-    """One dask task: build the chunk's points, solve them, write them."""
+def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1):
+    """One dask task: build the chunk's points, solve them, write them
+    (only while `run_id` holds the store's lease)."""
     from coordsweep import kernels
+    from coordsweep.engine import debug
     start, stop = layout.flat_range(chunk_id)
     outputs = kernels.solve(**spec.block(start, stop))
-    zstore.write_chunk(store, layout, chunk_id, outputs, spec.n_sectors)
+    debug.pause("write")
+    zstore.write_chunk(store, layout, chunk_id, outputs, spec.n_sectors, run_id, token)
     return stop - start
 
 
@@ -79,16 +83,20 @@ class RunResult:
                 else float("nan"))
 
 
-def plan_store(spec, store, chunk_points, resume, overwrite):
+def plan_store(spec, store, chunk_points, resume, overwrite, half_created=False):
     """Decide what to do with `store`, touching nothing.
 
     Returns (action, layout, done): action "create", "overwrite" or
     "resume"; done marks the chunks already complete. A complete store is
     refused without overwrite; an incomplete one needs resume (same spec)
-    or overwrite; something that is not a coordsweep store is never touched."""
+    or overwrite; something that is not a coordsweep store is never touched.
+    half_created: the store's lease says a run died while writing the
+    template (no chunk was written yet): it is created again."""
     if resume and overwrite:
         raise UsageError("--resume and --overwrite exclude each other")
     fresh = Layout.for_grid(spec.shape, chunk_points)
+    if half_created and zstore.exists(store):
+        return "overwrite", fresh, np.zeros(fresh.nchunks, bool)
     if not zstore.exists(store):
         if resume:
             raise StoreError(f"{store}: nothing to resume (no such store)")
@@ -164,17 +172,20 @@ def _client(scheduler, workers):
         yield client
 
 
-def _execute(tasks, scheduler, workers, client, progress, spec, store, layout):
+def _execute(tasks, scheduler, workers, client, progress, spec, store, layout,
+             run_id=None, token=1, held=None):
     """Run compute_chunk for every chunk id in `tasks`, updating progress."""
     if client is not None:
         from distributed import as_completed
-        run_id = uuid.uuid4().hex
-        futures = [client.submit(compute_chunk, spec, store, layout, cid,
-                                 pure=False, key=f"coordsweep-chunk-{cid}-{run_id}")
+        key = uuid.uuid4().hex
+        futures = [client.submit(compute_chunk, spec, store, layout, cid, run_id, token,
+                                 pure=False, key=f"coordsweep-chunk-{cid}-{key}")
                    for cid in tasks]
         try:
             for fut in as_completed(futures):
                 progress.update(fut.result())
+                if held is not None and held.lost:
+                    raise lease.LeaseLost(held.lost)
         except BaseException:
             client.cancel(futures)
             raise
@@ -187,7 +198,7 @@ def _execute(tasks, scheduler, workers, client, progress, spec, store, layout):
             if isinstance(result, (int, np.integer)):
                 progress.update(result)
 
-    delayed = [dask.delayed(compute_chunk, pure=False)(spec, store, layout, cid)
+    delayed = [dask.delayed(compute_chunk, pure=False)(spec, store, layout, cid, run_id, token)
                for cid in tasks]
     kwargs = {"scheduler": scheduler}
     if scheduler == "threads" and workers:
@@ -197,8 +208,13 @@ def _execute(tasks, scheduler, workers, client, progress, spec, store, layout):
 
 
 def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False,
-              overwrite=False, chunk_points=None, progress=True, progress_stream=None):
-    """Run (or resume) a sweep into `store`; returns a RunResult."""
+              overwrite=False, chunk_points=None, progress=True, progress_stream=None,
+              repair=False, run_id=None, shared=False):
+    """Run (or resume) a sweep into `store`; returns a RunResult.
+
+    The run holds the store's lease (engine/lease.py) throughout; run_id
+    and shared=True let the parts of one job array share it. repair (with
+    resume): chunks that `inspect --verify` finds bad are computed again."""
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
     if scheduler not in LOCAL_SCHEDULERS and ":" not in scheduler:
@@ -211,35 +227,64 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
     if chunk_points is not None and int(chunk_points) < 1:
         raise UsageError(f"chunk_points must be >= 1, got {chunk_points}")
     store = zstore.normalize(store if store is not None else default_store(spec))
+    preflight.check_size(spec, chunk_points)  # [run] max_points, before anything else
     spec.check_grid()  # every grid point in MODEL.md's domains, before any I/O
     t0 = time.perf_counter()
-    action, layout, done = plan_store(spec, store, chunk_points, resume, overwrite)
-    todo = [int(c) for c in np.flatnonzero(~done)]
-    points_done = sum(layout.flat_range(c)[1] - layout.flat_range(c)[0]
-                      for c in np.flatnonzero(done))
-    compute = 0.0
-    if todo:  # (a complete store resumed: nothing computed, nothing rewritten)
-        bar = Progress(layout.size, done=points_done, enabled=progress, stream=progress_stream)
-        warm_kernels(spec)
-        try:
-            # the scheduler is reachable before the store is created or replaced
-            with _client(scheduler, workers) as client:
-                if action != "resume":
-                    zstore.create(store, spec, layout, overwrite=action == "overwrite")
-                if spec.design is not None:  # its points into the store, once
-                    designs.write_coords(store, spec, layout)
-                t1 = time.perf_counter()
-                bar.t0 = t1
-                _execute(todo, scheduler, workers, client, bar, spec, store, layout)
-                compute = time.perf_counter() - t1
-        finally:
-            bar.close()
-    if todo or not is_complete(zstore.read_attrs(store)):
-        # (also a run killed after its last chunk, before this step)
-        if not zstore.finalize(store):
-            missing = int((~zstore.done_chunks(store)).sum())
-            raise RuntimeError(f"{store}: {missing} chunks are still not recorded as done "
-                               "after every task finished; run again with --resume")
+    if resume and overwrite:
+        raise UsageError("--resume and --overwrite exclude each other")
+    zstore.exists(store)  # an unusable location: exit 2 before taking a lease
+    with lease.Lease(store, run_id, shared=shared) as held:
+        prev = held.previous
+        half = prev is not None and prev.get("state") == "creating"
+        action, layout, done = plan_store(spec, store, chunk_points, resume, overwrite,
+                                          half_created=half)
+        if repair and action == "resume":
+            from coordsweep.engine import verify
+            bad = verify.bad_chunks(store, layout)
+            if bad:
+                verify.unmark(store, bad)
+                done = zstore.done_chunks(store)
+        todo = [int(c) for c in np.flatnonzero(~done)]
+        points_done = sum(layout.flat_range(c)[1] - layout.flat_range(c)[0]
+                          for c in np.flatnonzero(done))
+        compute = 0.0
+        token = (zstore.run_token(held.run_id) if action != "resume"
+                 else zstore.read_attrs(store).get("run_token", 1))
+        if todo:  # (a complete store resumed: nothing computed, nothing rewritten)
+            bar = Progress(layout.size, done=points_done, enabled=progress,
+                           stream=progress_stream)
+            warm_kernels(spec)
+            try:
+                # the scheduler is reachable before the store is created or replaced
+                with _client(scheduler, workers) as client:
+                    if action != "resume":
+                        lease.set_state(store, held.run_id, "creating")
+                        debug.pause("template")
+                        zstore.create(store, spec, layout, overwrite=action == "overwrite",
+                                      run_id=held.run_id)
+                    if spec.design is not None:  # its points into the store, once
+                        designs.write_coords(store, spec, layout)
+                    if action != "resume":
+                        lease.set_state(store, held.run_id, "running")
+                    t1 = time.perf_counter()
+                    bar.t0 = t1
+                    _execute(todo, scheduler, workers, client, bar, spec, store, layout,
+                             held.run_id, token, held)
+                    compute = time.perf_counter() - t1
+            finally:
+                bar.close()
+        if todo or not is_complete(zstore.read_attrs(store)):
+            # (also a run killed after its last chunk, before this step)
+            debug.pause("finalize")
+            lease.check(store, held.run_id)
+            if not zstore.finalize(store):
+                missing = int((~zstore.done_chunks(store)).sum())
+                if shared:
+                    pass  # other parts of the job array compute the rest
+                else:
+                    raise RuntimeError(f"{store}: {missing} chunks are still not recorded "
+                                       "as done after every task finished; run again "
+                                       "with --resume")
     wall = time.perf_counter() - t0
     return RunResult(dataset=zstore.open_dataset(store), store=store, points=layout.size,
                      chunks_total=layout.nchunks, chunks_computed=len(todo),

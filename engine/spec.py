@@ -37,7 +37,7 @@ MODEL_KEYS = GLOBAL_PARAMS + ("sectors",)
 SECTOR_KEYS = ("name",) + SECTOR_PARAMS + ("ca_weight",)
 SECTOR_REQUIRED = ("name",) + REQUIRED_SECTOR
 AXIS_KEYS = ("start", "stop", "num", "values", "spacing")
-RUN_KEYS = ("store", "chunk_points")
+RUN_KEYS = ("store", "chunk_points", "max_points")
 SCALE_AXES = ("externality_scale", "cost_scale", "ca_spread")
 SPACINGS = ("linear", "log")
 
@@ -135,18 +135,27 @@ class Spec:
         if not 0 <= start <= stop <= self.size:
             raise IndexError(f"block [{start}, {stop}) outside the grid "
                              f"of {self.size} points")
-        p = stop - start
+        if not self.shape:
+            return self._base_arrays(stop - start)
+        idx = np.unravel_index(np.arange(start, stop, dtype=np.int64), self.shape)
+        return self.points(idx)
+
+    def points(self, idx):
+        """Kernel inputs of the grid points with multi-indices `idx` (one
+        integer array per dimension, equal lengths), axes applied in spec
+        order, then a design's parameters (its sample indices must be
+        consecutive, possibly wrapping once: see _design_rows)."""
+        p = len(idx[0]) if idx else 1
         params = self._base_arrays(p)
         if not self.shape or p == 0:
             return params
-        idx = np.unravel_index(np.arange(start, stop, dtype=np.int64),
-                               self.shape)
-        for axis, i in zip(self.axes, idx):
-            self._apply(params, axis, axis.values[i])
-        if self.design is not None:
-            rows = self._design_rows(idx[-1])
-            for k, dp in enumerate(self.design.params):
-                self._apply(params, dp, rows[:, k])
+        with np.errstate(over="ignore", invalid="ignore"):
+            for axis, i in zip(self.axes, idx):
+                self._apply(params, axis, axis.values[i])
+            if self.design is not None:
+                rows = self._design_rows(idx[-1])
+                for k, dp in enumerate(self.design.params):
+                    self._apply(params, dp, rows[:, k])
         return params
 
     def _design_rows(self, s):
@@ -199,21 +208,29 @@ class Spec:
             return "the base point (no axes)"
         return ", ".join(f"{k}={v!r}" for k, v in coords.items())
 
-    def check_grid(self, block_points=200_000):
-        """Check every grid point against MODEL.md's domains, block by
-        block; raise SpecError for the first offending point (lowest flat
-        index) naming the parameter, sector, value and grid coordinates."""
-        block_points = max(1, int(block_points))
-        size = self.size
-        for start in range(0, size, block_points):
-            stop = min(size, start + block_points)
-            params = self.block(start, stop)
-            bad = check_domains(params, self.sector_names)
-            if bad is not None:
-                flat = start + bad.index
-                raise SpecError(
-                    f"{self.source}: {format_violation(bad, params)} "
-                    f"at grid point {self.describe_point(flat)}")
+    def check_grid(self, block_points=None):
+        """Check every grid point against MODEL.md's domains; raise
+        SpecError for the first offending point (lowest flat index) naming
+        the parameter, sector, value and grid coordinates. Costs
+        O(sum of axis lengths x 2^axes), never O(grid) (engine/gridcheck.py)."""
+        from coordsweep.engine.gridcheck import first_violation
+        found = first_violation(self, block_points)
+        if found is not None:
+            flat, bad, params = found
+            raise SpecError(
+                f"{self.source}: {format_violation(bad, params)} "
+                f"at grid point {self.describe_point(flat)}")
+
+    def check_grid_exhaustive(self, block_points=200_000):
+        """check_grid by visiting every grid point, block by block: O(grid)
+        (the reference the tests hold check_grid to)."""
+        from coordsweep.engine.gridcheck import scan
+        found = scan(self, block_points)
+        if found is not None:
+            flat, bad, params = found
+            raise SpecError(
+                f"{self.source}: {format_violation(bad, params)} "
+                f"at grid point {self.describe_point(flat)}")
 
     def to_toml(self) -> str:
         """The spec as TOML text, written by a TOML writer (tomli-w) from the
@@ -537,6 +554,11 @@ class _Parser:
                              f"got {_describe(run['store'])}")
         if "store" in run and not run["store"]:
             raise self.error("run.store is empty")
+        if "max_points" in run:
+            m = run["max_points"]
+            if (isinstance(m, bool) or not isinstance(m, (int, float)) or not m == m
+                    or m < 1 or m == math.inf):
+                raise self.error(f"run.max_points must be a number >= 1, got {_describe(m)}")
         if "chunk_points" in run:
             c = run["chunk_points"]
             if isinstance(c, bool) or not isinstance(c, int) or c <= 0:

@@ -43,6 +43,7 @@ def _quiet():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata.*")
         warnings.filterwarnings("ignore", message=".*does not have a Zarr V3 specification.*")
+        warnings.filterwarnings("ignore", message=".*is not recognized as a component.*")
         yield
 
 
@@ -71,7 +72,15 @@ def variable_attrs(name, per, units, long_name, sector_names, dtype=None):
     return output_attrs(name, dtype, units, long_name, sector_names)
 
 
-def template(spec, layout):
+def run_token(run_id):
+    """The int64 a run writes into `chunk_done` (never 0, the fill value)."""
+    import hashlib
+    if not run_id:
+        return 1
+    return int(hashlib.sha256(str(run_id).encode()).hexdigest()[:15], 16) | 1
+
+
+def template(spec, layout, run_id=None):
     """The lazy Dataset of a sweep: dask-backed, never computed."""
     import dask.array as da
     import xarray as xr
@@ -103,8 +112,13 @@ def template(spec, layout):
         data_vars[name] = (vdims, da.zeros(shape, dtype=dtype, chunks=chunks),
                            variable_attrs(name, per, units, long_name, spec.sector_names,
                                           dtype))
-    data_vars["chunk_done"] = (("chunk",), da.zeros(layout.nchunks, dtype=np.int8, chunks=1),
-                               conventions.chunk_record_attrs())
+    record_attrs = dict(conventions.chunk_record_attrs())
+    record_attrs["long_name"] = ("completion record: the store's run token (attribute "
+                                 "run_token) when the chunk is written (chunks in C order "
+                                 "over the axes)")
+    record_attrs["flag_values"] = np.array([0, run_token(run_id)], dtype=np.int64)
+    data_vars["chunk_done"] = (("chunk",), da.zeros(layout.nchunks, dtype=np.int64, chunks=1),
+                               record_attrs)
     attrs = {
         **conventions.global_attrs(spec.name),
         "spec": spec.text,
@@ -116,6 +130,8 @@ def template(spec, layout):
         "chunks_done": 0,
         "chunk_shape": list(layout.chunks),
         "sector_names": list(spec.sector_names),
+        "run_id": run_id or "",
+        "run_token": run_token(run_id),
         **(spec.design.attrs() if spec.design is not None else {}),
     }
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
@@ -159,8 +175,11 @@ def _fs(store):
 
 
 def exists(store):
+    """Whether something is at the location (a directory or prefix holding
+    only a lease, left by a run that died before its template, is not)."""
+    from coordsweep.engine import lease
     fs, path = _fs(store)
-    return fs.exists(path)
+    return fs.exists(path) and not lease.only_lease(store)
 
 
 def read_attrs(store):
@@ -190,27 +209,63 @@ def existing(store):
     return path
 
 
-def create(store, spec, layout, overwrite=False):
-    """Write the template. With overwrite, the existing store is replaced."""
-    ds = template(spec, layout)
+def clear(store):
+    """Remove everything in the store but its lease."""
+    from coordsweep.engine import lease
+    fs, path = _fs(store)
+    if not fs.exists(path):
+        return
+    for entry in fs.ls(path, detail=False):
+        if entry.rstrip("/").rsplit("/", 1)[-1].startswith(lease.LEASE_NAME):
+            continue
+        fs.rm(entry, recursive=True)
+
+
+def create(store, spec, layout, overwrite=False, run_id=None):
+    """Write the template (the run's lease, if any, stays in place). With
+    overwrite, the existing store is replaced; without it, a store that
+    holds anything but a lease is refused."""
+    ds = template(spec, layout, run_id)
+    if overwrite:
+        clear(store)
+    elif exists(store):
+        raise StoreError(f"{store}: already exists")
     with _quiet():
-        ds.to_zarr(str(store), mode="w" if overwrite else "w-", compute=False,
+        ds.to_zarr(str(store), mode="a", compute=False,
                    encoding=encoding(ds), consolidated=False, zarr_format=3)
 
 
 def done_chunks(store):
-    """Boolean array: which chunks are complete."""
+    """Boolean array: which chunks are complete (their record holds this
+    store's run token; an element that does not decode counts as not done)."""
     import zarr
     with _quiet():
         group = zarr.open_group(str(store), mode="r")
-        return np.asarray(group["chunk_done"][:]) == 1
+        token = group.attrs.get("run_token", 1)
+        arr = group["chunk_done"]
+        try:
+            return np.asarray(arr[:]) == token
+        except Exception:  # noqa: BLE001 - a damaged record element
+            out = np.zeros(arr.shape[0], bool)
+            for k in range(arr.shape[0]):
+                try:
+                    out[k] = arr[k] == token
+                except Exception:  # noqa: BLE001
+                    out[k] = False
+            return out
 
 
-def write_chunk(store, layout, chunk_id, outputs, nsec):
-    """Write one chunk of every output (aligned region), then mark it done."""
+def write_chunk(store, layout, chunk_id, outputs, nsec, run_id=None, token=1):
+    """Write one chunk of every output (aligned region), then mark it done
+    with the store's run token. With a run id, the run's hold on the
+    store's lease is checked before writing and again before marking
+    (lease.LeaseLost: nothing more is written)."""
     import zarr
+
+    from coordsweep.engine import lease
     region = layout.region(chunk_id)
     rshape = layout.region_shape(chunk_id)
+    lease.check(store, run_id)
     with _quiet(), zarr.config.set({"array.write_empty_chunks": True}):
         group = zarr.open_group(str(store), mode="r+")
         for name, per, _, _, _ in OUTPUTS:
@@ -219,7 +274,8 @@ def write_chunk(store, layout, chunk_id, outputs, nsec):
                 group[name][region] = value.reshape(rshape)
             else:
                 group[name][region + (slice(None),)] = value.reshape(rshape + (nsec,))
-        group["chunk_done"][chunk_id] = 1
+        lease.check(store, run_id)
+        group["chunk_done"][chunk_id] = token
 
 
 def finalize(store):
