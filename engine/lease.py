@@ -203,6 +203,24 @@ def read_at(fs, path):
         return None
 
 
+def _held_error(store, cur):
+    return LeaseHeld(f"{store}: in use by {describe(cur)}; wait for it to finish, "
+                     "or stop it (a lease whose process is gone, or whose heartbeat "
+                     f"is older than {timeout():.0f} s, is taken over)")
+
+
+def peek(store, run_id=None, shared=False):
+    """Touching nothing: the current lease record if it is stale (or None
+    when there is none); LeaseHeld when a live run holds the store (the
+    same job array's run id, with shared, is not refused)."""
+    cur = read(store)
+    if cur is None or is_stale(cur):
+        return cur
+    if shared and cur.get("shared") and cur.get("run_id") == run_id:
+        return None
+    raise _held_error(store, cur)
+
+
 def acquire(store, run_id, *, shared=False, state="running"):
     """Take the store's lease for `run_id`; returns the previous record when
     a stale lease was taken over (else None). Raises LeaseHeld."""
@@ -212,10 +230,11 @@ def acquire(store, run_id, *, shared=False, state="running"):
         if cur is not None and not is_stale(cur):
             if shared and cur.get("shared") and cur.get("run_id") == run_id:
                 return None  # another part of the same job array
-            raise LeaseHeld(f"{store}: in use by {describe(cur)}; wait for it to finish, "
-                            "or stop it (a lease whose process is gone, or whose heartbeat "
-                            f"is older than {timeout():.0f} s, is taken over)")
-        if _take(fs, path, _record(run_id, state, shared), cur):
+            raise _held_error(store, cur)
+        rec = _record(run_id, state, shared)
+        if cur is not None and cur.get("state") == "creating":
+            rec["state"] = "creating"  # a half-written template stays marked as such
+        if _take(fs, path, rec, cur):
             return cur
     raise LeaseHeld(f"{store}: could not take the store's lease (another run keeps "
                     "taking it)")

@@ -315,7 +315,7 @@ def _provenance(ds):
                  f"{at.get('chunks_done', '?')} / {at.get('chunks_total', '?')}"))
     out = [_table(["", "value"], rows)]
     if "chunk_done" in ds.data_vars:
-        cd = _values(ds["chunk_done"]).astype(bool).ravel()
+        cd = (_values(ds["chunk_done"]) == ds.attrs.get("run_token", 1)).ravel()
         missing = np.nonzero(~cd)[0]
         line = f"Completion record: {int(cd.sum())} of {cd.size} chunks written"
         if missing.size:

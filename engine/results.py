@@ -115,7 +115,7 @@ def computed_mask(ds):
     import xarray as xr
     if "chunk_done" not in ds.data_vars:
         return None
-    done = np.asarray(ds["chunk_done"].values).astype(bool).ravel()
+    done = (np.asarray(ds["chunk_done"].values) == ds.attrs.get("run_token", 1)).ravel()
     if done.all():
         return None
     layout = layout_of(ds)

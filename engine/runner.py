@@ -232,7 +232,10 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
     t0 = time.perf_counter()
     if resume and overwrite:
         raise UsageError("--resume and --overwrite exclude each other")
-    zstore.exists(store)  # an unusable location: exit 2 before taking a lease
+    # refusals first, touching nothing (not even a stale lease)
+    stale = lease.peek(store, run_id, shared)
+    plan_store(spec, store, chunk_points, resume, overwrite,
+               half_created=stale is not None and stale.get("state") == "creating")
     with lease.Lease(store, run_id, shared=shared) as held:
         prev = held.previous
         half = prev is not None and prev.get("state") == "creating"

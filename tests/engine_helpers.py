@@ -95,9 +95,12 @@ def open_group(store):
 
 
 def chunk_done(store):
-    """The completion record as an int array (raises while it is not there)."""
+    """The completion record as a 0/1 int array: 1 where the element holds
+    the store's run token (raises while the record is not there)."""
     with _quiet():
-        return np.asarray(open_group(store)["chunk_done"][:])
+        group = open_group(store)
+        token = group.attrs.get("run_token", 1)
+        return (np.asarray(group["chunk_done"][:]) == token).astype(np.int8)
 
 
 def store_attrs(store):
