@@ -164,10 +164,19 @@ def cmd_run(args):
     from coordsweep.engine.runner import run_sweep
     from coordsweep.engine.spec import load_spec
     spec = load_spec(args.spec)
+    if args.repair and not args.resume:
+        raise CoordsweepError("--repair goes with --resume (it recomputes the chunks "
+                              "that `inspect --verify` finds bad)")
+    if args.dry_run:
+        from coordsweep.engine.preflight import dry_run_text
+        print(dry_run_text(spec, args.store, chunk_points=args.chunk_points,
+                           workers=args.workers))
+        return EXIT_OK
     try:
         result = run_sweep(spec, args.store, scheduler=args.scheduler, workers=args.workers,
                            resume=args.resume, overwrite=args.overwrite,
-                           chunk_points=args.chunk_points, progress=not args.quiet)
+                           chunk_points=args.chunk_points, progress=not args.quiet,
+                           repair=args.repair)
     except KeyboardInterrupt:
         print("coordsweep: interrupted; the store keeps every finished chunk: "
               "run again with --resume to continue", file=sys.stderr)
@@ -213,16 +222,37 @@ def _existing_store(path):
 
 
 def cmd_inspect(args):
-    from coordsweep.engine import results, store as zstore
+    from coordsweep.engine import lease, results
+    from coordsweep.engine import store as zstore
     path = _existing_store(args.store)
+    held = lease.read(path)
+    if held is not None:
+        held = dict(held, state_of_run="stale (its run is gone)" if lease.is_stale(held)
+                    else "in progress")
+    checked = None
+    if args.verify:
+        from coordsweep.engine import verify
+        checked = verify.check(path)
     if args.json:
         from coordsweep.engine.storeinfo import inspect_dict
         info = inspect_dict(path)
+        if held is not None:
+            info["run"] = held
+        if checked is not None:
+            info["verify"] = {"bad": {str(k): v for k, v in checked["bad"].items()},
+                              "not_computed": checked["not_computed"]}
         print(json.dumps(info))
         complete = info["complete"]
     else:
         print(results.describe(path))
+        if held is not None:
+            print(f"run: {held['state_of_run']}: {lease.describe(held)}")
+        if checked is not None:
+            from coordsweep.engine import verify
+            print(verify.format_check(checked))
         complete = bool(zstore.done_chunks(path).all())
+    if checked is not None and (checked["bad"] or checked["not_computed"]):
+        return EXIT_FAIL
     if args.check and not complete:
         return EXIT_INCOMPLETE
     return EXIT_OK
@@ -310,12 +340,21 @@ def build_parser():
                    "within 10000..50000)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    r.add_argument("--dry-run", action="store_true", dest="dry_run",
+                   help="print the points, chunks, store size and time of the run "
+                   "(from one timed sample chunk) and write nothing")
+    r.add_argument("--repair", action="store_true",
+                   help="with --resume: compute again the chunks `inspect --verify` "
+                   "finds bad")
     r.set_defaults(func=cmd_run)
     i = sub.add_parser("inspect", help="what a store holds, how complete it is, its spec")
     i.add_argument("store")
     i.add_argument("--json", action="store_true", help="print one JSON object")
     i.add_argument("--check", action="store_true",
                    help=f"exit {EXIT_INCOMPLETE} when the run is incomplete")
+    i.add_argument("--verify", action="store_true",
+                   help="read every chunk, check it against the completion record, "
+                   "name the bad ones (exit 1 when a chunk is bad or not computed)")
     i.set_defaults(func=cmd_inspect)
     e = sub.add_parser("export", help="the store's computed points as netCDF-4 (CF), "
                        "Parquet or CSV")
@@ -375,6 +414,13 @@ def main(argv=None):
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - run-time failures: one line, exit 1
+        from coordsweep.engine.faults import runtime_message
+        msg = runtime_message(exc)
+        if msg is None:
+            raise
+        print(f"coordsweep: error: {msg}", file=sys.stderr)
+        return EXIT_FAIL
 
 
 if __name__ == "__main__":

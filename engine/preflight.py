@@ -112,3 +112,32 @@ def check_size(spec, chunk_points=None, workers=None):
     raise SpecError(f"{spec.source}: the grid has {spec.size:,} points, more than "
                     f"run.max_points = {limit:,.0f}: {format_estimate(est)}. "
                     "To run it anyway, raise the limit in the spec ([run] max_points = ...)")
+
+
+def dry_run_text(spec, store=None, chunk_points=None, workers=None):
+    """`coordsweep run --dry-run`: the plan and the estimates; writes nothing."""
+    from coordsweep.engine import store as zstore
+    from coordsweep.engine.runner import default_store
+    if chunk_points is None:
+        chunk_points = spec.run.get("chunk_points")
+    store = zstore.normalize(store if store is not None else default_store(spec))
+    limit = max_points(spec)
+    if spec.size <= limit:
+        spec.check_grid()
+    est = estimate(spec, chunk_points, workers)
+    where = "exists" if zstore.exists(store) else "would be created"
+    lines = [f"coordsweep run --dry-run: {spec.name or spec.source} -> {store} ({where})",
+             f"  points            {est['points']:,} over axes "
+             + (" x ".join(f"{a.name}[{len(a.values)}]" for a in spec.axes) or "(none)"),
+             f"  chunks            {est['chunks']:,} of "
+             f"{'x'.join(map(str, est['chunk_shape'])) or '1'} points",
+             f"  store size        about {_human_bytes(est['store_bytes'])} "
+             f"({_human_bytes(est['raw_bytes'])} uncompressed; compression "
+             f"{est['compression_ratio']:.2g}x measured on {est['sample_points']:,} points)",
+             f"  time              about {_human_seconds(est['seconds'])} on "
+             f"{est['workers']} workers ({est['seconds_per_point'] * 1e6:.3g} us a point, "
+             "timed on one sample chunk)",
+             f"  max_points        {limit:,.0f}"
+             + ("" if spec.size <= limit else "  (EXCEEDED: the run would be refused)"),
+             "  nothing was written"]
+    return "\n".join(lines)
