@@ -72,6 +72,28 @@ def plottable_variables(ds):
             if v not in IGNORED_VARS and "chunk" not in ds[v].dims]
 
 
+#: status bits whose points are not plotted (their numbers are not trusted)
+FAILED_BITS = (codes.WAGE_NOT_CONVERGED | codes.PATH_NOT_CONVERGED | codes.NON_FINITE
+               | codes.INVALID_INPUT)
+
+
+def mask_failed(ds, da, var):
+    """A float ``da`` with NaN where ``status`` has a failure bit (a root
+    finder that did not converge, a non-finite value, invalid input): those
+    numbers are not trusted, so they are drawn as missing. Categorical and
+    boolean outputs (decided by signs, drawn with their own colours) and
+    ``status`` itself are not masked."""
+    if var == "status" or "status" not in ds.data_vars or da.dtype.kind != "f":
+        return da
+    st = np.asarray(ds["status"].values).astype(np.int64)
+    failed = (st & FAILED_BITS) != 0
+    failed &= (st & codes.NOT_COMPUTED) == 0
+    if not failed.any():
+        return da
+    import xarray as xr
+    return da.where(~xr.DataArray(failed, dims=ds["status"].dims))
+
+
 def variable_kind(da, name=None):
     """Classify a variable for plotting.
 
@@ -178,6 +200,7 @@ def _resolve(ds, *, x, var, y, sector, select):
                          + ", ".join(f"{ax} ({ds.sizes[ax]} values, "
                                      f"{float(ds[ax].min()):g}..{float(ds[ax].max()):g})"
                                      for ax in free))
+    da = mask_failed(ds, da, var)
     da = mask_uncomputed(da, computed_mask(ds))
     isel = {ax: i for ax, (i, _) in chosen.items()}
     for ax in axes:

@@ -30,7 +30,7 @@ from collections import namedtuple
 import numpy as np
 
 from coordsweep.kernels import codes
-from coordsweep.kernels.jit import jit
+from coordsweep.kernels.jit import jit, maxiter
 
 #: the point's scalars
 Point = namedtuple("Point", [
@@ -84,7 +84,7 @@ KIND_INERT = 0
 KIND_SPONT = 1
 KIND_CAND = 2
 
-NEWTON_MAXITER = 100
+NEWTON_MAXITER = maxiter(100)
 
 
 def allocate_workspace(n):

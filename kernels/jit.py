@@ -18,9 +18,21 @@ import numba
 
 #: options of every kernel function
 JIT_OPTIONS = {"nogil": True}
-#: on-disk caching of compiled kernels (COORDSWEEP_NUMBA_CACHE=0 turns it off)
+#: debug: COORDSWEEP_DEBUG_MAXITER=N caps every root finder's iterations at N
+#: (forced non-convergence, for the fault tests); None = the normal caps
+DEBUG_MAXITER = (int(os.environ["COORDSWEEP_DEBUG_MAXITER"])
+                 if os.environ.get("COORDSWEEP_DEBUG_MAXITER", "").strip() else None)
+
+
+def maxiter(normal):
+    """An iteration cap: `normal`, or the debug cap when one is set."""
+    return normal if DEBUG_MAXITER is None else DEBUG_MAXITER
+
+
+#: on-disk caching of compiled kernels (COORDSWEEP_NUMBA_CACHE=0 turns it off;
+#: never with a debug cap, whose machine code must not reach the cache)
 CACHE = os.environ.get("COORDSWEEP_NUMBA_CACHE", "1").strip().lower() not in (
-    "0", "false", "no", "off", "")
+    "0", "false", "no", "off", "") and DEBUG_MAXITER is None
 
 
 def _tree_stamp():

@@ -17,12 +17,12 @@ and a golden-section search for the peak.
 """
 from collections import namedtuple
 
-from coordsweep.kernels.jit import jit
+from coordsweep.kernels.jit import jit, maxiter
 
 #: absolute / relative tolerances on x (the kernels search shares in [0, 1])
 XTOL = 1e-16
 RTOL = 4.0 * 2.220446049250313e-16
-MAXITER = 200
+MAXITER = maxiter(200)
 #: golden-section: stop when the bracket is this narrow
 PEAK_XTOL = 1e-11
 _INVPHI = 0.6180339887498949  # 1 / golden ratio

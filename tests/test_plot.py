@@ -9,6 +9,8 @@ import warnings
 import matplotlib.image as mpimg
 import matplotlib.colors as mcolors
 import numpy as np
+
+from coordsweep.engine.plot import FAILED_BITS
 import pytest
 
 import plot_fixtures as pf
@@ -176,7 +178,9 @@ def test_is_geometric():
 def test_1d_line_and_step(tmp_path):
     ds = pf.one_axis_dataset()
     r = plot(ds, x="cost_scale", var="welfare_nc", out=tmp_path / "l.png")
-    np.testing.assert_array_equal(r["array"], ds["welfare_nc"].values)
+    # points whose status has a failure bit are masked (issue 11)
+    failed = (ds["status"].values.astype(int) & FAILED_BITS) != 0
+    np.testing.assert_array_equal(r["array"], np.where(failed, np.nan, ds["welfare_nc"].values))
     assert r["y"] is None and r["xscale"] == "log"
     r = plot(ds, x="cost_scale", var="regime", sector="software", out=tmp_path / "s.png")
     np.testing.assert_array_equal(r["array"], ds["regime"].sel(sector="software").values)
@@ -193,7 +197,8 @@ def test_unsorted_axis_values_are_plotted_in_order(tmp_path):
     r = plot(ds, x="productivity.agro", y="cost_scale", var="welfare_nc", out=tmp_path / "u.png")
     np.testing.assert_array_equal(r["x"], [0.8, 0.9, 1.0, 1.2])
     np.testing.assert_array_equal(r["y"], [1.0, 2.0, 3.0])
-    srt = ds.sortby(["productivity.agro", "cost_scale"])["welfare_nc"]
+    failed = (ds["status"].astype(int) & FAILED_BITS) != 0  # masked (issue 11)
+    srt = ds["welfare_nc"].where(~failed).sortby(["productivity.agro", "cost_scale"])
     np.testing.assert_array_equal(r["array"], srt.transpose("cost_scale", "productivity.agro").values)
 
 
