@@ -18,12 +18,27 @@ from coordsweep.engine.layout import Layout
 from coordsweep.kernels.outputs import OUTPUTS
 
 MAX_POINTS = 10**10
+#: no grid is larger, whatever max_points says (flat indices are int64)
+HARD_MAX_POINTS = 10**18
 #: points solved (and timed) for the estimates
 SAMPLE_POINTS = 2000
 
 
 def max_points(spec):
-    return spec.run.get("max_points", MAX_POINTS)
+    return min(spec.run.get("max_points", MAX_POINTS), HARD_MAX_POINTS)
+
+
+def _first_points(spec, n):
+    """Kernel inputs of the grid's first n points (flat C order), without
+    np.unravel_index (whose shapes must fit in int64)."""
+    if not spec.shape:
+        return spec.block(0, 1)
+    f = np.arange(n, dtype=np.int64)
+    idx = []
+    for size in reversed(spec.shape):
+        idx.append(f % size)
+        f = f // size
+    return spec.points(tuple(reversed(idx)))
 
 
 def bytes_per_point(n_sectors):
@@ -75,9 +90,9 @@ def estimate(spec, chunk_points=None, workers=None, sample_points=SAMPLE_POINTS)
     points = spec.size
     layout = Layout.for_grid(spec.shape, chunk_points)
     n = int(min(points, sample_points))
-    kernels.solve(**spec.block(0, 1))  # compile / load the kernels: not timed
+    kernels.solve(**_first_points(spec, 1))  # compile / load the kernels: not timed
     t = time.perf_counter()
-    outputs = kernels.solve(**spec.block(0, n))
+    outputs = kernels.solve(**_first_points(spec, n))
     dt = time.perf_counter() - t
     raw, comp = _compressed_size(outputs)
     ratio = raw / comp if comp else float("nan")
@@ -109,9 +124,11 @@ def check_size(spec, chunk_points=None, workers=None):
     if spec.size <= limit:
         return
     est = estimate(spec, chunk_points, workers)
+    how = ("To run it anyway, raise the limit in the spec ([run] max_points = ...)"
+           if spec.size <= HARD_MAX_POINTS else
+           f"No grid may exceed {HARD_MAX_POINTS:.0e} points")
     raise SpecError(f"{spec.source}: the grid has {spec.size:,} points, more than "
-                    f"run.max_points = {limit:,.0f}: {format_estimate(est)}. "
-                    "To run it anyway, raise the limit in the spec ([run] max_points = ...)")
+                    f"run.max_points = {limit:,.0f}: {format_estimate(est)}. {how}")
 
 
 def dry_run_text(spec, store=None, chunk_points=None, workers=None):

@@ -302,6 +302,22 @@ def test_designs_with_bad_bounds(tmp_path_factory, low, delta, method):
     check_bad(tmp_path_factory, dumps(doc), "design", "design bad bounds")
 
 
+@SETTINGS
+@given(item=st.sampled_from([("price.agro", -1.0, 1.0, "price"),
+                             ("labor_share", 0.5, 1.5, "labor_share"),
+                             ("cost_subsidy.manu", 0.5, 2.0, "cost_subsidy"),
+                             ("externality_scale", -1.0, 1.0, "externality")]),
+       method=st.sampled_from(["sobol", "lhs", "random", "morris"]))
+def test_designs_outside_domain(tmp_path_factory, item, method):
+    name, low, high, fragment = item
+    doc = base_doc()
+    if name == "externality_scale":
+        del doc["axes"]["externality_scale"]
+    doc["design"] = {"method": method, "samples": 8, "seed": 1,
+                     "params": {name: {"low": low, "high": high}}}
+    check_bad(tmp_path_factory, dumps(doc), fragment, "design outside domain")
+
+
 def test_zz_count_fuzzed_specs(record_property):
     total = sum(TRIED.values())
     print(f"\nfuzzed specs tried: {total} ({', '.join(f'{k} {v}' for k, v in TRIED.items())})")
