@@ -57,7 +57,7 @@ def design_spec(ds):
 
 def _check_complete(ds):
     if "chunk_done" in ds:
-        done = np.asarray(ds["chunk_done"].values) == 1
+        done = np.asarray(ds["chunk_done"].values) == ds.attrs.get("run_token", 1)
         if not done.all():
             raise StoreError(f"the store is incomplete ({int(done.sum())}/{done.size} chunks "
                              "done): finish it with coordsweep run --resume")
