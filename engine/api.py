@@ -305,7 +305,7 @@ def run_in_memory(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
         for k, name in enumerate(spec.design.names):
             ds = ds.assign_coords({name: (ds[name].dims, rows[:, k], ds[name].attrs)})
     ds = ds.drop_vars(["chunk_done", "chunk"])
-    for key in ("chunks_total", "chunks_done", "chunk_shape"):
+    for key in ("chunks_total", "chunks_done", "chunk_shape", "run_id", "run_token"):
         ds.attrs.pop(key, None)
     ds.attrs.update(complete=1, completed=conventions.now_iso())
     return conventions.decode_sectors(ds)

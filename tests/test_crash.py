@@ -21,6 +21,8 @@ import subprocess
 import time
 
 import numpy as np
+
+from coordsweep.engine.conventions import is_complete
 import pytest
 
 from engine_helpers import (COORDSWEEP, ROOT, assert_identical_stores, chunk_done,
@@ -105,7 +107,7 @@ def finish_and_compare(spec, store, ref_store):
                           timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert chunk_done(store).all()
-    assert store_attrs(store)["complete"] is True
+    assert is_complete(store_attrs(store))
     assert_identical_stores(ref_store, store)
     code, out, err = main_inprocess("inspect", store, "--verify")
     assert code == 0, out + err
@@ -119,7 +121,7 @@ def kill_trials(ref, tmp_path, modes, seed):
     store = str(tmp_path / "killed.zarr")
     kills = 0
     for mode in modes:
-        if _exists(store) and store_attrs(store).get("complete") is True:
+        if _exists(store) and is_complete(store_attrs(store)):
             finish_and_compare(ref["spec"], store, ref["store"])
             store = str(tmp_path / f"killed{kills}.zarr")  # a fresh sweep
         for _ in range(5):  # a run that ended before its kill does not count
