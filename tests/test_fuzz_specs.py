@@ -62,7 +62,7 @@ def _value(v):
         return repr(v)
     if isinstance(v, str):
         return "".join(['"'] + [c if c.isprintable() and c not in '"\\'
-                                else f"\\u{ord(c):04X}" for c in v] + ['"'])
+                                else f"\\U{ord(c):08X}" for c in v] + ['"'])
     if isinstance(v, list):
         return "[" + ", ".join(_value(x) for x in v) + "]"
     if isinstance(v, dict):
