@@ -7,10 +7,13 @@
   single-threaded worker process per core;
 - ``"threads"`` / ``"synchronous"``: dask's local schedulers, in-process;
 - ``"tcp://host:port"`` (any address): a running dask scheduler, e.g. one
-  started by ``dask-jobqueue`` on SLURM/PBS (see the README).
+  started by ``dask-jobqueue`` on SLURM/PBS (see the README);
+- a ``distributed.Client`` or a cluster object; ``None`` (the API's
+  default): the active client if there is one, else ``"local"``;
+- ``cluster={"kind": "slurm", ...}`` / ``scheduler_file=``: see
+  engine/cluster.py; ``part=(K, M)``: one part of a job array, see
+  engine/parts.py.
 """
-import contextlib
-import logging
 import os
 import time
 import uuid
@@ -19,7 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from coordsweep.engine import designs, results, store as zstore
+from coordsweep.engine import cluster as zcluster
+from coordsweep.engine import designs, results
+from coordsweep.engine import parts as zparts
+from coordsweep.engine import store as zstore
 from coordsweep.engine.conventions import is_complete
 from coordsweep.engine.errors import StoreError, UsageError
 from coordsweep.engine.layout import Layout
@@ -27,9 +33,6 @@ from coordsweep.engine.progress import Progress
 from coordsweep.engine.spec import Spec, load_spec
 
 LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
-#: keep every worker single-threaded below dask: no oversubscription
-PINNED_THREADS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                  "MKL_NUM_THREADS")
 
 
 def compute_chunk(spec, store, layout, chunk_id):
@@ -66,6 +69,8 @@ class RunResult:
     summary: dict = field(default_factory=dict)
 
     points_computed: int = 0
+    workers: zcluster.Workers | None = None  # how many ran the tasks, and why
+    part: tuple | None = None                # (K, M) of a --part run
 
     @property
     def points_per_second(self):
@@ -121,49 +126,6 @@ def prepare_store(spec, store, chunk_points, resume, overwrite):
     return layout, done
 
 
-@contextlib.contextmanager
-def _sigint_ignored():
-    """SIGINT ignored meanwhile (in the main thread; elsewhere a no-op)."""
-    import signal
-    import threading
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-@contextlib.contextmanager
-def _client(scheduler, workers):
-    """A dask.distributed Client for "local" or an address; None otherwise."""
-    if scheduler in ("synchronous", "threads"):
-        yield None
-        return
-    from distributed import Client, LocalCluster
-    if scheduler == "local":
-        for var in PINNED_THREADS:
-            os.environ[var] = "1"
-        n = workers or os.cpu_count() or 1
-        # the workers inherit SIGINT ignored: Ctrl-C (sent to the whole
-        # process group) stops this process, which then shuts them down,
-        # rather than every worker dying with a traceback of its own
-        with _sigint_ignored():
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=":0", silence_logs=logging.ERROR)
-        with cluster, Client(cluster) as client:
-            yield client
-        return
-    try:
-        client = Client(scheduler, timeout="20s")
-    except (OSError, ValueError, TimeoutError) as exc:
-        raise UsageError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
-    with client:
-        yield client
-
-
 def _execute(tasks, scheduler, workers, client, progress, spec, store, layout):
     """Run compute_chunk for every chunk id in `tasks`, updating progress."""
     if client is not None:
@@ -190,20 +152,45 @@ def _execute(tasks, scheduler, workers, client, progress, spec, store, layout):
     delayed = [dask.delayed(compute_chunk, pure=False)(spec, store, layout, cid)
                for cid in tasks]
     kwargs = {"scheduler": scheduler}
-    if scheduler == "threads" and workers:
+    if scheduler == "threads":
         kwargs["num_workers"] = workers
     with _Count():
         dask.compute(*delayed, **kwargs)
 
 
-def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False,
-              overwrite=False, chunk_points=None, progress=True, progress_stream=None):
-    """Run (or resume) a sweep into `store`; returns a RunResult."""
+def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
+              overwrite=False, chunk_points=None, progress=True, progress_stream=None,
+              cluster=None, scheduler_file=None, resume_or_create=False, part=None,
+              on_dashboard=None):
+    """Run (or resume) a sweep into `store`; returns a RunResult.
+
+    resume_or_create: resume the store, or create it when there is none (one
+    batch script for the first start and every restart). part: (K, M) or
+    "K/M", compute only part K of M (see engine/parts.py). cluster: "slurm",
+    "pbs" or a dict of [run.cluster] options (the spec's [run.cluster] is
+    used when this is None)."""
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
-    if scheduler not in LOCAL_SCHEDULERS and ":" not in scheduler:
+    if isinstance(cluster, str):
+        cluster = {"kind": cluster}
+    explicit = scheduler is not None or scheduler_file is not None
+    cluster = zcluster.cluster_options(
+        None if explicit and not cluster else spec.run.get("cluster"), **(cluster or {}))
+    if sum(x is not None for x in (cluster, scheduler_file, scheduler)) > 1:
+        raise UsageError("choose one of --scheduler, --scheduler-file and --cluster")
+    if isinstance(scheduler, str) and scheduler not in LOCAL_SCHEDULERS and ":" not in scheduler:
         raise UsageError(f"--scheduler must be one of {', '.join(LOCAL_SCHEDULERS)} "
                          f"or a scheduler address (tcp://host:port), got {scheduler!r}")
+    if scheduler is not None and not isinstance(scheduler, str) \
+            and not zcluster.is_dask_object(scheduler):
+        raise UsageError(f"scheduler must be a name, an address, a distributed.Client "
+                         f"or a cluster object, got {type(scheduler).__name__}")
+    if part is not None:
+        part = zparts.parse_part(part)
+        if overwrite:
+            raise UsageError("--part never overwrites: parts create or resume the shared store")
+        if scheduler is None and cluster is None and scheduler_file is None:
+            scheduler = "threads"  # a job-array task: the in-process scheduler
     if workers is not None and int(workers) < 1:
         raise UsageError(f"--workers must be >= 1, got {workers}")
     if chunk_points is None:
@@ -213,17 +200,34 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
     store = zstore.normalize(store if store is not None else default_store(spec))
     spec.check_grid()  # every grid point in MODEL.md's domains, before any I/O
     t0 = time.perf_counter()
-    action, layout, done = plan_store(spec, store, chunk_points, resume, overwrite)
-    todo = [int(c) for c in np.flatnonzero(~done)]
+    if resume_or_create and not overwrite:
+        resume = zstore.exists(store)
+    if part is not None:
+        layout, done, _ = zparts.create_or_join(spec, store, chunk_points, part[1])
+        action = "resume"
+        mine = np.zeros(done.size, bool)
+        mine[zparts.part_chunks(done.size, *part)] = True
+        todo = [int(c) for c in np.flatnonzero(mine & ~done)]
+    else:
+        action, layout, done = plan_store(spec, store, chunk_points, resume, overwrite)
+        todo = [int(c) for c in np.flatnonzero(~done)]
+    info = None
     points_done = sum(layout.flat_range(c)[1] - layout.flat_range(c)[0]
                       for c in np.flatnonzero(done))
+    points_todo = sum(layout.flat_range(c)[1] - layout.flat_range(c)[0] for c in todo)
     compute = 0.0
     if todo:  # (a complete store resumed: nothing computed, nothing rewritten)
-        bar = Progress(layout.size, done=points_done, enabled=progress, stream=progress_stream)
+        bar = Progress(points_done + points_todo, done=points_done, enabled=progress,
+                       stream=progress_stream)
         warm_kernels(spec)
         try:
             # the scheduler is reachable before the store is created or replaced
-            with _client(scheduler, workers) as client:
+            with zcluster.open_client(scheduler, workers, cluster, scheduler_file) as (client, info):
+                if info.dashboard and on_dashboard is not None:
+                    on_dashboard(info.dashboard)
+                if client is None:
+                    scheduler = scheduler or "local"
+                    workers = info.count
                 if action != "resume":
                     zstore.create(store, spec, layout, overwrite=action == "overwrite")
                 if spec.design is not None:  # its points into the store, once
@@ -234,7 +238,10 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
                 compute = time.perf_counter() - t1
         finally:
             bar.close()
-    if todo or not is_complete(zstore.read_attrs(store)):
+    if part is not None:
+        if todo or not is_complete(zstore.read_attrs(store)):
+            zparts.finalize_shared(store)  # the last part to finish completes the store
+    elif todo or not is_complete(zstore.read_attrs(store)):
         # (also a run killed after its last chunk, before this step)
         if not zstore.finalize(store):
             missing = int((~zstore.done_chunks(store)).sum())
@@ -244,8 +251,8 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
     return RunResult(dataset=zstore.open_dataset(store), store=store, points=layout.size,
                      chunks_total=layout.nchunks, chunks_computed=len(todo),
                      wall_seconds=wall, compute_seconds=compute,
-                     points_computed=layout.size - points_done,
-                     summary=results.summary(store, layout))
+                     points_computed=points_todo,
+                     summary=results.summary(store, layout), workers=info, part=part)
 
 
 def run(spec, store=None, **kwargs):

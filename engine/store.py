@@ -190,9 +190,11 @@ def existing(store):
     return path
 
 
-def create(store, spec, layout, overwrite=False):
-    """Write the template. With overwrite, the existing store is replaced."""
+def create(store, spec, layout, overwrite=False, attrs=None):
+    """Write the template (with `attrs` added to the dataset attributes).
+    With overwrite, the existing store is replaced."""
     ds = template(spec, layout)
+    ds.attrs.update(attrs or {})
     with _quiet():
         ds.to_zarr(str(store), mode="w" if overwrite else "w-", compute=False,
                    encoding=encoding(ds), consolidated=False, zarr_format=3)
