@@ -26,6 +26,7 @@ from coordsweep.engine import cluster as zcluster
 from coordsweep.engine import designs, results
 from coordsweep.engine import parts as zparts
 from coordsweep.engine import store as zstore
+from coordsweep.engine.cluster import PINNED_THREADS  # noqa: F401 - re-exported
 from coordsweep.engine.conventions import is_complete
 from coordsweep.engine.errors import StoreError, UsageError
 from coordsweep.engine.layout import Layout
