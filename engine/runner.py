@@ -37,9 +37,14 @@ LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
 
 
 def compute_chunk(spec, store, layout, chunk_id):
-    """One dask task: build the chunk's points, solve them, write them."""
+    """One dask task: build the chunk's points, solve them, write them.
+
+    A chunk already recorded done is not computed again: a task re-run after
+    its worker left (walltime, lifetime, scancel) once the chunk was written."""
     from coordsweep import kernels
     start, stop = layout.flat_range(chunk_id)
+    if zstore.chunk_is_done(store, chunk_id):
+        return stop - start
     outputs = kernels.solve(**spec.block(start, stop))
     zstore.write_chunk(store, layout, chunk_id, outputs, spec.n_sectors)
     return stop - start
@@ -132,14 +137,19 @@ def _execute(tasks, scheduler, workers, client, progress, spec, store, layout):
     if client is not None:
         from distributed import as_completed
         run_id = uuid.uuid4().hex
-        futures = [client.submit(compute_chunk, spec, store, layout, cid,
-                                 pure=False, key=f"coordsweep-chunk-{cid}-{run_id}")
-                   for cid in tasks]
+        futures = {cid: client.submit(compute_chunk, spec, store, layout, cid,
+                                      pure=False, key=f"coordsweep-chunk-{cid}-{run_id}")
+                   for cid in tasks}
+        ids = {fut.key: cid for cid, fut in futures.items()}
         try:
-            for fut in as_completed(futures):
-                progress.update(fut.result())
+            for fut, n in as_completed(list(futures.values()), with_results=True):
+                progress.update(n)
+                # forget finished tasks: a worker retiring at its lifetime has
+                # no results to hand over, and nothing is recomputed for them
+                del futures[ids[fut.key]]
+                fut.release()
         except BaseException:
-            client.cancel(futures)
+            client.cancel(list(futures.values()))
             raise
         return
     import dask

@@ -208,6 +208,14 @@ def done_chunks(store):
         return np.asarray(group["chunk_done"][:]) == 1
 
 
+def chunk_is_done(store, chunk_id):
+    """Whether one chunk is recorded complete (reads one element)."""
+    import zarr
+    with _quiet():
+        group = zarr.open_group(str(store), mode="r")
+        return int(group["chunk_done"][int(chunk_id)]) == 1
+
+
 def write_chunk(store, layout, chunk_id, outputs, nsec):
     """Write one chunk of every output (aligned region), then mark it done."""
     import zarr
