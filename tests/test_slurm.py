@@ -134,3 +134,33 @@ def test_cancelled_array_resubmitted_loses_nothing(slurm, tmp_path):
                       timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert_identical_stores(ref, store)
+
+
+def test_workers_retire_before_walltime_and_new_jobs_take_over(slurm, tmp_path):
+    """--walltime 00:01:00: every worker retires after about 30 s, before
+    SLURM would kill its job; adaptive scaling submits new jobs and the
+    sweep (longer than one worker lifetime on one worker) completes with
+    the same bits as the threaded run."""
+    import subprocess
+    spec_path = write_spec(tmp_path, three_sector_spec(500, 600, name="slurm walltime"))
+    store = str(tmp_path / "w.zarr")
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        [COORDSWEEP, "run", spec_path, "--store", store, "--chunk-points", "10000",
+         "--cluster", "slurm", "--jobs", "1", "--cores", "1", "--memory", "1GB",
+         "--walltime", "00:01:00", "--scheduler-host", "127.0.0.1", "--quiet"],
+        cwd=str(tmp_path), env=slurm.env, capture_output=True, text=True, timeout=1200)
+    elapsed = time.monotonic() - t0
+    assert proc.returncode == 0, (proc.stdout, proc.stderr, slurm.logs())
+    logs = [open(p).read() for p in glob.glob(str(tmp_path / "slurm-*.out"))]
+    retired = sum("worker-lifetime-reached" in t for t in logs)
+    if elapsed < 40 and retired == 0:
+        pytest.skip(f"the sweep took {elapsed:.0f} s, shorter than one worker lifetime")
+    assert retired >= 1 and len(logs) >= 2, (elapsed, [t[-1500:] for t in logs])
+    assert not any("DUE TO TIME LIMIT" in t for t in logs)   # retired, never killed
+    assert store_attrs(store)["complete"] is True
+    ref = str(tmp_path / "ref.zarr")
+    p = coordsweep("run", spec_path, "--store", ref, "--scheduler", "threads", "--quiet",
+                   timeout=1200)
+    assert p.returncode == 0, p.stderr
+    assert_identical_stores(ref, store)
