@@ -271,3 +271,31 @@ def test_spec_cluster_table(sweep, tmp_path):
     proc = coordsweep("run", bad, "--store", str(tmp_path / "s.zarr"))
     assert proc.returncode == 2 and "nodes" in proc.stderr, proc.stderr
     assert not os.path.exists(tmp_path / "s.zarr")
+
+
+def test_parts_of_a_design_equal_a_single_run(tmp_path):
+    """A [design] spec (its points are coordinates written with the
+    template): three parts started at once give the single run's store."""
+    text = three_sector_spec(3, 2, name="design parts") + """
+[design]
+method = "random"
+samples = 400
+seed = 3
+
+[design.params."externality.agro"]
+low = 0.0
+high = 1.0
+"""
+    spec_path = write_spec(tmp_path, text)
+    ref = str(tmp_path / "ref.zarr")
+    code, _, err = main_inprocess("run", spec_path, "--store", ref, "--scheduler",
+                                  "synchronous", "--quiet")
+    assert code == 0, err
+    store = str(tmp_path / "parts.zarr")
+    procs = [coordsweep_popen("run", spec_path, "--store", store, "--chunk-points", 200,
+                              "--quiet", "--part", f"{k}/3") for k in (1, 2, 3)]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, (out, err)
+    assert store_attrs(store)["complete"] is True
+    assert_identical_stores(ref, store)
