@@ -130,7 +130,7 @@ def cmd_solve(args):
     return EXIT_OK
 
 
-def format_summary(result, spec):
+def format_summary(result, spec, dashboard=True):
     from coordsweep.kernels.codes import REGIME_NAMES
     s = result.summary
     lines = [
@@ -139,6 +139,10 @@ def format_summary(result, spec):
         + (" x ".join(f"{name}[{n}]" for name, n in spec.dim_sizes) or "(none)"),
         f"  chunks            {result.chunks_computed} computed this run, "
         f"{result.chunks_total} in all",
+        *([f"  part              {result.part[0]}/{result.part[1]}"] if result.part else []),
+        *([f"  workers           {result.workers.describe()}"] if result.workers else []),
+        *([f"  dashboard         {result.workers.dashboard}"]
+          if dashboard and result.workers and result.workers.dashboard else []),
         f"  wall time         {result.wall_seconds:.1f} s "
         f"({result.compute_seconds:.1f} s computing, the rest start-up and summary)",
         (f"  points/s          {result.points_per_second:,.0f} overall, "
@@ -172,11 +176,18 @@ def cmd_run(args):
         print(dry_run_text(spec, args.store, chunk_points=args.chunk_points,
                            workers=args.workers))
         return EXIT_OK
+    cluster = {k: getattr(args, k) for k in ("jobs", "cores", "memory", "walltime", "queue",
+                                              "account", "job_extra", "host")}
+    cluster["kind"] = args.cluster
+    show = None if args.quiet else (lambda link: print(f"coordsweep: dashboard {link}",
+                                                       file=sys.stderr, flush=True))
     try:
         result = run_sweep(spec, args.store, scheduler=args.scheduler, workers=args.workers,
                            resume=args.resume, overwrite=args.overwrite,
                            chunk_points=args.chunk_points, progress=not args.quiet,
-                           repair=args.repair)
+                           cluster=cluster, scheduler_file=args.scheduler_file,
+                           resume_or_create=args.resume_or_create, part=args.part,
+                           on_dashboard=show, repair=args.repair)
     except KeyboardInterrupt:
         print("coordsweep: interrupted; the store keeps every finished chunk: "
               "run again with --resume to continue", file=sys.stderr)
@@ -184,7 +195,7 @@ def cmd_run(args):
     if args.json:
         print(json.dumps(summary_json(result, spec)))
     else:
-        print(format_summary(result, spec))
+        print(format_summary(result, spec, dashboard=not args.quiet))
     return EXIT_OK
 
 
@@ -211,6 +222,10 @@ def summary_json(result, spec):
             for j, name in enumerate(spec.sector_names)},
         "status_ok": int(s["status_ok"]),
         "status_bits": {k: int(v) for k, v in s["status_bits"].items()},
+        "workers": result.workers.count if result.workers else None,
+        "workers_chosen_by": result.workers.how if result.workers else None,
+        "dashboard": result.workers.dashboard if result.workers else None,
+        "part": list(result.part) if result.part else None,
     }
 
 
@@ -329,11 +344,17 @@ def build_parser():
     r.add_argument("spec", help="sweep spec (TOML)")
     r.add_argument("--store", help="zarr store path or URL (default: the spec's "
                    "[run] store, else results/<spec name>.zarr)")
-    r.add_argument("--scheduler", default="local",
-                   help="local (default: a dask.distributed cluster sized to the machine), "
-                   "threads, synchronous, or a scheduler address tcp://host:port")
+    r.add_argument("--scheduler",
+                   help="local (default: a dask.distributed cluster sized to the CPUs this "
+                   "process may use), threads, synchronous, or a scheduler address "
+                   "tcp://host:port")
     r.add_argument("--workers", type=int, help="workers (local) or threads (threads)")
     r.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    r.add_argument("--resume-or-create", action="store_true", dest="resume_or_create",
+                   help="continue the store, or start it when there is none (batch "
+                   "scripts: one command line for the first start and every restart)")
+    from coordsweep.engine.cli_cluster import add_run_options
+    add_run_options(r)
     r.add_argument("--overwrite", action="store_true", help="replace an existing store")
     r.add_argument("--chunk-points", type=int, dest="chunk_points",
                    help="points per task/zarr chunk (default: 1/16 of the grid, "
@@ -394,6 +415,8 @@ def build_parser():
     sa.add_argument("--json", action="store_true", help="print one JSON object")
     sa.add_argument("-o", "--output", help="PNG bar chart of the indices")
     sa.set_defaults(func=cmd_sensitivity)
+    from coordsweep.engine.cli_cluster import add_slurm_script
+    add_slurm_script(sub)
     return p
 
 

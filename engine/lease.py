@@ -24,7 +24,6 @@ and a run that does not find its own run id gives up (two runs starting
 within that pause can still both win; see the README's Guarantees).
 """
 import datetime
-import hashlib
 import json
 import os
 import socket
@@ -63,9 +62,10 @@ def new_run_id():
 
 
 def array_run_id(spec_text, parts):
-    """The run id shared by the `parts` parts of one job array of a spec."""
-    h = hashlib.sha256(f"{parts}\0{spec_text}".encode()).hexdigest()
-    return f"array{parts}-{h[:24]}"
+    """The run id shared by the `parts` parts of one job array of a spec
+    (the one engine/parts.py records in the store)."""
+    from coordsweep.engine.parts import run_id
+    return run_id(spec_text, parts)
 
 
 def _now():

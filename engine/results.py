@@ -290,6 +290,10 @@ def describe(store):
     lines.append("complete: " + ("yes" if done.all() else "no")
                  + f" ({int(done.sum())}/{done.size} chunks done, "
                  + f"{100.0 * done.mean():.1f}%)")
+    from coordsweep.engine.parts import describe_parts
+    parts = describe_parts(attrs, done)
+    if parts:
+        lines.append(parts)
     lines.append("dimensions:")
     for dim, size in ds.sizes.items():
         if dim == "chunk":

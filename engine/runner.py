@@ -7,10 +7,13 @@
   single-threaded worker process per core;
 - ``"threads"`` / ``"synchronous"``: dask's local schedulers, in-process;
 - ``"tcp://host:port"`` (any address): a running dask scheduler, e.g. one
-  started by ``dask-jobqueue`` on SLURM/PBS (see the README).
+  started by ``dask-jobqueue`` on SLURM/PBS (see the README);
+- a ``distributed.Client`` or a cluster object; ``None`` (the API's
+  default): the active client if there is one, else ``"local"``;
+- ``cluster={"kind": "slurm", ...}`` / ``scheduler_file=``: see
+  engine/cluster.py; ``part=(K, M)``: one part of a job array, see
+  engine/parts.py.
 """
-import contextlib
-import logging
 import os
 import time
 import uuid
@@ -19,8 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from coordsweep.engine import cluster as zcluster
 from coordsweep.engine import debug, designs, lease, preflight, results
+from coordsweep.engine import parts as zparts
 from coordsweep.engine import store as zstore
+from coordsweep.engine.cluster import PINNED_THREADS  # noqa: F401 - re-exported
 from coordsweep.engine.conventions import is_complete
 from coordsweep.engine.errors import StoreError, UsageError
 from coordsweep.engine.layout import Layout
@@ -28,17 +34,19 @@ from coordsweep.engine.progress import Progress
 from coordsweep.engine.spec import Spec, load_spec
 
 LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
-#: keep every worker single-threaded below dask: no oversubscription
-PINNED_THREADS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                  "MKL_NUM_THREADS")
 
 
 def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1):
     """One dask task: build the chunk's points, solve them, write them
-    (only while `run_id` holds the store's lease)."""
+    (only while `run_id` holds the store's lease).
+
+    A chunk already recorded done is not computed again: a task re-run after
+    its worker left (walltime, lifetime, scancel) once the chunk was written."""
     from coordsweep import kernels
     from coordsweep.engine import debug
     start, stop = layout.flat_range(chunk_id)
+    if zstore.chunk_is_done(store, chunk_id):
+        return stop - start
     outputs = kernels.solve(**spec.block(start, stop))
     debug.pause("write")
     zstore.write_chunk(store, layout, chunk_id, outputs, spec.n_sectors, run_id, token)
@@ -70,6 +78,8 @@ class RunResult:
     summary: dict = field(default_factory=dict)
 
     points_computed: int = 0
+    workers: zcluster.Workers | None = None  # how many ran the tasks, and why
+    part: tuple | None = None                # (K, M) of a --part run
 
     @property
     def points_per_second(self):
@@ -129,65 +139,27 @@ def prepare_store(spec, store, chunk_points, resume, overwrite):
     return layout, done
 
 
-@contextlib.contextmanager
-def _sigint_ignored():
-    """SIGINT ignored meanwhile (in the main thread; elsewhere a no-op)."""
-    import signal
-    import threading
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-@contextlib.contextmanager
-def _client(scheduler, workers):
-    """A dask.distributed Client for "local" or an address; None otherwise."""
-    if scheduler in ("synchronous", "threads"):
-        yield None
-        return
-    from distributed import Client, LocalCluster
-    if scheduler == "local":
-        for var in PINNED_THREADS:
-            os.environ[var] = "1"
-        n = workers or os.cpu_count() or 1
-        # the workers inherit SIGINT ignored: Ctrl-C (sent to the whole
-        # process group) stops this process, which then shuts them down,
-        # rather than every worker dying with a traceback of its own
-        with _sigint_ignored():
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=":0", silence_logs=logging.ERROR)
-        with cluster, Client(cluster) as client:
-            yield client
-        return
-    try:
-        client = Client(scheduler, timeout="20s")
-    except (OSError, ValueError, TimeoutError) as exc:
-        raise UsageError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
-    with client:
-        yield client
-
-
 def _execute(tasks, scheduler, workers, client, progress, spec, store, layout,
              run_id=None, token=1, held=None):
     """Run compute_chunk for every chunk id in `tasks`, updating progress."""
     if client is not None:
         from distributed import as_completed
         key = uuid.uuid4().hex
-        futures = [client.submit(compute_chunk, spec, store, layout, cid, run_id, token,
-                                 pure=False, key=f"coordsweep-chunk-{cid}-{key}")
-                   for cid in tasks]
+        futures = {cid: client.submit(compute_chunk, spec, store, layout, cid, run_id, token,
+                                      pure=False, key=f"coordsweep-chunk-{cid}-{key}")
+                   for cid in tasks}
+        ids = {fut.key: cid for cid, fut in futures.items()}
         try:
-            for fut in as_completed(futures):
-                progress.update(fut.result())
+            for fut, n in as_completed(list(futures.values()), with_results=True):
+                progress.update(n)
+                # forget finished tasks: a worker retiring at its lifetime has
+                # no results to hand over, and nothing is recomputed for them
+                del futures[ids[fut.key]]
+                fut.release()
                 if held is not None and held.lost:
                     raise lease.LeaseLost(held.lost)
         except BaseException:
-            client.cancel(futures)
+            client.cancel(list(futures.values()))
             raise
         return
     import dask
@@ -201,25 +173,48 @@ def _execute(tasks, scheduler, workers, client, progress, spec, store, layout,
     delayed = [dask.delayed(compute_chunk, pure=False)(spec, store, layout, cid, run_id, token)
                for cid in tasks]
     kwargs = {"scheduler": scheduler}
-    if scheduler == "threads" and workers:
+    if scheduler == "threads":
         kwargs["num_workers"] = workers
     with _Count():
         dask.compute(*delayed, **kwargs)
 
 
-def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False,
+def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
               overwrite=False, chunk_points=None, progress=True, progress_stream=None,
-              repair=False, run_id=None, shared=False):
+              cluster=None, scheduler_file=None, resume_or_create=False, part=None,
+              on_dashboard=None, repair=False, run_id=None, shared=False):
     """Run (or resume) a sweep into `store`; returns a RunResult.
 
-    The run holds the store's lease (engine/lease.py) throughout; run_id
-    and shared=True let the parts of one job array share it. repair (with
+    resume_or_create: resume the store, or create it when there is none (one
+    batch script for the first start and every restart). part: (K, M) or
+    "K/M", compute only part K of M (see engine/parts.py). cluster: "slurm",
+    "pbs" or a dict of [run.cluster] options (the spec's [run.cluster] is
+    used when this is None). The run holds the store's lease
+    (engine/lease.py) throughout; the parts of one job array share it
+    (run_id and shared=True do the same for other callers). repair (with
     resume): chunks that `inspect --verify` finds bad are computed again."""
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
-    if scheduler not in LOCAL_SCHEDULERS and ":" not in scheduler:
+    if isinstance(cluster, str):
+        cluster = {"kind": cluster}
+    explicit = scheduler is not None or scheduler_file is not None
+    cluster = zcluster.cluster_options(
+        None if explicit and not cluster else spec.run.get("cluster"), **(cluster or {}))
+    if sum(x is not None for x in (cluster, scheduler_file, scheduler)) > 1:
+        raise UsageError("choose one of --scheduler, --scheduler-file and --cluster")
+    if isinstance(scheduler, str) and scheduler not in LOCAL_SCHEDULERS and ":" not in scheduler:
         raise UsageError(f"--scheduler must be one of {', '.join(LOCAL_SCHEDULERS)} "
                          f"or a scheduler address (tcp://host:port), got {scheduler!r}")
+    if scheduler is not None and not isinstance(scheduler, str) \
+            and not zcluster.is_dask_object(scheduler):
+        raise UsageError(f"scheduler must be a name, an address, a distributed.Client "
+                         f"or a cluster object, got {type(scheduler).__name__}")
+    if part is not None:
+        part = zparts.parse_part(part)
+        if overwrite:
+            raise UsageError("--part never overwrites: parts create or resume the shared store")
+        if scheduler is None and cluster is None and scheduler_file is None:
+            scheduler = "threads"  # a job-array task: the in-process scheduler
     if workers is not None and int(workers) < 1:
         raise UsageError(f"--workers must be >= 1, got {workers}")
     if chunk_points is None:
@@ -232,34 +227,58 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
     t0 = time.perf_counter()
     if resume and overwrite:
         raise UsageError("--resume and --overwrite exclude each other")
-    # refusals first, touching nothing (not even a stale lease)
-    stale = lease.peek(store, run_id, shared)
-    plan_store(spec, store, chunk_points, resume, overwrite,
-               half_created=stale is not None and stale.get("state") == "creating")
+    if resume_or_create and not overwrite:
+        resume = zstore.exists(store)
+    if part is not None:
+        # the parts of one array are one run: they create the store
+        # atomically (whichever comes first) and share its lease
+        layout, done, _ = zparts.create_or_join(spec, store, chunk_points, part[1])
+        run_id, shared = zparts.run_id(spec.text, part[1]), True
+        lease.peek(store, run_id, shared)
+    else:
+        # refusals first, touching nothing (not even a stale lease)
+        stale = lease.peek(store, run_id, shared)
+        plan_store(spec, store, chunk_points, resume, overwrite,
+                   half_created=stale is not None and stale.get("state") == "creating")
+    info = None
     with lease.Lease(store, run_id, shared=shared) as held:
-        prev = held.previous
-        half = prev is not None and prev.get("state") == "creating"
-        action, layout, done = plan_store(spec, store, chunk_points, resume, overwrite,
-                                          half_created=half)
-        if repair and action == "resume":
-            from coordsweep.engine import verify
-            bad = verify.bad_chunks(store, layout)
-            if bad:
-                verify.unmark(store, bad)
-                done = zstore.done_chunks(store)
-        todo = [int(c) for c in np.flatnonzero(~done)]
+        if part is not None:
+            action = "resume"
+            done = zstore.done_chunks(store)
+            mine = np.zeros(done.size, bool)
+            mine[zparts.part_chunks(done.size, *part)] = True
+            todo = [int(c) for c in np.flatnonzero(mine & ~done)]
+        else:
+            prev = held.previous
+            half = prev is not None and prev.get("state") == "creating"
+            action, layout, done = plan_store(spec, store, chunk_points, resume, overwrite,
+                                              half_created=half)
+            if repair and action == "resume":
+                from coordsweep.engine import verify
+                bad = verify.bad_chunks(store, layout)
+                if bad:
+                    verify.unmark(store, bad)
+                    done = zstore.done_chunks(store)
+            todo = [int(c) for c in np.flatnonzero(~done)]
         points_done = sum(layout.flat_range(c)[1] - layout.flat_range(c)[0]
                           for c in np.flatnonzero(done))
+        points_todo = sum(layout.flat_range(c)[1] - layout.flat_range(c)[0] for c in todo)
         compute = 0.0
         token = (zstore.run_token(held.run_id) if action != "resume"
                  else zstore.read_attrs(store).get("run_token", 1))
         if todo:  # (a complete store resumed: nothing computed, nothing rewritten)
-            bar = Progress(layout.size, done=points_done, enabled=progress,
+            bar = Progress(points_done + points_todo, done=points_done, enabled=progress,
                            stream=progress_stream)
             warm_kernels(spec)
             try:
                 # the scheduler is reachable before the store is created or replaced
-                with _client(scheduler, workers) as client:
+                with zcluster.open_client(scheduler, workers, cluster,
+                                          scheduler_file) as (client, info):
+                    if info.dashboard and on_dashboard is not None:
+                        on_dashboard(info.dashboard)
+                    if client is None:
+                        scheduler = scheduler or "local"
+                        workers = info.count
                     if action != "resume":
                         lease.set_state(store, held.run_id, "creating")
                         debug.pause("template")
@@ -280,8 +299,9 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
             # (also a run killed after its last chunk, before this step)
             debug.pause("finalize")
             lease.check(store, held.run_id)
-            # (the parts of a job array: the other parts compute the rest)
-            if not zstore.finalize(store) and not shared:
+            if part is not None:
+                zparts.finalize_shared(store)  # the last part to finish completes the store
+            elif not zstore.finalize(store):
                 missing = int((~zstore.done_chunks(store)).sum())
                 raise RuntimeError(f"{store}: {missing} chunks are still not recorded "
                                    "as done after every task finished; run again "
@@ -290,8 +310,8 @@ def run_sweep(spec, store=None, *, scheduler="local", workers=None, resume=False
     return RunResult(dataset=zstore.open_dataset(store), store=store, points=layout.size,
                      chunks_total=layout.nchunks, chunks_computed=len(todo),
                      wall_seconds=wall, compute_seconds=compute,
-                     points_computed=layout.size - points_done,
-                     summary=results.summary(store, layout))
+                     points_computed=points_todo,
+                     summary=results.summary(store, layout), workers=info, part=part)
 
 
 def run(spec, store=None, **kwargs):

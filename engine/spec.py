@@ -37,7 +37,7 @@ MODEL_KEYS = GLOBAL_PARAMS + ("sectors",)
 SECTOR_KEYS = ("name",) + SECTOR_PARAMS + ("ca_weight",)
 SECTOR_REQUIRED = ("name",) + REQUIRED_SECTOR
 AXIS_KEYS = ("start", "stop", "num", "values", "spacing")
-RUN_KEYS = ("store", "chunk_points", "max_points")
+RUN_KEYS = ("store", "chunk_points", "max_points", "cluster")  # cluster: engine/cluster.py
 SCALE_AXES = ("externality_scale", "cost_scale", "ca_spread")
 SPACINGS = ("linear", "log")
 
@@ -564,6 +564,10 @@ class _Parser:
             if isinstance(c, bool) or not isinstance(c, int) or c <= 0:
                 raise self.error(f"run.chunk_points must be an integer > 0, "
                                  f"got {_describe(c)}")
+        if "cluster" in run:
+            from coordsweep.engine.cluster import CLUSTER_KEYS
+            self.check_keys(self.table(run["cluster"], "run.cluster"), CLUSTER_KEYS,
+                            "[run.cluster]")
         return run
 
 

@@ -221,11 +221,13 @@ def clear(store):
         fs.rm(entry, recursive=True)
 
 
-def create(store, spec, layout, overwrite=False, run_id=None):
-    """Write the template (the run's lease, if any, stays in place). With
-    overwrite, the existing store is replaced; without it, a store that
-    holds anything but a lease is refused."""
+def create(store, spec, layout, overwrite=False, run_id=None, attrs=None):
+    """Write the template (with `attrs` added to the dataset attributes; the
+    run's lease, if any, stays in place). With overwrite, the existing store
+    is replaced; without it, a store that holds anything but a lease is
+    refused."""
     ds = template(spec, layout, run_id)
+    ds.attrs.update(attrs or {})
     if overwrite:
         clear(store)
     elif exists(store):
@@ -253,6 +255,15 @@ def done_chunks(store):
                 except Exception:  # noqa: BLE001
                     out[k] = False
             return out
+
+
+def chunk_is_done(store, chunk_id):
+    """Whether one chunk is recorded complete by this store's run (reads
+    one element of the record and the run token)."""
+    import zarr
+    with _quiet():
+        group = zarr.open_group(str(store), mode="r")
+        return int(group["chunk_done"][int(chunk_id)]) == group.attrs.get("run_token", 1)
 
 
 def write_chunk(store, layout, chunk_id, outputs, nsec, run_id=None, token=1):

@@ -1,0 +1,301 @@
+"""Cluster users without a batch system (issue 10): job-array parts run by
+hand and concurrently, atomic creation of the shared store, inspect's
+missing parts, --resume-or-create, --scheduler-file, Client and cluster
+objects in the API, the worker count under a restricted CPU affinity, the
+caller's environment left alone, the sbatch script and bad cluster options.
+The same things on a real SLURM: tests/test_slurm.py."""
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from engine_helpers import (assert_identical_stores, assert_same_snapshot, chunk_done,
+                            coordsweep, coordsweep_popen, main_inprocess, snapshot,
+                            store_attrs, three_sector_spec, write_spec)
+
+CHUNK_POINTS = 60          # 21 x 20 grid, chunk (3, 20): 7 chunks
+SHAPE = (21, 20)
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    """A small spec and its synchronous reference store."""
+    d = tmp_path_factory.mktemp("cluster")
+    spec_path = write_spec(d, three_sector_spec(*SHAPE, name="cluster test"))
+    ref = os.path.join(d, "ref.zarr")
+    code, _, err = main_inprocess("run", spec_path, "--store", ref, "--scheduler",
+                                  "synchronous", "--quiet")
+    assert code == 0, err
+    return {"dir": d, "spec": spec_path, "ref": ref}
+
+
+def run_args(spec, store, *extra):
+    return ("run", spec, "--store", store, "--chunk-points", CHUNK_POINTS, "--quiet", *extra)
+
+
+# --- job-array parts -----------------------------------------------------------------
+def test_parts_run_concurrently_by_hand_equal_a_single_run(sweep, tmp_path):
+    store = str(tmp_path / "parts.zarr")
+    procs = [coordsweep_popen(*run_args(sweep["spec"], store, "--part", f"{k}/3"))
+             for k in (1, 2, 3)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, (out, err)
+    attrs = store_attrs(store)
+    assert attrs["complete"] == 1 and attrs["parts"] == 3 and attrs["run_id"]
+    assert chunk_done(store).all() and chunk_done(store).size == 7
+    assert_identical_stores(sweep["ref"], store)
+    # the chunks were shared out: 7 chunks as 3 + 2 + 2, each computed once
+    computed = sorted(int(out.split("chunks")[1].split("computed")[0]) for out, _ in outs)
+    assert computed == [2, 2, 3]
+    # a requeued part finds its share done: nothing computed, nothing written
+    before = snapshot(store)
+    code, out, err = main_inprocess(*run_args(sweep["spec"], store, "--part", "2/3"))
+    assert code == 0, err
+    assert "0 computed this run" in out
+    assert_same_snapshot(before, snapshot(store))
+
+
+def test_missing_parts_inspect_and_resume(sweep, tmp_path):
+    store = str(tmp_path / "p.zarr")
+    code, out, err = main_inprocess(*run_args(sweep["spec"], store, "--part", "2/3"))
+    assert code == 0, err
+    assert "part              2/3" in out
+    done = chunk_done(store).astype(bool)
+    assert list(np.flatnonzero(done)) == [1, 4]   # chunks c with c % 3 == 1
+    assert store_attrs(store)["complete"] == 0
+    code, out, err = main_inprocess("inspect", store)
+    assert code == 0, err
+    assert "parts: 3" in out and "missing: 1/3 (3 chunks), 3/3 (2 chunks)" in out
+    # another part count, another spec, --overwrite: refused, store untouched
+    before = snapshot(store)
+    other = write_spec(tmp_path, three_sector_spec(*SHAPE, name="other"), "other.toml")
+    for args, needle in ((run_args(sweep["spec"], store, "--part", "1/4"), "3 parts"),
+                         (run_args(other, store, "--part", "1/3"), "different spec"),
+                         (run_args(sweep["spec"], store, "--part", "1/3", "--overwrite"),
+                          "never overwrites"),
+                         (run_args(sweep["spec"], store, "--part", "4/3"), "1 <= K <= M"),
+                         (run_args(sweep["spec"], store, "--part", "x"), "K/M")):
+        code, _, err = main_inprocess(*args)
+        assert code == 2, (args, err)
+        assert needle in err and err.count("\n") == 1, err
+    assert_same_snapshot(before, snapshot(store))
+    for k in (3, 1):
+        code, _, err = main_inprocess(*run_args(sweep["spec"], store, "--part", f"{k}/3",
+                                                "--scheduler", "synchronous"))
+        assert code == 0, err
+    assert store_attrs(store)["complete"] == 1   # the last part completed it
+    code, out, _ = main_inprocess("inspect", store)
+    assert "none missing" in out and "complete: yes" in out
+    assert_identical_stores(sweep["ref"], store)
+
+
+def _race(args):
+    spec_path, store, barrier = args
+    from coordsweep.engine.parts import create_or_join
+    from coordsweep.engine.spec import load_spec
+    spec = load_spec(spec_path)
+    barrier.wait()
+    _, done, created = create_or_join(spec, store, CHUNK_POINTS, 4)
+    return created, int(done.sum())
+
+
+def test_concurrent_creators_exactly_one_wins(sweep, tmp_path):
+    """Eight processes create the same store at the same moment: one
+    template is written, the others join it; no temporary copy is left."""
+    ctx = multiprocessing.get_context("spawn")
+    for trial in range(3):
+        store = str(tmp_path / f"race{trial}.zarr")
+        with ctx.Manager() as mgr:
+            barrier = mgr.Barrier(8)
+            with ctx.Pool(8) as pool:
+                res = pool.map(_race, [(sweep["spec"], store, barrier)] * 8)
+        assert sum(created for created, _ in res) == 1, res
+        assert all(n == 0 for _, n in res)
+        assert sorted(os.listdir(tmp_path)) == sorted(f"race{t}.zarr" for t in range(trial + 1))
+        assert store_attrs(store)["parts"] == 4
+
+
+# --- resume-or-create, scheduler file, Client / cluster objects -------------------------
+def test_resume_or_create(sweep, tmp_path):
+    store = str(tmp_path / "rc.zarr")
+    args = run_args(sweep["spec"], store, "--resume-or-create", "--scheduler", "synchronous")
+    code, out, err = main_inprocess(*args)           # nothing there: created
+    assert code == 0, err
+    assert "7 computed this run" in out
+    assert_identical_stores(sweep["ref"], store)
+    before = snapshot(store)
+    code, out, err = main_inprocess(*args)           # complete: nothing to do
+    assert code == 0, err
+    assert "0 computed this run" in out
+    assert_same_snapshot(before, snapshot(store))
+
+
+def test_scheduler_file_and_client_objects(sweep, tmp_path):
+    import coordsweep
+    from distributed import Client, LocalCluster
+    sched_file = str(tmp_path / "scheduler.json")
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=":0", scheduler_kwargs={"scheduler_file": sched_file}
+                      ) as cluster:
+        assert json.load(open(sched_file))["address"] == cluster.scheduler_address
+        code, out, err = main_inprocess(*run_args(sweep["spec"], str(tmp_path / "f.zarr"),
+                                                  "--scheduler-file", sched_file))
+        assert code == 0, err
+        assert "connected at start to the scheduler in" in out
+        assert_identical_stores(sweep["ref"], str(tmp_path / "f.zarr"))
+        # a cluster object
+        res = coordsweep.run_sweep(sweep["spec"], str(tmp_path / "c.zarr"),
+                                   scheduler=cluster, progress=False)
+        assert "given cluster" in res.workers.how
+        assert_identical_stores(sweep["ref"], str(tmp_path / "c.zarr"))
+        # the active client is used when no scheduler is named
+        with Client(cluster) as client:
+            res = coordsweep.run_sweep(sweep["spec"], str(tmp_path / "a.zarr"), progress=False)
+            assert res.workers.how == "the active dask client's workers"
+            assert res.workers.count == 1
+            assert not client.status == "closed"
+        assert_identical_stores(sweep["ref"], str(tmp_path / "a.zarr"))
+    code, _, err = main_inprocess(*run_args(sweep["spec"], str(tmp_path / "x.zarr"),
+                                            "--scheduler-file", str(tmp_path / "none.json")))
+    assert code == 2 and "no such file" in err
+    assert not os.path.exists(tmp_path / "x.zarr")
+
+
+# --- worker counts and environments ----------------------------------------------------
+COUNT = ("from coordsweep.engine.cluster import local_worker_count; "
+         "n, how = local_worker_count(); print(n, '|', how)")
+
+
+def _pinned(cpus):
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs CPU affinity and at least 2 CPUs")
+def test_worker_count_follows_cpu_affinity(sweep, tmp_path):
+    cpu = min(os.sched_getaffinity(0))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+    full = subprocess.run([sys.executable, "-c", COUNT], capture_output=True, text=True,
+                          env=env, check=True).stdout
+    assert int(full.split("|")[0]) == len(os.sched_getaffinity(0))
+    one = subprocess.run([sys.executable, "-c", COUNT], capture_output=True, text=True,
+                         env=env, preexec_fn=_pinned({cpu}), check=True).stdout
+    assert int(one.split("|")[0]) == 1 and "affinity" in one
+    # inside a SLURM job: --cpus-per-task bounds it
+    slurm = subprocess.run([sys.executable, "-c", COUNT], capture_output=True, text=True,
+                           env={**env, "SLURM_CPUS_PER_TASK": "1"}, check=True).stdout
+    assert slurm.split("|")[0].strip() == "1" and "SLURM_CPUS_PER_TASK=1" in slurm
+    # the local cluster of `coordsweep run` under taskset: one worker process
+    store = str(tmp_path / "pinned.zarr")
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "coordsweep"),
+                           *map(str, run_args(sweep["spec"], store, "--scheduler", "local"))],
+                          capture_output=True, text=True, env=env, preexec_fn=_pinned({cpu}),
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.strip().startswith("workers"))
+    assert line.split()[1] == "1" and "affinity" in line, line
+    assert_identical_stores(sweep["ref"], store)
+
+
+def test_caller_environment_unchanged(sweep, tmp_path):
+    import coordsweep
+    from coordsweep.engine.cluster import PINNED_THREADS, open_client
+    before = dict(os.environ)
+    ds = coordsweep.run(sweep["spec"], str(tmp_path / "env.zarr"), scheduler="local",
+                        workers=1, progress=False)
+    assert dict(os.environ) == before
+    assert ds.attrs["complete"] == 1
+    assert_identical_stores(sweep["ref"], str(tmp_path / "env.zarr"))
+    # the workers have the limits in their own environment, the caller not
+    # even while the cluster runs
+    with open_client("local", 2) as (client, info):
+        assert dict(os.environ) == before
+        envs = client.run(lambda: {v: os.environ.get(v) for v in PINNED_THREADS})
+        assert info.count == 2 and len(envs) == 2
+        assert all(e == {v: "1" for v in PINNED_THREADS} for e in envs.values()), envs
+    assert dict(os.environ) == before
+
+
+# --- the sbatch script and bad options --------------------------------------------------
+def test_slurm_script(sweep, tmp_path):
+    out = str(tmp_path / "job.sh")
+    code, msg, err = main_inprocess("slurm-script", sweep["spec"], "--array", 3, "--cpus", 2,
+                                    "--time", "00:30:00", "--store", "s.zarr", "-o", out)
+    assert code == 0, err
+    text = open(out).read()
+    assert os.access(out, os.X_OK)
+    for needle in ("#SBATCH --array=1-3", "#SBATCH --cpus-per-task=2",
+                   "#SBATCH --time=00:30:00", "#SBATCH --requeue",
+                   '--part "$SLURM_ARRAY_TASK_ID/3"', os.path.abspath("s.zarr"),
+                   os.path.abspath(sweep["spec"])):
+        assert needle in text, needle
+    before = snapshot(out)
+    for args, needle in ((("--array", 0), "--array"), (("--array", 2, "--time", "x"), "walltime"),
+                         (("--array", 2, "-o", out), "exists")):
+        code, _, err = main_inprocess("slurm-script", sweep["spec"], *args)
+        assert code == 2 and needle in err, err
+    assert_same_snapshot(before, snapshot(out))
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("--jobs", "2"), "--jobs needs --cluster"),
+    (("--cluster", "slurm", "--walltime", "soon"), "--walltime"),
+    (("--cluster", "slurm", "--jobs", "0"), "--jobs must be"),
+    (("--cluster", "slurm", "--scheduler", "threads"), "choose one"),
+    (("--cluster", "lsf"), "--cluster"),
+])
+def test_bad_cluster_options(sweep, tmp_path, args, needle):
+    store = str(tmp_path / "bad.zarr")
+    code, _, err = main_inprocess(*run_args(sweep["spec"], store, *args))
+    assert code == 2 and needle in err, err
+    assert not os.path.exists(store)
+
+
+def test_worker_lifetime_before_walltime():
+    from coordsweep.engine.cluster import parse_walltime, worker_lifetime
+    assert parse_walltime("01:00:00") == 3600 and parse_walltime("1-00:00:00") == 86400
+    assert parse_walltime("30") == 1800 and parse_walltime("10:00") == 600
+    for w in (120, 600, 3600, 86400):
+        life, stagger = worker_lifetime(w)
+        assert 0 < life and life + stagger < w, (w, life, stagger)
+
+
+def test_spec_cluster_table(sweep, tmp_path):
+    text = open(sweep["spec"]).read() + '\n[run.cluster]\nkind = "slurm"\nnodes = 3\n'
+    bad = write_spec(tmp_path, text, "bad.toml")
+    proc = coordsweep("run", bad, "--store", str(tmp_path / "s.zarr"))
+    assert proc.returncode == 2 and "nodes" in proc.stderr, proc.stderr
+    assert not os.path.exists(tmp_path / "s.zarr")
+
+
+def test_parts_of_a_design_equal_a_single_run(tmp_path):
+    """A [design] spec (its points are coordinates written with the
+    template): three parts started at once give the single run's store."""
+    text = three_sector_spec(3, 2, name="design parts") + """
+[design]
+method = "random"
+samples = 400
+seed = 3
+
+[design.params."externality.agro"]
+low = 0.0
+high = 1.0
+"""
+    spec_path = write_spec(tmp_path, text)
+    ref = str(tmp_path / "ref.zarr")
+    code, _, err = main_inprocess("run", spec_path, "--store", ref, "--scheduler",
+                                  "synchronous", "--quiet")
+    assert code == 0, err
+    store = str(tmp_path / "parts.zarr")
+    procs = [coordsweep_popen("run", spec_path, "--store", store, "--chunk-points", 200,
+                              "--quiet", "--part", f"{k}/3") for k in (1, 2, 3)]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, (out, err)
+    assert store_attrs(store)["complete"] == 1
+    assert_identical_stores(ref, store)
