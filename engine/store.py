@@ -232,8 +232,13 @@ def create(store, spec, layout, overwrite=False, run_id=None, attrs=None):
         clear(store)
     elif exists(store):
         raise StoreError(f"{store}: already exists")
+    fs, path = _fs(store)
+    # "w-" where nothing is there yet (zarr refuses a store that appears
+    # meanwhile: the guard of job-array parts on object stores); "a" beside
+    # the run's lease
+    mode = "a" if fs.exists(path) else "w-"
     with _quiet():
-        ds.to_zarr(str(store), mode="a", compute=False,
+        ds.to_zarr(str(store), mode=mode, compute=False,
                    encoding=encoding(ds), consolidated=False, zarr_format=3)
 
 

@@ -72,7 +72,7 @@ def test_create_writes_the_template_only(created):
 
 def test_create_refuses_an_existing_store(created):
     before = snapshot(created)
-    with pytest.raises(FileExistsError):
+    with pytest.raises(StoreError, match="already exists"):
         zstore.create(created, SPEC, LAYOUT)
     assert_same_snapshot(before, snapshot(created))
 
