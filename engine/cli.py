@@ -296,6 +296,21 @@ def cmd_sensitivity(args):
     return EXIT_OK
 
 
+def cmd_bench(args):
+    from coordsweep.engine import bench
+    out = bench.check_output(args.output)
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    etas = tuple(e == 1 for e in sorted(set(args.eta)))
+    log = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    ds = bench.run_bench(quick=args.quick, sectors=args.sectors, etas=etas, variants=variants,
+                         budget=args.budget, repeats=args.repeats, seed=args.seed,
+                         cold=args.cold, log=log)
+    print(bench.format_table(ds))
+    if out is not None:
+        print(f"wrote {bench.write_dataset(ds, out)}")
+    return EXIT_OK
+
+
 def build_parser():
     import coordsweep
     p = _Parser(prog="coordsweep",
@@ -379,6 +394,25 @@ def build_parser():
     sa.set_defaults(func=cmd_sensitivity)
     from coordsweep.engine.cli_cluster import add_slurm_script
     add_slurm_script(sub)
+    b = sub.add_parser("bench", help="time solver variants and baselines (C, SciPy) "
+                       "on one core and compare what they find")
+    b.add_argument("--quick", action="store_true", help="about a minute: fewer N, "
+                   "short budgets, SciPy only up to 6 sectors")
+    b.add_argument("--sectors", type=int, nargs="+", metavar="N",
+                   help="numbers of sectors (default 1..12; --quick 1 2 3 4 6 8 10 12)")
+    b.add_argument("--eta", type=int, nargs="+", choices=(0, 1), default=[0, 1],
+                   help="0: every eta = 0; 1: eta > 0 (default both)")
+    b.add_argument("--variants", default="numba,c,scipy",
+                   help="comma-separated variants (numba is the reference, always run)")
+    b.add_argument("--budget", type=float, help="seconds per variant and cell")
+    b.add_argument("--repeats", type=int, help="timed repeats per cell (median reported)")
+    b.add_argument("--seed", type=int, default=1)
+    b.add_argument("--cold", action=argparse.BooleanOptionalAction, default=None,
+                   help="measure the kernels' compile time in a fresh process without "
+                   "numba's cache (default: on, off with --quick)")
+    b.add_argument("-o", "--output", help="also write the dataset (.nc or .zarr)")
+    b.add_argument("--quiet", action="store_true", help="no progress lines")
+    b.set_defaults(func=cmd_bench)
     return p
 
 
