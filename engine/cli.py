@@ -179,7 +179,7 @@ def cmd_run(args):
                            chunk_points=args.chunk_points, progress=not args.quiet,
                            cluster=cluster, scheduler_file=args.scheduler_file,
                            resume_or_create=args.resume_or_create, part=args.part,
-                           on_dashboard=show)
+                           on_dashboard=show, solver=args.solver)
     except KeyboardInterrupt:
         print("coordsweep: interrupted; the store keeps every finished chunk: "
               "run again with --resume to continue", file=sys.stderr)
@@ -347,6 +347,9 @@ def build_parser():
                    "within 10000..50000)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    r.add_argument("--solver", metavar="SLOT=NAME,...",
+                   help="solver variants, overriding the spec's [run.solver], e.g. "
+                   "wage=brent,equilibria=brute (see the README's solver variants)")
     r.set_defaults(func=cmd_run)
     i = sub.add_parser("inspect", help="what a store holds, how complete it is, its spec")
     i.add_argument("store")

@@ -36,7 +36,7 @@ from coordsweep.engine.spec import Spec, load_spec
 LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
 
 
-def compute_chunk(spec, store, layout, chunk_id):
+def compute_chunk(spec, store, layout, chunk_id, solver=None):
     """One dask task: build the chunk's points, solve them, write them.
 
     A chunk already recorded done is not computed again: a task re-run after
@@ -45,7 +45,7 @@ def compute_chunk(spec, store, layout, chunk_id):
     start, stop = layout.flat_range(chunk_id)
     if zstore.chunk_is_done(store, chunk_id):
         return stop - start
-    outputs = kernels.solve(**spec.block(start, stop))
+    outputs = kernels.solve(**spec.block(start, stop), solver=solver)
     zstore.write_chunk(store, layout, chunk_id, outputs, spec.n_sectors)
     return stop - start
 
@@ -57,10 +57,24 @@ def default_store(spec):
     return os.path.join("results", f"{stem}.zarr")
 
 
-def warm_kernels(spec):
+def warm_kernels(spec, solver=None):
     """Compile (or load from numba's cache) once, before any worker starts."""
     from coordsweep import kernels
-    kernels.solve(**spec.block(0, 1))
+    kernels.solve(**spec.block(0, 1), solver=solver)
+
+
+def resolve_solver(spec, solver=None):
+    """The run's solver variants as canonical text: `solver` (CLI --solver,
+    run(..., solver=...)) over the spec's [run.solver]; a user's wage
+    function is imported here, so a bad name fails before any I/O."""
+    from coordsweep.kernels import solvers
+    try:
+        parsed = solvers.parse(solver if solver is not None else spec.run.get("solver"))
+        if solvers.is_user(parsed.wage):
+            solvers.load_user(parsed.wage)
+    except solvers.SolverError as exc:
+        raise UsageError(str(exc)) from None
+    return solvers.text(parsed)
 
 
 @dataclass
@@ -90,7 +104,7 @@ class RunResult:
                 else float("nan"))
 
 
-def plan_store(spec, store, chunk_points, resume, overwrite):
+def plan_store(spec, store, chunk_points, resume, overwrite, solver=None):
     """Decide what to do with `store`, touching nothing.
 
     Returns (action, layout, done): action "create", "overwrite" or
@@ -118,6 +132,12 @@ def plan_store(spec, store, chunk_points, resume, overwrite):
         raise StoreError(f"{store}: was written from a different spec "
                          f"({attrs.get('spec_source', '?')}); --resume needs the same "
                          "spec text, or pass --overwrite")
+    if solver is not None:
+        from coordsweep.kernels import solvers
+        recorded = attrs.get("solver", solvers.text(None))
+        if recorded != solver:
+            raise StoreError(f"{store}: was written with solver {recorded}; --resume needs "
+                             f"the same solver (got {solver}), or pass --overwrite")
     return "resume", Layout(tuple(spec.shape), tuple(attrs["chunk_shape"])), done
 
 
@@ -132,12 +152,12 @@ def prepare_store(spec, store, chunk_points, resume, overwrite):
     return layout, done
 
 
-def _execute(tasks, scheduler, workers, client, progress, spec, store, layout):
+def _execute(tasks, scheduler, workers, client, progress, spec, store, layout, solver=None):
     """Run compute_chunk for every chunk id in `tasks`, updating progress."""
     if client is not None:
         from distributed import as_completed
         run_id = uuid.uuid4().hex
-        futures = {cid: client.submit(compute_chunk, spec, store, layout, cid,
+        futures = {cid: client.submit(compute_chunk, spec, store, layout, cid, solver,
                                       pure=False, key=f"coordsweep-chunk-{cid}-{run_id}")
                    for cid in tasks}
         ids = {fut.key: cid for cid, fut in futures.items()}
@@ -160,7 +180,7 @@ def _execute(tasks, scheduler, workers, client, progress, spec, store, layout):
             if isinstance(result, (int, np.integer)):
                 progress.update(result)
 
-    delayed = [dask.delayed(compute_chunk, pure=False)(spec, store, layout, cid)
+    delayed = [dask.delayed(compute_chunk, pure=False)(spec, store, layout, cid, solver)
                for cid in tasks]
     kwargs = {"scheduler": scheduler}
     if scheduler == "threads":
@@ -172,14 +192,15 @@ def _execute(tasks, scheduler, workers, client, progress, spec, store, layout):
 def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
               overwrite=False, chunk_points=None, progress=True, progress_stream=None,
               cluster=None, scheduler_file=None, resume_or_create=False, part=None,
-              on_dashboard=None):
+              on_dashboard=None, solver=None):
     """Run (or resume) a sweep into `store`; returns a RunResult.
 
     resume_or_create: resume the store, or create it when there is none (one
     batch script for the first start and every restart). part: (K, M) or
     "K/M", compute only part K of M (see engine/parts.py). cluster: "slurm",
     "pbs" or a dict of [run.cluster] options (the spec's [run.cluster] is
-    used when this is None)."""
+    used when this is None). solver: solver variants over the spec's
+    [run.solver] (kernels/solvers.py), recorded in the store's attributes."""
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
     if isinstance(cluster, str):
@@ -211,6 +232,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
     store = zstore.normalize(store if store is not None else default_store(spec))
     spec.check_grid()  # every grid point in MODEL.md's domains, before any I/O
     t0 = time.perf_counter()
+    solver = resolve_solver(spec, solver)
     if resume_or_create and not overwrite:
         resume = zstore.exists(store)
     if part is not None:
@@ -220,7 +242,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
         mine[zparts.part_chunks(done.size, *part)] = True
         todo = [int(c) for c in np.flatnonzero(mine & ~done)]
     else:
-        action, layout, done = plan_store(spec, store, chunk_points, resume, overwrite)
+        action, layout, done = plan_store(spec, store, chunk_points, resume, overwrite, solver)
         todo = [int(c) for c in np.flatnonzero(~done)]
     info = None
     points_done = sum(layout.flat_range(c)[1] - layout.flat_range(c)[0]
@@ -230,7 +252,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
     if todo:  # (a complete store resumed: nothing computed, nothing rewritten)
         bar = Progress(points_done + points_todo, done=points_done, enabled=progress,
                        stream=progress_stream)
-        warm_kernels(spec)
+        warm_kernels(spec, solver)
         try:
             # the scheduler is reachable before the store is created or replaced
             with zcluster.open_client(scheduler, workers, cluster, scheduler_file) as (client, info):
@@ -240,12 +262,13 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
                     scheduler = scheduler or "local"
                     workers = info.count
                 if action != "resume":
-                    zstore.create(store, spec, layout, overwrite=action == "overwrite")
+                    zstore.create(store, spec, layout, overwrite=action == "overwrite",
+                                  attrs={"solver": solver})
                 if spec.design is not None:  # its points into the store, once
                     designs.write_coords(store, spec, layout)
                 t1 = time.perf_counter()
                 bar.t0 = t1
-                _execute(todo, scheduler, workers, client, bar, spec, store, layout)
+                _execute(todo, scheduler, workers, client, bar, spec, store, layout, solver)
                 compute = time.perf_counter() - t1
         finally:
             bar.close()
