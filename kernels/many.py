@@ -1,7 +1,7 @@
 """Many sectors: counting equilibria without enumerating them, and the best
 equilibrium and the first best by branch and bound.
 
-The pruned depth-first search of kernels/point.py visits every stable
+The pruned depth-first search of kernels/equilibria.py visits every stable
 equilibrium (4.5 million at N = 24 in the worst cases), and the first best
 tries all 2^N profiles. Here:
 
@@ -40,10 +40,8 @@ import math
 import numpy as np
 from coordsweep.kernels.jit import jit
 
-from coordsweep.kernels.economy import (
-    SP_ALPHA, SP_C0, SP_EPS, SP_FAST, SP_LABOR, SP_LOGL, SV_B0, SV_COST,
-    SV_ETA, SV_K, SV_LOGM1, SV_S0, SV_TAU, SV_XA, SV_XB, SV_XBAR,
-    binary_log_wage, binary_welfare)
+from coordsweep.kernels.economy import binary_log_wage, binary_welfare
+from coordsweep.kernels.equilibria import TIE_RTOL, better, popcount
 
 #: relative width of the band around a subset-sum bound inside which the
 #: kernel's own predicate decides (sums taken in another order round
@@ -51,29 +49,6 @@ from coordsweep.kernels.economy import (
 BAND_RTOL = 1e-11
 #: relative slack added to every upper bound before cutting a subtree
 BOUND_RTOL = 1e-11
-#: tie tolerance of MODEL.md's order (as kernels/point.py's TIE_RTOL)
-TIE_RTOL = 1e-13
-
-
-@jit
-def _popcount(mask):
-    c = 0
-    while mask:
-        mask &= mask - 1
-        c += 1
-    return c
-
-
-@jit
-def _better(w, k, mask, best_w, best_k, best_mask):
-    tol = TIE_RTOL * max(abs(w), abs(best_w))
-    if w > best_w + tol:
-        return True
-    if w < best_w - tol:
-        return False
-    if k != best_k:
-        return k < best_k
-    return mask < best_mask
 
 
 @jit
@@ -108,45 +83,45 @@ def _sorted_half_sums(d, idx, lo, hi, sums, masks, bs, bm):
 
 
 @jit
-def _demand_terms(sp, sv, zmask, cand, ncand, xb, d):
+def _demand_terms(ws, zmask, cand, ncand, xb, d):
     """At log wage xb: (base, d) with base = labour demand (or scaled X on
     the eta = 0 fast path) of S0 and d[j] what candidate cand[j] adds by
     cooperating. Returns (base, cap) where S is an equilibrium bound by xb
     iff base + sum d <= cap."""
-    n = sv.shape[1]
-    if sp[SP_FAST] == 1.0:
+    n = ws.sec.kind.shape[0]
+    if ws.pt.fast:
         base = 0.0
         for i in range(n):
-            base += sv[SV_XB, i] if (zmask >> i) & 1 else sv[SV_XA, i]
+            base += ws.sec.xb[i] if (zmask >> i) & 1 else ws.sec.xa[i]
         for j in range(ncand):
             c = cand[j]
-            d[j] = sv[SV_XB, c] - sv[SV_XA, c]
-        alpha = sp[SP_ALPHA]
-        cap = math.exp((xb - math.log(alpha)) / (1.0 - alpha) - sp[SP_C0] + sp[SP_LOGL])
+            d[j] = ws.sec.xb[c] - ws.sec.xa[c]
+        alpha = ws.pt.alpha
+        cap = math.exp((xb - math.log(alpha)) / (1.0 - alpha) - ws.pt.c0 + ws.pt.logl)
         return base, cap
-    eps = sp[SP_EPS]
+    eps = ws.pt.eps
     base = 0.0
     for i in range(n):
-        denom = 1.0 - eps * sv[SV_ETA, i]
-        logm = sv[SV_LOGM1, i] if (zmask >> i) & 1 else 0.0
-        base += math.exp(sv[SV_B0, i] + logm / denom - sv[SV_K, i] * xb)
+        denom = 1.0 - eps * ws.sec.eta[i]
+        logm = ws.sec.logm1[i] if (zmask >> i) & 1 else 0.0
+        base += math.exp(ws.sec.b0[i] + logm / denom - ws.sec.k[i] * xb)
     for j in range(ncand):
         c = cand[j]
-        denom = 1.0 - eps * sv[SV_ETA, c]
-        e0 = sv[SV_B0, c] - sv[SV_K, c] * xb
-        d[j] = math.exp(e0) * math.expm1(sv[SV_LOGM1, c] / denom)
-    return base, sp[SP_LABOR]
+        denom = 1.0 - eps * ws.sec.eta[c]
+        e0 = ws.sec.b0[c] - ws.sec.k[c] * xb
+        d[j] = math.exp(e0) * math.expm1(ws.sec.logm1[c] / denom)
+    return base, ws.pt.labor
 
 
 @jit
-def count_equilibria(sp, sv, tmp, st, zmask, cand, ncand):
+def count_equilibria(ws, zmask, cand, ncand):
     """Number of stable equilibria (exact), or -1 when the sums leave the
     float range (then enumerate instead)."""
     if ncand == 0:
         return np.int64(1)
     xbar = np.empty(ncand)
     for j in range(ncand):
-        xbar[j] = sv[SV_XBAR, cand[j]]
+        xbar[j] = ws.sec.xbar[cand[j]]
     order = np.argsort(xbar, kind="mergesort")
     srt = np.empty(ncand, np.int64)
     for r in range(ncand):
@@ -162,8 +137,8 @@ def count_equilibria(sp, sv, tmp, st, zmask, cand, ncand):
     total = np.int64(1)  # S0 itself
     for r in range(ncand):
         i = srt[r]
-        xb = sv[SV_XBAR, i]
-        base, cap = _demand_terms(sp, sv, zmask, srt, ncand, xb, d)
+        xb = ws.sec.xbar[i]
+        base, cap = _demand_terms(ws, zmask, srt, ncand, xb, d)
         if not (math.isfinite(base) and math.isfinite(cap)):
             return np.int64(-1)
         scale = base
@@ -195,35 +170,35 @@ def count_equilibria(sp, sv, tmp, st, zmask, cand, ncand):
             total += k_in
             for k in range(k_in, k_out):  # too close to call: ask the kernel
                 mask = imask | ma[a] | mb[k]
-                if binary_log_wage(sp, sv, tmp, st, mask) <= xb:
+                if binary_log_wage(ws, mask) <= xb:
                     total += 1
     return total
 
 
 @jit
-def _node_bound(sp, sv, tmp, st, mask, csum, w_node, rest, nrest, xcap):
+def _node_bound(ws, mask, csum, w_node, rest, nrest, xcap):
     """Upper bound of W over mask u T, T a subset of rest[:nrest], with
     log w capped at xcap (np.inf: no cap); every tau_i = 0."""
-    alpha = sp[SP_ALPHA]
-    labor = sp[SP_LABOR]
+    alpha = ws.pt.alpha
+    labor = ws.pt.labor
     full = mask
     for j in range(nrest):
         full |= np.int64(1) << rest[j]
-    xfull = binary_log_wage(sp, sv, tmp, st, full)
+    xfull = binary_log_wage(ws, full)
     ub = math.exp(min(xfull, xcap)) * labor / alpha - csum
-    if sp[SP_FAST] == 1.0:
+    if ws.pt.fast:
         # W = f(X) - C with f concave: at most the sum of positive marginals
         xs = 0.0
-        for i in range(sv.shape[1]):
-            xs += sv[SV_XB, i] if (mask >> i) & 1 else sv[SV_XA, i]
-        c1 = (1.0 - alpha) * (sp[SP_C0] - sp[SP_LOGL]) + math.log(alpha)
+        for i in range(ws.sec.kind.shape[0]):
+            xs += ws.sec.xb[i] if (mask >> i) & 1 else ws.sec.xa[i]
+        c1 = (1.0 - alpha) * (ws.pt.c0 - ws.pt.logl) + math.log(alpha)
         f0 = math.exp(c1 + (1.0 - alpha) * math.log(xs)) * labor / alpha
         ub1 = w_node
         for j in range(nrest):
             c = rest[j]
             fj = math.exp(c1 + (1.0 - alpha) * math.log(
-                xs + sv[SV_XB, c] - sv[SV_XA, c])) * labor / alpha
-            g = fj - f0 - sv[SV_COST, c]
+                xs + ws.sec.xb[c] - ws.sec.xa[c])) * labor / alpha
+            g = fj - f0 - ws.sec.cost[c]
             if g > 0.0:
                 ub1 += g
         ub = min(ub, ub1)
@@ -231,23 +206,23 @@ def _node_bound(sp, sv, tmp, st, mask, csum, w_node, rest, nrest, xcap):
 
 
 @jit
-def _applies(sv):
-    for i in range(sv.shape[1]):
-        if sv[SV_TAU, i] != 0.0:
+def _applies(ws):
+    for i in range(ws.sec.kind.shape[0]):
+        if ws.sec.tau[i] != 0.0:
             return False
     return True
 
 
 @jit
-def _bb(sp, sv, tmp, st, root, items, nitems, equilibria):
+def _bb(ws, root, items, nitems, equilibria):
     """Depth-first branch and bound over root u T, T a subset of items.
     equilibria: only stable equilibria (S's wage under its members'
     thresholds, supersets of failing sets cut). Returns (mask, W, log w)."""
-    x0, w0 = binary_welfare(sp, sv, tmp, st, root)
+    x0, w0 = binary_welfare(ws, root)
     best_mask = root
     best_w = w0
     best_x = x0
-    best_k = _popcount(root)
+    best_k = popcount(root)
     if nitems == 0:
         return best_mask, best_w, best_x
     pos = np.empty(nitems + 1, np.int64)
@@ -259,9 +234,9 @@ def _bb(sp, sv, tmp, st, root, items, nitems, equilibria):
     masks[0] = root
     caps[0] = np.inf
     c = 0.0
-    for i in range(sv.shape[1]):
+    for i in range(ws.sec.kind.shape[0]):
         if (root >> i) & 1:
-            c += sv[SV_COST, i]
+            c += ws.sec.cost[i]
     costs[0] = c
     while depth >= 0:
         p = pos[depth]
@@ -274,22 +249,22 @@ def _bb(sp, sv, tmp, st, root, items, nitems, equilibria):
         mask = masks[depth] | (np.int64(1) << j)
         cap = caps[depth]
         if equilibria:
-            cap = min(cap, sv[SV_XBAR, j])
-            if binary_log_wage(sp, sv, tmp, st, mask) > cap:
+            cap = min(cap, ws.sec.xbar[j])
+            if binary_log_wage(ws, mask) > cap:
                 pos[depth] += 1
                 continue
-        xw, w = binary_welfare(sp, sv, tmp, st, mask)
-        k = _popcount(mask)
-        if _better(w, k, mask, best_w, best_k, best_mask):
+        xw, w = binary_welfare(ws, mask)
+        k = popcount(mask)
+        if better(w, k, mask, best_w, best_k, best_mask):
             best_w = w
             best_k = k
             best_mask = mask
             best_x = xw
-        csum = costs[depth] + sv[SV_COST, j]
+        csum = costs[depth] + ws.sec.cost[j]
         nrest = nitems - p - 1
         descend = nrest > 0
         if descend:
-            ub = _node_bound(sp, sv, tmp, st, mask, csum, w, items[p + 1:], nrest, cap)
+            ub = _node_bound(ws, mask, csum, w, items[p + 1:], nrest, cap)
             tol = TIE_RTOL * max(abs(ub), abs(best_w)) + BOUND_RTOL * (abs(ub) + abs(csum))
             descend = ub >= best_w - tol
         if descend:
@@ -304,13 +279,13 @@ def _bb(sp, sv, tmp, st, root, items, nitems, equilibria):
 
 
 @jit
-def _by_gain(sp, sv, tmp, st, root, items, nitems):
+def _by_gain(ws, root, items, nitems):
     """items reordered by the welfare gain of adding each alone to root,
     largest first (a good incumbent early cuts more)."""
     gains = np.empty(nitems)
-    w0 = binary_welfare(sp, sv, tmp, st, root)[1]
+    w0 = binary_welfare(ws, root)[1]
     for j in range(nitems):
-        gains[j] = w0 - binary_welfare(sp, sv, tmp, st, root | (np.int64(1) << items[j]))[1]
+        gains[j] = w0 - binary_welfare(ws, root | (np.int64(1) << items[j]))[1]
     order = np.argsort(gains, kind="mergesort")
     out = np.empty(nitems, np.int64)
     for j in range(nitems):
@@ -319,21 +294,21 @@ def _by_gain(sp, sv, tmp, st, root, items, nitems):
 
 
 @jit
-def best_equilibrium_bb(sp, sv, tmp, st, zmask, cand, ncand):
+def best_equilibrium_bb(ws, zmask, cand, ncand):
     """(applies, best_mask, best_W, best_log_wage) over the stable
     equilibria; applies is False when some tau_i != 0."""
-    if not _applies(sv):
+    if not _applies(ws):
         return False, np.int64(0), np.nan, np.nan
-    items = _by_gain(sp, sv, tmp, st, zmask, cand, ncand)
-    m, w, x = _bb(sp, sv, tmp, st, zmask, items, ncand, True)
+    items = _by_gain(ws, zmask, cand, ncand)
+    m, w, x = _bb(ws, zmask, items, ncand, True)
     return True, m, w, x
 
 
 @jit
-def first_best_bb(sp, sv, tmp, st, active, nactive):
+def first_best_bb(ws, active, nactive):
     """(applies, mask, W): the best profile in {0,1}^N, inert sectors at 0."""
-    if not _applies(sv):
+    if not _applies(ws):
         return False, np.int64(0), np.nan
-    items = _by_gain(sp, sv, tmp, st, np.int64(0), active, nactive)
-    m, w, _ = _bb(sp, sv, tmp, st, np.int64(0), items, nactive, False)
+    items = _by_gain(ws, np.int64(0), active, nactive)
+    m, w, _ = _bb(ws, np.int64(0), items, nactive, False)
     return True, m, w

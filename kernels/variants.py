@@ -1,37 +1,40 @@
-"""The built-in solver variants other than the defaults (kernels/solvers.py).
+"""The equilibrium variants (kernels/solvers.py) and their dispatch.
 
-- wage roots for eta > 0: kernels/wages.py;
-- equilibria: :func:`brute_equilibria` (every subset of the candidates,
-  no pruning); ``mitm`` is kernels/many.py;
-- GE path: :func:`bisect_root`, a bisection with the signature of
-  kernels/rootfind.py's ``brent_root``.
+- ``dfs`` (code 0, the default): kernels/equilibria.py's pruned
+  depth-first search and its first best over all 2^N profiles;
+- ``brute`` (1): :func:`brute_equilibria`, every subset of the candidates
+  tested with the equilibrium criterion, no pruning (and the same
+  all-profiles first best);
+- ``mitm`` (2): kernels/many.py, the count by meet-in-the-middle and the
+  best equilibrium / first best by branch and bound; where those do not
+  apply (tau != 0, sums outside the float range) the depth-first search
+  and the all-profiles first best answer instead.
+
+The wage variants live in kernels/wages.py, the GE-path ones in
+kernels/sectors.py (``root_on_path``).
 """
 import numpy as np
+
+from coordsweep.kernels import many
+from coordsweep.kernels.economy import SOLVER_EQUILIBRIA, binary_log_wage, binary_welfare
+from coordsweep.kernels.equilibria import better, enumerate_equilibria, first_best, popcount
 from coordsweep.kernels.jit import jit
 
-from coordsweep.kernels.many import _better
-from coordsweep.kernels.economy import SV_XBAR, binary_log_wage, binary_welfare, path_g
-from coordsweep.kernels.rootfind import MAXITER, RTOL, XTOL
+EQ_DFS = 0
+EQ_BRUTE = 1
+EQ_MITM = 2
 
 
 @jit
-def _popcount(mask):
-    c = 0
-    while mask:
-        mask &= mask - 1
-        c += 1
-    return c
-
-
-@jit
-def brute_equilibria(sp, sv, tmp, st, zmask, cand, ncand, record):
+def brute_equilibria(ws, zmask, cand, ncand, record):
     """Every subset T of the candidates, tested (no pruning): S = Z u T is
     an equilibrium iff log w(S) <= min_{i in T} log wbar_i. Same returns as
-    kernels/point.py's enumerate_equilibria."""
+    kernels/equilibria.py's enumerate_equilibria."""
+    xbar = ws.sec.xbar
     count = 0
     nrec = 0
     best_mask = zmask
-    best_w = -np.inf
+    best_W = -np.inf
     best_x = np.nan
     best_k = 0
     for code in range(np.int64(1) << ncand):
@@ -41,44 +44,47 @@ def brute_equilibria(sp, sv, tmp, st, zmask, cand, ncand, record):
             if (code >> b) & 1:
                 j = cand[b]
                 mask |= np.int64(1) << j
-                if sv[SV_XBAR, j] < bound:
-                    bound = sv[SV_XBAR, j]
-        if code != 0 and binary_log_wage(sp, sv, tmp, st, mask) > bound:
+                if xbar[j] < bound:
+                    bound = xbar[j]
+        if code != 0 and binary_log_wage(ws, mask) > bound:
             continue
         count += 1
         if nrec < record.shape[0]:
             record[nrec] = mask
             nrec += 1
-        xw, w = binary_welfare(sp, sv, tmp, st, mask)
-        k = _popcount(mask)
-        if code == 0 or _better(w, k, mask, best_w, best_k, best_mask):
-            best_w = w
+        xW, W = binary_welfare(ws, mask)
+        k = popcount(mask)
+        if code == 0 or better(W, k, mask, best_W, best_k, best_mask):
+            best_W = W
             best_k = k
             best_mask = mask
-            best_x = xw
-    return count, best_mask, best_w, best_x, nrec
+            best_x = xW
+    return count, best_mask, best_W, best_x, nrec
 
 
 @jit
-def bisect_root(ws, i, a, b, fa, fb):
-    """Root of g_i in [a, b] (fa, fb of opposite sign or zero) by
-    bisection to Brent's tolerance. Returns (root, converged)."""
-    if fa == 0.0:
-        return a, True
-    if fb == 0.0:
-        return b, True
-    for _ in range(MAXITER):
-        m = 0.5 * (a + b)
-        if b - a <= XTOL + RTOL * abs(m) or m == a or m == b:
-            # the end with the smaller |g| (as Brent returns its best iterate)
-            return (a if abs(fa) <= abs(fb) else b), True
-        fm = path_g(ws, i, m)
-        if fm == 0.0:
-            return m, True
-        if (fm < 0.0) == (fa < 0.0):
-            a = m
-            fa = fm
-        else:
-            b = m
-            fb = fm
-    return 0.5 * (a + b), False
+def equilibria_and_first_best(ws, zmask, cand, ncand, active, nactive, record):
+    """By the run's equilibrium variant: (count, best_mask, best_W,
+    best_logw, nrec, fb_mask, fb_W)."""
+    code = ws.status[SOLVER_EQUILIBRIA]
+    if code == EQ_MITM:
+        count = many.count_equilibria(ws, zmask, cand, ncand)
+        ok, best_mask, best_W, best_x = many.best_equilibrium_bb(ws, zmask, cand, ncand)
+        nrec = 0
+        if count < 0 or not ok:
+            c2, best_mask, best_W, best_x, nrec = enumerate_equilibria(
+                ws, zmask, cand, ncand, record)
+            if count < 0:
+                count = c2
+        ok, fb_mask, fb_W = many.first_best_bb(ws, active, nactive)
+        if not ok:
+            fb_mask, fb_W = first_best(ws, active, nactive)
+        return count, best_mask, best_W, best_x, nrec, fb_mask, fb_W
+    if code == EQ_BRUTE:
+        count, best_mask, best_W, best_x, nrec = brute_equilibria(
+            ws, zmask, cand, ncand, record)
+    else:
+        count, best_mask, best_W, best_x, nrec = enumerate_equilibria(
+            ws, zmask, cand, ncand, record)
+    fb_mask, fb_W = first_best(ws, active, nactive)
+    return count, best_mask, best_W, best_x, nrec, fb_mask, fb_W
