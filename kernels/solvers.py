@@ -20,7 +20,8 @@ A user's wage solver is a numba ``@njit`` function
 
 returning the root x of ``log(sum_i exp(b[i] - k[i] x)) = log_labor`` in
 ``[lo, hi]`` (b, k float64 arrays of length N, k > 0; the function is
-convex and strictly decreasing in x, negative at hi, non-negative at lo),
+convex and strictly decreasing in x, <= 0 at hi, >= 0 at lo up to
+rounding; never called with lo = hi),
 and a boolean that is False when it did not converge (the point then gets
 status ``wage_not_converged``). It is compiled into the block kernel like
 the built-ins (that build is not cached on disk: one compile per process).

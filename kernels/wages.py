@@ -4,8 +4,10 @@ user's function (kernels/solvers.py documents its signature; a relinked
 build, kernels/relink.py, binds :func:`user_wage` to it).
 
 Every function solves h(x) = log(sum_i exp(b_i - k_i x)) - log L = 0 on
-[lo, hi] (h convex, strictly decreasing, h(lo) >= 0 >= h(hi)) and returns
-(x, converged).
+[lo, hi] (h convex, strictly decreasing, h(lo) >= 0 >= h(hi) up to
+rounding; lo = hi with one sector) and returns (x, converged). Like the
+Newton iteration, which starts at lo, the built-ins return lo when h(lo)
+rounds to <= 0.
 """
 import math
 
@@ -41,8 +43,13 @@ _bisect = make_bisect_root(labour_gap)
 def wage_brent(b, k, log_labor, lo, hi):
     """Brent's method (as SciPy's brentq) on h over [lo, hi]."""
     args = (b, k, log_labor)
-    r = _brent(lo, hi, labour_gap(lo, *args), labour_gap(hi, *args), args,
-               WAGE_TOL, WAGE_TOL, WAGE_MAXITER)
+    fa = labour_gap(lo, *args)
+    if fa <= 0.0 or hi <= lo:  # the root is lo (up to rounding; N = 1: lo = hi)
+        return lo, True
+    fb = labour_gap(hi, *args)
+    if fb >= 0.0:
+        return hi, True
+    r = _brent(lo, hi, fa, fb, args, WAGE_TOL, WAGE_TOL, WAGE_MAXITER)
     return r.root, r.converged
 
 
@@ -50,8 +57,13 @@ def wage_brent(b, k, log_labor, lo, hi):
 def wage_bisect(b, k, log_labor, lo, hi):
     """Bisection on h over [lo, hi] down to a few ulps."""
     args = (b, k, log_labor)
-    r = _bisect(lo, hi, labour_gap(lo, *args), labour_gap(hi, *args), args,
-                WAGE_TOL, WAGE_TOL, WAGE_MAXITER)
+    fa = labour_gap(lo, *args)
+    if fa <= 0.0 or hi <= lo:  # the root is lo (up to rounding; N = 1: lo = hi)
+        return lo, True
+    fb = labour_gap(hi, *args)
+    if fb >= 0.0:
+        return hi, True
+    r = _bisect(lo, hi, fa, fb, args, WAGE_TOL, WAGE_TOL, WAGE_MAXITER)
     return r.root, r.converged
 
 

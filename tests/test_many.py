@@ -12,22 +12,21 @@ import pytest
 from reference import random_point, reference_equilibria
 
 from coordsweep.kernels import economy as E
+from coordsweep.kernels import equilibria as Q
 from coordsweep.kernels import many as M
-from coordsweep.kernels import point as P
+from coordsweep.kernels.api import _one_point
 
 
 def workspace(pt):
     n = len(pt["price"])
-    sp, sv, tmp = np.empty(E.NSP), np.empty((E.NSV, n)), np.empty((E.NTMP, n))
-    st = np.zeros(1, np.int64)
-    assert E.prepare(pt["labor"], pt["labor_share"], pt["price"], pt["productivity"],
-                     pt["externality"], pt["cost"], pt["scale"], pt["subsidy"],
-                     pt["cost_subsidy"], sp, sv, tmp, st)
-    kind = sv[E.SV_KIND]
+    x = _one_point(pt)
+    ok, ws = E.prepare(x, 0, *E.allocate_workspace(n))
+    assert ok
+    kind = ws.sec.kind
     zmask = np.int64(sum(1 << i for i in range(n) if kind[i] == E.KIND_SPONT))
     cand = np.array([i for i in range(n) if kind[i] == E.KIND_CAND], np.int64)
     active = np.array([i for i in range(n) if kind[i] != E.KIND_INERT], np.int64)
-    return (sp, sv, tmp, st), zmask, cand, active
+    return ws, zmask, cand, active
 
 
 def dense_point(rng, n, eta, identical=False):
@@ -53,23 +52,22 @@ def dense_point(rng, n, eta, identical=False):
 def brute(ws, zmask, cand, active):
     """Count by testing every subset; best equilibrium and first best by
     trying every profile (MODEL.md's order, kernel tie rule)."""
-    sp, sv, tmp, st = ws
     count = 0
-    best = (zmask, *E.binary_welfare(sp, sv, tmp, st, zmask)[::-1])
+    best = (zmask, *E.binary_welfare(ws, zmask)[::-1])
     for code in range(1 << len(cand)):
         mask = int(zmask)
         bound = np.inf
         for b, i in enumerate(cand):
             if code >> b & 1:
                 mask |= 1 << int(i)
-                bound = min(bound, sv[E.SV_XBAR, i])
-        if E.binary_log_wage(sp, sv, tmp, st, np.int64(mask)) <= bound or code == 0:
+                bound = min(bound, ws.sec.xbar[i])
+        if E.binary_log_wage(ws, np.int64(mask)) <= bound or code == 0:
             count += 1
-            x, w = E.binary_welfare(sp, sv, tmp, st, np.int64(mask))
-            if P._better(w, bin(mask).count("1"), mask, best[1], bin(int(best[0])).count("1"),
+            x, w = E.binary_welfare(ws, np.int64(mask))
+            if Q.better(w, bin(mask).count("1"), mask, best[1], bin(int(best[0])).count("1"),
                          best[0]):
                 best = (mask, w, x)
-    fb_mask, fb_w = P.first_best(sp, sv, tmp, st, active, len(active))
+    fb_mask, fb_w = Q.first_best(ws, active, len(active))
     return count, best, (fb_mask, fb_w)
 
 
@@ -81,10 +79,10 @@ def test_many_against_brute_force(n, eta):
         pt = dense_point(rng, n, eta, identical=trial % 4 == 3)
         ws, zmask, cand, active = workspace(pt)
         count, best, fb = brute(ws, zmask, cand, active)
-        assert M.count_equilibria(*ws, zmask, cand, len(cand)) == count
-        ok, m, w, x = M.best_equilibrium_bb(*ws, zmask, cand, len(cand))
+        assert M.count_equilibria(ws, zmask, cand, len(cand)) == count
+        ok, m, w, x = M.best_equilibrium_bb(ws, zmask, cand, len(cand))
         assert ok and m == best[0] and w == best[1] and x == best[2]
-        ok, fm, fw = M.first_best_bb(*ws, active, len(active))
+        ok, fm, fw = M.first_best_bb(ws, active, len(active))
         assert ok and fm == fb[0] and fw == fb[1]
 
 
@@ -99,13 +97,13 @@ def test_many_against_enumeration_n16(n, eta):
     for trial in range(3):
         pt = dense_point(rng, n, eta, identical=trial == 2)
         ws, zmask, cand, active = workspace(pt)
-        count, bm, bw, bx, _ = P.enumerate_equilibria(*ws, zmask, cand, len(cand),
+        count, bm, bw, bx, _ = Q.enumerate_equilibria(ws, zmask, cand, len(cand),
                                                       np.empty(0, np.int64))
         seen_many |= count > 1000
-        assert M.count_equilibria(*ws, zmask, cand, len(cand)) == count
-        assert M.best_equilibrium_bb(*ws, zmask, cand, len(cand))[1:] == (bm, bw, bx)
-        fm, fw = P.first_best(*ws, active, len(active))
-        assert M.first_best_bb(*ws, active, len(active))[1:] == (fm, fw)
+        assert M.count_equilibria(ws, zmask, cand, len(cand)) == count
+        assert M.best_equilibrium_bb(ws, zmask, cand, len(cand))[1:] == (bm, bw, bx)
+        fm, fw = Q.first_best(ws, active, len(active))
+        assert M.first_best_bb(ws, active, len(active))[1:] == (fm, fw)
     assert seen_many  # the draws do exercise large equilibrium families
 
 
@@ -125,7 +123,7 @@ def test_count_matches_independent_oracle(n):
         full = {k: (np.asarray(v, float) if k not in ("labor", "labor_share") else float(v))
                 for k, v in full.items()}
         ws, zmask, cand, _ = workspace(full)
-        assert M.count_equilibria(*ws, zmask, cand, len(cand)) == len(
+        assert M.count_equilibria(ws, zmask, cand, len(cand)) == len(
             reference_equilibria(**full))
 
 
@@ -136,8 +134,8 @@ def test_branch_and_bound_declines_with_subsidies():
     pt = dense_point(rng, 6, False)
     pt["subsidy"] = np.full(6, 0.1)
     ws, zmask, cand, active = workspace(pt)
-    assert not M.best_equilibrium_bb(*ws, zmask, cand, len(cand))[0]
-    assert not M.first_best_bb(*ws, active, len(active))[0]
+    assert not M.best_equilibrium_bb(ws, zmask, cand, len(cand))[0]
+    assert not M.first_best_bb(ws, active, len(active))[0]
     # the count needs no tau = 0
-    count = P.enumerate_equilibria(*ws, zmask, cand, len(cand), np.empty(0, np.int64))[0]
-    assert M.count_equilibria(*ws, zmask, cand, len(cand)) == count
+    count = Q.enumerate_equilibria(ws, zmask, cand, len(cand), np.empty(0, np.int64))[0]
+    assert M.count_equilibria(ws, zmask, cand, len(cand)) == count
