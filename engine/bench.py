@@ -4,7 +4,11 @@ compared by what they find.
 For every number of sectors N and eta = 0 / eta > 0 the same random points
 (seeded) go to every variant:
 
-- ``numba``: the kernels as they run in a sweep (the reference variant);
+- ``numba``: the kernels as they run in a sweep with the default solver
+  (the reference variant);
+- ``SLOT=NAME,...`` (e.g. ``equilibria=mitm``): the kernels with those
+  solver variants (kernels/solvers.py; a user's ``wage=module:function``
+  too);
 - ``c``: benchmarks/c/coordsweep.c, the same per-point algorithm in C,
   compiled here with the system compiler at ``-O3 -march=native``;
 - ``scipy``: benchmarks/scipy_baseline.py, a straightforward SciPy
@@ -16,7 +20,9 @@ points both solved: the share with identical equilibrium results (same
 number of equilibria, same best-equilibrium set, same first-best set), the
 share of sectors with the same regime, the largest relative difference of
 the float outputs (a NaN/inf where the other has a number counts as inf),
-and the number of points with a non-zero status. Ratios against the
+(gain_coordinate, a difference of welfare levels, on the scale of
+|welfare_nc|; subsidy_needed, 1 - a ratio, on the scale of 1), and the
+number of points with a non-zero status. Ratios against the
 baselines come from the same run.
 
 The numerics live in the kernels and in benchmarks/; this module only
@@ -38,7 +44,11 @@ from coordsweep.engine.errors import CoordsweepError
 
 REFERENCE = "numba"
 BASELINES = ("c", "scipy")
-VARIANTS = (REFERENCE, *BASELINES)
+#: the kernels' solver variants timed by default (besides the reference)
+SOLVER_VARIANTS = ("wage=brent", "wage=bisect", "equilibria=brute", "equilibria=mitm",
+                   "path=bisect")
+VARIANTS = (REFERENCE, *SOLVER_VARIANTS, *BASELINES)
+QUICK_VARIANTS = (REFERENCE, "wage=brent", "equilibria=mitm", *BASELINES)
 #: float outputs every variant returns (per point, then per sector)
 FLOAT_FIELDS = ("wage_nc", "welfare_nc", "welfare_best_eq", "wage_best_eq", "welfare_fb",
                 "fiscal_cost_nc", "critical_mass", "partial_share", "gain_coordinate",
@@ -103,6 +113,42 @@ class _Numba:
         out["best_mask"] = (out["coop_best_eq"] * bits).sum(axis=1)
         out["fb_mask"] = (out["coop_fb"] * bits).sum(axis=1)
         return out
+
+
+class _Solver(_Numba):
+    """The kernels with solver variants (a string SLOT=NAME,...)."""
+
+    def __init__(self, name, workdir, cold):
+        from coordsweep import kernels
+        from coordsweep.kernels import solvers
+        self.kernels = kernels
+        self.name = name
+        try:
+            self.solver = solvers.text(name)
+            t = time.perf_counter()
+            kernels.solve(**draw_points(0, 2, 2, True), solver=name)
+        except solvers.SolverError as exc:
+            raise CoordsweepError(f"variant {name!r}: {exc}") from None
+        self.compile_s = time.perf_counter() - t
+        self.compile_kind = "first call after the reference (same cached kernel; " \
+                            "a user's function: its own compile)"
+
+    def solve(self, inputs):
+        out = self.kernels.solve(**inputs, solver=self.name)
+        n = inputs["price"].shape[1]
+        bits = np.int64(1) << np.arange(n, dtype=np.int64)
+        out["best_mask"] = (out["coop_best_eq"] * bits).sum(axis=1)
+        out["fb_mask"] = (out["coop_fb"] * bits).sum(axis=1)
+        return out
+
+
+def _runner(name, workdir, cold):
+    if name in RUNNERS:
+        return RUNNERS[name](workdir, cold)
+    if "=" in name:
+        return _Solver(name, workdir, cold)
+    raise CoordsweepError(f"unknown variant {name!r}; known: {', '.join(RUNNERS)} "
+                          "or solver variants SLOT=NAME (e.g. equilibria=mitm)")
 
 
 class _C:
@@ -185,9 +231,15 @@ def compare(ref, other):
           & (ref["fb_mask"][:k] == other["fb_mask"][:k]))
     regime = ref["regime"][:k] == other["regime"][:k]
     worst = 0.0
+    wscale = np.abs(np.asarray(ref["welfare_nc"][:k], np.float64))
     for f in FLOAT_FIELDS:
         a = np.asarray(ref[f][:k], np.float64)
         b = np.asarray(other[f][:k], np.float64)
+        floor = np.full(a.shape, 1e-300)
+        if f == "gain_coordinate":  # a difference of welfare levels
+            floor = np.maximum(floor, wscale[:, None])
+        elif f == "subsidy_needed":  # 1 - a ratio
+            floor = np.maximum(floor, 1.0)
         fa, fb = np.isfinite(a), np.isfinite(b)
         same_special = (~fa & ~fb) & ((np.isnan(a) & np.isnan(b)) | (a == b))
         if np.any((fa != fb) | (~fa & ~fb & ~same_special)):
@@ -196,7 +248,7 @@ def compare(ref, other):
         both = fa & fb
         if both.any():
             d = np.abs(a[both] - b[both]) / np.maximum(
-                np.maximum(np.abs(a[both]), np.abs(b[both])), 1e-300)
+                np.maximum(np.abs(a[both]), np.abs(b[both])), floor[both])
             worst = max(worst, float(d.max()))
     return dict(points=k, eq_identical=float(eq.mean()), regime_identical=float(regime.mean()),
                 max_rel_diff=worst)
@@ -223,7 +275,7 @@ def machine_info():
     return info
 
 
-def run_bench(quick=False, sectors=None, etas=(False, True), variants=VARIANTS,
+def run_bench(quick=False, sectors=None, etas=(False, True), variants=None,
               budget=None, repeats=None, seed=1, cold=None, log=None):
     """Run the benchmark; returns an xarray Dataset (see module doc)."""
     import xarray as xr
@@ -235,12 +287,21 @@ def run_bench(quick=False, sectors=None, etas=(False, True), variants=VARIANTS,
     if repeats is not None:
         cfg["repeats"] = int(repeats)
     cold = (not quick) if cold is None else cold
+    if variants is None:
+        variants = QUICK_VARIANTS if quick else VARIANTS
     variants = tuple(variants)
     if REFERENCE not in variants:
         variants = (REFERENCE, *variants)
+    from coordsweep.kernels import solvers
     for v in variants:
         if v not in RUNNERS:
-            raise CoordsweepError(f"unknown variant {v!r}; known: {', '.join(RUNNERS)}")
+            if "=" not in v:
+                raise CoordsweepError(f"unknown variant {v!r}; known: {', '.join(RUNNERS)} "
+                                      "or solver variants SLOT=NAME (e.g. equilibria=mitm)")
+            try:
+                solvers.parse(v)
+            except solvers.SolverError as exc:
+                raise CoordsweepError(f"variant {v!r}: {exc}") from None
     for n in cfg["sectors"]:
         if not 1 <= n <= MAX_SECTORS:
             raise CoordsweepError(f"sectors {n}: must be in 1..{MAX_SECTORS}")
@@ -249,7 +310,7 @@ def run_bench(quick=False, sectors=None, etas=(False, True), variants=VARIANTS,
         runners = {}
         for v in variants:
             say(f"setting up {v} ...")
-            runners[v] = RUNNERS[v](workdir, cold)
+            runners[v] = _runner(v, workdir, cold)
         nv, ne, nn, nr = len(variants), len(etas), len(cfg["sectors"]), cfg["repeats"]
         rate = np.full((nv, ne, nn, nr), np.nan)
         timed = np.zeros((nv, ne, nn), np.int64)
@@ -381,3 +442,32 @@ def write_dataset(ds, path):
             import shutil
             shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
     return p
+
+
+def plot_rates(ds, path):
+    """Points/s against N per variant (log scale), eta = 0 and eta > 0 side
+    by side, as a PNG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    etas = list(ds.eta_positive.values)
+    fig, axes = plt.subplots(1, len(etas), figsize=(5.5 * len(etas), 4.2), sharey=True,
+                             squeeze=False)
+    for ax, eta in zip(axes[0], etas):
+        for v in ds.variant.values:
+            r = ds.points_per_s.sel(variant=v, eta_positive=eta)
+            ok = np.isfinite(r.values)
+            if ok.any():
+                style = "--" if v in BASELINES else "-"
+                ax.plot(ds.n_sectors.values[ok], r.values[ok], style, marker="o", ms=3, label=v)
+        ax.set_yscale("log")
+        ax.set_xlabel("sectors N")
+        ax.set_title(f"eta {'> 0' if eta else '= 0'}")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].set_ylabel("points / s, one core")
+    axes[0][-1].legend(fontsize=8)
+    fig.suptitle(f"coordsweep bench ({ds.attrs.get('machine_processor', '')})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

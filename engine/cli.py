@@ -299,7 +299,10 @@ def cmd_sensitivity(args):
 def cmd_bench(args):
     from coordsweep.engine import bench
     out = bench.check_output(args.output)
-    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    if args.plot is not None and not args.plot.endswith(".png"):
+        raise CoordsweepError(f"--plot {args.plot}: must end in .png")
+    variants = None if args.variants is None else \
+        [v.strip() for v in args.variants.split(";") if v.strip()]
     etas = tuple(e == 1 for e in sorted(set(args.eta)))
     log = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     ds = bench.run_bench(quick=args.quick, sectors=args.sectors, etas=etas, variants=variants,
@@ -308,6 +311,8 @@ def cmd_bench(args):
     print(bench.format_table(ds))
     if out is not None:
         print(f"wrote {bench.write_dataset(ds, out)}")
+    if args.plot is not None:
+        print(f"wrote {bench.plot_rates(ds, args.plot)}")
     return EXIT_OK
 
 
@@ -405,8 +410,11 @@ def build_parser():
                    help="numbers of sectors (default 1..12; --quick 1 2 3 4 6 8 10 12)")
     b.add_argument("--eta", type=int, nargs="+", choices=(0, 1), default=[0, 1],
                    help="0: every eta = 0; 1: eta > 0 (default both)")
-    b.add_argument("--variants", default="numba,c,scipy",
-                   help="comma-separated variants (numba is the reference, always run)")
+    b.add_argument("--variants", help="variants separated by ';' (numba: the reference, "
+                   "always run; c; scipy; solver variants such as equilibria=mitm or "
+                   "wage=brent,path=bisect); default: numba, the built-in solver "
+                   "variants one at a time, c, scipy (--quick: numba, wage=brent, "
+                   "equilibria=mitm, c, scipy)")
     b.add_argument("--budget", type=float, help="seconds per variant and cell")
     b.add_argument("--repeats", type=int, help="timed repeats per cell (median reported)")
     b.add_argument("--seed", type=int, default=1)
@@ -414,6 +422,7 @@ def build_parser():
                    help="measure the kernels' compile time in a fresh process without "
                    "numba's cache (default: on, off with --quick)")
     b.add_argument("-o", "--output", help="also write the dataset (.nc or .zarr)")
+    b.add_argument("--plot", help="also plot points/s against N per variant (.png)")
     b.add_argument("--quiet", action="store_true", help="no progress lines")
     b.set_defaults(func=cmd_bench)
     return p

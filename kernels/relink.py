@@ -19,9 +19,9 @@ _BUILDS = {}
 
 
 def _kernel_modules():
-    from coordsweep.kernels import (api, economy, equilibria, many, point, rootfind,
-                                    sectors, variants, wages)
-    return (wages, rootfind, economy, equilibria, many, sectors, variants, point, api)
+    from coordsweep.kernels import (api, domain, economy, equilibria, many, point,
+                                    rootfind, sectors, variants, wages)
+    return (wages, rootfind, domain, economy, equilibria, many, sectors, variants, point, api)
 
 
 def _is_kernel(obj, names):

@@ -15,7 +15,7 @@ def small():
 
 def test_dataset_layout(small):
     ds = small
-    assert list(ds.variant.values) == ["numba", "c", "scipy"]
+    assert list(ds.variant.values) == ["numba", "wage=brent", "equilibria=mitm", "c", "scipy"]
     assert ds.points_per_s.dims == ("variant", "eta_positive", "n_sectors")
     assert ds.points_per_s_repeats.sizes["repeat"] == 2
     assert bool((ds.points_per_s > 0).all())
@@ -25,12 +25,14 @@ def test_dataset_layout(small):
 
 
 def test_variants_agree_with_reference(small):
-    """The C and SciPy implementations find what the kernels find: same
-    equilibria and regimes, floats within 1e-9 relative (different root
-    finders stop at different last bits; libm and FMA contraction differ)."""
+    """The solver variants, the C and the SciPy implementations find what
+    the kernels find: same equilibria and regimes; floats within 1e-10
+    relative for the solver variants, 1e-9 for the baselines (other root
+    finders stop at other last bits; libm and FMA contraction differ)."""
     ds = small
     assert bool((ds.eq_identical == 1.0).all())
     assert bool((ds.regime_identical == 1.0).all())
+    assert float(ds.max_rel_diff.sel(variant=["wage=brent", "equilibria=mitm"]).max()) <= 1e-10
     assert float(ds.max_rel_diff.max()) < 1e-9
     assert float(ds.max_rel_diff.sel(variant="numba").max()) == 0.0
     assert bool((ds.points_compared > 0).all())
@@ -62,8 +64,9 @@ def test_written_dataset_round_trips(small, tmp_path):
 
 def test_cli_bench_prints_table_and_refuses_bad_output(tmp_path, capsys):
     out = tmp_path / "b.nc"
-    rc = main(["bench", "--quick", "--sectors", "2", "--eta", "0", "--variants", "numba,c",
-               "--budget", "0.01", "--repeats", "1", "--no-cold", "--quiet", "-o", str(out)])
+    rc = main(["bench", "--quick", "--sectors", "2", "--eta", "0", "--variants", "numba;c",
+               "--budget", "0.01", "--repeats", "1", "--no-cold", "--quiet", "-o", str(out),
+               "--plot", str(tmp_path / "b.png")])
     text = capsys.readouterr().out
     assert rc == 0 and out.exists()
     assert "points/s" in text and "numba" in text and " c " in text
@@ -72,7 +75,10 @@ def test_cli_bench_prints_table_and_refuses_bad_output(tmp_path, capsys):
     assert out.read_bytes() == before
     assert main(["bench", "--quick", "-o", str(tmp_path / "b.csv")]) == 2   # suffix
     assert main(["bench", "--sectors", "30", "--quiet"]) == 2       # N out of range
-    assert main(["bench", "--variants", "numba,fortran", "--quiet"]) == 2
+    assert main(["bench", "--variants", "numba;fortran", "--quiet"]) == 2
+    assert main(["bench", "--variants", "wage=secant", "--quiet"]) == 2
+    assert main(["bench", "--quick", "--plot", str(tmp_path / "b.svg")]) == 2
     err = capsys.readouterr().err
-    assert "exists" in err and "fortran" in err
-    assert list(tmp_path.iterdir()) == [out]
+    assert "exists" in err and "fortran" in err and "secant" in err
+    assert (tmp_path / "b.png").stat().st_size > 0
+    assert sorted(tmp_path.iterdir()) == [out, tmp_path / "b.png"]

@@ -20,9 +20,9 @@ from coordsweep.kernels.api import _one_point
 def workspace(pt):
     n = len(pt["price"])
     x = _one_point(pt)
-    ok, ws = E.prepare(x, 0, *E.allocate_workspace(n))
+    ok, ws = E.prepare(x, 0, True, *E.allocate_workspace(n))
     assert ok
-    kind = ws.sec.kind
+    kind = ws.sec["kind"]
     zmask = np.int64(sum(1 << i for i in range(n) if kind[i] == E.KIND_SPONT))
     cand = np.array([i for i in range(n) if kind[i] == E.KIND_CAND], np.int64)
     active = np.array([i for i in range(n) if kind[i] != E.KIND_INERT], np.int64)
@@ -60,7 +60,7 @@ def brute(ws, zmask, cand, active):
         for b, i in enumerate(cand):
             if code >> b & 1:
                 mask |= 1 << int(i)
-                bound = min(bound, ws.sec.xbar[i])
+                bound = min(bound, ws.sec["xbar"][i])
         if E.binary_log_wage(ws, np.int64(mask)) <= bound or code == 0:
             count += 1
             x, w = E.binary_welfare(ws, np.int64(mask))
