@@ -3,8 +3,6 @@ every variant finds what the defaults find on random points; choices are
 parsed strictly, selectable from the spec, the CLI and the API, recorded
 in the store, and a resume with another solver is refused."""
 import itertools
-import os
-import sys
 
 import numpy as np
 import pytest
