@@ -176,9 +176,11 @@ def count_equilibria(ws, zmask, cand, ncand):
 
 
 @jit
-def _node_bound(ws, mask, csum, w_node, rest, nrest, xcap):
+def _node_bound(ws, mask, csum, w_node, x_node, rest, nrest, xcap, equilibria):
     """Upper bound of W over mask u T, T a subset of rest[:nrest], with
-    log w capped at xcap (np.inf: no cap); every tau_i = 0."""
+    log w capped at xcap (np.inf: no cap); every tau_i = 0. equilibria:
+    a sector whose threshold is below the node's wage x_node can never
+    join (the wage only rises), so it adds nothing to the bound."""
     alpha = ws.pt.alpha
     labor = ws.pt.labor
     full = mask
@@ -193,9 +195,14 @@ def _node_bound(ws, mask, csum, w_node, rest, nrest, xcap):
             xs += ws.sec.xb[i] if (mask >> i) & 1 else ws.sec.xa[i]
         c1 = (1.0 - alpha) * (ws.pt.c0 - ws.pt.logl) + math.log(alpha)
         f0 = math.exp(c1 + (1.0 - alpha) * math.log(xs)) * labor / alpha
-        ub1 = w_node
+        slope = (1.0 - alpha) * f0 / xs  # f'(X): f concave, so the tangent
+        ub1 = w_node                     # bounds every marginal from above
         for j in range(nrest):
             c = rest[j]
+            if equilibria and ws.sec.xbar[c] < x_node:
+                continue
+            if slope * (ws.sec.xb[c] - ws.sec.xa[c]) <= ws.sec.cost[c]:
+                continue  # marginal <= tangent step <= cost: no gain
             fj = math.exp(c1 + (1.0 - alpha) * math.log(
                 xs + ws.sec.xb[c] - ws.sec.xa[c])) * labor / alpha
             g = fj - f0 - ws.sec.cost[c]
@@ -229,6 +236,8 @@ def _bb(ws, root, items, nitems, equilibria):
     masks = np.empty(nitems + 1, np.int64)
     caps = np.empty(nitems + 1)
     costs = np.empty(nitems + 1)
+    xs_ = np.empty(nitems + 1)  # log wage of the set at each depth
+    xs_[0] = x0
     depth = 0
     pos[0] = 0
     masks[0] = root
@@ -250,7 +259,8 @@ def _bb(ws, root, items, nitems, equilibria):
         cap = caps[depth]
         if equilibria:
             cap = min(cap, ws.sec.xbar[j])
-            if binary_log_wage(ws, mask) > cap:
+            # (the wage only rises: below the parent's wage, no need to solve)
+            if cap < xs_[depth] or binary_log_wage(ws, mask) > cap:
                 pos[depth] += 1
                 continue
         xw, w = binary_welfare(ws, mask)
@@ -264,13 +274,14 @@ def _bb(ws, root, items, nitems, equilibria):
         nrest = nitems - p - 1
         descend = nrest > 0
         if descend:
-            ub = _node_bound(ws, mask, csum, w, items[p + 1:], nrest, cap)
+            ub = _node_bound(ws, mask, csum, w, xw, items[p + 1:], nrest, cap, equilibria)
             tol = TIE_RTOL * max(abs(ub), abs(best_w)) + BOUND_RTOL * (abs(ub) + abs(csum))
             descend = ub >= best_w - tol
         if descend:
             masks[depth + 1] = mask
             caps[depth + 1] = cap
             costs[depth + 1] = csum
+            xs_[depth + 1] = xw
             pos[depth + 1] = p + 1
             depth += 1
         else:
