@@ -207,3 +207,7 @@ def test_api_run_solver(tmp_path):
     ds = coordsweep.run(spec, store=str(tmp_path / "s.zarr"), scheduler="synchronous",
                         progress=False, solver={"path": "bisect"})
     assert ds.attrs["solver"] == "wage=newton,equilibria=dfs,path=bisect"
+    mem = coordsweep.run(spec, progress=False, solver="equilibria=brute")
+    assert mem.attrs["solver"] == "wage=newton,equilibria=brute,path=brent"
+    for k in DISCRETE:
+        np.testing.assert_array_equal(mem[k].values, ds[k].values)
