@@ -385,7 +385,8 @@ def run_bench(quick=False, sectors=None, etas=(False, True), variants=None,
 def format_table(ds):
     """The dataset as a text table: one row per (eta, N, variant)."""
     has = {b: f"ratio_vs_{b}" in ds for b in BASELINES}
-    head = (f"{'eta':>4} {'N':>3} {'variant':8s} {'points/s':>12} "
+    vw = max(8, *(len(str(v)) for v in ds.variant.values))
+    head = (f"{'eta':>4} {'N':>3} {'variant':{vw}s} {'points/s':>12} "
             + "".join(f"{'x ' + b:>9}" for b in BASELINES if has[b])
             + f" {'eq same':>8} {'regime':>7} {'max rel diff':>12} {'status!=0':>9}")
     lines = [head, "-" * len(head)]
@@ -399,7 +400,7 @@ def format_table(ds):
                 ratios = "".join(f"{float(c[f'ratio_vs_{b}']):9.2f}" if np.isfinite(
                     float(c[f"ratio_vs_{b}"])) else f"{'-':>9}" for b in BASELINES if has[b])
                 lines.append(
-                    f"{'>0' if eta else '0':>4} {int(n):3d} {v:8s} {r:12,.0f} {ratios}"
+                    f"{'>0' if eta else '0':>4} {int(n):3d} {v:{vw}s} {r:12,.0f} {ratios}"
                     f" {float(c.eq_identical):8.4f} {float(c.regime_identical):7.4f}"
                     f" {float(c.max_rel_diff):12.2e} {int(c.status_nonzero):9d}")
     lines.append("")
