@@ -188,7 +188,8 @@ def open_store(store: str | os.PathLike[str]) -> xarray.Dataset:
 def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
         store: str | os.PathLike[str] | None = None, *, mode: str = "auto",
         scheduler: str = "local", workers: int | None = None,
-        chunk_points: int | None = None, progress: bool = True) -> xarray.Dataset:
+        chunk_points: int | None = None, progress: bool = True,
+        solver: str | Mapping[str, str] | None = None) -> xarray.Dataset:
     """Run a sweep and return its results.
 
     Parameters
@@ -216,6 +217,11 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
         Points per task and zarr chunk.
     progress : bool
         Show progress (a bar in Jupyter, a line every few seconds in logs).
+    solver : str or dict, optional
+        Solver variants (CONTRACT.md "Solver variants"), e.g.
+        ``"wage=brent,equilibria=mitm"`` or ``{"wage": "brent"}``;
+        overrides the spec's ``[run.solver]``; recorded in the attribute
+        ``solver``.
 
     Returns
     -------
@@ -236,7 +242,7 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
     if store is None:
         if mode not in ("auto", "create"):
             raise UsageError(f"mode={mode!r} needs a store")
-        return run_in_memory(spec, progress=progress)
+        return run_in_memory(spec, progress=progress, solver=solver)
     if mode == "open":
         return open_store(store)
     path = zstore.normalize(store)
@@ -255,11 +261,12 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
         overwrite = True
     return run_sweep(spec, path, scheduler=scheduler, workers=workers, resume=resume,
                      overwrite=overwrite, chunk_points=chunk_points,
-                     progress=progress).dataset
+                     progress=progress, solver=solver).dataset
 
 
 def run_in_memory(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
-                  progress: bool = True) -> xarray.Dataset:
+                  progress: bool = True,
+                  solver: str | Mapping[str, str] | None = None) -> xarray.Dataset:
     """Solve every grid point in this process; the Dataset a store would
     hold (same variables, dtypes, coordinates and attributes), in memory.
 
@@ -274,7 +281,9 @@ def run_in_memory(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
     from coordsweep.engine.layout import Layout
     from coordsweep.engine.progress import Progress
     from coordsweep.kernels.outputs import OUTPUTS
+    from coordsweep.engine.runner import resolve_solver
     spec = load_spec(spec)
+    solver = resolve_solver(spec, solver)
     size = spec.size
     if size > MEMORY_MAX_POINTS:
         raise UsageError(f"{spec.source}: {size:,} points are too many to keep in memory "
@@ -289,7 +298,7 @@ def run_in_memory(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
     try:
         for start in range(0, size, MEMORY_BLOCK_POINTS):
             stop = min(size, start + MEMORY_BLOCK_POINTS)
-            out = kernels.solve(**spec.block(start, stop))
+            out = kernels.solve(**spec.block(start, stop), solver=solver)
             for name in flat:
                 flat[name][start:stop] = out[name]
             bar.update(stop - start)
@@ -307,7 +316,7 @@ def run_in_memory(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
     ds = ds.drop_vars(["chunk_done", "chunk"])
     for key in ("chunks_total", "chunks_done", "chunk_shape", "run_id", "run_token"):
         ds.attrs.pop(key, None)
-    ds.attrs.update(complete=1, completed=conventions.now_iso())
+    ds.attrs.update(complete=1, completed=conventions.now_iso(), solver=solver)
     return conventions.decode_sectors(ds)
 
 

@@ -187,7 +187,7 @@ def cmd_run(args):
                            chunk_points=args.chunk_points, progress=not args.quiet,
                            cluster=cluster, scheduler_file=args.scheduler_file,
                            resume_or_create=args.resume_or_create, part=args.part,
-                           on_dashboard=show, repair=args.repair)
+                           on_dashboard=show, repair=args.repair, solver=args.solver)
     except KeyboardInterrupt:
         print("coordsweep: interrupted; the store keeps every finished chunk: "
               "run again with --resume to continue", file=sys.stderr)
@@ -325,6 +325,26 @@ def cmd_sensitivity(args):
     return EXIT_OK
 
 
+def cmd_bench(args):
+    from coordsweep.engine import bench
+    out = bench.check_output(args.output)
+    if args.plot is not None and not args.plot.endswith(".png"):
+        raise CoordsweepError(f"--plot {args.plot}: must end in .png")
+    variants = None if args.variants is None else \
+        [v.strip() for v in args.variants.split(";") if v.strip()]
+    etas = tuple(e == 1 for e in sorted(set(args.eta)))
+    log = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    ds = bench.run_bench(quick=args.quick, sectors=args.sectors, etas=etas, variants=variants,
+                         budget=args.budget, repeats=args.repeats, seed=args.seed,
+                         cold=args.cold, log=log)
+    print(bench.format_table(ds))
+    if out is not None:
+        print(f"wrote {bench.write_dataset(ds, out)}")
+    if args.plot is not None:
+        print(f"wrote {bench.plot_rates(ds, args.plot)}")
+    return EXIT_OK
+
+
 def build_parser():
     import coordsweep
     p = _Parser(prog="coordsweep",
@@ -367,6 +387,9 @@ def build_parser():
     r.add_argument("--repair", action="store_true",
                    help="with --resume: compute again the chunks `inspect --verify` "
                    "finds bad")
+    r.add_argument("--solver", metavar="SLOT=NAME,...",
+                   help="solver variants, overriding the spec's [run.solver], e.g. "
+                   "wage=brent,equilibria=brute (see the README's solver variants)")
     r.set_defaults(func=cmd_run)
     i = sub.add_parser("inspect", help="what a store holds, how complete it is, its spec")
     i.add_argument("store")
@@ -417,6 +440,29 @@ def build_parser():
     sa.set_defaults(func=cmd_sensitivity)
     from coordsweep.engine.cli_cluster import add_slurm_script
     add_slurm_script(sub)
+    b = sub.add_parser("bench", help="time solver variants and baselines (C, SciPy) "
+                       "on one core and compare what they find")
+    b.add_argument("--quick", action="store_true", help="about a minute: fewer N, "
+                   "short budgets, SciPy only up to 6 sectors")
+    b.add_argument("--sectors", type=int, nargs="+", metavar="N",
+                   help="numbers of sectors (default 1..12; --quick 1 2 3 4 6 8 10 12)")
+    b.add_argument("--eta", type=int, nargs="+", choices=(0, 1), default=[0, 1],
+                   help="0: every eta = 0; 1: eta > 0 (default both)")
+    b.add_argument("--variants", help="variants separated by ';' (numba: the reference, "
+                   "always run; c; scipy; solver variants such as equilibria=mitm or "
+                   "wage=brent,path=bisect); default: numba, the built-in solver "
+                   "variants one at a time, c, scipy (--quick: numba, wage=brent, "
+                   "equilibria=mitm, c, scipy)")
+    b.add_argument("--budget", type=float, help="seconds per variant and cell")
+    b.add_argument("--repeats", type=int, help="timed repeats per cell (median reported)")
+    b.add_argument("--seed", type=int, default=1)
+    b.add_argument("--cold", action=argparse.BooleanOptionalAction, default=None,
+                   help="measure the kernels' compile time in a fresh process without "
+                   "numba's cache (default: on, off with --quick)")
+    b.add_argument("-o", "--output", help="also write the dataset (.nc or .zarr)")
+    b.add_argument("--plot", help="also plot points/s against N per variant (.png)")
+    b.add_argument("--quiet", action="store_true", help="no progress lines")
+    b.set_defaults(func=cmd_bench)
     return p
 
 

@@ -36,7 +36,7 @@ from coordsweep.engine.spec import Spec, load_spec
 LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
 
 
-def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1):
+def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None):
     """One dask task: build the chunk's points, solve them, write them
     (only while `run_id` holds the store's lease).
 
@@ -47,7 +47,7 @@ def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1):
     start, stop = layout.flat_range(chunk_id)
     if zstore.chunk_is_done(store, chunk_id):
         return stop - start
-    outputs = kernels.solve(**spec.block(start, stop))
+    outputs = kernels.solve(**spec.block(start, stop), solver=solver)
     debug.pause("write")
     zstore.write_chunk(store, layout, chunk_id, outputs, spec.n_sectors, run_id, token)
     return stop - start
@@ -60,10 +60,24 @@ def default_store(spec):
     return os.path.join("results", f"{stem}.zarr")
 
 
-def warm_kernels(spec):
+def warm_kernels(spec, solver=None):
     """Compile (or load from numba's cache) once, before any worker starts."""
     from coordsweep import kernels
-    kernels.solve(**spec.block(0, 1))
+    kernels.solve(**spec.block(0, 1), solver=solver)
+
+
+def resolve_solver(spec, solver=None):
+    """The run's solver variants as canonical text: `solver` (CLI --solver,
+    run(..., solver=...)) over the spec's [run.solver]; a user's wage
+    function is imported here, so a bad name fails before any I/O."""
+    from coordsweep.kernels import solvers
+    try:
+        parsed = solvers.parse(solver if solver is not None else spec.run.get("solver"))
+        if solvers.is_user(parsed.wage):
+            solvers.load_user(parsed.wage)
+    except solvers.SolverError as exc:
+        raise UsageError(str(exc)) from None
+    return solvers.text(parsed)
 
 
 @dataclass
@@ -93,7 +107,7 @@ class RunResult:
                 else float("nan"))
 
 
-def plan_store(spec, store, chunk_points, resume, overwrite, half_created=False):
+def plan_store(spec, store, chunk_points, resume, overwrite, half_created=False, solver=None):
     """Decide what to do with `store`, touching nothing.
 
     Returns (action, layout, done): action "create", "overwrite" or
@@ -125,6 +139,12 @@ def plan_store(spec, store, chunk_points, resume, overwrite, half_created=False)
         raise StoreError(f"{store}: was written from a different spec "
                          f"({attrs.get('spec_source', '?')}); --resume needs the same "
                          "spec text, or pass --overwrite")
+    if solver is not None:
+        from coordsweep.kernels import solvers
+        recorded = attrs.get("solver", solvers.text(None))
+        if recorded != solver:
+            raise StoreError(f"{store}: was written with solver {recorded}; --resume needs "
+                             f"the same solver (got {solver}), or pass --overwrite")
     return "resume", Layout(tuple(spec.shape), tuple(attrs["chunk_shape"])), done
 
 
@@ -140,12 +160,12 @@ def prepare_store(spec, store, chunk_points, resume, overwrite):
 
 
 def _execute(tasks, scheduler, workers, client, progress, spec, store, layout,
-             run_id=None, token=1, held=None):
+             run_id=None, token=1, held=None, solver=None):
     """Run compute_chunk for every chunk id in `tasks`, updating progress."""
     if client is not None:
         from distributed import as_completed
         key = uuid.uuid4().hex
-        futures = {cid: client.submit(compute_chunk, spec, store, layout, cid, run_id, token,
+        futures = {cid: client.submit(compute_chunk, spec, store, layout, cid, run_id, token, solver,
                                       pure=False, key=f"coordsweep-chunk-{cid}-{key}")
                    for cid in tasks}
         ids = {fut.key: cid for cid, fut in futures.items()}
@@ -170,7 +190,8 @@ def _execute(tasks, scheduler, workers, client, progress, spec, store, layout,
             if isinstance(result, (int, np.integer)):
                 progress.update(result)
 
-    delayed = [dask.delayed(compute_chunk, pure=False)(spec, store, layout, cid, run_id, token)
+    delayed = [dask.delayed(compute_chunk, pure=False)(spec, store, layout, cid, run_id, token,
+                                                      solver)
                for cid in tasks]
     kwargs = {"scheduler": scheduler}
     if scheduler == "threads":
@@ -182,7 +203,7 @@ def _execute(tasks, scheduler, workers, client, progress, spec, store, layout,
 def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
               overwrite=False, chunk_points=None, progress=True, progress_stream=None,
               cluster=None, scheduler_file=None, resume_or_create=False, part=None,
-              on_dashboard=None, repair=False, run_id=None, shared=False):
+              on_dashboard=None, repair=False, run_id=None, shared=False, solver=None):
     """Run (or resume) a sweep into `store`; returns a RunResult.
 
     resume_or_create: resume the store, or create it when there is none (one
@@ -192,7 +213,9 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
     used when this is None). The run holds the store's lease
     (engine/lease.py) throughout; the parts of one job array share it
     (run_id and shared=True do the same for other callers). repair (with
-    resume): chunks that `inspect --verify` finds bad are computed again."""
+    resume): chunks that `inspect --verify` finds bad are computed again.
+    solver: solver variants over the spec's [run.solver]
+    (kernels/solvers.py), recorded in the store's attributes."""
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
     if isinstance(cluster, str):
@@ -225,6 +248,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
     preflight.check_size(spec, chunk_points)  # [run] max_points, before anything else
     spec.check_grid()  # every grid point in MODEL.md's domains, before any I/O
     t0 = time.perf_counter()
+    solver = resolve_solver(spec, solver)
     if resume and overwrite:
         raise UsageError("--resume and --overwrite exclude each other")
     if resume_or_create and not overwrite:
@@ -239,7 +263,8 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
         # refusals first, touching nothing (not even a stale lease)
         stale = lease.peek(store, run_id, shared)
         plan_store(spec, store, chunk_points, resume, overwrite,
-                   half_created=stale is not None and stale.get("state") == "creating")
+                   half_created=stale is not None and stale.get("state") == "creating",
+                   solver=solver)
     info = None
     with lease.Lease(store, run_id, shared=shared) as held:
         if part is not None:
@@ -252,7 +277,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
             prev = held.previous
             half = prev is not None and prev.get("state") == "creating"
             action, layout, done = plan_store(spec, store, chunk_points, resume, overwrite,
-                                              half_created=half)
+                                              half_created=half, solver=solver)
             if repair and action == "resume":
                 from coordsweep.engine import verify
                 bad = verify.bad_chunks(store, layout)
@@ -269,7 +294,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
         if todo:  # (a complete store resumed: nothing computed, nothing rewritten)
             bar = Progress(points_done + points_todo, done=points_done, enabled=progress,
                            stream=progress_stream)
-            warm_kernels(spec)
+            warm_kernels(spec, solver)
             try:
                 # the scheduler is reachable before the store is created or replaced
                 with zcluster.open_client(scheduler, workers, cluster,
@@ -283,7 +308,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
                         lease.set_state(store, held.run_id, "creating")
                         debug.pause("template")
                         zstore.create(store, spec, layout, overwrite=action == "overwrite",
-                                      run_id=held.run_id)
+                                      run_id=held.run_id, attrs={"solver": solver})
                     if spec.design is not None:  # its points into the store, once
                         designs.write_coords(store, spec, layout)
                     if action != "resume":
@@ -291,7 +316,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
                     t1 = time.perf_counter()
                     bar.t0 = t1
                     _execute(todo, scheduler, workers, client, bar, spec, store, layout,
-                             held.run_id, token, held)
+                             held.run_id, token, held, solver)
                     compute = time.perf_counter() - t1
             finally:
                 bar.close()

@@ -37,7 +37,7 @@ MODEL_KEYS = GLOBAL_PARAMS + ("sectors",)
 SECTOR_KEYS = ("name",) + SECTOR_PARAMS + ("ca_weight",)
 SECTOR_REQUIRED = ("name",) + REQUIRED_SECTOR
 AXIS_KEYS = ("start", "stop", "num", "values", "spacing")
-RUN_KEYS = ("store", "chunk_points", "max_points", "cluster")  # cluster: engine/cluster.py
+RUN_KEYS = ("store", "chunk_points", "max_points", "cluster", "solver")  # cluster: engine/cluster.py
 SCALE_AXES = ("externality_scale", "cost_scale", "ca_spread")
 SPACINGS = ("linear", "log")
 
@@ -568,6 +568,12 @@ class _Parser:
             from coordsweep.engine.cluster import CLUSTER_KEYS
             self.check_keys(self.table(run["cluster"], "run.cluster"), CLUSTER_KEYS,
                             "[run.cluster]")
+        if "solver" in run:  # [run.solver]: kept as its canonical text
+            from coordsweep.kernels import solvers
+            try:
+                run["solver"] = solvers.text(run["solver"])
+            except solvers.SolverError as exc:
+                raise self.error(f"run.{exc}") from None
         return run
 
 

@@ -11,6 +11,7 @@ import inspect
 
 import numpy as np
 
+from coordsweep.kernels import solvers
 from coordsweep.kernels.domain import block_in_domain
 from coordsweep.kernels.economy import allocate_workspace, path_g, prepare
 from coordsweep.kernels.jit import jit
@@ -118,25 +119,42 @@ def allocate_outputs(npts, nsec):
     return _allocate(npts, nsec)._asdict()
 
 
-@_signed(out=None)
-def solve(*args, out=None, **kwargs):
+def _block_kernel(solver):
+    """(solve_block, codes) for a solver (kernels/solvers.py): the cached
+    block kernel for the built-in variants; for a user's wage function, a
+    relinked build with it in the wage slot (kernels/relink.py)."""
+    parsed = solvers.parse(solver)
+    codes = solvers.codes(parsed)
+    if not solvers.is_user(parsed.wage):
+        return solve_block, codes
+    from coordsweep.kernels import relink, wages
+    fn = solvers.load_user(parsed.wage)
+    return relink.build({wages.user_wage: fn})["solve_block"], codes
+
+
+@_signed(out=None, solver=None)
+def solve(*args, out=None, solver=None, **kwargs):
     """Solve a block of P points. labor, labor_share: shape (P,); sector
     parameters: shape (P, N) (None: the default). out: {output name:
-    array} to fill (else allocated). Returns {output name: array}."""
+    array} to fill (else allocated). solver: the solver variants
+    (kernels/solvers.py: None for the defaults, "wage=brent,...", a dict).
+    Returns {output name: array}."""
     x = make_inputs(_params(solve, args, kwargs))
     npts, nsec = x.price.shape
     res = _allocate(npts, nsec) if out is None else Outputs(**out)
-    solve_block(x, allocate_scratch(nsec), res)
+    kernel, codes = _block_kernel(solver)
+    kernel(x, allocate_scratch(nsec, solver=codes), res)
     return res._asdict() if out is None else out
 
 
-@_signed()
-def solve_point(*args, **kwargs):
+@_signed(solver=None)
+def solve_point(*args, solver=None, **kwargs):
     """Solve one point (sector parameters as length-N sequences).
     Returns point outputs as numpy scalars, sector outputs as (N,) arrays."""
     x = _one_point(_params(solve_point, args, kwargs))
     out = _allocate(1, x.price.shape[1])
-    solve_block(x, allocate_scratch(x.price.shape[1]), out)
+    kernel, codes = _block_kernel(solver)
+    kernel(x, allocate_scratch(x.price.shape[1], solver=codes), out)
     return {name: (v[0] if v.ndim == 1 else v[0].copy())
             for name, v in out._asdict().items()}
 

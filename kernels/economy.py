@@ -7,7 +7,10 @@ Everything here works on a per-point *workspace* ``ws`` (a
 - ``ws.sec``: per-sector constants (:data:`SECTOR_FIELDS`: ``ws.sec.xa[i]``);
 - ``ws.prof``: the current profile (``ws.prof.logm[i]``, ``ws.prof.logl[i]``),
   overwritten by every wage computation;
-- ``ws.status``: int64[1], the point's status bits (kernels.codes).
+- ``ws.status``: int64[4]: ``status[0]`` the point's status bits
+  (kernels.codes); ``status[1:4]`` the solver variants' codes (wage,
+  equilibria, GE path: kernels/solvers.py; all 0: the defaults), set once
+  per block (riding on the status array keeps the workspace at four arrays).
 
 Wages are solved in x = log w. With every eta_i = 0 the clearing wage is
 closed form; otherwise the log of labour demand is affine in x for every
@@ -31,6 +34,7 @@ import numpy as np
 
 from coordsweep.kernels import codes
 from coordsweep.kernels.jit import jit, maxiter
+from coordsweep.kernels.wages import user_wage, wage_bisect, wage_brent
 
 #: the point's scalars
 Point = namedtuple("Point", [
@@ -77,6 +81,11 @@ PROFILE_DTYPE = np.dtype([("logm", np.float64), ("logl", np.float64)], align=Tru
 #: workspace between the kernel functions costs as little as four arrays)
 Workspace = namedtuple("Workspace", "pt sec prof status")
 
+#: where ws.status holds the solver variants' codes (kernels/solvers.py)
+SOLVER_WAGE = 1
+SOLVER_EQUILIBRIA = 2
+SOLVER_PATH = 3
+
 #: the linear-scale sums need every scaled term above exp(-FAST_RANGE)
 FAST_RANGE = 600.0
 
@@ -87,11 +96,12 @@ KIND_CAND = 2
 NEWTON_MAXITER = maxiter(100)
 
 
-def allocate_workspace(n):
+def allocate_workspace(n, solver=(0, 0, 0)):
     """The arrays of a workspace for points of n sectors, ``(sec, prof,
-    status)``, reused by every point of a block (see :func:`prepare`)."""
+    status)``, reused by every point of a block (see :func:`prepare`);
+    solver: the variants' codes (kernels/solvers.py), kept in status[1:4]."""
     return (np.empty(n, SECTOR_DTYPE), np.empty(n, PROFILE_DTYPE),
-            np.zeros(1, np.int64))
+            np.array([0, *solver], np.int64))
 
 
 @jit
@@ -241,6 +251,21 @@ def log_wage(ws):
         v = (b - logL + lnn) / k
         if v > hi:
             hi = v
+    code = ws.status[SOLVER_WAGE]
+    if code != 0:  # a variant (kernels/solvers.py): 1 brent, 2 bisect, 3 user
+        if hi <= lo:  # one sector: the bracket is the root
+            x, converged = lo, True
+        elif code == 1:
+            x, converged = wage_brent(logl, sec.k, logL, lo, hi)
+        elif code == 2:
+            x, converged = wage_bisect(logl, sec.k, logL, lo, hi)
+        else:
+            x, converged = user_wage(logl, sec.k, logL, lo, hi)
+        if not converged:
+            ws.status[0] |= codes.WAGE_NOT_CONVERGED
+        for i in range(n):
+            logl[i] = logl[i] - sec.k[i] * x
+        return x
     x = lo
     converged = False
     for _ in range(NEWTON_MAXITER):

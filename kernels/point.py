@@ -17,9 +17,10 @@ from coordsweep.kernels import codes
 from coordsweep.kernels.domain import block_in_domain
 from coordsweep.kernels.economy import KIND_CAND, allocate_workspace, prepare
 from coordsweep.kernels.equilibria import (
-    TIE_RTOL, classify, enumerate_equilibria, first_best, no_coordination)
+    TIE_RTOL, classify, no_coordination)
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.sectors import DENSE_SAMPLES, analyse_sector
+from coordsweep.kernels.variants import equilibria_and_first_best
 
 #: per-block scratch besides the workspace: the candidates and non-inert
 #: sectors (index lists), V_i at S0, samples of a GE path, and room for the
@@ -27,10 +28,11 @@ from coordsweep.kernels.sectors import DENSE_SAMPLES, analyse_sector
 Scratch = namedtuple("Scratch", "sec prof status cand active value_nc samples record")
 
 
-def allocate_scratch(n, record=0):
+def allocate_scratch(n, record=0, solver=(0, 0, 0)):
     """Scratch for points of n sectors (record: how many equilibrium masks
-    solve_point_into may write)."""
-    sec, prof, status = allocate_workspace(n)
+    solve_point_into may write; solver: the variants' codes,
+    kernels/solvers.py)."""
+    sec, prof, status = allocate_workspace(n, solver)
     return Scratch(sec=sec, prof=prof, status=status,
                    cand=np.empty(n, np.int64), active=np.empty(n, np.int64),
                    value_nc=np.empty(n), samples=np.empty(DENSE_SAMPLES + 1),
@@ -123,15 +125,15 @@ def solve_point_into(x, p, valid, scr, out):
     out.fiscal_cost_nc[p] = fiscal
 
     # --- stable equilibria and the best one ------------------------------
-    count, best_mask, best_W, best_x, nrec = enumerate_equilibria(
-        ws, zmask, scr.cand, ncand, scr.record)
+    # (and the first best; by the solver's equilibrium variant)
+    count, best_mask, best_W, best_x, nrec, fb_mask, fb_W = equilibria_and_first_best(
+        ws, zmask, scr.cand, ncand, scr.active, nactive, scr.record)
     out.n_equilibria[p] = count
     out.welfare_best_eq[p] = best_W
     out.wage_best_eq[p] = math.exp(best_x)
     out.coordination_gap[p] = max(0.0, best_W - W_nc)
 
     # --- first best -------------------------------------------------------
-    fb_mask, fb_W = first_best(ws, scr.active, nactive)
     out.welfare_fb[p] = fb_W
     out.provision_gap[p] = max(0.0, fb_W - best_W)  # < 0 only within a tie
     for i in range(n):

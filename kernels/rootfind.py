@@ -128,3 +128,34 @@ def make_golden_peak(f):
         return PeakResults(d, fd, it + 2, it, converged)
 
     return golden_peak
+
+
+def make_bisect_root(f):
+    """Bisection root finder for the compiled function f(x, *args), with
+    the signature and stopping rule of :func:`make_brent_root`'s."""
+
+    @jit
+    def bisect_root(a, b, fa, fb, args, xtol=XTOL, rtol=RTOL, maxiter=MAXITER):
+        """Root of f in [a, b] (fa, fb of opposite sign or zero): a
+        RootResults; the bracket end with the smaller |f| once the bracket
+        is narrower than xtol + rtol |x|."""
+        if fa == 0.0:
+            return RootResults(a, 0, 0, True)
+        if fb == 0.0:
+            return RootResults(b, 0, 0, True)
+        for it in range(maxiter):
+            m = 0.5 * (a + b)
+            if b - a <= xtol + rtol * abs(m) or m == a or m == b:
+                return RootResults(a if abs(fa) <= abs(fb) else b, it, it, True)
+            fm = f(m, *args)
+            if fm == 0.0:
+                return RootResults(m, it + 1, it + 1, True)
+            if (fm < 0.0) == (fa < 0.0):
+                a = m
+                fa = fm
+            else:
+                b = m
+                fb = fm
+        return RootResults(0.5 * (a + b), maxiter, maxiter, False)
+
+    return bisect_root

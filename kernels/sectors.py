@@ -8,10 +8,10 @@ import numpy as np
 
 from coordsweep.kernels import codes
 from coordsweep.kernels.economy import (
-    KIND_INERT, KIND_SPONT, binary_welfare, log_expm1, log_rent_full, path_g,
+    KIND_INERT, KIND_SPONT, SOLVER_PATH, binary_welfare, log_expm1, log_rent_full, path_g,
     path_welfare)
 from coordsweep.kernels.jit import jit
-from coordsweep.kernels.rootfind import make_brent_root, make_golden_peak
+from coordsweep.kernels.rootfind import make_bisect_root, make_brent_root, make_golden_peak
 
 #: samples of g_i on (0, 1] used to check that the path is increasing or
 #: single-peaked (the searches rely on it; PATH_SHAPE flags a violation)
@@ -30,6 +30,16 @@ SLOPE_STEP = 1e-7
 #: g(b), (ws, i)), path_peak(a, b, (ws, i))
 path_root = make_brent_root(path_g)
 path_peak = make_golden_peak(path_g)
+#: the GE-path variant ``path=bisect`` (kernels/solvers.py)
+path_bisect = make_bisect_root(path_g)
+
+
+@jit
+def root_on_path(ws, i, a, b, fa, fb):
+    """A root of g_i in [a, b] by the run's GE-path variant (a RootResults)."""
+    if ws.status[SOLVER_PATH] == 1:
+        return path_bisect(a, b, fa, fb, (ws, i))
+    return path_root(a, b, fa, fb, (ws, i))
 
 
 @jit
@@ -54,11 +64,11 @@ def sample_path(ws, i, g0, g1, gs, nk):
 @jit
 def first_crossing(ws, i, gs, hi, nk):
     """Smallest root of g_i below hi / nk where gs[0] < 0 <= gs[hi]: the
-    first sampled sign change, then Brent inside it. Returns (root, converged)."""
+    first sampled sign change, then Brent (or the path variant) inside it. Returns (root, converged)."""
     k = 1
     while k < hi and gs[k] < 0.0:
         k += 1
-    r = path_root((k - 1) / nk, k / nk, gs[k - 1], gs[k], (ws, i))
+    r = root_on_path(ws, i, (k - 1) / nk, k / nk, gs[k - 1], gs[k])
     return r.root, r.converged
 
 
@@ -115,11 +125,11 @@ def analyse_candidate(ws, i, W_nc, zmask, gs):
             j = K - 1
             while gs[j] < 0.0:
                 j -= 1
-            r = path_root(j / K, (j + 1) / K, gs[j], gs[j + 1], (ws, i))
+            r = root_on_path(ws, i, j / K, (j + 1) / K, gs[j], gs[j + 1])
         else:  # a hump between two negative samples: its two crossings
-            r = path_root(klo / K, speak, gs[klo], gpeak, (ws, i))
+            r = root_on_path(ws, i, klo / K, speak, gs[klo], gpeak)
             cm, conv1 = r.root, r.converged
-            r = path_root(speak, khi / K, gpeak, gs[khi], (ws, i))
+            r = root_on_path(ws, i, speak, khi / K, gpeak, gs[khi])
         partial = r.root
         if not (conv1 and r.converged):
             ws.status[0] |= codes.PATH_NOT_CONVERGED

@@ -1,0 +1,93 @@
+"""Kernel, C baseline and `coordsweep run` end to end on one spec's grid.
+
+    python benchmarks/grid_vs_c.py [benchmarks/grid_3sectors.toml] [--points 1000000] [--repeats 3] [--no-run]
+
+In this process, on the first --points points of the grid (blocks of
+50,000 built by the engine's Spec.block, building timed separately):
+the kernels (default solver, in process, compile excluded) and the C
+implementation of benchmarks/c (compiled with cc -O3 -march=native), each
+the median of --repeats passes, with their agreement. Then the whole grid
+through `coordsweep run --scheduler synchronous` (a fresh process, into a
+temporary store), whose summary gives its points/s overall and while
+computing. Prints points/s and the ratios.
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import c_baseline  # noqa: E402
+
+from coordsweep import kernels  # noqa: E402
+from coordsweep.engine.spec import load_spec  # noqa: E402
+
+BLOCK = 50_000
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("spec", nargs="?", default=os.path.join(HERE, "grid_3sectors.toml"))
+    ap.add_argument("--points", type=int, default=1_000_000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-run", action="store_true", help="skip the end-to-end run")
+    args = ap.parse_args()
+    spec = load_spec(args.spec)
+    npts = min(args.points, spec.size)
+    t = time.perf_counter()
+    blocks = [spec.block(s, min(s + BLOCK, npts)) for s in range(0, npts, BLOCK)]
+    build = time.perf_counter() - t
+    kernels.solve(**{k: v[:2] for k, v in blocks[0].items()})
+    with tempfile.TemporaryDirectory() as d:
+        lib, csec, _, cver = c_baseline.build(d)
+        tk, tc = [], []
+        for _ in range(args.repeats):
+            t = time.perf_counter()
+            kout = [kernels.solve(**b) for b in blocks]
+            tk.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            cout = [c_baseline.solve_block(lib, b) for b in blocks]
+            tc.append(time.perf_counter() - t)
+    same_eq = np.mean(np.concatenate([k["n_equilibria"] == c["n_equilibria"]
+                                      for k, c in zip(kout, cout)]))
+    same_reg = np.mean(np.concatenate([(k["regime"] == c["regime"]).ravel()
+                                       for k, c in zip(kout, cout)]))
+    rk, rc = npts / statistics.median(tk), npts / statistics.median(tc)
+    print(f"grid {args.spec}: {spec.size:,} points; kernel and C on the first {npts:,}")
+    print(f"  building the blocks   {npts / build:14,.0f} points/s")
+    print(f"  kernel, in process    {rk:14,.0f} points/s  (median of {args.repeats}: "
+          f"{', '.join(f'{npts / x:,.0f}' for x in tk)})")
+    print(f"  C -O3 -march=native   {rc:14,.0f} points/s  (median of {args.repeats}: "
+          f"{', '.join(f'{npts / x:,.0f}' for x in tc)}; {cver}, compile {csec:.2f} s)")
+    print(f"  kernel / C            {rk / rc:14.2f}")
+    print(f"  agreement             n_equilibria {same_eq:.6f}, regime {same_reg:.6f}")
+    if args.no_run:
+        return
+    with tempfile.TemporaryDirectory() as d:
+        exe = os.path.join(os.path.dirname(sys.executable), "coordsweep")
+        t = time.perf_counter()
+        proc = subprocess.run([exe, "run", args.spec, "--store", os.path.join(d, "g.zarr"),
+                               "--scheduler", "synchronous", "--quiet"],
+                              capture_output=True, text=True)
+        wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        sys.exit(proc.stderr)
+    m = re.search(r"points/s\s+([\d,]+) overall, ([\d,]+) while computing", proc.stdout)
+    overall, computing = (float(g.replace(",", "")) for g in m.groups())
+    print(f"  coordsweep run --scheduler synchronous, {spec.size:,} points, wall {wall:.1f} s:")
+    print(f"    {overall:14,.0f} points/s overall ({overall / rk:.2f}x kernel, "
+          f"{overall / rc:.2f}x C)")
+    print(f"    {computing:14,.0f} points/s while computing ({computing / rk:.2f}x kernel, "
+          f"{computing / rc:.2f}x C)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Solver variants (CONTRACT.md "Solver variants"): names, parsing, codes.
+
+A solver is one choice per slot:
+
+- ``wage``: the labour-market root for eta > 0, in x = log w:
+  ``newton`` (safeguarded Newton, the default), ``brent``, ``bisect``, or a
+  user's function ``"module:function"`` (see below);
+- ``equilibria``: the equilibrium set, its best member and the first best:
+  ``dfs`` (pruned depth-first search and all 2^N profiles, the default),
+  ``brute`` (every subset of the candidates tested, no pruning), ``mitm``
+  (kernels/many.py: the count by meet-in-the-middle, the best equilibrium
+  and the first best by branch and bound; falls back to ``dfs`` where its
+  bounds do not hold, i.e. some tau_i != 0);
+- ``path``: the root searches on the GE path g_i(s): ``brent`` (the
+  default) or ``bisect``.
+
+A user's wage solver is a numba ``@njit`` function
+
+    f(b, k, log_labor, lo, hi) -> (x, converged)
+
+returning the root x of ``log(sum_i exp(b[i] - k[i] x)) = log_labor`` in
+``[lo, hi]`` (b, k float64 arrays of length N, k > 0; the function is
+convex and strictly decreasing in x, <= 0 at hi, >= 0 at lo up to
+rounding; never called with lo = hi),
+and a boolean that is False when it did not converge (the point then gets
+status ``wage_not_converged``). It is compiled into the block kernel like
+the built-ins (that build is not cached on disk: one compile per process).
+
+Pure Python (no numba import): the spec parser and the CLI use it.
+"""
+from collections import namedtuple
+
+SLOTS = {
+    "wage": ("newton", "brent", "bisect"),
+    "equilibria": ("dfs", "brute", "mitm"),
+    "path": ("brent", "bisect"),
+}
+DEFAULT = {"wage": "newton", "equilibria": "dfs", "path": "brent"}
+#: code of a user's wage function (after the built-ins)
+WAGE_USER = len(SLOTS["wage"])
+
+Solver = namedtuple("Solver", list(SLOTS))
+
+
+class SolverError(ValueError):
+    """A solver choice that does not exist (one line, names the slot)."""
+
+
+def parse(value=None):
+    """A Solver from None (the defaults), a Solver, a dict {slot: name} or a
+    string "wage=brent,equilibria=brute". Unknown slots or names raise
+    SolverError."""
+    if value is None:
+        return Solver(**DEFAULT)
+    if isinstance(value, Solver):
+        value = value._asdict()
+    if isinstance(value, str):
+        items = {}
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if "=" not in part:
+                raise SolverError(f"solver {part!r}: expected SLOT=NAME "
+                                  f"(slots: {', '.join(SLOTS)})")
+            k, v = part.split("=", 1)
+            items[k.strip()] = v.strip()
+        value = items
+    if not isinstance(value, dict):
+        raise SolverError(f"solver must be a table or SLOT=NAME,..., got {value!r}")
+    out = dict(DEFAULT)
+    for k, v in value.items():
+        if k not in SLOTS:
+            raise SolverError(f"solver slot {k!r} does not exist; slots: {', '.join(SLOTS)}")
+        if not isinstance(v, str):
+            raise SolverError(f"solver.{k} must be a string, got {v!r}")
+        if v not in SLOTS[k] and not (k == "wage" and is_user(v)):
+            extra = " or a user's module:function" if k == "wage" else ""
+            raise SolverError(f"solver.{k} = {v!r}: one of {', '.join(SLOTS[k])}{extra}")
+        out[k] = v
+    return Solver(**out)
+
+
+def is_user(name):
+    mod, sep, fn = name.partition(":")
+    return bool(sep and mod and fn and all(p.isidentifier() for p in mod.split("."))
+                and fn.isidentifier())
+
+
+def text(solver):
+    """The canonical "wage=newton,equilibria=dfs,path=brent" form."""
+    solver = parse(solver)
+    return ",".join(f"{k}={getattr(solver, k)}" for k in SLOTS)
+
+
+def is_default(solver):
+    return parse(solver) == Solver(**DEFAULT)
+
+
+def codes(solver):
+    """(wage, equilibria, path) integer codes of the kernels."""
+    solver = parse(solver)
+    wage = WAGE_USER if is_user(solver.wage) else SLOTS["wage"].index(solver.wage)
+    return (wage, SLOTS["equilibria"].index(solver.equilibria),
+            SLOTS["path"].index(solver.path))
+
+
+def load_user(name):
+    """Import a user's "module:function"; it must be a numba @njit function."""
+    import importlib
+    mod, _, fn = name.partition(":")
+    try:
+        f = getattr(importlib.import_module(mod), fn)
+    except ImportError as exc:
+        raise SolverError(f"solver.wage = {name!r}: cannot import {mod!r} ({exc})") from None
+    except AttributeError:
+        raise SolverError(f"solver.wage = {name!r}: {mod!r} has no {fn!r}") from None
+    if not hasattr(f, "py_func") or not hasattr(f, "compile"):
+        raise SolverError(f"solver.wage = {name!r}: not a numba @njit function")
+    return f
