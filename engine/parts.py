@@ -73,13 +73,14 @@ def _join(spec, store, parts):
     return Layout(tuple(spec.shape), tuple(attrs["chunk_shape"])), zstore.done_chunks(store)
 
 
-def create_or_join(spec, store, chunk_points, parts):
-    """(layout, done, created) of the store shared by the parts of one run."""
+def create_or_join(spec, store, chunk_points, parts, attrs=None):
+    """(layout, done, created) of the store shared by the parts of one run
+    (`attrs`: more dataset attributes of a new store, e.g. the solver)."""
     if zstore.exists(store):
         layout, done = _join(spec, store, parts)
         return layout, done, False
     layout = Layout.for_grid(spec.shape, chunk_points)
-    extra = {"parts": parts, "run_id": run_id(spec.text, parts)}
+    extra = {**(attrs or {}), "parts": parts, "run_id": run_id(spec.text, parts)}
     if not _is_local(store):
         # object stores have no atomic rename: zarr's "w-" refuses an
         # existing store, which is safe as long as parts start apart

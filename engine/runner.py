@@ -256,7 +256,8 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
     if part is not None:
         # the parts of one array are one run: they create the store
         # atomically (whichever comes first) and share its lease
-        layout, done, _ = zparts.create_or_join(spec, store, chunk_points, part[1])
+        layout, done, _ = zparts.create_or_join(spec, store, chunk_points, part[1],
+                                                attrs={"solver": solver})
         run_id, shared = zparts.run_id(spec.text, part[1]), True
         lease.peek(store, run_id, shared)
     else:
