@@ -18,22 +18,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from coordsweep import kernels  # noqa: E402
+from coordsweep.engine.bench import draw  # noqa: E402
 from reference import reference_solve  # noqa: E402
-
-
-def draw(rng, npts, n, eta):
-    """Points like the paper sweeps: alpha 0.5..0.75, costs spread over regimes."""
-    alpha = rng.uniform(0.5, 0.75, npts)
-    p = dict(
-        labor=np.ones(npts), labor_share=alpha,
-        price=rng.uniform(0.8, 1.2, (npts, n)),
-        productivity=rng.uniform(0.6, 1.6, (npts, n)),
-        externality=rng.uniform(0.0, 1.5, (npts, n)),
-        cost=rng.uniform(0.0, 0.3, (npts, n)),
-        scale=(rng.uniform(0.0, 0.5, (npts, n)) * (1 - alpha)[:, None]) if eta
-        else np.zeros((npts, n)),
-        subsidy=np.zeros((npts, n)), cost_subsidy=np.zeros((npts, n)))
-    return p
 
 
 def best_of(fn, repeat):

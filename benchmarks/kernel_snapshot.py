@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from bench_kernels import draw  # points like the kernel benchmark's
+from coordsweep.engine.bench import draw  # points like the kernel benchmark's
 from coordsweep import kernels
 from coordsweep.kernels.params import PARAMS
 

@@ -72,9 +72,14 @@ def benchmarks_dir():
 
 
 def draw_points(seed, npts, n, eta):
+    """draw() from a generator seeded by (seed, n, eta)."""
+    return draw(np.random.default_rng([seed, n, int(eta)]), npts, n, eta)
+
+
+def draw(rng, npts, n, eta):
     """Points like the paper sweeps: alpha 0.5..0.75, costs spread over the
-    regimes, eta up to half its bound when eta > 0."""
-    rng = np.random.default_rng([seed, n, int(eta)])
+    regimes, eta up to half its bound when eta > 0 (also the points of
+    benchmarks/bench_kernels.py and kernel_snapshot.py)."""
     alpha = rng.uniform(0.5, 0.75, npts)
     return dict(
         labor=np.ones(npts), labor_share=alpha,

@@ -40,15 +40,25 @@ _bisect = make_bisect_root(labour_gap)
 
 
 @jit
+def _wage_ends(args, lo, hi):
+    """h at the ends of [lo, hi]: (settled, x, fa, fb), settled when an end
+    is the root (up to rounding; N = 1: lo = hi)."""
+    fa = labour_gap(lo, *args)
+    if fa <= 0.0 or hi <= lo:
+        return True, lo, fa, fa
+    fb = labour_gap(hi, *args)
+    if fb >= 0.0:
+        return True, hi, fa, fb
+    return False, lo, fa, fb
+
+
+@jit
 def wage_brent(b, k, log_labor, lo, hi):
     """Brent's method (as SciPy's brentq) on h over [lo, hi]."""
     args = (b, k, log_labor)
-    fa = labour_gap(lo, *args)
-    if fa <= 0.0 or hi <= lo:  # the root is lo (up to rounding; N = 1: lo = hi)
-        return lo, True
-    fb = labour_gap(hi, *args)
-    if fb >= 0.0:
-        return hi, True
+    settled, x, fa, fb = _wage_ends(args, lo, hi)
+    if settled:
+        return x, True
     r = _brent(lo, hi, fa, fb, args, WAGE_TOL, WAGE_TOL, WAGE_MAXITER)
     return r.root, r.converged
 
@@ -57,12 +67,9 @@ def wage_brent(b, k, log_labor, lo, hi):
 def wage_bisect(b, k, log_labor, lo, hi):
     """Bisection on h over [lo, hi] down to a few ulps."""
     args = (b, k, log_labor)
-    fa = labour_gap(lo, *args)
-    if fa <= 0.0 or hi <= lo:  # the root is lo (up to rounding; N = 1: lo = hi)
-        return lo, True
-    fb = labour_gap(hi, *args)
-    if fb >= 0.0:
-        return hi, True
+    settled, x, fa, fb = _wage_ends(args, lo, hi)
+    if settled:
+        return x, True
     r = _bisect(lo, hi, fa, fb, args, WAGE_TOL, WAGE_TOL, WAGE_MAXITER)
     return r.root, r.converged
 
