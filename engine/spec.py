@@ -214,18 +214,16 @@ class Spec:
         the parameter, sector, value and grid coordinates. Costs
         O(sum of axis lengths x 2^axes), never O(grid) (engine/gridcheck.py)."""
         from coordsweep.engine.gridcheck import first_violation
-        found = first_violation(self, block_points)
-        if found is not None:
-            flat, bad, params = found
-            raise SpecError(
-                f"{self.source}: {format_violation(bad, params)} "
-                f"at grid point {self.describe_point(flat)}")
+        self._raise_violation(first_violation(self, block_points))
 
     def check_grid_exhaustive(self, block_points=200_000):
         """check_grid by visiting every grid point, block by block: O(grid)
         (the reference the tests hold check_grid to)."""
         from coordsweep.engine.gridcheck import scan
-        found = scan(self, block_points)
+        self._raise_violation(scan(self, block_points))
+
+    def _raise_violation(self, found):
+        """SpecError for a (flat index, Violation, block) found by a grid check."""
         if found is not None:
             flat, bad, params = found
             raise SpecError(
