@@ -80,6 +80,21 @@ def no_coordination(ws, zmask, value):
 
 
 @jit
+def record_equilibrium(ws, mask, record, nrec, best_W, best_k, best_mask, best_x, first):
+    """One equilibrium found: its mask goes into `record` while there is
+    room, and it becomes the best when it is the first or beats the best
+    in MODEL.md's order. Returns (nrec, best_W, best_k, best_mask, best_x)."""
+    if nrec < record.shape[0]:
+        record[nrec] = mask
+        nrec += 1
+    xW, W = binary_welfare(ws, mask)
+    k = popcount(mask)
+    if first or better(W, k, mask, best_W, best_k, best_mask):
+        return nrec, W, k, mask, xW
+    return nrec, best_W, best_k, best_mask, best_x
+
+
+@jit
 def enumerate_equilibria(ws, zmask, cand, ncand, record):
     """Depth-first search over S = Z u T, T a subset of the candidates in
     index order. S is an equilibrium iff log w(S) <= min_{i in T} log wbar_i;
@@ -119,16 +134,8 @@ def enumerate_equilibria(ws, zmask, cand, ncand, record):
         x = binary_log_wage(ws, mask)
         if x <= bound:
             count += 1
-            if nrec < record.shape[0]:
-                record[nrec] = mask
-                nrec += 1
-            xW, W = binary_welfare(ws, mask)
-            k = popcount(mask)
-            if better(W, k, mask, best_W, best_k, best_mask):
-                best_W = W
-                best_k = k
-                best_mask = mask
-                best_x = xW
+            nrec, best_W, best_k, best_mask, best_x = record_equilibrium(
+                ws, mask, record, nrec, best_W, best_k, best_mask, best_x, False)
             masks[depth + 1] = mask
             minx[depth + 1] = bound
             pos[depth + 1] = pos[depth] + 1

@@ -16,8 +16,8 @@ kernels/sectors.py (``root_on_path``).
 import numpy as np
 
 from coordsweep.kernels import many
-from coordsweep.kernels.economy import SOLVER_EQUILIBRIA, binary_log_wage, binary_welfare
-from coordsweep.kernels.equilibria import better, enumerate_equilibria, first_best, popcount
+from coordsweep.kernels.economy import SOLVER_EQUILIBRIA, binary_log_wage
+from coordsweep.kernels.equilibria import enumerate_equilibria, first_best, record_equilibrium
 from coordsweep.kernels.jit import jit
 
 EQ_DFS = 0
@@ -49,16 +49,8 @@ def brute_equilibria(ws, zmask, cand, ncand, record):
         if code != 0 and binary_log_wage(ws, mask) > bound:
             continue
         count += 1
-        if nrec < record.shape[0]:
-            record[nrec] = mask
-            nrec += 1
-        xW, W = binary_welfare(ws, mask)
-        k = popcount(mask)
-        if code == 0 or better(W, k, mask, best_W, best_k, best_mask):
-            best_W = W
-            best_k = k
-            best_mask = mask
-            best_x = xW
+        nrec, best_W, best_k, best_mask, best_x = record_equilibrium(
+            ws, mask, record, nrec, best_W, best_k, best_mask, best_x, code == 0)
     return count, best_mask, best_W, best_x, nrec
 
 
