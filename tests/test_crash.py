@@ -40,7 +40,13 @@ def ref(tmp_path_factory):
     spec = write_spec(d, five_sector_spec(*SHAPE))
     store = str(d / "ref.zarr")
     run_sweep(spec, store, scheduler="synchronous", progress=False)
-    return {"spec": spec, "store": store, "dir": d}
+    # how long an uninterrupted `coordsweep run` lives on this machine now:
+    # "time" kills are drawn inside that span, so they hit a running process
+    start = time.monotonic()
+    proc = subprocess.run(_run_args(spec, str(d / "timed.zarr")), cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return {"spec": spec, "store": store, "dir": d, "seconds": time.monotonic() - start}
 
 
 def _exists(store):
@@ -65,7 +71,7 @@ def _done_count(store):
         return 0
 
 
-def kill_once(spec, store, rng, mode, env=None, tmp=None):
+def kill_once(spec, store, rng, mode, env=None, tmp=None, seconds=8.0):
     """Start a run (resuming when a store exists) and SIGKILL it at a random
     moment of kind `mode`: "time" (seconds after start), "chunks" (after a
     random number of further chunks) or a debug pause point ("template",
@@ -79,7 +85,7 @@ def kill_once(spec, store, rng, mode, env=None, tmp=None):
     try:
         start = time.monotonic()
         if mode == "time":
-            delay = rng.uniform(0.0, 8.0)
+            delay = rng.uniform(0.0, 0.9 * seconds)
             while time.monotonic() - start < delay and proc.poll() is None:
                 time.sleep(0.005)
         elif mode == "chunks":
@@ -120,12 +126,16 @@ def kill_trials(ref, tmp_path, modes, seed):
     print(f"kill trials: seed {seed}, modes {modes}")
     store = str(tmp_path / "killed.zarr")
     kills = 0
+    fresh = 0
     for mode in modes:
-        if _exists(store) and is_complete(store_attrs(store)):
-            finish_and_compare(ref["spec"], store, ref["store"])
-            store = str(tmp_path / f"killed{kills}.zarr")  # a fresh sweep
         for _ in range(5):  # a run that ended before its kill does not count
-            if kill_once(ref["spec"], store, rng, mode, tmp=tmp_path):
+            if _exists(store) and is_complete(store_attrs(store)):
+                # nothing left to kill in this sweep: check it, start another
+                finish_and_compare(ref["spec"], store, ref["store"])
+                fresh += 1
+                store = str(tmp_path / f"killed{fresh}.zarr")
+            if kill_once(ref["spec"], store, rng, mode, tmp=tmp_path,
+                         seconds=ref["seconds"]):
                 kills += 1
                 break
     finish_and_compare(ref["spec"], store, ref["store"])
