@@ -1,56 +1,79 @@
-"""Kernel throughput: microseconds per point of ``kernels.solve``, by number
-of sectors, with eta = 0 (closed-form wage) and eta > 0 (root finder).
+"""Kernel throughput against the C baseline: points/s of ``kernels.solve``
+and of benchmarks/c/coordsweep.c (the same per-point algorithm, compiled
+with cc -O3 -march=native) on the same random points, by number of sectors,
+with eta = 0 (closed-form wage) and eta > 0 (root finder).
 
-Baseline, measured in the same run on the same points: the pure-Python
-reference of the tests (tests/reference.py: bisection, brute force, dense
-scans) on a sample of them. The report gives the kernels' speed-up over it.
+Kernel and C passes are interleaved (the machine is shared and noisy) and
+each reported rate is the median of --repeats passes. Optionally the
+pure-Python reference of the tests (tests/reference.py) on a sample of the
+points (--ref-points, 0 by default).
 
-    python benchmarks/bench_kernels.py [--points 20000] [--ref-points 20]
+    python benchmarks/bench_kernels.py [--points 50000] [--sectors 3 8] [--repeats 5]
+        [--solver path=newton] [--ref-points 20]
 """
 import argparse
 import os
+import statistics
 import sys
+import tempfile
 import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
+
+import c_baseline  # noqa: E402
 
 from coordsweep import kernels  # noqa: E402
 from coordsweep.engine.bench import draw  # noqa: E402
-from reference import reference_solve  # noqa: E402
 
 
-def best_of(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+def timed(fn):
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--points", type=int, default=20_000)
-    ap.add_argument("--ref-points", type=int, default=20)
-    ap.add_argument("--sectors", type=int, nargs="+", default=[2, 5, 8])
+    ap.add_argument("--points", type=int, default=50_000)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--sectors", type=int, nargs="+", default=[3, 8])
+    ap.add_argument("--solver", default=None, help="kernel solver, e.g. path=newton")
+    ap.add_argument("--ref-points", type=int, default=0)
     args = ap.parse_args()
     rng = np.random.default_rng(1)
-    print(f"{'N':>3} {'eta':>5} {'kernel us/pt':>13} {'reference us/pt':>16} {'speed-up':>9}")
-    for n in args.sectors:
-        for eta in (False, True):
-            p = draw(rng, args.points, n, eta)
-            kernels.solve(**{k: v[:2] for k, v in p.items()})  # compile / load cache
-            tk = best_of(lambda: kernels.solve(**p), 3) / args.points
-            m = args.ref_points
-            t = time.perf_counter()
-            for j in range(m):
-                reference_solve(**{k: v[j] for k, v in p.items()})
-            tr = (time.perf_counter() - t) / m
-            print(f"{n:>3} {('> 0' if eta else '0'):>5} {tk * 1e6:>13.1f} {tr * 1e6:>16.0f} "
-                  f"{tr / tk:>8.0f}x")
+    print(f"{'N':>3} {'eta':>5} {'kernel pts/s':>13} {'C pts/s':>11} {'kernel/C':>9}"
+          f" {'same n_eq':>10} {'same regime':>12}"
+          + (f" {'ref us/pt':>10}" if args.ref_points else ""))
+    with tempfile.TemporaryDirectory() as d:
+        lib = c_baseline.build(d)[0]
+        for n in args.sectors:
+            for eta in (False, True):
+                p = draw(rng, args.points, n, eta)
+                kernels.solve(**{k: v[:2] for k, v in p.items()}, solver=args.solver)
+                tk, tc = [], []
+                for _ in range(args.repeats):
+                    t, kout = timed(lambda: kernels.solve(**p, solver=args.solver))
+                    tk.append(t)
+                    t, cout = timed(lambda: c_baseline.solve_block(lib, p))
+                    tc.append(t)
+                rk = args.points / statistics.median(tk)
+                rc = args.points / statistics.median(tc)
+                same_eq = np.mean(kout["n_equilibria"] == cout["n_equilibria"])
+                same_reg = np.mean(kout["regime"] == cout["regime"])
+                line = (f"{n:>3} {('> 0' if eta else '0'):>5} {rk:>13,.0f} {rc:>11,.0f}"
+                        f" {rk / rc:>9.2f} {same_eq:>10.6f} {same_reg:>12.6f}")
+                if args.ref_points:
+                    from reference import reference_solve
+                    m = args.ref_points
+                    t = time.perf_counter()
+                    for j in range(m):
+                        reference_solve(**{k: v[j] for k, v in p.items()})
+                    line += f" {(time.perf_counter() - t) / m * 1e6:>10.0f}"
+                print(line, flush=True)
 
 
 if __name__ == "__main__":
