@@ -11,6 +11,14 @@ edge cases of tests/test_kernel_edges.py) and stores every output of
 and samples of ``kernels.ge_path``. ``compare`` recomputes them and checks
 each array with ``np.array_equal(..., equal_nan=True)`` (same dtype and
 shape too). Exit status 0 when everything is identical, 1 otherwise.
+
+    python benchmarks/kernel_snapshot.py compare before.npz --rtol 1e-12
+
+compares float arrays within a relative tolerance instead (same NaN and
+infinity pattern; integer and boolean arrays still bit for bit) and counts
+the arrays that are identical, within the tolerance, and beyond it (with
+the largest relative difference of each; the samples of a GE path
+g_i(s), which crosses zero, relative to the path's largest |g_i|).
 """
 import argparse
 import sys
@@ -120,6 +128,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("mode", choices=("save", "compare"))
     ap.add_argument("path")
+    ap.add_argument("--rtol", type=float, default=None,
+                    help="compare floats within this relative tolerance")
     args = ap.parse_args()
     res = compute()
     if args.mode == "save":
@@ -128,6 +138,7 @@ def main():
         return 0
     ref = np.load(args.path)
     bad = []
+    close = 0
     for key in sorted(set(ref.files) | set(res)):
         if key not in ref.files or key not in res:
             bad.append(f"{key}: missing on one side")
@@ -135,11 +146,31 @@ def main():
         a, b = ref[key], np.asarray(res[key])
         if a.dtype != b.dtype or a.shape != b.shape:
             bad.append(f"{key}: {a.dtype}{a.shape} != {b.dtype}{b.shape}")
-        elif not np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
+        elif np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
+            continue
+        elif args.rtol is not None and a.dtype.kind == "f":
+            if not (np.array_equal(np.isnan(a), np.isnan(b))
+                    and np.array_equal(a[~np.isfinite(a)], b[~np.isfinite(b)], equal_nan=True)):
+                bad.append(f"{key}: NaN or infinity pattern differs")
+                continue
+            m = np.isfinite(a)
+            scale = np.maximum(np.abs(a[m]), np.abs(b[m]))
+            if "path" in key.rsplit("/", 1)[-1] or key.startswith("path/"):
+                # g_i(s) = gain - net cost crosses zero: relative to the path's scale
+                scale = np.maximum(scale, np.abs(a[m]).max())
+            rel = np.abs(a[m] - b[m]) / np.maximum(scale, 1e-300)
+            if rel.max() <= args.rtol:
+                close += 1
+            else:
+                bad.append(f"{key}: values differ by up to {rel.max():.3g} relative")
+        else:
             bad.append(f"{key}: values differ")
     for line in bad[:40]:
         print(line)
-    print(f"{len(res)} arrays compared, {len(bad)} differ")
+    same = len(res) - close - len(bad)
+    print(f"{len(res)} arrays compared: {same} identical"
+          + (f", {close} within rtol {args.rtol:g}" if args.rtol is not None else "")
+          + f", {len(bad)} differ")
     return 1 if bad else 0
 
 

@@ -47,6 +47,7 @@ Point = namedtuple("Point", [
     "eta0",     # every eta_i == 0 (closed-form wage)
     "fast",     # the eta = 0 sums can be kept in linear scale
     "logxa0",   # log of the scaled sum X^ at S0 (fast path; else NaN)
+    "xa0",      # the scaled sum X^ at S0 itself (fast path; else NaN)
 ])
 
 #: per-sector constants: one record per sector (``ws.sec.xa[i]``: the
@@ -68,6 +69,8 @@ SECTOR_FIELDS = (
     ("ya", "xa / (1 + tau)"),
     ("yb", "xb / (1 + tau)"),
     ("xbar", "log threshold wage log wbar_i"),
+    ("logk", "log((1 - alpha) u_i L^alpha exp((1 - alpha) c0)): on the fast path "
+             "g_i(s) + net cost = exp(logk_i - alpha log X^(s)) ((1 + theta_i s)^eps - 1)"),
     ("kind", "KIND_INERT, KIND_SPONT or KIND_CAND"),
 )
 SECTOR_DTYPE = np.dtype([(name, np.int64 if name == "kind" else np.float64)
@@ -134,7 +137,7 @@ def prepare(x, p, valid, sec, prof, status):
         nan = np.nan
         return False, Workspace(Point(alpha=nan, eps=nan, labor=nan, logl=nan,
                                       logcoef=nan, c0=nan, eta0=False, fast=False,
-                                      logxa0=nan), sec, prof, status)
+                                      logxa0=nan, xa0=nan), sec, prof, status)
     labor = x.labor[p]
     alpha = x.labor_share[p]
     price = x.price[p]
@@ -205,9 +208,14 @@ def prepare(x, p, valid, sec, prof, status):
             one_minus_k = -eps * (alpha + eta[i]) / denom
             target = math.log((1.0 - sigma[i]) * cost[i]) - log_expm1(logm1)
             sec.xbar[i] = (target - logcoef - b + logm1) / one_minus_k
-    pt = Point(alpha=alpha, eps=eps, labor=labor, logl=math.log(labor),
+    logl = math.log(labor)
+    for i in range(n):
+        sec.logk[i] = (math.log(1.0 - alpha) + sec.logu[i] + alpha * logl
+                       + (1.0 - alpha) * c0)
+    pt = Point(alpha=alpha, eps=eps, labor=labor, logl=logl,
                logcoef=logcoef, c0=c0, eta0=eta0, fast=fast,
-               logxa0=math.log(xa0) if fast else np.nan)
+               logxa0=math.log(xa0) if fast else np.nan,
+               xa0=xa0 if fast else np.nan)
     return True, Workspace(pt, sec, prof, status)
 
 
@@ -381,19 +389,38 @@ def path_g(s, ws, i):
     if pt.fast:
         e = math.expm1(eps * math.log1p(sec.theta[i] * s))
         # X^(s) = X^(S0) + u^_i (m(s) - m_i(S0)), m(s) - 1 = s e
-        xs = math.exp(pt.logxa0) + math.exp(sec.logu[i]) * s * e
+        xs = pt.xa0 + sec.xa[i] * s * e
         if sec.s0[i] == 1.0:  # (not a candidate: only via ge_path)
             xs += sec.xa[i] - sec.xb[i]
-        logx = math.log(xs)
         # R_i = (1 - alpha) u_i (L / X)^alpha with u, X scaled by exp(c0)
-        logr = (math.log(1.0 - alpha) + sec.logu[i]
-                + alpha * (pt.logl - logx) + (1.0 - alpha) * pt.c0)
-        return math.exp(logr) * e - net_cost
+        return math.exp(sec.logk[i] - alpha * math.log(xs)) * e - net_cost
     a = set_path_profile(ws, i, s)
     x = log_wage(ws)
     # R_i = pi(A_N, w) = (1 - alpha) w l_N / alpha, l_N = L_i / m_i(s)
     logr = pt.logcoef + x + ws.prof.logl[i] - ws.prof.logm[i]
     return math.exp(logr + log_expm1(a)) - net_cost
+
+
+@jit
+def path_g_slope(s, ws, i):
+    """(g_i(s), g_i'(s)) on the fast path (every eta = 0, linear-scale
+    sums; kernels.sectors uses it only there) for a candidate sector i:
+    with h(s) = (1 + theta s)^eps - 1, X(s) = X0 + u_i s h(s) and
+    g + c' = K h X^-alpha,
+    g' = K X^-alpha (h' - alpha h X' / X), h' = eps theta (1 + h) / (1 + theta s),
+    X' = u_i (h + s h'): the derivative costs no transcendental call."""
+    pt, sec = ws.pt, ws.sec
+    eps = pt.eps
+    alpha = pt.alpha
+    theta = sec.theta[i]
+    u = sec.xa[i]
+    net_cost = (1.0 - sec.sigma[i]) * sec.cost[i]
+    e = math.expm1(eps * math.log1p(theta * s))
+    xs = pt.xa0 + u * s * e
+    f = math.exp(sec.logk[i] - alpha * math.log(xs))
+    de = eps * theta * (1.0 + e) / (1.0 + theta * s)
+    dx = u * (e + s * de)
+    return f * e - net_cost, f * (de - alpha * e * dx / xs)
 
 
 @jit
