@@ -387,12 +387,11 @@ def path_g(s, ws, i):
     alpha = pt.alpha
     net_cost = (1.0 - sec.sigma[i]) * sec.cost[i]
     if pt.fast:
+        if sec.s0[i] == 0.0:
+            return fast_g(s, *fast_path_args(ws, i))
+        # (a spontaneous sector: only via ge_path)
         e = math.expm1(eps * math.log1p(sec.theta[i] * s))
-        # X^(s) = X^(S0) + u^_i (m(s) - m_i(S0)), m(s) - 1 = s e
-        xs = pt.xa0 + sec.xa[i] * s * e
-        if sec.s0[i] == 1.0:  # (not a candidate: only via ge_path)
-            xs += sec.xa[i] - sec.xb[i]
-        # R_i = (1 - alpha) u_i (L / X)^alpha with u, X scaled by exp(c0)
+        xs = pt.xa0 + sec.xa[i] * s * e + (sec.xa[i] - sec.xb[i])
         return math.exp(sec.logk[i] - alpha * math.log(xs)) * e - net_cost
     a = set_path_profile(ws, i, s)
     x = log_wage(ws)
@@ -402,25 +401,39 @@ def path_g(s, ws, i):
 
 
 @jit
-def path_g_slope(s, ws, i):
-    """(g_i(s), g_i'(s)) on the fast path (every eta = 0, linear-scale
-    sums; kernels.sectors uses it only there) for a candidate sector i:
-    with h(s) = (1 + theta s)^eps - 1, X(s) = X0 + u_i s h(s) and
-    g + c' = K h X^-alpha,
-    g' = K X^-alpha (h' - alpha h X' / X), h' = eps theta (1 + h) / (1 + theta s),
-    X' = u_i (h + s h'): the derivative costs no transcendental call."""
+def fast_path_args(ws, i):
+    """The scalars g_i(s) depends on, on the fast path (every eta = 0,
+    linear-scale sums) for a sector i at 0 in S0: (X0, u_i, log K_i,
+    theta_i, eps, alpha, net cost), the arguments of :func:`fast_g` after s.
+    Plain floats: the root searches that call g_i a dozen times per sector
+    pass no arrays (every call with an array costs reference counting)."""
     pt, sec = ws.pt, ws.sec
-    eps = pt.eps
-    alpha = pt.alpha
-    theta = sec.theta[i]
-    u = sec.xa[i]
-    net_cost = (1.0 - sec.sigma[i]) * sec.cost[i]
+    return (pt.xa0, sec.xa[i], sec.logk[i], sec.theta[i], pt.eps, pt.alpha,
+            (1.0 - sec.sigma[i]) * sec.cost[i])
+
+
+@jit
+def fast_g(s, xa0, u, logk, theta, eps, alpha, net):
+    """g_i(s) on the fast path: with h = (1 + theta s)^eps - 1 and
+    X^(s) = X0 + u s h (m(s) - 1 = s h), R_i = (1 - alpha) u (L / X)^alpha
+    (u, X scaled by exp(-c0)), g_i = exp(logk - alpha log X^) h - net."""
     e = math.expm1(eps * math.log1p(theta * s))
-    xs = pt.xa0 + u * s * e
-    f = math.exp(sec.logk[i] - alpha * math.log(xs))
+    xs = xa0 + u * s * e
+    return math.exp(logk - alpha * math.log(xs)) * e - net
+
+
+@jit
+def fast_g_slope(s, xa0, u, logk, theta, eps, alpha, net):
+    """(g_i(s), g_i'(s)) on the fast path (arguments of :func:`fast_g`):
+    g + c' = K h X^-alpha, so
+    g' = K X^-alpha (h' - alpha h X' / X), h' = eps theta (1 + h) / (1 + theta s),
+    X' = u (h + s h'): the slope costs no transcendental call."""
+    e = math.expm1(eps * math.log1p(theta * s))
+    xs = xa0 + u * s * e
+    f = math.exp(logk - alpha * math.log(xs))
     de = eps * theta * (1.0 + e) / (1.0 + theta * s)
     dx = u * (e + s * de)
-    return f * e - net_cost, f * (de - alpha * e * dx / xs)
+    return f * e - net, f * (de - alpha * e * dx / xs)
 
 
 @jit

@@ -159,3 +159,52 @@ def make_bisect_root(f):
         return RootResults(0.5 * (a + b), maxiter, maxiter, False)
 
     return bisect_root
+
+
+def make_newton_root(fg):
+    """Safeguarded Newton root finder for the compiled function
+    fg(x, *args) -> (f(x), f'(x)), with the signature and the tolerance of
+    :func:`make_brent_root`'s.
+
+    The iterate stays inside a bracket [a, b] that keeps a sign change and
+    shrinks with every evaluation; a Newton step that leaves the bracket
+    (or a zero or non-finite slope) is replaced by bisection. It starts
+    from the secant point of the bracket and stops when a Newton step is
+    shorter than (xtol + rtol |x|) / 2 (returning the stepped iterate: the
+    convergence is quadratic there) or the bracket is narrower than that."""
+
+    @jit
+    def newton_root(a, b, fa, fb, args, xtol=XTOL, rtol=RTOL, maxiter=MAXITER):
+        """Root of f in [a, b] (fa, fb of opposite sign or zero): a
+        RootResults; not converged after maxiter evaluations: the last
+        iterate, converged False."""
+        if fa == 0.0:
+            return RootResults(a, 0, 0, True)
+        if fb == 0.0:
+            return RootResults(b, 0, 0, True)
+        neg_a = fa < 0.0
+        x = a - fa * (b - a) / (fb - fa)
+        if not (a < x < b):
+            x = 0.5 * (a + b)
+        for it in range(maxiter):
+            f, df = fg(x, *args)
+            if f == 0.0:
+                return RootResults(x, it + 1, it + 1, True)
+            if (f < 0.0) == neg_a:
+                a = x
+            else:
+                b = x
+            delta = (xtol + rtol * abs(x)) / 2.0
+            if b - a <= 2.0 * delta:
+                return RootResults(x, it + 1, it + 1, True)
+            step = -f / df
+            xn = x + step
+            if a < xn < b:
+                if abs(step) <= delta:
+                    return RootResults(xn, it + 1, it + 1, True)
+            else:  # outside the bracket, or df zero / not finite
+                xn = 0.5 * (a + b)
+            x = xn
+        return RootResults(x, maxiter, maxiter, False)
+
+    return newton_root

@@ -8,10 +8,11 @@ import numpy as np
 
 from coordsweep.kernels import codes
 from coordsweep.kernels.economy import (
-    KIND_INERT, KIND_SPONT, SOLVER_PATH, binary_welfare, log_expm1, log_rent_full, path_g,
-    path_welfare)
+    KIND_INERT, KIND_SPONT, SOLVER_PATH, binary_welfare, fast_g, fast_g_slope,
+    fast_path_args, log_expm1, log_rent_full, path_g, path_welfare)
 from coordsweep.kernels.jit import jit
-from coordsweep.kernels.rootfind import make_bisect_root, make_brent_root, make_golden_peak
+from coordsweep.kernels.rootfind import (
+    make_bisect_root, make_brent_root, make_golden_peak, make_newton_root)
 
 #: samples of g_i on (0, 1] used to check that the path is increasing or
 #: single-peaked (the searches rely on it; PATH_SHAPE flags a violation)
@@ -25,6 +26,12 @@ DENSE_SAMPLES = 64
 SHAPE_RTOL = 1e-12
 #: step used to tell whether g_i still rises at s = 1
 SLOPE_STEP = 1e-7
+#: relative margin of the monotonicity certificate (path_increasing)
+CERT_MARGIN = 1e-9
+#: GE-path variants' codes (kernels/solvers.py SLOTS["path"])
+PATH_BRENT = 0
+PATH_BISECT = 1
+PATH_NEWTON = 2
 
 #: root and peak of g_i(s) on a bracket in [0, 1]: path_root(a, b, g(a),
 #: g(b), (ws, i)), path_peak(a, b, (ws, i))
@@ -32,14 +39,70 @@ path_root = make_brent_root(path_g)
 path_peak = make_golden_peak(path_g)
 #: the GE-path variant ``path=bisect`` (kernels/solvers.py)
 path_bisect = make_bisect_root(path_g)
+#: the same on the fast path, on g_i's scalars (economy.fast_path_args)
+fast_root = make_brent_root(fast_g)
+fast_peak = make_golden_peak(fast_g)
+fast_bisect = make_bisect_root(fast_g)
+#: the GE-path variant ``path=newton``: safeguarded Newton with g_i's
+#: analytic slope (fast path only; elsewhere Brent answers)
+fast_newton = make_newton_root(fast_g_slope)
 
 
 @jit
 def root_on_path(ws, i, a, b, fa, fb):
     """A root of g_i in [a, b] by the run's GE-path variant (a RootResults)."""
-    if ws.status[SOLVER_PATH] == 1:
+    code = ws.status[SOLVER_PATH]
+    if ws.pt.fast:
+        args = fast_path_args(ws, i)
+        if code == PATH_BISECT:
+            return fast_bisect(a, b, fa, fb, args)
+        if code == PATH_NEWTON:
+            return fast_newton(a, b, fa, fb, args)
+        return fast_root(a, b, fa, fb, args)
+    if code == PATH_BISECT:
         return path_bisect(a, b, fa, fb, (ws, i))
     return path_root(a, b, fa, fb, (ws, i))
+
+
+@jit
+def g_at(ws, i, s):
+    """g_i(s) of a candidate sector i (the fast path on scalars)."""
+    if ws.pt.fast:
+        return fast_g(s, *fast_path_args(ws, i))
+    return path_g(s, ws, i)
+
+
+@jit
+def peak_on_path(ws, i, a, b):
+    """Golden-section peak of g_i on [a, b] (a PeakResults)."""
+    if ws.pt.fast:
+        return fast_peak(a, b, fast_path_args(ws, i))
+    return path_peak(a, b, (ws, i))
+
+
+@jit
+def path_increasing(ws, i):
+    """True when g_i is certainly strictly increasing on [0, 1] (candidate
+    sector i; fast path, i.e. every eta = 0): then the shape samples are
+    not needed.
+
+    With h(s) = (1 + theta s)^eps - 1, X(s) = X0 + u s h(s) (X0: X at S0,
+    sector i at 0; u = (q_i a_i)^eps) and g + c' = K h X^-alpha,
+    d/ds log(g + c') = h'/h - alpha u (h + s h') / X, which is > 0 iff
+    h' X0 + (1 - alpha) u s h h' > alpha u h^2. h is convex with h(0) = 0,
+    so h <= s h' and alpha u h^2 <= alpha u s h h': it suffices that
+    X0 + (1 - 2 alpha) u s h(s) > 0 on (0, 1] (h' > 0). Always true for
+    alpha <= 1/2; otherwise s h(s) is largest at s = 1, where
+    u h(1) = xb_i - xa_i, so X0 > (2 alpha - 1) (xb_i - xa_i) suffices
+    (with a margin of CERT_MARGIN against rounding)."""
+    pt = ws.pt
+    if not pt.fast:
+        return False
+    alpha = pt.alpha
+    if alpha <= 0.5:
+        return True
+    sec = ws.sec
+    return pt.xa0 > (2.0 * alpha - 1.0) * (sec.xb[i] - sec.xa[i]) * (1.0 + CERT_MARGIN)
 
 
 @jit
@@ -49,8 +112,13 @@ def sample_path(ws, i, g0, g1, gs, nk):
     shape the searches rely on. The samples also narrow their brackets."""
     gs[0] = g0
     gs[nk] = g1
-    for k in range(1, nk):
-        gs[k] = path_g(k / nk, ws, i)
+    if ws.pt.fast:
+        args = fast_path_args(ws, i)
+        for k in range(1, nk):
+            gs[k] = fast_g(k / nk, *args)
+    else:
+        for k in range(1, nk):
+            gs[k] = path_g(k / nk, ws, i)
     falling = False
     for k in range(1, nk + 1):
         tol = SHAPE_RTOL * max(abs(gs[k]), abs(gs[k - 1]), abs(g0))
@@ -86,7 +154,23 @@ def analyse_candidate(ws, i, W_nc, zmask, gs):
     logrent = log_rent_full(ws, i, x1)
     subsidy = max(0.0, 1.0 - math.exp(logrent + log_expm1(sec.logm1[i]) - math.log(cost)))
     g0 = -(1.0 - sec.sigma[i]) * cost
-    g1 = path_g(1.0, ws, i)
+    if path_increasing(ws, i):
+        # g_i rises from g0 < 0: regime 2 iff g_i(1) >= 0 (the threshold
+        # test), with the unique root as critical mass; otherwise g_i < 0
+        # on (0, 1): no partial coordination.
+        if x1 <= sec.xbar[i]:
+            g1 = g_at(ws, i, 1.0)
+            if g1 >= 0.0:
+                r = root_on_path(ws, i, 0.0, 1.0, g0, g1)
+                cm = r.root
+                if not r.converged:
+                    ws.status[0] |= codes.PATH_NOT_CONVERGED
+            else:  # the threshold test and g_i(1) disagree by rounding
+                cm = 1.0
+            return codes.COORDINATION_FAILURE, cm, np.nan, W1 - W_nc, subsidy
+        regime = codes.NEEDS_SUBSIDY if W1 - W_nc > 0.0 else codes.NOT_WORTH
+        return regime, np.nan, np.nan, W1 - W_nc, subsidy
+    g1 = g_at(ws, i, 1.0)
     K = SHAPE_SAMPLES
     if not sample_path(ws, i, g0, g1, gs, K):
         ws.status[0] |= codes.PATH_SHAPE
@@ -113,9 +197,9 @@ def analyse_candidate(ws, i, W_nc, zmask, gs):
     sampled = gpeak >= 0.0
     klo = max(kmax - 1, 0)
     khi = min(kmax + 1, K)
-    if not sampled and (kmax < K or path_g(1.0 - SLOPE_STEP, ws, i) >= g1):
+    if not sampled and (kmax < K or g_at(ws, i, 1.0 - SLOPE_STEP) >= g1):
         # the peak lies between the samples around kmax / K: golden section
-        pk = path_peak(klo / K, khi / K, (ws, i))
+        pk = peak_on_path(ws, i, klo / K, khi / K)
         speak, gpeak = pk.x, pk.fx
         if not pk.converged:
             ws.status[0] |= codes.PATH_NOT_CONVERGED

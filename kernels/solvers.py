@@ -12,7 +12,9 @@ A solver is one choice per slot:
   and the first best by branch and bound; falls back to ``dfs`` where its
   bounds do not hold, i.e. some tau_i != 0);
 - ``path``: the root searches on the GE path g_i(s): ``brent`` (the
-  default) or ``bisect``.
+  default), ``bisect`` or ``newton`` (safeguarded Newton with g_i's
+  analytic slope, kept inside a shrinking bracket; where every eta_i = 0,
+  elsewhere Brent answers).
 
 A user's wage solver is a numba ``@njit`` function
 
@@ -33,7 +35,7 @@ from collections import namedtuple
 SLOTS = {
     "wage": ("newton", "brent", "bisect"),
     "equilibria": ("dfs", "brute", "mitm"),
-    "path": ("brent", "bisect"),
+    "path": ("brent", "bisect", "newton"),
 }
 DEFAULT = {"wage": "newton", "equilibria": "dfs", "path": "brent"}
 #: code of a user's wage function (after the built-ins)
