@@ -197,13 +197,13 @@ def make_newton_root(fg):
             delta = (xtol + rtol * abs(x)) / 2.0
             if b - a <= 2.0 * delta:
                 return RootResults(x, it + 1, it + 1, True)
-            step = -f / df
-            xn = x + step
-            if a < xn < b:
-                if abs(step) <= delta:
-                    return RootResults(xn, it + 1, it + 1, True)
-            else:  # outside the bracket, or df zero / not finite
-                xn = 0.5 * (a + b)
+            xn = 0.5 * (a + b)
+            if df != 0.0:
+                step = -f / df
+                if a < x + step < b:  # (False for a non-finite step)
+                    xn = x + step
+                    if abs(step) <= delta:
+                        return RootResults(xn, it + 1, it + 1, True)
             x = xn
         return RootResults(x, maxiter, maxiter, False)
 

@@ -60,7 +60,7 @@ def test_parse_and_text():
     assert solvers.parse({"path": "bisect"}).path == "bisect"
     assert solvers.codes("wage=bisect,equilibria=brute,path=bisect") == (2, 1, 1)
     assert solvers.codes("wage=pkg.mod:fn")[0] == solvers.WAGE_USER
-    for bad in ("wage=secant", "equilbria=dfs", "brent", "path=newton", "wage=mod:",
+    for bad in ("wage=secant", "equilbria=dfs", "brent", "path=secant", "wage=mod:",
                 {"wage": 3}):
         with pytest.raises(solvers.SolverError):
             solvers.parse(bad)

@@ -1,0 +1,229 @@
+"""The GE-path speed-ups of issue 9 (kernels/sectors.py, kernels/rootfind.py):
+
+- the monotonicity certificate ``path_increasing``: wherever it holds, the
+  pure-Python reference's g_i (tests/reference.py, not the kernels) is
+  increasing on a dense grid of [0, 1]; it fails where g_i is known to
+  turn down (MODEL.md's high-alpha example);
+- the fast-path g_i and its analytic slope against finite differences;
+- the safeguarded Newton root finder on known functions, and the
+  ``path=newton`` variant against Brent and the reference's critical mass.
+"""
+import math
+
+import numba
+import numpy as np
+import pytest
+
+from reference import random_point, reference_g, reference_solve
+from test_solvers import assert_agree, random_block
+
+from coordsweep.kernels import api
+from coordsweep.kernels.domain import block_in_domain
+from coordsweep.kernels.economy import (KIND_CAND, allocate_workspace, fast_g,
+                                        fast_g_slope, fast_path_args, prepare)
+from coordsweep.kernels.rootfind import make_brent_root, make_newton_root
+from coordsweep.kernels.sectors import path_increasing
+
+
+@numba.njit
+def _certify(x, sec, prof, status, flags, args):
+    """flags[i] = -1 (not a candidate), 0 / 1 (certificate); args[i] =
+    the fast-path scalars of g_i (NaN when the fast path is off)."""
+    valid = np.empty(1, np.bool_)
+    block_in_domain(x, valid)
+    ok, ws = prepare(x, 0, valid[0], sec, prof, status)
+    for i in range(flags.shape[0]):
+        flags[i] = -1
+        args[i, :] = np.nan
+        if ok and ws.sec.kind[i] == KIND_CAND:
+            flags[i] = 1 if path_increasing(ws, i) else 0
+            if ws.pt.fast:
+                a = fast_path_args(ws, i)
+                for k in range(7):
+                    args[i, k] = a[k]
+    return ok
+
+
+def certify(pt):
+    x = api._one_point(api._params(api.solve_point, (), pt))
+    n = x.price.shape[1]
+    flags = np.empty(n, np.int64)
+    args = np.empty((n, 7))
+    assert _certify(x, *allocate_workspace(n), flags, args)
+    return flags, args
+
+
+def eta0_point(rng, n, alpha_lo, alpha_hi, theta_hi):
+    alpha = rng.uniform(alpha_lo, alpha_hi)
+    pt = dict(labor=float(np.exp(rng.uniform(-1, 1))), labor_share=alpha,
+              price=np.exp(rng.uniform(-1, 1, n)), productivity=np.exp(rng.uniform(-1, 1, n)),
+              externality=rng.uniform(0.0, theta_hi, n), cost=np.exp(rng.uniform(-5, 1, n)),
+              subsidy=np.where(rng.random(n) < 0.3, rng.uniform(-0.5, 1.0, n), 0.0),
+              cost_subsidy=np.where(rng.random(n) < 0.3, rng.uniform(0.0, 0.9, n), 0.0))
+    pt["cost"][rng.random(n) < 0.1] = 0.0  # spontaneous sectors shift X0
+    return pt
+
+
+def test_certificate_implies_increasing_path_dense_reference():
+    """Whenever the certificate holds, the reference g_i rises on 801
+    shares of [0, 1]; the certificate is not vacuous (it holds for many
+    sectors above alpha = 1/2) and it is not always true."""
+    rng = np.random.default_rng(91)
+    s = np.linspace(0.0, 1.0, 801)
+    held = failed = held_high = 0
+    for k in range(240):
+        n = int(rng.integers(1, 5))
+        pt = eta0_point(rng, n, 0.3, 0.97, (2.0, 8.0, 20.0)[k % 3])
+        flags, _ = certify(pt)
+        for i in np.flatnonzero(flags >= 0):
+            if flags[i] == 0:
+                failed += 1
+                continue
+            held += 1
+            held_high += pt["labor_share"] > 0.5
+            g = reference_g(**pt, sector=i, s=s)
+            scale = np.abs(g).max()
+            assert np.all(np.diff(g) > -1e-12 * scale), (pt, i)
+    assert held > 150 and held_high > 50 and failed > 10, (held, held_high, failed)
+
+
+def test_certificate_fails_on_a_path_that_turns_down():
+    """MODEL.md: alpha = 0.82, theta = 12.7: g_i rises, falls, rises."""
+    pt = dict(labor=1.0, labor_share=0.82, price=[1.0], productivity=[1.0],
+              externality=[12.7], cost=[2.4])
+    g = reference_g(**pt, sector=0, s=np.linspace(0, 1, 401))
+    assert np.any(np.diff(g) < 0)  # the reference path does turn down
+    flags, _ = certify(pt)
+    assert flags[0] == 0
+
+
+def test_certificate_threshold_by_hand():
+    """One sector alone: X0 = u, xb - xa = u ((1 + theta)^eps - 1), so the
+    certificate is 1 > (2 alpha - 1) ((1 + theta)^eps - 1)."""
+    for alpha, theta in [(0.45, 50.0), (0.6, 0.5), (0.6, 3.0), (0.75, 0.2), (0.75, 1.0)]:
+        eps = 1.0 / (1.0 - alpha)
+        expect = alpha <= 0.5 or 1.0 > (2 * alpha - 1) * ((1 + theta) ** eps - 1) * (1 + 1e-9)
+        pt = dict(labor=1.0, labor_share=alpha, price=[1.0], productivity=[1.0],
+                  externality=[theta], cost=[0.1])
+        assert certify(pt)[0][0] == int(expect), (alpha, theta)
+
+
+def test_fast_g_and_slope_against_reference_and_differences():
+    rng = np.random.default_rng(7)
+    s = np.linspace(0.01, 1.0, 23)
+    checked = 0
+    for _ in range(40):
+        pt = eta0_point(rng, 3, 0.2, 0.9, 3.0)
+        _, args = certify(pt)
+        for i in range(3):
+            if np.isnan(args[i, 0]):
+                continue
+            a = tuple(args[i])
+            g = np.array([fast_g(v, *a) for v in s])
+            ref = reference_g(**pt, sector=i, s=s)
+            scale = np.abs(ref).max()
+            np.testing.assert_allclose(g, ref, rtol=0, atol=1e-9 * scale)
+            for v in s:
+                gv, dg = fast_g_slope(v, *a)
+                assert gv == fast_g(v, *a)
+                h = 1e-6 * max(v, 1e-3)
+                fd = (fast_g(v + h, *a) - fast_g(v - h, *a)) / (2 * h)
+                assert abs(dg - fd) <= 1e-5 * max(abs(dg), scale), (pt, i, v)
+            checked += 1
+    assert checked > 60
+
+
+@numba.njit
+def _sq(x, c, calls):
+    calls[0] += 1
+    return x * x - c, 2.0 * x
+
+
+@numba.njit
+def _cubic(x, calls):
+    calls[0] += 1
+    return (x - 0.3) ** 3, 3.0 * (x - 0.3) ** 2  # flat at its root
+
+
+@numba.njit
+def _atan(x, calls):
+    calls[0] += 1
+    return math.atan(x - 0.7), 1.0 / (1.0 + (x - 0.7) ** 2)  # Newton diverges far out
+
+
+@numba.njit
+def _step(x, calls):
+    calls[0] += 1
+    return (-1.0 if x < 0.25 else 1.0), 0.0  # no root, zero slope
+
+
+@numba.njit
+def _cubic_value(x, calls):
+    return _cubic(x, calls)[0]
+
+
+newton_sq = make_newton_root(_sq)
+newton_cubic = make_newton_root(_cubic)
+newton_atan = make_newton_root(_atan)
+newton_step = make_newton_root(_step)
+brent_cubic = make_brent_root(_cubic_value)
+
+
+def _run(solver, f, a, b, *args):
+    calls = np.zeros(1, np.int64)
+    fa = f.py_func(a, *args, calls)[0]
+    fb = f.py_func(b, *args, calls)[0]
+    calls[0] = 0
+    return solver(a, b, fa, fb, (*args, calls)), calls[0]
+
+
+def test_newton_known_roots():
+    r, calls = _run(newton_sq, _sq, 0.0, 3.0, 2.0)
+    assert r.converged and abs(r.root - math.sqrt(2.0)) <= 4e-16 * math.sqrt(2.0)
+    assert calls < 12
+    r, _ = _run(newton_sq, _sq, 1.0, 3.0, 4.0)
+    assert r.converged and abs(r.root - 2.0) <= 1e-15
+    r, _ = _run(newton_cubic, _cubic, 0.0, 1.0)
+    assert r.converged and abs(r.root - 0.3) < 1e-5  # flat root: |f| tiny there
+    r, _ = _run(newton_atan, _atan, -50.0, 60.0)  # safeguard: bisection when out
+    assert r.converged and abs(r.root - 0.7) <= 1e-15
+    r, _ = _run(newton_step, _step, 0.0, 1.0)
+    assert r.converged and abs(r.root - 0.25) < 1e-15  # bisection to the jump
+    r = newton_sq(0.0, 3.0, -2.0, 0.0, (2.0, np.zeros(1, np.int64)))
+    assert r.converged and r.root == 3.0 and r.iterations == 0
+    r = newton_sq(0.0, 3.0, -2.0, 7.0, (2.0, np.zeros(1, np.int64)), 1e-16, 8.9e-16, 2)
+    assert not r.converged
+
+
+def test_newton_matches_brent_where_both_converge():
+    rb, _ = _run(brent_cubic, _cubic, 0.0, 1.0)
+    rn, _ = _run(newton_cubic, _cubic, 0.0, 1.0)
+    assert rb.converged and rn.converged
+    assert abs(rb.root - 0.3) < 1e-5 and abs(rn.root - 0.3) < 1e-5
+
+
+@pytest.mark.parametrize("n", [1, 3, 5])
+def test_path_newton_agrees_with_brent(kern, n):
+    """path=newton against the default on random points (all regimes,
+    eta = 0 and > 0, high labour shares): same discrete outputs, floats
+    within 1e-10."""
+    block = random_block(40 + n, n, 80)
+    block_hi = random_block(50 + n, n, 30, high_alpha=True)
+    for b in (block, block_hi):
+        assert_agree(kern.solve(**b), kern.solve(**b, solver="path=newton"), "path=newton")
+
+
+def test_path_newton_critical_mass_against_reference(kern):
+    rng = np.random.default_rng(12)
+    found = 0
+    for _ in range(40):
+        pt = random_point(rng, 2)
+        pt = {k: v for k, v in pt.items() if v is not None}
+        ref = reference_solve(**pt)
+        out = kern.solve_point(**pt, solver="path=newton")
+        for i in range(2):
+            if ref["regime"][i] in (2, 3):
+                found += 1
+                assert out["regime"][i] == ref["regime"][i]
+                assert abs(out["critical_mass"][i] - ref["critical_mass"][i]) <= 1e-9
+    assert found > 10
