@@ -9,7 +9,10 @@ pure-Python reference of the tests (tests/reference.py) on a sample of the
 points (--ref-points, 0 by default).
 
     python benchmarks/bench_kernels.py [--points 50000] [--sectors 3 8] [--repeats 5]
-        [--solver path=newton] [--ref-points 20]
+        [--solver path=newton] [--old-c old.c] [--ref-points 20]
+
+--old-c times another version of the C source too (e.g. the one before a
+change: git show main:benchmarks/c/coordsweep.c > old.c), interleaved.
 """
 import argparse
 import os
@@ -43,19 +46,24 @@ def main():
     ap.add_argument("--sectors", type=int, nargs="+", default=[3, 8])
     ap.add_argument("--solver", default=None, help="kernel solver, e.g. path=newton")
     ap.add_argument("--ref-points", type=int, default=0)
+    ap.add_argument("--old-c", default=None, help="another version of coordsweep.c")
     args = ap.parse_args()
     rng = np.random.default_rng(1)
     print(f"{'N':>3} {'eta':>5} {'kernel pts/s':>13} {'C pts/s':>11} {'kernel/C':>9}"
-          f" {'same n_eq':>10} {'same regime':>12}"
+          + (f" {'old C':>11} {'kernel/oldC':>12}" if args.old_c else "")
+          + f" {'same n_eq':>10} {'same regime':>12}"
           + (f" {'ref us/pt':>10}" if args.ref_points else ""))
     with tempfile.TemporaryDirectory() as d:
         lib = c_baseline.build(d)[0]
+        old = c_baseline.build(d, args.old_c, "old_c")[0] if args.old_c else None
         for n in args.sectors:
             for eta in (False, True):
                 p = draw(rng, args.points, n, eta)
                 kernels.solve(**{k: v[:2] for k, v in p.items()}, solver=args.solver)
-                tk, tc = [], []
+                tk, tc, to = [], [], []
                 for _ in range(args.repeats):
+                    if old is not None:
+                        to.append(timed(lambda: c_baseline.solve_block(old, p))[0])
                     t, kout = timed(lambda: kernels.solve(**p, solver=args.solver))
                     tk.append(t)
                     t, cout = timed(lambda: c_baseline.solve_block(lib, p))
@@ -65,7 +73,11 @@ def main():
                 same_eq = np.mean(kout["n_equilibria"] == cout["n_equilibria"])
                 same_reg = np.mean(kout["regime"] == cout["regime"])
                 line = (f"{n:>3} {('> 0' if eta else '0'):>5} {rk:>13,.0f} {rc:>11,.0f}"
-                        f" {rk / rc:>9.2f} {same_eq:>10.6f} {same_reg:>12.6f}")
+                        f" {rk / rc:>9.2f}")
+                if old is not None:
+                    ro = args.points / statistics.median(to)
+                    line += f" {ro:>11,.0f} {rk / ro:>12.2f}"
+                line += f" {same_eq:>10.6f} {same_reg:>12.6f}"
                 if args.ref_points:
                     from reference import reference_solve
                     m = args.ref_points

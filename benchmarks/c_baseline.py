@@ -26,14 +26,15 @@ def compiler():
     return os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
 
 
-def build(out_dir):
-    """Compile the library into out_dir. Raises RuntimeError when there is
-    no C compiler or the compile fails."""
+def build(out_dir, source=SOURCE, name="coordsweep_c"):
+    """Compile the library (benchmarks/c/coordsweep.c, or another version
+    of it: `source`) into out_dir. Raises RuntimeError when there is no C
+    compiler or the compile fails."""
     cc = compiler()
     if cc is None:
         raise RuntimeError("no C compiler (cc/gcc) on PATH")
-    lib = Path(out_dir) / "coordsweep_c.so"
-    cmd = [cc, *CFLAGS, "-o", str(lib), str(SOURCE), "-lm"]
+    lib = Path(out_dir) / f"{name}.so"
+    cmd = [cc, *CFLAGS, "-o", str(lib), str(source), "-lm"]
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     seconds = time.perf_counter() - t

@@ -5,8 +5,10 @@
  * closed-form wage for eta = 0 (linear-scale sums), safeguarded Newton in
  * log w for eta > 0, pruned depth-first search over the equilibrium family,
  * brute-force first best, threshold wages in closed form, the GE path g_i
- * sampled at 8 (or 64) shares, Brent for its crossings and golden section
- * for an interior peak.  Compiled by coordsweep bench with the system cc at
+ * certified increasing where every eta = 0 and X0 > (2 alpha - 1)(xb_i - xa_i)
+ * (kernels/sectors.py path_increasing: then no samples, Brent on [0, 1]),
+ * else sampled at 8 (or 64) shares, Brent for its crossings and golden
+ * section for an interior peak.  Compiled by coordsweep bench with the system cc at
  * -O3 -march=native (no -ffast-math: NaN checks must survive).
  *
  * Outputs (per point): wage_nc, welfare_nc, n_equilibria, welfare_best_eq,
@@ -31,6 +33,7 @@
 #define SHAPE_RTOL 1e-12
 #define SLOPE_STEP 1e-7
 #define TIE_RTOL 1e-13
+#define CERT_MARGIN 1e-9
 
 enum { INERT = 0, SPONT = 1, CAND = 2 };
 enum { R_INERT = 0, R_SPONT = 1, R_CF = 2, R_PARTIAL = 3, R_SUBSIDY = 4, R_NOTWORTH = 5 };
@@ -38,11 +41,11 @@ enum { WAGE_NC = 1, PATH_NC = 2, PATH_SHAPE = 4, NON_FINITE = 8, INVALID = 16 };
 
 typedef struct {
     int n;
-    double alpha, eps, logl, labor, c0, logxa0, logcoef;
+    double alpha, eps, logl, labor, c0, logxa0, xa0, logcoef;
     int eta0, fast;
     double lqa[MAXN], eta[MAXN], tau[MAXN], sigma[MAXN], cost[MAXN], theta[MAXN];
     double logm1[MAXN], k[MAXN], b0[MAXN], s0[MAXN], xa[MAXN], xb[MAXN];
-    double ya[MAXN], yb[MAXN], xbar[MAXN], logu[MAXN];
+    double ya[MAXN], yb[MAXN], xbar[MAXN], logu[MAXN], logk[MAXN];
     int kind[MAXN];
     double logm[MAXN], logL[MAXN];
     int st;
@@ -107,6 +110,9 @@ static int prepare(WS *w, int n, double labor, double alpha, const double *price
     }
     w->fast = fast;
     w->logxa0 = fast ? log(xa0) : NAN;
+    w->xa0 = fast ? xa0 : NAN;
+    for (int i = 0; i < n; i++)
+        w->logk[i] = log(1.0 - alpha) + w->logu[i] + alpha * w->logl + (1.0 - alpha) * c0;
     for (int i = 0; i < n; i++) {
         if (w->kind[i] == INERT) w->xbar[i] = NAN;
         else if (w->kind[i] == SPONT) w->xbar[i] = INFINITY;
@@ -219,13 +225,10 @@ static double path_g(WS *w, int i, double s) {
     double eps = w->eps, alpha = w->alpha;
     double net = (1.0 - w->sigma[i]) * w->cost[i];
     if (w->fast) {
+        /* candidates only here (s0 = 0) */
         double e = expm1(eps * log1p(w->theta[i] * s));
-        double xs = exp(w->logxa0) + exp(w->logu[i]) * s * e;
-        if (w->s0[i] == 1.0) xs += w->xa[i] - w->xb[i];
-        double logx = log(xs);
-        double logr = log(1.0 - alpha) + w->logu[i] + alpha * (w->logl - logx)
-                      + (1.0 - alpha) * w->c0;
-        return exp(logr) * e - net;
+        double xs = w->xa0 + w->xa[i] * s * e;
+        return exp(w->logk[i] - alpha * log(xs)) * e - net;
     }
     double a = set_path(w, i, s);
     double x = log_wage(w);
@@ -327,7 +330,22 @@ static int analyse(WS *w, int i, double w_nc, int64_t zmask, double *cm, double 
     double cost = w->cost[i];
     double lr = log_rent_full(w, i, x1);
     *sub = fmax(0.0, 1.0 - exp(lr + log_expm1_(w->logm1[i]) - log(cost)));
-    double g0 = -(1.0 - w->sigma[i]) * cost, g1 = path_g(w, i, 1.0);
+    double g0 = -(1.0 - w->sigma[i]) * cost;
+    *ps = NAN;
+    if (w->fast && (w->alpha <= 0.5 || w->xa0 > (2.0 * w->alpha - 1.0)
+                    * (w->xb[i] - w->xa[i]) * (1.0 + CERT_MARGIN))) {
+        /* g_i certified increasing: regime 2 iff g_i(1) >= 0, else 4/5 */
+        *gain = w1 - w_nc;
+        if (x1 <= w->xbar[i]) {
+            double g1 = path_g(w, i, 1.0);
+            if (g1 >= 0.0) { if (!brent_root(w, i, 0.0, 1.0, g0, g1, cm)) w->st |= PATH_NC; }
+            else *cm = 1.0;
+            return R_CF;
+        }
+        *cm = NAN;
+        return w1 - w_nc > 0.0 ? R_SUBSIDY : R_NOTWORTH;
+    }
+    double g1 = path_g(w, i, 1.0);
     int K = SHAPE_SAMPLES;
     if (!sample_path(w, i, g0, g1, gs, K)) {
         w->st |= PATH_SHAPE;
