@@ -14,7 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from coordsweep.kernels import codes
-from coordsweep.kernels.borrow import borrow
+from coordsweep.kernels.borrow import borrow_all
 from coordsweep.kernels.domain import block_in_domain
 from coordsweep.kernels.economy import KIND_CAND, allocate_workspace, prepare
 from coordsweep.kernels.equilibria import (
@@ -178,10 +178,10 @@ def solve_block(x, scr, out):
     (scr: an allocate_scratch for x's number of sectors)."""
     valid = np.empty(x.labor.shape[0], np.bool_)
     block_in_domain(x, valid)
-    # the scratch as views without reference counting (kernels/borrow.py)
-    view = Scratch(sec=borrow(scr.sec), prof=borrow(scr.prof), status=borrow(scr.status),
-                   cand=borrow(scr.cand), active=borrow(scr.active),
-                   value_nc=borrow(scr.value_nc), samples=borrow(scr.samples),
-                   record=borrow(scr.record))
+    # inputs, scratch and outputs as views without reference counting
+    # (kernels/borrow.py)
+    xv = borrow_all(x)
+    sv = borrow_all(scr)
+    ov = borrow_all(out)
     for p in range(valid.shape[0]):
-        solve_point_into(x, p, valid[p], view, out)
+        solve_point_into(xv, p, valid[p], sv, ov)
