@@ -25,8 +25,11 @@ from coordsweep.kernels.variants import equilibria_and_first_best
 
 #: per-block scratch besides the workspace: the candidates and non-inert
 #: sectors (index lists), V_i at S0, samples of a GE path, and room for the
-#: masks of the equilibria (length 0 in the block kernel: not recorded)
-Scratch = namedtuple("Scratch", "sec prof status cand active value_nc samples record")
+#: masks of the equilibria (length 0 in the block kernel: not recorded),
+#: and the depth-first search's stack (stack: positions and masks, stackx:
+#: the bounds)
+Scratch = namedtuple("Scratch",
+                     "sec prof status cand active value_nc samples record stack stackx")
 
 
 def allocate_scratch(n, record=0, solver=(0, 0, 0)):
@@ -37,7 +40,8 @@ def allocate_scratch(n, record=0, solver=(0, 0, 0)):
     return Scratch(sec=sec, prof=prof, status=status,
                    cand=np.empty(n, np.int64), active=np.empty(n, np.int64),
                    value_nc=np.empty(n), samples=np.empty(DENSE_SAMPLES + 1),
-                   record=np.empty(record, np.int64))
+                   record=np.empty(record, np.int64),
+                   stack=np.empty((2, n + 1), np.int64), stackx=np.empty(n + 1))
 
 
 @jit
@@ -128,7 +132,7 @@ def solve_point_into(x, p, valid, scr, out):
     # --- stable equilibria and the best one ------------------------------
     # (and the first best; by the solver's equilibrium variant)
     count, best_mask, best_W, best_x, nrec, fb_mask, fb_W = equilibria_and_first_best(
-        ws, zmask, scr.cand, ncand, scr.active, nactive, scr.record)
+        ws, zmask, scr.cand, ncand, scr.active, nactive, scr.record, scr.stack, scr.stackx)
     out.n_equilibria[p] = count
     out.welfare_best_eq[p] = best_W
     out.wage_best_eq[p] = math.exp(best_x)

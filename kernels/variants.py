@@ -55,9 +55,11 @@ def brute_equilibria(ws, zmask, cand, ncand, record):
 
 
 @jit
-def equilibria_and_first_best(ws, zmask, cand, ncand, active, nactive, record):
+def equilibria_and_first_best(ws, zmask, cand, ncand, active, nactive, record, stack,
+                              stackx):
     """By the run's equilibrium variant: (count, best_mask, best_W,
-    best_logw, nrec, fb_mask, fb_W)."""
+    best_logw, nrec, fb_mask, fb_W); stack, stackx: room for the depth-first
+    search (kernels/equilibria.py enumerate_equilibria)."""
     code = ws.status[SOLVER_EQUILIBRIA]
     if code == EQ_MITM:
         count = many.count_equilibria(ws, zmask, cand, ncand)
@@ -65,7 +67,7 @@ def equilibria_and_first_best(ws, zmask, cand, ncand, active, nactive, record):
         nrec = 0
         if count < 0 or not ok:
             c2, best_mask, best_W, best_x, nrec = enumerate_equilibria(
-                ws, zmask, cand, ncand, record)
+                ws, zmask, cand, ncand, record, stack, stackx)
             if count < 0:
                 count = c2
         ok, fb_mask, fb_W = many.first_best_bb(ws, active, nactive)
@@ -77,6 +79,6 @@ def equilibria_and_first_best(ws, zmask, cand, ncand, active, nactive, record):
             ws, zmask, cand, ncand, record)
     else:
         count, best_mask, best_W, best_x, nrec = enumerate_equilibria(
-            ws, zmask, cand, ncand, record)
+            ws, zmask, cand, ncand, record, stack, stackx)
     fb_mask, fb_W = first_best(ws, active, nactive)
     return count, best_mask, best_W, best_x, nrec, fb_mask, fb_W
