@@ -48,6 +48,7 @@ Point = namedtuple("Point", [
     "fast",     # the eta = 0 sums can be kept in linear scale
     "logxa0",   # log of the scaled sum X^ at S0 (fast path; else NaN)
     "xa0",      # the scaled sum X^ at S0 itself (fast path; else NaN)
+    "logalpha",  # log alpha
 ])
 
 #: per-sector constants: one record per sector (``ws.sec.xa[i]``: the
@@ -137,7 +138,7 @@ def prepare(x, p, valid, sec, prof, status):
         nan = np.nan
         return False, Workspace(Point(alpha=nan, eps=nan, labor=nan, logl=nan,
                                       logcoef=nan, c0=nan, eta0=False, fast=False,
-                                      logxa0=nan, xa0=nan), sec, prof, status)
+                                      logxa0=nan, xa0=nan, logalpha=nan), sec, prof, status)
     labor = x.labor[p]
     alpha = x.labor_share[p]
     price = x.price[p]
@@ -149,6 +150,7 @@ def prepare(x, p, valid, sec, prof, status):
     sigma = x.cost_subsidy[p]
     eps = 1.0 / (1.0 - alpha)
     logcoef = math.log((1.0 - alpha) / alpha)
+    logalpha = math.log(alpha)  # (once per point: libm calls are not hoisted)
     eta0 = True
     c0 = -np.inf
     for i in range(n):
@@ -163,7 +165,7 @@ def prepare(x, p, valid, sec, prof, status):
         sec.logm1[i] = logm1
         denom = 1.0 - eps * eta[i]
         sec.k[i] = eps / denom
-        sec.b0[i] = eps * (math.log(alpha) + lqa) / denom
+        sec.b0[i] = eps * (logalpha + lqa) / denom
         if eta[i] != 0.0:
             eta0 = False
         if eps * lqa + logm1 > c0:
@@ -209,13 +211,13 @@ def prepare(x, p, valid, sec, prof, status):
             target = math.log((1.0 - sigma[i]) * cost[i]) - log_expm1(logm1)
             sec.xbar[i] = (target - logcoef - b + logm1) / one_minus_k
     logl = math.log(labor)
+    log1ma = math.log(1.0 - alpha)
     for i in range(n):
-        sec.logk[i] = (math.log(1.0 - alpha) + sec.logu[i] + alpha * logl
-                       + (1.0 - alpha) * c0)
+        sec.logk[i] = log1ma + sec.logu[i] + alpha * logl + (1.0 - alpha) * c0
     pt = Point(alpha=alpha, eps=eps, labor=labor, logl=logl,
                logcoef=logcoef, c0=c0, eta0=eta0, fast=fast,
                logxa0=math.log(xa0) if fast else np.nan,
-               xa0=xa0 if fast else np.nan)
+               xa0=xa0 if fast else np.nan, logalpha=logalpha)
     return True, Workspace(pt, sec, prof, status)
 
 
@@ -242,7 +244,7 @@ def log_wage(ws):
         logx = mx + math.log(s)
         for i in range(n):
             logl[i] = logl[i] - logx + pt.logl
-        return math.log(pt.alpha) + (1.0 - pt.alpha) * (logx + pt.c0 - pt.logl)
+        return pt.logalpha + (1.0 - pt.alpha) * (logx + pt.c0 - pt.logl)
     # general eta: log L_i(x) = b_i - k_i x, b_i = b0_i + log m_i / (1 - eps eta_i)
     logL = pt.logl
     lo = -np.inf
@@ -325,8 +327,7 @@ def binary_log_wage(ws, mask):
         xs = 0.0
         for i in range(n):
             xs += sec.xb[i] if (mask >> i) & 1 else sec.xa[i]
-        return math.log(pt.alpha) + (1.0 - pt.alpha) * (
-            math.log(xs) + pt.c0 - pt.logl)
+        return pt.logalpha + (1.0 - pt.alpha) * (math.log(xs) + pt.c0 - pt.logl)
     set_binary_profile(ws, mask)
     return log_wage(ws)
 
@@ -352,7 +353,7 @@ def binary_welfare(ws, mask):
             else:
                 xs += sec.xa[i]
                 ys += sec.ya[i]
-        x = math.log(alpha) + (1.0 - alpha) * (math.log(xs) + pt.c0 - pt.logl)
+        x = pt.logalpha + (1.0 - alpha) * (math.log(xs) + pt.c0 - pt.logl)
         return x, math.exp(x) * pt.labor / alpha * (ys / xs) - csum
     set_binary_profile(ws, mask)
     x = log_wage(ws)

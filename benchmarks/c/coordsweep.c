@@ -41,7 +41,7 @@ enum { WAGE_NC = 1, PATH_NC = 2, PATH_SHAPE = 4, NON_FINITE = 8, INVALID = 16 };
 
 typedef struct {
     int n;
-    double alpha, eps, logl, labor, c0, logxa0, xa0, logcoef;
+    double alpha, eps, logl, labor, c0, logxa0, xa0, logcoef, logalpha;
     int eta0, fast;
     double lqa[MAXN], eta[MAXN], tau[MAXN], sigma[MAXN], cost[MAXN], theta[MAXN];
     double logm1[MAXN], k[MAXN], b0[MAXN], s0[MAXN], xa[MAXN], xb[MAXN];
@@ -79,6 +79,7 @@ static int prepare(WS *w, int n, double labor, double alpha, const double *price
     double eps = 1.0 / (1.0 - alpha);
     w->alpha = alpha; w->eps = eps; w->labor = labor; w->logl = log(labor);
     w->logcoef = log((1.0 - alpha) / alpha);
+    w->logalpha = log(alpha);
     int eta0 = 1;
     double c0 = -INFINITY;
     for (int i = 0; i < n; i++) {
@@ -89,7 +90,7 @@ static int prepare(WS *w, int n, double labor, double alpha, const double *price
         w->logm1[i] = logm1;
         double denom = 1.0 - eps * eta[i];
         w->k[i] = eps / denom;
-        w->b0[i] = eps * (log(alpha) + lqa) / denom;
+        w->b0[i] = eps * (w->logalpha + lqa) / denom;
         if (eta[i] != 0.0) eta0 = 0;
         if (eps * lqa + logm1 > c0) c0 = eps * lqa + logm1;
         int kind = theta[i] == 0.0 ? INERT : ((1.0 - sigma[i]) * cost[i] == 0.0 ? SPONT : CAND);
@@ -111,8 +112,9 @@ static int prepare(WS *w, int n, double labor, double alpha, const double *price
     w->fast = fast;
     w->logxa0 = fast ? log(xa0) : NAN;
     w->xa0 = fast ? xa0 : NAN;
+    double log1ma = log(1.0 - alpha);
     for (int i = 0; i < n; i++)
-        w->logk[i] = log(1.0 - alpha) + w->logu[i] + alpha * w->logl + (1.0 - alpha) * c0;
+        w->logk[i] = log1ma + w->logu[i] + alpha * w->logl + (1.0 - alpha) * c0;
     for (int i = 0; i < n; i++) {
         if (w->kind[i] == INERT) w->xbar[i] = NAN;
         else if (w->kind[i] == SPONT) w->xbar[i] = INFINITY;
@@ -141,7 +143,7 @@ static double log_wage(WS *w) {
         for (int i = 0; i < n; i++) s += exp(w->logL[i] - mx);
         double logx = mx + log(s);
         for (int i = 0; i < n; i++) w->logL[i] = w->logL[i] - logx + w->logl;
-        return log(w->alpha) + (1.0 - w->alpha) * (logx + w->c0 - w->logl);
+        return w->logalpha + (1.0 - w->alpha) * (logx + w->c0 - w->logl);
     }
     double eps = w->eps, L = w->logl, lo = -INFINITY, hi = -INFINITY, lnn = log((double)n);
     for (int i = 0; i < n; i++) {
@@ -185,7 +187,7 @@ static double binary_log_wage(WS *w, int64_t mask) {
     if (w->fast) {
         double xs = 0.0;
         for (int i = 0; i < w->n; i++) xs += (mask >> i) & 1 ? w->xb[i] : w->xa[i];
-        return log(w->alpha) + (1.0 - w->alpha) * (log(xs) + w->c0 - w->logl);
+        return w->logalpha + (1.0 - w->alpha) * (log(xs) + w->c0 - w->logl);
     }
     set_binary(w, mask);
     return log_wage(w);
@@ -200,7 +202,7 @@ static double binary_welfare(WS *w, int64_t mask, double *xout) {
             if ((mask >> i) & 1) { xs += w->xb[i]; ys += w->yb[i]; csum += w->cost[i]; }
             else { xs += w->xa[i]; ys += w->ya[i]; }
         }
-        double x = log(alpha) + (1.0 - alpha) * (log(xs) + w->c0 - w->logl);
+        double x = w->logalpha + (1.0 - alpha) * (log(xs) + w->c0 - w->logl);
         *xout = x;
         return exp(x) * w->labor / alpha * (ys / xs) - csum;
     }
