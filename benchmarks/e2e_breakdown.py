@@ -1,0 +1,214 @@
+"""Where the wall time of `coordsweep run` goes, against the kernel alone.
+
+    python benchmarks/e2e_breakdown.py [SPEC] [--points N] [--chunk-points C] [--no-run] [--workers 1,2]
+
+1. In this process, on the first --points points of SPEC's grid (default
+   benchmarks/grid_3sectors.toml), in the engine's chunks (--chunk-points,
+   default: the engine's layout for the whole grid): the kernel alone
+   (blocks prebuilt, compile excluded) — the baseline — then each chunk
+   through the write path step by step into a fresh store, every step
+   timed: the done check, block building (Spec.block), kernel, output
+   conversion (reshape to the region), compression (the store's codecs,
+   encoded apart), zarr writes (write minus compression), the lease checks
+   and the done-marker; then the run summary (results.summary) over the
+   written chunks.
+2. `coordsweep run --scheduler synchronous` on the whole grid in a fresh
+   process (and, with --workers, the local cluster at each worker count),
+   compared with the kernel-only points/s of step 1.
+
+Prints seconds, microseconds per point and shares, and the ratios.
+No assertion: a measurement.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+from coordsweep import kernels  # noqa: E402
+from coordsweep.engine import lease, results  # noqa: E402
+from coordsweep.engine import store as zstore  # noqa: E402
+from coordsweep.engine.layout import Layout  # noqa: E402
+from coordsweep.engine.spec import load_spec  # noqa: E402
+from coordsweep.kernels.outputs import OUTPUTS  # noqa: E402
+
+
+def encode_seconds(group, outputs, rshape, nsec):
+    """Seconds the store's codecs take to encode one chunk of every output
+    (the same codec objects zarr uses, called directly)."""
+    import asyncio
+
+    from zarr.core.array_spec import ArrayConfig, ArraySpec
+    from zarr.core.buffer import default_buffer_prototype
+    from zarr.core.buffer.cpu import NDBuffer
+    total = 0.0
+    proto = default_buffer_prototype()
+    for name, per, _, _, _ in OUTPUTS:
+        arr = group[name]
+        value = outputs[name].reshape(rshape if per == "point" else rshape + (nsec,))
+        spec = ArraySpec(shape=value.shape, dtype=arr.metadata.data_type, fill_value=arr.fill_value,
+                         config=ArrayConfig.from_dict({}), prototype=proto)
+        pipeline = arr._async_array.codec_pipeline
+        t = time.perf_counter()
+        asyncio.run(pipeline.encode([(NDBuffer.from_numpy_array(value), spec)]))
+        total += time.perf_counter() - t
+    return total
+
+
+def breakdown(spec, npts, layout, solver=None):
+    """{step: seconds} over the chunks of `layout` covering the first npts points."""
+    t = defaultdict(float)
+    nchunks = 0
+    chunks = []
+    for cid in range(layout.nchunks):
+        start, stop = layout.flat_range(cid)
+        if start >= npts:
+            break
+        chunks.append(cid)
+    # baseline: kernel alone on prebuilt blocks
+    blocks = [spec.block(*layout.flat_range(c)) for c in chunks]
+    kernels.solve(**{k: v[:2] for k, v in blocks[0].items()}, solver=solver)
+    tk = time.perf_counter()
+    for b in blocks:
+        kernels.solve(**b, solver=solver)
+    kernel_only = time.perf_counter() - tk
+    del blocks
+    with tempfile.TemporaryDirectory() as d:
+        store = os.path.join(d, "b.zarr")
+        run_id = lease.new_run_id()
+        with lease.Lease(store, run_id) as held:
+            zstore.create(store, spec, layout, run_id=held.run_id)
+            token = zstore.run_token(held.run_id)
+            nsec = spec.n_sectors
+            import zarr
+            for cid in chunks:
+                nchunks += 1
+                s0 = time.perf_counter()
+                zstore.chunk_is_done(store, cid)
+                s1 = time.perf_counter()
+                start, stop = layout.flat_range(cid)
+                block = spec.block(start, stop)
+                s2 = time.perf_counter()
+                out = kernels.solve(**block, solver=solver)
+                s3 = time.perf_counter()
+                region = layout.region(cid)
+                rshape = layout.region_shape(cid)
+                views = {name: out[name].reshape(rshape if per == "point" else rshape + (nsec,))
+                         for name, per, *_ in OUTPUTS}
+                s4 = time.perf_counter()
+                lease.check(store, held.run_id)
+                s5 = time.perf_counter()
+                with zstore._quiet(), zarr.config.set({"array.write_empty_chunks": True}):
+                    group = zarr.open_group(store, mode="r+")
+                    for name, per, *_ in OUTPUTS:
+                        group[name][region if per == "point" else region + (slice(None),)] \
+                            = views[name]
+                    s6 = time.perf_counter()
+                    lease.check(store, held.run_id)
+                    s7 = time.perf_counter()
+                    group["chunk_done"][cid] = token
+                s8 = time.perf_counter()
+                enc = encode_seconds(group, out, rshape, nsec)
+                t["done check"] += s1 - s0
+                t["block building"] += s2 - s1
+                t["kernel"] += s3 - s2
+                t["output conversion"] += s4 - s3
+                t["compression"] += enc
+                t["zarr writes (w/o compression)"] += (s6 - s5) - enc
+                t["lease checks"] += (s5 - s4) + (s7 - s6)
+                t["done-marker"] += s8 - s7
+            npts_done = layout.flat_range(chunks[-1])[1]
+            s = time.perf_counter()
+            sub = Layout(layout.shape, layout.chunks)
+            _summary_over(store, sub, chunks)
+            t["summary"] = time.perf_counter() - s
+            size = sum(os.path.getsize(os.path.join(r, f))
+                       for r, _, fs in os.walk(store) for f in fs)
+    return t, kernel_only, npts_done, nchunks, size
+
+
+def _summary_over(store, layout, chunks):
+    """results.summary's reading, over the chunks written (the benchmark
+    may write only the first ones)."""
+    if len(chunks) == layout.nchunks:
+        return results.summary(store, layout)
+    group = zstore.open_group(store)
+    for cid in chunks:
+        region = layout.region(cid)
+        results.regime_counts(group["regime"][region + (slice(None),)])
+        np.asarray(group["n_equilibria"][region])
+        results.status_counts(group["status"][region], results.COMPUTED_STATUS_NAMES)
+    return None
+
+
+def run_cli(spec_path, *extra):
+    with tempfile.TemporaryDirectory() as d:
+        exe = os.path.join(os.path.dirname(sys.executable), "coordsweep")
+        t = time.perf_counter()
+        proc = subprocess.run([exe, "run", spec_path, "--store", os.path.join(d, "g.zarr"),
+                               "--quiet", *extra], capture_output=True, text=True)
+        wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        sys.exit(proc.stderr)
+    m = re.search(r"wall time\s+([\d.]+) s \(([\d.]+) s computing", proc.stdout)
+    run_wall, compute = float(m.group(1)), float(m.group(2))
+    m = re.search(r"points/s\s+([\d,]+) overall, ([\d,]+) while computing", proc.stdout)
+    overall, computing = (float(g.replace(",", "")) for g in m.groups())
+    return wall, run_wall, compute, overall, computing
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("spec", nargs="?", default=os.path.join(HERE, "grid_3sectors.toml"))
+    ap.add_argument("--points", type=int, default=300_000,
+                    help="points for the in-process breakdown (default 300,000)")
+    ap.add_argument("--chunk-points", type=int, default=None)
+    ap.add_argument("--solver", default=None)
+    ap.add_argument("--no-run", action="store_true", help="skip the end-to-end runs")
+    ap.add_argument("--workers", default="",
+                    help="also run the local cluster with these worker counts, e.g. 1,2")
+    args = ap.parse_args()
+    spec = load_spec(args.spec)
+    layout = Layout.for_grid(spec.shape, args.chunk_points)
+    npts = min(args.points, spec.size)
+    t, kernel_only, npts, nchunks, size = breakdown(spec, npts, layout, args.solver)
+    total = sum(t.values())
+    print(f"grid {args.spec}: {spec.size:,} points, chunk shape {layout.chunks} "
+          f"({layout.flat_range(0)[1]:,} points/chunk); breakdown over the first "
+          f"{npts:,} points ({nchunks} chunks), store {size / npts:.0f} bytes/point")
+    print(f"  {'step':32s}{'seconds':>9s}{'us/point':>10s}{'share':>8s}")
+    for k, v in t.items():
+        print(f"  {k:32s}{v:9.3f}{1e6 * v / npts:10.2f}{100 * v / total:7.1f}%")
+    print(f"  {'total (one thread, in order)':32s}{total:9.3f}{1e6 * total / npts:10.2f}")
+    rk = npts / kernel_only
+    print(f"  kernel only (baseline)          {kernel_only:9.3f}{1e6 * kernel_only / npts:10.2f}"
+          f"   {rk:,.0f} points/s")
+    print(f"  write path in order / kernel only: {kernel_only / total:.2f}")
+    if args.no_run:
+        return
+    runs = [("synchronous", ["--scheduler", "synchronous"])]
+    for w in filter(None, args.workers.split(",")):
+        runs.append((f"local, {w} worker(s)", ["--scheduler", "local", "--workers", w]))
+    computing_by = {}
+    for label, extra in runs:
+        wall, run_wall, compute, overall, computing = run_cli(args.spec, *extra)
+        computing_by[label] = computing
+        print(f"  coordsweep run {label}, {spec.size:,} points: process wall {wall:.1f} s, "
+              f"run wall {run_wall:.1f} s, computing {compute:.1f} s")
+        print(f"    {overall:12,.0f} points/s overall ({overall / rk:.2f}x kernel); "
+              f"{computing:12,.0f} while computing ({computing / rk:.2f}x kernel)")
+    ws = [k for k in computing_by if k.startswith("local")]
+    if len(ws) >= 2:
+        print(f"  local cluster {ws[-1]} / {ws[0]} (while computing): "
+              f"{computing_by[ws[-1]] / computing_by[ws[0]]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
