@@ -8,9 +8,9 @@
    (blocks prebuilt, compile excluded) — the baseline — then each chunk
    through the write path step by step into a fresh store, every step
    timed: the done check, block building (Spec.block), kernel, output
-   conversion (reshape to the region), compression (the store's codecs,
-   encoded apart), zarr writes (write minus compression), the lease checks
-   and the done-marker; then the run summary (results.summary) over the
+   compression (the store's codecs, the chunk encoded again on its own),
+   zarr writes (write_chunk minus compression, lease checks and marker),
+   the lease checks and the done-marker; then the run summary (results.summary) over the
    written chunks.
 2. `coordsweep run --scheduler synchronous` on the whole grid in a fresh
    process (and, with --workers, the local cluster at each worker count),
@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+CLOCK = time.perf_counter  # --clock cpu: time.process_time
 from collections import defaultdict
 
 import numpy as np
@@ -33,105 +35,82 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 from coordsweep import kernels  # noqa: E402
-from coordsweep.engine import lease, results  # noqa: E402
+from coordsweep.engine import chunkio, lease, results  # noqa: E402
 from coordsweep.engine import store as zstore  # noqa: E402
 from coordsweep.engine.layout import Layout  # noqa: E402
 from coordsweep.engine.spec import load_spec  # noqa: E402
 from coordsweep.kernels.outputs import OUTPUTS  # noqa: E402
 
 
-def encode_seconds(group, outputs, rshape, nsec):
+def encode_seconds(group, outputs, layout, cid, nsec):
     """Seconds the store's codecs take to encode one chunk of every output
-    (the same codec objects zarr uses, called directly)."""
-    import asyncio
-
-    from zarr.core.array_spec import ArrayConfig, ArraySpec
-    from zarr.core.buffer import default_buffer_prototype
-    from zarr.core.buffer.cpu import NDBuffer
-    total = 0.0
-    proto = default_buffer_prototype()
-    for name, per, _, _, _ in OUTPUTS:
-        arr = group[name]
-        value = outputs[name].reshape(rshape if per == "point" else rshape + (nsec,))
-        spec = ArraySpec(shape=value.shape, dtype=arr.metadata.data_type, fill_value=arr.fill_value,
-                         config=ArrayConfig.from_dict({}), prototype=proto)
-        pipeline = arr._async_array.codec_pipeline
-        t = time.perf_counter()
-        asyncio.run(pipeline.encode([(NDBuffer.from_numpy_array(value), spec)]))
-        total += time.perf_counter() - t
-    return total
+    (engine/chunkio.py, the same encoding write_chunk does)."""
+    region = layout.region(cid)
+    rshape = layout.region_shape(cid)
+    t = CLOCK()
+    for name, per, *_ in OUTPUTS:
+        if per == "point":
+            chunkio.encode_chunk(group[name], outputs[name].reshape(rshape), region)
+        else:
+            chunkio.encode_chunk(group[name], outputs[name].reshape(rshape + (nsec,)),
+                                 region + (slice(None),))
+    return CLOCK() - t
 
 
 def breakdown(spec, npts, layout, solver=None):
-    """{step: seconds} over the chunks of `layout` covering the first npts points."""
+    """({step: seconds}, kernel-only seconds, points, chunks, store bytes)
+    over the chunks of `layout` covering the first npts points. The
+    kernel-only baseline runs on each chunk's prebuilt block right before
+    that chunk goes through the write path, so both see the same machine."""
     t = defaultdict(float)
-    nchunks = 0
-    chunks = []
-    for cid in range(layout.nchunks):
-        start, stop = layout.flat_range(cid)
-        if start >= npts:
-            break
-        chunks.append(cid)
-    # baseline: kernel alone on prebuilt blocks
-    blocks = [spec.block(*layout.flat_range(c)) for c in chunks]
-    kernels.solve(**{k: v[:2] for k, v in blocks[0].items()}, solver=solver)
-    tk = time.perf_counter()
-    for b in blocks:
-        kernels.solve(**b, solver=solver)
-    kernel_only = time.perf_counter() - tk
-    del blocks
+    chunks = [c for c in range(layout.nchunks) if layout.flat_range(c)[0] < npts]
+    kernels.solve(**spec.block(0, 2), solver=solver)  # compile / cache load
+    kernel_only = 0.0
     with tempfile.TemporaryDirectory() as d:
         store = os.path.join(d, "b.zarr")
-        run_id = lease.new_run_id()
-        with lease.Lease(store, run_id) as held:
+        with lease.Lease(store) as held:
             zstore.create(store, spec, layout, run_id=held.run_id)
             token = zstore.run_token(held.run_id)
             nsec = spec.n_sectors
-            import zarr
             for cid in chunks:
-                nchunks += 1
-                s0 = time.perf_counter()
-                zstore.chunk_is_done(store, cid)
-                s1 = time.perf_counter()
                 start, stop = layout.flat_range(cid)
                 block = spec.block(start, stop)
-                s2 = time.perf_counter()
+                tk = CLOCK()
+                kernels.solve(**block, solver=solver)
+                kernel_only += CLOCK() - tk
+                del block
+                s0 = CLOCK()
+                zstore.chunk_is_done(store, cid)
+                s1 = CLOCK()
+                block = spec.block(start, stop)
+                s2 = CLOCK()
                 out = kernels.solve(**block, solver=solver)
-                s3 = time.perf_counter()
-                region = layout.region(cid)
-                rshape = layout.region_shape(cid)
-                views = {name: out[name].reshape(rshape if per == "point" else rshape + (nsec,))
-                         for name, per, *_ in OUTPUTS}
-                s4 = time.perf_counter()
+                s3 = CLOCK()
+                zstore.write_chunk(store, layout, cid, out, nsec, held.run_id, token)
+                s4 = CLOCK()
+                # the parts of write_chunk, each done again on its own
+                group = zstore._writable(store, held.run_id)
+                enc = encode_seconds(group, out, layout, cid, nsec)
+                s5 = CLOCK()
                 lease.check(store, held.run_id)
-                s5 = time.perf_counter()
-                with zstore._quiet(), zarr.config.set({"array.write_empty_chunks": True}):
-                    group = zarr.open_group(store, mode="r+")
-                    for name, per, *_ in OUTPUTS:
-                        group[name][region if per == "point" else region + (slice(None),)] \
-                            = views[name]
-                    s6 = time.perf_counter()
-                    lease.check(store, held.run_id)
-                    s7 = time.perf_counter()
-                    group["chunk_done"][cid] = token
-                s8 = time.perf_counter()
-                enc = encode_seconds(group, out, rshape, nsec)
+                lease.check(store, held.run_id)
+                s6 = CLOCK()
+                group["chunk_done"][cid] = token
+                s7 = CLOCK()
                 t["done check"] += s1 - s0
                 t["block building"] += s2 - s1
                 t["kernel"] += s3 - s2
-                t["output conversion"] += s4 - s3
                 t["compression"] += enc
-                t["zarr writes (w/o compression)"] += (s6 - s5) - enc
-                t["lease checks"] += (s5 - s4) + (s7 - s6)
-                t["done-marker"] += s8 - s7
+                t["zarr writes (w/o compression)"] += (s4 - s3) - enc - (s7 - s5)
+                t["lease checks"] += s6 - s5
+                t["done-marker"] += s7 - s6
             npts_done = layout.flat_range(chunks[-1])[1]
-            s = time.perf_counter()
-            sub = Layout(layout.shape, layout.chunks)
-            _summary_over(store, sub, chunks)
-            t["summary"] = time.perf_counter() - s
+            s = CLOCK()
+            _summary_over(store, layout, chunks)
+            t["summary"] = CLOCK() - s
             size = sum(os.path.getsize(os.path.join(r, f))
                        for r, _, fs in os.walk(store) for f in fs)
-    return t, kernel_only, npts_done, nchunks, size
+    return t, kernel_only, npts_done, len(chunks), size
 
 
 def _summary_over(store, layout, chunks):
@@ -172,9 +151,15 @@ def main():
     ap.add_argument("--chunk-points", type=int, default=None)
     ap.add_argument("--solver", default=None)
     ap.add_argument("--no-run", action="store_true", help="skip the end-to-end runs")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="time the in-process steps by wall clock or by this process's "
+                         "CPU time (steadier on a shared machine)")
     ap.add_argument("--workers", default="",
                     help="also run the local cluster with these worker counts, e.g. 1,2")
     args = ap.parse_args()
+    global CLOCK
+    if args.clock == "cpu":
+        CLOCK = time.process_time
     spec = load_spec(args.spec)
     layout = Layout.for_grid(spec.shape, args.chunk_points)
     npts = min(args.points, spec.size)
@@ -182,7 +167,8 @@ def main():
     total = sum(t.values())
     print(f"grid {args.spec}: {spec.size:,} points, chunk shape {layout.chunks} "
           f"({layout.flat_range(0)[1]:,} points/chunk); breakdown over the first "
-          f"{npts:,} points ({nchunks} chunks), store {size / npts:.0f} bytes/point")
+          f"{npts:,} points ({nchunks} chunks), store {size / npts:.0f} bytes/point, "
+          f"{args.clock} clock")
     print(f"  {'step':32s}{'seconds':>9s}{'us/point':>10s}{'share':>8s}")
     for k, v in t.items():
         print(f"  {k:32s}{v:9.3f}{1e6 * v / npts:10.2f}{100 * v / total:7.1f}%")

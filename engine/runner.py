@@ -14,6 +14,7 @@
   engine/cluster.py; ``part=(K, M)``: one part of a job array, see
   engine/parts.py.
 """
+import contextlib
 import os
 import time
 import uuid
@@ -36,21 +37,30 @@ from coordsweep.engine.spec import Spec, load_spec
 LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
 
 
-def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None):
+def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None,
+                  writer=None):
     """One dask task: build the chunk's points, solve them, write them
-    (only while `run_id` holds the store's lease).
+    (only while `run_id` holds the store's lease); with a `writer`
+    (engine/writer.py, in-process schedulers) hand them to its thread.
 
     A chunk already recorded done is not computed again: a task re-run after
     its worker left (walltime, lifetime, scancel) once the chunk was written."""
     from coordsweep import kernels
-    from coordsweep.engine import debug
     start, stop = layout.flat_range(chunk_id)
     if zstore.chunk_is_done(store, chunk_id):
         return stop - start
     outputs = kernels.solve(**spec.block(start, stop), solver=solver)
+    if writer is not None:
+        writer.submit(chunk_id, outputs)
+    else:
+        write_chunk(spec, store, layout, chunk_id, outputs, run_id, token)
+    return stop - start
+
+
+def write_chunk(spec, store, layout, chunk_id, outputs, run_id=None, token=1):
+    from coordsweep.engine import debug
     debug.pause("write")
     zstore.write_chunk(store, layout, chunk_id, outputs, spec.n_sectors, run_id, token)
-    return stop - start
 
 
 def default_store(spec):
@@ -190,14 +200,21 @@ def _execute(tasks, scheduler, workers, client, progress, spec, store, layout,
             if isinstance(result, (int, np.integer)):
                 progress.update(result)
 
-    delayed = [dask.delayed(compute_chunk, pure=False)(spec, store, layout, cid, run_id, token,
-                                                      solver)
-               for cid in tasks]
+    from coordsweep.engine import writer as zwriter
     kwargs = {"scheduler": scheduler}
     if scheduler == "threads":
         kwargs["num_workers"] = workers
-    with _Count():
-        dask.compute(*delayed, **kwargs)
+    with contextlib.ExitStack() as stack:
+        out = None
+        if zwriter.enabled():  # writes overlap the next chunk's computing
+            out = stack.enter_context(zwriter.ChunkWriter(
+                lambda cid, outputs: write_chunk(spec, store, layout, cid, outputs,
+                                                 run_id, token)))
+        delayed = [dask.delayed(compute_chunk, pure=False)(spec, store, layout, cid, run_id,
+                                                          token, solver, out)
+                   for cid in tasks]
+        with _Count():
+            dask.compute(*delayed, **kwargs)
 
 
 def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
