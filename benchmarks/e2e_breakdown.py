@@ -12,9 +12,11 @@
    zarr writes (write_chunk minus compression, lease checks and marker),
    the lease checks and the done-marker; then the run summary (results.summary) over the
    written chunks.
-2. `coordsweep run --scheduler synchronous` on the whole grid in a fresh
-   process (and, with --workers, the local cluster at each worker count),
-   compared with the kernel-only points/s of step 1.
+2. --repeats times: the kernel alone over the whole grid (the baseline:
+   the same points as the run), then `coordsweep run --scheduler
+   synchronous` on the whole grid in a fresh process (and, with --workers,
+   the local cluster at each worker count); the ratios of each run to its
+   baseline, and their medians.
 
 Prints seconds, microseconds per point and shares, and the ratios.
 No assertion: a measurement.
@@ -22,6 +24,7 @@ No assertion: a measurement.
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -151,6 +154,8 @@ def main():
     ap.add_argument("--chunk-points", type=int, default=None)
     ap.add_argument("--solver", default=None)
     ap.add_argument("--no-run", action="store_true", help="skip the end-to-end runs")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="end-to-end runs (each with its kernel-only baseline)")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="time the in-process steps by wall clock or by this process's "
                          "CPU time (steadier on a shared machine)")
@@ -182,18 +187,44 @@ def main():
     runs = [("synchronous", ["--scheduler", "synchronous"])]
     for w in filter(None, args.workers.split(",")):
         runs.append((f"local, {w} worker(s)", ["--scheduler", "local", "--workers", w]))
-    computing_by = {}
-    for label, extra in runs:
-        wall, run_wall, compute, overall, computing = run_cli(args.spec, *extra)
-        computing_by[label] = computing
-        print(f"  coordsweep run {label}, {spec.size:,} points: process wall {wall:.1f} s, "
-              f"run wall {run_wall:.1f} s, computing {compute:.1f} s")
-        print(f"    {overall:12,.0f} points/s overall ({overall / rk:.2f}x kernel); "
-              f"{computing:12,.0f} while computing ({computing / rk:.2f}x kernel)")
-    ws = [k for k in computing_by if k.startswith("local")]
+    extra = ["--chunk-points", str(args.chunk_points)] if args.chunk_points else []
+    ratios = defaultdict(list)
+    for rep in range(args.repeats):
+        # the baseline over the same points as the run, right before it
+        full = Layout.for_grid(spec.shape, args.chunk_points)
+        rk = spec.size / kernel_seconds(spec, full, args.solver)
+        print(f"  [{rep + 1}/{args.repeats}] kernel only, whole grid ({spec.size:,} points, "
+              f"blocks prebuilt chunk by chunk): {rk:,.0f} points/s")
+        for label, flags in runs:
+            wall, run_wall, compute, overall, computing = run_cli(args.spec, *flags, *extra)
+            ratios[label, "overall"].append(overall / rk)
+            ratios[label, "computing"].append(computing / rk)
+            ratios[label, "abs"].append(computing)
+            print(f"    coordsweep run {label}: process wall {wall:.1f} s, run wall "
+                  f"{run_wall:.1f} s, computing {compute:.1f} s; {overall:,.0f} points/s "
+                  f"overall ({overall / rk:.2f}x kernel), {computing:,.0f} while computing "
+                  f"({computing / rk:.2f}x kernel)")
+    for label, _ in runs:
+        print(f"  median over {args.repeats}: {label}: end to end / kernel "
+              f"{statistics.median(ratios[label, 'overall']):.2f} overall, "
+              f"{statistics.median(ratios[label, 'computing']):.2f} while computing")
+    ws = [label for label, _ in runs if label.startswith("local")]
     if len(ws) >= 2:
-        print(f"  local cluster {ws[-1]} / {ws[0]} (while computing): "
-              f"{computing_by[ws[-1]] / computing_by[ws[0]]:.2f}x")
+        print(f"  local cluster {ws[-1]} / {ws[0]} (points/s while computing, median): "
+              f"{statistics.median(ratios[ws[-1], 'abs']) / statistics.median(ratios[ws[0], 'abs']):.2f}x")
+
+
+def kernel_seconds(spec, layout, solver=None):
+    """Seconds of the kernel alone over every chunk of `layout` (each block
+    built just before, untimed)."""
+    kernels.solve(**spec.block(0, 1), solver=solver)
+    total = 0.0
+    for cid in range(layout.nchunks):
+        block = spec.block(*layout.flat_range(cid))
+        t = time.perf_counter()
+        kernels.solve(**block, solver=solver)
+        total += time.perf_counter() - t
+    return total
 
 
 if __name__ == "__main__":
