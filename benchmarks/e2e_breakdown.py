@@ -130,11 +130,11 @@ def _summary_over(store, layout, chunks):
     return None
 
 
-def run_cli(spec_path, *extra):
+def run_cli(spec_path, *extra, command=None):
     with tempfile.TemporaryDirectory() as d:
-        exe = os.path.join(os.path.dirname(sys.executable), "coordsweep")
+        exe = command or [os.path.join(os.path.dirname(sys.executable), "coordsweep")]
         t = time.perf_counter()
-        proc = subprocess.run([exe, "run", spec_path, "--store", os.path.join(d, "g.zarr"),
+        proc = subprocess.run([*exe, "run", spec_path, "--store", os.path.join(d, "g.zarr"),
                                "--quiet", *extra], capture_output=True, text=True)
         wall = time.perf_counter() - t
     if proc.returncode != 0:
@@ -159,6 +159,9 @@ def main():
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="time the in-process steps by wall clock or by this process's "
                          "CPU time (steadier on a shared machine)")
+    ap.add_argument("--other", default=None,
+                    help="also time this command in place of `coordsweep` (e.g. another "
+                         "checkout: 'python /path/run_main.py'), synchronous scheduler")
     ap.add_argument("--workers", default="",
                     help="also run the local cluster with these worker counts, e.g. 1,2")
     args = ap.parse_args()
@@ -185,6 +188,8 @@ def main():
     if args.no_run:
         return
     runs = [("synchronous", ["--scheduler", "synchronous"])]
+    if args.other:
+        runs.append(("synchronous, --other", ["--scheduler", "synchronous"]))
     for w in filter(None, args.workers.split(",")):
         runs.append((f"local, {w} worker(s)", ["--scheduler", "local", "--workers", w]))
     extra = ["--chunk-points", str(args.chunk_points)] if args.chunk_points else []
@@ -196,10 +201,13 @@ def main():
         print(f"  [{rep + 1}/{args.repeats}] kernel only, whole grid ({spec.size:,} points, "
               f"blocks prebuilt chunk by chunk): {rk:,.0f} points/s")
         for label, flags in runs:
-            wall, run_wall, compute, overall, computing = run_cli(args.spec, *flags, *extra)
+            command = args.other.split() if label.endswith("--other") else None
+            wall, run_wall, compute, overall, computing = run_cli(args.spec, *flags, *extra,
+                                                                  command=command)
             ratios[label, "overall"].append(overall / rk)
             ratios[label, "computing"].append(computing / rk)
             ratios[label, "abs"].append(computing)
+            ratios[label, "wall"].append(wall)
             print(f"    coordsweep run {label}: process wall {wall:.1f} s, run wall "
                   f"{run_wall:.1f} s, computing {compute:.1f} s; {overall:,.0f} points/s "
                   f"overall ({overall / rk:.2f}x kernel), {computing:,.0f} while computing "
@@ -207,7 +215,8 @@ def main():
     for label, _ in runs:
         print(f"  median over {args.repeats}: {label}: end to end / kernel "
               f"{statistics.median(ratios[label, 'overall']):.2f} overall, "
-              f"{statistics.median(ratios[label, 'computing']):.2f} while computing")
+              f"{statistics.median(ratios[label, 'computing']):.2f} while computing; process "
+              f"wall {statistics.median(ratios[label, 'wall']):.1f} s")
     ws = [label for label, _ in runs if label.startswith("local")]
     if len(ws) >= 2:
         print(f"  local cluster {ws[-1]} / {ws[0]} (points/s while computing, median): "
