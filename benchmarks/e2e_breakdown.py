@@ -24,6 +24,7 @@ No assertion: a measurement.
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -133,17 +134,20 @@ def _summary_over(store, layout, chunks):
 def run_cli(spec_path, *extra, command=None):
     with tempfile.TemporaryDirectory() as d:
         exe = command or [os.path.join(os.path.dirname(sys.executable), "coordsweep")]
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         proc = subprocess.run([*exe, "run", spec_path, "--store", os.path.join(d, "g.zarr"),
                                "--quiet", *extra], capture_output=True, text=True)
         wall = time.perf_counter() - t
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     if proc.returncode != 0:
         sys.exit(proc.stderr)
     m = re.search(r"wall time\s+([\d.]+) s \(([\d.]+) s computing", proc.stdout)
     run_wall, compute = float(m.group(1)), float(m.group(2))
     m = re.search(r"points/s\s+([\d,]+) overall, ([\d,]+) while computing", proc.stdout)
     overall, computing = (float(g.replace(",", "")) for g in m.groups())
-    return wall, run_wall, compute, overall, computing
+    return wall, run_wall, compute, overall, computing, cpu
 
 
 def main():
@@ -197,13 +201,15 @@ def main():
     for rep in range(args.repeats):
         # the baseline over the same points as the run, right before it
         full = Layout.for_grid(spec.shape, args.chunk_points)
-        rk = spec.size / kernel_seconds(spec, full, args.solver)
+        kwall, kcpu = kernel_seconds(spec, full, args.solver)
+        rk = spec.size / kwall
         print(f"  [{rep + 1}/{args.repeats}] kernel only, whole grid ({spec.size:,} points, "
-              f"blocks prebuilt chunk by chunk): {rk:,.0f} points/s")
+              f"blocks prebuilt chunk by chunk): {rk:,.0f} points/s, {kcpu:.1f} s CPU")
         for label, flags in runs:
             command = args.other.split() if label.endswith("--other") else None
-            wall, run_wall, compute, overall, computing = run_cli(args.spec, *flags, *extra,
-                                                                  command=command)
+            wall, run_wall, compute, overall, computing, cpu = run_cli(
+                args.spec, *flags, *extra, command=command)
+            ratios[label, "cpu"].append(kcpu / cpu)
             ratios[label, "overall"].append(overall / rk)
             ratios[label, "computing"].append(computing / rk)
             ratios[label, "abs"].append(computing)
@@ -211,12 +217,14 @@ def main():
             print(f"    coordsweep run {label}: process wall {wall:.1f} s, run wall "
                   f"{run_wall:.1f} s, computing {compute:.1f} s; {overall:,.0f} points/s "
                   f"overall ({overall / rk:.2f}x kernel), {computing:,.0f} while computing "
-                  f"({computing / rk:.2f}x kernel)")
+                  f"({computing / rk:.2f}x kernel); CPU {cpu:.1f} s, all processes "
+                  f"(kernel CPU / run CPU {kcpu / cpu:.2f})")
     for label, _ in runs:
         print(f"  median over {args.repeats}: {label}: end to end / kernel "
               f"{statistics.median(ratios[label, 'overall']):.2f} overall, "
               f"{statistics.median(ratios[label, 'computing']):.2f} while computing; process "
-              f"wall {statistics.median(ratios[label, 'wall']):.1f} s")
+              f"wall {statistics.median(ratios[label, 'wall']):.1f} s; kernel CPU / run CPU "
+              f"{statistics.median(ratios[label, 'cpu']):.2f}")
     ws = [label for label, _ in runs if label.startswith("local")]
     if len(ws) >= 2:
         print(f"  local cluster {ws[-1]} / {ws[0]} (points/s while computing, median): "
@@ -224,16 +232,17 @@ def main():
 
 
 def kernel_seconds(spec, layout, solver=None):
-    """Seconds of the kernel alone over every chunk of `layout` (each block
-    built just before, untimed)."""
+    """(wall, CPU) seconds of the kernel alone over every chunk of `layout`
+    (each block built just before, untimed)."""
     kernels.solve(**spec.block(0, 1), solver=solver)
-    total = 0.0
+    total = cpu = 0.0
     for cid in range(layout.nchunks):
         block = spec.block(*layout.flat_range(cid))
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         kernels.solve(**block, solver=solver)
         total += time.perf_counter() - t
-    return total
+        cpu += time.process_time() - c
+    return total, cpu
 
 
 if __name__ == "__main__":
