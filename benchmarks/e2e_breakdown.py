@@ -117,6 +117,35 @@ def breakdown(spec, npts, layout, solver=None):
     return t, kernel_only, npts_done, len(chunks), size
 
 
+def codec_table(spec, layout, npts, solver=None):
+    """Compression ratio and encoding time (numcodecs, one thread, best of
+    3) of candidate codecs on the outputs of the first npts points."""
+    import numcodecs
+    from numcodecs import LZ4, Blosc, Zstd
+    numcodecs.blosc.use_threads = False
+    outs = [kernels.solve(**spec.block(*layout.flat_range(c)), solver=solver)
+            for c in range(layout.nchunks) if layout.flat_range(c)[0] < npts]
+    n = sum(len(o["status"]) for o in outs)
+    raw = sum(v.nbytes for o in outs for v in o.values())
+    print(f"codecs on {n:,} solved points ({raw / n:.0f} bytes/point raw):")
+    for name, make in [
+            ("zstd level 3 (zarr's default)", lambda v: Zstd(level=0)),
+            ("zstd level 1", lambda v: Zstd(level=1)),
+            ("zstd level -1", lambda v: Zstd(level=-1)),
+            ("lz4 (numcodecs only)", lambda v: LZ4()),
+            ("blosc lz4 + shuffle (the store's)", lambda v: Blosc("lz4", 5, Blosc.SHUFFLE)),
+            ("blosc zstd 1 + shuffle", lambda v: Blosc("zstd", 1, Blosc.SHUFFLE))]:
+        best = float("inf")
+        for _ in range(3):
+            size = 0
+            t = time.perf_counter()
+            for o in outs:
+                for v in o.values():
+                    size += len(make(v).encode(np.ascontiguousarray(v)))
+            best = min(best, time.perf_counter() - t)
+        print(f"  {name:36s} ratio {raw / size:5.2f}  {1e6 * best / n:6.3f} us/point")
+
+
 def _summary_over(store, layout, chunks):
     """results.summary's reading, over the chunks written (the benchmark
     may write only the first ones)."""
@@ -158,6 +187,8 @@ def main():
     ap.add_argument("--chunk-points", type=int, default=None)
     ap.add_argument("--solver", default=None)
     ap.add_argument("--no-run", action="store_true", help="skip the end-to-end runs")
+    ap.add_argument("--codecs", action="store_true",
+                    help="only compare compressors (ratio, encoding time) on --points points")
     ap.add_argument("--repeats", type=int, default=1,
                     help="end-to-end runs (each with its kernel-only baseline)")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
@@ -175,6 +206,8 @@ def main():
     spec = load_spec(args.spec)
     layout = Layout.for_grid(spec.shape, args.chunk_points)
     npts = min(args.points, spec.size)
+    if args.codecs:
+        return codec_table(spec, layout, npts, args.solver)
     t, kernel_only, npts, nchunks, size = breakdown(spec, npts, layout, args.solver)
     total = sum(t.values())
     print(f"grid {args.spec}: {spec.size:,} points, chunk shape {layout.chunks} "

@@ -21,7 +21,7 @@ import numpy as np
 
 
 def _plan(arr):
-    """(codecs, prototype) when `arr` can take the fast path, else None."""
+    """The codecs of `arr` when it can take the fast path, else None."""
     from zarr.codecs import BytesCodec
     from zarr.core.chunk_grids import RegularChunkGrid
     meta = arr.metadata
