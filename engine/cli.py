@@ -378,7 +378,7 @@ def build_parser():
     r.add_argument("--overwrite", action="store_true", help="replace an existing store")
     r.add_argument("--chunk-points", type=int, dest="chunk_points",
                    help="points per task/zarr chunk (default: 1/16 of the grid, "
-                   "within 10000..50000)")
+                   "within 10000..100000)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     r.add_argument("--dry-run", action="store_true", dest="dry_run",

@@ -48,16 +48,19 @@ def bytes_per_point(n_sectors):
 
 
 def _compressed_size(outputs):
-    """Bytes of the outputs encoded as zarr v3 chunks with the default codecs."""
+    """Bytes of the outputs encoded as zarr v3 chunks with the store's codecs."""
     import zarr
     from zarr.storage import MemoryStore
+
+    from coordsweep.engine.store import compressors
     raw = 0
     comp = 0
     for name, value in outputs.items():
         value = np.ascontiguousarray(value)
         store = MemoryStore()
         arr = zarr.create_array(store=store, shape=value.shape, dtype=value.dtype,
-                                chunks=value.shape, zarr_format=3)
+                                chunks=value.shape, zarr_format=3,
+                                compressors=compressors(value.dtype))
         arr[...] = value
         raw += value.nbytes
         comp += sum(len(v.to_bytes()) for k, v in store._store_dict.items()

@@ -243,25 +243,41 @@ def status_line(status):
     return "; ".join(parts)
 
 
-def summary(store, layout):
-    """Counts over a complete store, read chunk by chunk (bounded memory)."""
+def chunk_counts(regime, n_equilibria, status):
+    """The counts of one chunk that :func:`summary` adds up: (per sector a
+    Counter of regime codes, points with > 1 equilibrium, points with
+    status 0, Counter of status bit names)."""
+    per_sector = [Counter(c) for c, _ in regime_counts(regime)]
+    multi = int((np.asarray(n_equilibria) > 1).sum())
+    c = status_counts(status, COMPUTED_STATUS_NAMES)
+    return per_sector, multi, c.ok, Counter(c.bits)
+
+
+def summary(store, layout, known=None):
+    """Counts over a complete store, read chunk by chunk (bounded memory).
+    known: {chunk id: chunk_counts(...)} of chunks counted already (from
+    the outputs a run wrote): those are not read again."""
     from coordsweep.engine import store as zstore
+    known = known or {}
     per_sector = None   # a Counter of regime codes per sector (-1: not computed)
     multi = 0
     status_ok = 0
-    bits = COMPUTED_STATUS_NAMES
-    status_bits = Counter({name: 0 for name in bits.values()})
-    group = zstore.open_group(store)
+    status_bits = Counter({name: 0 for name in COMPUTED_STATUS_NAMES.values()})
+    group = None
     for cid in range(layout.nchunks):
-        region = layout.region(cid)
-        counts = [Counter(c) for c, _ in
-                  regime_counts(group["regime"][region + (slice(None),)])]
-        per_sector = counts if per_sector is None else [
-            a + b for a, b in zip(per_sector, counts)]
-        multi += int((np.asarray(group["n_equilibria"][region]) > 1).sum())
-        c = status_counts(group["status"][region], bits)
-        status_ok += c.ok
-        status_bits.update(c.bits)
+        counts = known.get(cid)
+        if counts is None:
+            if group is None:
+                group = zstore.open_group(store)
+            region = layout.region(cid)
+            counts = chunk_counts(group["regime"][region + (slice(None),)],
+                                  group["n_equilibria"][region], group["status"][region])
+        sectors, m, ok, bits = counts
+        per_sector = sectors if per_sector is None else [
+            a + b for a, b in zip(per_sector, sectors)]
+        multi += m
+        status_ok += ok
+        status_bits.update(bits)
     per_sector = np.array([[counts[k] for k in range(len(REGIME_NAMES))]
                            for counts in per_sector], dtype=np.int64)
     return {

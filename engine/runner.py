@@ -14,6 +14,7 @@
   engine/cluster.py; ``part=(K, M)``: one part of a job array, see
   engine/parts.py.
 """
+import contextlib
 import os
 import time
 import uuid
@@ -36,21 +37,30 @@ from coordsweep.engine.spec import Spec, load_spec
 LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
 
 
-def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None):
+def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None,
+                  writer=None):
     """One dask task: build the chunk's points, solve them, write them
-    (only while `run_id` holds the store's lease).
+    (only while `run_id` holds the store's lease); with a `writer`
+    (engine/writer.py, in-process schedulers) hand them to its thread.
 
     A chunk already recorded done is not computed again: a task re-run after
     its worker left (walltime, lifetime, scancel) once the chunk was written."""
     from coordsweep import kernels
-    from coordsweep.engine import debug
     start, stop = layout.flat_range(chunk_id)
     if zstore.chunk_is_done(store, chunk_id):
         return stop - start
     outputs = kernels.solve(**spec.block(start, stop), solver=solver)
+    if writer is not None:
+        writer.submit(chunk_id, outputs)
+    else:
+        write_chunk(spec, store, layout, chunk_id, outputs, run_id, token)
+    return stop - start
+
+
+def write_chunk(spec, store, layout, chunk_id, outputs, run_id=None, token=1):
+    from coordsweep.engine import debug
     debug.pause("write")
     zstore.write_chunk(store, layout, chunk_id, outputs, spec.n_sectors, run_id, token)
-    return stop - start
 
 
 def default_store(spec):
@@ -160,8 +170,11 @@ def prepare_store(spec, store, chunk_points, resume, overwrite):
 
 
 def _execute(tasks, scheduler, workers, client, progress, spec, store, layout,
-             run_id=None, token=1, held=None, solver=None):
-    """Run compute_chunk for every chunk id in `tasks`, updating progress."""
+             run_id=None, token=1, held=None, solver=None, counted=None):
+    """Run compute_chunk for every chunk id in `tasks`, updating progress.
+    counted: a dict the writer thread fills with the summary counts of the
+    chunks it writes ({chunk id: results.chunk_counts}), so that the
+    summary at the end does not read them back."""
     if client is not None:
         from distributed import as_completed
         key = uuid.uuid4().hex
@@ -190,14 +203,25 @@ def _execute(tasks, scheduler, workers, client, progress, spec, store, layout,
             if isinstance(result, (int, np.integer)):
                 progress.update(result)
 
-    delayed = [dask.delayed(compute_chunk, pure=False)(spec, store, layout, cid, run_id, token,
-                                                      solver)
-               for cid in tasks]
+    from coordsweep.engine import writer as zwriter
     kwargs = {"scheduler": scheduler}
     if scheduler == "threads":
         kwargs["num_workers"] = workers
-    with _Count():
-        dask.compute(*delayed, **kwargs)
+    with contextlib.ExitStack() as stack:
+        out = None
+        if zwriter.enabled():  # writes overlap the next chunk's computing
+            def count(cid, outputs):
+                if counted is not None:
+                    counted[cid] = results.chunk_counts(
+                        outputs["regime"], outputs["n_equilibria"], outputs["status"])
+            out = stack.enter_context(zwriter.ChunkWriter(
+                lambda cid, outputs: write_chunk(spec, store, layout, cid, outputs,
+                                                 run_id, token), on_written=count))
+        delayed = [dask.delayed(compute_chunk, pure=False)(spec, store, layout, cid, run_id,
+                                                          token, solver, out)
+                   for cid in tasks]
+        with _Count():
+            dask.compute(*delayed, **kwargs)
 
 
 def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
@@ -290,6 +314,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
                           for c in np.flatnonzero(done))
         points_todo = sum(layout.flat_range(c)[1] - layout.flat_range(c)[0] for c in todo)
         compute = 0.0
+        counted = {}  # summary counts of the chunks written in this process
         token = (zstore.run_token(held.run_id) if action != "resume"
                  else zstore.read_attrs(store).get("run_token", 1))
         if todo:  # (a complete store resumed: nothing computed, nothing rewritten)
@@ -317,7 +342,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
                     t1 = time.perf_counter()
                     bar.t0 = t1
                     _execute(todo, scheduler, workers, client, bar, spec, store, layout,
-                             held.run_id, token, held, solver)
+                             held.run_id, token, held, solver, counted)
                     compute = time.perf_counter() - t1
             finally:
                 bar.close()
@@ -337,7 +362,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
                      chunks_total=layout.nchunks, chunks_computed=len(todo),
                      wall_seconds=wall, compute_seconds=compute,
                      points_computed=points_todo,
-                     summary=results.summary(store, layout), workers=info, part=part)
+                     summary=results.summary(store, layout, counted), workers=info, part=part)
 
 
 def run(spec, store=None, **kwargs):

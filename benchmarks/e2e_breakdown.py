@@ -1,0 +1,282 @@
+"""Where the wall time of `coordsweep run` goes, against the kernel alone.
+
+    python benchmarks/e2e_breakdown.py [SPEC] [--points N] [--chunk-points C] [--no-run] [--workers 1,2]
+
+1. In this process, on the first --points points of SPEC's grid (default
+   benchmarks/grid_3sectors.toml), in the engine's chunks (--chunk-points,
+   default: the engine's layout for the whole grid): the kernel alone
+   (blocks prebuilt, compile excluded) — the baseline — then each chunk
+   through the write path step by step into a fresh store, every step
+   timed: the done check, block building (Spec.block), kernel, output
+   compression (the store's codecs, the chunk encoded again on its own),
+   zarr writes (write_chunk minus compression, lease checks and marker),
+   the lease checks and the done-marker; then the run summary (results.summary) over the
+   written chunks.
+2. --repeats times: the kernel alone over the whole grid (the baseline:
+   the same points as the run), then `coordsweep run --scheduler
+   synchronous` on the whole grid in a fresh process (and, with --workers,
+   the local cluster at each worker count); the ratios of each run to its
+   baseline, and their medians.
+
+Prints seconds, microseconds per point and shares, and the ratios.
+No assertion: a measurement.
+"""
+import argparse
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+CLOCK = time.perf_counter  # --clock cpu: time.process_time
+from collections import defaultdict
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+from coordsweep import kernels  # noqa: E402
+from coordsweep.engine import chunkio, lease, results  # noqa: E402
+from coordsweep.engine import store as zstore  # noqa: E402
+from coordsweep.engine.layout import Layout  # noqa: E402
+from coordsweep.engine.spec import load_spec  # noqa: E402
+from coordsweep.kernels.outputs import OUTPUTS  # noqa: E402
+
+
+def encode_seconds(group, outputs, layout, cid, nsec):
+    """Seconds the store's codecs take to encode one chunk of every output
+    (engine/chunkio.py, the same encoding write_chunk does)."""
+    region = layout.region(cid)
+    rshape = layout.region_shape(cid)
+    t = CLOCK()
+    for name, per, *_ in OUTPUTS:
+        if per == "point":
+            chunkio.encode_chunk(group[name], outputs[name].reshape(rshape), region)
+        else:
+            chunkio.encode_chunk(group[name], outputs[name].reshape(rshape + (nsec,)),
+                                 region + (slice(None),))
+    return CLOCK() - t
+
+
+def breakdown(spec, npts, layout, solver=None):
+    """({step: seconds}, kernel-only seconds, points, chunks, store bytes)
+    over the chunks of `layout` covering the first npts points. The
+    kernel-only baseline runs on each chunk's prebuilt block right before
+    that chunk goes through the write path, so both see the same machine."""
+    t = defaultdict(float)
+    chunks = [c for c in range(layout.nchunks) if layout.flat_range(c)[0] < npts]
+    kernels.solve(**spec.block(0, 2), solver=solver)  # compile / cache load
+    kernel_only = 0.0
+    with tempfile.TemporaryDirectory() as d:
+        store = os.path.join(d, "b.zarr")
+        with lease.Lease(store) as held:
+            zstore.create(store, spec, layout, run_id=held.run_id)
+            token = zstore.run_token(held.run_id)
+            nsec = spec.n_sectors
+            for cid in chunks:
+                start, stop = layout.flat_range(cid)
+                block = spec.block(start, stop)
+                tk = CLOCK()
+                kernels.solve(**block, solver=solver)
+                kernel_only += CLOCK() - tk
+                del block
+                s0 = CLOCK()
+                zstore.chunk_is_done(store, cid)
+                s1 = CLOCK()
+                block = spec.block(start, stop)
+                s2 = CLOCK()
+                out = kernels.solve(**block, solver=solver)
+                s3 = CLOCK()
+                zstore.write_chunk(store, layout, cid, out, nsec, held.run_id, token)
+                s4 = CLOCK()
+                # the parts of write_chunk, each done again on its own
+                group = zstore._writable(store, held.run_id)
+                enc = encode_seconds(group, out, layout, cid, nsec)
+                s5 = CLOCK()
+                lease.check(store, held.run_id)
+                lease.check(store, held.run_id)
+                s6 = CLOCK()
+                group["chunk_done"][cid] = token
+                s7 = CLOCK()
+                t["done check"] += s1 - s0
+                t["block building"] += s2 - s1
+                t["kernel"] += s3 - s2
+                t["compression"] += enc
+                t["zarr writes (w/o compression)"] += (s4 - s3) - enc - (s7 - s5)
+                t["lease checks"] += s6 - s5
+                t["done-marker"] += s7 - s6
+            npts_done = layout.flat_range(chunks[-1])[1]
+            s = CLOCK()
+            _summary_over(store, layout, chunks)
+            t["summary"] = CLOCK() - s
+            size = sum(os.path.getsize(os.path.join(r, f))
+                       for r, _, fs in os.walk(store) for f in fs)
+    return t, kernel_only, npts_done, len(chunks), size
+
+
+def codec_table(spec, layout, npts, solver=None):
+    """Compression ratio and encoding time (numcodecs, one thread, best of
+    3) of candidate codecs on the outputs of the first npts points."""
+    import numcodecs
+    from numcodecs import LZ4, Blosc, Zstd
+    numcodecs.blosc.use_threads = False
+    outs = [kernels.solve(**spec.block(*layout.flat_range(c)), solver=solver)
+            for c in range(layout.nchunks) if layout.flat_range(c)[0] < npts]
+    n = sum(len(o["status"]) for o in outs)
+    raw = sum(v.nbytes for o in outs for v in o.values())
+    print(f"codecs on {n:,} solved points ({raw / n:.0f} bytes/point raw):")
+    for name, make in [
+            ("zstd level 3 (zarr's default)", lambda v: Zstd(level=0)),
+            ("zstd level 1", lambda v: Zstd(level=1)),
+            ("zstd level -1", lambda v: Zstd(level=-1)),
+            ("lz4 (numcodecs only)", lambda v: LZ4()),
+            ("blosc lz4 + shuffle (the store's)", lambda v: Blosc("lz4", 5, Blosc.SHUFFLE)),
+            ("blosc zstd 1 + shuffle", lambda v: Blosc("zstd", 1, Blosc.SHUFFLE))]:
+        best = float("inf")
+        for _ in range(3):
+            size = 0
+            t = time.perf_counter()
+            for o in outs:
+                for v in o.values():
+                    size += len(make(v).encode(np.ascontiguousarray(v)))
+            best = min(best, time.perf_counter() - t)
+        print(f"  {name:36s} ratio {raw / size:5.2f}  {1e6 * best / n:6.3f} us/point")
+
+
+def _summary_over(store, layout, chunks):
+    """results.summary's reading, over the chunks written (the benchmark
+    may write only the first ones)."""
+    if len(chunks) == layout.nchunks:
+        return results.summary(store, layout)
+    group = zstore.open_group(store)
+    for cid in chunks:
+        region = layout.region(cid)
+        results.regime_counts(group["regime"][region + (slice(None),)])
+        np.asarray(group["n_equilibria"][region])
+        results.status_counts(group["status"][region], results.COMPUTED_STATUS_NAMES)
+    return None
+
+
+def run_cli(spec_path, *extra, command=None):
+    with tempfile.TemporaryDirectory() as d:
+        exe = command or [os.path.join(os.path.dirname(sys.executable), "coordsweep")]
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        proc = subprocess.run([*exe, "run", spec_path, "--store", os.path.join(d, "g.zarr"),
+                               "--quiet", *extra], capture_output=True, text=True)
+        wall = time.perf_counter() - t
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    if proc.returncode != 0:
+        sys.exit(proc.stderr)
+    m = re.search(r"wall time\s+([\d.]+) s \(([\d.]+) s computing", proc.stdout)
+    run_wall, compute = float(m.group(1)), float(m.group(2))
+    m = re.search(r"points/s\s+([\d,]+) overall, ([\d,]+) while computing", proc.stdout)
+    overall, computing = (float(g.replace(",", "")) for g in m.groups())
+    return wall, run_wall, compute, overall, computing, cpu
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("spec", nargs="?", default=os.path.join(HERE, "grid_3sectors.toml"))
+    ap.add_argument("--points", type=int, default=300_000,
+                    help="points for the in-process breakdown (default 300,000)")
+    ap.add_argument("--chunk-points", type=int, default=None)
+    ap.add_argument("--solver", default=None)
+    ap.add_argument("--no-run", action="store_true", help="skip the end-to-end runs")
+    ap.add_argument("--codecs", action="store_true",
+                    help="only compare compressors (ratio, encoding time) on --points points")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="end-to-end runs (each with its kernel-only baseline)")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="time the in-process steps by wall clock or by this process's "
+                         "CPU time (steadier on a shared machine)")
+    ap.add_argument("--other", default=None,
+                    help="also time this command in place of `coordsweep` (e.g. another "
+                         "checkout: 'python /path/run_main.py'), synchronous scheduler")
+    ap.add_argument("--workers", default="",
+                    help="also run the local cluster with these worker counts, e.g. 1,2")
+    args = ap.parse_args()
+    global CLOCK
+    if args.clock == "cpu":
+        CLOCK = time.process_time
+    spec = load_spec(args.spec)
+    layout = Layout.for_grid(spec.shape, args.chunk_points)
+    npts = min(args.points, spec.size)
+    if args.codecs:
+        return codec_table(spec, layout, npts, args.solver)
+    t, kernel_only, npts, nchunks, size = breakdown(spec, npts, layout, args.solver)
+    total = sum(t.values())
+    print(f"grid {args.spec}: {spec.size:,} points, chunk shape {layout.chunks} "
+          f"({layout.flat_range(0)[1]:,} points/chunk); breakdown over the first "
+          f"{npts:,} points ({nchunks} chunks), store {size / npts:.0f} bytes/point, "
+          f"{args.clock} clock")
+    print(f"  {'step':32s}{'seconds':>9s}{'us/point':>10s}{'share':>8s}")
+    for k, v in t.items():
+        print(f"  {k:32s}{v:9.3f}{1e6 * v / npts:10.2f}{100 * v / total:7.1f}%")
+    print(f"  {'total (one thread, in order)':32s}{total:9.3f}{1e6 * total / npts:10.2f}")
+    rk = npts / kernel_only
+    print(f"  kernel only (baseline)          {kernel_only:9.3f}{1e6 * kernel_only / npts:10.2f}"
+          f"   {rk:,.0f} points/s")
+    print(f"  write path in order / kernel only: {kernel_only / total:.2f}")
+    if args.no_run:
+        return
+    runs = [("synchronous", ["--scheduler", "synchronous"])]
+    if args.other:
+        runs.append(("synchronous, --other", ["--scheduler", "synchronous"]))
+    for w in filter(None, args.workers.split(",")):
+        runs.append((f"local, {w} worker(s)", ["--scheduler", "local", "--workers", w]))
+    extra = ["--chunk-points", str(args.chunk_points)] if args.chunk_points else []
+    ratios = defaultdict(list)
+    for rep in range(args.repeats):
+        # the baseline over the same points as the run, right before it
+        full = Layout.for_grid(spec.shape, args.chunk_points)
+        kwall, kcpu = kernel_seconds(spec, full, args.solver)
+        rk = spec.size / kwall
+        print(f"  [{rep + 1}/{args.repeats}] kernel only, whole grid ({spec.size:,} points, "
+              f"blocks prebuilt chunk by chunk): {rk:,.0f} points/s, {kcpu:.1f} s CPU")
+        for label, flags in runs:
+            command = args.other.split() if label.endswith("--other") else None
+            wall, run_wall, compute, overall, computing, cpu = run_cli(
+                args.spec, *flags, *extra, command=command)
+            ratios[label, "cpu"].append(kcpu / cpu)
+            ratios[label, "overall"].append(overall / rk)
+            ratios[label, "computing"].append(computing / rk)
+            ratios[label, "abs"].append(computing)
+            ratios[label, "wall"].append(wall)
+            print(f"    coordsweep run {label}: process wall {wall:.1f} s, run wall "
+                  f"{run_wall:.1f} s, computing {compute:.1f} s; {overall:,.0f} points/s "
+                  f"overall ({overall / rk:.2f}x kernel), {computing:,.0f} while computing "
+                  f"({computing / rk:.2f}x kernel); CPU {cpu:.1f} s, all processes "
+                  f"(kernel CPU / run CPU {kcpu / cpu:.2f})")
+    for label, _ in runs:
+        print(f"  median over {args.repeats}: {label}: end to end / kernel "
+              f"{statistics.median(ratios[label, 'overall']):.2f} overall, "
+              f"{statistics.median(ratios[label, 'computing']):.2f} while computing; process "
+              f"wall {statistics.median(ratios[label, 'wall']):.1f} s; kernel CPU / run CPU "
+              f"{statistics.median(ratios[label, 'cpu']):.2f}")
+    ws = [label for label, _ in runs if label.startswith("local")]
+    if len(ws) >= 2:
+        print(f"  local cluster {ws[-1]} / {ws[0]} (points/s while computing, median): "
+              f"{statistics.median(ratios[ws[-1], 'abs']) / statistics.median(ratios[ws[0], 'abs']):.2f}x")
+
+
+def kernel_seconds(spec, layout, solver=None):
+    """(wall, CPU) seconds of the kernel alone over every chunk of `layout`
+    (each block built just before, untimed)."""
+    kernels.solve(**spec.block(0, 1), solver=solver)
+    total = cpu = 0.0
+    for cid in range(layout.nchunks):
+        block = spec.block(*layout.flat_range(cid))
+        t, c = time.perf_counter(), time.process_time()
+        kernels.solve(**block, solver=solver)
+        total += time.perf_counter() - t
+        cpu += time.process_time() - c
+    return total, cpu
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""engine/chunkio.py: whole chunks encoded by the arrays' own codecs and
+stored in one batch give the very bytes zarr's __setitem__ writes (edge
+chunks included); what is not one whole chunk goes through __setitem__."""
+import os
+
+import numpy as np
+import pytest
+import zarr
+
+from coordsweep.engine import chunkio
+from coordsweep.engine import store as zstore
+from coordsweep.engine.layout import Layout
+from coordsweep.engine.spec import parse_spec
+from coordsweep.kernels.outputs import OUTPUTS
+from specs import TWO_SECTORS, spec_text
+from test_store import outputs_for
+
+SPEC = parse_spec(spec_text("chunkio test", TWO_SECTORS,
+                            axes={"externality_scale": (0.0, 2.0, 7),
+                                  "cost_scale": (0.0, 3.0, 5)}))
+# 7 x 5 grid, chunks of 3 x 5: the last chunk (row 6) is an edge chunk
+LAYOUT = Layout.for_grid(SPEC.shape, chunk_points=15)
+
+
+def chunk_files(root):
+    """{relative path: bytes} of every chunk file of the outputs."""
+    names = {name for name, *_ in OUTPUTS}
+    files = {}
+    for dirpath, _, fnames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        if rel.split(os.sep)[0] not in names:
+            continue
+        for f in fnames:
+            if f != "zarr.json":
+                with open(os.path.join(dirpath, f), "rb") as fh:
+                    files[os.path.join(rel, f)] = fh.read()
+    return files
+
+
+def write_with_setitem(path, layout, cid, outputs, nsec=2):
+    group = zarr.open_group(path, mode="r+")
+    region = layout.region(cid)
+    rshape = layout.region_shape(cid)
+    with zarr.config.set({"array.write_empty_chunks": True}):
+        for name, per, *_ in OUTPUTS:
+            if per == "point":
+                group[name][region] = outputs[name].reshape(rshape)
+            else:
+                group[name][region + (slice(None),)] = outputs[name].reshape(rshape + (nsec,))
+
+
+def test_layout_has_an_edge_chunk():
+    assert LAYOUT.chunks == (3, 5) and LAYOUT.nchunks == 3
+    assert LAYOUT.region_shape(2) == (1, 5)
+
+
+@pytest.mark.parametrize("run_id", [None, "run-a"])
+def test_fast_writes_are_byte_identical_to_zarr_setitem(tmp_path, run_id):
+    fast, slow = str(tmp_path / "fast.zarr"), str(tmp_path / "slow.zarr")
+    for p in (fast, slow):
+        zstore.create(p, SPEC, LAYOUT, run_id=run_id)
+    for cid in range(LAYOUT.nchunks):
+        out = outputs_for(cid, LAYOUT)
+        zstore.write_chunk(fast, LAYOUT, cid, out, 2, run_id=None,
+                           token=zstore.run_token(run_id))
+        write_with_setitem(slow, LAYOUT, cid, out)
+    a, b = chunk_files(fast), chunk_files(slow)
+    # every output has one file per chunk, and they hold the same bytes
+    assert len(a) == len(OUTPUTS) * LAYOUT.nchunks
+    assert a.keys() == b.keys()
+    differ = [k for k in a if a[k] != b[k]]
+    assert differ == []
+    # and read back, the values are the outputs
+    g = zarr.open_group(fast, mode="r")
+    last = outputs_for(2, LAYOUT)
+    np.testing.assert_array_equal(g["welfare_nc"][6, :], last["welfare_nc"])
+    np.testing.assert_array_equal(g["regime"][6, :, :], last["regime"].reshape(5, 2))
+
+
+def test_encode_chunk_refuses_what_is_not_one_whole_chunk(tmp_path):
+    path = str(tmp_path / "s.zarr")
+    zstore.create(path, SPEC, LAYOUT)
+    arr = zarr.open_group(path, mode="r+")["welfare_nc"]
+    whole = np.zeros((3, 5))
+    assert chunkio.encode_chunk(arr, whole, (slice(0, 3), slice(0, 5))) is not None
+    assert chunkio.encode_chunk(arr, np.zeros((1, 5)), (slice(6, 7), slice(0, 5))) is not None
+    # part of a chunk, a region across two chunks, a misaligned one, a step
+    assert chunkio.encode_chunk(arr, np.zeros((2, 5)), (slice(0, 2), slice(0, 5))) is None
+    assert chunkio.encode_chunk(arr, np.zeros((6, 5)), (slice(0, 6), slice(0, 5))) is None
+    assert chunkio.encode_chunk(arr, whole, (slice(1, 4), slice(0, 5))) is None
+    assert chunkio.encode_chunk(arr, np.zeros((2, 5)), (slice(0, 3, 2), slice(0, 5))) is None
+
+
+def test_a_partial_region_keeps_the_rest_of_its_chunk(tmp_path):
+    path = str(tmp_path / "s.zarr")
+    zstore.create(path, SPEC, LAYOUT)
+    group = zarr.open_group(path, mode="r+")
+    n = chunkio.write_chunks(group, [("welfare_nc", (slice(0, 3), slice(0, 5)),
+                                      np.full((3, 5), 1.0))])
+    assert n == 1
+    n = chunkio.write_chunks(group, [("welfare_nc", (slice(1, 2), slice(0, 5)),
+                                      np.full((1, 5), 2.0))])
+    assert n == 0  # through __setitem__: rows 0 and 2 of the chunk stay
+    got = zarr.open_group(path, mode="r")["welfare_nc"][0:3, :]
+    np.testing.assert_array_equal(got, [[1.0] * 5, [2.0] * 5, [1.0] * 5])
