@@ -18,12 +18,15 @@ file is the package's root; the repository's folders ``kernels/`` and
 imported on first use, so ``import coordsweep`` and the command line start
 fast.
 """
-from importlib.metadata import PackageNotFoundError, version as _version
 
-try:
-    __version__ = _version("coordsweep")
-except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
-    __version__ = "0+unknown"
+
+def _package_version():
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("coordsweep")
+    except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
+        return "0+unknown"
+
 
 #: public name -> module that defines it (imported lazily)
 _API = {
@@ -46,6 +49,9 @@ __all__ = ["__version__", *_API]
 
 
 def __getattr__(name):
+    if name == "__version__":  # (importlib.metadata costs 70 ms: only when asked)
+        globals()[name] = value = _package_version()
+        return value
     if name in _API:
         import importlib
         value = getattr(importlib.import_module(_API[name]), name)
@@ -55,4 +61,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_API))
+    return sorted(set(globals()) | set(_API) | {"__version__"})

@@ -345,11 +345,23 @@ def cmd_bench(args):
     return EXIT_OK
 
 
+class _Version(argparse.Action):
+    """--version, looking the version up only when asked (importlib.metadata)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="show program's version number and exit"):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        import coordsweep
+        print(f"coordsweep {coordsweep.__version__}")  # (stdout, like argparse's)
+        parser.exit()
+
+
 def build_parser():
-    import coordsweep
     p = _Parser(prog="coordsweep",
                 description="Sweeps of a multi-sector model of coordination failures and clusters.")
-    p.add_argument("--version", action="version", version=f"coordsweep {coordsweep.__version__}")
+    p.add_argument("--version", action=_Version)
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     sub.required = True
     s = sub.add_parser("solve", help="solve the spec's base point (axes ignored)")
@@ -467,10 +479,11 @@ def build_parser():
 
 
 def main(argv=None):
-    from coordsweep.engine import conventions
-    conventions.set_command(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
+        # (after parsing: --help and --version import nothing more)
+        from coordsweep.engine import conventions
+        conventions.set_command(sys.argv[1:] if argv is None else argv)
         return args.func(args)
     except KeyboardInterrupt:
         print("coordsweep: interrupted", file=sys.stderr)

@@ -204,7 +204,10 @@ def _execute(tasks, scheduler, workers, client, progress, spec, store, layout,
                 progress.update(result)
 
     from coordsweep.engine import writer as zwriter
-    kwargs = {"scheduler": scheduler}
+    # by function, not name: a name makes dask import distributed (0.3 s)
+    from dask import local, threaded
+    kwargs = {"scheduler": {"synchronous": local.get_sync,
+                            "threads": threaded.get}.get(scheduler, scheduler)}
     if scheduler == "threads":
         kwargs["num_workers"] = workers
     with contextlib.ExitStack() as stack:

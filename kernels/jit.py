@@ -4,6 +4,12 @@
 parallelism; ``fastmath`` stays off, it would delete the NaN checks) with
 on-disk caching, switched off by ``COORDSWEEP_NUMBA_CACHE=0``.
 
+Fewer specialisations, a shorter first compile: a kernel function called
+from another with a constant argument (``f(x, 0)``, ``g(ws, True)``) is
+compiled for the argument's *non-literal* type (int64, bool), so each
+function has one machine code, not one per constant it is called with
+(numba otherwise specialises on ``Literal[int](0)`` and compiles again).
+
 Numba's own cache checks only the source file of the function it
 compiled: after an edit of a function it calls in another module it would
 load stale machine code. Here every cached function is stamped with a
@@ -83,10 +89,34 @@ def _kernel_cache_class():
 _KernelCache = _kernel_cache_class()
 
 
+def _kernel_dispatcher_class():
+    """numba's CPU dispatcher, typing calls from other kernel functions
+    with non-literal argument types (None where this numba's dispatcher is
+    not as expected: then literal specialisations stay)."""
+    try:
+        from numba.core import types
+        from numba.core.registry import CPUDispatcher
+
+        class KernelDispatcher(CPUDispatcher):
+            def get_call_template(self, args, kws):
+                return super().get_call_template(
+                    tuple(types.unliteral(a) for a in args),
+                    {k: types.unliteral(v) for k, v in kws.items()})
+
+        return KernelDispatcher
+    except (ImportError, AttributeError):  # pragma: no cover - other numba versions
+        return None
+
+
+_KernelDispatcher = _kernel_dispatcher_class()
+
+
 def jit(func=None, **overrides):
     """``@jit`` or ``@jit(option=...)``: compile a kernel function."""
     def decorate(f):
         dispatcher = numba.njit(**{**JIT_OPTIONS, **overrides})(f)
+        if _KernelDispatcher is not None and type(dispatcher) is _KernelDispatcher.__base__:
+            dispatcher.__class__ = _KernelDispatcher
         if CACHE:
             if _KernelCache is not None:
                 dispatcher._cache = _KernelCache(dispatcher.py_func)
