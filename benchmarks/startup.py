@@ -13,10 +13,10 @@ cache.
 
 ``phases``: the synchronous (and local-cluster) 1-point run of ``warm``
 broken into phases, timed inside the process by wrapping the runner's
-steps (each phase includes the imports it triggers): interpreter start,
-imports (CLI and runner), spec parse, kernel cache load (the runner's
-one-process warm-up of the kernels), cluster start/stop, store create,
-compute, summary. ``python -X importtime`` of the same run gives the
+steps (each phase includes the imports it triggers): interpreter start
+and exit, imports (CLI and runner), spec parse, kernel cache load (the
+runner's one-process warm-up of the kernels), cluster start/stop, store
+create, compute, summary. ``python -X importtime`` of the same run gives the
 packages that cost most to import.
 
 ``cold``: numba's cache pointed at a fresh empty directory
@@ -37,6 +37,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -78,6 +79,7 @@ ENTRIES = [
     ("solve_point", "point(3, 0.0)"),
     ("equilibrium_masks", "masks(3)"),
     ("ge_path", "path(3)"),
+    ("warmup (all of the above)", "warmup()"),
 ]
 
 CHILD_ENTRIES = r'''
@@ -95,8 +97,7 @@ def block(n, eta, npts=4):
                 scale=np.full((npts, n), eta))
 
 def one(n, eta):
-    b = block(n, eta, 1)
-    return {k: (v[0] if v.ndim == 1 else v[0]) for k, v in b.items()}
+    return {k: v[0] for k, v in block(n, eta, 1).items()}
 
 def solve(n, eta, solver=None):
     kernels.solve(**block(n, eta), solver=solver)
@@ -106,6 +107,10 @@ def point(n, eta):
 
 def masks(n):
     kernels.equilibrium_masks(**one(n, 0.0))
+
+def warmup():
+    if hasattr(kernels, "warmup"):
+        kernels.warmup()
 
 def path(n):
     kernels.ge_path(**one(n, 0.0), sector=0, s=np.linspace(0, 1, 5))
@@ -199,10 +204,20 @@ def _cli():
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "coordsweep"]
 
 
+def _cpu_children():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def _timed(cmd, env, check=True):
+    """(wall s, process): run cmd in a fresh process. proc.cpu: its CPU
+    seconds (user + system, its children included: less sensitive than
+    wall time to other work on a shared machine)."""
+    c = _cpu_children()
     t = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t
+    proc.cpu = _cpu_children() - c
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
     return wall, proc
@@ -231,10 +246,12 @@ def warm(work, cache_dir, repeats, log):
     ]
     out = {}
     for label, cmd in cmds:
-        times = [_timed(cmd, env)[0] for _ in range(repeats)]
-        out[label] = (statistics.median(times), times)
-        log(f"  {label:42s} {statistics.median(times):7.2f} s  "
-            f"(median of {repeats}: {', '.join(f'{x:.2f}' for x in times)})")
+        runs = [_timed(cmd, env) for _ in range(repeats)]
+        times = [w for w, _ in runs]
+        cpu = statistics.median(p.cpu for _, p in runs)
+        out[label] = {"wall": statistics.median(times), "walls": times, "cpu": cpu}
+        log(f"  {label:42s} {statistics.median(times):6.2f} s wall, {cpu:6.2f} s CPU  "
+            f"(medians of {repeats}; walls {', '.join(f'{x:.2f}' for x in times)})")
     return out
 
 
@@ -259,14 +276,14 @@ def phases(work, cache_dir, repeats, log, schedulers=("synchronous", "local")):
             wall, proc = _timed([sys.executable, "-c", CHILD_PHASES, json.dumps(PHASES), *argv],
                                 env)
             rec = json.loads(proc.stderr.strip().splitlines()[-1])
-            rec["wall"] = wall
+            rec["wall"], rec["cpu"] = wall, proc.cpu
             runs.append(rec)
-        labels = ["interpreter start", *runs[0]["phases"], "other"]
+        labels = ["interpreter start and exit", *runs[0]["phases"], "other"]
         med = {}
         for lab in labels:
             vals = []
             for r in runs:
-                if lab == "interpreter start":
+                if lab == "interpreter start and exit":
                     vals.append(r["wall"] - r["in_process"])
                 elif lab == "other":
                     vals.append(r["in_process"] - sum(r["phases"].values()))
@@ -274,12 +291,14 @@ def phases(work, cache_dir, repeats, log, schedulers=("synchronous", "local")):
                     vals.append(r["phases"].get(lab, 0.0))
             med[lab] = statistics.median(vals)
         wall = statistics.median(r["wall"] for r in runs)
+        cpu = statistics.median(r["cpu"] for r in runs)
         _, proc = _timed([sys.executable, "-X", "importtime", "-c", CHILD_PHASES,
                           json.dumps(PHASES), *argv], env)
         imports = _importtime(proc.stderr)
-        out[sched] = {"wall": wall, "phases": med, "imports": imports,
+        out[sched] = {"wall": wall, "cpu": cpu, "phases": med, "imports": imports,
                       "missing": runs[0]["missing"]}
-        log(f"  1-point run, {sched}: {wall:.2f} s wall (median of {repeats})")
+        log(f"  1-point run, {sched}: {wall:.2f} s wall, {cpu:.2f} s CPU "
+            f"(medians of {repeats}; phases: wall)")
         for lab, v in med.items():
             log(f"    {lab:26s} {v:6.3f} s")
         log("    slowest top-level imports (python -X importtime, cumulative):")
@@ -299,17 +318,19 @@ def cold(work, log, entries=ENTRIES, cli=True):
         for label in ("empty cache", "cache written by the first process"):
             wall, proc = _timed([sys.executable, "-c", CHILD_ENTRIES, code], env)
             rec = json.loads(proc.stdout.strip().splitlines()[-1])
-            rec["wall"] = wall
+            rec["wall"], rec["cpu"] = wall, proc.cpu
             out[label] = rec
-            log(f"  one process, {label}: {wall:.1f} s wall "
+            log(f"  one process, {label}: {wall:.1f} s wall, {proc.cpu:.1f} s CPU "
                 f"(import {rec['import']:.2f} s)")
             for lab, s in rec["entries"]:
                 log(f"    first {lab:28s} {s:7.2f} s")
     if cli:
         with tempfile.TemporaryDirectory(prefix="coordsweep-cold-") as cache:
-            wall, _ = _timed(_run_cmd(work, "synchronous"), _env(cache))
-            out["coordsweep run (1 point, synchronous), empty cache"] = wall
-            log(f"  coordsweep run (1 point, synchronous), empty cache: {wall:.1f} s")
+            wall, proc = _timed(_run_cmd(work, "synchronous"), _env(cache))
+            out["coordsweep run (1 point, synchronous), empty cache"] = {"wall": wall,
+                                                                         "cpu": proc.cpu}
+            log(f"  coordsweep run (1 point, synchronous), empty cache: {wall:.1f} s wall, "
+                f"{proc.cpu:.1f} s CPU")
     return out
 
 

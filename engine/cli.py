@@ -358,6 +358,17 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def cmd_warmup(args):
+    from coordsweep.kernels import api
+    seconds = api.warmup()
+    where = api.cache_dir()
+    print(f"kernels ready in {sum(seconds.values()):.1f} s ("
+          + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()) + "); "
+          + (f"numba cache: {where}" if where else
+             "numba's cache is off (COORDSWEEP_NUMBA_CACHE=0): nothing was kept"))
+    return EXIT_OK
+
+
 def build_parser():
     p = _Parser(prog="coordsweep",
                 description="Sweeps of a multi-sector model of coordination failures and clusters.")
@@ -475,6 +486,9 @@ def build_parser():
     b.add_argument("--plot", help="also plot points/s against N per variant (.png)")
     b.add_argument("--quiet", action="store_true", help="no progress lines")
     b.set_defaults(func=cmd_bench)
+    w = sub.add_parser("warmup", help="compile the kernels once into numba's cache (after "
+                       "installing or editing the kernels; before a job array starts)")
+    w.set_defaults(func=cmd_warmup)
     return p
 
 

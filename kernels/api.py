@@ -196,3 +196,36 @@ def ge_path(*args, sector, s, **kwargs):
     if code < 0:
         raise ValueError("parameters outside MODEL.md's domains")
     return g
+
+
+
+def _inside(p):
+    """A value inside parameter p's domain (kernels.params): its default,
+    else the middle of a bounded domain, else one above its lower end."""
+    if p.default is not None:
+        return p.default
+    return (p.low + p.high) / 2 if np.isfinite(p.high) else p.low + 1.0
+
+
+def warmup(nsec=2):
+    """Compile the entry points' machine code (or load it from numba's
+    cache): the block kernel (every built-in solver variant, any N, eta
+    and block size: one specialisation), ``equilibrium_masks``' point
+    kernel and ``ge_path``. Run it once, in ONE process, before many
+    processes start (numba's cache is not safe against processes
+    compiling the same function at once). Returns {entry point: seconds}."""
+    import time
+    one = {p.name: _inside(p) if p.per == "point" else [_inside(p)] * nsec for p in PARAMS}
+    seconds = {}
+    for name, call in (("solve", lambda: solve_point(**one)),
+                       ("equilibrium_masks", lambda: equilibrium_masks(**one)),
+                       ("ge_path", lambda: ge_path(**one, sector=0, s=np.array([0.5])))):
+        t = time.perf_counter()
+        call()
+        seconds[name] = time.perf_counter() - t
+    return seconds
+
+
+def cache_dir():
+    """Where numba keeps the kernels' cache (None when caching is off)."""
+    return getattr(getattr(solve_block, "_cache", None), "_cache_path", None)

@@ -89,26 +89,27 @@ def _kernel_cache_class():
 _KernelCache = _kernel_cache_class()
 
 
-def _kernel_dispatcher_class():
-    """numba's CPU dispatcher, typing calls from other kernel functions
-    with non-literal argument types (None where this numba's dispatcher is
-    not as expected: then literal specialisations stay)."""
-    try:
-        from numba.core import types
-        from numba.core.registry import CPUDispatcher
+try:
+    from numba.core import types as _types
+    from numba.core.registry import CPUDispatcher as _CPUDispatcher
+except ImportError:  # pragma: no cover - other numba versions
+    _CPUDispatcher = None
 
-        class KernelDispatcher(CPUDispatcher):
-            def get_call_template(self, args, kws):
-                return super().get_call_template(
-                    tuple(types.unliteral(a) for a in args),
-                    {k: types.unliteral(v) for k, v in kws.items()})
+if _CPUDispatcher is not None and hasattr(_CPUDispatcher, "get_call_template"):
+    class KernelDispatcher(_CPUDispatcher):
+        """numba's CPU dispatcher, typing calls from other kernel functions
+        with non-literal argument types. (At module level: numba's cache
+        pickles the dispatchers that closures hold, by reference to this
+        class.)"""
 
-        return KernelDispatcher
-    except (ImportError, AttributeError):  # pragma: no cover - other numba versions
-        return None
+        def get_call_template(self, args, kws):
+            return super().get_call_template(
+                tuple(_types.unliteral(a) for a in args),
+                {k: _types.unliteral(v) for k, v in kws.items()})
+else:  # pragma: no cover - other numba versions: literal specialisations stay
+    KernelDispatcher = None
 
-
-_KernelDispatcher = _kernel_dispatcher_class()
+_KernelDispatcher = KernelDispatcher
 
 
 def jit(func=None, **overrides):

@@ -1,0 +1,162 @@
+"""Start-up: what each command imports, and the kernels' jit decorator
+(one specialisation per function, the source stamp of numba's cache). No
+timings: those are in benchmarks/startup.py."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+from coordsweep.kernels import jit as kjit
+
+CLI = [sys.executable, "-m", "coordsweep"]
+
+
+def _modules_after(code, env=None):
+    """sys.modules (names) after running `code` in a fresh interpreter."""
+    prog = code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
+    proc = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+    assert proc.returncode == 0, proc.stderr
+    return set(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+HEAVY = {"numba", "dask", "distributed", "xarray", "zarr", "scipy", "matplotlib", "SALib",
+         "pandas"}
+
+
+def test_import_and_help_import_no_heavy_package():
+    for code in ("import coordsweep",
+                 "from coordsweep.engine.cli import main\n"
+                 "try:\n    main(['--help'])\nexcept SystemExit:\n    pass",
+                 "from coordsweep.engine.cli import main\n"
+                 "try:\n    main(['--version'])\nexcept SystemExit:\n    pass"):
+        loaded = _modules_after(code)
+        assert not HEAVY & loaded, (code, HEAVY & loaded)
+    assert "importlib.metadata" not in _modules_after("import coordsweep")
+
+
+def test_version_on_stdout():
+    import coordsweep
+    proc = subprocess.run([*CLI, "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"coordsweep {coordsweep.__version__}"
+    assert coordsweep.__version__ and "__version__" in dir(coordsweep)
+
+
+def test_kernel_tables_do_not_import_numba():
+    loaded = _modules_after("from coordsweep.kernels.outputs import OUTPUTS\n"
+                            "from coordsweep.kernels.codes import REGIME_NAMES\n"
+                            "from coordsweep.kernels import params, solvers")
+    assert "numba" not in loaded
+    # and the package's names still resolve (lazily)
+    from coordsweep import kernels
+    from coordsweep.kernels import OUTPUTS, solve
+    assert callable(solve) and OUTPUTS is kernels.outputs.OUTPUTS
+    assert {"solve", "warmup", "REGIME_NAMES"} <= set(dir(kernels))
+
+
+def test_synchronous_run_does_not_import_distributed(tmp_path):
+    spec = tmp_path / "one.toml"
+    spec.write_text(textwrap.dedent("""\
+        name = "one"
+        [model]
+        labor_share = 0.6
+        [[model.sectors]]
+        name = "a"
+        price = 1.0
+        productivity = 1.0
+        externality = 0.5
+        cost = 0.1
+        """))
+    store = tmp_path / "one.zarr"
+    loaded = _modules_after(
+        "from coordsweep.engine.cli import main\n"
+        f"assert main(['run', {str(spec)!r}, '--store', {str(store)!r}, "
+        "'--scheduler', 'synchronous', '--quiet']) == 0")
+    assert "distributed" not in loaded
+    assert "numba" in loaded  # (it did solve)
+    import xarray as xr
+    ds = xr.open_zarr(store)
+    assert int(ds.n_equilibria.values) >= 1
+
+
+def test_warmup_command_and_api():
+    from coordsweep import kernels
+    from coordsweep.kernels import api
+    seconds = kernels.warmup()
+    assert set(seconds) == {"solve", "equilibrium_masks", "ge_path"}
+    assert all(s >= 0 for s in seconds.values())
+    proc = subprocess.run([*CLI, "warmup"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("kernels ready in ")
+    where = api.cache_dir()
+    assert (where is None) == (not kjit.CACHE)
+    if where is not None:
+        assert where in proc.stdout and os.path.isdir(where)
+
+
+def test_kernel_dispatcher_one_non_literal_specialisation(monkeypatch):
+    monkeypatch.setattr(kjit, "CACHE", False)
+
+    @kjit.jit
+    def callee(x, k, flag):
+        return x * k if flag else x + k
+
+    @kjit.jit
+    def caller(x):
+        return callee(x, 0, True) + callee(x, 1, False) + callee(x, 2, True)
+
+    assert caller(3.0) == 0.0 + 4.0 + 6.0
+    if kjit._KernelDispatcher is None:  # pragma: no cover - another numba
+        return
+    assert isinstance(caller, kjit._KernelDispatcher)
+    assert len(callee.signatures) == 1
+    assert [str(t) for t in callee.signatures[0]] == ["float64", "int64", "bool"]
+
+
+CALLEE_MODULE = """
+from coordsweep.kernels.jit import jit
+
+@jit
+def g(x, k):
+    return np.exp(-k * x) + x ** 1.25
+
+@jit
+def f(xs):
+    s = 0.0
+    for i in range(xs.shape[0]):
+        s += np.log(g(xs[i], 0.5) + g(xs[i], 3))
+    return s
+"""
+
+
+def _run_module(tmp_path, body, env, pre=""):
+    (tmp_path / "stampmod.py").write_text(CALLEE_MODULE)
+    prog = ("import sys, json\nsys.path.insert(0, %r)\n" % str(tmp_path) + pre
+            + "import stampmod\n" + body)
+    proc = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True,
+                          env={**os.environ, **env})
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_cache_stamp_invalidates_on_a_kernel_edit(tmp_path):
+    """numba's cache serves a kernel again only while the kernels' sources
+    (their stamp) are unchanged: a fresh process loads it, a changed stamp
+    (an edit in kernels/) recompiles."""
+    cache = tmp_path / "numba-cache"
+    env = {"NUMBA_CACHE_DIR": str(cache), "COORDSWEEP_NUMBA_CACHE": "1"}
+    body = ("import numpy as np\n"
+            "r = stampmod.f(np.linspace(0, 1, 5))\n"
+            "st = stampmod.f.stats\n"
+            "print(json.dumps([r, len(st.cache_hits), len(st.cache_misses)]))")
+    first = _run_module(tmp_path, body, env)
+    again = _run_module(tmp_path, body, env)
+    # (the stamp is read when a kernel module is imported, as after an edit)
+    edited = _run_module(tmp_path, body, env, pre="import coordsweep.kernels.jit as J\n"
+                         "J.TREE_STAMP = 'an edit'\n")
+    assert first[1:] == [0, 1]    # compiled
+    assert again[1:] == [1, 0]    # loaded from the cache
+    assert edited[1:] == [0, 1]   # the stamp changed: compiled again
+    assert first[0] == again[0] == edited[0]
