@@ -116,6 +116,7 @@ def test_kernel_dispatcher_one_non_literal_specialisation(monkeypatch):
 
 
 CALLEE_MODULE = """
+import numpy as np
 from coordsweep.kernels.jit import jit
 
 @jit
