@@ -47,7 +47,16 @@ def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=No
     its worker left (walltime, lifetime, scancel) once the chunk was written."""
     from coordsweep import kernels
     start, stop = layout.flat_range(chunk_id)
-    if zstore.chunk_is_done(store, chunk_id):
+    # a run that lost its lease (frozen past the timeout, another run took
+    # the store over) stops here, before it reads a store that may now have
+    # another layout
+    lease.check(store, run_id)
+    try:
+        done = zstore.chunk_is_done(store, chunk_id)
+    except Exception:
+        lease.check(store, run_id)  # taken over in between: say so
+        raise
+    if done:
         return stop - start
     outputs = kernels.solve(**spec.block(start, stop), solver=solver)
     if writer is not None:

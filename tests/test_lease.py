@@ -196,6 +196,7 @@ def test_refused_run_touches_nothing_not_even_a_stale_lease(refs, tmp_path):
 
 def test_task_without_the_lease_writes_nothing(refs, tmp_path):
     from coordsweep.engine import lease
+    from coordsweep.engine import lease
     from coordsweep.engine.layout import Layout
     from coordsweep.engine.runner import compute_chunk, run_sweep
     from coordsweep.engine.spec import load_spec
@@ -234,4 +235,28 @@ def test_chunk_marked_by_another_run_is_not_done(refs, tmp_path):
     assert code == 0, err
     assert "1 computed this run" in out
     assert np.all(chunk_done(store) == 1)
+    assert_identical_stores(refs["ref_b"], store)
+
+
+def test_task_of_a_run_that_lost_its_lease_stops_before_reading_the_store(refs, tmp_path):
+    """A task (compute_chunk) checks the lease before it reads the store's
+    done-markers: after a takeover by a run of another spec (another
+    layout) it raises LeaseLost, not an index error from the new store
+    (CI saw `BoundsCheckError` when the computing thread, not the writer
+    thread, was the first to resume after SIGCONT)."""
+    import shutil
+
+    from coordsweep.engine import lease
+    from coordsweep.engine.layout import Layout
+    from coordsweep.engine.runner import compute_chunk
+    from coordsweep.engine.spec import load_spec
+    store = str(tmp_path / "taken.zarr")
+    shutil.copytree(refs["ref_b"], store)          # B's store: one chunk
+    spec_a = load_spec(refs["a"])
+    layout_a = Layout.for_grid(spec_a.shape, CHUNK_POINTS)
+    assert layout_a.nchunks > 1
+    _fake_lease(store, run_id="run-b")
+    with pytest.raises(lease.LeaseLost, match="no longer holds the store"):
+        compute_chunk(spec_a, store, layout_a, layout_a.nchunks - 1, run_id="run-a")
+    # the store is B's, untouched
     assert_identical_stores(refs["ref_b"], store)
