@@ -5,9 +5,9 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 
 from coordsweep.kernels import jit as kjit
+from specs import spec_text
 
 CLI = [sys.executable, "-m", "coordsweep"]
 
@@ -58,17 +58,8 @@ def test_kernel_tables_do_not_import_numba():
 
 def test_synchronous_run_does_not_import_distributed(tmp_path):
     spec = tmp_path / "one.toml"
-    spec.write_text(textwrap.dedent("""\
-        name = "one"
-        [model]
-        labor_share = 0.6
-        [[model.sectors]]
-        name = "a"
-        price = 1.0
-        productivity = 1.0
-        externality = 0.5
-        cost = 0.1
-        """))
+    spec.write_text(spec_text("one", [("a", {"price": 1.0, "productivity": 1.0,
+                                             "externality": 0.5, "cost": 0.1})]))
     store = tmp_path / "one.zarr"
     loaded = _modules_after(
         "from coordsweep.engine.cli import main\n"
