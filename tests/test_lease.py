@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from engine_helpers import (assert_identical_stores, assert_same_snapshot, chunk_done,
-                            coordsweep, coordsweep_popen, five_sector_spec, main_inprocess,
+                            coordsweep, five_sector_spec, main_inprocess,
                             snapshot, three_sector_spec, write_spec)
 
 SHAPE = (20, 20, 20)     # 8,000 points, five sectors
@@ -66,13 +66,19 @@ def _one_line(stderr):
     return lines[0]
 
 
+def _paused_run_of_a(refs, store, marker, seconds):
+    """`coordsweep run` of spec A into store, each chunk write held
+    `seconds` by a debug pause that touches `marker` (engine/debug.py)."""
+    return _popen(_env(COORDSWEEP_DEBUG_PAUSE=f"write:{seconds}:{marker}"),
+                  "run", refs["a"], "--store", store, "--scheduler", "synchronous",
+                  "--chunk-points", CHUNK_POINTS, "--quiet")
+
+
 def test_second_run_is_refused_while_first_runs(refs, tmp_path):
     """Finding 1: B (--overwrite, another spec) while A writes the store."""
     store = str(tmp_path / "shared.zarr")
     marker = str(tmp_path / "paused")
-    a = _popen(_env(COORDSWEEP_DEBUG_PAUSE=f"write:0.4:{marker}"),
-               "run", refs["a"], "--store", store, "--scheduler", "synchronous",
-               "--chunk-points", CHUNK_POINTS, "--quiet")
+    a = _paused_run_of_a(refs, store, marker, 0.4)
     try:
         def started():
             try:
@@ -107,9 +113,7 @@ def test_stopped_run_loses_its_lease_and_writes_nothing(refs, tmp_path):
     store stays bit-identical to B's reference, A exits 1 with one line."""
     store = str(tmp_path / "taken.zarr")
     marker = str(tmp_path / "paused")
-    a = _popen(_env(COORDSWEEP_DEBUG_PAUSE=f"write:2.0:{marker}"),
-               "run", refs["a"], "--store", store, "--scheduler", "synchronous",
-               "--chunk-points", CHUNK_POINTS, "--quiet")
+    a = _paused_run_of_a(refs, store, marker, 2.0)
     try:
         assert _wait_for(lambda: os.path.exists(marker), a), a.communicate()
         os.kill(a.pid, signal.SIGSTOP)  # inside the pause, before its first write
@@ -195,7 +199,6 @@ def test_refused_run_touches_nothing_not_even_a_stale_lease(refs, tmp_path):
 
 
 def test_task_without_the_lease_writes_nothing(refs, tmp_path):
-    from coordsweep.engine import lease
     from coordsweep.engine import lease
     from coordsweep.engine.layout import Layout
     from coordsweep.engine.runner import compute_chunk, run_sweep
