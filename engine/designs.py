@@ -210,17 +210,17 @@ class Design:
 
 
 def template_coords(spec, layout, long_name):
-    """The design's coordinates for the store template: lazy (dask) arrays
-    along ``sample``, chunked as the layout chunks ``sample``; their data
-    is written by :func:`write_coords`."""
-    import dask.array as da
+    """The design's coordinates for the store template: arrays without data
+    yet (store.Lazy) along ``sample``, chunked as the layout chunks
+    ``sample``; their data is written by :func:`write_coords`."""
+    from coordsweep.engine.store import Lazy
     design = spec.design
     chunk = layout.chunks[-1]
     coords = {}
     for p in design.params:
         attrs = {"long_name": long_name(p), "design_low": p.low, "design_high": p.high,
                  "spacing": p.spacing}
-        coords[p.name] = (DIM, da.zeros(design.size, dtype=np.float64, chunks=chunk), attrs)
+        coords[p.name] = (DIM, Lazy((design.size,), np.float64, (chunk,)), attrs)
     return coords
 
 
