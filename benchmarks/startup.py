@@ -4,6 +4,7 @@
     python benchmarks/startup.py phases [--repeats 3]   # a warm 1-point run, by phase
     python benchmarks/startup.py cold                   # compile time, empty cache
     python benchmarks/startup.py all    [--json out.json]
+    python benchmarks/startup.py warm --scheduler synchronous --runs-only  # one command
 
 ``warm``: wall time (median of repeats, each a fresh process) of
 ``python -c "import coordsweep"``, ``coordsweep --version``, ``coordsweep
@@ -124,11 +125,15 @@ print(json.dumps(out))
 '''
 
 #: the phases of a run: (label, module, attribute); each wraps the call
+#: (labels indented: a part of the phase above, not counted twice)
 PHASES = [
     ("spec parse", "coordsweep.engine.spec", "load_spec"),
     ("kernel cache load", "coordsweep.engine.runner", "warm_kernels"),
     ("cluster start", "coordsweep.engine.cluster", "open_client"),
+    ("plan store", "coordsweep.engine.runner", "plan_store"),
     ("store create", "coordsweep.engine.store", "create"),
+    ("  of which versions", "coordsweep.engine.store", "versions"),
+    ("  of which zarr writes", "coordsweep.engine.store", "_write_template"),
     ("compute", "coordsweep.engine.runner", "_execute"),
     ("finalize", "coordsweep.engine.store", "finalize"),
     ("open result", "coordsweep.engine.store", "open_dataset"),
@@ -233,17 +238,17 @@ def _setup(work):
     (work / "one.toml").write_text(ONE_POINT_SPEC)
 
 
-def warm(work, cache_dir, repeats, log):
+def warm(work, cache_dir, repeats, log, schedulers=("synchronous", "local"), runs_only=False):
     """{label: (median s, [s...])} of fresh-process commands, warm cache."""
     env = _env(cache_dir)
     _timed(_run_cmd(work, "synchronous"), env)  # fill the cache (untimed)
-    cmds = [
+    cmds = [] if runs_only else [
         ("python -c 'import coordsweep'", [sys.executable, "-c", "import coordsweep"]),
         ("coordsweep --version", [*_cli(), "--version"]),
         ("coordsweep --help", [*_cli(), "--help"]),
-        ("coordsweep run (1 point, synchronous)", _run_cmd(work, "synchronous")),
-        ("coordsweep run (1 point, local cluster)", _run_cmd(work, "local")),
     ]
+    names = {"synchronous": "synchronous", "local": "local cluster"}
+    cmds += [(f"coordsweep run (1 point, {names[s]})", _run_cmd(work, s)) for s in schedulers]
     out = {}
     for label, cmd in cmds:
         runs = [_timed(cmd, env) for _ in range(repeats)]
@@ -278,7 +283,10 @@ def phases(work, cache_dir, repeats, log, schedulers=("synchronous", "local")):
             rec = json.loads(proc.stderr.strip().splitlines()[-1])
             rec["wall"], rec["cpu"] = wall, proc.cpu
             runs.append(rec)
-        labels = ["interpreter start and exit", *runs[0]["phases"], "other"]
+        order = ["import (cli, runner)"] + [lab for lab, _, _ in PHASES]
+        order.insert(order.index("cluster start") + 1, "cluster stop")
+        seen = {lab for r in runs for lab in r["phases"]}
+        labels = ["interpreter start and exit", *[lab for lab in order if lab in seen], "other"]
         med = {}
         for lab in labels:
             vals = []
@@ -286,7 +294,8 @@ def phases(work, cache_dir, repeats, log, schedulers=("synchronous", "local")):
                 if lab == "interpreter start and exit":
                     vals.append(r["wall"] - r["in_process"])
                 elif lab == "other":
-                    vals.append(r["in_process"] - sum(r["phases"].values()))
+                    vals.append(r["in_process"] - sum(v for k, v in r["phases"].items()
+                                                      if not k.startswith(" ")))
                 else:
                     vals.append(r["phases"].get(lab, 0.0))
             med[lab] = statistics.median(vals)
@@ -342,12 +351,18 @@ def main(argv=None):
                     "(default: a temporary directory, filled first)")
     ap.add_argument("--no-cli-cold", action="store_true",
                     help="cold: skip the cold `coordsweep run`")
+    ap.add_argument("--scheduler", choices=("synchronous", "local"), action="append",
+                    help="warm/phases: only the 1-point run with this scheduler "
+                    "(repeatable; default both)")
+    ap.add_argument("--runs-only", action="store_true",
+                    help="warm: only the 1-point runs (not import/--version/--help)")
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args(argv)
 
     def log(msg):
         print(msg, flush=True)
 
+    schedulers = tuple(args.scheduler or ("synchronous", "local"))
     res = {"python": sys.version.split()[0], "cpus": os.cpu_count(),
            "when": time.strftime("%Y-%m-%d %H:%M:%S")}
     with tempfile.TemporaryDirectory(prefix="coordsweep-startup-") as tmp:
@@ -357,10 +372,10 @@ def main(argv=None):
         cache.mkdir(parents=True, exist_ok=True)
         if args.what in ("warm", "all"):
             log("warm cache, fresh processes:")
-            res["warm"] = warm(work, cache, args.repeats, log)
+            res["warm"] = warm(work, cache, args.repeats, log, schedulers, args.runs_only)
         if args.what in ("phases", "all"):
             log("warm 1-point run by phase:")
-            res["phases"] = phases(work, cache, max(1, min(args.repeats, 3)), log)
+            res["phases"] = phases(work, cache, max(1, min(args.repeats, 3)), log, schedulers)
         if args.what in ("cold", "all"):
             log("cold compile (empty numba cache):")
             res["cold"] = cold(work, log, cli=not args.no_cli_cold)
