@@ -2,7 +2,9 @@
 
 Life of a store:
 1. ``create``: the template (metadata, coordinates, attributes) is written
-   with ``to_zarr(compute=False)``: no data yet, ``complete = False``.
+   with the zarr API, exactly what xarray's ``to_zarr(compute=False)`` of
+   :func:`template` would write (no dask, no Dataset built): no data yet,
+   ``complete = False``.
 2. ``write_chunk`` (on the workers): one task writes whole, aligned zarr
    chunks of every variable, then sets its element of ``chunk_done``, the
    completion record (one zarr chunk per element, so writers never share a
