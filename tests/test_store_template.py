@@ -132,7 +132,8 @@ def test_xarray_reads_the_same_dataset(tmp_path, case):
     for name in a.variables:
         assert a[name].dtype == b[name].dtype, name
         ea, eb = dict(a[name].encoding), dict(b[name].encoding)
-        ea.pop("source", None), eb.pop("source", None)  # noqa: B018 - the paths differ
+        ea.pop("source", None)  # (the paths differ)
+        eb.pop("source", None)
         assert ea.keys() == eb.keys(), name
         for key in ea:
             if key in ("compressors", "filters", "serializer"):
@@ -152,7 +153,8 @@ def test_create_beside_a_lease_and_refusals(tmp_path):
     existing store, overwrite replaces it: as before."""
     from coordsweep.engine import lease
     from coordsweep.engine.errors import StoreError
-    spec, layout = parse_spec(CASES["grid"][0]), Layout.for_grid((9, 7, 2, 2), 20)
+    spec = parse_spec(CASES["grid"][0])
+    layout = Layout.for_grid(spec.shape, 20)
     store = tmp_path / "s.zarr"
     store.mkdir()
     (store / lease.LEASE_NAME).write_text("{}")
@@ -184,7 +186,7 @@ def test_create_imports_neither_dask_nor_xarray(tmp_path):
     loaded = _modules_after(code.format(stub="", where=str(tmp_path / "a.zarr")))
     assert "zarr" in loaded
     assert not {"dask.array", "distributed"} & loaded
-    loaded = _modules_after(code.format(stub="store.versions = lambda: {'coordsweep_version': '0'}\n",
-                                        where=str(tmp_path / "b.zarr")))
+    stub = "store.versions = lambda: {'coordsweep_version': '0'}\n"
+    loaded = _modules_after(code.format(stub=stub, where=str(tmp_path / "b.zarr")))
     assert "zarr" in loaded
     assert not {"dask", "xarray", "pandas", "distributed"} & loaded
