@@ -128,9 +128,9 @@ print(json.dumps(out))
 #: (labels indented: a part of the phase above, not counted twice)
 PHASES = [
     ("spec parse", "coordsweep.engine.spec", "load_spec"),
+    ("plan store", "coordsweep.engine.runner", "plan_store"),
     ("kernel cache load", "coordsweep.engine.runner", "warm_kernels"),
     ("cluster start", "coordsweep.engine.cluster", "open_client"),
-    ("plan store", "coordsweep.engine.runner", "plan_store"),
     ("store create", "coordsweep.engine.store", "create"),
     ("  of which versions", "coordsweep.engine.store", "versions"),
     ("  of which zarr writes", "coordsweep.engine.store", "_write_template"),
@@ -284,7 +284,7 @@ def phases(work, cache_dir, repeats, log, schedulers=("synchronous", "local")):
             rec["wall"], rec["cpu"] = wall, proc.cpu
             runs.append(rec)
         order = ["import (cli, runner)"] + [lab for lab, _, _ in PHASES]
-        order.insert(order.index("cluster start") + 1, "cluster stop")
+        order.insert(order.index("compute") + 1, "cluster stop")
         seen = {lab for r in runs for lab in r["phases"]}
         labels = ["interpreter start and exit", *[lab for lab in order if lab in seen], "other"]
         med = {}
