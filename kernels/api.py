@@ -15,13 +15,20 @@ from coordsweep.kernels import solvers
 from coordsweep.kernels.domain import block_in_domain
 from coordsweep.kernels.economy import allocate_workspace, path_g, prepare
 from coordsweep.kernels.jit import jit
+from coordsweep.kernels.lockstep import finish_block
 from coordsweep.kernels.outputs import Outputs, allocate_outputs as _allocate
 from coordsweep.kernels.params import DEFAULTS, PARAMS, Inputs
-from coordsweep.kernels.point import allocate_scratch, solve_block, solve_point_into
+from coordsweep.kernels.point import (
+    Prepared, allocate_prepared, allocate_scratch, prepare_block, solve_block, solve_point_into)
+from coordsweep.kernels.table import TABLE_ENTRIES, finish_table, table_size
 
 #: the largest number of sectors (profiles are int64 bitmasks; the first
 #: best enumerates 2^N of them)
 MAX_SECTORS = 24
+#: the block kernel runs on sub-blocks of at most this many point-sectors
+#: (P N), so the queue of deferred critical masses (kernels/lockstep.py,
+#: 9 numbers each) stays within ~20 MB
+QUEUE_ENTRIES = 1 << 18
 
 
 def _trailing_defaults():
@@ -120,16 +127,24 @@ def allocate_outputs(npts, nsec):
 
 
 def _block_kernel(solver):
-    """(solve_block, codes) for a solver (kernels/solvers.py): the cached
-    block kernel for the built-in variants; for a user's wage function, a
-    relinked build with it in the wage slot (kernels/relink.py)."""
+    """((prepare_block, solve_block), codes) for a solver
+    (kernels/solvers.py): the cached block kernels for the built-in
+    variants; for a user's wage function, a relinked build with it in the
+    wage slot (kernels/relink.py)."""
     parsed = solvers.parse(solver)
     codes = solvers.codes(parsed)
     if not solvers.is_user(parsed.wage):
-        return solve_block, codes
+        return (prepare_block, solve_block), codes
     from coordsweep.kernels import relink, wages
     fn = solvers.load_user(parsed.wage)
-    return relink.build({wages.user_wage: fn})["solve_block"], codes
+    built = relink.build({wages.user_wage: fn})
+    return (built["prepare_block"], built["solve_block"]), codes
+
+
+def _prepare(prepare, x, scr, prep):
+    """The block's first two passes: prepare_block, then the table."""
+    prepare(x, scr, prep)
+    finish_table(prep.pt, prep.tx, prep.tw, prep.tc)
 
 
 @_signed(out=None, solver=None)
@@ -143,8 +158,31 @@ def solve(*args, out=None, solver=None, **kwargs):
     npts, nsec = x.price.shape
     res = _allocate(npts, nsec) if out is None else Outputs(**out)
     kernel, codes = _block_kernel(solver)
-    kernel(x, allocate_scratch(nsec, solver=codes), res)
+    _run(kernel, codes, x, res)
     return res._asdict() if out is None else out
+
+
+def _run(kernels, codes, x, res):
+    """The block kernels on x into res, by sub-blocks (kernels/point.py:
+    prepare, table, solve, then the lock-step search of the critical
+    masses the block deferred)."""
+    prepare, solve_block = kernels
+    npts, nsec = x.price.shape
+    step = max(1, min(QUEUE_ENTRIES // nsec, TABLE_ENTRIES // max(1, table_size(nsec))))
+    step = min(step, npts)
+    scr = allocate_scratch(nsec, solver=codes, queue=step * nsec)
+    prep = allocate_prepared(step, nsec)
+    for start in range(0, npts, step):
+        stop = min(start + step, npts)
+        if start == 0 and stop == npts:
+            xs, rs, ps = x, res, prep
+        else:
+            xs = Inputs(*(a[start:stop] for a in x))
+            rs = Outputs(*(a[start:stop] for a in res))
+            ps = Prepared(*(a[:stop - start] for a in prep))
+        _prepare(prepare, xs, scr, ps)
+        solve_block(xs, scr, rs, ps)
+        finish_block(scr, rs)
 
 
 @_signed(solver=None)
@@ -154,7 +192,7 @@ def solve_point(*args, solver=None, **kwargs):
     x = _one_point(_params(solve_point, args, kwargs))
     out = _allocate(1, x.price.shape[1])
     kernel, codes = _block_kernel(solver)
-    kernel(x, allocate_scratch(x.price.shape[1], solver=codes), out)
+    _run(kernel, codes, x, out)
     return {name: (v[0] if v.ndim == 1 else v[0].copy())
             for name, v in out._asdict().items()}
 
@@ -166,9 +204,9 @@ def equilibrium_masks(*args, limit=1 << 20, **kwargs):
     nsec = x.price.shape[1]
     out = _allocate(1, nsec)
     scr = allocate_scratch(nsec, record=limit)
-    valid = np.empty(1, np.bool_)
-    block_in_domain(x, valid)
-    nrec = solve_point_into(x, 0, valid[0], scr, out)
+    prep = allocate_prepared(1, nsec)
+    _prepare(prepare_block, x, scr, prep)
+    nrec = solve_point_into(x, 0, prep, scr, out)
     if out.n_equilibria[0] > limit:
         raise ValueError(f"{out.n_equilibria[0]} equilibria exceed limit={limit}")
     return np.sort(scr.record[:nrec])
@@ -178,7 +216,7 @@ def equilibrium_masks(*args, limit=1 << 20, **kwargs):
 def _ge_path(x, sec, prof, status, i, s, g):
     valid = np.empty(1, np.bool_)
     block_in_domain(x, valid)
-    ok, ws = prepare(x, 0, valid[0], sec, prof, status)
+    ok, ws = prepare(x, 0, valid[0], sec, prof, status, np.empty(0), np.empty(0))
     if not ok:
         return -1
     for k in range(s.shape[0]):

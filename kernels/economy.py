@@ -49,7 +49,11 @@ Point = namedtuple("Point", [
     "logxa0",   # log of the scaled sum X^ at S0 (fast path; else NaN)
     "xa0",      # the scaled sum X^ at S0 itself (fast path; else NaN)
     "logalpha",  # log alpha
+    "table",    # ws.tx, ws.tw hold every profile's log w and W (kernels/table.py)
 ])
+#: a Point stored in a record array (one per point of a block)
+POINT_DTYPE = np.dtype([(name, np.bool_ if name in ("eta0", "fast", "table") else np.float64)
+                        for name in Point._fields], align=True)
 
 #: per-sector constants: one record per sector (``ws.sec.xa[i]``: the
 #: field xa of sector i), float64 but for kind
@@ -82,8 +86,10 @@ SECTOR_DTYPE = np.dtype([(name, np.int64 if name == "kind" else np.float64)
 PROFILE_DTYPE = np.dtype([("logm", np.float64), ("logl", np.float64)], align=True)
 
 #: ws.sec and ws.prof are record arrays (one buffer each: passing a
-#: workspace between the kernel functions costs as little as four arrays)
-Workspace = namedtuple("Workspace", "pt sec prof status")
+#: workspace between the kernel functions costs as little as a few arrays);
+#: tx, tw: log w and W of every full-cooperation profile (by bitmask) when
+#: pt.table (kernels/table.py fills them for a block), else unused
+Workspace = namedtuple("Workspace", "pt sec prof status tx tw")
 
 #: where ws.status holds the solver variants' codes (kernels/solvers.py)
 SOLVER_WAGE = 1
@@ -125,12 +131,15 @@ def log_m(s, a):
 
 
 @jit
-def prepare(x, p, valid, sec, prof, status):
+def prepare(x, p, valid, sec, prof, status, tx, tw):
     """Fill the workspace for point p of the Inputs block x; valid: the
     point is inside MODEL.md's domains (kernels.domain.block_in_domain);
-    sec, prof, status: the arrays of :func:`allocate_workspace`. Returns
-    (valid, ws); for an invalid point the status is INVALID_INPUT and
-    nothing else in ws is meaningful."""
+    sec, prof, status: the arrays of :func:`allocate_workspace`; tx, tw:
+    the point's rows of the profile table (kernels/table.py; length 0: no
+    table). Returns (valid, ws); for an invalid point the status is
+    INVALID_INPUT and nothing else in ws is meaningful. pt.table says that
+    the table is to be used: every eta_i = 0 (the linear-scale sums) and
+    room for all 2^N profiles; the caller fills it (kernels/table.py)."""
     n = sec.lqa.shape[0]
     status[0] = 0
     if not valid:
@@ -138,7 +147,8 @@ def prepare(x, p, valid, sec, prof, status):
         nan = np.nan
         return False, Workspace(Point(alpha=nan, eps=nan, labor=nan, logl=nan,
                                       logcoef=nan, c0=nan, eta0=False, fast=False,
-                                      logxa0=nan, xa0=nan, logalpha=nan), sec, prof, status)
+                                      logxa0=nan, xa0=nan, logalpha=nan, table=False),
+                                sec, prof, status, tx, tw)
     labor = x.labor[p]
     alpha = x.labor_share[p]
     price = x.price[p]
@@ -217,8 +227,9 @@ def prepare(x, p, valid, sec, prof, status):
     pt = Point(alpha=alpha, eps=eps, labor=labor, logl=logl,
                logcoef=logcoef, c0=c0, eta0=eta0, fast=fast,
                logxa0=math.log(xa0) if fast else np.nan,
-               xa0=xa0 if fast else np.nan, logalpha=logalpha)
-    return True, Workspace(pt, sec, prof, status)
+               xa0=xa0 if fast else np.nan, logalpha=logalpha,
+               table=fast and tx.shape[0] == (np.int64(1) << n))
+    return True, Workspace(pt, sec, prof, status, tx, tw)
 
 
 @jit
@@ -318,11 +329,13 @@ def set_binary_profile(ws, mask):
         ws.prof.logm[i] = sec.logm1[i] if (mask >> i) & 1 else 0.0
 
 
-@jit
+@jit(inline="always")
 def binary_log_wage(ws, mask):
     """log w for the full-cooperation profile `mask` (bit i = sector i)."""
     pt, sec = ws.pt, ws.sec
     n = sec.lqa.shape[0]
+    if pt.table:
+        return ws.tx[mask]
     if pt.fast:
         xs = 0.0
         for i in range(n):
@@ -332,13 +345,15 @@ def binary_log_wage(ws, mask):
     return log_wage(ws)
 
 
-@jit
+@jit(inline="always")
 def binary_welfare(ws, mask):
     """(log w, W) for the full-cooperation profile `mask`.
 
     W = sum_i V_i - sum_{i in S} c_i, V_i = w L_i / (alpha (1 + tau_i))
     (revenue at producer prices is w L_i / alpha)."""
     pt, sec = ws.pt, ws.sec
+    if pt.table:
+        return ws.tx[mask], ws.tw[mask]
     n = sec.lqa.shape[0]
     alpha = pt.alpha
     csum = 0.0
@@ -401,7 +416,7 @@ def path_g(s, ws, i):
     return math.exp(logr + log_expm1(a)) - net_cost
 
 
-@jit
+@jit(inline="always")
 def fast_path_args(ws, i):
     """The scalars g_i(s) depends on, on the fast path (every eta = 0,
     linear-scale sums) for a sector i at 0 in S0: (X0, u_i, log K_i,
@@ -453,7 +468,7 @@ def path_welfare(ws, i, s):
     return vsum / ws.pt.alpha - csum
 
 
-@jit
+@jit(inline="always")
 def log_rent_full(ws, i, x):
     """log R_i at log wage x with sector i fully cooperating (s_i = 1)."""
     pt, sec = ws.pt, ws.sec

@@ -19,7 +19,7 @@ from coordsweep.kernels.jit import jit
 TIE_RTOL = 1e-13
 
 
-@jit
+@jit(inline="always")
 def better(W, k, mask, best_W, best_k, best_mask):
     """MODEL.md's order: higher W; ties (within TIE_RTOL): fewer sectors,
     then lower bitmask."""
@@ -33,7 +33,7 @@ def better(W, k, mask, best_W, best_k, best_mask):
     return mask < best_mask
 
 
-@jit
+@jit(inline="always")
 def popcount(mask):
     c = 0
     while mask:
@@ -42,7 +42,7 @@ def popcount(mask):
     return c
 
 
-@jit
+@jit(inline="always")
 def classify(ws, cand, active):
     """S0 = Z, the spontaneous sectors, as a mask; the candidates (neither
     inert nor spontaneous) into cand and the non-inert sectors into active,
@@ -63,7 +63,7 @@ def classify(ws, cand, active):
     return zmask, ncand, nactive
 
 
-@jit
+@jit(inline="always")
 def no_coordination(ws, zmask, value):
     """The no-coordination equilibrium S0 = Z: fills value[i] = V_i at S0
     (world prices). Returns (log w, W, fiscal cost F) at S0."""
@@ -79,7 +79,7 @@ def no_coordination(ws, zmask, value):
     return x, W, fiscal
 
 
-@jit
+@jit(inline="always")
 def record_equilibrium(ws, mask, record, nrec, best_W, best_k, best_mask, best_x, first):
     """One equilibrium found: its mask goes into `record` while there is
     room, and it becomes the best when it is the first or beats the best

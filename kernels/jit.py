@@ -23,7 +23,7 @@ from pathlib import Path
 import numba
 
 #: options of every kernel function
-JIT_OPTIONS = {"nogil": True}
+JIT_OPTIONS = {"nogil": True, "error_model": "numpy"}
 #: debug: COORDSWEEP_DEBUG_MAXITER=N caps every root finder's iterations at N
 #: (forced non-convergence, for the fault tests); None = the normal caps
 DEBUG_MAXITER = (int(os.environ["COORDSWEEP_DEBUG_MAXITER"])

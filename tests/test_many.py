@@ -20,7 +20,7 @@ from coordsweep.kernels.api import _one_point
 def workspace(pt):
     n = len(pt["price"])
     x = _one_point(pt)
-    ok, ws = E.prepare(x, 0, True, *E.allocate_workspace(n))
+    ok, ws = E.prepare(x, 0, True, *E.allocate_workspace(n), np.empty(0), np.empty(0))
     assert ok
     kind = ws.sec["kind"]
     zmask = np.int64(sum(1 << i for i in range(n) if kind[i] == E.KIND_SPONT))

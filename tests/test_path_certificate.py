@@ -31,7 +31,7 @@ def _certify(x, sec, prof, status, flags, args):
     the fast-path scalars of g_i (NaN when the fast path is off)."""
     valid = np.empty(1, np.bool_)
     block_in_domain(x, valid)
-    ok, ws = prepare(x, 0, valid[0], sec, prof, status)
+    ok, ws = prepare(x, 0, valid[0], sec, prof, status, np.empty(0), np.empty(0))
     for i in range(flags.shape[0]):
         flags[i] = -1
         args[i, :] = np.nan
