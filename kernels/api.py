@@ -8,19 +8,21 @@ the table's order), with the table's defaults for the trailing ones
 :data:`~kernels.outputs.Outputs` one, never by position.
 """
 import inspect
+import threading
 
 import numpy as np
 
 from coordsweep.kernels import solvers
-from coordsweep.kernels.domain import block_in_domain
-from coordsweep.kernels.economy import allocate_workspace, path_g, prepare
+from coordsweep.kernels.economy import path_g
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import finish_block
 from coordsweep.kernels.outputs import Outputs, allocate_outputs as _allocate
 from coordsweep.kernels.params import DEFAULTS, PARAMS, Inputs
 from coordsweep.kernels.point import (
-    Prepared, allocate_prepared, allocate_scratch, prepare_block, solve_block, solve_point_into)
-from coordsweep.kernels.table import TABLE_ENTRIES, finish_table, table_size
+    allocate_prepared, allocate_scratch, prepared_head, solve_block, solve_point_into,
+    workspace_at)
+from coordsweep.kernels.prepare import prepare_block
+from coordsweep.kernels.table import TABLE_ENTRIES, table_size
 
 #: the largest number of sectors (profiles are int64 bitmasks; the first
 #: best enumerates 2^N of them)
@@ -127,24 +129,16 @@ def allocate_outputs(npts, nsec):
 
 
 def _block_kernel(solver):
-    """((prepare_block, solve_block), codes) for a solver
-    (kernels/solvers.py): the cached block kernels for the built-in
-    variants; for a user's wage function, a relinked build with it in the
-    wage slot (kernels/relink.py)."""
+    """(solve_block, codes) for a solver (kernels/solvers.py): the cached
+    block kernel for the built-in variants; for a user's wage function, a
+    relinked build with it in the wage slot (kernels/relink.py)."""
     parsed = solvers.parse(solver)
     codes = solvers.codes(parsed)
     if not solvers.is_user(parsed.wage):
-        return (prepare_block, solve_block), codes
+        return solve_block, codes
     from coordsweep.kernels import relink, wages
     fn = solvers.load_user(parsed.wage)
-    built = relink.build({wages.user_wage: fn})
-    return (built["prepare_block"], built["solve_block"]), codes
-
-
-def _prepare(prepare, x, scr, prep):
-    """The block's first two passes: prepare_block, then the table."""
-    prepare(x, scr, prep)
-    finish_table(prep.pt, prep.tx, prep.tw, prep.tc)
+    return relink.build({wages.user_wage: fn})["solve_block"], codes
 
 
 @_signed(out=None, solver=None)
@@ -162,16 +156,30 @@ def solve(*args, out=None, solver=None, **kwargs):
     return res._asdict() if out is None else out
 
 
-def _run(kernels, codes, x, res):
-    """The block kernels on x into res, by sub-blocks (kernels/point.py:
-    prepare, table, solve, then the lock-step search of the critical
-    masses the block deferred)."""
-    prepare, solve_block = kernels
+_POOL = threading.local()
+
+
+def _buffers(nsec, step, codes):
+    """Scratch and prepared-block arrays for sub-blocks of `step` points,
+    kept per thread and reused by the next block of the same shape (fresh
+    arrays of tens of MB per block cost page faults: ~5% of the time)."""
+    key = (nsec, step, tuple(codes))
+    pool = getattr(_POOL, "buffers", None)
+    if pool is None or pool[0] != key:
+        pool = (key, allocate_scratch(nsec, solver=codes, queue=step * nsec),
+                allocate_prepared(step, nsec))
+        _POOL.buffers = pool
+    return pool[1], pool[2]
+
+
+def _run(solve_block, codes, x, res):
+    """The block kernel on x into res, by sub-blocks (kernels/point.py:
+    prepare, solve, then the lock-step search of the critical masses the
+    block deferred)."""
     npts, nsec = x.price.shape
     step = max(1, min(QUEUE_ENTRIES // nsec, TABLE_ENTRIES // max(1, table_size(nsec))))
     step = min(step, npts)
-    scr = allocate_scratch(nsec, solver=codes, queue=step * nsec)
-    prep = allocate_prepared(step, nsec)
+    scr, prep = _buffers(nsec, step, codes)
     for start in range(0, npts, step):
         stop = min(start + step, npts)
         if start == 0 and stop == npts:
@@ -179,8 +187,9 @@ def _run(kernels, codes, x, res):
         else:
             xs = Inputs(*(a[start:stop] for a in x))
             rs = Outputs(*(a[start:stop] for a in res))
-            ps = Prepared(*(a[:stop - start] for a in prep))
-        _prepare(prepare, xs, scr, ps)
+            ps = prepared_head(prep, stop - start)
+        prepare_block(xs, ps)
+        scr.qlen[0] = 0  # (a pooled scratch: nothing left from an aborted block)
         solve_block(xs, scr, rs, ps)
         finish_block(scr, rs)
 
@@ -205,20 +214,25 @@ def equilibrium_masks(*args, limit=1 << 20, **kwargs):
     out = _allocate(1, nsec)
     scr = allocate_scratch(nsec, record=limit)
     prep = allocate_prepared(1, nsec)
-    _prepare(prepare_block, x, scr, prep)
+    prepare_block(x, prep)
     nrec = solve_point_into(x, 0, prep, scr, out)
     if out.n_equilibria[0] > limit:
         raise ValueError(f"{out.n_equilibria[0]} equilibria exceed limit={limit}")
     return np.sort(scr.record[:nrec])
 
 
+def point_workspace(x):
+    """The workspace of the one point of the Inputs block x (for the
+    diagnostic entry points and the tests), and whether the point is
+    inside MODEL.md's domains."""
+    prep = allocate_prepared(1, x.price.shape[1])
+    prepare_block(x, prep)
+    scr = allocate_scratch(x.price.shape[1])
+    return workspace_at(prep, 0, scr), bool(prep.valid[0])
+
+
 @jit
-def _ge_path(x, sec, prof, status, i, s, g):
-    valid = np.empty(1, np.bool_)
-    block_in_domain(x, valid)
-    ok, ws = prepare(x, 0, valid[0], sec, prof, status, np.empty(0), np.empty(0))
-    if not ok:
-        return -1
+def _ge_path(ws, i, s, g):
     for k in range(s.shape[0]):
         g[k] = path_g(s[k], ws, i)
     return ws.status[0]
@@ -230,11 +244,11 @@ def ge_path(*args, sector, s, **kwargs):
     x = _one_point(_params(ge_path, args, kwargs))
     s = np.ascontiguousarray(s, dtype=np.float64)
     g = np.empty_like(s)
-    code = _ge_path(x, *allocate_workspace(x.price.shape[1]), int(sector), s, g)
-    if code < 0:
+    ws, valid = point_workspace(x)
+    if not valid:
         raise ValueError("parameters outside MODEL.md's domains")
+    _ge_path(ws, int(sector), s, g)
     return g
-
 
 
 def _inside(p):

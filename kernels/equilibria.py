@@ -118,6 +118,8 @@ def enumerate_equilibria(ws, zmask, cand, ncand, record, stack=None, stackx=None
     if ncand == 0:
         return count, best_mask, best_W, best_x, nrec
     xbar = ws.sec.xbar
+    table = ws.pt.table  # (see first_best)
+    tx = ws.tx
     if stack is None:
         pos = np.empty(ncand + 1, np.int64)
         masks = np.empty(ncand + 1, np.int64)
@@ -139,7 +141,7 @@ def enumerate_equilibria(ws, zmask, cand, ncand, record, stack=None, stackx=None
         j = cand[pos[depth]]
         mask = masks[depth] | (np.int64(1) << j)
         bound = min(minx[depth], xbar[j])
-        x = binary_log_wage(ws, mask)
+        x = tx[mask] if table else binary_log_wage(ws, mask)
         if x <= bound:
             count += 1
             nrec, best_W, best_k, best_mask, best_x = record_equilibrium(
@@ -159,12 +161,16 @@ def first_best(ws, active, nactive):
     best_mask = np.int64(0)
     best_W = -np.inf
     best_k = 0
+    # the profile table (kernels/table.py), taken out of ws once: reading
+    # it through ws costs reference counting in every iteration
+    table = ws.pt.table
+    tw = ws.tw
     for code in range(np.int64(1) << nactive):
         mask = np.int64(0)
         for b in range(nactive):
             if (code >> b) & 1:
                 mask |= np.int64(1) << active[b]
-        W = binary_welfare(ws, mask)[1]
+        W = tw[mask] if table else binary_welfare(ws, mask)[1]
         k = popcount(mask)
         if code == 0 or better(W, k, mask, best_W, best_k, best_mask):
             best_W = W

@@ -5,11 +5,11 @@ the Outputs; it calls one function per part of MODEL.md (no-coordination
 equilibrium, equilibrium set and first best in kernels.equilibria, the
 per-sector regimes in kernels.sectors, then targets and flags here).
 ``solve_block`` loops it over a block (serial, ``nogil``: dask supplies the
-parallelism). A block goes through four passes (kernels/api.py ``_run``):
-``prepare_block`` (each point's constants and the sums of its profile
-table), kernels/table.py's ``finish_table`` (the table's logs and exps in
-SIMD lanes), ``solve_block``, and kernels/lockstep.py's ``finish_block``
-(the critical masses the block deferred). Outputs at a point depend on
+parallelism). A block goes through three passes (kernels/api.py ``_run``):
+kernels/prepare.py's ``prepare_block`` (each point's constants and its
+profile table, kernels/table.py, the transcendental functions in SIMD
+lanes over the whole block), ``solve_block``, and kernels/lockstep.py's
+``finish_block`` (the critical masses the block deferred). Outputs at a point depend on
 that point's inputs only, so results do not depend on how points are
 blocked.
 """
@@ -20,17 +20,17 @@ import numpy as np
 
 from coordsweep.kernels import codes
 from coordsweep.kernels.borrow import borrow_all
-from coordsweep.kernels.domain import block_in_domain
 from coordsweep.kernels.economy import (
     KIND_CAND, POINT_DTYPE, SECTOR_DTYPE, SOLVER_PATH, Point, Workspace,
-    allocate_workspace, fast_path_args, prepare)
+    allocate_workspace, fast_path_args)
 from coordsweep.kernels.equilibria import (
     TIE_RTOL, classify, no_coordination)
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import QUEUE_ARGS
 from coordsweep.kernels.sectors import (
     DEFERRED, DENSE_SAMPLES, PATH_LOCKSTEP, analyse_sector)
-from coordsweep.kernels.table import fill_sums, table_size
+from coordsweep.kernels.prepare import N_PTMP, N_TMP
+from coordsweep.kernels.table import table_size
 from coordsweep.kernels.variants import equilibria_and_first_best
 
 #: per-block scratch: the profile and status of the workspace, the candidates and non-inert
@@ -43,11 +43,13 @@ from coordsweep.kernels.variants import equilibria_and_first_best
 #: their number)
 Scratch = namedtuple("Scratch", "prof status cand active value_nc samples record "
                                 "stack stackx qidx qargs qlen")
-#: a block's points prepared by prepare_block: inside the domains (valid),
-#: their Points (economy.POINT_DTYPE records), their sectors' constants
-#: (economy.SECTOR_DTYPE, P x N) and the profile table (kernels/table.py:
-#: P x 2^N, or P x 0 beyond table.TABLE_MAX_SECTORS)
-Prepared = namedtuple("Prepared", "valid pt sec tx tw tc")
+#: a block's points prepared by kernels/prepare.py: inside the domains
+#: (valid), their Points (economy.POINT_DTYPE records), their sectors'
+#: constants (economy.SECTOR_DTYPE, P x N), the profile table
+#: (kernels/table.py: P x 2^N, or P x 0 beyond table.TABLE_MAX_SECTORS),
+#: and room for the arguments of the transcendental passes (tmp: K x P x N,
+#: ptmp: K x P)
+Prepared = namedtuple("Prepared", "valid pt sec tx tw tc tmp ptmp")
 
 
 def allocate_scratch(n, record=0, solver=(0, 0, 0), queue=0):
@@ -71,46 +73,14 @@ def allocate_prepared(npts, nsec):
     t = table_size(nsec)
     return Prepared(valid=np.empty(npts, np.bool_), pt=np.empty(npts, POINT_DTYPE),
                     sec=np.empty((npts, nsec), SECTOR_DTYPE),
-                    tx=np.empty((npts, t)), tw=np.empty((npts, t)), tc=np.empty((npts, t)))
+                    tx=np.empty((npts, t)), tw=np.empty((npts, t)), tc=np.empty((npts, t)),
+                    tmp=np.empty((N_TMP, npts, nsec)), ptmp=np.empty((N_PTMP, npts)))
 
 
-@jit
-def store_point(rec, p, pt):
-    """rec[p] = the Point pt."""
-    rec.alpha[p] = pt.alpha
-    rec.eps[p] = pt.eps
-    rec.labor[p] = pt.labor
-    rec.logl[p] = pt.logl
-    rec.logcoef[p] = pt.logcoef
-    rec.c0[p] = pt.c0
-    rec.eta0[p] = pt.eta0
-    rec.fast[p] = pt.fast
-    rec.logxa0[p] = pt.logxa0
-    rec.xa0[p] = pt.xa0
-    rec.logalpha[p] = pt.logalpha
-    rec.table[p] = pt.table
-
-
-@jit
-def prepare_block(x, scr, prep):
-    """First pass over a block: which points are inside the domains, each
-    point's workspace constants (economy.prepare) into prep, and the sums
-    of the profile table (kernels/table.py; the rows of points without a
-    table hold 1.0, so that the table's logs stay finite)."""
-    block_in_domain(x, prep.valid)
-    xv = borrow_all(x)
-    sv = borrow_all(scr)
-    pv = borrow_all(prep)
-    for p in range(pv.valid.shape[0]):
-        ok, ws = prepare(xv, p, pv.valid[p], pv.sec[p], sv.prof, sv.status,
-                         pv.tx[p], pv.tw[p])
-        store_point(pv.pt, p, ws.pt)
-        if ws.pt.table:
-            fill_sums(ws, pv.tx[p], pv.tw[p], pv.tc[p])
-        else:
-            pv.tx[p, :] = 1.0
-            pv.tw[p, :] = 0.0
-            pv.tc[p, :] = 0.0
+def prepared_head(prep, npts):
+    """The first npts points of a Prepared (views)."""
+    return Prepared(*(a[:, :npts] if name in ("tmp", "ptmp") else a[:npts]
+                      for name, a in zip(Prepared._fields, prep)))
 
 
 @jit(inline="always")
@@ -194,7 +164,7 @@ def all_finite(out, p, kind):
 @jit(inline="always")
 def solve_point_into(x, p, prep, scr, out):
     """Solve point p of the Inputs block x (prep: the block prepared by
-    prepare_block and kernels/table.py's finish_table) and write row p of
+    kernels/prepare.py) and write row p of
     the Outputs out (scr: an allocate_scratch). Returns the number of
     equilibrium masks written into scr.record."""
     ws = workspace_at(prep, p, scr)

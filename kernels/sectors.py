@@ -9,7 +9,7 @@ import numpy as np
 from coordsweep.kernels import codes
 from coordsweep.kernels.economy import (
     KIND_INERT, KIND_SPONT, SOLVER_PATH, binary_welfare, fast_g, fast_g_slope,
-    fast_path_args, log_expm1, log_rent_full, path_g, path_welfare)
+    fast_path_args, log_rent_full, path_g, path_welfare)
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.rootfind import (
     make_bisect_root, make_brent_root, make_golden_peak, make_newton_root)
@@ -158,7 +158,7 @@ def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
     cost = sec.cost[i]
     # least sigma_i making S0 u {i} an equilibrium: R_i at w(S0 u {i}), s_i = 1
     logrent = log_rent_full(ws, i, x1)
-    subsidy = max(0.0, 1.0 - math.exp(logrent + log_expm1(sec.logm1[i]) - math.log(cost)))
+    subsidy = max(0.0, 1.0 - math.exp(logrent + sec.lem1[i] - sec.logc[i]))
     g0 = -(1.0 - sec.sigma[i]) * cost
     if path_increasing(ws, i):
         # g_i rises from g0 < 0: regime 2 iff g_i(1) >= 0 (the threshold
@@ -240,7 +240,7 @@ def analyse_sector(ws, i, W_nc, zmask, gs, defer):
     kind = ws.sec.kind[i]
     if kind == KIND_INERT:
         return codes.INERT, np.nan, np.nan, 0.0, np.nan, np.nan
-    wbar = math.exp(ws.sec.xbar[i])
+    wbar = ws.sec.wbar[i]
     if kind == KIND_SPONT:
         return codes.SPONTANEOUS, 0.0, np.nan, 0.0, wbar, 0.0
     r, cm, ps, gain, sub = analyse_candidate(ws, i, W_nc, zmask, gs, defer)

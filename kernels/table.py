@@ -35,10 +35,10 @@ def table_size(nsec):
 
 
 @jit
-def fill_sums(ws, tx, tw, tc):
-    """Row of one point: tx[S] = X^(S), tw[S] = Y^(S) / X^(S), tc[S] = C(S)
-    (economy.binary_welfare's sums, in its order)."""
-    sec = ws.sec
+def fill_sums(sec, tx, tw, tc):
+    """Row of one point (sec: its sectors' records): tx[S] = X^(S),
+    tw[S] = Y^(S) / X^(S), tc[S] = C(S) (economy.binary_welfare's sums,
+    in its order)."""
     n = sec.lqa.shape[0]
     for mask in range(tx.shape[0]):
         xs = 0.0
