@@ -68,9 +68,20 @@ def no_coordination(ws, zmask, value):
     """The no-coordination equilibrium S0 = Z: fills value[i] = V_i at S0
     (world prices). Returns (log w, W, fiscal cost F) at S0."""
     sec = ws.sec
+    pt = ws.pt
+    fiscal = 0.0
+    if pt.table:
+        # the wage from the profile table; L_i = L xs_i / X^ (linear-scale
+        # sums): one exp instead of a wage and N exps
+        x = ws.tx[zmask]
+        wl = math.exp(x) * pt.labor
+        for i in range(sec.lqa.shape[0]):
+            xi = sec.xb[i] if sec.s0[i] == 1.0 else sec.xa[i]
+            value[i] = wl * (xi / pt.xa0) / (pt.alpha * (1.0 + sec.tau[i]))
+            fiscal += sec.tau[i] * value[i] + sec.sigma[i] * sec.s0[i] * sec.cost[i]
+        return x, ws.tw[zmask], fiscal
     set_binary_profile(ws, zmask)
     x = log_wage(ws)
-    fiscal = 0.0
     for i in range(sec.lqa.shape[0]):
         value[i] = math.exp(x + ws.prof.logl[i]) / (ws.pt.alpha * (1.0 + sec.tau[i]))
         fiscal += sec.tau[i] * value[i] + sec.sigma[i] * sec.s0[i] * sec.cost[i]
