@@ -28,9 +28,12 @@ from coordsweep.kernels.table import TABLE_ENTRIES, table_size
 #: best enumerates 2^N of them)
 MAX_SECTORS = 24
 #: the block kernel runs on sub-blocks of at most this many point-sectors
-#: (P N), so the queue of deferred critical masses (kernels/lockstep.py,
-#: 9 numbers each) stays within ~20 MB
-QUEUE_ENTRIES = 1 << 18
+#: (P N): the per-thread buffers (kernels/point.py Prepared: ~170 bytes per
+#: point-sector, and the queue of deferred critical masses,
+#: kernels/lockstep.py, 72) stay within ~16 MB, and a sub-block is still
+#: large enough (~2e4 points at N = 3) for NumPy's passes to cost nothing
+#: per call
+QUEUE_ENTRIES = 1 << 16
 
 
 def _trailing_defaults():

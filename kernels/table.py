@@ -25,8 +25,8 @@ from coordsweep.kernels.jit import jit
 #: profiles per point; beyond, the profiles are computed one by one)
 TABLE_MAX_SECTORS = 10
 #: the block kernel runs on sub-blocks with at most this many table
-#: entries (3 float64 arrays of P 2^N: ~25 MB)
-TABLE_ENTRIES = 1 << 20
+#: entries (3 float64 arrays of P 2^N: ~6 MB)
+TABLE_ENTRIES = 1 << 18
 
 
 def table_size(nsec):
