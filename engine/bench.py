@@ -46,9 +46,9 @@ REFERENCE = "numba"
 BASELINES = ("c", "scipy")
 #: the kernels' solver variants timed by default (besides the reference)
 SOLVER_VARIANTS = ("wage=brent", "wage=bisect", "equilibria=brute", "equilibria=mitm",
-                   "path=bisect")
+                   "path=brent", "path=bisect", "path=newton")
 VARIANTS = (REFERENCE, *SOLVER_VARIANTS, *BASELINES)
-QUICK_VARIANTS = (REFERENCE, "wage=brent", "equilibria=mitm", *BASELINES)
+QUICK_VARIANTS = (REFERENCE, "wage=brent", "equilibria=mitm", "path=brent", *BASELINES)
 #: float outputs every variant returns (per point, then per sector)
 FLOAT_FIELDS = ("wage_nc", "welfare_nc", "welfare_best_eq", "wage_best_eq", "welfare_fb",
                 "fiscal_cost_nc", "critical_mass", "partial_share", "gain_coordinate",

@@ -8,20 +8,32 @@ the table's order), with the table's defaults for the trailing ones
 :data:`~kernels.outputs.Outputs` one, never by position.
 """
 import inspect
+import threading
 
 import numpy as np
 
 from coordsweep.kernels import solvers
-from coordsweep.kernels.domain import block_in_domain
-from coordsweep.kernels.economy import allocate_workspace, path_g, prepare
+from coordsweep.kernels.economy import path_g
 from coordsweep.kernels.jit import jit
+from coordsweep.kernels.lockstep import finish_block
 from coordsweep.kernels.outputs import Outputs, allocate_outputs as _allocate
 from coordsweep.kernels.params import DEFAULTS, PARAMS, Inputs
-from coordsweep.kernels.point import allocate_scratch, solve_block, solve_point_into
+from coordsweep.kernels.point import (
+    allocate_prepared, allocate_scratch, prepared_head, solve_block, solve_point_into,
+    workspace_at)
+from coordsweep.kernels.prepare import prepare_block
+from coordsweep.kernels.table import TABLE_ENTRIES, table_size
 
 #: the largest number of sectors (profiles are int64 bitmasks; the first
 #: best enumerates 2^N of them)
 MAX_SECTORS = 24
+#: the block kernel runs on sub-blocks of at most this many point-sectors
+#: (P N): the per-thread buffers (kernels/point.py Prepared: ~170 bytes per
+#: point-sector, and the queue of deferred critical masses,
+#: kernels/lockstep.py, 72) stay within ~16 MB, and a sub-block is still
+#: large enough (~2e4 points at N = 3) for NumPy's passes to cost nothing
+#: per call
+QUEUE_ENTRIES = 1 << 16
 
 
 def _trailing_defaults():
@@ -143,8 +155,46 @@ def solve(*args, out=None, solver=None, **kwargs):
     npts, nsec = x.price.shape
     res = _allocate(npts, nsec) if out is None else Outputs(**out)
     kernel, codes = _block_kernel(solver)
-    kernel(x, allocate_scratch(nsec, solver=codes), res)
+    _run(kernel, codes, x, res)
     return res._asdict() if out is None else out
+
+
+_POOL = threading.local()
+
+
+def _buffers(nsec, step, codes):
+    """Scratch and prepared-block arrays for sub-blocks of `step` points,
+    kept per thread and reused by the next block of the same shape (fresh
+    arrays of tens of MB per block cost page faults: ~5% of the time)."""
+    key = (nsec, step, tuple(codes))
+    pool = getattr(_POOL, "buffers", None)
+    if pool is None or pool[0] != key:
+        pool = (key, allocate_scratch(nsec, solver=codes, queue=step * nsec),
+                allocate_prepared(step, nsec))
+        _POOL.buffers = pool
+    return pool[1], pool[2]
+
+
+def _run(solve_block, codes, x, res):
+    """The block kernel on x into res, by sub-blocks (kernels/point.py:
+    prepare, solve, then the lock-step search of the critical masses the
+    block deferred)."""
+    npts, nsec = x.price.shape
+    step = max(1, min(QUEUE_ENTRIES // nsec, TABLE_ENTRIES // max(1, table_size(nsec))))
+    step = min(step, npts)
+    scr, prep = _buffers(nsec, step, codes)
+    for start in range(0, npts, step):
+        stop = min(start + step, npts)
+        if start == 0 and stop == npts:
+            xs, rs, ps = x, res, prep
+        else:
+            xs = Inputs(*(a[start:stop] for a in x))
+            rs = Outputs(*(a[start:stop] for a in res))
+            ps = prepared_head(prep, stop - start)
+        prepare_block(xs, ps)
+        scr.qlen[0] = 0  # (a pooled scratch: nothing left from an aborted block)
+        solve_block(xs, scr, rs, ps)
+        finish_block(scr, rs)
 
 
 @_signed(solver=None)
@@ -154,7 +204,7 @@ def solve_point(*args, solver=None, **kwargs):
     x = _one_point(_params(solve_point, args, kwargs))
     out = _allocate(1, x.price.shape[1])
     kernel, codes = _block_kernel(solver)
-    kernel(x, allocate_scratch(x.price.shape[1], solver=codes), out)
+    _run(kernel, codes, x, out)
     return {name: (v[0] if v.ndim == 1 else v[0].copy())
             for name, v in out._asdict().items()}
 
@@ -166,21 +216,26 @@ def equilibrium_masks(*args, limit=1 << 20, **kwargs):
     nsec = x.price.shape[1]
     out = _allocate(1, nsec)
     scr = allocate_scratch(nsec, record=limit)
-    valid = np.empty(1, np.bool_)
-    block_in_domain(x, valid)
-    nrec = solve_point_into(x, 0, valid[0], scr, out)
+    prep = allocate_prepared(1, nsec)
+    prepare_block(x, prep)
+    nrec = solve_point_into(x, 0, prep, scr, out)
     if out.n_equilibria[0] > limit:
         raise ValueError(f"{out.n_equilibria[0]} equilibria exceed limit={limit}")
     return np.sort(scr.record[:nrec])
 
 
+def point_workspace(x):
+    """The workspace of the one point of the Inputs block x (for the
+    diagnostic entry points and the tests), and whether the point is
+    inside MODEL.md's domains."""
+    prep = allocate_prepared(1, x.price.shape[1])
+    prepare_block(x, prep)
+    scr = allocate_scratch(x.price.shape[1])
+    return workspace_at(prep, 0, scr), bool(prep.valid[0])
+
+
 @jit
-def _ge_path(x, sec, prof, status, i, s, g):
-    valid = np.empty(1, np.bool_)
-    block_in_domain(x, valid)
-    ok, ws = prepare(x, 0, valid[0], sec, prof, status)
-    if not ok:
-        return -1
+def _ge_path(ws, i, s, g):
     for k in range(s.shape[0]):
         g[k] = path_g(s[k], ws, i)
     return ws.status[0]
@@ -192,11 +247,11 @@ def ge_path(*args, sector, s, **kwargs):
     x = _one_point(_params(ge_path, args, kwargs))
     s = np.ascontiguousarray(s, dtype=np.float64)
     g = np.empty_like(s)
-    code = _ge_path(x, *allocate_workspace(x.price.shape[1]), int(sector), s, g)
-    if code < 0:
+    ws, valid = point_workspace(x)
+    if not valid:
         raise ValueError("parameters outside MODEL.md's domains")
+    _ge_path(ws, int(sector), s, g)
     return g
-
 
 
 def _inside(p):

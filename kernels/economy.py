@@ -1,7 +1,8 @@
 """The economy at one parameter point: wages, labour, welfare, the GE path.
 
 Everything here works on a per-point *workspace* ``ws`` (a
-:data:`Workspace`) that :func:`prepare` fills from the point's inputs:
+:data:`Workspace`) whose constants kernels/prepare.py computes for a whole
+block from the points' inputs:
 
 - ``ws.pt``: the point's scalars (:data:`Point`: alpha, eps, log L, ...);
 - ``ws.sec``: per-sector constants (:data:`SECTOR_FIELDS`: ``ws.sec.xa[i]``);
@@ -49,7 +50,11 @@ Point = namedtuple("Point", [
     "logxa0",   # log of the scaled sum X^ at S0 (fast path; else NaN)
     "xa0",      # the scaled sum X^ at S0 itself (fast path; else NaN)
     "logalpha",  # log alpha
+    "table",    # ws.tx, ws.tw hold every profile's log w and W (kernels/table.py)
 ])
+#: a Point stored in a record array (one per point of a block)
+POINT_DTYPE = np.dtype([(name, np.bool_ if name in ("eta0", "fast", "table") else np.float64)
+                        for name in Point._fields], align=True)
 
 #: per-sector constants: one record per sector (``ws.sec.xa[i]``: the
 #: field xa of sector i), float64 but for kind
@@ -72,6 +77,9 @@ SECTOR_FIELDS = (
     ("xbar", "log threshold wage log wbar_i"),
     ("logk", "log((1 - alpha) u_i L^alpha exp((1 - alpha) c0)): on the fast path "
              "g_i(s) + net cost = exp(logk_i - alpha log X^(s)) ((1 + theta_i s)^eps - 1)"),
+    ("lem1", "log(exp(log m_i(1)) - 1) = log((1 + theta_i)^eps - 1)"),
+    ("logc", "log c_i"),
+    ("wbar", "threshold wage wbar_i = exp(xbar_i)"),
     ("kind", "KIND_INERT, KIND_SPONT or KIND_CAND"),
 )
 SECTOR_DTYPE = np.dtype([(name, np.int64 if name == "kind" else np.float64)
@@ -82,8 +90,10 @@ SECTOR_DTYPE = np.dtype([(name, np.int64 if name == "kind" else np.float64)
 PROFILE_DTYPE = np.dtype([("logm", np.float64), ("logl", np.float64)], align=True)
 
 #: ws.sec and ws.prof are record arrays (one buffer each: passing a
-#: workspace between the kernel functions costs as little as four arrays)
-Workspace = namedtuple("Workspace", "pt sec prof status")
+#: workspace between the kernel functions costs as little as a few arrays);
+#: tx, tw: log w and W of every full-cooperation profile (by bitmask) when
+#: pt.table (kernels/table.py fills them for a block), else unused
+Workspace = namedtuple("Workspace", "pt sec prof status tx tw")
 
 #: where ws.status holds the solver variants' codes (kernels/solvers.py)
 SOLVER_WAGE = 1
@@ -122,103 +132,6 @@ def log_m(s, a):
     if a < 700.0:
         return math.log1p(s * math.expm1(a))
     return a + math.log(s + (1.0 - s) * math.exp(-a))  # here s > 0
-
-
-@jit
-def prepare(x, p, valid, sec, prof, status):
-    """Fill the workspace for point p of the Inputs block x; valid: the
-    point is inside MODEL.md's domains (kernels.domain.block_in_domain);
-    sec, prof, status: the arrays of :func:`allocate_workspace`. Returns
-    (valid, ws); for an invalid point the status is INVALID_INPUT and
-    nothing else in ws is meaningful."""
-    n = sec.lqa.shape[0]
-    status[0] = 0
-    if not valid:
-        status[0] = codes.INVALID_INPUT
-        nan = np.nan
-        return False, Workspace(Point(alpha=nan, eps=nan, labor=nan, logl=nan,
-                                      logcoef=nan, c0=nan, eta0=False, fast=False,
-                                      logxa0=nan, xa0=nan, logalpha=nan), sec, prof, status)
-    labor = x.labor[p]
-    alpha = x.labor_share[p]
-    price = x.price[p]
-    prod = x.productivity[p]
-    theta = x.externality[p]
-    cost = x.cost[p]
-    eta = x.scale[p]
-    tau = x.subsidy[p]
-    sigma = x.cost_subsidy[p]
-    eps = 1.0 / (1.0 - alpha)
-    logcoef = math.log((1.0 - alpha) / alpha)
-    logalpha = math.log(alpha)  # (once per point: libm calls are not hoisted)
-    eta0 = True
-    c0 = -np.inf
-    for i in range(n):
-        lqa = math.log(price[i] * (1.0 + tau[i])) + math.log(prod[i])
-        sec.lqa[i] = lqa
-        sec.eta[i] = eta[i]
-        sec.tau[i] = tau[i]
-        sec.sigma[i] = sigma[i]
-        sec.cost[i] = cost[i]
-        sec.theta[i] = theta[i]
-        logm1 = eps * math.log1p(theta[i])
-        sec.logm1[i] = logm1
-        denom = 1.0 - eps * eta[i]
-        sec.k[i] = eps / denom
-        sec.b0[i] = eps * (logalpha + lqa) / denom
-        if eta[i] != 0.0:
-            eta0 = False
-        if eps * lqa + logm1 > c0:
-            c0 = eps * lqa + logm1
-        if theta[i] == 0.0:
-            kind = KIND_INERT
-        elif (1.0 - sigma[i]) * cost[i] == 0.0:
-            kind = KIND_SPONT
-        else:
-            kind = KIND_CAND
-        sec.kind[i] = kind
-        sec.s0[i] = 1.0 if kind == KIND_SPONT else 0.0
-    fast = eta0
-    xa0 = 0.0
-    for i in range(n):
-        logu = eps * sec.lqa[i] - c0
-        sec.logu[i] = logu
-        if logu < -FAST_RANGE:
-            fast = False
-        xa = math.exp(logu)
-        xb = math.exp(logu + sec.logm1[i])
-        sec.xa[i] = xa
-        sec.xb[i] = xb
-        sec.ya[i] = xa / (1.0 + tau[i])
-        sec.yb[i] = xb / (1.0 + tau[i])
-        xa0 += xb if sec.s0[i] == 1.0 else xa
-    # threshold wages: at s_i = 1, log R_i(x) = log((1-a)/a) + x
-    # + log L_i(x) - log m_i(1) is affine in x, so Delta_i(1, x) = 0 is
-    # closed form for every eta_i (MODEL.md's formula when eta_i = 0).
-    for i in range(n):
-        kind = sec.kind[i]
-        if kind == KIND_INERT:
-            sec.xbar[i] = np.nan
-        elif kind == KIND_SPONT:
-            sec.xbar[i] = np.inf
-        else:
-            logm1 = sec.logm1[i]
-            denom = 1.0 - eps * eta[i]
-            b = sec.b0[i] + logm1 / denom
-            # log R_i(x) = coef + b + (1 - k) x - logm1, and
-            # 1 - k = -eps (alpha + eta_i) / (1 - eps eta_i) (no cancellation)
-            one_minus_k = -eps * (alpha + eta[i]) / denom
-            target = math.log((1.0 - sigma[i]) * cost[i]) - log_expm1(logm1)
-            sec.xbar[i] = (target - logcoef - b + logm1) / one_minus_k
-    logl = math.log(labor)
-    log1ma = math.log(1.0 - alpha)
-    for i in range(n):
-        sec.logk[i] = log1ma + sec.logu[i] + alpha * logl + (1.0 - alpha) * c0
-    pt = Point(alpha=alpha, eps=eps, labor=labor, logl=logl,
-               logcoef=logcoef, c0=c0, eta0=eta0, fast=fast,
-               logxa0=math.log(xa0) if fast else np.nan,
-               xa0=xa0 if fast else np.nan, logalpha=logalpha)
-    return True, Workspace(pt, sec, prof, status)
 
 
 @jit
@@ -318,11 +231,13 @@ def set_binary_profile(ws, mask):
         ws.prof.logm[i] = sec.logm1[i] if (mask >> i) & 1 else 0.0
 
 
-@jit
+@jit(inline="always")
 def binary_log_wage(ws, mask):
     """log w for the full-cooperation profile `mask` (bit i = sector i)."""
     pt, sec = ws.pt, ws.sec
     n = sec.lqa.shape[0]
+    if pt.table:
+        return ws.tx[mask]
     if pt.fast:
         xs = 0.0
         for i in range(n):
@@ -332,13 +247,15 @@ def binary_log_wage(ws, mask):
     return log_wage(ws)
 
 
-@jit
+@jit(inline="always")
 def binary_welfare(ws, mask):
     """(log w, W) for the full-cooperation profile `mask`.
 
     W = sum_i V_i - sum_{i in S} c_i, V_i = w L_i / (alpha (1 + tau_i))
     (revenue at producer prices is w L_i / alpha)."""
     pt, sec = ws.pt, ws.sec
+    if pt.table:
+        return ws.tx[mask], ws.tw[mask]
     n = sec.lqa.shape[0]
     alpha = pt.alpha
     csum = 0.0
@@ -401,7 +318,7 @@ def path_g(s, ws, i):
     return math.exp(logr + log_expm1(a)) - net_cost
 
 
-@jit
+@jit(inline="always")
 def fast_path_args(ws, i):
     """The scalars g_i(s) depends on, on the fast path (every eta = 0,
     linear-scale sums) for a sector i at 0 in S0: (X0, u_i, log K_i,
@@ -453,7 +370,7 @@ def path_welfare(ws, i, s):
     return vsum / ws.pt.alpha - csum
 
 
-@jit
+@jit(inline="always")
 def log_rent_full(ws, i, x):
     """log R_i at log wage x with sector i fully cooperating (s_i = 1)."""
     pt, sec = ws.pt, ws.sec

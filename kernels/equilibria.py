@@ -19,7 +19,7 @@ from coordsweep.kernels.jit import jit
 TIE_RTOL = 1e-13
 
 
-@jit
+@jit(inline="always")
 def better(W, k, mask, best_W, best_k, best_mask):
     """MODEL.md's order: higher W; ties (within TIE_RTOL): fewer sectors,
     then lower bitmask."""
@@ -33,7 +33,7 @@ def better(W, k, mask, best_W, best_k, best_mask):
     return mask < best_mask
 
 
-@jit
+@jit(inline="always")
 def popcount(mask):
     c = 0
     while mask:
@@ -42,7 +42,7 @@ def popcount(mask):
     return c
 
 
-@jit
+@jit(inline="always")
 def classify(ws, cand, active):
     """S0 = Z, the spontaneous sectors, as a mask; the candidates (neither
     inert nor spontaneous) into cand and the non-inert sectors into active,
@@ -63,14 +63,25 @@ def classify(ws, cand, active):
     return zmask, ncand, nactive
 
 
-@jit
+@jit(inline="always")
 def no_coordination(ws, zmask, value):
     """The no-coordination equilibrium S0 = Z: fills value[i] = V_i at S0
     (world prices). Returns (log w, W, fiscal cost F) at S0."""
     sec = ws.sec
+    pt = ws.pt
+    fiscal = 0.0
+    if pt.table:
+        # the wage from the profile table; L_i = L xs_i / X^ (linear-scale
+        # sums): one exp instead of a wage and N exps
+        x = ws.tx[zmask]
+        wl = math.exp(x) * pt.labor
+        for i in range(sec.lqa.shape[0]):
+            xi = sec.xb[i] if sec.s0[i] == 1.0 else sec.xa[i]
+            value[i] = wl * (xi / pt.xa0) / (pt.alpha * (1.0 + sec.tau[i]))
+            fiscal += sec.tau[i] * value[i] + sec.sigma[i] * sec.s0[i] * sec.cost[i]
+        return x, ws.tw[zmask], fiscal
     set_binary_profile(ws, zmask)
     x = log_wage(ws)
-    fiscal = 0.0
     for i in range(sec.lqa.shape[0]):
         value[i] = math.exp(x + ws.prof.logl[i]) / (ws.pt.alpha * (1.0 + sec.tau[i]))
         fiscal += sec.tau[i] * value[i] + sec.sigma[i] * sec.s0[i] * sec.cost[i]
@@ -79,7 +90,7 @@ def no_coordination(ws, zmask, value):
     return x, W, fiscal
 
 
-@jit
+@jit(inline="always")
 def record_equilibrium(ws, mask, record, nrec, best_W, best_k, best_mask, best_x, first):
     """One equilibrium found: its mask goes into `record` while there is
     room, and it becomes the best when it is the first or beats the best
@@ -118,6 +129,8 @@ def enumerate_equilibria(ws, zmask, cand, ncand, record, stack=None, stackx=None
     if ncand == 0:
         return count, best_mask, best_W, best_x, nrec
     xbar = ws.sec.xbar
+    table = ws.pt.table  # (see first_best)
+    tx = ws.tx
     if stack is None:
         pos = np.empty(ncand + 1, np.int64)
         masks = np.empty(ncand + 1, np.int64)
@@ -139,7 +152,7 @@ def enumerate_equilibria(ws, zmask, cand, ncand, record, stack=None, stackx=None
         j = cand[pos[depth]]
         mask = masks[depth] | (np.int64(1) << j)
         bound = min(minx[depth], xbar[j])
-        x = binary_log_wage(ws, mask)
+        x = tx[mask] if table else binary_log_wage(ws, mask)
         if x <= bound:
             count += 1
             nrec, best_W, best_k, best_mask, best_x = record_equilibrium(
@@ -159,12 +172,16 @@ def first_best(ws, active, nactive):
     best_mask = np.int64(0)
     best_W = -np.inf
     best_k = 0
+    # the profile table (kernels/table.py), taken out of ws once: reading
+    # it through ws costs reference counting in every iteration
+    table = ws.pt.table
+    tw = ws.tw
     for code in range(np.int64(1) << nactive):
         mask = np.int64(0)
         for b in range(nactive):
             if (code >> b) & 1:
                 mask |= np.int64(1) << active[b]
-        W = binary_welfare(ws, mask)[1]
+        W = tw[mask] if table else binary_welfare(ws, mask)[1]
         k = popcount(mask)
         if code == 0 or better(W, k, mask, best_W, best_k, best_mask):
             best_W = W

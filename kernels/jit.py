@@ -1,7 +1,11 @@
 """The one jit decorator of the kernels, with every option in one place.
 
 ``@jit`` is ``numba.njit(nogil=True)`` (serial: dask supplies the
-parallelism; ``fastmath`` stays off, it would delete the NaN checks) with
+parallelism; ``fastmath`` stays off, it would delete the NaN checks;
+``error_model="numpy"``: a float division by zero gives inf/NaN as IEEE
+and C do, caught by the NaN checks and flagged, instead of a
+ZeroDivisionError that would end the whole block, and without a branch
+before every division) with
 on-disk caching, switched off by ``COORDSWEEP_NUMBA_CACHE=0``.
 
 Fewer specialisations, a shorter first compile: a kernel function called
@@ -23,7 +27,7 @@ from pathlib import Path
 import numba
 
 #: options of every kernel function
-JIT_OPTIONS = {"nogil": True}
+JIT_OPTIONS = {"nogil": True, "error_model": "numpy"}
 #: debug: COORDSWEEP_DEBUG_MAXITER=N caps every root finder's iterations at N
 #: (forced non-convergence, for the fault tests); None = the normal caps
 DEBUG_MAXITER = (int(os.environ["COORDSWEEP_DEBUG_MAXITER"])

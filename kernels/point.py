@@ -5,8 +5,13 @@ the Outputs; it calls one function per part of MODEL.md (no-coordination
 equilibrium, equilibrium set and first best in kernels.equilibria, the
 per-sector regimes in kernels.sectors, then targets and flags here).
 ``solve_block`` loops it over a block (serial, ``nogil``: dask supplies the
-parallelism). Outputs at a point depend on that point's inputs only, so
-results do not depend on how points are blocked.
+parallelism). A block goes through three passes (kernels/api.py ``_run``):
+kernels/prepare.py's ``prepare_block`` (each point's constants and its
+profile table, kernels/table.py, the transcendental functions in SIMD
+lanes over the whole block), ``solve_block``, and kernels/lockstep.py's
+``finish_block`` (the critical masses the block deferred). Outputs at a point depend on
+that point's inputs only, so results do not depend on how points are
+blocked.
 """
 import math
 from collections import namedtuple
@@ -15,36 +20,82 @@ import numpy as np
 
 from coordsweep.kernels import codes
 from coordsweep.kernels.borrow import borrow_all
-from coordsweep.kernels.domain import block_in_domain
-from coordsweep.kernels.economy import KIND_CAND, allocate_workspace, prepare
+from coordsweep.kernels.economy import (
+    KIND_CAND, POINT_DTYPE, SECTOR_DTYPE, SOLVER_PATH, Point, Workspace,
+    allocate_workspace, fast_path_args)
 from coordsweep.kernels.equilibria import (
     TIE_RTOL, classify, no_coordination)
 from coordsweep.kernels.jit import jit
-from coordsweep.kernels.sectors import DENSE_SAMPLES, analyse_sector
+from coordsweep.kernels.lockstep import QUEUE_ARGS
+from coordsweep.kernels.sectors import (
+    DEFERRED, DENSE_SAMPLES, PATH_LOCKSTEP, analyse_sector)
+from coordsweep.kernels.prepare import N_PTMP, N_TMP
+from coordsweep.kernels.table import table_size
 from coordsweep.kernels.variants import equilibria_and_first_best
 
-#: per-block scratch besides the workspace: the candidates and non-inert
+#: per-block scratch: the profile and status of the workspace, the candidates and non-inert
 #: sectors (index lists), V_i at S0, samples of a GE path, and room for the
 #: masks of the equilibria (length 0 in the block kernel: not recorded),
-#: and the depth-first search's stack (stack: positions and masks, stackx:
-#: the bounds)
-Scratch = namedtuple("Scratch",
-                     "sec prof status cand active value_nc samples record stack stackx")
+#: the depth-first search's stack (stack: positions and masks, stackx:
+#: the bounds), and the queue of critical masses left to the block's
+#: lock-step search (kernels/lockstep.py: qidx p * N + i, qargs the
+#: arguments of economy.fast_g after s, one row per argument, qlen[0]
+#: their number)
+Scratch = namedtuple("Scratch", "prof status cand active value_nc samples record "
+                                "stack stackx qidx qargs qlen")
+#: a block's points prepared by kernels/prepare.py: inside the domains
+#: (valid), their Points (economy.POINT_DTYPE records), their sectors'
+#: constants (economy.SECTOR_DTYPE, P x N), the profile table
+#: (kernels/table.py: P x 2^N, or P x 0 beyond table.TABLE_MAX_SECTORS),
+#: and room for the arguments of the transcendental passes (tmp: K x P x N,
+#: ptmp: K x P)
+Prepared = namedtuple("Prepared", "valid pt sec tx tw tc tmp ptmp")
 
 
-def allocate_scratch(n, record=0, solver=(0, 0, 0)):
+def allocate_scratch(n, record=0, solver=(0, 0, 0), queue=0):
     """Scratch for points of n sectors (record: how many equilibrium masks
     solve_point_into may write; solver: the variants' codes,
-    kernels/solvers.py)."""
-    sec, prof, status = allocate_workspace(n, solver)
-    return Scratch(sec=sec, prof=prof, status=status,
+    kernels/solvers.py; queue: room for that many deferred critical
+    masses, e.g. P * N for a block of P points; 0: none deferred)."""
+    _, prof, status = allocate_workspace(n, solver)
+    return Scratch(prof=prof, status=status,
                    cand=np.empty(n, np.int64), active=np.empty(n, np.int64),
                    value_nc=np.empty(n), samples=np.empty(DENSE_SAMPLES + 1),
                    record=np.empty(record, np.int64),
-                   stack=np.empty((2, n + 1), np.int64), stackx=np.empty(n + 1))
+                   stack=np.empty((2, n + 1), np.int64), stackx=np.empty(n + 1),
+                   qidx=np.empty(queue, np.int64),
+                   qargs=np.empty((len(QUEUE_ARGS), queue)),
+                   qlen=np.zeros(1, np.int64))
 
 
-@jit
+def allocate_prepared(npts, nsec):
+    """Room for a block of npts points of nsec sectors, prepared."""
+    t = table_size(nsec)
+    return Prepared(valid=np.empty(npts, np.bool_), pt=np.empty(npts, POINT_DTYPE),
+                    sec=np.empty((npts, nsec), SECTOR_DTYPE),
+                    tx=np.empty((npts, t)), tw=np.empty((npts, t)), tc=np.empty((npts, t)),
+                    tmp=np.empty((N_TMP, npts, nsec)), ptmp=np.empty((N_PTMP, npts)))
+
+
+def prepared_head(prep, npts):
+    """The first npts points of a Prepared (views)."""
+    return Prepared(*(a[:, :npts] if name in ("tmp", "ptmp") else a[:npts]
+                      for name, a in zip(Prepared._fields, prep)))
+
+
+@jit(inline="always")
+def workspace_at(prep, p, scr):
+    """The workspace of point p of a prepared block (status reset)."""
+    r = prep.pt
+    pt = Point(alpha=r.alpha[p], eps=r.eps[p], labor=r.labor[p], logl=r.logl[p],
+               logcoef=r.logcoef[p], c0=r.c0[p], eta0=r.eta0[p], fast=r.fast[p],
+               logxa0=r.logxa0[p], xa0=r.xa0[p], logalpha=r.logalpha[p],
+               table=r.table[p])
+    scr.status[0] = 0 if prep.valid[p] else codes.INVALID_INPUT
+    return Workspace(pt, prep.sec[p], scr.prof, scr.status, prep.tx[p], prep.tw[p])
+
+
+@jit(inline="always")
 def write_invalid(out, p, status):
     """Row p of a point outside the domains: NaN, -1, False."""
     out.wage_nc[p] = out.welfare_nc[p] = out.welfare_best_eq[p] = np.nan
@@ -75,7 +126,7 @@ def argmax_first(values, rtol, scale):
     return best
 
 
-@jit
+@jit(inline="always")
 def targets(value_nc, theta, gain, W_nc):
     """MODEL.md "Targeting": (target_ca, target_cluster, target_best), the
     sectors with the largest V_i at S0 (comparative advantage), the highest
@@ -87,7 +138,7 @@ def targets(value_nc, theta, gain, W_nc):
     return tca, tcl, tbe
 
 
-@jit
+@jit(inline="always")
 def all_finite(out, p, kind):
     """Never a silent NaN: False when an output MODEL.md defines as a
     number at this point is not finite."""
@@ -110,14 +161,14 @@ def all_finite(out, p, kind):
     return finite
 
 
-@jit
-def solve_point_into(x, p, valid, scr, out):
-    """Solve point p of the Inputs block x (valid: it is inside the
-    domains, see kernels.domain) and write row p of the Outputs out (scr:
-    an allocate_scratch). Returns the number of equilibrium masks written
-    into scr.record."""
-    ok, ws = prepare(x, p, valid, scr.sec, scr.prof, scr.status)
-    if not ok:
+@jit(inline="always")
+def solve_point_into(x, p, prep, scr, out):
+    """Solve point p of the Inputs block x (prep: the block prepared by
+    kernels/prepare.py) and write row p of
+    the Outputs out (scr: an allocate_scratch). Returns the number of
+    equilibrium masks written into scr.record."""
+    ws = workspace_at(prep, p, scr)
+    if not prep.valid[p]:
         write_invalid(out, p, ws.status[0])
         return 0
     n = ws.sec.kind.shape[0]
@@ -147,8 +198,19 @@ def solve_point_into(x, p, valid, scr, out):
 
     # --- per-sector coordination-failure conditions ----------------------
     partial_any = False
+    # critical masses may be left to the block's lock-step search
+    # (kernels/lockstep.py) when there is room in the queue for all of them
+    q = scr.qlen[0]
+    defer = ws.status[SOLVER_PATH] == PATH_LOCKSTEP and q + n <= scr.qidx.shape[0]
     for i in range(n):
-        r, cm, ps, gain, wbar, sub = analyse_sector(ws, i, W_nc, zmask, scr.samples)
+        r, cm, ps, gain, wbar, sub = analyse_sector(ws, i, W_nc, zmask, scr.samples, defer)
+        if cm == DEFERRED:
+            scr.qidx[q] = p * n + i
+            args = fast_path_args(ws, i)
+            for k in range(len(args)):
+                scr.qargs[k, q] = args[k]
+            q += 1
+            cm = 1.0  # a finite placeholder until the lock-step search
         out.regime[p, i] = r
         out.critical_mass[p, i] = cm
         out.partial_share[p, i] = ps
@@ -158,6 +220,7 @@ def solve_point_into(x, p, valid, scr, out):
         if r == codes.PARTIAL_COORDINATION:
             partial_any = True
     out.has_partial[p] = partial_any
+    scr.qlen[0] = q
 
     # --- targeting --------------------------------------------------------
     gain = out.gain_coordinate[p]
@@ -177,15 +240,15 @@ def solve_point_into(x, p, valid, scr, out):
 
 
 @jit
-def solve_block(x, scr, out):
-    """Solve every point of the Inputs block x into the Outputs out
-    (scr: an allocate_scratch for x's number of sectors)."""
-    valid = np.empty(x.labor.shape[0], np.bool_)
-    block_in_domain(x, valid)
+def solve_block(x, scr, out, prep):
+    """Solve every point of the Inputs block x, prepared in prep (see
+    solve_point_into), into the Outputs out (scr: an allocate_scratch for
+    x's number of sectors)."""
     # inputs, scratch and outputs as views without reference counting
     # (kernels/borrow.py)
     xv = borrow_all(x)
     sv = borrow_all(scr)
     ov = borrow_all(out)
-    for p in range(valid.shape[0]):
-        solve_point_into(xv, p, valid[p], sv, ov)
+    pv = borrow_all(prep)
+    for p in range(pv.valid.shape[0]):
+        solve_point_into(xv, p, pv, sv, ov)

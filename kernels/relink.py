@@ -20,8 +20,9 @@ _BUILDS = {}
 
 def _kernel_modules():
     from coordsweep.kernels import (api, domain, economy, equilibria, many, point,
-                                    rootfind, sectors, variants, wages)
-    return (wages, rootfind, domain, economy, equilibria, many, sectors, variants, point, api)
+                                    rootfind, sectors, table, variants, wages)
+    return (wages, rootfind, domain, economy, equilibria, many, sectors, variants, table,
+            point, api)
 
 
 def _is_kernel(obj, names):

@@ -9,7 +9,7 @@ import numpy as np
 from coordsweep.kernels import codes
 from coordsweep.kernels.economy import (
     KIND_INERT, KIND_SPONT, SOLVER_PATH, binary_welfare, fast_g, fast_g_slope,
-    fast_path_args, log_expm1, log_rent_full, path_g, path_welfare)
+    fast_path_args, log_rent_full, path_g, path_welfare)
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.rootfind import (
     make_bisect_root, make_brent_root, make_golden_peak, make_newton_root)
@@ -32,6 +32,10 @@ CERT_MARGIN = 1e-9
 PATH_BRENT = 0
 PATH_BISECT = 1
 PATH_NEWTON = 2
+PATH_LOCKSTEP = 3
+#: the critical mass analyse_candidate returns for a root it leaves to the
+#: block's lock-step search (kernels/lockstep.py)
+DEFERRED = -1.0
 
 #: root and peak of g_i(s) on a bracket in [0, 1]: path_root(a, b, g(a),
 #: g(b), (ws, i)), path_peak(a, b, (ws, i))
@@ -64,7 +68,7 @@ def root_on_path(ws, i, a, b, fa, fb):
     return path_root(a, b, fa, fb, (ws, i))
 
 
-@jit
+@jit(inline="always")
 def g_at(ws, i, s):
     """g_i(s) of a candidate sector i (the fast path on scalars)."""
     if ws.pt.fast:
@@ -80,7 +84,7 @@ def peak_on_path(ws, i, a, b):
     return path_peak(a, b, (ws, i))
 
 
-@jit
+@jit(inline="always")
 def path_increasing(ws, i):
     """True when g_i is certainly strictly increasing on [0, 1] (candidate
     sector i; fast path, i.e. every eta = 0): then the shape samples are
@@ -141,24 +145,28 @@ def first_crossing(ws, i, gs, hi, nk):
 
 
 @jit
-def analyse_candidate(ws, i, W_nc, zmask, gs):
+def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
     """Regime, critical mass, partial share, gain, subsidy for a candidate
     sector i (neither inert nor spontaneous); W_nc: welfare at S0; gs:
-    scratch for the samples. Returns (regime, critical_mass, partial_share,
-    gain, subsidy_needed)."""
+    scratch for the samples; defer: the critical mass of a certified
+    increasing path may be left to the block's lock-step search
+    (kernels/lockstep.py; the critical mass returned is then DEFERRED).
+    Returns (regime, critical_mass, partial_share, gain, subsidy_needed)."""
     sec = ws.sec
     mask1 = zmask | (np.int64(1) << i)
     x1, W1 = binary_welfare(ws, mask1)
     cost = sec.cost[i]
     # least sigma_i making S0 u {i} an equilibrium: R_i at w(S0 u {i}), s_i = 1
     logrent = log_rent_full(ws, i, x1)
-    subsidy = max(0.0, 1.0 - math.exp(logrent + log_expm1(sec.logm1[i]) - math.log(cost)))
+    subsidy = max(0.0, 1.0 - math.exp(logrent + sec.lem1[i] - sec.logc[i]))
     g0 = -(1.0 - sec.sigma[i]) * cost
     if path_increasing(ws, i):
         # g_i rises from g0 < 0: regime 2 iff g_i(1) >= 0 (the threshold
         # test), with the unique root as critical mass; otherwise g_i < 0
         # on (0, 1): no partial coordination.
         if x1 <= sec.xbar[i]:
+            if defer:
+                return codes.COORDINATION_FAILURE, DEFERRED, np.nan, W1 - W_nc, subsidy
             g1 = g_at(ws, i, 1.0)
             if g1 >= 0.0:
                 r = root_on_path(ws, i, 0.0, 1.0, g0, g1)
@@ -223,16 +231,17 @@ def analyse_candidate(ws, i, W_nc, zmask, gs):
     return regime, np.nan, partial, W1 - W_nc, subsidy
 
 
-@jit
-def analyse_sector(ws, i, W_nc, zmask, gs):
-    """MODEL.md's per-sector results for sector i at S0 (any kind). Returns
+@jit(inline="always")
+def analyse_sector(ws, i, W_nc, zmask, gs, defer):
+    """MODEL.md's per-sector results for sector i at S0 (any kind; defer:
+    see analyse_candidate). Returns
     (regime, critical_mass, partial_share, gain_coordinate, threshold_wage,
     subsidy_needed)."""
     kind = ws.sec.kind[i]
     if kind == KIND_INERT:
         return codes.INERT, np.nan, np.nan, 0.0, np.nan, np.nan
-    wbar = math.exp(ws.sec.xbar[i])
+    wbar = ws.sec.wbar[i]
     if kind == KIND_SPONT:
         return codes.SPONTANEOUS, 0.0, np.nan, 0.0, wbar, 0.0
-    r, cm, ps, gain, sub = analyse_candidate(ws, i, W_nc, zmask, gs)
+    r, cm, ps, gain, sub = analyse_candidate(ws, i, W_nc, zmask, gs, defer)
     return r, cm, ps, gain, wbar, sub

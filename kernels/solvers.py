@@ -11,10 +11,13 @@ A solver is one choice per slot:
   (kernels/many.py: the count by meet-in-the-middle, the best equilibrium
   and the first best by branch and bound; falls back to ``dfs`` where its
   bounds do not hold, i.e. some tau_i != 0);
-- ``path``: the root searches on the GE path g_i(s): ``brent`` (the
-  default), ``bisect`` or ``newton`` (safeguarded Newton with g_i's
-  analytic slope, kept inside a shrinking bracket; where every eta_i = 0,
-  elsewhere Brent answers).
+- ``path``: the root searches on the GE path g_i(s): ``lockstep`` (the
+  default: Brent, but the critical masses of certified increasing paths
+  where every eta_i = 0, the common case, are found for the whole block
+  at once by safeguarded Newton in SIMD lanes, kernels/lockstep.py),
+  ``brent`` (Brent's method point by point everywhere), ``bisect`` or
+  ``newton`` (safeguarded Newton with g_i's analytic slope, kept inside a
+  shrinking bracket; where every eta_i = 0, elsewhere Brent answers).
 
 A user's wage solver is a numba ``@njit`` function
 
@@ -35,9 +38,9 @@ from collections import namedtuple
 SLOTS = {
     "wage": ("newton", "brent", "bisect"),
     "equilibria": ("dfs", "brute", "mitm"),
-    "path": ("brent", "bisect", "newton"),
+    "path": ("brent", "bisect", "newton", "lockstep"),
 }
-DEFAULT = {"wage": "newton", "equilibria": "dfs", "path": "brent"}
+DEFAULT = {"wage": "newton", "equilibria": "dfs", "path": "lockstep"}
 #: code of a user's wage function (after the built-ins)
 WAGE_USER = len(SLOTS["wage"])
 
@@ -90,7 +93,7 @@ def is_user(name):
 
 
 def text(solver):
-    """The canonical "wage=newton,equilibria=dfs,path=brent" form."""
+    """The canonical "wage=newton,equilibria=dfs,path=lockstep" form."""
     solver = parse(solver)
     return ",".join(f"{k}={getattr(solver, k)}" for k in SLOTS)
 

@@ -54,7 +54,7 @@ def brute_equilibria(ws, zmask, cand, ncand, record):
     return count, best_mask, best_W, best_x, nrec
 
 
-@jit
+@jit(inline="always")
 def equilibria_and_first_best(ws, zmask, cand, ncand, active, nactive, record, stack,
                               stackx):
     """By the run's equilibrium variant: (count, best_mask, best_W,

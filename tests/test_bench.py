@@ -15,7 +15,8 @@ def small():
 
 def test_dataset_layout(small):
     ds = small
-    assert list(ds.variant.values) == ["numba", "wage=brent", "equilibria=mitm", "c", "scipy"]
+    assert list(ds.variant.values) == ["numba", "wage=brent", "equilibria=mitm", "path=brent",
+                                       "c", "scipy"]
     assert ds.points_per_s.dims == ("variant", "eta_positive", "n_sectors")
     assert ds.points_per_s_repeats.sizes["repeat"] == 2
     assert bool((ds.points_per_s > 0).all())
@@ -32,7 +33,8 @@ def test_variants_agree_with_reference(small):
     ds = small
     assert bool((ds.eq_identical == 1.0).all())
     assert bool((ds.regime_identical == 1.0).all())
-    assert float(ds.max_rel_diff.sel(variant=["wage=brent", "equilibria=mitm"]).max()) <= 1e-10
+    assert float(ds.max_rel_diff.sel(
+        variant=["wage=brent", "equilibria=mitm", "path=brent"]).max()) <= 1e-10
     assert float(ds.max_rel_diff.max()) < 1e-9
     assert float(ds.max_rel_diff.sel(variant="numba").max()) == 0.0
     assert bool((ds.points_compared > 0).all())

@@ -14,13 +14,13 @@ from reference import random_point, reference_equilibria
 from coordsweep.kernels import economy as E
 from coordsweep.kernels import equilibria as Q
 from coordsweep.kernels import many as M
-from coordsweep.kernels.api import _one_point
+from coordsweep.kernels.api import _one_point, point_workspace
 
 
 def workspace(pt):
     n = len(pt["price"])
     x = _one_point(pt)
-    ok, ws = E.prepare(x, 0, True, *E.allocate_workspace(n))
+    ws, ok = point_workspace(x)
     assert ok
     kind = ws.sec["kind"]
     zmask = np.int64(sum(1 << i for i in range(n) if kind[i] == E.KIND_SPONT))

@@ -18,20 +18,15 @@ from reference import random_point, reference_g, reference_solve
 from test_solvers import assert_agree, random_block
 
 from coordsweep.kernels import api
-from coordsweep.kernels.domain import block_in_domain
-from coordsweep.kernels.economy import (KIND_CAND, allocate_workspace, fast_g,
-                                        fast_g_slope, fast_path_args, prepare)
+from coordsweep.kernels.economy import KIND_CAND, fast_g, fast_g_slope, fast_path_args
 from coordsweep.kernels.rootfind import make_brent_root, make_newton_root
 from coordsweep.kernels.sectors import path_increasing
 
 
 @numba.njit
-def _certify(x, sec, prof, status, flags, args):
+def _certify(ws, ok, flags, args):
     """flags[i] = -1 (not a candidate), 0 / 1 (certificate); args[i] =
     the fast-path scalars of g_i (NaN when the fast path is off)."""
-    valid = np.empty(1, np.bool_)
-    block_in_domain(x, valid)
-    ok, ws = prepare(x, 0, valid[0], sec, prof, status)
     for i in range(flags.shape[0]):
         flags[i] = -1
         args[i, :] = np.nan
@@ -49,7 +44,8 @@ def certify(pt):
     n = x.price.shape[1]
     flags = np.empty(n, np.int64)
     args = np.empty((n, 7))
-    assert _certify(x, *allocate_workspace(n), flags, args)
+    ws, ok = api.point_workspace(x)
+    assert _certify(ws, ok, flags, args)
     return flags, args
 
 

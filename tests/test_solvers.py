@@ -54,9 +54,9 @@ def assert_agree(ref, out, label):
 
 
 def test_parse_and_text():
-    assert solvers.text(None) == "wage=newton,equilibria=dfs,path=brent"
+    assert solvers.text(None) == "wage=newton,equilibria=dfs,path=lockstep"
     s = solvers.parse("equilibria=mitm, wage=brent")
-    assert (s.wage, s.equilibria, s.path) == ("brent", "mitm", "brent")
+    assert (s.wage, s.equilibria, s.path) == ("brent", "mitm", "lockstep")
     assert solvers.parse({"path": "bisect"}).path == "bisect"
     assert solvers.codes("wage=bisect,equilibria=brute,path=bisect") == (2, 1, 1)
     assert solvers.codes("wage=pkg.mod:fn")[0] == solvers.WAGE_USER
@@ -83,7 +83,7 @@ def test_builtin_variants_agree_on_random_points(kern, n):
 def test_default_solver_is_the_default(kern):
     block = random_block(3, 3, 30)
     a = kern.solve(**block)
-    b = kern.solve(**block, solver="wage=newton,equilibria=dfs,path=brent")
+    b = kern.solve(**block, solver="wage=newton,equilibria=dfs,path=lockstep")
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
 
@@ -167,7 +167,7 @@ def test_spec_solver_table_parsed_and_checked(tmp_path):
     from coordsweep.engine.spec import parse_spec
     from coordsweep.engine.errors import SpecError
     spec = parse_spec(SPEC + '\n[run.solver]\nwage = "bisect"\n')
-    assert spec.run["solver"] == "wage=bisect,equilibria=dfs,path=brent"
+    assert spec.run["solver"] == "wage=bisect,equilibria=dfs,path=lockstep"
     with pytest.raises(SpecError, match="solver.wage"):
         parse_spec(SPEC + '\n[run.solver]\nwage = "secant"\n')
     bad = write_spec(tmp_path, SPEC + '\n[run.solver]\nequilibria = "fast"\n')
@@ -183,11 +183,11 @@ def test_run_records_solver_and_resume_checks_it(tmp_path):
     code, out, err = main_inprocess("run", spec, "--store", a, "--scheduler", "synchronous",
                                     "--quiet")
     assert code == 0, err
-    assert store_attrs(a)["solver"] == "wage=newton,equilibria=dfs,path=brent"
+    assert store_attrs(a)["solver"] == "wage=newton,equilibria=dfs,path=lockstep"
     code, _, err = main_inprocess("run", spec, "--store", b, "--scheduler", "synchronous",
                                   "--quiet", "--solver", "wage=brent,equilibria=brute")
     assert code == 0, err
-    assert store_attrs(b)["solver"] == "wage=brent,equilibria=brute,path=brent"
+    assert store_attrs(b)["solver"] == "wage=brent,equilibria=brute,path=lockstep"
     da, db = open_dataset(a), open_dataset(b)
     for k in DISCRETE:
         np.testing.assert_array_equal(da[k].values, db[k].values)
@@ -208,6 +208,6 @@ def test_api_run_solver(tmp_path):
                         progress=False, solver={"path": "bisect"})
     assert ds.attrs["solver"] == "wage=newton,equilibria=dfs,path=bisect"
     mem = coordsweep.run(spec, progress=False, solver="equilibria=brute")
-    assert mem.attrs["solver"] == "wage=newton,equilibria=brute,path=brent"
+    assert mem.attrs["solver"] == "wage=newton,equilibria=brute,path=lockstep"
     for k in DISCRETE:
         np.testing.assert_array_equal(mem[k].values, ds[k].values)
