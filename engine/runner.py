@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from coordsweep.engine import cluster as zcluster
-from coordsweep.engine import debug, designs, lease, preflight, results
+from coordsweep.engine import blocks, debug, designs, lease, preflight, results
 from coordsweep.engine import parts as zparts
 from coordsweep.engine import store as zstore
 from coordsweep.engine.cluster import PINNED_THREADS  # noqa: F401 - re-exported
@@ -52,18 +52,29 @@ def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=No
     # another layout
     lease.check(store, run_id)
     try:
-        done = zstore.chunk_is_done(store, chunk_id)
+        done = chunk_is_done(store, chunk_id, run_id, token)
     except Exception:
         lease.check(store, run_id)  # taken over in between: say so
         raise
     if done:
         return stop - start
-    outputs = kernels.solve(**spec.block(start, stop), solver=solver)
+    # the block in reused buffers (engine/blocks.py), read by the kernel only
+    outputs = kernels.solve(**blocks.build(spec, start, stop), solver=solver)
     if writer is not None:
         writer.submit(chunk_id, outputs)
     else:
         write_chunk(spec, store, layout, chunk_id, outputs, run_id, token)
     return stop - start
+
+
+def chunk_is_done(store, chunk_id, run_id=None, token=1):
+    """Whether the chunk is recorded done. A run (a run id, holding the
+    lease: checked just before) reads one element of the record through
+    the arrays it opened once (store._writable), with its own token, not
+    the group and array metadata again for every chunk."""
+    if not run_id:
+        return zstore.chunk_is_done(store, chunk_id)
+    return int(zstore._writable(store, run_id)["chunk_done"][int(chunk_id)]) == token
 
 
 def write_chunk(spec, store, layout, chunk_id, outputs, run_id=None, token=1):
@@ -232,8 +243,11 @@ def _execute(tasks, scheduler, workers, client, progress, spec, store, layout,
         delayed = [dask.delayed(compute_chunk, pure=False)(spec, store, layout, cid, run_id,
                                                           token, solver, out)
                    for cid in tasks]
-        with _Count():
-            dask.compute(*delayed, **kwargs)
+        try:
+            with _Count():
+                dask.compute(*delayed, **kwargs)
+        finally:
+            blocks.release()
 
 
 def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,

@@ -42,6 +42,22 @@ SCALE_AXES = ("externality_scale", "cost_scale", "ca_spread")
 SPACINGS = ("linear", "log")
 
 
+def _tile_rows(row, out):
+    """Every row of `out` (p, n), C-contiguous, set to `row` (n,): the row
+    written once, then doubled by contiguous copies (a broadcast assignment
+    of a short row costs about five times more). Returns out."""
+    n = out.shape[1]
+    flat = out.reshape(-1)
+    if flat.size:
+        flat[:n] = row
+    k = n
+    while k < flat.size:
+        m = min(k, flat.size - k)
+        flat[k:k + m] = flat[:m]
+        k += m
+    return out
+
+
 @dataclass(eq=False)
 class Axis:
     """One sweep axis (one dimension of the grid).
@@ -110,8 +126,7 @@ class Spec:
             "labor_share": np.full(p, self.labor_share, dtype=np.float64),
         }
         for name in SECTOR_PARAMS:
-            out[name] = np.empty((p, n), dtype=np.float64)
-            out[name][:] = self.sectors[name]
+            out[name] = _tile_rows(self.sectors[name], np.empty((p, n), dtype=np.float64))
         return out
 
     def base_point(self):
@@ -146,12 +161,18 @@ class Spec:
         order, then a design's parameters (its sample indices must be
         consecutive, possibly wrapping once: see _design_rows)."""
         p = len(idx[0]) if idx else 1
-        params = self._base_arrays(p)
+        return self.fill(self._base_arrays(p), idx)
+
+    def fill(self, params, idx):
+        """Apply the axes (then a design) at multi-indices `idx` to `params`,
+        base values of len(idx[0]) points (``_base_arrays``), in place;
+        returns params (engine/blocks.py fills reused buffers with it)."""
+        p = len(idx[0]) if idx else 1
         if not self.shape or p == 0:
             return params
         with np.errstate(over="ignore", invalid="ignore"):
             for axis, i in zip(self.axes, idx):
-                self._apply(params, axis, axis.values[i])
+                self._apply(params, axis, axis.values[i], i)
             if self.design is not None:
                 rows = self._design_rows(idx[-1])
                 for k, dp in enumerate(self.design.params):
@@ -170,14 +191,29 @@ class Spec:
         rows = np.concatenate([self.design.rows(s0, size), self.design.rows(0, s1 + 1)])
         return rows[(s - s0) % size]
 
-    def _apply(self, params, axis, v):
-        """Apply an axis (or a design parameter) with values v (P,) in place."""
+    def varying_params(self):
+        """Names of the kernel inputs an axis or a design parameter sets or
+        scales (the others hold their base values at every grid point)."""
+        scaled = {"externality_scale": "externality", "cost_scale": "cost",
+                  "ca_spread": "productivity"}
+        params = list(self.axes) + (list(self.design.params) if self.design is not None else [])
+        return {scaled.get(a.kind, a.param) for a in params}
+
+    def _apply(self, params, axis, v, i=None):
+        """Apply an axis (or a design parameter) with values v (P,) in place;
+        i: the axis indices of v (an axis), for a table of its factors."""
         if axis.kind == "externality_scale":
             params["externality"] *= v[:, None]
         elif axis.kind == "cost_scale":
             params["cost"] *= v[:, None]
         elif axis.kind == "ca_spread":
-            params["productivity"] *= np.exp(v[:, None] * self.ca_weight[None, :])
+            if i is not None and len(axis.values) < len(v):
+                # exp once per axis value (the same float operations, so the
+                # same bits), then gathered: a block repeats each value
+                table = np.exp(axis.values[:, None] * self.ca_weight[None, :])
+                params["productivity"] *= table[i]
+            else:
+                params["productivity"] *= np.exp(v[:, None] * self.ca_weight[None, :])
         elif axis.kind == "global_param":
             params[axis.param][:] = v
         elif axis.kind == "sector_param":

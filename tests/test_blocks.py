@@ -1,0 +1,161 @@
+"""engine/blocks.py: kernel inputs built into reused buffers equal, bit for
+bit, the fresh blocks of Spec.block, and both equal a point-by-point
+construction (every factor computed for its own point, the way
+Spec.block built blocks before the exp table and the row tiling)."""
+import threading
+
+import numpy as np
+import pytest
+
+from coordsweep.engine import blocks
+from coordsweep.engine.layout import Layout
+from coordsweep.engine.spec import parse_spec
+from coordsweep.kernels.params import SECTOR_PARAMS
+
+from test_designs import design_spec
+from test_spec import GRID_TEXT
+
+CA_GRID = """
+name = "blocks"
+[model]
+labor = 1.0
+labor_share = 0.6
+[[model.sectors]]
+name = "a"
+price = 1.0
+productivity = 1.3
+externality = 0.3
+cost = 0.1
+ca_weight = 0.5
+[[model.sectors]]
+name = "b"
+price = 1.1
+productivity = 1.0
+externality = 0.6
+cost = 0.2
+ca_weight = -0.25
+[[model.sectors]]
+name = "c"
+price = 0.9
+productivity = 0.8
+externality = 1.2
+cost = 0.1
+ca_weight = -0.5
+[axes.externality_scale]
+start = 0.0
+stop = 2.0
+num = 7
+[axes.cost_scale]
+start = 0.1
+stop = 4.0
+num = 5
+[axes.ca_spread]
+start = -1.7
+stop = 2.3
+num = 11
+"""
+
+SPECS = {
+    "scale axes": lambda: parse_spec(CA_GRID),
+    "mixed axes": lambda: parse_spec(GRID_TEXT),
+    "axes + design": lambda: design_spec(
+        "sobol", 8, axes='[axes.ca_spread]\nvalues = [-0.5, 0.25, 1.0]\n'
+                        '[axes."cost.agro"]\nvalues = [0.1, 0.2, 0.3]\n'),
+}
+
+
+def reference(spec, start, stop):
+    """The block point by point: base values broadcast, every axis applied
+    with its values at each point (exp of each point's own argument)."""
+    p = stop - start
+    n = spec.n_sectors
+    params = {"labor": np.full(p, spec.labor), "labor_share": np.full(p, spec.labor_share)}
+    for name in SECTOR_PARAMS:
+        params[name] = np.empty((p, n))
+        params[name][:] = spec.sectors[name]
+    if p == 0:
+        return params
+    idx = np.unravel_index(np.arange(start, stop), spec.shape)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for axis, i in zip(spec.axes, idx):
+            spec._apply(params, axis, axis.values[i])  # no index: no table
+        if spec.design is not None:
+            rows = spec._design_rows(idx[-1])
+            for k, dp in enumerate(spec.design.params):
+                spec._apply(params, dp, rows[:, k])
+    return params
+
+
+def assert_same(a, b):
+    assert set(a) == set(b)
+    for k in a:
+        assert a[k].dtype == b[k].dtype == np.float64, k
+        assert a[k].shape == b[k].shape, k
+        assert b[k].flags.c_contiguous, k
+        assert np.array_equal(a[k], b[k]), k  # bit for bit (no NaN in these grids)
+
+
+def ranges(spec):
+    """Chunks of two layouts, then ranges of other lengths (a new buffer
+    size), single points and the empty range, mixed."""
+    out = []
+    for points in (spec.size // 4 + 1, 37):
+        layout = Layout.for_grid(spec.shape, points)
+        out += [layout.flat_range(c) for c in range(layout.nchunks)]
+    out += [(0, spec.size), (spec.size - 1, spec.size), (3, 3), (5, 77 % spec.size + 5),
+            (0, 1)] + out[:3]
+    return [(a, min(b, spec.size)) for a, b in out]
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_build_equals_block_and_the_point_by_point_reference(name):
+    spec = SPECS[name]()
+    for start, stop in ranges(spec):
+        ref = reference(spec, start, stop)
+        assert_same(ref, spec.block(start, stop))
+        assert_same(ref, blocks.build(spec, start, stop))
+    blocks.release()
+
+
+def test_whole_ca_spread_grid_in_chunks_of_a_run():
+    """Every chunk of the default layout, as a run builds them one after
+    the other in one thread (buffers reused: constants not rewritten,
+    the varying inputs reset each time)."""
+    spec = parse_spec(CA_GRID.replace("num = 11", "num = 300"))
+    layout = Layout.for_grid(spec.shape, 1000)
+    for cid in range(layout.nchunks):
+        start, stop = layout.flat_range(cid)
+        assert_same(reference(spec, start, stop), blocks.build(spec, start, stop))
+    blocks.release()
+
+
+def test_buffers_follow_the_spec_and_the_thread():
+    """Another spec (other base values) or another thread never gets the
+    buffers of the first."""
+    a = parse_spec(CA_GRID)
+    b = parse_spec(CA_GRID.replace("price = 1.1", "price = 1.7"))
+    first = blocks.build(a, 0, 10)
+    assert first["price"][0, 1] == 1.1
+    assert blocks.build(b, 0, 10)["price"][0, 1] == 1.7
+    assert blocks.build(a, 0, 10)["price"][0, 1] == 1.1
+    seen = {}
+
+    def other():
+        seen["block"] = blocks.build(a, 10, 20)
+
+    own = blocks.build(a, 0, 10)
+    t = threading.Thread(target=other)
+    t.start()
+    t.join()
+    assert seen["block"]["cost"] is not own["cost"]
+    assert_same(reference(a, 0, 10), own)
+    assert_same(reference(a, 10, 20), seen["block"])
+    blocks.release()
+
+
+@pytest.mark.parametrize("start, stop", [(-1, 3), (5, 4), (0, 386)])
+def test_build_outside_the_grid(start, stop):
+    spec = parse_spec(CA_GRID)
+    assert spec.size == 385
+    with pytest.raises(IndexError):
+        blocks.build(spec, start, stop)
