@@ -7,11 +7,16 @@
    default: the engine's layout for the whole grid): the kernel alone
    (blocks prebuilt, compile excluded) — the baseline — then each chunk
    through the write path step by step into a fresh store, every step
-   timed: the done check, block building (Spec.block), kernel, output
+   timed: the done check, block building (engine/blocks.py, reused
+   buffers, as a run's tasks build them), kernel, output
    compression (the store's codecs, the chunk encoded again on its own),
    zarr writes (write_chunk minus compression, lease checks and marker),
-   the lease checks and the done-marker; then the run summary (results.summary) over the
-   written chunks.
+   the lease checks, the done-marker and the summary counts the writer
+   thread takes from each chunk (results.chunk_counts); for comparison
+   (not part of a run) Spec.block's fresh arrays and a summary that reads
+   the store back. Then the same chunks through the run's own path
+   (runner.compute_chunk with the writer thread): wall and CPU against the
+   kernel alone, i.e. what the engine adds once overlapped.
 2. --repeats times: the kernel alone over the whole grid (the baseline:
    the same points as the run), then `coordsweep run --scheduler
    synchronous` on the whole grid in a fresh process (and, with --workers,
@@ -39,7 +44,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 from coordsweep import kernels  # noqa: E402
-from coordsweep.engine import chunkio, lease, results  # noqa: E402
+from coordsweep.engine import blocks, chunkio, lease, results, runner  # noqa: E402
 from coordsweep.engine import store as zstore  # noqa: E402
 from coordsweep.engine.layout import Layout  # noqa: E402
 from coordsweep.engine.spec import load_spec  # noqa: E402
@@ -69,7 +74,8 @@ def breakdown(spec, npts, layout, solver=None):
     t = defaultdict(float)
     chunks = [c for c in range(layout.nchunks) if layout.flat_range(c)[0] < npts]
     kernels.solve(**spec.block(0, 2), solver=solver)  # compile / cache load
-    kernel_only = 0.0
+    kernel_only = fresh_block = 0.0
+    extra = {}
     with tempfile.TemporaryDirectory() as d:
         store = os.path.join(d, "b.zarr")
         with lease.Lease(store) as held:
@@ -78,15 +84,17 @@ def breakdown(spec, npts, layout, solver=None):
             nsec = spec.n_sectors
             for cid in chunks:
                 start, stop = layout.flat_range(cid)
-                block = spec.block(start, stop)
+                tk = CLOCK()
+                block = spec.block(start, stop)  # (fresh arrays, for comparison)
+                fresh_block += CLOCK() - tk
                 tk = CLOCK()
                 kernels.solve(**block, solver=solver)
                 kernel_only += CLOCK() - tk
                 del block
                 s0 = CLOCK()
-                zstore.chunk_is_done(store, cid)
+                runner.chunk_is_done(store, cid, held.run_id, token)
                 s1 = CLOCK()
-                block = spec.block(start, stop)
+                block = blocks.build(spec, start, stop)  # as the run's tasks do
                 s2 = CLOCK()
                 out = kernels.solve(**block, solver=solver)
                 s3 = CLOCK()
@@ -101,6 +109,8 @@ def breakdown(spec, npts, layout, solver=None):
                 s6 = CLOCK()
                 group["chunk_done"][cid] = token
                 s7 = CLOCK()
+                results.chunk_counts(out["regime"], out["n_equilibria"], out["status"])
+                s8 = CLOCK()
                 t["done check"] += s1 - s0
                 t["block building"] += s2 - s1
                 t["kernel"] += s3 - s2
@@ -108,13 +118,78 @@ def breakdown(spec, npts, layout, solver=None):
                 t["zarr writes (w/o compression)"] += (s4 - s3) - enc - (s7 - s5)
                 t["lease checks"] += s6 - s5
                 t["done-marker"] += s7 - s6
+                t["summary counts (writer thread)"] += s8 - s7
             npts_done = layout.flat_range(chunks[-1])[1]
             s = CLOCK()
             _summary_over(store, layout, chunks)
-            t["summary"] = CLOCK() - s
+            extra["summary re-read (not in a run)"] = CLOCK() - s
+            extra["Spec.block (fresh arrays; not in a run)"] = fresh_block
             size = sum(os.path.getsize(os.path.join(r, f))
                        for r, _, fs in os.walk(store) for f in fs)
-    return t, kernel_only, npts_done, len(chunks), size
+    return t, kernel_only, npts_done, len(chunks), size, extra
+
+
+def thread_cpu():
+    """{thread name: CPU seconds} of this process's live threads (Linux
+    /proc; zarr's I/O pool threads grouped as "zarr/asyncio I/O")."""
+    import threading
+    tick = os.sysconf("SC_CLK_TCK")
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out = defaultdict(float)
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = names.get(int(tid), "other")
+        if name.startswith(("asyncio", "zarr_io")):
+            name = "zarr/asyncio I/O"
+        elif name.startswith("coordsweep-writer"):
+            name = "writer thread"
+        elif name == "MainThread":
+            name = "computing thread"
+        out[name] += (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def pipeline(spec, npts, layout, solver=None):
+    """(wall, CPU seconds of the run's own path, kernel-only wall, CPU, points):
+    the chunks covering the first npts points through runner.compute_chunk
+    with the writer thread (engine/writer.py), as `coordsweep run
+    --scheduler synchronous` runs them, into a fresh store; the kernel alone
+    over the same chunks (blocks prebuilt) right before."""
+    from coordsweep.engine import writer as zwriter
+    chunks = [c for c in range(layout.nchunks) if layout.flat_range(c)[0] < npts]
+    kernels.solve(**spec.block(0, 2), solver=solver)
+    kwall = kcpu = 0.0
+    for cid in chunks:
+        block = spec.block(*layout.flat_range(cid))
+        t, c = time.perf_counter(), time.process_time()
+        kernels.solve(**block, solver=solver)
+        kwall += time.perf_counter() - t
+        kcpu += time.process_time() - c
+    with tempfile.TemporaryDirectory() as d:
+        store = os.path.join(d, "p.zarr")
+        with lease.Lease(store) as held:
+            zstore.create(store, spec, layout, run_id=held.run_id)
+            token = zstore.run_token(held.run_id)
+            counted = {}
+            t, c = time.perf_counter(), time.process_time()
+            threads0 = thread_cpu()
+            with zwriter.ChunkWriter(
+                    lambda cid, out: runner.write_chunk(spec, store, layout, cid, out,
+                                                        held.run_id, token),
+                    on_written=lambda cid, out: counted.__setitem__(cid, results.chunk_counts(
+                        out["regime"], out["n_equilibria"], out["status"]))) as w:
+                for cid in chunks:
+                    runner.compute_chunk(spec, store, layout, cid, held.run_id, token,
+                                         solver, w)
+                threads1 = thread_cpu()  # (before the writer thread ends)
+            blocks.release()
+            wall, cpu = time.perf_counter() - t, time.process_time() - c
+    threads = {k: v - threads0.get(k, 0.0) for k, v in threads1.items()}
+    return wall, cpu, kwall, kcpu, layout.flat_range(chunks[-1])[1], threads
 
 
 def codec_table(spec, layout, npts, solver=None):
@@ -208,7 +283,7 @@ def main():
     npts = min(args.points, spec.size)
     if args.codecs:
         return codec_table(spec, layout, npts, args.solver)
-    t, kernel_only, npts, nchunks, size = breakdown(spec, npts, layout, args.solver)
+    t, kernel_only, npts, nchunks, size, extra = breakdown(spec, npts, layout, args.solver)
     total = sum(t.values())
     print(f"grid {args.spec}: {spec.size:,} points, chunk shape {layout.chunks} "
           f"({layout.flat_range(0)[1]:,} points/chunk); breakdown over the first "
@@ -218,10 +293,24 @@ def main():
     for k, v in t.items():
         print(f"  {k:32s}{v:9.3f}{1e6 * v / npts:10.2f}{100 * v / total:7.1f}%")
     print(f"  {'total (one thread, in order)':32s}{total:9.3f}{1e6 * total / npts:10.2f}")
+    main = t["done check"] + t["block building"] + t["lease checks"] / 2
+    print(f"  {'  of it on the computing thread':32s}{main:9.3f}{1e6 * main / npts:10.2f}"
+          "   (done check, block, one lease check; the rest is the writer thread's)")
+    for k, v in extra.items():
+        print(f"  {k:40s}{v:9.3f}{1e6 * v / npts:10.2f}")
     rk = npts / kernel_only
     print(f"  kernel only (baseline)          {kernel_only:9.3f}{1e6 * kernel_only / npts:10.2f}"
           f"   {rk:,.0f} points/s")
     print(f"  write path in order / kernel only: {kernel_only / total:.2f}")
+    wall, cpu, kwall, kcpu, n, threads = pipeline(spec, npts, layout, args.solver)
+    print(f"  pipeline (compute_chunk + writer thread, in process) over {n:,} points: "
+          f"{1e6 * wall / n:.2f} us/point wall, {1e6 * cpu / n:.2f} CPU; kernel only "
+          f"{1e6 * kwall / n:.2f} wall, {1e6 * kcpu / n:.2f} CPU: pipeline / kernel "
+          f"{kwall / wall:.2f} (wall), {kcpu / cpu:.2f} (CPU); engine "
+          f"{1e6 * (wall - kwall) / n:+.2f} us/point wall, {1e6 * (cpu - kcpu) / n:+.2f} CPU")
+    print("    CPU by thread (us/point, /proc): " + ", ".join(
+        f"{k} {1e6 * v / n:.2f}" for k, v in sorted(threads.items(), key=lambda kv: -kv[1])
+        if v > 0))
     if args.no_run:
         return
     runs = [("synchronous", ["--scheduler", "synchronous"])]
