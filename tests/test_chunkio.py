@@ -103,3 +103,47 @@ def test_a_partial_region_keeps_the_rest_of_its_chunk(tmp_path):
     assert n == 0  # through __setitem__: rows 0 and 2 of the chunk stay
     got = zarr.open_group(path, mode="r")["welfare_nc"][0:3, :]
     np.testing.assert_array_equal(got, [[1.0] * 5, [2.0] * 5, [1.0] * 5])
+
+
+def test_local_files_leave_no_temporary_and_overwrite_whole(tmp_path):
+    """The direct file writes of a local store: a chunk written twice holds
+    the second value, no temporary file stays behind, and a failed write
+    leaves the chunk's previous bytes and no temporary."""
+    path = str(tmp_path / "s.zarr")
+    zstore.create(path, SPEC, LAYOUT)
+    group = zarr.open_group(path, mode="r+")
+    region = (slice(0, 3), slice(0, 5))
+    for value in (1.0, 3.0):
+        assert chunkio.write_chunks(group, [("welfare_nc", region, np.full((3, 5), value))]) == 1
+    np.testing.assert_array_equal(zarr.open_group(path, mode="r")["welfare_nc"][region], 3.0)
+    leftovers = [f for _, _, fs in os.walk(path) for f in fs if f.endswith(".partial")]
+    assert leftovers == []
+    target = os.path.join(path, "welfare_nc", "c", "0", "0")
+    before = open(target, "rb").read()
+
+    class Boom:  # a buffer whose write fails half-way
+        def __len__(self):
+            return 1
+
+    with pytest.raises(TypeError):
+        chunkio.put_file(target, Boom())
+    assert open(target, "rb").read() == before
+    assert not [f for f in os.listdir(os.path.dirname(target)) if f.endswith(".partial")]
+    # a chunk whose directory does not exist yet
+    chunkio.put_file(str(tmp_path / "new" / "dir" / "f"), b"abc")
+    assert (tmp_path / "new" / "dir" / "f").read_bytes() == b"abc"
+
+
+def test_other_stores_take_their_own_set():
+    """A store that is not a local directory (here zarr's MemoryStore) is
+    written through its own ``set``: the same values read back."""
+    from zarr.storage import MemoryStore
+    mem = MemoryStore()
+    arr = zarr.create_array(mem, name="x", shape=(6, 5), chunks=(3, 5), dtype="f8",
+                            compressors=zstore.compressors("f8"), fill_value=np.nan)
+    group = zarr.open_group(mem, mode="r+")
+    assert chunkio._local_root(arr.store_path.store) is None
+    assert chunkio.write_chunks(group, [("x", (slice(3, 6), slice(0, 5)),
+                                         np.arange(15.0).reshape(3, 5))]) == 1
+    np.testing.assert_array_equal(zarr.open_group(mem, mode="r")["x"][3:6], np.arange(15.0).reshape(3, 5))
+    assert np.isnan(zarr.open_group(mem, mode="r")["x"][0:3]).all()
