@@ -55,7 +55,23 @@ stop = 2.3
 num = 11
 """
 
+SECTOR_AXES = CA_GRID.split("[axes.")[0] + """
+[axes."cost.b"]
+values = [0.05, 0.3, 0.2]
+[axes.labor_share]
+values = [0.5, 0.7]
+[axes.price]
+values = [0.9, 1.2]
+[axes."externality.c"]
+values = [0.4, 0.1, 0.9]
+[axes.ca_spread]
+values = [-0.5, 0.25, 1.0, 1.5]
+[axes.externality_scale]
+values = [0.5, 2.0]
+"""
+
 SPECS = {
+    "sector axes first": lambda: parse_spec(SECTOR_AXES),
     "scale axes": lambda: parse_spec(CA_GRID),
     "mixed axes": lambda: parse_spec(GRID_TEXT),
     "axes + design": lambda: design_spec(
@@ -159,3 +175,32 @@ def test_build_outside_the_grid(start, stop):
     assert spec.size == 385
     with pytest.raises(IndexError):
         blocks.build(spec, start, stop)
+
+
+@pytest.mark.parametrize("name", ["scale axes", "mixed axes", "sector axes first"])
+@pytest.mark.parametrize("chunk_points", [1, 2, 3, 5, 12, 37, 100])
+def test_every_chunk_is_a_box_built_by_broadcasting(name, chunk_points):
+    """A chunk of any layout is a box of the grid (engine/layout.py), built
+    without per-point indices; each axis kind before, at and after the
+    box's run (the chunk sizes put the run on every axis)."""
+    spec = SPECS[name]()
+    layout = Layout.for_grid(spec.shape, chunk_points)
+    for cid in range(layout.nchunks):
+        start, stop = layout.flat_range(cid)
+        box = blocks._box(spec.shape, start, stop)
+        assert box is not None
+        k, first, c = box
+        assert first == tuple(r.start for r in layout.region(cid))
+        assert c == layout.region_shape(cid)[k]
+        assert_same(reference(spec, start, stop), blocks.build(spec, start, stop))
+    blocks.release()
+
+
+def test_ranges_that_are_not_boxes():
+    spec = parse_spec(CA_GRID)  # 7 x 5 x 11
+    assert blocks._box(spec.shape, 0, 12) is None   # across a row of 11
+    assert blocks._box(spec.shape, 3, 14) is None
+    assert blocks._box(spec.shape, 5, 5) is None
+    assert blocks._box(spec.shape, 11, 33) == (1, (0, 1, 0), 2)
+    assert blocks._box(spec.shape, 3, 8) == (2, (0, 0, 3), 5)
+    assert blocks._box(spec.shape, 0, 385) == (0, (0, 0, 0), 7)
