@@ -112,7 +112,7 @@ def resolve_solver(spec, solver=None):
 
 @dataclass
 class RunResult:
-    dataset: object
+    _dataset: object  # the Dataset, or a function that opens it (on first use)
     store: str
     points: int
     chunks_total: int
@@ -124,6 +124,14 @@ class RunResult:
     points_computed: int = 0
     workers: zcluster.Workers | None = None  # how many ran the tasks, and why
     part: tuple | None = None                # (K, M) of a --part run
+
+    @property
+    def dataset(self):
+        """The store as an xarray Dataset, opened on first use (the CLI never
+        reads it: xarray, pandas and dask.array are about 0.5 s to import)."""
+        if callable(self._dataset):
+            self._dataset = self._dataset()
+        return self._dataset
 
     @property
     def points_per_second(self):
@@ -384,7 +392,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
                                    "as done after every task finished; run again "
                                    "with --resume")
     wall = time.perf_counter() - t0
-    return RunResult(dataset=zstore.open_dataset(store), store=store, points=layout.size,
+    return RunResult(_dataset=lambda: zstore.open_dataset(store), store=store, points=layout.size,
                      chunks_total=layout.nchunks, chunks_computed=len(todo),
                      wall_seconds=wall, compute_seconds=compute,
                      points_computed=points_todo,
