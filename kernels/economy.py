@@ -248,6 +248,27 @@ def binary_log_wage(ws, mask):
 
 
 @jit(inline="always")
+def profile_sums(sec, mask):
+    """The linear-scale sums of the full-cooperation profile `mask` (sec:
+    the point's sector records; every eta = 0): (X^, Y^, C), X^ = sum of
+    the scaled (q a)^eps m_i, Y^ the same over (1 + tau_i), C the costs of
+    the cooperating sectors (in sector order: binary_welfare and the
+    profile table of kernels/table.py add them alike)."""
+    xs = 0.0
+    ys = 0.0
+    csum = 0.0
+    for i in range(sec.lqa.shape[0]):
+        if (mask >> i) & 1:
+            xs += sec.xb[i]
+            ys += sec.yb[i]
+            csum += sec.cost[i]
+        else:
+            xs += sec.xa[i]
+            ys += sec.ya[i]
+    return xs, ys, csum
+
+
+@jit(inline="always")
 def binary_welfare(ws, mask):
     """(log w, W) for the full-cooperation profile `mask`.
 
@@ -258,20 +279,11 @@ def binary_welfare(ws, mask):
         return ws.tx[mask], ws.tw[mask]
     n = sec.lqa.shape[0]
     alpha = pt.alpha
-    csum = 0.0
     if pt.fast:
-        xs = 0.0
-        ys = 0.0
-        for i in range(n):
-            if (mask >> i) & 1:
-                xs += sec.xb[i]
-                ys += sec.yb[i]
-                csum += sec.cost[i]
-            else:
-                xs += sec.xa[i]
-                ys += sec.ya[i]
+        xs, ys, csum = profile_sums(sec, mask)
         x = pt.logalpha + (1.0 - alpha) * (math.log(xs) + pt.c0 - pt.logl)
         return x, math.exp(x) * pt.labor / alpha * (ys / xs) - csum
+    csum = 0.0
     set_binary_profile(ws, mask)
     x = log_wage(ws)
     vsum = 0.0

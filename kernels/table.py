@@ -19,6 +19,7 @@ kernels/lockstep.py).
 """
 import numpy as np
 
+from coordsweep.kernels.economy import profile_sums
 from coordsweep.kernels.jit import jit
 
 #: the table is kept for points of at most this many sectors (2^N
@@ -39,19 +40,8 @@ def fill_sums(sec, tx, tw, tc):
     """Row of one point (sec: its sectors' records): tx[S] = X^(S),
     tw[S] = Y^(S) / X^(S), tc[S] = C(S) (economy.binary_welfare's sums,
     in its order)."""
-    n = sec.lqa.shape[0]
     for mask in range(tx.shape[0]):
-        xs = 0.0
-        ys = 0.0
-        csum = 0.0
-        for i in range(n):
-            if (mask >> i) & 1:
-                xs += sec.xb[i]
-                ys += sec.yb[i]
-                csum += sec.cost[i]
-            else:
-                xs += sec.xa[i]
-                ys += sec.ya[i]
+        xs, ys, csum = profile_sums(sec, mask)
         tx[mask] = xs
         tw[mask] = ys / xs
         tc[mask] = csum
