@@ -111,11 +111,12 @@ NEWTON_MAXITER = maxiter(100)
 
 
 def allocate_workspace(n, solver=(0, 0, 0)):
-    """The arrays of a workspace for points of n sectors, ``(sec, prof,
-    status)``, reused by every point of a block (see :func:`prepare`);
-    solver: the variants' codes (kernels/solvers.py), kept in status[1:4]."""
-    return (np.empty(n, SECTOR_DTYPE), np.empty(n, PROFILE_DTYPE),
-            np.array([0, *solver], np.int64))
+    """The arrays of a workspace for points of n sectors that are not
+    per-point constants, ``(prof, status)``, reused by every point of a
+    block (the constants, ``ws.sec`` and ``ws.pt``, are prepared for a
+    whole block by kernels/prepare.py); solver: the variants' codes
+    (kernels/solvers.py), kept in status[1:4]."""
+    return np.empty(n, PROFILE_DTYPE), np.array([0, *solver], np.int64)
 
 
 @jit

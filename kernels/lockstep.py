@@ -41,8 +41,6 @@ from coordsweep.kernels.rootfind import MAXITER, RTOL, XTOL
 #: rows of the queue (kernels/point.py Scratch.qargs): the arguments of
 #: economy.fast_g after s
 QUEUE_ARGS = ("xa0", "u", "logk", "theta", "eps", "alpha", "net")
-#: the placeholder critical mass a deferred root has until finish_block
-DEFERRED = -1.0
 
 
 def _inplace(f, a):

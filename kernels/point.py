@@ -57,7 +57,7 @@ def allocate_scratch(n, record=0, solver=(0, 0, 0), queue=0):
     solve_point_into may write; solver: the variants' codes,
     kernels/solvers.py; queue: room for that many deferred critical
     masses, e.g. P * N for a block of P points; 0: none deferred)."""
-    _, prof, status = allocate_workspace(n, solver)
+    prof, status = allocate_workspace(n, solver)
     return Scratch(prof=prof, status=status,
                    cand=np.empty(n, np.int64), active=np.empty(n, np.int64),
                    value_nc=np.empty(n), samples=np.empty(DENSE_SAMPLES + 1),
