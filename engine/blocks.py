@@ -33,6 +33,7 @@ import threading
 
 import numpy as np
 
+from coordsweep.engine.spec import SCALED_PARAM
 from coordsweep.kernels.params import SECTOR_PARAMS
 
 #: thread id -> its _Buffers (one set a thread: the last block length)
@@ -127,10 +128,8 @@ def _apply_box(spec, params, axis, a, m, b, vals):
     n = spec.n_sectors
     if b == 0:  # a scalar for the whole block
         v = vals[0]
-        if axis.kind == "externality_scale":
-            params["externality"] *= v
-        elif axis.kind == "cost_scale":
-            params["cost"] *= v
+        if axis.kind in ("externality_scale", "cost_scale"):
+            params[SCALED_PARAM[axis.kind]] *= v
         elif axis.kind == "ca_spread":
             params["productivity"] *= np.exp(vals[:, None] * spec.ca_weight[None, :])[0]
         elif axis.kind == "global_param":
@@ -141,8 +140,7 @@ def _apply_box(spec, params, axis, a, m, b, vals):
             params[axis.param][:, axis.sector] = v
         return
     if axis.kind in ("externality_scale", "cost_scale"):
-        name = "externality" if axis.kind == "externality_scale" else "cost"
-        params[name].reshape(a, m, b * n)[...] *= vals[None, :, None]
+        params[SCALED_PARAM[axis.kind]].reshape(a, m, b * n)[...] *= vals[None, :, None]
     elif axis.kind == "ca_spread":
         table = np.exp(vals[:, None] * spec.ca_weight[None, :])  # (m, n), as Spec._apply
         arr = params["productivity"]

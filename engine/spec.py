@@ -38,7 +38,10 @@ SECTOR_KEYS = ("name",) + SECTOR_PARAMS + ("ca_weight",)
 SECTOR_REQUIRED = ("name",) + REQUIRED_SECTOR
 AXIS_KEYS = ("start", "stop", "num", "values", "spacing")
 RUN_KEYS = ("store", "chunk_points", "max_points", "cluster", "solver")  # cluster: engine/cluster.py
-SCALE_AXES = ("externality_scale", "cost_scale", "ca_spread")
+#: the scale axes and the kernel input each one scales
+SCALED_PARAM = {"externality_scale": "externality", "cost_scale": "cost",
+                "ca_spread": "productivity"}
+SCALE_AXES = tuple(SCALED_PARAM)
 SPACINGS = ("linear", "log")
 
 
@@ -194,18 +197,14 @@ class Spec:
     def varying_params(self):
         """Names of the kernel inputs an axis or a design parameter sets or
         scales (the others hold their base values at every grid point)."""
-        scaled = {"externality_scale": "externality", "cost_scale": "cost",
-                  "ca_spread": "productivity"}
         params = list(self.axes) + (list(self.design.params) if self.design is not None else [])
-        return {scaled.get(a.kind, a.param) for a in params}
+        return {SCALED_PARAM.get(a.kind, a.param) for a in params}
 
     def _apply(self, params, axis, v, i=None):
         """Apply an axis (or a design parameter) with values v (P,) in place;
         i: the axis indices of v (an axis), for a table of its factors."""
-        if axis.kind == "externality_scale":
-            params["externality"] *= v[:, None]
-        elif axis.kind == "cost_scale":
-            params["cost"] *= v[:, None]
+        if axis.kind in ("externality_scale", "cost_scale"):
+            params[SCALED_PARAM[axis.kind]] *= v[:, None]
         elif axis.kind == "ca_spread":
             if i is not None and len(axis.values) < len(v):
                 # exp once per axis value (the same float operations, so the
