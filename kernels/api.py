@@ -216,20 +216,24 @@ def equilibrium_masks(*args, limit=1 << 20, **kwargs):
     nsec = x.price.shape[1]
     out = _allocate(1, nsec)
     scr = allocate_scratch(nsec, record=limit)
-    prep = allocate_prepared(1, nsec)
-    prepare_block(x, prep)
-    nrec = solve_point_into(x, 0, prep, scr, out)
+    nrec = solve_point_into(x, 0, _prepared_point(x), scr, out)
     if out.n_equilibria[0] > limit:
         raise ValueError(f"{out.n_equilibria[0]} equilibria exceed limit={limit}")
     return np.sort(scr.record[:nrec])
+
+
+def _prepared_point(x):
+    """The one point of the Inputs block x, prepared (kernels/prepare.py)."""
+    prep = allocate_prepared(1, x.price.shape[1])
+    prepare_block(x, prep)
+    return prep
 
 
 def point_workspace(x):
     """The workspace of the one point of the Inputs block x (for the
     diagnostic entry points and the tests), and whether the point is
     inside MODEL.md's domains."""
-    prep = allocate_prepared(1, x.price.shape[1])
-    prepare_block(x, prep)
+    prep = _prepared_point(x)
     scr = allocate_scratch(x.price.shape[1])
     return workspace_at(prep, 0, scr), bool(prep.valid[0])
 
@@ -238,7 +242,6 @@ def point_workspace(x):
 def _ge_path(ws, i, s, g):
     for k in range(s.shape[0]):
         g[k] = path_g(s[k], ws, i)
-    return ws.status[0]
 
 
 @_signed(sector=inspect.Parameter.empty, s=inspect.Parameter.empty)
