@@ -42,16 +42,16 @@ def value_in_domain(v, k, alpha):
 def block_in_domain(x, ok):
     """ok[p] = every parameter of point p of the Inputs block x is in its
     domain (one pass per field: per-point fields have shape (P,), per-sector
-    ones (P, N); both are read as rows of m values in C order)."""
+    ones (P, N); both are read as P rows of m values)."""
     npts = ok.shape[0]
     ok[:] = True
     k = 0
     for field in literal_unroll(x):
         m = field.size // npts
-        flat = field.ravel()
+        rows = field.reshape((npts, m))
         for p in range(npts):
             alpha = x.labor_share[p]
-            for j in range(p * m, p * m + m):
-                if not value_in_domain(flat[j], k, alpha):
+            for j in range(m):
+                if not value_in_domain(rows[p, j], k, alpha):
                     ok[p] = False
         k += 1

@@ -106,15 +106,14 @@ def record_equilibrium(ws, mask, record, nrec, best_W, best_k, best_mask, best_x
 
 
 @jit
-def enumerate_equilibria(ws, zmask, cand, ncand, record, stack=None, stackx=None):
+def enumerate_equilibria(ws, zmask, cand, ncand, record, stack, stackx):
     """Depth-first search over S = Z u T, T a subset of the candidates in
     index order. S is an equilibrium iff log w(S) <= min_{i in T} log wbar_i;
     the family is closed under removal, so a failing set's supersets are
     never visited. Returns (count, best_mask, best_W, best_logw, nrec);
     the masks of the equilibria are written into `record` while it has room.
     stack (int64, 2 x >= ncand + 1) and stackx (float64, >= ncand + 1): room
-    for the search's stack (the block kernel's scratch; allocated here when
-    not given).
+    for the search's stack (the block kernel's scratch).
     """
     x0, W0 = binary_welfare(ws, zmask)
     count = 1
@@ -131,14 +130,9 @@ def enumerate_equilibria(ws, zmask, cand, ncand, record, stack=None, stackx=None
     xbar = ws.sec.xbar
     table = ws.pt.table  # (see first_best)
     tx = ws.tx
-    if stack is None:
-        pos = np.empty(ncand + 1, np.int64)
-        masks = np.empty(ncand + 1, np.int64)
-        minx = np.empty(ncand + 1, np.float64)
-    else:
-        pos = stack[0]
-        masks = stack[1]
-        minx = stackx
+    pos = stack[0]
+    masks = stack[1]
+    minx = stackx
     depth = 0
     pos[0] = 0
     masks[0] = zmask

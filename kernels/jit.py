@@ -8,6 +8,21 @@ ZeroDivisionError that would end the whole block, and without a branch
 before every division) with
 on-disk caching, switched off by ``COORDSWEEP_NUMBA_CACHE=0``.
 
+No reference counting (numba's ``_nrt=False``): the kernels allocate no
+arrays; they work in the arrays the Python entry points pass them, which
+outlive every call. With numba's runtime on, every call that passes the
+workspace (a namedtuple of five arrays) increments and decrements five
+reference counts, out-of-line calls to ``NRT_incref``/``NRT_decref``: 12%
+of a profile of the 3-sector grid, and about a third of the time of
+``solve_block`` (measured by ``benchmarks/bench_kernels.py``, see the
+README's performance section). Without the runtime numba refuses, at
+compile time, a kernel function that allocates an array or returns one it
+was not given, so the rule is checked, not hoped for. The few functions
+that do allocate (kernels/many.py's meet-in-the-middle buffers) say
+``@jit(_nrt=True)``; they may call and be called by the others (a view
+passed to them is counted up and down again, balanced; they return no
+arrays to them).
+
 Fewer specialisations, a shorter first compile: a kernel function called
 from another with a constant argument (``f(x, 0)``, ``g(ws, True)``) is
 compiled for the argument's *non-literal* type (int64, bool), so each
@@ -27,7 +42,7 @@ from pathlib import Path
 import numba
 
 #: options of every kernel function
-JIT_OPTIONS = {"nogil": True, "error_model": "numpy"}
+JIT_OPTIONS = {"nogil": True, "error_model": "numpy", "_nrt": False}
 #: debug: COORDSWEEP_DEBUG_MAXITER=N caps every root finder's iterations at N
 #: (forced non-convergence, for the fault tests); None = the normal caps
 DEBUG_MAXITER = (int(os.environ["COORDSWEEP_DEBUG_MAXITER"])
@@ -94,7 +109,7 @@ _KernelCache = _kernel_cache_class()
 
 
 try:
-    from numba.core import types as _types
+    from numba.core import ir as _ir, types as _types
     from numba.core.registry import CPUDispatcher as _CPUDispatcher
 except ImportError:  # pragma: no cover - other numba versions
     _CPUDispatcher = None
@@ -110,10 +125,50 @@ if _CPUDispatcher is not None and hasattr(_CPUDispatcher, "get_call_template"):
             return super().get_call_template(
                 tuple(_types.unliteral(a) for a in args),
                 {k: _types.unliteral(v) for k, v in kws.items()})
+
+        def add_overload(self, cres):
+            if not self.targetoptions.get("_nrt", True):
+                _check_no_array_return(self.py_func, cres)
+            super().add_overload(cres)
 else:  # pragma: no cover - other numba versions: literal specialisations stay
     KernelDispatcher = None
 
 _KernelDispatcher = KernelDispatcher
+
+
+def _holds_array(t):
+    """The numba type t is an array or a tuple holding one."""
+    if isinstance(t, _types.Array):
+        return True
+    if isinstance(t, _types.Optional):
+        return _holds_array(t.type)
+    return isinstance(t, _types.BaseTuple) and any(_holds_array(e) for e in t.types)
+
+
+def _check_no_array_return(py_func, cres):
+    """Refuse a machine code without reference counting that returns an
+    array (alone or in a tuple). Numba boxes such an array for Python as
+    its parent (the whole array a view was taken of), and a caller with
+    reference counting would never release it: both silent. Refused when
+    compiled or loaded from the cache, naming the function."""
+    name = f"{py_func.__module__}.{py_func.__qualname__}"
+    if _holds_array(cres.signature.return_type):
+        raise TypeError(
+            f"kernel function {name} returns {cres.signature.return_type} but is "
+            "compiled without reference counting: a kernel function that returns "
+            "an array needs @jit(_nrt=True) (kernels/jit.py)")
+    # ... nor takes one from a jitted function (which, with reference
+    # counting, hands it over counted up; never counted down here)
+    fndesc = getattr(cres, "fndesc", None)
+    typemap = getattr(fndesc, "typemap", None) or {}
+    for expr, sig in (getattr(fndesc, "calltypes", None) or {}).items():
+        if (isinstance(expr, _ir.Expr) and expr.op == "call"
+                and isinstance(typemap.get(expr.func.name), _types.Dispatcher)
+                and _holds_array(sig.return_type)):
+            raise TypeError(
+                f"kernel function {name} is compiled without reference counting "
+                f"but takes {sig.return_type} from the call at {expr.loc}: "
+                "it needs @jit(_nrt=True) (kernels/jit.py)")
 
 
 def jit(func=None, **overrides):

@@ -113,7 +113,7 @@ def _demand_terms(ws, zmask, cand, ncand, xb, d):
     return base, ws.pt.labor
 
 
-@jit
+@jit(_nrt=True)
 def count_equilibria(ws, zmask, cand, ncand):
     """Number of stable equilibria (exact), or -1 when the sums leave the
     float range (then enumerate instead)."""
@@ -220,7 +220,7 @@ def _applies(ws):
     return True
 
 
-@jit
+@jit(_nrt=True)
 def _bb(ws, root, items, nitems, equilibria):
     """Depth-first branch and bound over root u T, T a subset of items.
     equilibria: only stable equilibria (S's wage under its members'
@@ -289,7 +289,7 @@ def _bb(ws, root, items, nitems, equilibria):
     return best_mask, best_w, best_x
 
 
-@jit
+@jit(_nrt=True)
 def _by_gain(ws, root, items, nitems):
     """items reordered by the welfare gain of adding each alone to root,
     largest first (a good incumbent early cuts more)."""
@@ -304,7 +304,7 @@ def _by_gain(ws, root, items, nitems):
     return out
 
 
-@jit
+@jit(_nrt=True)
 def best_equilibrium_bb(ws, zmask, cand, ncand):
     """(applies, best_mask, best_W, best_log_wage) over the stable
     equilibria; applies is False when some tau_i != 0."""
@@ -315,7 +315,7 @@ def best_equilibrium_bb(ws, zmask, cand, ncand):
     return True, m, w, x
 
 
-@jit
+@jit(_nrt=True)
 def first_best_bb(ws, active, nactive):
     """(applies, mask, W): the best profile in {0,1}^N, inert sectors at 0."""
     if not _applies(ws):

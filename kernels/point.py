@@ -19,7 +19,6 @@ from collections import namedtuple
 import numpy as np
 
 from coordsweep.kernels import codes
-from coordsweep.kernels.borrow import borrow_all
 from coordsweep.kernels.economy import (
     KIND_CAND, POINT_DTYPE, SECTOR_DTYPE, SOLVER_PATH, Point, Workspace,
     allocate_workspace, fast_path_args)
@@ -83,7 +82,7 @@ def prepared_head(prep, npts):
                       for name, a in zip(Prepared._fields, prep)))
 
 
-@jit(inline="always")
+@jit(inline="always", _nrt=True)  # (returns arrays: kernels/jit.py)
 def workspace_at(prep, p, scr):
     """The workspace of point p of a prepared block (status reset)."""
     r = prep.pt
@@ -244,11 +243,5 @@ def solve_block(x, scr, out, prep):
     """Solve every point of the Inputs block x, prepared in prep (see
     solve_point_into), into the Outputs out (scr: an allocate_scratch for
     x's number of sectors)."""
-    # inputs, scratch and outputs as views without reference counting
-    # (kernels/borrow.py)
-    xv = borrow_all(x)
-    sv = borrow_all(scr)
-    ov = borrow_all(out)
-    pv = borrow_all(prep)
-    for p in range(pv.valid.shape[0]):
-        solve_point_into(xv, p, pv, sv, ov)
+    for p in range(prep.valid.shape[0]):
+        solve_point_into(x, p, prep, scr, out)

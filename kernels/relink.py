@@ -67,7 +67,8 @@ def build(overrides):
         new = types.FunctionType(f.__code__, gdicts[f.__module__], f.__name__,
                                  f.__defaults__, closure)
         new.__kwdefaults__ = f.__kwdefaults__
-        copies[oid] = (numba.njit(**JIT_OPTIONS)(new), f.__closure__, closure)
+        options = {k: v for k, v in obj.targetoptions.items() if k != "nopython"}
+        copies[oid] = (numba.njit(**{**JIT_OPTIONS, **options})(new), f.__closure__, closure)
     disp = {oid: c[0] for oid, c in copies.items()}
 
     def target(o):

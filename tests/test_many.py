@@ -29,6 +29,12 @@ def workspace(pt):
     return ws, zmask, cand, active
 
 
+def no_record_stack(ncand):
+    """enumerate_equilibria's record (none kept), stack and stackx."""
+    return (np.empty(0, np.int64), np.empty((2, ncand + 1), np.int64),
+            np.empty(ncand + 1))
+
+
 def dense_point(rng, n, eta, identical=False):
     """Many sectors, costs spread so that anything from a handful to
     nearly all 2^N sets are equilibria; some inert, some spontaneous."""
@@ -98,7 +104,7 @@ def test_many_against_enumeration_n16(n, eta):
         pt = dense_point(rng, n, eta, identical=trial == 2)
         ws, zmask, cand, active = workspace(pt)
         count, bm, bw, bx, _ = Q.enumerate_equilibria(ws, zmask, cand, len(cand),
-                                                      np.empty(0, np.int64))
+                                                      *no_record_stack(len(cand)))
         seen_many |= count > 1000
         assert M.count_equilibria(ws, zmask, cand, len(cand)) == count
         assert M.best_equilibrium_bb(ws, zmask, cand, len(cand))[1:] == (bm, bw, bx)
@@ -137,5 +143,5 @@ def test_branch_and_bound_declines_with_subsidies():
     assert not M.best_equilibrium_bb(ws, zmask, cand, len(cand))[0]
     assert not M.first_best_bb(ws, active, len(active))[0]
     # the count needs no tau = 0
-    count = Q.enumerate_equilibria(ws, zmask, cand, len(cand), np.empty(0, np.int64))[0]
+    count = Q.enumerate_equilibria(ws, zmask, cand, len(cand), *no_record_stack(len(cand)))[0]
     assert M.count_equilibria(ws, zmask, cand, len(cand)) == count
