@@ -26,16 +26,36 @@ HIGH_ONE_MINUS_ALPHA = np.array([p.high == ONE_MINUS_LABOR_SHARE for p in PARAMS
                                 dtype=np.bool_)
 
 
+@jit(inline="always")
+def value_in_domain(v, lo, lo_closed, hi, hi_closed):
+    """v finite and inside (lo, hi), with the closed ends included; without
+    a branch, so that a loop over many values vectorises."""
+    above = (v > lo) | (lo_closed & (v == lo))
+    below = (v < hi) | (hi_closed & (v == hi))
+    return above & below & (abs(v) < math.inf)
+
+
 @jit
-def value_in_domain(v, k, alpha):
-    """v finite and inside the domain of parameter k (Inputs field index);
-    alpha: the point's labour share (for the bound 1 - labor_share)."""
-    if not math.isfinite(v):
-        return False
-    if not (v >= LOW[k] if LOW_CLOSED[k] else v > LOW[k]):
-        return False
-    high = 1.0 - alpha if HIGH_ONE_MINUS_ALPHA[k] else HIGH[k]
-    return v <= high if HIGH_CLOSED[k] else v < high
+def _rows_in_domain(x, rows, ok, k):
+    """ok[p] &= every value of row p of `rows` (P x m) is in the domain of
+    parameter k. Nearly every value is: one straight pass over all of them
+    (vectorised) counts those outside, and only when there are some does a
+    second pass find their points."""
+    lo, lo_closed = LOW[k], LOW_CLOSED[k]
+    hi, hi_closed = HIGH[k], HIGH_CLOSED[k]
+    if not HIGH_ONE_MINUS_ALPHA[k]:
+        flat = rows.reshape(rows.size)
+        outside = 0
+        for q in range(flat.size):
+            outside += not value_in_domain(flat[q], lo, lo_closed, hi, hi_closed)
+        if outside == 0:
+            return
+    for p in range(rows.shape[0]):
+        # the bound 1 - labor_share: the point's own
+        high = 1.0 - x.labor_share[p] if HIGH_ONE_MINUS_ALPHA[k] else hi
+        for j in range(rows.shape[1]):
+            if not value_in_domain(rows[p, j], lo, lo_closed, high, hi_closed):
+                ok[p] = False
 
 
 @jit
@@ -47,11 +67,5 @@ def block_in_domain(x, ok):
     ok[:] = True
     k = 0
     for field in literal_unroll(x):
-        m = field.size // npts
-        rows = field.reshape((npts, m))
-        for p in range(npts):
-            alpha = x.labor_share[p]
-            for j in range(m):
-                if not value_in_domain(rows[p, j], k, alpha):
-                    ok[p] = False
+        _rows_in_domain(x, field.reshape((npts, field.size // npts)), ok, k)
         k += 1

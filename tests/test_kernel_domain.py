@@ -59,3 +59,27 @@ def test_kernel_domain_check_matches_the_table():
     assert ((out["status"] & INVALID_INPUT != 0) == ~want).all()
     assert np.isnan(out["welfare_nc"][~want]).all()
     assert np.isfinite(out["welfare_nc"][want]).all()
+
+
+def test_one_value_outside_marks_exactly_its_point():
+    """A block whose values are all inside but one (the check's fast pass
+    finds none outside in the other fields, and must still find this one,
+    in whichever field and position it is)."""
+    npts, nsec = 7, 3
+    for p in PARAMS:
+        high = 1.0 - BASE["labor_share"] if p.high == ONE_MINUS_LABOR_SHARE else p.high
+        bad = [math.nan, math.inf]
+        bad += [np.nextafter(p.low, -math.inf)] if math.isfinite(p.low) else []
+        bad += [high if not p.high_closed else np.nextafter(high, math.inf)] \
+            if math.isfinite(high) else []
+        for v in bad:
+            for where in (0, 3, npts - 1):
+                block = {q.name: np.full(npts if q.per == "point" else (npts, nsec),
+                                         BASE[q.name]) for q in PARAMS}
+                if p.per == "point":
+                    block[p.name][where] = v
+                else:
+                    block[p.name][where, where % nsec] = v
+                ok = np.empty(npts, np.bool_)
+                block_in_domain(make_inputs(block), ok)
+                assert ok.tolist() == [q != where for q in range(npts)], (p.name, v, where)
