@@ -26,9 +26,28 @@ CLUSTER_KEYS = ("kind", "jobs", "cores", "memory", "walltime", "queue", "account
                 "job_extra", "host")
 
 
+#: glibc malloc of every worker process: arrays up to 32 MiB come from the
+#: heap and are reused, and up to 256 MiB of freed heap is kept. distributed's
+#: nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers (hand freed memory
+#: back to the OS at once), which also freezes glibc's mmap threshold at
+#: 128 KiB: every larger array (the kernel's NumPy passes, a chunk's outputs)
+#: is then a fresh mmap, page-faulted in and unmapped again. Measured on the
+#: 4e6-point grid, synchronous scheduler: 290,000 points/s with that setting
+#: against 500,000 without (system time 5.9 s against 1.0 s); a one-worker
+#: local cluster had the same 40% loss. (The value in the caller's
+#: environment, if any, wins for a local cluster.)
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20),
+              "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
+
+
 def thread_env():
     """The environment pinning a worker process to one thread."""
     return {var: "1" for var in PINNED_THREADS}
+
+
+def worker_env():
+    """The environment of a worker process: one thread, and malloc as above."""
+    return {**thread_env(), **MALLOC_ENV}
 
 
 @dataclass
@@ -143,7 +162,7 @@ def make_jobqueue_cluster(opts):
     except ImportError:
         raise UsageError("--cluster needs dask-jobqueue: pip install 'coordsweep[hpc]'") from None
     cls = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}[opts["kind"]]
-    kwargs = {"job_script_prologue": [f"export {k}={v}" for k, v in thread_env().items()],
+    kwargs = {"job_script_prologue": [f"export {k}={v}" for k, v in worker_env().items()],
               "python": sys.executable, "silence_logs": logging.ERROR}
     cores = opts.get("cores")
     if cores is not None:
@@ -209,7 +228,7 @@ def _local_cluster(n):
     from distributed import LocalCluster
     saved = dict(os.environ)
     pre = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
-    pre.update(thread_env())
+    pre.update(worker_env())
     try:
         # the workers inherit SIGINT ignored: Ctrl-C (sent to the whole
         # process group) stops this process, which then shuts them down,
@@ -218,7 +237,7 @@ def _local_cluster(n):
                 _sigint_ignored():
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                    dashboard_address=":0", silence_logs=logging.ERROR,
-                                   env=thread_env())
+                                   env=worker_env())
         _restore_environ(saved)
         with cluster:
             yield cluster

@@ -202,9 +202,11 @@ def test_worker_count_follows_cpu_affinity(sweep, tmp_path):
     assert_identical_stores(sweep["ref"], store)
 
 
-def test_caller_environment_unchanged(sweep, tmp_path):
+def test_caller_environment_unchanged(sweep, tmp_path, monkeypatch):
     import coordsweep
-    from coordsweep.engine.cluster import PINNED_THREADS, open_client
+    from coordsweep.engine.cluster import MALLOC_ENV, PINNED_THREADS, open_client
+    for k in MALLOC_ENV:  # (the caller's own value would win)
+        monkeypatch.delenv(k, raising=False)
     before = dict(os.environ)
     ds = coordsweep.run(sweep["spec"], str(tmp_path / "env.zarr"), scheduler="local",
                         workers=1, progress=False)
@@ -213,12 +215,29 @@ def test_caller_environment_unchanged(sweep, tmp_path):
     assert_identical_stores(sweep["ref"], str(tmp_path / "env.zarr"))
     # the workers have the limits in their own environment, the caller not
     # even while the cluster runs
+    want = {**{v: "1" for v in PINNED_THREADS}, **MALLOC_ENV}
     with open_client("local", 2) as (client, info):
         assert dict(os.environ) == before
-        envs = client.run(lambda: {v: os.environ.get(v) for v in PINNED_THREADS})
+        envs = client.run(lambda: {v: os.environ.get(v) for v in want})
         assert info.count == 2 and len(envs) == 2
-        assert all(e == {v: "1" for v in PINNED_THREADS} for e in envs.values()), envs
+        assert all(e == want for e in envs.values()), envs
     assert dict(os.environ) == before
+
+
+def test_jobqueue_workers_get_the_worker_environment():
+    """dask-jobqueue job scripts export the thread limits and the malloc
+    settings before the worker (and its nanny) start."""
+    pytest.importorskip("dask_jobqueue")
+    from coordsweep.engine.cluster import cluster_options, make_jobqueue_cluster, worker_env
+    cluster = make_jobqueue_cluster(cluster_options(
+        {"kind": "slurm", "cores": 2, "memory": "4GB", "walltime": "00:10:00"}))
+    try:
+        lines = cluster.job_script().splitlines()
+    finally:
+        cluster.close()
+    start = next(k for k, line in enumerate(lines) if "distributed.cli.dask_worker" in line)
+    for k, v in worker_env().items():
+        assert f"export {k}={v}" in lines[:start], (k, lines)
 
 
 # --- the sbatch script and bad options --------------------------------------------------
