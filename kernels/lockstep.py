@@ -31,11 +31,14 @@ which keeps NumPy on the same vector loop for any length and alignment
 (a separate output closer than a vector's width to the input makes NumPy
 fall back to scalar libm, which rounds differently).
 
-Pure NumPy: no numba, no I/O.
+The arithmetic of each step runs in numba loops over the roots still
+active, which also move the converged ones out (no temporary arrays);
+NumPy takes the logs and exps of the same rows. No I/O.
 """
 import numpy as np
 
 from coordsweep.kernels import codes
+from coordsweep.kernels.jit import jit
 from coordsweep.kernels.rootfind import MAXITER, RTOL, XTOL
 
 #: rows of the queue (kernels/point.py Scratch.qargs): the arguments of
@@ -48,21 +51,110 @@ def _inplace(f, a):
     return f(a, out=a)
 
 
-def _G(s, xa0, u, logk, theta, eps, alpha, lognet):
-    """(G(s), G'(s)) elementwise (s > 0)."""
-    t = theta * s
-    a = _inplace(np.log1p, t.copy())
-    a *= eps
-    e = np.expm1(a, out=a)
-    x = u * s * e
-    x += xa0
-    dh = eps * theta * (1.0 + e) / (1.0 + t)
-    dx = u * (e + s * dh)
-    le = _inplace(np.log, e.copy())
-    lx = _inplace(np.log, x.copy())
-    G = le + logk - alpha * lx - lognet
-    dG = dh / e - alpha * dx / x
-    return G, dG
+# The search keeps its working rows compacted at the front of arrays of the
+# queue's length: W rows (the state and the arguments, which travel with
+# their root), T rows (the transcendental arguments NumPy transforms in
+# place). The arithmetic runs in numba loops over the active rows (no
+# temporaries), the logs and exps in NumPy over the same rows.
+W_S, W_LO, W_HI, W_XA0, W_U, W_LOGK, W_THETA, W_EPS, W_ALPHA, W_LOGNET, W_IDX = range(11)
+T_T, T_E, T_LE, T_LX, T_X, T_DH, T_DX = range(7)
+
+
+@jit
+def _start(act, xa0, u, logk, theta, eps, alpha, net, lognet, g1, W):
+    """The active roots' rows of W: s0 = c' / (g_i(1) + c'), the bracket
+    [0, 1], the arguments; returns their number."""
+    m = 0
+    for k in act:
+        W[W_S, m] = net[k] / (g1[k] + net[k])
+        W[W_LO, m] = 0.0
+        W[W_HI, m] = 1.0
+        W[W_XA0, m] = xa0[k]
+        W[W_U, m] = u[k]
+        W[W_LOGK, m] = logk[k]
+        W[W_THETA, m] = theta[k]
+        W[W_EPS, m] = eps[k]
+        W[W_ALPHA, m] = alpha[k]
+        W[W_LOGNET, m] = lognet[k]
+        W[W_IDX, m] = k
+        m += 1
+    return m
+
+
+@jit
+def _args_of_log1p(m, W, T):
+    """t = theta s (log1p's argument)."""
+    for k in range(m):
+        t = W[W_THETA, k] * W[W_S, k]
+        T[T_T, k] = t
+        T[T_E, k] = t
+
+
+@jit
+def _times_eps(m, W, T):
+    for k in range(m):
+        T[T_E, k] *= W[W_EPS, k]
+
+
+@jit
+def _args_of_logs(m, W, T):
+    """From e = expm1(eps log1p(theta s)): X(s), dh/ds, dX/ds, and the
+    arguments of log e and log X."""
+    for k in range(m):
+        s = W[W_S, k]
+        e = T[T_E, k]
+        u = W[W_U, k]
+        x = u * s * e
+        x += W[W_XA0, k]
+        dh = W[W_EPS, k] * W[W_THETA, k] * (1.0 + e) / (1.0 + T[T_T, k])
+        T[T_X, k] = x
+        T[T_DH, k] = dh
+        T[T_DX, k] = u * (e + s * dh)
+        T[T_LE, k] = e
+        T[T_LX, k] = x
+
+
+@jit
+def _newton_step(m, W, T, root):
+    """One safeguarded Newton step of every active root (G, G' from the
+    logs): the bracket keeps the sign change; a root that has converged is
+    written into root and leaves the rows (the others move up, in order).
+    Returns the number of roots still active."""
+    keep = 0
+    for k in range(m):
+        s = W[W_S, k]
+        lo = W[W_LO, k]
+        hi = W[W_HI, k]
+        G = T[T_LE, k] + W[W_LOGK, k] - W[W_ALPHA, k] * T[T_LX, k] - W[W_LOGNET, k]
+        dG = T[T_DH, k] / T[T_E, k] - W[W_ALPHA, k] * T[T_DX, k] / T[T_X, k]
+        if G < 0.0:
+            lo = s
+        else:
+            hi = s
+        delta = (XTOL + RTOL * abs(s)) / 2.0
+        step = -G / dG
+        xn = s + step
+        inside = (lo < xn) and (xn < hi)  # False for a non-finite step
+        small = inside and abs(step) <= delta
+        at = G == 0.0 or hi - lo <= 2.0 * delta
+        if at or small:
+            root[np.int64(W[W_IDX, k])] = s if at else xn
+            continue
+        for r in range(W.shape[0]):
+            W[r, keep] = W[r, k]
+        W[W_S, keep] = xn if inside else 0.5 * (lo + hi)
+        W[W_LO, keep] = lo
+        W[W_HI, keep] = hi
+        keep += 1
+    return keep
+
+
+@jit
+def _not_converged(m, W, root, conv):
+    for k in range(m):
+        j = np.int64(W[W_IDX, k])
+        root[j] = W[W_S, k]
+        conv[j] = False
 
 
 def increasing_roots(xa0, u, logk, theta, eps, alpha, net):
@@ -89,37 +181,22 @@ def increasing_roots(xa0, u, logk, theta, eps, alpha, net):
         g1 = f1 * e1 - net
         act = np.flatnonzero(g1 > 0.0)  # g1 == 0: the root is 1; g1 < 0: 1
         lognet = _inplace(np.log, net.copy())
+        W = np.empty((W_IDX + 1, act.shape[0]))
+        T = np.empty((T_DX + 1, act.shape[0]))
         # the start: G(s) ~ log s + G(1)
-        s = net[act] / (g1[act] + net[act])
-        args = [v[act] for v in (xa0, u, logk, theta, eps, alpha)] + [lognet[act]]
-        lo = np.zeros(act.shape[0])
-        hi = np.ones(act.shape[0])
+        m = _start(act, xa0, u, logk, theta, eps, alpha, net, lognet, g1, W)
         for _ in range(MAXITER):
-            if act.shape[0] == 0:
+            if m == 0:
                 break
-            G, dG = _G(s, *args)
-            neg = G < 0.0
-            lo = np.where(neg, s, lo)
-            hi = np.where(neg, hi, s)
-            delta = (XTOL + RTOL * np.abs(s)) / 2.0
-            step = -G / dG
-            xn = s + step
-            inside = (lo < xn) & (xn < hi)  # False for a non-finite step
-            small = inside & (np.abs(step) <= delta)
-            at = (G == 0.0) | (hi - lo <= 2.0 * delta)
-            done = at | small
-            if done.any():
-                r = np.where(at, s, xn)
-                root[act[done]] = r[done]
-                keep = ~done
-                act = act[keep]
-                s, lo, hi = s[keep], lo[keep], hi[keep]
-                xn, inside = xn[keep], inside[keep]
-                args = [v[keep] for v in args]
-            s = np.where(inside, xn, 0.5 * (lo + hi))
-        if act.shape[0]:
-            root[act] = s
-            conv[act] = False
+            _args_of_log1p(m, W, T)
+            _inplace(np.log1p, T[T_E, :m])
+            _times_eps(m, W, T)
+            _inplace(np.expm1, T[T_E, :m])
+            _args_of_logs(m, W, T)
+            _inplace(np.log, T[T_LE, :m])
+            _inplace(np.log, T[T_LX, :m])
+            m = _newton_step(m, W, T, root)
+        _not_converged(m, W, root, conv)
     return root, conv
 
 
