@@ -191,7 +191,7 @@ def _run(solve_block, codes, x, res):
             xs = Inputs(*(a[start:stop] for a in x))
             rs = Outputs(*(a[start:stop] for a in res))
             ps = prepared_head(prep, stop - start)
-        prepare_block(xs, ps)
+        prepare_block(xs, ps, codes[0])
         scr.qlen[0] = 0  # (a pooled scratch: nothing left from an aborted block)
         solve_block(xs, scr, rs, ps)
         finish_block(scr, rs)

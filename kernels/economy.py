@@ -50,10 +50,12 @@ Point = namedtuple("Point", [
     "logxa0",   # log of the scaled sum X^ at S0 (fast path; else NaN)
     "xa0",      # the scaled sum X^ at S0 itself (fast path; else NaN)
     "logalpha",  # log alpha
-    "table",    # ws.tx, ws.tw hold every profile's log w and W (kernels/table.py)
+    "table",    # ws.tx, ws.tw hold every profile's log w and W (kernels/table.py;
+                # kernels/etatable.py when some eta_i > 0)
+    "wagefail",  # a wage root of the table did not converge (kernels/etatable.py)
 ])
 #: a Point stored in a record array (one per point of a block)
-POINT_DTYPE = np.dtype([(name, np.bool_ if name in ("eta0", "fast", "table") else np.float64)
+POINT_DTYPE = np.dtype([(name, np.bool_ if name in ("eta0", "fast", "table", "wagefail") else np.float64)
                         for name in Point._fields], align=True)
 
 #: per-sector constants: one record per sector (``ws.sec.xa[i]``: the

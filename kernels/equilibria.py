@@ -70,7 +70,7 @@ def no_coordination(ws, zmask, value):
     sec = ws.sec
     pt = ws.pt
     fiscal = 0.0
-    if pt.table:
+    if pt.table and pt.fast:
         # the wage from the profile table; L_i = L xs_i / X^ (linear-scale
         # sums): one exp instead of a wage and N exps
         x = ws.tx[zmask]

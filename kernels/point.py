@@ -89,8 +89,10 @@ def workspace_at(prep, p, scr):
     pt = Point(alpha=r.alpha[p], eps=r.eps[p], labor=r.labor[p], logl=r.logl[p],
                logcoef=r.logcoef[p], c0=r.c0[p], eta0=r.eta0[p], fast=r.fast[p],
                logxa0=r.logxa0[p], xa0=r.xa0[p], logalpha=r.logalpha[p],
-               table=r.table[p])
+               table=r.table[p], wagefail=r.wagefail[p])
     scr.status[0] = 0 if prep.valid[p] else codes.INVALID_INPUT
+    if r.wagefail[p]:  # (kernels/etatable.py)
+        scr.status[0] |= codes.WAGE_NOT_CONVERGED
     return Workspace(pt, prep.sec[p], scr.prof, scr.status, prep.tx[p], prep.tw[p])
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from coordsweep.kernels.domain import block_in_domain
 from coordsweep.kernels.economy import (
     FAST_RANGE, KIND_CAND, KIND_INERT, KIND_SPONT)
+from coordsweep.kernels.etatable import finish_eta_table
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.table import fill_sums, finish_table
 
@@ -180,6 +181,7 @@ def _stage4(x, T, P, valid, sec, pt, tx, tw, tc):
             pt.xa0[p] = np.nan
         table = valid[p] and fast and ntab == (np.int64(1) << n)
         pt.table[p] = table
+        pt.wagefail[p] = False
         if table:
             fill_sums(s, tx[p], tw[p], tc[p])
         else:
@@ -192,10 +194,12 @@ def _inplace(f, a):
     f(a, out=a)
 
 
-def prepare_block(x, prep):
+def prepare_block(x, prep, wage=0):
     """Fill prep (kernels/point.py Prepared) for the Inputs block x: which
     points are inside MODEL.md's domains, their constants, their profile
-    tables."""
+    tables (wage: the run's wage variant code, kernels/solvers.py; the
+    points with some eta_i > 0 get a table only with the default, 0,
+    kernels/etatable.py; None: never)."""
     T, P = prep.tmp, prep.ptmp
     block_in_domain(x, prep.valid)
     with np.errstate(all="ignore"):  # points outside the domains: NaN, inf
@@ -218,3 +222,5 @@ def prepare_block(x, prep):
         _inplace(np.exp, T[T_WBAR])
         _stage4(x, T, P, prep.valid, prep.sec, prep.pt, prep.tx, prep.tw, prep.tc)
         finish_table(prep.pt, prep.tx, prep.tw, prep.tc)
+    if wage is not None:
+        finish_eta_table(prep, wage)

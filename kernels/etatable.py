@@ -1,0 +1,249 @@
+"""The profile table (kernels/table.py) for points with some eta_i > 0:
+every full-cooperation profile's wage root found in lock-step, all
+(point, profile) rows of a block at once.
+
+With eta_i > 0 the clearing wage of a profile S is the root of
+
+    h(x) = logsumexp_i(b_i - k_i x) - log L,  b_i = b0_i + log m_i / (1 - eps eta_i)
+
+(kernels/economy.py ``log_wage``: safeguarded Newton from x = lo, rising
+monotonically onto the root, capped by hi). Point by point that is the
+first best's 2^N roots, each some N + 1 scalar libm calls per Newton step:
+~80% of the kernel's time at N = 8. Here a numba pass (:func:`fill_rows`)
+writes every row's b_i, k_i, 1 + tau_i, bracket and cost sum C(S) exactly
+as log_wage / binary_welfare compute them, and :func:`newton_rows` runs
+log_wage's iteration on all rows together in NumPy (same start, step, cap
+by hi and stopping rule; sums over sectors added in sector order, as the
+scalar loops do), where exp and log run in SIMD lanes. Then
+W = sum_i exp(x + log L_i) / (1 + tau_i) / alpha - C(S), as
+``binary_welfare``. The roots agree with log_wage's to a few ulps of
+max(1, |x|): NumPy's vector exp/log and libm's may differ in the last bit.
+
+Only for the default wage variant (Newton): the variants (brent, bisect,
+a user's function) keep computing profile wages their own way, so that
+``coordsweep bench`` compares them. Points with every eta_i = 0 that are
+not on the linear-scale fast path (terms spanning more than exp(600)) stay
+out: their wage is closed form, not a root.
+
+Non-convergence: a row whose Newton iteration hits its cap is not stored
+per row; its point gets ``pt.wagefail`` (kernels/point.py's workspace_at
+turns it into WAGE_NOT_CONVERGED) when the row is a profile in which no
+inert sector cooperates. Those are exactly the profiles the first best of
+the dfs and brute variants visits (every one of them), and every other
+table read (S0, S0 u {i}, the equilibrium search) is one of them, so the
+point is flagged exactly when the scalar path would have flagged it. (The
+mitm variant's branch-and-bound first best visits fewer profiles: there
+a point may be flagged for a profile it never read.)
+
+Results do not depend on how points are blocked: every operation is
+elementwise or a sum over sectors in a fixed order, and every
+transcendental call is made in place (kernels/lockstep.py explains why).
+"""
+import math
+
+import numpy as np
+
+from coordsweep.kernels.economy import KIND_INERT, NEWTON_MAXITER
+from coordsweep.kernels.jit import jit
+
+#: rows (point, profile) solved together: a few (ROWS, N) float64 arrays
+#: of ~1 MB at N = 8 stay in the caches
+ROWS = 1 << 14
+#: log_wage's stopping rule: a step of at most this times max(1, |x|)
+STEP_TOL = 4.0 * 2.220446049250313e-16
+
+
+@jit
+def fill_rows(sec, pt, pts, pre, B, K, lo, hi, logL):
+    """The rows of the points pts (row q 2^N + S: point pts[q], profile S):
+    B[r, i] = b_i, K[r, i] = k_i, the bracket [lo, hi] and log L, as
+    economy.log_wage computes them (pre: room for 3 x 2 x N values)."""
+    n = B.shape[1]
+    nprof = np.int64(1) << n
+    lnn = math.log(n)
+    for q in range(pts.shape[0]):
+        p = pts[q]
+        s = sec[p]
+        eps = pt.eps[p]
+        logl = pt.logl[p]
+        for i in range(n):
+            for on in range(2):
+                logm = s.logm1[i] if on else 0.0
+                b = s.b0[i] + logm / (1.0 - eps * s.eta[i])
+                pre[0, on, i] = b
+                pre[1, on, i] = (b - logl) / s.k[i]
+                pre[2, on, i] = (b - logl + lnn) / s.k[i]
+        for mask in range(nprof):
+            r = q * nprof + mask
+            rlo = -np.inf
+            rhi = -np.inf
+            for i in range(n):
+                on = (mask >> i) & 1
+                B[r, i] = pre[0, on, i]
+                K[r, i] = s.k[i]
+                v = pre[1, on, i]
+                if v > rlo:
+                    rlo = v
+                v = pre[2, on, i]
+                if v > rhi:
+                    rhi = v
+            lo[r] = rlo
+            hi[r] = rhi
+            logL[r] = logl
+
+
+@jit
+def _terms(B, K, x, idx, m, E, MX):
+    """Rows idx[:m]: E[j, i] = t_i - mx, t_i = b_i - k_i x, MX[j] = max_i t_i."""
+    n = B.shape[1]
+    for j in range(m):
+        r = idx[j]
+        xr = x[r]
+        mx = -np.inf
+        for i in range(n):
+            t = B[r, i] - K[r, i] * xr
+            E[j, i] = t
+            if t > mx:
+                mx = t
+        for i in range(n):
+            E[j, i] = E[j, i] - mx
+        MX[j] = mx
+
+
+@jit
+def _sums(K, idx, m, E, S, LS, DS):
+    """S[j] = sum_i exp(t_i - mx), DS[j] = sum_i k_i exp(t_i - mx) (E holds
+    the exps), in sector order; LS[j] = S[j] (its log next)."""
+    n = K.shape[1]
+    for j in range(m):
+        r = idx[j]
+        s = 0.0
+        ds = 0.0
+        for i in range(n):
+            e = E[j, i]
+            s += e
+            ds += K[r, i] * e
+        S[j] = s
+        LS[j] = s
+        DS[j] = ds
+
+
+@jit
+def _step(x, hi, logL, idx, m, MX, S, LS, DS, conv):
+    """log_wage's Newton step on rows idx[:m] (LS holds log s): x moves on;
+    converged rows leave idx (compacted in place) with conv set. Returns
+    the number of rows left."""
+    w = 0
+    for j in range(m):
+        r = idx[j]
+        xr = x[r]
+        h = MX[j] + LS[j] - logL[r]
+        if h <= 0.0:
+            conv[r] = True
+            continue
+        step = h * S[j] / DS[j]
+        xn = xr + step
+        if xn > hi[r]:
+            xn = 0.5 * (xr + hi[r])
+        x[r] = xn
+        if step <= STEP_TOL * max(1.0, abs(xr)):
+            conv[r] = True
+            continue
+        idx[w] = r
+        w += 1
+    return w
+
+
+def newton_rows(B, K, lo, hi, logL):
+    """economy.log_wage's safeguarded Newton on every row at once (B, K:
+    (R, N) arrays of b_i, k_i; lo, hi, logL: (R,)). Returns (x, converged)."""
+    nrow, n = B.shape
+    x = lo.copy()
+    conv = np.zeros(nrow, np.bool_)
+    idx = np.arange(nrow)
+    E = np.empty((nrow, n))
+    MX, S, LS, DS = (np.empty(nrow) for _ in range(4))
+    m = nrow
+    for _ in range(NEWTON_MAXITER):
+        if m == 0:
+            break
+        _terms(B, K, x, idx, m, E, MX)
+        e = E[:m]
+        np.exp(e, out=e)
+        _sums(K, idx, m, E, S, LS, DS)
+        ls = LS[:m]
+        np.log(ls, out=ls)
+        m = _step(x, hi, logL, idx, m, MX, S, LS, DS, conv)
+    return x, conv
+
+
+@jit
+def _welfare_terms(B, K, x, E):
+    """E[r, i] = x + log L_i, log L_i = b_i - k_i x (its exp next)."""
+    for r in range(B.shape[0]):
+        xr = x[r]
+        for i in range(B.shape[1]):
+            E[r, i] = xr + (B[r, i] - K[r, i] * xr)
+
+
+@jit
+def _store(sec, pt, pts, E, x, conv, tx, tw):
+    """tx, tw of the points pts from their rows: log w and W = sum_i
+    exp(x + log L_i) / (1 + tau_i) / alpha - C(S) (economy.binary_welfare's
+    sums, in sector order; E holds the exps); pt.table set, pt.wagefail
+    where a row without an inert sector cooperating did not converge."""
+    n = E.shape[1]
+    nprof = np.int64(1) << n
+    for q in range(pts.shape[0]):
+        p = pts[q]
+        s = sec[p]
+        alpha = pt.alpha[p]
+        fail = False
+        for mask in range(nprof):
+            r = q * nprof + mask
+            vsum = 0.0
+            csum = 0.0
+            inert = False
+            for i in range(n):
+                vsum += E[r, i] / (1.0 + s.tau[i])
+                if (mask >> i) & 1:
+                    csum += s.cost[i]
+                    if s.kind[i] == KIND_INERT:
+                        inert = True
+            tx[p, mask] = x[r]
+            tw[p, mask] = vsum / alpha - csum
+            if not conv[r] and not inert:
+                fail = True
+        pt.table[p] = True
+        pt.wagefail[p] = fail
+
+
+def finish_eta_table(prep, wage_code):
+    """Fill the table rows of the block's points with some eta_i > 0
+    (valid, at most table.TABLE_MAX_SECTORS sectors) when the wage variant
+    is the default Newton (wage_code 0): tx = log w, tw = W; sets
+    pt.table, and pt.wagefail where a counted row did not converge."""
+    tx, tw = prep.tx, prep.tw
+    pt = prep.pt
+    nprof = tx.shape[1]
+    if nprof == 0 or wage_code != 0:
+        return
+    pts = np.flatnonzero(prep.valid & ~pt["eta0"])
+    if pts.shape[0] == 0:
+        return
+    n = prep.sec.shape[1]
+    per = max(1, ROWS // nprof)  # points per chunk
+    pre = np.empty((3, 2, n))
+    with np.errstate(all="ignore"):
+        for start in range(0, pts.shape[0], per):
+            chunk = pts[start:start + per]
+            m = chunk.shape[0] * nprof
+            B = np.empty((m, n))
+            K = np.empty((m, n))
+            lo, hi, logL = (np.empty(m) for _ in range(3))
+            fill_rows(prep.sec, pt, chunk, pre, B, K, lo, hi, logL)
+            x, conv = newton_rows(B, K, lo, hi, logL)
+            E = np.empty((m, n))
+            _welfare_terms(B, K, x, E)
+            np.exp(E, out=E)
+            _store(prep.sec, pt, chunk, E, x, conv, tx, tw)
