@@ -25,15 +25,16 @@ a user's function) keep computing profile wages their own way, so that
 not on the linear-scale fast path (terms spanning more than exp(600)) stay
 out: their wage is closed form, not a root.
 
-Non-convergence: a row whose Newton iteration hits its cap is not stored
-per row; its point gets ``pt.wagefail`` (kernels/point.py's workspace_at
-turns it into WAGE_NOT_CONVERGED) when the row is a profile in which no
-inert sector cooperates. Those are exactly the profiles the first best of
-the dfs and brute variants visits (every one of them), and every other
-table read (S0, S0 u {i}, the equilibrium search) is one of them, so the
-point is flagged exactly when the scalar path would have flagged it. (The
-mitm variant's branch-and-bound first best visits fewer profiles: there
-a point may be flagged for a profile it never read.)
+Non-convergence: a row whose Newton iteration hits its cap is not
+remembered per row; its point gets ``pt.wagefail`` (kernels/point.py's
+workspace_at turns it into WAGE_NOT_CONVERGED). The dfs and brute
+equilibrium variants' first best reads every profile in which no inert
+sector cooperates, and a profile with an inert sector cooperating is the
+same root as without it (theta_i = 0: m_i(1) = 1, the same b_i), so the
+point is flagged exactly when the scalar path would have flagged it
+(tests/test_table_eta.py checks it under COORDSWEEP_DEBUG_MAXITER). The
+mitm variant's branch-and-bound first best reads fewer profiles: there a
+point may be flagged for a root it never used.
 
 Results do not depend on how points are blocked: every operation is
 elementwise or a sum over sectors in a fixed order, and every
@@ -43,7 +44,7 @@ import math
 
 import numpy as np
 
-from coordsweep.kernels.economy import KIND_INERT, NEWTON_MAXITER
+from coordsweep.kernels.economy import NEWTON_MAXITER
 from coordsweep.kernels.jit import jit
 
 #: rows (point, profile) solved together: a few (ROWS, N) float64 arrays
@@ -191,7 +192,7 @@ def _store(sec, pt, pts, E, x, conv, tx, tw):
     """tx, tw of the points pts from their rows: log w and W = sum_i
     exp(x + log L_i) / (1 + tau_i) / alpha - C(S) (economy.binary_welfare's
     sums, in sector order; E holds the exps); pt.table set, pt.wagefail
-    where a row without an inert sector cooperating did not converge."""
+    where a row did not converge."""
     n = E.shape[1]
     nprof = np.int64(1) << n
     for q in range(pts.shape[0]):
@@ -203,16 +204,13 @@ def _store(sec, pt, pts, E, x, conv, tx, tw):
             r = q * nprof + mask
             vsum = 0.0
             csum = 0.0
-            inert = False
             for i in range(n):
                 vsum += E[r, i] / (1.0 + s.tau[i])
                 if (mask >> i) & 1:
                     csum += s.cost[i]
-                    if s.kind[i] == KIND_INERT:
-                        inert = True
             tx[p, mask] = x[r]
             tw[p, mask] = vsum / alpha - csum
-            if not conv[r] and not inert:
+            if not conv[r]:
                 fail = True
         pt.table[p] = True
         pt.wagefail[p] = fail
@@ -222,7 +220,7 @@ def finish_eta_table(prep, wage_code):
     """Fill the table rows of the block's points with some eta_i > 0
     (valid, at most table.TABLE_MAX_SECTORS sectors) when the wage variant
     is the default Newton (wage_code 0): tx = log w, tw = W; sets
-    pt.table, and pt.wagefail where a counted row did not converge."""
+    pt.table, and pt.wagefail where a root did not converge."""
     tx, tw = prep.tx, prep.tw
     pt = prep.pt
     nprof = tx.shape[1]
