@@ -16,6 +16,11 @@ Results do not depend on how points are blocked: the arithmetic is
 elementwise, and the transcendental calls are made in place, which keeps
 NumPy on one vector loop for every length and alignment (see
 kernels/lockstep.py).
+
+Points with some eta_i > 0 get a table too (kernels/etatable.py: every
+profile's wage root in lock-step), filled after this module's; pt.table
+then holds for them with pt.fast False, so readers that use the
+linear-scale sums (equilibria.no_coordination's shortcut) check pt.fast.
 """
 import numpy as np
 
