@@ -268,14 +268,17 @@ def _inside(p):
 def warmup(nsec=2):
     """Compile the entry points' machine code (or load it from numba's
     cache): the block kernel (every built-in solver variant, any N, eta
-    and block size: one specialisation), ``equilibrium_masks``' point
+    and block size: one specialisation; the profile table's passes for
+    eta > 0), ``equilibrium_masks``' point
     kernel and ``ge_path``. Run it once, in ONE process, before many
     processes start (numba's cache is not safe against processes
     compiling the same function at once). Returns {entry point: seconds}."""
     import time
     one = {p.name: _inside(p) if p.per == "point" else [_inside(p)] * nsec for p in PARAMS}
+    # and a point with eta > 0: its profile table's passes (kernels/etatable.py)
+    eta = dict(one, scale=[0.25 * (1.0 - one["labor_share"])] * nsec)
     seconds = {}
-    for name, call in (("solve", lambda: solve_point(**one)),
+    for name, call in (("solve", lambda: (solve_point(**one), solve_point(**eta))),
                        ("equilibrium_masks", lambda: equilibrium_masks(**one)),
                        ("ge_path", lambda: ge_path(**one, sector=0, s=np.array([0.5])))):
         t = time.perf_counter()
