@@ -276,7 +276,9 @@ def binary_welfare(ws, mask):
     """(log w, W) for the full-cooperation profile `mask`.
 
     W = sum_i V_i - sum_{i in S} c_i, V_i = w L_i / (alpha (1 + tau_i))
-    (revenue at producer prices is w L_i / alpha)."""
+    (revenue at producer prices is w L_i / alpha). With pt.table (every
+    eta_i = 0, or some > 0: kernels/etatable.py) it reads the table and
+    leaves ws.prof as it was (no caller reads ws.prof after it)."""
     pt, sec = ws.pt, ws.sec
     if pt.table:
         return ws.tx[mask], ws.tw[mask]
