@@ -212,7 +212,11 @@ def _cold_compile_seconds():
 
 
 def _time_cell(runner, pool, budget, repeats, min_points):
-    """(points/s of each repeat, points per repeat, outputs of the first block)."""
+    """(points/s of each repeat, points per repeat, outputs of the first block).
+    The block size comes from a second small call: the first one of a cell
+    can pay one-time costs (buffers sized for the block, first-touch pages),
+    which made the estimate, and so the timed blocks, far too small."""
+    runner.solve(_head(pool, min_points))
     t = time.perf_counter()
     first = runner.solve(_head(pool, min_points))
     per_point = max((time.perf_counter() - t) / min_points, 1e-9)
