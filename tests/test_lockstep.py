@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from test_solvers import assert_agree, random_block
+from test_solvers import assert_agree, check_blockings, random_block
 
 
 def certified_block(seed, n, npts):
@@ -71,20 +71,7 @@ def test_results_do_not_depend_on_the_block(kern, monkeypatch, n):
     block = certified_block(50 + n, n, 60)
     hi = random_block(70 + n, n, 40, high_alpha=True)
     block = {k: np.concatenate([block[k], hi[k]]) for k in block}
-    whole = kern.solve(**block)
-    npts = len(block["labor"])
-
-    def pieces(bounds):
-        parts = [kern.solve(**{k: v[s:e] for k, v in block.items()})
-                 for s, e in zip(bounds[:-1], bounds[1:])]
-        return {k: np.concatenate([p[k] for p in parts]) for k in whole}
-
-    def same(other, label):
-        for k in whole:
-            np.testing.assert_array_equal(other[k], whole[k], err_msg=f"{label}: {k}")
-
-    same(pieces(list(range(npts + 1))), "one by one")
-    same(pieces([0, 7, 8, 33, 61, npts]), "odd blocks")
+    same = check_blockings(kern, block)
     monkeypatch.setattr(api, "QUEUE_ENTRIES", 5 * n)
     same(kern.solve(**block), "sub-blocks of 5 points")
 

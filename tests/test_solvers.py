@@ -33,6 +33,28 @@ def random_block(seed, n, npts, high_alpha=False):
     return block
 
 
+def check_blockings(kern, block):
+    """Solve block whole, then one point at a time and in blocks of odd
+    sizes, and assert the pieces give the whole's outputs bit for bit.
+    Returns same(outputs, label), the same comparison against the whole,
+    for the caller's own blockings."""
+    whole = kern.solve(**block)
+    npts = len(block["labor"])
+
+    def pieces(bounds):
+        parts = [kern.solve(**{k: v[s:e] for k, v in block.items()})
+                 for s, e in zip(bounds[:-1], bounds[1:])]
+        return {k: np.concatenate([p[k] for p in parts]) for k in whole}
+
+    def same(other, label):
+        for k in whole:
+            np.testing.assert_array_equal(other[k], whole[k], err_msg=f"{label}: {k}")
+
+    same(pieces(list(range(npts + 1))), "one by one")
+    same(pieces([0, 7, 8, 33, 61, npts]), "odd blocks")
+    return same
+
+
 def assert_agree(ref, out, label):
     for k in DISCRETE:
         np.testing.assert_array_equal(out[k], ref[k], err_msg=f"{label}: {k}")

@@ -20,7 +20,7 @@ import sys
 import numpy as np
 import pytest
 
-from test_solvers import DISCRETE, assert_agree, random_block
+from test_solvers import DISCRETE, assert_agree, check_blockings, random_block
 
 from coordsweep.engine.bench import draw_points
 
@@ -140,20 +140,7 @@ def test_results_do_not_depend_on_the_block(kern, monkeypatch, n):
     block = eta_block(40 + n, n, 30)
     zero = draw_points(5, 10, n, False)  # eta = 0 points mixed in
     block = {k: np.concatenate([block[k], zero[k]]) for k in block}
-    whole = kern.solve(**block)
-    npts = len(block["labor"])
-
-    def pieces(bounds):
-        parts = [kern.solve(**{k: v[s:e] for k, v in block.items()})
-                 for s, e in zip(bounds[:-1], bounds[1:])]
-        return {k: np.concatenate([p[k] for p in parts]) for k in whole}
-
-    def same(other, label):
-        for k in whole:
-            np.testing.assert_array_equal(other[k], whole[k], err_msg=f"{label}: {k}")
-
-    same(pieces(list(range(npts + 1))), "one by one")
-    same(pieces([0, 7, 8, 33, 61, npts]), "odd blocks")
+    same = check_blockings(kern, block)
     monkeypatch.setattr(etatable, "ROWS", 3 << n)  # chunks of 3 points
     same(kern.solve(**block), "row chunks of 3 points")
     monkeypatch.setattr(api, "TABLE_ENTRIES", 5 << n)
