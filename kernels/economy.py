@@ -35,7 +35,7 @@ import numpy as np
 
 from coordsweep.kernels import codes
 from coordsweep.kernels.jit import jit, maxiter
-from coordsweep.kernels.wages import user_wage, wage_bisect, wage_brent
+from coordsweep.kernels.wages import WAGE_TOL, user_wage, wage_bisect, wage_brent
 
 #: the point's scalars
 Point = namedtuple("Point", [
@@ -214,7 +214,7 @@ def log_wage(ws):
         xn = x + step
         if xn > hi:
             xn = 0.5 * (x + hi)
-        if step <= 4.0 * 2.220446049250313e-16 * max(1.0, abs(x)):
+        if step <= WAGE_TOL * max(1.0, abs(x)):
             x = xn
             converged = True
             break

@@ -45,13 +45,12 @@ import math
 import numpy as np
 
 from coordsweep.kernels.economy import NEWTON_MAXITER
+from coordsweep.kernels.wages import WAGE_TOL  # (log_wage's stopping rule)
 from coordsweep.kernels.jit import jit
 
 #: rows (point, profile) solved together: a few (ROWS, N) float64 arrays
 #: of ~1 MB at N = 8 stay in the caches
 ROWS = 1 << 14
-#: log_wage's stopping rule: a step of at most this times max(1, |x|)
-STEP_TOL = 4.0 * 2.220446049250313e-16
 
 
 @jit
@@ -147,7 +146,7 @@ def _step(x, hi, logL, idx, m, MX, S, LS, DS, conv):
         if xn > hi[r]:
             xn = 0.5 * (xr + hi[r])
         x[r] = xn
-        if step <= STEP_TOL * max(1.0, abs(xr)):
+        if step <= WAGE_TOL * max(1.0, abs(xr)):
             conv[r] = True
             continue
         idx[w] = r

@@ -14,9 +14,11 @@ outlive every call. With numba's runtime on, every call that passes the
 workspace (a namedtuple of five arrays) increments and decrements five
 reference counts, out-of-line calls to ``NRT_incref``/``NRT_decref``: 12%
 of a perf profile of the 3-sector grid; ``solve_block``'s pass took 0.85
-µs a point with them and 0.54 without (the README's performance section). Without the runtime numba refuses, at
-compile time, a kernel function that allocates an array or returns one it
-was not given, so the rule is checked, not hoped for. The few functions
+µs a point with them and 0.54 without (the README's performance section).
+Without the runtime numba refuses, at compile time, a kernel function that
+allocates an array, and :class:`KernelDispatcher` refuses one that returns
+an array or takes one from a jitted call, so the rule is checked, not
+hoped for. The few functions
 that do allocate (kernels/many.py's meet-in-the-middle buffers) say
 ``@jit(_nrt=True)``; they may call and be called by the others (a view
 passed to them is counted up and down again, balanced; they return no
