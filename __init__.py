@@ -31,14 +31,14 @@ def _package_version():
 #: public name -> module that defines it (imported lazily)
 _API = {
     "run": "coordsweep.engine.api",
-    "run_sweep": "coordsweep.engine.runner",
+    "run_sweep": "coordsweep.engine.run.runner",
     "solve": "coordsweep.engine.api",
     "open_store": "coordsweep.engine.api",
     "load_spec": "coordsweep.engine.api",
     "plot": "coordsweep.engine.api",
     "export": "coordsweep.engine.api",
-    "parse_spec": "coordsweep.engine.spec",
-    "Spec": "coordsweep.engine.spec",
+    "parse_spec": "coordsweep.engine.spec.model",
+    "Spec": "coordsweep.engine.spec.model",
     "CoordsweepError": "coordsweep.engine.errors",
     "SpecError": "coordsweep.engine.errors",
     "StoreError": "coordsweep.engine.errors",

@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 import c_baseline  # noqa: E402
 
 from coordsweep import kernels  # noqa: E402
-from coordsweep.engine.bench import draw  # noqa: E402
+from coordsweep.engine.run.bench import draw  # noqa: E402
 
 
 def timed(fn):

@@ -7,7 +7,7 @@
    default: the engine's layout for the whole grid): the kernel alone
    (blocks prebuilt, compile excluded) — the baseline — then each chunk
    through the write path step by step into a fresh store, every step
-   timed: the done check, block building (engine/blocks.py, reused
+   timed: the done check, block building (engine/spec/blocks.py, reused
    buffers, as a run's tasks build them), kernel, output
    compression (the store's codecs, the chunk encoded again on its own),
    zarr writes (write_chunk minus compression, lease checks and marker),
@@ -44,16 +44,20 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 from coordsweep import kernels  # noqa: E402
-from coordsweep.engine import blocks, chunkio, lease, results, runner  # noqa: E402
-from coordsweep.engine import store as zstore  # noqa: E402
-from coordsweep.engine.layout import Layout  # noqa: E402
-from coordsweep.engine.spec import load_spec  # noqa: E402
+from coordsweep.engine.spec import blocks  # noqa: E402
+from coordsweep.engine.store import chunkio
+from coordsweep.engine.store import lease
+from coordsweep.engine.analysis import results
+from coordsweep.engine.run import runner
+from coordsweep.engine.store import zarrstore as zstore  # noqa: E402
+from coordsweep.engine.spec.layout import Layout  # noqa: E402
+from coordsweep.engine.spec.model import load_spec  # noqa: E402
 from coordsweep.kernels.outputs import OUTPUTS  # noqa: E402
 
 
 def encode_seconds(group, outputs, layout, cid, nsec):
     """Seconds the store's codecs take to encode one chunk of every output
-    (engine/chunkio.py, the same encoding write_chunk does)."""
+    (engine/store/chunkio.py, the same encoding write_chunk does)."""
     region = layout.region(cid)
     rshape = layout.region_shape(cid)
     t = CLOCK()
@@ -156,10 +160,10 @@ def thread_cpu():
 def pipeline(spec, npts, layout, solver=None):
     """(wall, CPU seconds of the run's own path, kernel-only wall, CPU, points):
     the chunks covering the first npts points through runner.compute_chunk
-    with the writer thread (engine/writer.py), as `coordsweep run
+    with the writer thread (engine/run/writer.py), as `coordsweep run
     --scheduler synchronous` runs them, into a fresh store; the kernel alone
     over the same chunks (blocks prebuilt) right before."""
-    from coordsweep.engine import writer as zwriter
+    from coordsweep.engine.run import writer as zwriter
     chunks = [c for c in range(layout.nchunks) if layout.flat_range(c)[0] < npts]
     kernels.solve(**spec.block(0, 2), solver=solver)
     kwall = kcpu = 0.0

@@ -30,7 +30,7 @@ sys.path.insert(0, HERE)
 import c_baseline  # noqa: E402
 
 from coordsweep import kernels  # noqa: E402
-from coordsweep.engine.spec import load_spec  # noqa: E402
+from coordsweep.engine.spec.model import load_spec  # noqa: E402
 
 BLOCK = 50_000
 

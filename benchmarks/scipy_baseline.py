@@ -9,7 +9,7 @@ critical masses and partial shares by ``brentq`` on sign changes of 65
 samples of g_i (``minimize_scalar`` for a peak between samples).
 
 Returns the fields of :data:`FIELDS` for a block of points, as
-``benchmarks/c`` and the kernels do (see engine/bench.py).
+``benchmarks/c`` and the kernels do (see engine/run/bench.py).
 """
 import itertools
 import math

@@ -127,17 +127,17 @@ print(json.dumps(out))
 #: the phases of a run: (label, module, attribute); each wraps the call
 #: (labels indented: a part of the phase above, not counted twice)
 PHASES = [
-    ("spec parse", "coordsweep.engine.spec", "load_spec"),
-    ("plan store", "coordsweep.engine.runner", "plan_store"),
-    ("kernel cache load", "coordsweep.engine.runner", "warm_kernels"),
-    ("cluster start", "coordsweep.engine.cluster", "open_client"),
-    ("store create", "coordsweep.engine.store", "create"),
-    ("  of which versions", "coordsweep.engine.store", "versions"),
-    ("  of which zarr writes", "coordsweep.engine.store", "_write_template"),
-    ("compute", "coordsweep.engine.runner", "_execute"),
-    ("finalize", "coordsweep.engine.store", "finalize"),
-    ("open result", "coordsweep.engine.store", "open_dataset"),
-    ("summary", "coordsweep.engine.results", "summary"),
+    ("spec parse", "coordsweep.engine.spec.model", "load_spec"),
+    ("plan store", "coordsweep.engine.run.runner", "plan_store"),
+    ("kernel cache load", "coordsweep.engine.run.runner", "warm_kernels"),
+    ("cluster start", "coordsweep.engine.run.cluster", "open_client"),
+    ("store create", "coordsweep.engine.store.zarrstore", "create"),
+    ("  of which versions", "coordsweep.engine.store.zarrstore", "versions"),
+    ("  of which zarr writes", "coordsweep.engine.store.zarrstore", "_write_template"),
+    ("compute", "coordsweep.engine.run.runner", "_execute"),
+    ("finalize", "coordsweep.engine.store.zarrstore", "finalize"),
+    ("open result", "coordsweep.engine.store.zarrstore", "open_dataset"),
+    ("summary", "coordsweep.engine.analysis.results", "summary"),
 ]
 
 CHILD_PHASES = r'''
@@ -147,8 +147,8 @@ spent = {}
 def add(label, t):
     spent[label] = spent.get(label, 0.0) + time.perf_counter() - t
 t = time.perf_counter()
-from coordsweep.engine import cli
-from coordsweep.engine import runner  # what `coordsweep run` imports first
+from coordsweep.engine import cli  # noqa: F401 - its import time is measured
+from coordsweep.engine.run import runner  # what `coordsweep run` imports first
 add("import (cli, runner)", t)
 missing = []
 for label, modname, attr in json.loads(sys.argv[1]):
@@ -184,7 +184,7 @@ for label, modname, attr in json.loads(sys.argv[1]):
                 add(_label, t)
     setattr(mod, attr, wrapped)
     # modules that imported the name directly
-    for other in ("coordsweep.engine.runner", "coordsweep.engine.cli"):
+    for other in ("coordsweep.engine.run.runner", "coordsweep.engine.cli"):
         m = sys.modules.get(other)
         if m is not None and getattr(m, attr, None) is orig:
             setattr(m, attr, wrapped)

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from coordsweep.engine.errors import SpecError, StoreError, UsageError
-from coordsweep.engine.spec import Spec, parse_spec
-from coordsweep.engine.spec import load_spec as _load_spec_file
+from coordsweep.engine.spec.model import Spec, parse_spec
+from coordsweep.engine.spec.model import load_spec as _load_spec_file
 
 if TYPE_CHECKING:  # pragma: no cover
     import pathlib
@@ -106,7 +106,7 @@ def point_spec(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
     """
     import tomli_w
 
-    from coordsweep.engine.spec import tomllib
+    from coordsweep.engine.spec.model import tomllib
     spec = load_spec(spec)
     at = dict(at or {})
     if not at:
@@ -177,12 +177,8 @@ def open_store(store: str | os.PathLike[str]) -> xarray.Dataset:
     StoreError
         Nothing is there, or it is not a coordsweep store.
     """
-    from coordsweep.engine import store as zstore
-    path = zstore.normalize(store)
-    if str(path).lower().endswith((".nc", ".nc4")) and os.path.isfile(path):
-        from coordsweep.engine.export import open_netcdf
-        return open_netcdf(path)
-    return zstore.open_dataset(zstore.existing(path))
+    from coordsweep.engine.analysis.export import open_results
+    return open_results(store)
 
 
 def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
@@ -233,9 +229,9 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
     SpecError, StoreError, UsageError
         Bad spec, store or arguments; nothing is written then.
     """
-    from coordsweep.engine import store as zstore
-    from coordsweep.engine.conventions import is_complete
-    from coordsweep.engine.runner import run_sweep
+    from coordsweep.engine.store import zarrstore as zstore
+    from coordsweep.engine.store.conventions import is_complete
+    from coordsweep.engine.run.runner import run_sweep
     if mode not in RUN_MODES:
         raise UsageError(f"mode must be one of {', '.join(RUN_MODES)}, got {mode!r}")
     spec = load_spec(spec)
@@ -276,12 +272,12 @@ def run_in_memory(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
         The grid has more than :data:`MEMORY_MAX_POINTS` points.
     """
     from coordsweep import kernels
-    from coordsweep.engine import conventions
-    from coordsweep.engine import store as zstore
-    from coordsweep.engine.layout import Layout
-    from coordsweep.engine.progress import Progress
+    from coordsweep.engine.store import conventions
+    from coordsweep.engine.store import zarrstore as zstore
+    from coordsweep.engine.spec.layout import Layout
+    from coordsweep.engine.run.progress import Progress
     from coordsweep.kernels.outputs import OUTPUTS
-    from coordsweep.engine.runner import resolve_solver
+    from coordsweep.engine.run.runner import resolve_solver
     spec = load_spec(spec)
     solver = resolve_solver(spec, solver)
     size = spec.size
@@ -349,8 +345,8 @@ def plot(data: xarray.Dataset | str | os.PathLike[str], *, x: str, var: str,
     matplotlib.figure.Figure
         The figure drawn on (Jupyter shows it when it ends a cell).
     """
-    from coordsweep.engine.plot import plot as _plot
-    from coordsweep.engine.conventions import decode_sectors
+    from coordsweep.engine.viz.plot import plot as _plot
+    from coordsweep.engine.store.conventions import decode_sectors
     ds = decode_sectors(data) if not isinstance(data, (str, os.PathLike)) else open_store(data)
     res = _plot(ds, x=x, var=var, y=y, sector=sector, select=dict(select or {}),
                 out=out, width=width, height=height, ax=ax)
@@ -378,7 +374,7 @@ def export(store: str | os.PathLike[str], out: str | os.PathLike[str],
     Returns
     -------
     pathlib.Path
-        The file written (see :func:`coordsweep.engine.export.export`).
+        The file written (see :func:`coordsweep.engine.analysis.export.export`).
     """
-    from coordsweep.engine.export import export as _export
+    from coordsweep.engine.analysis.export import export as _export
     return _export(store, out, format, incomplete=incomplete, overwrite=overwrite)

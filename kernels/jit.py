@@ -172,9 +172,15 @@ def _check_no_array_return(py_func, cres):
                 "it needs @jit(_nrt=True) (kernels/jit.py)")
 
 
+#: the modules that define kernel functions, in the order they were loaded
+#: (what kernels/relink.py copies; every @jit function registers its module)
+KERNEL_MODULES = {}
+
+
 def jit(func=None, **overrides):
     """``@jit`` or ``@jit(option=...)``: compile a kernel function."""
     def decorate(f):
+        KERNEL_MODULES.setdefault(f.__module__, None)
         dispatcher = numba.njit(**{**JIT_OPTIONS, **overrides})(f)
         if _KernelDispatcher is not None and type(dispatcher) is _KernelDispatcher.__base__:
             dispatcher.__class__ = _KernelDispatcher

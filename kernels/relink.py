@@ -9,20 +9,20 @@ function) and compiled again. The copies are not cached on disk (a user's
 function is not part of the kernels' source stamp): one compile per
 process and user function.
 """
+import sys
 import types
 
 from numba.core.registry import CPUDispatcher
 
-from coordsweep.kernels.jit import JIT_OPTIONS
+from coordsweep.kernels.jit import JIT_OPTIONS, KERNEL_MODULES
 
 _BUILDS = {}
 
 
 def _kernel_modules():
-    from coordsweep.kernels import (api, domain, economy, equilibria, many, point,
-                                    rootfind, sectors, table, variants, wages)
-    return (wages, rootfind, domain, economy, equilibria, many, sectors, variants, table,
-            point, api)
+    """Every module that has defined a kernel function so far (the caller,
+    having imported what it relinks, has loaded them all)."""
+    return tuple(sys.modules[name] for name in KERNEL_MODULES)
 
 
 def _is_kernel(obj, names):

@@ -230,8 +230,8 @@ def make_partial_store(spec_path, store, chunk_points, chunk_ids):
     """An interrupted run, built with the engine's own steps: the template
     (engine.runner.prepare_store), then only the chunks `chunk_ids` computed and
     recorded (engine.runner.compute_chunk). Returns the Layout."""
-    from coordsweep.engine.runner import compute_chunk, prepare_store
-    from coordsweep.engine.spec import load_spec
+    from coordsweep.engine.run.runner import compute_chunk, prepare_store
+    from coordsweep.engine.spec.model import load_spec
     spec = load_spec(spec_path)
     layout, done = prepare_store(spec, str(store), chunk_points, False, False)
     assert not done.any()

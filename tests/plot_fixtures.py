@@ -135,7 +135,7 @@ def make_dataset(axes=None, sectors=DEFAULT_SECTORS, *, regime_fn=default_regime
         dvars[t][2].update(flag_values=list(range(nsec)), flag_meanings=" ".join(sectors))
     dvars["status"][2].update(flag_masks=[b for b, _, _ in codes.STATUS_BITS],
                               flag_meanings=" ".join(n for _, n, _ in codes.STATUS_BITS))
-    # chunks as engine/layout.py cuts them: a run of axis 0, later axes whole
+    # chunks as engine/spec/layout.py cuts them: a run of axis 0, later axes whole
     c0 = -(-shape[0] // n_chunks) if shape else 1
     chunk_shape = [c0] + list(shape[1:]) if shape else []
     n_chunks = -(-shape[0] // c0) if shape else 1

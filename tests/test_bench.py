@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from coordsweep.engine import bench
+from coordsweep.engine.run import bench
 from coordsweep.engine.cli import main
 
 

@@ -1,4 +1,4 @@
-"""engine/blocks.py: kernel inputs built into reused buffers equal, bit for
+"""engine/spec/blocks.py: kernel inputs built into reused buffers equal, bit for
 bit, the fresh blocks of Spec.block, and both equal a point-by-point
 construction (every factor computed for its own point, the way
 Spec.block built blocks before the exp table and the row tiling)."""
@@ -7,9 +7,9 @@ import threading
 import numpy as np
 import pytest
 
-from coordsweep.engine import blocks
-from coordsweep.engine.layout import Layout
-from coordsweep.engine.spec import parse_spec
+from coordsweep.engine.spec import blocks
+from coordsweep.engine.spec.layout import Layout
+from coordsweep.engine.spec.model import parse_spec
 from coordsweep.kernels.params import SECTOR_PARAMS
 
 from test_designs import design_spec
@@ -180,7 +180,7 @@ def test_build_outside_the_grid(start, stop):
 @pytest.mark.parametrize("name", ["scale axes", "mixed axes", "sector axes first"])
 @pytest.mark.parametrize("chunk_points", [1, 2, 3, 5, 12, 37, 100])
 def test_every_chunk_is_a_box_built_by_broadcasting(name, chunk_points):
-    """A chunk of any layout is a box of the grid (engine/layout.py), built
+    """A chunk of any layout is a box of the grid (engine/spec/layout.py), built
     without per-point indices; each axis kind before, at and after the
     box's run (the chunk sizes put the run on every axis)."""
     spec = SPECS[name]()

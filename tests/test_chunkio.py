@@ -1,4 +1,4 @@
-"""engine/chunkio.py: whole chunks encoded by the arrays' own codecs and
+"""engine/store/chunkio.py: whole chunks encoded by the arrays' own codecs and
 stored in one batch give the very bytes zarr's __setitem__ writes (edge
 chunks included); what is not one whole chunk goes through __setitem__."""
 import os
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import zarr
 
-from coordsweep.engine import chunkio
-from coordsweep.engine import store as zstore
-from coordsweep.engine.layout import Layout
-from coordsweep.engine.spec import parse_spec
+from coordsweep.engine.store import chunkio
+from coordsweep.engine.store import zarrstore as zstore
+from coordsweep.engine.spec.layout import Layout
+from coordsweep.engine.spec.model import parse_spec
 from coordsweep.kernels.outputs import OUTPUTS
 from specs import TWO_SECTORS, spec_text
 from test_store import outputs_for

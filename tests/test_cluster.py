@@ -96,8 +96,8 @@ def test_missing_parts_inspect_and_resume(sweep, tmp_path):
 
 def _race(args):
     spec_path, store, barrier = args
-    from coordsweep.engine.parts import create_or_join
-    from coordsweep.engine.spec import load_spec
+    from coordsweep.engine.run.jobarray import create_or_join
+    from coordsweep.engine.spec.model import load_spec
     spec = load_spec(spec_path)
     barrier.wait()
     _, done, created = create_or_join(spec, store, CHUNK_POINTS, 4)
@@ -167,7 +167,7 @@ def test_scheduler_file_and_client_objects(sweep, tmp_path):
 
 
 # --- worker counts and environments ----------------------------------------------------
-COUNT = ("from coordsweep.engine.cluster import local_worker_count; "
+COUNT = ("from coordsweep.engine.run.cluster import local_worker_count; "
          "n, how = local_worker_count(); print(n, '|', how)")
 
 
@@ -204,7 +204,7 @@ def test_worker_count_follows_cpu_affinity(sweep, tmp_path):
 
 def test_caller_environment_unchanged(sweep, tmp_path, monkeypatch):
     import coordsweep
-    from coordsweep.engine.cluster import MALLOC_ENV, PINNED_THREADS, open_client
+    from coordsweep.engine.run.cluster import MALLOC_ENV, PINNED_THREADS, open_client
     for k in MALLOC_ENV:  # (the caller's own value would win)
         monkeypatch.delenv(k, raising=False)
     before = dict(os.environ)
@@ -228,7 +228,7 @@ def test_jobqueue_workers_get_the_worker_environment():
     """dask-jobqueue job scripts export the thread limits and the malloc
     settings before the worker (and its nanny) start."""
     pytest.importorskip("dask_jobqueue")
-    from coordsweep.engine.cluster import cluster_options, make_jobqueue_cluster, worker_env
+    from coordsweep.engine.run.cluster import cluster_options, make_jobqueue_cluster, worker_env
     cluster = make_jobqueue_cluster(cluster_options(
         {"kind": "slurm", "cores": 2, "memory": "4GB", "walltime": "00:10:00"}))
     try:
@@ -276,7 +276,7 @@ def test_bad_cluster_options(sweep, tmp_path, args, needle):
 
 
 def test_worker_lifetime_before_walltime():
-    from coordsweep.engine.cluster import parse_walltime, worker_lifetime
+    from coordsweep.engine.run.cluster import parse_walltime, worker_lifetime
     assert parse_walltime("01:00:00") == 3600 and parse_walltime("1-00:00:00") == 86400
     assert parse_walltime("30") == 1800 and parse_walltime("10:00") == 600
     for w in (120, 600, 3600, 86400):

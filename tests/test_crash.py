@@ -6,7 +6,7 @@ a dask worker killed mid-task, a full disk -- and nothing is lost.
   --resume: the store is bit-identical to an uninterrupted run and
   `inspect --verify` finds every chunk good;
 - `pytest -m slow`: 24 kills, including during the template write and
-  the final step (debug pauses mark those moments, engine/debug.py);
+  the final step (debug pauses mark those moments, engine/run/debug.py);
 - a worker process of the local cluster SIGKILLed while it runs a task:
   the run still completes, identical;
 - a full disk (a small tmpfs): a one-line error, the finished chunks kept,
@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from coordsweep.engine.conventions import is_complete
+from coordsweep.engine.store.conventions import is_complete
 import pytest
 
 from engine_helpers import (COORDSWEEP, ROOT, assert_identical_stores, chunk_done,
@@ -35,7 +35,7 @@ NCHUNKS = 20
 
 @pytest.fixture(scope="module")
 def ref(tmp_path_factory):
-    from coordsweep.engine.runner import run_sweep
+    from coordsweep.engine.run.runner import run_sweep
     d = tmp_path_factory.mktemp("crash")
     spec = write_spec(d, five_sector_spec(*SHAPE))
     store = str(d / "ref.zarr")
@@ -50,7 +50,7 @@ def ref(tmp_path_factory):
 
 
 def _exists(store):
-    from coordsweep.engine import store as zstore
+    from coordsweep.engine.store import zarrstore as zstore
     return zstore.exists(store)
 
 

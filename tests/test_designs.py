@@ -1,4 +1,4 @@
-"""Sampling designs (CONTRACT.md "Sampling designs", engine/designs.py):
+"""Sampling designs (CONTRACT.md "Sampling designs", engine/spec/designs.py):
 sizes per method, points within bounds, reproducible from the seed,
 identical to SALib's / scipy's own samplers, chunk by chunk as well as
 whole; the design as the `sample` dimension after the axes; bad designs
@@ -12,7 +12,7 @@ from SALib.sample import morris as salib_morris
 from SALib.sample import sobol as salib_sobol
 
 from coordsweep.engine.errors import SpecError
-from coordsweep.engine.spec import parse_spec
+from coordsweep.engine.spec.model import parse_spec
 
 from engine_helpers import coordsweep, write_spec
 from specs import TWO_SECTORS, spec_text

@@ -39,7 +39,7 @@ def made(tmp_path_factory):
 
 def _results(path):
     from coordsweep import open_store
-    from coordsweep.engine.export import results
+    from coordsweep.engine.analysis.export import results
     return results(open_store(path)).load()
 
 
@@ -130,7 +130,7 @@ def test_old_store_with_bool_complete_still_reads(made, tmp_path):
     import zarr
 
     import coordsweep
-    from coordsweep.engine.conventions import is_complete
+    from coordsweep.engine.store.conventions import is_complete
     store = str(tmp_path / "old.zarr")
     shutil.copytree(made["store"], store)
     zarr.open_group(store, mode="r+").attrs["complete"] = True
@@ -199,7 +199,7 @@ def test_tensorstore_reads_every_array(made):
 
 # --- export ----------------------------------------------------------------------------------
 def test_netcdf_export_round_trips(made, exported):
-    from coordsweep.engine.export import open_netcdf
+    from coordsweep.engine.analysis.export import open_netcdf
     store = _results(made["store"])
     nc = open_netcdf(exported["netcdf"]).load()
     assert_same_results(store, nc)
@@ -221,7 +221,7 @@ def test_netcdf_export_round_trips(made, exported):
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_table_export_round_trips(made, exported, fmt):
-    from coordsweep.engine.export import read_table
+    from coordsweep.engine.analysis.export import read_table
     from coordsweep.kernels.outputs import OUTPUTS
     ds = _results(made["store"])
     df = read_table(exported[fmt])
@@ -243,7 +243,7 @@ def test_table_export_round_trips(made, exported, fmt):
 
 
 def test_incomplete_store_export(made, tmp_path):
-    from coordsweep.engine.export import open_netcdf, read_table
+    from coordsweep.engine.analysis.export import open_netcdf, read_table
     from coordsweep.kernels.codes import NOT_COMPUTED
     out = tmp_path / "p.nc"
     code, _, err = main_inprocess("export", made["partial"], out)
@@ -274,10 +274,10 @@ def test_export_never_overwrites_without_asking(made, tmp_path):
 
 # --- Python API ------------------------------------------------------------------------------
 def test_load_spec_from_path_text_and_dict(made):
-    from coordsweep.engine.spec import tomllib
+    from coordsweep.engine.spec.model import tomllib
 
     import coordsweep
-    from coordsweep.engine.spec import parse_spec
+    from coordsweep.engine.spec.model import parse_spec
     with open(made["spec"], encoding="utf-8") as f:
         text = f.read()
     a = coordsweep.load_spec(made["spec"])
@@ -484,7 +484,7 @@ def test_ctrl_c_exits_130_after_a_clean_stop(tmp_path, scheduler):
 def test_progress_lines_in_logs():
     import io
 
-    from coordsweep.engine.progress import Progress
+    from coordsweep.engine.run.progress import Progress
     buf = io.StringIO()
     bar = Progress(1000, stream=buf, delay=0.0, interval=0.0)
     for _ in range(4):
@@ -501,7 +501,7 @@ def test_progress_in_jupyter_updates_one_output(monkeypatch):
     pytest.importorskip("IPython")
     import IPython.display
 
-    from coordsweep.engine import progress
+    from coordsweep.engine.run import progress
     shown = []
 
     class Handle:
@@ -564,7 +564,7 @@ def test_design_store_conventions_export_and_memory(tmp_path):
     attribute, the same Dataset in memory, and an export that round-trips
     (the design parameters as columns of the point table)."""
     import coordsweep
-    from coordsweep.engine.export import open_netcdf, read_table
+    from coordsweep.engine.analysis.export import open_netcdf, read_table
     text = three_sector_spec(n_theta=3, n_cost=2).split("[axes.cost_scale]")[0] + DESIGN
     spec = write_spec(tmp_path, text)
     store = str(tmp_path / "design.zarr")

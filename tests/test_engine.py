@@ -38,8 +38,8 @@ def cluster():
 @pytest.fixture(scope="module")
 def ref(tmp_path_factory):
     """The reference run: synchronous scheduler, default (one large) chunk."""
-    from coordsweep.engine.runner import run_sweep
-    from coordsweep.engine.spec import load_spec
+    from coordsweep.engine.run.runner import run_sweep
+    from coordsweep.engine.spec.model import load_spec
     d = tmp_path_factory.mktemp("ref")
     spec_path = write_spec(d, three_sector_spec(N_THETA, N_COST))
     store = os.path.join(d, "ref.zarr")
@@ -61,7 +61,7 @@ CONFIGS = [
 @pytest.mark.parametrize("scheduler, workers, chunk_points, nchunks", CONFIGS)
 def test_bit_identical_across_schedulers_and_chunking(ref, cluster, tmp_path, scheduler,
                                                       workers, chunk_points, nchunks):
-    from coordsweep.engine.runner import PINNED_THREADS, run_sweep
+    from coordsweep.engine.run.runner import PINNED_THREADS, run_sweep
     if scheduler == "address":
         scheduler = cluster.scheduler_address
     store = tmp_path / "s.zarr"
@@ -89,7 +89,7 @@ def test_bit_identical_across_schedulers_and_chunking(ref, cluster, tmp_path, sc
 
 def test_one_point_chunks_equal_large_chunks(tmp_path):
     """chunk_points=1 (one task and one zarr chunk per point) vs the default."""
-    from coordsweep.engine.runner import run_sweep
+    from coordsweep.engine.run.runner import run_sweep
     spec_path = write_spec(tmp_path, three_sector_spec(9, 6))  # 54 points
     big = run_sweep(spec_path, tmp_path / "big.zarr", scheduler="synchronous",
                     progress=False)
@@ -106,7 +106,7 @@ def test_subgrid_values_do_not_depend_on_grid(ref, tmp_path):
     other externality_scale value, the same cost_scale values) stores the
     same values at those points: no state leaks between the points of a
     chunk."""
-    from coordsweep.engine.runner import run_sweep
+    from coordsweep.engine.run.runner import run_sweep
     values = ref["spec"].axes[0].values[::2]
     text = three_sector_spec(N_THETA, N_COST).replace(
         f"start = 0.0\nstop = 2.0\nnum = {N_THETA}\n",

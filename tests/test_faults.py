@@ -8,7 +8,7 @@ import subprocess
 
 import numpy as np
 
-from coordsweep.engine.conventions import is_complete
+from coordsweep.engine.store.conventions import is_complete
 import pytest
 
 from engine_helpers import (COORDSWEEP, ROOT, main_inprocess, open_dataset,
@@ -51,7 +51,7 @@ def test_faults_set_status_bits_and_sweep_continues(faulty):
 
 
 def test_plot_masks_failed_points(faulty, tmp_path):
-    from coordsweep.engine.plot import FAILED_BITS, plot
+    from coordsweep.engine.viz.plot import FAILED_BITS, plot
     ds = open_dataset(faulty["store"])
     r = plot(ds, x="externality_scale", y="cost_scale", var="welfare_nc",
              out=tmp_path / "w.png")
@@ -63,7 +63,7 @@ def test_plot_masks_failed_points(faulty, tmp_path):
 
 
 def test_without_the_debug_setting_no_faults(faulty, tmp_path):
-    from coordsweep.engine.runner import run_sweep
+    from coordsweep.engine.run.runner import run_sweep
     from coordsweep.kernels.codes import PATH_NOT_CONVERGED, WAGE_NOT_CONVERGED
     res = run_sweep(faulty["spec"], str(tmp_path / "clean.zarr"), scheduler="synchronous",
                     progress=False)

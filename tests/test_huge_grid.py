@@ -87,8 +87,8 @@ def test_huge_grid_domain_check_finds_the_first_bad_point(tmp_path):
 
 
 def test_dry_run_writes_nothing_and_estimates(tmp_path):
-    from coordsweep.engine.layout import Layout
-    from coordsweep.engine.runner import run_sweep
+    from coordsweep.engine.spec.layout import Layout
+    from coordsweep.engine.run.runner import run_sweep
     spec = write_spec(tmp_path, five_sector_spec(20, 20, 20))
     store = tmp_path / "dry.zarr"
     code, out, err = main_inprocess("run", spec, "--store", store, "--dry-run",
@@ -146,7 +146,7 @@ def grid_specs(draw):
 @given(text=grid_specs())
 def test_fast_domain_check_equals_exhaustive_scan(text):
     from coordsweep.engine.errors import SpecError
-    from coordsweep.engine.spec import parse_spec
+    from coordsweep.engine.spec.model import parse_spec
     spec = parse_spec(text)
 
     def message(check):
@@ -162,7 +162,7 @@ def test_fast_domain_check_equals_exhaustive_scan(text):
 @pytest.mark.parametrize("shape", [(1,), (7,), (3, 5), (2, 3, 4)])
 def test_points_equal_block(shape):
     """Spec.points (multi-indices) builds the same inputs as Spec.block."""
-    from coordsweep.engine.spec import parse_spec
+    from coordsweep.engine.spec.model import parse_spec
     text = five_sector_spec(*(list(shape) + [1] * (3 - len(shape))))
     spec = parse_spec(text)
     n = spec.size

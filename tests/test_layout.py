@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from coordsweep.engine.layout import Layout, default_chunk_points
+from coordsweep.engine.spec.layout import Layout, default_chunk_points
 
 
 @pytest.mark.parametrize("shape", [(7, 5, 3), (1000,), (3, 1, 4), (), (2, 2, 2, 2)])

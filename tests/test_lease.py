@@ -1,4 +1,4 @@
-"""One writer per store (issue 11): the store lease (engine/lease.py).
+"""One writer per store (issue 11): the store lease (engine/store/lease.py).
 
 The first finding of issue 11 is test_second_run_is_refused_while_first_runs:
 before the lease, a second `coordsweep run --overwrite` replaced the
@@ -19,6 +19,8 @@ from engine_helpers import (assert_identical_stores, assert_same_snapshot, chunk
                             coordsweep, five_sector_spec, main_inprocess,
                             snapshot, three_sector_spec, write_spec)
 
+
+from coordsweep.engine.spec.parts import run_id
 SHAPE = (20, 20, 20)     # 8,000 points, five sectors
 CHUNK_POINTS = 400       # 20 chunks
 
@@ -50,7 +52,7 @@ def _wait_for(cond, proc=None, timeout=240):
 def refs(tmp_path_factory):
     """Uninterrupted reference stores of spec A (five sectors) and spec B
     (three sectors), and their spec files."""
-    from coordsweep.engine.runner import run_sweep
+    from coordsweep.engine.run.runner import run_sweep
     d = tmp_path_factory.mktemp("lease")
     a = write_spec(d, five_sector_spec(*SHAPE), "a.toml")
     b = write_spec(d, three_sector_spec(11, 11, name="other spec"), "b.toml")
@@ -68,7 +70,7 @@ def _one_line(stderr):
 
 def _paused_run_of_a(refs, store, marker, seconds):
     """`coordsweep run` of spec A into store, each chunk write held
-    `seconds` by a debug pause that touches `marker` (engine/debug.py)."""
+    `seconds` by a debug pause that touches `marker` (engine/run/debug.py)."""
     return _popen(_env(COORDSWEEP_DEBUG_PAUSE=f"write:{seconds}:{marker}"),
                   "run", refs["a"], "--store", store, "--scheduler", "synchronous",
                   "--chunk-points", CHUNK_POINTS, "--quiet")
@@ -156,7 +158,7 @@ def _dead_pid():
 
 
 def test_stale_leases_are_taken_over_live_ones_refused(tmp_path):
-    from coordsweep.engine import lease
+    from coordsweep.engine.store import lease
     store = str(tmp_path / "s.zarr")
     _fake_lease(store, pid=_dead_pid())                     # dead pid, this host
     assert lease.acquire(store, "mine")["run_id"] == "someone"
@@ -172,22 +174,22 @@ def test_stale_leases_are_taken_over_live_ones_refused(tmp_path):
 
 
 def test_job_array_parts_share_the_lease(tmp_path):
-    from coordsweep.engine import lease
+    from coordsweep.engine.store import lease
     store = str(tmp_path / "a.zarr")
     text = five_sector_spec(2, 2, 2)
-    rid = lease.array_run_id(text, 3)
-    assert rid == lease.array_run_id(text, 3) != lease.array_run_id(text, 2)
+    rid = run_id(text, 3)
+    assert rid == run_id(text, 3) != run_id(text, 2)
     assert lease.acquire(store, rid, shared=True) is None
     # another part of the same array joins; another array or a plain run is refused
     assert lease.acquire(store, rid, shared=True) is None
     with pytest.raises(lease.LeaseHeld):
-        lease.acquire(store, lease.array_run_id(text, 2), shared=True)
+        lease.acquire(store, run_id(text, 2), shared=True)
     with pytest.raises(lease.LeaseHeld):
         lease.acquire(store, lease.new_run_id())
 
 
 def test_refused_run_touches_nothing_not_even_a_stale_lease(refs, tmp_path):
-    from coordsweep.engine.runner import run_sweep
+    from coordsweep.engine.run.runner import run_sweep
     store = str(tmp_path / "done.zarr")
     run_sweep(refs["b"], store, scheduler="synchronous", progress=False)
     _fake_lease(store, pid=_dead_pid())
@@ -199,10 +201,10 @@ def test_refused_run_touches_nothing_not_even_a_stale_lease(refs, tmp_path):
 
 
 def test_task_without_the_lease_writes_nothing(refs, tmp_path):
-    from coordsweep.engine import lease
-    from coordsweep.engine.layout import Layout
-    from coordsweep.engine.runner import compute_chunk, run_sweep
-    from coordsweep.engine.spec import load_spec
+    from coordsweep.engine.store import lease
+    from coordsweep.engine.spec.layout import Layout
+    from coordsweep.engine.run.runner import compute_chunk, run_sweep
+    from coordsweep.engine.spec.model import load_spec
     store = str(tmp_path / "held.zarr")
     run_sweep(refs["b"], store, scheduler="synchronous", progress=False, chunk_points=20)
     spec = load_spec(refs["b"])
@@ -221,8 +223,8 @@ def test_chunk_marked_by_another_run_is_not_done(refs, tmp_path):
     a task of another run does not count; --resume computes that chunk."""
     import zarr
 
-    from coordsweep.engine import store as zstore
-    from coordsweep.engine.runner import run_sweep
+    from coordsweep.engine.store import zarrstore as zstore
+    from coordsweep.engine.run.runner import run_sweep
     store = str(tmp_path / "marks.zarr")
     run_sweep(refs["b"], store, scheduler="synchronous", progress=False, chunk_points=20)
     n = chunk_done(store).size
@@ -249,10 +251,10 @@ def test_task_of_a_run_that_lost_its_lease_stops_before_reading_the_store(refs, 
     thread, was the first to resume after SIGCONT)."""
     import shutil
 
-    from coordsweep.engine import lease
-    from coordsweep.engine.layout import Layout
-    from coordsweep.engine.runner import compute_chunk
-    from coordsweep.engine.spec import load_spec
+    from coordsweep.engine.store import lease
+    from coordsweep.engine.spec.layout import Layout
+    from coordsweep.engine.run.runner import compute_chunk
+    from coordsweep.engine.spec.model import load_spec
     store = str(tmp_path / "taken.zarr")
     shutil.copytree(refs["ref_b"], store)          # B's store: one chunk
     spec_a = load_spec(refs["a"])

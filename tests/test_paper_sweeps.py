@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 import coordsweep
-from coordsweep.engine.spec import load_spec
+from coordsweep.engine.spec.model import load_spec
 from coordsweep.kernels.codes import COORDINATION_FAILURE, SPONTANEOUS
 
 SWEEPS = Path(__file__).resolve().parent.parent / "sweeps"

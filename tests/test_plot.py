@@ -10,13 +10,13 @@ import matplotlib.image as mpimg
 import matplotlib.colors as mcolors
 import numpy as np
 
-from coordsweep.engine.plot import FAILED_BITS
+from coordsweep.engine.viz.plot import FAILED_BITS
 import pytest
 
 import plot_fixtures as pf
 import specs
 from coordsweep.engine.errors import UsageError
-from coordsweep.engine.plot import plot, is_geometric, REGIME_COLORS
+from coordsweep.engine.viz.plot import plot, is_geometric, REGIME_COLORS
 from coordsweep.kernels import codes
 from coordsweep.kernels.codes import REGIME_NAMES
 
@@ -314,8 +314,8 @@ SMALL_SPEC = specs.spec_text("plot test: two sectors", specs.TWO_SECTORS,
 
 @pytest.fixture(scope="module")
 def real_store(tmp_path_factory):
-    run_mod = pytest.importorskip("coordsweep.engine.runner")
-    from coordsweep.engine.spec import parse_spec
+    run_mod = pytest.importorskip("coordsweep.engine.run.runner")
+    from coordsweep.engine.spec.model import parse_spec
     d = tmp_path_factory.mktemp("real")
     return run_mod.run(parse_spec(SMALL_SPEC), store=str(d / "small.zarr"),
                        scheduler="synchronous", progress=False)

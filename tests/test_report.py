@@ -11,7 +11,7 @@ import pytest
 
 import plot_fixtures as pf
 import specs
-from coordsweep.engine.report import write_report, report_figures, KEY_VARIABLES
+from coordsweep.engine.viz.report import write_report, report_figures, KEY_VARIABLES
 from coordsweep.kernels.codes import REGIME_NAMES, STATUS_BITS
 
 warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata.*")
@@ -238,8 +238,8 @@ SMALL_SPEC = specs.spec_text(
 
 
 def test_report_of_a_real_sweep(tmp_path):
-    run_mod = pytest.importorskip("coordsweep.engine.runner")
-    from coordsweep.engine.spec import parse_spec
+    run_mod = pytest.importorskip("coordsweep.engine.run.runner")
+    from coordsweep.engine.spec.model import parse_spec
     ds = run_mod.run(parse_spec(SMALL_SPEC), store=str(tmp_path / "real.zarr"),
                      scheduler="synchronous", progress=False)
     index = write_report(ds, tmp_path / "report")

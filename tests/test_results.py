@@ -1,11 +1,12 @@
-"""engine/results.py: status decoding and counts, regime counts, the
+"""engine/analysis/results.py: status decoding and counts, regime counts, the
 computed-point mask (from the store's chunk Layout), on hand-made arrays
 whose answers are counted here independently."""
 import numpy as np
 import xarray as xr
 
-from coordsweep.engine import results
-from coordsweep.engine.layout import Layout
+from coordsweep.engine.analysis import results
+from coordsweep.engine.store import provenance
+from coordsweep.engine.spec.layout import Layout
 from coordsweep.kernels import codes
 
 
@@ -83,5 +84,5 @@ def test_axes_sectors_and_versions():
     ds = _dataset((3, 2), (1, 2), [1, 1, 1])
     assert results.sweep_axes(ds) == ("a0", "a1")
     assert results.sector_names(ds) == []
-    v = results.versions()
+    v = provenance.versions()
     assert tuple(v) == results.VERSION_ATTRS and all(v.values())

@@ -90,8 +90,8 @@ def test_plain_run_refuses_incomplete_store(killed):
 
 
 def test_resume_computes_missing_chunks_bit_identical(killed, tmp_path):
-    from coordsweep.engine.layout import Layout
-    from coordsweep.engine.runner import run_sweep
+    from coordsweep.engine.spec.layout import Layout
+    from coordsweep.engine.run.runner import run_sweep
     # work on a copy (mtimes preserved) so the other tests see the killed store
     store = str(tmp_path / "resumed.zarr")
     shutil.copytree(killed["store"], store)

@@ -1,5 +1,5 @@
 """Sensitivity analyses over design stores (`coordsweep sensitivity`,
-engine/sensitivity.py), checked against facts of the model, not only
+engine/analysis/sensitivity.py), checked against facts of the model, not only
 against SALib's own numbers:
 
 - with every sector non-spontaneous (costs > 0), S0 is empty and
@@ -23,10 +23,10 @@ import time
 import numpy as np
 import pytest
 
-from coordsweep.engine import sensitivity
+from coordsweep.engine.analysis import sensitivity
 from coordsweep.engine.errors import UsageError
-from coordsweep.engine.runner import run_sweep
-from coordsweep.engine.spec import load_spec
+from coordsweep.engine.run.runner import run_sweep
+from coordsweep.engine.spec.model import load_spec
 from coordsweep.kernels.codes import PATH_SHAPE, REGIME_NAMES, WAGE_NOT_CONVERGED
 from coordsweep.kernels.outputs import OUTPUTS
 

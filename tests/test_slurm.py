@@ -110,7 +110,7 @@ def test_cancelled_array_resubmitted_loses_nothing(slurm, tmp_path):
     code, out, _ = main_inprocess("inspect", store)
     assert "missing:" in out
 
-    from coordsweep.engine.layout import Layout
+    from coordsweep.engine.spec.layout import Layout
     layout = Layout((40, 40, 40), tuple(store_attrs(store)["chunk_shape"]))
     assert layout.nchunks == 40
 

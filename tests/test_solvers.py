@@ -186,7 +186,7 @@ SPEC = three_sector_spec(9, 7, name="solver test")
 
 
 def test_spec_solver_table_parsed_and_checked(tmp_path):
-    from coordsweep.engine.spec import parse_spec
+    from coordsweep.engine.spec.model import parse_spec
     from coordsweep.engine.errors import SpecError
     spec = parse_spec(SPEC + '\n[run.solver]\nwage = "bisect"\n')
     assert spec.run["solver"] == "wage=bisect,equilibria=dfs,path=lockstep"

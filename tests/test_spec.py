@@ -1,4 +1,4 @@
-"""Sweep specs (engine/spec.py, engine/domains.py): validation rules, axis
+"""Sweep specs (engine/spec/model.py, engine/spec/domains.py): validation rules, axis
 semantics, grid blocks, grid checks and point specs.
 
 Expected values are computed by hand in the tests (or by an independent
@@ -12,9 +12,9 @@ import re
 import numpy as np
 import pytest
 
-from coordsweep.engine.domains import check_domains, format_violation
+from coordsweep.engine.spec.domains import check_domains, format_violation
 from coordsweep.engine.errors import CoordsweepError, SpecError
-from coordsweep.engine.spec import Axis, Spec, load_spec, parse_spec
+from coordsweep.engine.spec.model import Axis, Spec, load_spec, parse_spec
 from coordsweep.kernels.params import SECTOR_PARAMS
 import specs
 

@@ -1,4 +1,4 @@
-"""The store module (engine/store.py) on its own: create / write_chunk /
+"""The store module (engine/store/zarrstore.py) on its own: create / write_chunk /
 finalize / done_chunks / read_attrs, with hand-made outputs (no kernels):
 what each step writes, and what it refuses to touch."""
 import os
@@ -6,11 +6,11 @@ import os
 import numpy as np
 import pytest
 
-from coordsweep.engine import store as zstore
+from coordsweep.engine.store import zarrstore as zstore
 from coordsweep.engine.errors import StoreError
-from coordsweep.engine.layout import Layout
-from coordsweep.engine.results import VERSION_ATTRS
-from coordsweep.engine.spec import parse_spec
+from coordsweep.engine.spec.layout import Layout
+from coordsweep.engine.analysis.results import VERSION_ATTRS
+from coordsweep.engine.spec.model import parse_spec
 from coordsweep.kernels.codes import NOT_COMPUTED, REGIME_NAMES
 from coordsweep.kernels.outputs import OUTPUTS
 from engine_helpers import assert_same_snapshot, open_dataset, snapshot

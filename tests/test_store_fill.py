@@ -4,7 +4,7 @@ n_equilibria) and the NOT_COMPUTED status bit; written chunks are intact."""
 import numpy as np
 
 from engine_helpers import make_partial_store, open_dataset, three_sector_spec, write_spec
-from coordsweep.engine.results import describe_status
+from coordsweep.engine.analysis.results import describe_status
 from coordsweep.kernels.codes import NOT_COMPUTED, STATUS_BITS
 
 
@@ -80,7 +80,7 @@ def test_resume_finishes_a_store_killed_after_its_last_chunk(tmp_path):
 
 def test_store_locations(tmp_path):
     from coordsweep.engine.cli import main
-    from coordsweep.engine.store import normalize
+    from coordsweep.engine.store.zarrstore import normalize
     assert normalize("file:///tmp/a.zarr") == "/tmp/a.zarr"
     assert normalize("file://localhost/tmp/a.zarr") == "/tmp/a.zarr"
     assert normalize("s3://bucket/a.zarr") == "s3://bucket/a.zarr"

@@ -1,4 +1,4 @@
-"""The store's template written with the zarr API (engine/store.py
+"""The store's template written with the zarr API (engine/store/zarrstore.py
 ``create``) against the way it was written before: the xarray Dataset of
 ``store.template`` (dask arrays) stored by ``to_zarr(compute=False)`` with
 ``store.encoding``. Every metadata document (the group's and each array's
@@ -11,9 +11,9 @@ import os
 import numpy as np
 import pytest
 
-from coordsweep.engine import store as zstore
-from coordsweep.engine.layout import Layout
-from coordsweep.engine.spec import parse_spec
+from coordsweep.engine.store import zarrstore as zstore
+from coordsweep.engine.spec.layout import Layout
+from coordsweep.engine.spec.model import parse_spec
 from specs import TWO_SECTORS, policy_sectors, spec_text
 from test_startup import _modules_after
 
@@ -151,7 +151,7 @@ def test_xarray_reads_the_same_dataset(tmp_path, case):
 def test_create_beside_a_lease_and_refusals(tmp_path):
     """mode "a" beside the run's lease (the lease stays), "w-" refuses an
     existing store, overwrite replaces it: as before."""
-    from coordsweep.engine import lease
+    from coordsweep.engine.store import lease
     from coordsweep.engine.errors import StoreError
     spec = parse_spec(CASES["grid"][0])
     layout = Layout.for_grid(spec.shape, 20)
@@ -170,18 +170,18 @@ def test_create_beside_a_lease_and_refusals(tmp_path):
 
 def test_create_imports_neither_dask_nor_xarray(tmp_path):
     """The template is written with zarr alone: no dask.array, no
-    distributed; and, the version attributes aside (results.versions reads
+    distributed; and, the version attributes aside (provenance.versions reads
     dask's and xarray's versions), neither dask nor xarray."""
     text, chunk_points = CASES["design"]
     (tmp_path / "d.toml").write_text(text)
-    code = ("from coordsweep.engine.spec import load_spec\n"
-            "from coordsweep.engine.layout import Layout\n"
-            "from coordsweep.engine import designs, store\n"
+    code = ("from coordsweep.engine.spec.model import load_spec\n"
+            "from coordsweep.engine.spec.layout import Layout\n"
+            "from coordsweep.engine.store import designcoords, zarrstore as store\n"
             "{stub}"
             f"spec = load_spec({str(tmp_path / 'd.toml')!r})\n"
             f"layout = Layout.for_grid(spec.shape, {chunk_points})\n"
             "store.create({where!r}, spec, layout)\n"
-            "designs.write_coords({where!r}, spec, layout)\n"
+            "designcoords.write_coords({where!r}, spec, layout)\n"
             "assert store.read_attrs({where!r})['design_points'] == spec.design.size\n")
     loaded = _modules_after(code.format(stub="", where=str(tmp_path / "a.zarr")))
     assert "zarr" in loaded

@@ -12,7 +12,7 @@ from engine_helpers import (assert_identical_stores, chunk_done, five_sector_spe
 
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory):
-    from coordsweep.engine.runner import run_sweep
+    from coordsweep.engine.run.runner import run_sweep
     d = tmp_path_factory.mktemp("verify")
     spec = write_spec(d, five_sector_spec(6, 5, 4))
     ref = str(d / "ref.zarr")

@@ -1,4 +1,4 @@
-"""The writer thread (engine/writer.py) and the write path around it: every
+"""The writer thread (engine/run/writer.py) and the write path around it: every
 chunk handed over is written before close returns; an error in the thread
 stops further writes and reaches the caller; an aborted run drops what is
 queued (never marked done); a run with the thread gives the same store
@@ -8,12 +8,12 @@ import threading
 import numpy as np
 import pytest
 
-from coordsweep.engine import results
-from coordsweep.engine import store as zstore
-from coordsweep.engine.layout import Layout
-from coordsweep.engine.runner import run_sweep
-from coordsweep.engine.spec import parse_spec
-from coordsweep.engine.writer import ChunkWriter
+from coordsweep.engine.analysis import results
+from coordsweep.engine.store import zarrstore as zstore
+from coordsweep.engine.spec.layout import Layout
+from coordsweep.engine.run.runner import run_sweep
+from coordsweep.engine.spec.model import parse_spec
+from coordsweep.engine.run.writer import ChunkWriter
 from engine_helpers import assert_identical_stores, chunk_done, three_sector_spec
 
 

@@ -1,0 +1,2 @@
+"""Reading results without drawing: counts, summaries and `inspect`,
+sensitivity indices, export."""

@@ -1,0 +1,59 @@
+"""What the commands share: exit codes, JSON values, argument helpers."""
+import math
+
+from coordsweep.engine.errors import CoordsweepError
+
+EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
+#: `inspect --check`: the store is incomplete
+EXIT_INCOMPLETE = 3
+#: interrupted (Ctrl-C), after a clean stop: 128 + SIGINT, as shells expect
+EXIT_INTERRUPTED = 130
+
+
+def json_value(v):
+    import numpy as np
+    if isinstance(v, np.ndarray):
+        return [json_value(x) for x in v.tolist()]
+    if isinstance(v, (np.generic,)):
+        v = v.item()
+    if isinstance(v, float):
+        if math.isnan(v):
+            return None
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+    return v
+
+
+def existing_store(path):
+    """A coordsweep store's location; exit 2 when there is none or it is not
+    a coordsweep store."""
+    from coordsweep.engine.store import zarrstore as zstore
+    return zstore.existing(path)
+
+
+def parse_at(items):
+    """--at AXIS=VALUE items -> {axis: float}, in the order given."""
+    at = {}
+    for item in items or []:
+        if "=" not in item:
+            raise CoordsweepError(f"--at {item!r}: expected AXIS=VALUE")
+        key, value = item.split("=", 1)
+        try:
+            at[key.strip()] = float(value)
+        except ValueError:
+            raise CoordsweepError(f"--at {item!r}: {value!r} is not a number") from None
+    return at
+
+
+def parse_select(items):
+    """--select AXIS=VALUE items -> {axis: float}."""
+    select = {}
+    for item in items or []:
+        if "=" not in item:
+            raise CoordsweepError(f"--select {item!r}: expected AXIS=VALUE")
+        key, value = item.split("=", 1)
+        try:
+            select[key] = float(value)
+        except ValueError:
+            raise CoordsweepError(f"--select {item!r}: {value!r} is not a number") from None
+    return select

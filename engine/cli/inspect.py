@@ -1,0 +1,54 @@
+"""`coordsweep inspect STORE [--json] [--check] [--verify]`: what a store holds."""
+import json
+
+from coordsweep.engine.cli.common import EXIT_FAIL, EXIT_INCOMPLETE, EXIT_OK, existing_store
+
+
+def register(sub):
+    i = sub.add_parser("inspect", help="what a store holds, how complete it is, its spec")
+    i.add_argument("store")
+    i.add_argument("--json", action="store_true", help="print one JSON object")
+    i.add_argument("--check", action="store_true",
+                   help=f"exit {EXIT_INCOMPLETE} when the run is incomplete")
+    i.add_argument("--verify", action="store_true",
+                   help="read every chunk, check it against the completion record, "
+                   "name the bad ones (exit 1 when a chunk is bad or not computed)")
+    i.set_defaults(func=main)
+
+
+def main(args):
+    from coordsweep.engine.store import lease
+    from coordsweep.engine.analysis import results
+    from coordsweep.engine.store import zarrstore as zstore
+    path = existing_store(args.store)
+    held = lease.read(path)
+    if held is not None:
+        held = dict(held, state_of_run="stale (its run is gone)" if lease.is_stale(held)
+                    else "in progress")
+    checked = None
+    if args.verify:
+        from coordsweep.engine.store import verify
+        checked = verify.check(path)
+    if args.json:
+        from coordsweep.engine.analysis.info import inspect_dict
+        info = inspect_dict(path)
+        if held is not None:
+            info["run"] = held
+        if checked is not None:
+            info["verify"] = {"bad": {str(k): v for k, v in checked["bad"].items()},
+                              "not_computed": checked["not_computed"]}
+        print(json.dumps(info))
+        complete = info["complete"]
+    else:
+        print(results.describe(path))
+        if held is not None:
+            print(f"run: {held['state_of_run']}: {lease.describe(held)}")
+        if checked is not None:
+            from coordsweep.engine.store import verify
+            print(verify.format_check(checked))
+        complete = bool(zstore.done_chunks(path).all())
+    if checked is not None and (checked["bad"] or checked["not_computed"]):
+        return EXIT_FAIL
+    if args.check and not complete:
+        return EXIT_INCOMPLETE
+    return EXIT_OK

@@ -1,0 +1,150 @@
+"""Writing whole zarr chunks fast: encode with the array's own codecs,
+store the bytes in one batch.
+
+A task of engine/run/runner.py writes exactly one zarr chunk of every output
+(engine/spec/layout.py: chunks are aligned to the task's region). Going through
+``zarr.Array.__setitem__`` costs about three times the compression itself
+(a selection, a copy into a fresh chunk buffer and one event-loop round
+trip per variable, measured by benchmarks/e2e_breakdown.py). Here every
+chunk is encoded by the very codec objects of its array's metadata (so the
+bytes are the ones zarr would write: tests/test_chunkio.py compares them)
+and all of a task's chunks are stored in one batch: into a local
+directory store written file by file from the calling thread (temporary
+file, then rename, as zarr's LocalStore does), into any other store by one
+``asyncio.gather`` of the store's own ``set``.
+
+Only the plain layout takes this path: a regular chunk grid, codecs
+``bytes`` then bytes-to-bytes codecs (zstd, blosc, ...), the region one
+whole chunk (an edge chunk is padded with the fill value, as zarr does).
+Anything else (sharding, a store written by another tool) falls back to
+``__setitem__``.
+"""
+import contextlib
+import os
+import uuid
+
+import numpy as np
+
+
+def _plan(arr):
+    """The codecs of `arr` when it can take the fast path, else None."""
+    from zarr.codecs import BytesCodec
+    from zarr.core.chunk_grids import RegularChunkGrid
+    meta = arr.metadata
+    if getattr(meta, "zarr_format", None) != 3 or not isinstance(meta.chunk_grid, RegularChunkGrid):
+        return None
+    codecs = tuple(meta.codecs)
+    if not codecs or not isinstance(codecs[0], BytesCodec):
+        return None
+    from zarr.abc.codec import BytesBytesCodec
+    if not all(isinstance(c, BytesBytesCodec) and hasattr(c, "_encode_sync")
+               for c in codecs[1:]):
+        return None
+    return codecs
+
+
+def _chunk_coords(region, chunk_shape, shape):
+    """The chunk index of a region that is one whole chunk (an edge chunk:
+    up to the array's end), or None."""
+    coords = []
+    for s, c, n in zip(region, chunk_shape, shape):
+        if s.start % c or s.stop != min(s.start + c, n) or s.stop <= s.start:
+            return None
+        coords.append(s.start // c)
+    return tuple(coords)
+
+
+def encode_chunk(arr, value, region):
+    """(key, Buffer) of `value` written at `region` of zarr array `arr`,
+    encoded as zarr encodes it; None when the fast path does not apply."""
+    from zarr.core.array_spec import ArrayConfig, ArraySpec
+    from zarr.core.buffer import default_buffer_prototype
+    from zarr.core.buffer.cpu import NDBuffer
+    codecs = _plan(arr)
+    if codecs is None:
+        return None
+    meta = arr.metadata
+    chunk_shape = tuple(meta.chunk_grid.chunk_shape)
+    region = tuple(region) + tuple(slice(None) for _ in arr.shape[len(region):])
+    if len(region) != len(arr.shape) or not all(isinstance(s, slice) for s in region):
+        return None
+    if any(s.step not in (None, 1) for s in region):
+        return None
+    region = tuple(slice(*s.indices(n)[:2]) for s, n in zip(region, arr.shape))
+    coords = _chunk_coords(region, chunk_shape, arr.shape)
+    if coords is None:
+        return None
+    dtype = meta.data_type.to_native_dtype()
+    value = np.asarray(value)
+    if value.shape != chunk_shape:  # an edge chunk: padded with the fill value
+        full = np.full(chunk_shape, arr.fill_value, dtype=dtype)
+        full[tuple(slice(0, s.stop - s.start) for s in region)] = value
+        value = full
+    value = np.ascontiguousarray(value, dtype=dtype)
+    spec = ArraySpec(shape=chunk_shape, dtype=meta.data_type, fill_value=arr.fill_value,
+                     config=ArrayConfig.from_dict({}), prototype=default_buffer_prototype())
+    buf = codecs[0]._encode_sync(NDBuffer.from_numpy_array(value), spec)
+    for codec in codecs[1:]:
+        buf = codec._encode_sync(buf, spec)
+    key = meta.encode_chunk_key(coords)
+    return (f"{arr.store_path.path}/{key}" if arr.store_path.path else key), buf
+
+
+def write_chunks(group, items):
+    """Write [(name, region, value)] into zarr `group`: whole chunks in one
+    batch, anything else through __setitem__. Returns how many took the
+    fast path."""
+    from zarr.core.sync import sync
+    pending = []
+    store = None
+    for name, region, value in items:
+        arr = group[name]
+        enc = encode_chunk(arr, value, region)
+        if enc is None:
+            arr[region] = value
+            continue
+        store = arr.store_path.store
+        pending.append(enc)
+    if pending:
+        root = _local_root(store)
+        if root is not None:
+            for key, buf in pending:
+                put_file(os.path.join(root, key), buf.as_buffer_like())
+        else:
+            import asyncio
+
+            async def _put():
+                await asyncio.gather(*(store.set(key, buf) for key, buf in pending))
+            sync(_put())
+    return len(pending)
+
+
+def _local_root(store):
+    """The directory of a writable zarr LocalStore, else None (any other
+    store takes its own ``set``)."""
+    from zarr.storage import LocalStore
+    if type(store) is not LocalStore or store.read_only:
+        return None
+    return str(store.root)
+
+
+def put_file(path, data):
+    """Write `data` to `path` as zarr's LocalStore does (a temporary file
+    next to it, then renamed over it: a reader never sees half a chunk),
+    from this thread: no event-loop round trip, no thread pool, and the
+    directories made only when missing (LocalStore.set makes them for
+    every file: about three times the CPU, benchmarks/e2e_breakdown.py)."""
+    tmp = f"{path}.{uuid.uuid4().hex}.partial"
+    try:
+        f = open(tmp, "wb")
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        f = open(tmp, "wb")
+    try:
+        with f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
