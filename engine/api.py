@@ -312,7 +312,8 @@ def run_in_memory(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
     ds = ds.drop_vars(["chunk_done", "chunk"])
     for key in ("chunks_total", "chunks_done", "chunk_shape", "run_id", "run_token"):
         ds.attrs.pop(key, None)
-    ds.attrs.update(complete=1, completed=conventions.now_iso(), solver=solver)
+    from coordsweep.kernels import solvers
+    ds.attrs.update(complete=1, completed=conventions.now_iso(), **solvers.record(solver))
     return conventions.decode_sectors(ds)
 
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from coordsweep.kernels import codes
 from coordsweep.kernels.jit import jit, maxiter
+from coordsweep.kernels.solvers import code
 from coordsweep.kernels.wages import WAGE_TOL, user_wage, wage_bisect, wage_brent
 
 #: the point's scalars
@@ -101,6 +102,9 @@ Workspace = namedtuple("Workspace", "pt sec prof status tx tw")
 SOLVER_WAGE = 1
 SOLVER_EQUILIBRIA = 2
 SOLVER_PATH = 3
+WAGE_NEWTON = code("wage", "newton")
+WAGE_BRENT = code("wage", "brent")
+WAGE_BISECT = code("wage", "bisect")
 
 #: the linear-scale sums need every scaled term above exp(-FAST_RANGE)
 FAST_RANGE = 600.0
@@ -178,12 +182,12 @@ def log_wage(ws):
         if v > hi:
             hi = v
     code = ws.status[SOLVER_WAGE]
-    if code != 0:  # a variant (kernels/solvers.py): 1 brent, 2 bisect, 3 user
+    if code != WAGE_NEWTON:  # a variant (kernels/solvers.py)
         if hi <= lo:  # one sector: the bracket is the root
             x, converged = lo, True
-        elif code == 1:
+        elif code == WAGE_BRENT:
             x, converged = wage_brent(logl, sec.k, logL, lo, hi)
-        elif code == 2:
+        elif code == WAGE_BISECT:
             x, converged = wage_bisect(logl, sec.k, logL, lo, hi)
         else:
             x, converged = user_wage(logl, sec.k, logL, lo, hi)

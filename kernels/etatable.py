@@ -44,7 +44,7 @@ import math
 
 import numpy as np
 
-from coordsweep.kernels.economy import NEWTON_MAXITER
+from coordsweep.kernels.economy import NEWTON_MAXITER, WAGE_NEWTON
 from coordsweep.kernels.wages import WAGE_TOL  # (log_wage's stopping rule)
 from coordsweep.kernels.jit import jit
 
@@ -223,7 +223,7 @@ def finish_eta_table(prep, wage_code):
     tx, tw = prep.tx, prep.tw
     pt = prep.pt
     nprof = tx.shape[1]
-    if nprof == 0 or wage_code != 0:
+    if nprof == 0 or wage_code != WAGE_NEWTON:
         return
     pts = np.flatnonzero(prep.valid & ~pt["eta0"])
     if pts.shape[0] == 0:

@@ -11,6 +11,7 @@ from coordsweep.kernels.economy import (
     KIND_INERT, KIND_SPONT, SOLVER_PATH, binary_welfare, fast_g, fast_g_slope,
     fast_path_args, log_rent_full, path_g, path_welfare)
 from coordsweep.kernels.jit import jit
+from coordsweep.kernels.solvers import code
 from coordsweep.kernels.rootfind import (
     make_bisect_root, make_brent_root, make_golden_peak, make_newton_root)
 
@@ -29,10 +30,10 @@ SLOPE_STEP = 1e-7
 #: relative margin of the monotonicity certificate (path_increasing)
 CERT_MARGIN = 1e-9
 #: GE-path variants' codes (kernels/solvers.py SLOTS["path"])
-PATH_BRENT = 0
-PATH_BISECT = 1
-PATH_NEWTON = 2
-PATH_LOCKSTEP = 3
+PATH_BRENT = code("path", "brent")
+PATH_BISECT = code("path", "bisect")
+PATH_NEWTON = code("path", "newton")
+PATH_LOCKSTEP = code("path", "lockstep")
 #: the critical mass analyse_candidate returns for a root it leaves to the
 #: block's lock-step search (kernels/lockstep.py)
 DEFERRED = -1.0

@@ -6,7 +6,9 @@ A solver is one choice per slot:
   ``newton`` (safeguarded Newton, the default), ``brent``, ``bisect``, or a
   user's function ``"module:function"`` (see below);
 - ``equilibria``: the equilibrium set, its best member and the first best:
-  ``dfs`` (pruned depth-first search and all 2^N profiles, the default),
+  ``auto`` (the default: per point, the fastest exact method for its
+  number of sectors, :data:`AUTO_RULE`), ``dfs`` (pruned depth-first
+  search and all 2^N profiles),
   ``brute`` (every subset of the candidates tested, no pruning), ``mitm``
   (kernels/many.py: the count by meet-in-the-middle, the best equilibrium
   and the first best by branch and bound; falls back to ``dfs`` where its
@@ -37,10 +39,18 @@ from collections import namedtuple
 
 SLOTS = {
     "wage": ("newton", "brent", "bisect"),
-    "equilibria": ("dfs", "brute", "mitm"),
+    "equilibria": ("dfs", "brute", "mitm", "auto"),
     "path": ("brent", "bisect", "newton", "lockstep"),
 }
-DEFAULT = {"wage": "newton", "equilibria": "dfs", "path": "lockstep"}
+DEFAULT = {"wage": "newton", "equilibria": "auto", "path": "lockstep"}
+#: ``equilibria = "auto"``: dfs up to this many sectors (where the profile
+#: table of kernels/table.py holds every profile's wage and welfare), mitm
+#: above. Measured on random points (engine/run/bench.py draw, one core):
+#: dfs/mitm time 0.33-0.81 for N = 2..10, 3.6 at N = 11, 90 at N = 16
+#: (eta = 0); 0.84-0.97 for N = 2..10, 4.5 at N = 11, 25 at N = 16 (eta > 0)
+AUTO_DFS_MAX_SECTORS = 10
+AUTO_RULE = (f"equilibria=auto: dfs where N <= {AUTO_DFS_MAX_SECTORS}, "
+             f"mitm where N > {AUTO_DFS_MAX_SECTORS}")
 #: code of a user's wage function (after the built-ins)
 WAGE_USER = len(SLOTS["wage"])
 
@@ -98,8 +108,22 @@ def text(solver):
     return ",".join(f"{k}={getattr(solver, k)}" for k in SLOTS)
 
 
-def is_default(solver):
-    return parse(solver) == Solver(**DEFAULT)
+def record(solver):
+    """What a results store records of the variants: the canonical text,
+    and for ``equilibria = "auto"`` the rule that picked each point's method
+    (CONTRACT.md "Solver variants")."""
+    solver = parse(solver)
+    out = {"solver": text(solver)}
+    if solver.equilibria == "auto":
+        out["solver_rule"] = AUTO_RULE
+    return out
+
+
+def code(slot, name):
+    """The kernels' integer code of a built-in variant: its index in SLOTS
+    (the kernels compare with constants made by this function, so the order
+    of SLOTS is written down once)."""
+    return SLOTS[slot].index(name)
 
 
 def codes(solver):

@@ -17,12 +17,15 @@ import numpy as np
 
 from coordsweep.kernels import many
 from coordsweep.kernels.economy import SOLVER_EQUILIBRIA, binary_log_wage
+from coordsweep.kernels import solvers
 from coordsweep.kernels.equilibria import enumerate_equilibria, first_best, record_equilibrium
 from coordsweep.kernels.jit import jit
 
-EQ_DFS = 0
-EQ_BRUTE = 1
-EQ_MITM = 2
+EQ_DFS = solvers.code("equilibria", "dfs")
+EQ_BRUTE = solvers.code("equilibria", "brute")
+EQ_MITM = solvers.code("equilibria", "mitm")
+EQ_AUTO = solvers.code("equilibria", "auto")
+AUTO_DFS_MAX_SECTORS = solvers.AUTO_DFS_MAX_SECTORS
 
 
 @jit
@@ -61,6 +64,8 @@ def equilibria_and_first_best(ws, zmask, cand, ncand, active, nactive, record, s
     best_logw, nrec, fb_mask, fb_W); stack, stackx: room for the depth-first
     search (kernels/equilibria.py enumerate_equilibria)."""
     code = ws.status[SOLVER_EQUILIBRIA]
+    if code == EQ_AUTO:
+        code = EQ_MITM if ws.sec.k.shape[0] > AUTO_DFS_MAX_SECTORS else EQ_DFS
     if code == EQ_MITM:
         count = many.count_equilibria(ws, zmask, cand, ncand)
         ok, best_mask, best_W, best_x = many.best_equilibrium_bb(ws, zmask, cand, ncand)

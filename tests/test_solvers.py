@@ -76,7 +76,7 @@ def assert_agree(ref, out, label):
 
 
 def test_parse_and_text():
-    assert solvers.text(None) == "wage=newton,equilibria=dfs,path=lockstep"
+    assert solvers.text(None) == "wage=newton,equilibria=auto,path=lockstep"
     s = solvers.parse("equilibria=mitm, wage=brent")
     assert (s.wage, s.equilibria, s.path) == ("brent", "mitm", "lockstep")
     assert solvers.parse({"path": "bisect"}).path == "bisect"
@@ -105,7 +105,7 @@ def test_builtin_variants_agree_on_random_points(kern, n):
 def test_default_solver_is_the_default(kern):
     block = random_block(3, 3, 30)
     a = kern.solve(**block)
-    b = kern.solve(**block, solver="wage=newton,equilibria=dfs,path=lockstep")
+    b = kern.solve(**block, solver="wage=newton,equilibria=auto,path=lockstep")
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
 
@@ -121,9 +121,26 @@ def test_mitm_many_sectors(kern):
                  cost=rng.uniform(0.5, 1.5, (npts, n)) * 10 ** rng.uniform(-3, -1, (npts, 1)),
                  scale=np.where(np.arange(npts)[:, None] % 2 == 1,
                                 0.3 * (1 - alpha)[:, None], 0.0) * np.ones((npts, n)))
-    ref = kern.solve(**block)
+    ref = kern.solve(**block, solver="equilibria=dfs")
     assert ref["n_equilibria"].max() > 500
     assert_agree(ref, kern.solve(**block, solver="equilibria=mitm"), "mitm")
+    assert_agree(ref, kern.solve(**block), "auto (the default)")
+
+
+@pytest.mark.parametrize("n", [3, 10, 11, 13])
+def test_auto_picks_dfs_up_to_the_table_limit_and_mitm_above(kern, n):
+    """equilibria=auto (the default) is dfs where N <= 10 and mitm where
+    N > 10, bit for bit; its rule is what a store records."""
+    block = random_block(40 + n, n, 12)
+    auto = kern.solve(**block)
+    picked = "dfs" if n <= solvers.AUTO_DFS_MAX_SECTORS else "mitm"
+    same = kern.solve(**block, solver=f"equilibria={picked}")
+    for k in auto:
+        np.testing.assert_array_equal(auto[k], same[k], err_msg=k)
+    rec = solvers.record(None)
+    assert rec["solver"] == "wage=newton,equilibria=auto,path=lockstep"
+    assert str(solvers.AUTO_DFS_MAX_SECTORS) in rec["solver_rule"]
+    assert "solver_rule" not in solvers.record("equilibria=dfs")
 
 
 def test_user_wage_function(kern, tmp_path, monkeypatch):
@@ -189,7 +206,7 @@ def test_spec_solver_table_parsed_and_checked(tmp_path):
     from coordsweep.engine.spec.model import parse_spec
     from coordsweep.engine.errors import SpecError
     spec = parse_spec(SPEC + '\n[run.solver]\nwage = "bisect"\n')
-    assert spec.run["solver"] == "wage=bisect,equilibria=dfs,path=lockstep"
+    assert spec.run["solver"] == "wage=bisect,equilibria=auto,path=lockstep"
     with pytest.raises(SpecError, match="solver.wage"):
         parse_spec(SPEC + '\n[run.solver]\nwage = "secant"\n')
     bad = write_spec(tmp_path, SPEC + '\n[run.solver]\nequilibria = "fast"\n')
@@ -205,7 +222,8 @@ def test_run_records_solver_and_resume_checks_it(tmp_path):
     code, out, err = main_inprocess("run", spec, "--store", a, "--scheduler", "synchronous",
                                     "--quiet")
     assert code == 0, err
-    assert store_attrs(a)["solver"] == "wage=newton,equilibria=dfs,path=lockstep"
+    assert store_attrs(a)["solver"] == "wage=newton,equilibria=auto,path=lockstep"
+    assert store_attrs(a)["solver_rule"] == solvers.AUTO_RULE
     code, _, err = main_inprocess("run", spec, "--store", b, "--scheduler", "synchronous",
                                   "--quiet", "--solver", "wage=brent,equilibria=brute")
     assert code == 0, err
@@ -228,7 +246,7 @@ def test_api_run_solver(tmp_path):
     spec = coordsweep.parse_spec(SPEC)
     ds = coordsweep.run(spec, store=str(tmp_path / "s.zarr"), scheduler="synchronous",
                         progress=False, solver={"path": "bisect"})
-    assert ds.attrs["solver"] == "wage=newton,equilibria=dfs,path=bisect"
+    assert ds.attrs["solver"] == "wage=newton,equilibria=auto,path=bisect"
     mem = coordsweep.run(spec, progress=False, solver="equilibria=brute")
     assert mem.attrs["solver"] == "wage=newton,equilibria=brute,path=lockstep"
     for k in DISCRETE:

@@ -37,6 +37,7 @@ from coordsweep.engine.errors import StoreError, UsageError
 from coordsweep.engine.spec.layout import Layout
 from coordsweep.engine.run.progress import Progress
 from coordsweep.engine.spec.model import Spec, default_store, load_spec
+from coordsweep.kernels import solvers
 
 LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
 
@@ -97,7 +98,6 @@ def resolve_solver(spec, solver=None):
     """The run's solver variants as canonical text: `solver` (CLI --solver,
     run(..., solver=...)) over the spec's [run.solver]; a user's wage
     function is imported here, so a bad name fails before any I/O."""
-    from coordsweep.kernels import solvers
     try:
         parsed = solvers.parse(solver if solver is not None else spec.run.get("solver"))
         if solvers.is_user(parsed.wage):
@@ -175,7 +175,6 @@ def plan_store(spec, store, chunk_points, resume, overwrite, half_created=False,
                          f"({attrs.get('spec_source', '?')}); --resume needs the same "
                          "spec text, or pass --overwrite")
     if solver is not None:
-        from coordsweep.kernels import solvers
         recorded = attrs.get("solver", solvers.text(None))
         if recorded != solver:
             raise StoreError(f"{store}: was written with solver {recorded}; --resume needs "
@@ -312,7 +311,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
         # the parts of one array are one run: they create the store
         # atomically (whichever comes first) and share its lease
         layout, done, _ = jobarray.create_or_join(spec, store, chunk_points, part[1],
-                                                attrs={"solver": solver})
+                                                attrs=solvers.record(solver))
         run_id, shared = zparts.run_id(spec.text, part[1]), True
         lease.peek(store, run_id, shared)
     else:
@@ -365,7 +364,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
                         lease.set_state(store, held.run_id, "creating")
                         debug.pause("template")
                         zstore.create(store, spec, layout, overwrite=action == "overwrite",
-                                      run_id=held.run_id, attrs={"solver": solver})
+                                      run_id=held.run_id, attrs=solvers.record(solver))
                     if spec.design is not None:  # its points into the store, once
                         designcoords.write_coords(store, spec, layout)
                     if action != "resume":
