@@ -15,7 +15,7 @@
    thread takes from each chunk (results.chunk_counts); for comparison
    (not part of a run) Spec.block's fresh arrays and a summary that reads
    the store back. Then the same chunks through the run's own path
-   (runner.compute_chunk with the writer thread): wall and CPU against the
+   (executors.compute_chunk with the writer thread): wall and CPU against the
    kernel alone, i.e. what the engine adds once overlapped.
 2. --repeats times: the kernel alone over the whole grid (the baseline:
    the same points as the run), then `coordsweep run --scheduler
@@ -48,7 +48,7 @@ from coordsweep.engine.spec import blocks  # noqa: E402
 from coordsweep.engine.store import chunkio
 from coordsweep.engine.store import lease
 from coordsweep.engine.analysis import results
-from coordsweep.engine.run import runner
+from coordsweep.engine.run import executors
 from coordsweep.engine.store import zarrstore as zstore  # noqa: E402
 from coordsweep.engine.spec.layout import Layout  # noqa: E402
 from coordsweep.engine.spec.model import load_spec  # noqa: E402
@@ -96,7 +96,7 @@ def breakdown(spec, npts, layout, solver=None):
                 kernel_only += CLOCK() - tk
                 del block
                 s0 = CLOCK()
-                runner.chunk_is_done(store, cid, held.run_id, token)
+                executors.chunk_is_done(store, cid, held.run_id, token)
                 s1 = CLOCK()
                 block = blocks.build(spec, start, stop)  # as the run's tasks do
                 s2 = CLOCK()
@@ -159,7 +159,7 @@ def thread_cpu():
 
 def pipeline(spec, npts, layout, solver=None):
     """(wall, CPU seconds of the run's own path, kernel-only wall, CPU, points):
-    the chunks covering the first npts points through runner.compute_chunk
+    the chunks covering the first npts points through executors.compute_chunk
     with the writer thread (engine/run/writer.py), as `coordsweep run
     --scheduler synchronous` runs them, into a fresh store; the kernel alone
     over the same chunks (blocks prebuilt) right before."""
@@ -182,12 +182,12 @@ def pipeline(spec, npts, layout, solver=None):
             t, c = time.perf_counter(), time.process_time()
             threads0 = thread_cpu()
             with zwriter.ChunkWriter(
-                    lambda cid, out: runner.write_chunk(spec, store, layout, cid, out,
+                    lambda cid, out: executors.write_chunk(spec, store, layout, cid, out,
                                                         held.run_id, token),
                     on_written=lambda cid, out: counted.__setitem__(cid, results.chunk_counts(
                         out["regime"], out["n_equilibria"], out["status"]))) as w:
                 for cid in chunks:
-                    runner.compute_chunk(spec, store, layout, cid, held.run_id, token,
+                    executors.compute_chunk(spec, store, layout, cid, held.run_id, token,
                                          solver, w)
                 threads1 = thread_cpu()  # (before the writer thread ends)
             blocks.release()

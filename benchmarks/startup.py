@@ -128,13 +128,14 @@ print(json.dumps(out))
 #: (labels indented: a part of the phase above, not counted twice)
 PHASES = [
     ("spec parse", "coordsweep.engine.spec.model", "load_spec"),
-    ("plan store", "coordsweep.engine.run.runner", "plan_store"),
+    ("plan store", "coordsweep.engine.run.runner", "make_plan"),
     ("kernel cache load", "coordsweep.engine.run.runner", "warm_kernels"),
     ("cluster start", "coordsweep.engine.run.cluster", "open_client"),
     ("store create", "coordsweep.engine.store.zarrstore", "create"),
     ("  of which versions", "coordsweep.engine.store.zarrstore", "versions"),
     ("  of which zarr writes", "coordsweep.engine.store.zarrstore", "_write_template"),
-    ("compute", "coordsweep.engine.run.runner", "_execute"),
+    ("compute", "coordsweep.engine.run.executors", "InProcess.run"),
+    ("compute", "coordsweep.engine.run.executors", "Distributed.run"),
     ("finalize", "coordsweep.engine.store.zarrstore", "finalize"),
     ("open result", "coordsweep.engine.store.zarrstore", "open_dataset"),
     ("summary", "coordsweep.engine.analysis.results", "summary"),
@@ -153,6 +154,9 @@ add("import (cli, runner)", t)
 missing = []
 for label, modname, attr in json.loads(sys.argv[1]):
     mod = importlib.import_module(modname)
+    for name in attr.split(".")[:-1]:  # a method: "Class.method"
+        mod = getattr(mod, name)
+    attr = attr.rsplit(".", 1)[-1]
     orig = getattr(mod, attr, None)
     if orig is None:
         missing.append(f"{modname}.{attr}")
@@ -283,7 +287,7 @@ def phases(work, cache_dir, repeats, log, schedulers=("synchronous", "local")):
             rec = json.loads(proc.stderr.strip().splitlines()[-1])
             rec["wall"], rec["cpu"] = wall, proc.cpu
             runs.append(rec)
-        order = ["import (cli, runner)"] + [lab for lab, _, _ in PHASES]
+        order = ["import (cli, runner)"] + list(dict.fromkeys(lab for lab, _, _ in PHASES))
         order.insert(order.index("compute") + 1, "cluster stop")
         seen = {lab for r in runs for lab in r["phases"]}
         labels = ["interpreter start and exit", *[lab for lab in order if lab in seen], "other"]

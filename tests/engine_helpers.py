@@ -227,14 +227,22 @@ def parse_json(stdout):
 
 # --- stores in given states ---------------------------------------------------------------
 def make_partial_store(spec_path, store, chunk_points, chunk_ids):
-    """An interrupted run, built with the engine's own steps: the template
-    (engine.runner.prepare_store), then only the chunks `chunk_ids` computed and
-    recorded (engine.runner.compute_chunk). Returns the Layout."""
-    from coordsweep.engine.run.runner import compute_chunk, prepare_store
+    """An interrupted run, built with the engine's own steps: the plan and
+    the template (engine/run/plan.py), then only the chunks `chunk_ids`
+    computed and recorded (engine/run/executors.compute_chunk). Returns the
+    Layout."""
+    from coordsweep.engine.run.executors import compute_chunk
+    from coordsweep.engine.run.plan import Request, make_plan
     from coordsweep.engine.spec.model import load_spec
+    from coordsweep.engine.store import designcoords
+    from coordsweep.engine.store import zarrstore as zstore
     spec = load_spec(spec_path)
-    layout, done = prepare_store(spec, str(store), chunk_points, False, False)
-    assert not done.any()
+    plan = make_plan(spec, str(store), Request(chunk_points))
+    assert plan.action == "create" and not plan.done.any()
+    layout = plan.layout
+    zstore.create(str(store), spec, layout)
+    if spec.design is not None:
+        designcoords.write_coords(str(store), spec, layout)
     for cid in chunk_ids:
         compute_chunk(spec, str(store), layout, cid)
     return layout

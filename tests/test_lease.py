@@ -203,7 +203,8 @@ def test_refused_run_touches_nothing_not_even_a_stale_lease(refs, tmp_path):
 def test_task_without_the_lease_writes_nothing(refs, tmp_path):
     from coordsweep.engine.store import lease
     from coordsweep.engine.spec.layout import Layout
-    from coordsweep.engine.run.runner import compute_chunk, run_sweep
+    from coordsweep.engine.run.executors import compute_chunk
+    from coordsweep.engine.run.runner import run_sweep
     from coordsweep.engine.spec.model import load_spec
     store = str(tmp_path / "held.zarr")
     run_sweep(refs["b"], store, scheduler="synchronous", progress=False, chunk_points=20)
@@ -253,7 +254,7 @@ def test_task_of_a_run_that_lost_its_lease_stops_before_reading_the_store(refs, 
 
     from coordsweep.engine.store import lease
     from coordsweep.engine.spec.layout import Layout
-    from coordsweep.engine.run.runner import compute_chunk
+    from coordsweep.engine.run.executors import compute_chunk
     from coordsweep.engine.spec.model import load_spec
     store = str(tmp_path / "taken.zarr")
     shutil.copytree(refs["ref_b"], store)          # B's store: one chunk

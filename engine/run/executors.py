@@ -1,0 +1,172 @@
+"""How a run's chunks are computed: one task a chunk (``compute_chunk``),
+run by one of two executors.
+
+- :class:`InProcess`: dask's local schedulers (``synchronous``,
+  ``threads``) in this process; a writer thread (engine/run/writer.py)
+  writes chunk k while chunk k+1 is computed, and counts what it writes
+  for the run's summary.
+- :class:`Distributed`: a ``distributed.Client`` (local cluster, a
+  scheduler address, a batch-system cluster); every task writes its own
+  chunk, finished tasks are forgotten at once, and a lost lease stops the
+  run.
+"""
+import contextlib
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+
+from coordsweep.engine.analysis import results
+from coordsweep.engine.run import debug
+from coordsweep.engine.spec import blocks
+from coordsweep.engine.store import lease
+from coordsweep.engine.store import zarrstore as zstore
+
+
+def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None,
+                  writer=None):
+    """One dask task: build the chunk's points, solve them, write them
+    (only while `run_id` holds the store's lease); with a `writer`
+    (engine/run/writer.py, in-process schedulers) hand them to its thread.
+
+    A chunk already recorded done is not computed again: a task re-run after
+    its worker left (walltime, lifetime, scancel) once the chunk was written."""
+    from coordsweep import kernels
+    start, stop = layout.flat_range(chunk_id)
+    # a run that lost its lease (frozen past the timeout, another run took
+    # the store over) stops here, before it reads a store that may now have
+    # another layout
+    lease.check(store, run_id)
+    try:
+        done = chunk_is_done(store, chunk_id, run_id, token)
+    except Exception:
+        lease.check(store, run_id)  # taken over in between: say so
+        raise
+    if done:
+        return stop - start
+    # the block in reused buffers (engine/spec/blocks.py), read by the kernel only
+    outputs = kernels.solve(**blocks.build(spec, start, stop), solver=solver)
+    if writer is not None:
+        writer.submit(chunk_id, outputs)
+    else:
+        write_chunk(spec, store, layout, chunk_id, outputs, run_id, token)
+    return stop - start
+
+
+def chunk_is_done(store, chunk_id, run_id=None, token=1):
+    """Whether the chunk is recorded done. A run (a run id, holding the
+    lease: checked just before) reads one element of the record through
+    the arrays it opened once (store._writable), with its own token, not
+    the group and array metadata again for every chunk."""
+    if not run_id:
+        return zstore.chunk_is_done(store, chunk_id)
+    return int(zstore._writable(store, run_id)["chunk_done"][int(chunk_id)]) == token
+
+
+def write_chunk(spec, store, layout, chunk_id, outputs, run_id=None, token=1):
+    debug.pause("write")
+    zstore.write_chunk(store, layout, chunk_id, outputs, spec.n_sectors, run_id, token)
+
+
+@dataclass(frozen=True)
+class Chunks:
+    """What every task of one run needs besides its chunk id."""
+    spec: object
+    store: str
+    layout: object
+    run_id: str | None = None
+    token: int = 1
+    solver: str | None = None
+
+    @property
+    def args(self):
+        return (self.spec, self.store, self.layout)
+
+
+class InProcess:
+    """dask's ``synchronous`` or ``threads`` scheduler in this process, with
+    the writer thread unless COORDSWEEP_WRITE_THREAD=0. ``counted``: the
+    summary counts of the chunks written ({chunk id: results.chunk_counts}),
+    so that the summary at the end does not read them back."""
+
+    def __init__(self, scheduler, workers=None):
+        self.scheduler = scheduler
+        self.workers = workers
+        self.counted = {}
+
+    def _count(self, cid, outputs):
+        self.counted[cid] = results.chunk_counts(outputs["regime"], outputs["n_equilibria"],
+                                                 outputs["status"])
+
+    def run(self, tasks, job, progress):
+        """compute_chunk for every chunk id in `tasks`, updating `progress`."""
+        import dask
+        from dask.callbacks import Callback
+        from coordsweep.engine.run import writer as zwriter
+        # by function, not name: a name makes dask import distributed (0.3 s)
+        from dask import local, threaded
+
+        class _Count(Callback):
+            def _posttask(self, key, result, dsk, state, worker_id):
+                if isinstance(result, (int, np.integer)):
+                    progress.update(result)
+
+        kwargs = {"scheduler": {"synchronous": local.get_sync,
+                                "threads": threaded.get}.get(self.scheduler, self.scheduler)}
+        if self.scheduler == "threads":
+            kwargs["num_workers"] = self.workers
+        with contextlib.ExitStack() as stack:
+            out = None
+            if zwriter.enabled():  # writes overlap the next chunk's computing
+                out = stack.enter_context(zwriter.ChunkWriter(
+                    lambda cid, outputs: write_chunk(*job.args, cid, outputs,
+                                                     job.run_id, job.token),
+                    on_written=self._count))
+            delayed = [dask.delayed(compute_chunk, pure=False)(*job.args, cid, job.run_id,
+                                                              job.token, job.solver, out)
+                       for cid in tasks]
+            try:
+                with _Count():
+                    dask.compute(*delayed, **kwargs)
+            finally:
+                blocks.release()
+
+
+class Distributed:
+    """Tasks on a ``distributed.Client``'s workers. ``held``: the run's
+    lease (engine/store/lease.py): the run stops when it is lost."""
+
+    def __init__(self, client, held=None):
+        self.client = client
+        self.held = held
+        self.counted = {}  # workers write their chunks: the summary reads the store
+
+    def run(self, tasks, job, progress):
+        """compute_chunk for every chunk id in `tasks`, updating `progress`."""
+        from distributed import as_completed
+        client, key = self.client, uuid.uuid4().hex
+        futures = {cid: client.submit(compute_chunk, *job.args, cid, job.run_id, job.token,
+                                      job.solver, pure=False,
+                                      key=f"coordsweep-chunk-{cid}-{key}")
+                   for cid in tasks}
+        ids = {fut.key: cid for cid, fut in futures.items()}
+        try:
+            for fut, n in as_completed(list(futures.values()), with_results=True):
+                progress.update(n)
+                # forget finished tasks: a worker retiring at its lifetime has
+                # no results to hand over, and nothing is recomputed for them
+                del futures[ids[fut.key]]
+                fut.release()
+                if self.held is not None and self.held.lost:
+                    raise lease.LeaseLost(self.held.lost)
+        except BaseException:
+            client.cancel(list(futures.values()))
+            raise
+
+
+def executor(client, scheduler, workers, held=None):
+    """The executor for what cluster.open_client yielded: a client, or
+    None for an in-process scheduler."""
+    if client is not None:
+        return Distributed(client, held)
+    return InProcess(scheduler, workers)
