@@ -246,6 +246,38 @@ class Spec:
                     self._apply(params, dp, rows[:, k])
         return params
 
+    def points_at(self, values):
+        """Kernel inputs of P points anywhere in the sweep's parameter
+        space, not only at grid or design points: ``values`` maps every
+        axis and design parameter name to (P,) values (an axis of one value
+        may be left out: it keeps that value). The base point, then the
+        axes in spec order, then the design's parameters, each applied as
+        a grid point applies it. Domains are not checked."""
+        values = {k: np.asarray(v, dtype=np.float64) for k, v in values.items()}
+        names = [a.name for a in self.axes] + (self.design.names if self.design else [])
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise KeyError(f"not an axis or design parameter of the spec: {', '.join(unknown)}")
+        sizes = {v.shape for v in values.values()}
+        if len(sizes) > 1 or any(len(s) != 1 for s in sizes):
+            raise ValueError("points_at: every value array must have the same shape (P,)")
+        p = next(iter(sizes))[0] if sizes else 1
+        params = self._base_arrays(p)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for axis in self.axes:
+                if axis.name in values:
+                    v = values[axis.name]
+                elif axis.size == 1:
+                    v = np.full(p, axis.take(np.array([0]))[0])
+                else:
+                    raise KeyError(f"points_at: no values for the axis {axis.name!r}")
+                self._apply(params, axis, v)
+            for dp in (self.design.params if self.design is not None else []):
+                if dp.name not in values:
+                    raise KeyError(f"points_at: no values for the design parameter {dp.name!r}")
+                self._apply(params, dp, values[dp.name])
+        return params
+
     def _design_rows(self, s):
         """Design rows at sample indices s (consecutive, possibly wrapping
         once past the end: a block is a contiguous flat range)."""
