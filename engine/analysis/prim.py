@@ -10,16 +10,21 @@ tied values go together, and a parameter with few values loses its
 extreme value whole) and takes the cut with the largest gain in density
 per point removed (EMA Workbench's default objective, "lenient1"); it
 stops when the box would hold less than ``mass_min`` of the points or its
-density is 1. Box limits are half-way between the last point cut and the
+density is 1. With a ``threshold``, the step whose cut first lifts the
+density to the threshold is preceded by the smallest cut (one parameter,
+one side, down to one value) that reaches it, when that keeps more of the
+category: the fixed share ``peel_alpha`` overshoots the threshold by up to
+a whole step. Box limits are half-way between the last point cut and the
 first point kept. Every box along the way is one step of the trajectory:
 coverage (share of all the points with y = 1 that are in the box),
 density (share of the box's points with y = 1), mass (share of all
 points in the box) and the number of restricted parameters.
 
 ``paste(x, y, box, ...)`` widens a box again, one limit at a time, by
-``paste_alpha`` of its points, while its density does not fall (and
-stays at or above ``threshold`` when given): pasting adds coverage that
-greedy peeling gave away.
+``paste_alpha`` of its points, taking the widening with the highest
+density, as long as the density stays at or above ``threshold`` (without
+a threshold: as long as it does not fall): pasting takes back coverage
+that greedy peeling gave away.
 
 ``choose(trajectory, threshold)``, the box-choice rule: of the boxes with
 density >= ``threshold``, the one with the highest coverage (ties: fewer
@@ -91,7 +96,8 @@ def _stats(box, n_in, hits, n_total, hits_total):
     return box
 
 
-def peel(x, y, *, peel_alpha=0.05, mass_min=0.05, full=None, n_total=None, hits_total=None):
+def peel(x, y, *, peel_alpha=0.05, mass_min=0.05, full=None, n_total=None, hits_total=None,
+         threshold=None):
     """The peeling trajectory: a list of Boxes (the first is the full
     range). ``n_total`` / ``hits_total``: the denominators of mass and
     coverage (default: those of x, y)."""
@@ -133,6 +139,13 @@ def peel(x, y, *, peel_alpha=0.05, mass_min=0.05, full=None, n_total=None, hits_
         if best is None:
             break
         _, j, side, t, cut = best
+        hits_new = sum_y - float(ys[cut].sum())
+        if threshold is not None and mean_old < threshold <= hits_new / (nb - int(cut.sum())):
+            # this step crosses the threshold: the smallest cut that reaches it
+            # keeps more of the category (a step of the trajectory too)
+            fine = _crossing(xs, ys, box, threshold, min_points, n_total, hits_total)
+            if fine is not None and fine.hits > hits_new:
+                traj.append(fine)
         keep = ~cut
         xs, ys = xs[keep], ys[keep]
         lim = box.limits.copy()
@@ -143,6 +156,43 @@ def peel(x, y, *, peel_alpha=0.05, mass_min=0.05, full=None, n_total=None, hits_
         box = _stats(Box(lim, full), ys.size, ys.sum(), n_total, hits_total)
         traj.append(box)
     return traj
+
+
+def _crossing(xs, ys, box, threshold, min_points, n_total, hits_total):
+    """The box cut by the fewest points (one parameter, one side; ties cut
+    together) whose density reaches ``threshold``, or None."""
+    nb = ys.size
+    sum_y = float(ys.sum())
+    best = None
+    for j in range(xs.shape[1]):
+        order = np.argsort(xs[:, j], kind="stable")
+        col, yc = xs[order, j], ys[order]
+        for side in (0, 1):
+            c, yy = (col, yc) if side == 0 else (col[::-1], yc[::-1])
+            # cutting the first m values: m must end a run of equal values
+            ends = np.flatnonzero(np.diff(c) != 0) + 1  # possible m (1..nb-1)
+            if ends.size == 0:
+                continue
+            cut_hits = np.cumsum(yy)[ends - 1]
+            keep = nb - ends
+            dens = (sum_y - cut_hits) / keep
+            ok = (dens >= threshold) & (keep >= min_points)
+            if not ok.any():
+                continue
+            i = int(np.flatnonzero(ok)[0])  # the fewest points cut
+            hits = sum_y - float(cut_hits[i])
+            if best is None or hits > best[0]:
+                m = int(ends[i])
+                lim = box.limits.copy()
+                if side == 0:
+                    lim[j, 0] = 0.5 * (c[m - 1] + c[m])
+                else:
+                    lim[j, 1] = 0.5 * (c[m - 1] + c[m])
+                best = (hits, lim, int(keep[i]))
+    if best is None:
+        return None
+    hits, lim, keep = best
+    return _stats(Box(lim, box.full), keep, hits, n_total, hits_total)
 
 
 def paste(x, y, box, *, paste_alpha=0.05, threshold=None, n_total=None, hits_total=None):
@@ -186,7 +236,7 @@ def paste(x, y, box, *, paste_alpha=0.05, threshold=None, n_total=None, hits_tot
                     add = sel & (col <= t)
                 n_add = int(add.sum())
                 new_density = (hb + float(yc[add].sum())) / (nb + n_add)
-                if new_density < density or (threshold is not None and new_density < threshold):
+                if new_density < (density if threshold is None else threshold):
                     continue
                 if best is None or new_density > best[0] or \
                         (new_density == best[0] and n_add > best[4]):
@@ -245,7 +295,7 @@ def find_boxes(x, y, *, peel_alpha=0.05, paste_alpha=0.05, mass_min=0.05, thresh
         if yr.sum() == 0:
             break
         traj = peel(xr, yr, peel_alpha=peel_alpha, mass_min=mass_min, full=full,
-                    n_total=n, hits_total=hits_total)
+                    n_total=n, hits_total=hits_total, threshold=threshold)
         if first_traj is None:
             first_traj = traj
         i = choose(traj, threshold)
