@@ -34,7 +34,8 @@ import math
 import numpy as np
 
 from coordsweep.engine.analysis import prim
-from coordsweep.engine.analysis.results import is_geometric, sweep_axes
+from coordsweep.engine.analysis.space import (check_complete, parameters, sample_points,
+                                             store_per, store_spec)
 from coordsweep.engine.analysis.target import Target
 from coordsweep.engine.errors import StoreError, UsageError
 
@@ -44,49 +45,9 @@ MAX_POINTS = 1_000_000
 ATTR = "discovery"
 
 
-def _spec(ds):
-    from coordsweep.engine.spec.model import parse_spec
-    text = ds.attrs.get("spec")
-    if not text:
-        raise StoreError("the store does not record its spec (attribute 'spec')")
-    return parse_spec(text, source="the store's spec")
-
-
-def parameters(ds, spec):
-    """[(name, dim, values (1-D, along dim), log spacing?)] of the store's
-    parameters: axes of more than one value, then the design's."""
-    out = []
-    for axis in spec.axes:
-        if axis.size > 1:
-            vals = np.asarray(ds[axis.name].values, dtype=np.float64)
-            log = axis.spacing == "log" or is_geometric(vals, ds[axis.name].attrs)
-            out.append((axis.name, axis.name, vals, bool(log)))
-    if spec.design is not None:
-        for p in spec.design.params:
-            out.append((p.name, "sample", np.asarray(ds[p.name].values, dtype=np.float64),
-                        p.spacing == "log"))
-    if not out:
-        raise UsageError("the store has no axis of more than one value and no design: "
-                         "there is no parameter space to search")
-    return out
-
-
-def _check_complete(ds):
-    if "chunk_done" in ds:
-        done = np.asarray(ds["chunk_done"].values) == ds.attrs.get("run_token", 1)
-        if not done.all():
-            raise StoreError(f"the store is incomplete ({int(done.sum())}/{done.size} chunks "
-                             "done): finish it with coordsweep run --resume")
-
-
-def _store_per(ds):
-    return {name: ("sector" if "sector" in ds[name].dims else "point")
-            for name in ds.data_vars if name not in ("chunk_done", "computed")}
-
-
 def target_of(ds, var=None, sector=None, category=None, where=None):
-    spec = _spec(ds)
-    target = Target.parse(var, sector, category, spec.sector_names, where, per=_store_per(ds))
+    spec = store_spec(ds)
+    target = Target.parse(var, sector, category, spec.sector_names, where, per=store_per(ds))
     if not target.binary:
         raise UsageError(f"--var {target.var} is a number: pass --where "
                          f"\"{target.var}>VALUE\" (a threshold) or, for a categorical "
@@ -101,11 +62,7 @@ def data(ds, spec, target, *, max_points=MAX_POINTS, seed=0):
     dims = [d for d in raw.dims]
     raw_v = np.asarray(raw.values)
     total = raw_v.size
-    rng = np.random.default_rng(seed)
-    if total > max_points:
-        flat = np.sort(rng.choice(total, size=max_points, replace=False))
-    else:
-        flat = None
+    flat, x = sample_points(dims, raw_v.shape, params, max_points, seed)
     rv = raw_v.ravel() if flat is None else raw_v.ravel()[flat]
     bad = target.nan_of(rv)
     if bad.any():
@@ -116,11 +73,6 @@ def data(ds, spec, target, *, max_points=MAX_POINTS, seed=0):
                          "undefined there, and an indicator of it would be invented; "
                          f"analyse a category instead (e.g. {hint})")
     y = target.apply(rv)
-    shape = raw_v.shape
-    idx = np.unravel_index(np.arange(total) if flat is None else flat, shape)
-    x = np.empty((y.size, len(params)), dtype=np.float64)
-    for k, (name, dim, vals, _) in enumerate(params):
-        x[:, k] = vals[idx[dims.index(dim)]]
     info = {"points": int(total), "used": int(y.size), "sampled": flat is not None,
             "hits": int(y.sum())}
     if "status" in ds:
@@ -196,7 +148,7 @@ def discover(ds, var=None, sector=None, category=None, *, where=None, method="pr
     if verify_n < 0:
         raise UsageError(f"--verify {verify_n}: must be >= 0")
     spec, target = target_of(ds, var, sector, category, where)
-    _check_complete(ds)
+    check_complete(ds)
     params, x, y, info = data(ds, spec, target, max_points=max_points, seed=seed)
     names = [p[0] for p in params]
     log = [p[3] for p in params]

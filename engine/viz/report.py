@@ -372,7 +372,7 @@ def write_report(ds, outdir, *, width=800, height=600, dpi=100):
             f'width="{width}" height="{height}" data-file="{_esc(path.name)}">\n'
             f"<figcaption><b>{_esc(fig['name'])}.</b> {_esc(cap)}</figcaption>\n</figure>")
     if "sample" in ds.dims:  # a sampling design: sensitivity indices instead of maps
-        from coordsweep.engine.analysis.sensitivity import report_section
+        from coordsweep.engine.viz.sensitivity_plot import report_section
         fig_html = ["<p>A sampling design: the figures are sensitivity indices.</p>",
                     report_section(ds, outdir)]
     if not fig_html:
