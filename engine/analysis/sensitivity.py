@@ -23,7 +23,9 @@ xarray Dataset over ``param``:
   (first-order terms: ``S``, ``S_conf``, ``Sa``, ``Sa_conf``, ``Sb``,
   ``Sb_conf``, ``ST``, ``ST_conf``) and ``discrepancy``
   (``s_discrepancy``), each called as ``analyze(problem, X, Y, seed=...)``
-  with SALib's defaults otherwise. Their cost grows fast with the number
+  with SALib's defaults otherwise (and numpy's global generator seeded
+  with the same seed for the call: SALib 1.6's ``hdmr`` draws from it
+  whatever its ``seed``). Their cost grows fast with the number
   of points (``delta`` and ``discrepancy`` above all), so a store with
   more than ``GIVEN_DATA_MAX[method]`` points is analysed on a uniform
   random sample of that many (seeded; ``points`` and ``used`` say so).
@@ -238,9 +240,16 @@ def run_given_data(method, problem, x, y, *, conf_level=0.95, num_resamples=100,
     kw = {"seed": seed}
     if method in ("delta", "rbd_fast"):
         kw.update(conf_level=conf_level, num_resamples=num_resamples)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = mod.analyze(problem, x, y, **kw)
+    state = np.random.get_state()
+    try:
+        # SALib 1.6's hdmr draws its bootstrap from numpy's global generator
+        # whatever its seed: seeded here (and put back) so results repeat
+        np.random.seed(seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = mod.analyze(problem, x, y, **kw)
+    finally:
+        np.random.set_state(state)
     d = problem["num_vars"]
     return {k: np.asarray(res[k], dtype=np.float64).ravel()[:d] for k in GIVEN_DATA[method]}
 

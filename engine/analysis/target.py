@@ -143,8 +143,8 @@ class Target:
 
     def raw_of_store(self, ds):
         da = ds[self.var]
-        if self.sector is not None:
-            da = da.sel(sector=self.sector)
+        if self.sector_index is not None:  # (by position: sector names or codes)
+            da = da.isel(sector=self.sector_index)
         return da
 
     def of_store(self, ds):
