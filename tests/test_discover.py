@@ -221,6 +221,19 @@ def test_large_stores_are_sampled_and_say_so(lhs_ds):
     res = discover.discover(lhs_ds, "n_equilibria", category="multiple", max_points=1000)
     assert res["sampled"] and res["used"] == 1000 and res["points"] == 3000
     assert "a random sample of the store's 3,000" in discover.format_text(res)
+    # searched on a sample, counted on every point: recount the box by hand
+    res = discover.discover(lhs_ds, "regime", "manu", "coordination_failure",
+                            search_points=800)
+    assert res["searched"] == 800 and res["used"] == 3000 and not res["sampled"]
+    assert "searched on a random sample of 800 points" in discover.format_text(res)
+    box = res["boxes"][0]
+    y = lhs_ds["regime"].sel(sector="manu").values == COORDINATION_FAILURE
+    inside = np.ones(y.size, bool)
+    for name, (lo, hi) in box["limits"].items():
+        v = lhs_ds[name].values
+        inside &= (v >= lo) & (v <= hi)
+    assert box["mass"] == inside.mean() and box["density"] == y[inside].mean()
+    assert box["coverage"] == (y & inside).sum() / y.sum()
 
 
 @pytest.mark.parametrize("args, message", [

@@ -11,9 +11,11 @@ number (``where = "coordination_gap>0.01"``); engine/analysis/target.py.
 Points where the variable is NaN are refused, as in the sensitivity
 analyses: an indicator on an undefined value would be an invented one.
 
-Stores of more than ``max_points`` points are analysed on a uniform
-random sample of that many points (seeded; the result says so:
-``points``, ``used``).
+Boxes are searched on at most ``search_points`` points (250,000 by
+default: a uniform random sample, seeded, beyond that; peeling then takes
+a few seconds), and counted again on every point of the store (up to
+``max_points``, 4 million by default; a sample beyond): the result says
+so (``points``, ``used``: counted on; ``searched``: searched on).
 
 ``verify``: for each box, N points drawn uniformly inside the box (every
 other parameter uniform over the store's range; log-spaced axes and
@@ -40,8 +42,10 @@ from coordsweep.engine.analysis.target import Target
 from coordsweep.engine.errors import StoreError, UsageError
 
 METHODS = ("prim", "cart")
-#: stores larger than this are analysed on a random sample of this many points
-MAX_POINTS = 1_000_000
+#: boxes are counted on at most this many points (a random sample beyond)
+MAX_POINTS = 4_000_000
+#: ... and searched on at most this many (a random sample of those beyond)
+SEARCH_POINTS = 250_000
 ATTR = "discovery"
 
 
@@ -131,7 +135,7 @@ def _box_json(box, names, log):
 
 def discover(ds, var=None, sector=None, category=None, *, where=None, method="prim",
              verify_n=0, threshold=0.8, peel_alpha=0.05, paste_alpha=0.05, mass_min=0.05,
-             max_boxes=3, max_points=MAX_POINTS, seed=0):
+             max_boxes=3, max_points=MAX_POINTS, search_points=SEARCH_POINTS, seed=0):
     """Scenario discovery on a store (see the module doc): a dict shaped as
     the JSON of CONTRACT.md (``coordsweep discover --json``), plus
     ``ranges``, ``threshold``, ``points``/``used``/``sampled``."""
@@ -155,16 +159,24 @@ def discover(ds, var=None, sector=None, category=None, *, where=None, method="pr
     if info["hits"] == 0:
         raise UsageError(f"{target.label} holds at none of the {info['used']:,} points: "
                          "there is nothing to find")
-    if method == "prim":
-        boxes, traj = prim.find_boxes(x, y, peel_alpha=peel_alpha, paste_alpha=paste_alpha,
-                                      mass_min=mass_min, threshold=threshold,
-                                      max_boxes=max_boxes)
-    else:
-        boxes, traj = prim.cart_boxes(x, y, mass_min=mass_min, threshold=threshold,
-                                      max_boxes=max_boxes), []
-        for b in boxes:
-            b.quasi_p = {int(j): prim.quasi_p(x, y, b, j) for j in np.flatnonzero(b.restricted)}
+    xs, ys = x, y
+    if y.size > search_points:
+        pick = np.sort(np.random.default_rng(seed + 1).choice(y.size, search_points,
+                                                             replace=False))
+        xs, ys = x[pick], y[pick]
+    info["searched"] = int(ys.size)
     full = prim.full_range(x)
+    if method == "prim":
+        boxes, traj = prim.find_boxes(xs, ys, peel_alpha=peel_alpha, paste_alpha=paste_alpha,
+                                      mass_min=mass_min, threshold=threshold,
+                                      max_boxes=max_boxes, full=full)
+    else:
+        boxes, traj = prim.cart_boxes(xs, ys, mass_min=mass_min, threshold=threshold,
+                                      max_boxes=max_boxes, full=full), []
+    if xs is not x:
+        prim.recount(boxes, x, y)
+    elif method == "cart":
+        prim.recount(boxes, x, y)  # (quasi-p-values)
     res = {"var": target.var, "sector": target.sector, "category": target.category,
            "method": method, "label": target.label, "params": names,
            "boxes": [_box_json(b, names, log) for b in boxes],
@@ -230,6 +242,9 @@ def format_text(res):
              f"(density >= {res['threshold']:g}; {res['hits']:,} of {res['used']:,} points"
              + (f", a random sample of the store's {res['points']:,}" if res["sampled"] else "")
              + ")"]
+    if res.get("searched", res["used"]) < res["used"]:
+        lines.append(f"searched on a random sample of {res['searched']:,} points; the boxes' "
+                     f"coverage, density and mass counted on all {res['used']:,}")
     if res.get("status_nonzero"):
         lines.append(f"note: {res['status_nonzero']:,} points have a non-zero status "
                      "(coordsweep inspect says which bits); they are included")

@@ -270,23 +270,24 @@ def choose(trajectory, threshold):
 
 def quasi_p(x, y, box, j):
     """EMA Workbench's quasi-p-value of the restriction of the box on j."""
-    from scipy.stats import binom
+    from scipy.special import bdtrc  # P(X > k) of a binomial (scipy.stats imports slowly)
     wider = box.copy()
     wider.limits[j] = box.full[j]
     in_w = wider.contains(x)
     n_w, h_w = int(in_w.sum()), float(y[in_w].sum())
     if n_w == 0:
         return math.nan
-    return float(binom.sf(box.hits - 1, box.n, h_w / n_w))
+    return float(bdtrc(box.hits - 1, box.n, h_w / n_w))
 
 
 def find_boxes(x, y, *, peel_alpha=0.05, paste_alpha=0.05, mass_min=0.05, threshold=0.8,
-               max_boxes=3, do_paste=True):
-    """PRIM with covering: (boxes, trajectory of the first box)."""
+               max_boxes=3, do_paste=True, full=None):
+    """PRIM with covering: (boxes, trajectory of the first box). ``full``:
+    the parameters' whole range (default: that of x)."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     n = y.size
-    full = full_range(x)
+    full = full_range(x) if full is None else full
     hits_total = float(y.sum())
     remaining = np.ones(n, bool)
     boxes, first_traj = [], None
@@ -312,13 +313,30 @@ def find_boxes(x, y, *, peel_alpha=0.05, paste_alpha=0.05, mass_min=0.05, thresh
     return boxes, first_traj or []
 
 
-def cart_boxes(x, y, *, mass_min=0.05, threshold=0.8, max_boxes=None, seed=0):
+def recount(boxes, x, y):
+    """Count boxes found on a sample again on all the points (x, y):
+    coverage, density and mass in place, each box on the points not in an
+    earlier box (as covering found them); quasi-p-values too."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n, hits_total = y.size, float(y.sum())
+    remaining = np.ones(n, bool)
+    for b in boxes:
+        inside = b.contains(x) & remaining
+        _stats(b, inside.sum(), y[inside].sum(), n, hits_total)
+        b.quasi_p = {int(j): quasi_p(x[remaining], y[remaining], b, j)
+                     for j in np.flatnonzero(b.restricted)}
+        remaining &= ~inside
+    return boxes
+
+
+def cart_boxes(x, y, *, mass_min=0.05, threshold=0.8, max_boxes=None, seed=0, full=None):
     """Leaves of a classification tree as boxes (see the module doc)."""
     from sklearn.tree import DecisionTreeClassifier
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     n = y.size
-    full = full_range(x)
+    full = full_range(x) if full is None else full
     hits_total = float(y.sum())
     tree = DecisionTreeClassifier(min_samples_leaf=max(1, int(math.ceil(mass_min * n))),
                                   random_state=seed)
