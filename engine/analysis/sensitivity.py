@@ -70,7 +70,7 @@ GIVEN_DATA = {"delta": ("delta_raw", "delta_raw_conf", "delta_balanced", "delta_
               "discrepancy": ("s_discrepancy",)}
 #: at most this many points per given-data analysis (a random sample beyond)
 GIVEN_DATA_MAX = {"delta": 1_000, "pawn": 200_000, "rbd_fast": 200_000, "hdmr": 10_000,
-                  "discrepancy": 2_000}
+                  "discrepancy": 5_000}
 METHOD_INDICES = {**DESIGN_METHODS, **GIVEN_DATA}
 METHODS = tuple(METHOD_INDICES)
 
