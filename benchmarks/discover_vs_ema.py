@@ -3,7 +3,8 @@ same data (a two-sector Latin hypercube of 4,000 points, the indicator
 "manu is in a coordination failure"), side by side.
 
     .venv/bin/pip install ema_workbench   # for this benchmark only
-    .venv/bin/python benchmarks/discover_vs_ema.py [--repeat 5] [--spec FILE]
+    .venv/bin/python benchmarks/discover_vs_ema.py [--repeat 5] [--spec FILE] \
+        [--var regime --sector manu --category coordination_failure]
 
 Prints, for each: the best coverage among the trajectory's boxes of
 density >= 0.8, the chosen box (coverage, density, restricted
@@ -34,12 +35,16 @@ def main():
     ap.add_argument("--spec", default=str(HERE / "discover_two_sectors_lhs.toml"))
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--verify", type=int, default=4000)
+    ap.add_argument("--var", default="regime")
+    ap.add_argument("--sector", default="manu")
+    ap.add_argument("--category", default="coordination_failure")
     args = ap.parse_args()
     from coordsweep.engine.analysis import discover as D
     from coordsweep.engine.analysis import prim
     from coordsweep.engine.api import run_in_memory
     ds = run_in_memory(args.spec, progress=False)
-    spec, target = D.target_of(ds, "regime", "manu", "coordination_failure")
+    spec, target = D.target_of(ds, args.var, args.sector or None, args.category)
+    print(f"{target.label}")
     params, x, y, info = D.data(ds, spec, target)
     names = [p[0] for p in params]
     print(f"{info['used']:,} points, {len(names)} parameters, "
