@@ -15,6 +15,9 @@ from collections import namedtuple
 
 import numpy as np
 
+#: the largest number of sectors N (profiles are int64 bitmasks; the first
+#: best enumerates 2^N of them)
+MAX_SECTORS = 24
 #: the upper bound of ``scale`` is 1 - labor_share at the same point
 ONE_MINUS_LABOR_SHARE = "1 - labor_share"
 

@@ -32,7 +32,7 @@ def test_status_counts_leave_out_uncomputed_points():
     # NaN (a masked point) is not computed either
     c = results.status_counts(np.array([0.0, np.nan, 4.0]))
     assert (c.computed, c.ok, c.missing, c.bits["path_shape"]) == (2, 1, 1, 1)
-    line = results.status_line(s)
+    line = results.status_line(results.status_counts(s))
     assert line == ("ok 2 of 5 computed points; path_shape 2; non_finite 1; "
                     "not computed yet 2")
 

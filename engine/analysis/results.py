@@ -12,14 +12,16 @@ opens stores):
   :func:`describe_status` (the names of a status code's bits);
 - counts: :func:`code_counts`, :func:`regime_counts`, :func:`status_counts`,
   :func:`summary` (a whole store, chunk by chunk) and :func:`status_line`;
-- provenance: :data:`VERSION_ATTRS` (engine/store/provenance.py);
-- :func:`describe`: the text of ``coordsweep inspect``.
+- provenance: :data:`VERSION_ATTRS` (engine/store/provenance.py).
+
+``coordsweep inspect`` and the run summary are engine/analysis/info.py.
 """
 from collections import Counter, namedtuple
 
 import numpy as np
 
 from coordsweep.engine.spec.layout import Layout
+from coordsweep.engine.store.conventions import chunks_done, store_token
 from coordsweep.engine.store.provenance import VERSION_ATTRS  # noqa: F401 - shown with results
 from coordsweep.kernels.codes import NOT_COMPUTED, REGIME_NAMES, STATUS_BITS
 from coordsweep.kernels.outputs import OUTPUTS
@@ -92,7 +94,7 @@ def computed_mask(ds):
     import xarray as xr
     if "chunk_done" not in ds.data_vars:
         return None
-    done = (np.asarray(ds["chunk_done"].values) == ds.attrs.get("run_token", 1)).ravel()
+    done = chunks_done(ds["chunk_done"].values, store_token(ds.attrs)).ravel()
     if done.all():
         return None
     layout = layout_of(ds)
@@ -209,10 +211,9 @@ def status_counts(status, bits=None):
         unknown=int(((s & ~sum(bits)) != 0).sum()), missing=int(a.size - s.size))
 
 
-def status_line(status):
+def status_line(c):
     """'ok 9,990 of 10,000 computed points; path_shape 10' (and how many
-    points are not computed yet)."""
-    c = status_counts(status)
+    points are not computed yet) of :class:`StatusCounts`."""
     parts = [f"ok {c.ok:,} of {c.computed:,} computed points"]
     parts += [f"{name} {count:,}" for name, count in c.bits.items() if count]
     if c.missing:
@@ -266,52 +267,3 @@ def summary(store, layout, known=None):
         "status_ok": status_ok,
         "status_bits": dict(status_bits),
     }
-
-
-# --------------------------------------------------------------------------
-# coordsweep inspect
-
-def describe(store):
-    """Text for `coordsweep inspect`: dims, variables, completeness, spec, versions."""
-    from coordsweep.engine.store import zarrstore as zstore
-    attrs = zstore.read_attrs(store)
-    ds = zstore.open_dataset(store)
-    done = zstore.done_chunks(store)
-    lines = [f"store: {store}"]
-    if attrs.get("title"):
-        lines.append(f"title: {attrs['title']}")
-    lines.append("complete: " + ("yes" if done.all() else "no")
-                 + f" ({int(done.sum())}/{done.size} chunks done, "
-                 + f"{100.0 * done.mean():.1f}%)")
-    from coordsweep.engine.store.parts import describe_parts
-    parts = describe_parts(attrs, done)
-    if parts:
-        lines.append(parts)
-    lines.append("dimensions:")
-    for dim, size in ds.sizes.items():
-        if dim == "chunk":
-            continue
-        coord = ds[dim].values
-        if coord.dtype.kind == "f" and size > 1:
-            rng = f"{coord[0]:g} .. {coord[-1]:g}"
-        else:
-            rng = ", ".join(map(str, coord[:8])) + (", ..." if size > 8 else "")
-        lines.append(f"  {dim}: {size}  [{rng}]")
-    lines.append(f"points: {int(np.prod([ds.sizes[d] for d in sweep_axes(ds)])):,}")
-    lines.append("status: " + status_line(np.asarray(ds.status.values).ravel()))
-    lines.append("variables:")
-    # in the output table's order (zarr lists unconsolidated arrays in no fixed order)
-    order = {name: k for k, (name, *_) in enumerate(OUTPUTS)}
-    for name in sorted(ds.data_vars, key=lambda n: (order.get(n, len(order)), n)):
-        var = ds[name]
-        if name == "chunk_done":
-            continue
-        lines.append(f"  {name:17s} {str(var.dtype):8s} ({', '.join(var.dims)})  "
-                     f"{var.attrs.get('long_name', '')}")
-    lines.append("provenance:")
-    for key in ("created", "completed", *VERSION_ATTRS, "spec_source"):
-        if key in attrs:
-            lines.append(f"  {key}: {attrs[key]}")
-    lines.append("spec:")
-    lines.extend("  " + line for line in attrs.get("spec", "").splitlines())
-    return "\n".join(lines)

@@ -1,7 +1,8 @@
 """`coordsweep solve SPEC [--json] [--at AXIS=VALUE ...]`: every output at one point."""
 import json
 
-from coordsweep.engine.cli.common import EXIT_OK, json_value, parse_at
+from coordsweep.engine.analysis.jsonvalue import json_value
+from coordsweep.engine.cli.common import EXIT_OK, parse_at
 
 
 def register(sub):

@@ -33,7 +33,7 @@ import threading
 
 import numpy as np
 
-from coordsweep.engine.spec.model import SCALED_PARAM
+from coordsweep.engine.spec.axes import apply_axis
 from coordsweep.kernels.params import SECTOR_PARAMS
 
 #: thread id -> its _Buffers (one set a thread: the last block length)
@@ -89,7 +89,8 @@ def build(spec, start, stop):
         return dict(spec.fill(buf.arrays, idx))
     with np.errstate(over="ignore", invalid="ignore"):
         for j, axis in enumerate(spec.axes):
-            _apply_box(spec, buf.arrays, axis, *_axis_view(spec.shape, box, j, axis.values))
+            a, m, b, vals = _axis_view(spec.shape, box, j, axis.values, p)
+            apply_axis(buf.arrays, axis, spec.ca_weight, vals, a, m, b)
     return dict(buf.arrays)
 
 
@@ -109,51 +110,17 @@ def _box(shape, start, stop):
     return None
 
 
-def _axis_view(shape, box, j, values):
-    """(A, m, B, values): the box's points, in C order, are A runs of the
-    m values of axis j, each value repeated B times; B = 0: one value for
-    the whole box (an axis before the box's run)."""
+def _axis_view(shape, box, j, values, p):
+    """(A, m, B, values): the box's p points, in C order, are A runs of the
+    m values of axis j, each value repeated B times (an axis before the
+    box's run: one value for the whole box)."""
     k, first, c = box
     if j < k:
-        return 1, 1, 0, values[first[j]:first[j] + 1]
+        return 1, 1, p, values[first[j]:first[j] + 1]
     b = math.prod(shape[j + 1:])
     if j == k:
         return 1, c, b, values[first[k]:first[k] + c]
     return c * math.prod(shape[k + 1:j]), shape[j], b, values
-
-
-def _apply_box(spec, params, axis, a, m, b, vals):
-    """Spec._apply for the box's points, by broadcasting: the same float
-    operation on every element as the point-by-point form (same bits)."""
-    n = spec.n_sectors
-    if b == 0:  # a scalar for the whole block
-        v = vals[0]
-        if axis.kind in ("externality_scale", "cost_scale"):
-            params[SCALED_PARAM[axis.kind]] *= v
-        elif axis.kind == "ca_spread":
-            params["productivity"] *= np.exp(vals[:, None] * spec.ca_weight[None, :])[0]
-        elif axis.kind == "global_param":
-            params[axis.param][:] = v
-        elif axis.sector is None:
-            params[axis.param][:] = v
-        else:
-            params[axis.param][:, axis.sector] = v
-        return
-    if axis.kind in ("externality_scale", "cost_scale"):
-        params[SCALED_PARAM[axis.kind]].reshape(a, m, b * n)[...] *= vals[None, :, None]
-    elif axis.kind == "ca_spread":
-        table = np.exp(vals[:, None] * spec.ca_weight[None, :])  # (m, n), as Spec._apply
-        arr = params["productivity"]
-        if b == 1:
-            arr.reshape(a, m * n)[...] *= table.reshape(1, m * n)
-        else:
-            arr.reshape(a, m, b, n)[...] *= table[None, :, None, :]
-    elif axis.kind == "global_param":
-        params[axis.param].reshape(a, m, b)[...] = vals[None, :, None]
-    elif axis.sector is None:
-        params[axis.param].reshape(a, m, b * n)[...] = vals[None, :, None]
-    else:
-        params[axis.param].reshape(a, m, b, n)[..., axis.sector] = vals[None, :, None]
 
 
 def release():

@@ -26,12 +26,12 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 import numpy as np
 
+from coordsweep.engine.spec.axes import SCALE_AXES, Axis, apply_axis, target
 from coordsweep.engine.spec.domains import check_domains, format_violation
 from coordsweep.engine.errors import SpecError
-from coordsweep.kernels.params import (DEFAULTS, GLOBAL_PARAMS, REQUIRED_SECTOR, SECTOR_DEFAULTS,
-                                       SECTOR_PARAMS)
+from coordsweep.kernels.params import (DEFAULTS, GLOBAL_PARAMS, MAX_SECTORS, REQUIRED_SECTOR,
+                                       SECTOR_DEFAULTS, SECTOR_PARAMS)
 
-MAX_SECTORS = 24
 SECTOR_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 TOP_KEYS = ("name", "model", "axes", "design", "run")
@@ -40,10 +40,6 @@ SECTOR_KEYS = ("name",) + SECTOR_PARAMS + ("ca_weight",)
 SECTOR_REQUIRED = ("name",) + REQUIRED_SECTOR
 AXIS_KEYS = ("start", "stop", "num", "values", "spacing")
 RUN_KEYS = ("store", "chunk_points", "max_points", "cluster", "solver")  # cluster: engine/run/cluster.py
-#: the scale axes and the kernel input each one scales
-SCALED_PARAM = {"externality_scale": "externality", "cost_scale": "cost",
-                "ca_spread": "productivity"}
-SCALE_AXES = tuple(SCALED_PARAM)
 #: [run.cluster] keys (= the --jobs ... command-line options; engine/run/cluster.py)
 CLUSTER_KEYS = ("kind", "jobs", "cores", "memory", "walltime", "queue", "account",
                 "job_extra", "host")
@@ -64,24 +60,6 @@ def _tile_rows(row, out):
         flat[k:k + m] = flat[:m]
         k += m
     return out
-
-
-@dataclass(eq=False)
-class Axis:
-    """One sweep axis (one dimension of the grid).
-
-    eq=False: instances compare by identity (a field-wise == would compare
-    numpy arrays and raise)."""
-
-    name: str  # as written: "externality_scale", "productivity.agro", "cost"
-    values: np.ndarray  # float64 coordinate values, in order
-    kind: str  # externality_scale | cost_scale | ca_spread | sector_param | global_param
-    param: str | None = None  # sector_param / global_param: the parameter
-    sector: int | None = None  # "<param>.<sector>": sector index; None = all
-    spacing: str = "values"  # linear | log | values
-
-    def __len__(self):
-        return len(self.values)
 
 
 @dataclass(eq=False)
@@ -180,11 +158,14 @@ class Spec:
             return params
         with np.errstate(over="ignore", invalid="ignore"):
             for axis, i in zip(self.axes, idx):
-                self._apply(params, axis, axis.values[i], i)
+                # a block repeats each axis value: indexed (ca_spread takes
+                # exp once per axis value), unless the axis is the longer
+                vals, index = (axis.values, i) if len(axis.values) < p else (axis.values[i], None)
+                apply_axis(params, axis, self.ca_weight, vals, 1, p, 1, index)
             if self.design is not None:
                 rows = self._design_rows(idx[-1])
                 for k, dp in enumerate(self.design.params):
-                    self._apply(params, dp, rows[:, k])
+                    apply_axis(params, dp, self.ca_weight, rows[:, k], 1, p, 1)
         return params
 
     def _design_rows(self, s):
@@ -203,30 +184,7 @@ class Spec:
         """Names of the kernel inputs an axis or a design parameter sets or
         scales (the others hold their base values at every grid point)."""
         params = list(self.axes) + (list(self.design.params) if self.design is not None else [])
-        return {SCALED_PARAM.get(a.kind, a.param) for a in params}
-
-    def _apply(self, params, axis, v, i=None):
-        """Apply an axis (or a design parameter) with values v (P,) in place;
-        i: the axis indices of v (an axis), for a table of its factors."""
-        if axis.kind in ("externality_scale", "cost_scale"):
-            params[SCALED_PARAM[axis.kind]] *= v[:, None]
-        elif axis.kind == "ca_spread":
-            if i is not None and len(axis.values) < len(v):
-                # exp once per axis value (the same float operations, so the
-                # same bits), then gathered: a block repeats each value
-                table = np.exp(axis.values[:, None] * self.ca_weight[None, :])
-                params["productivity"] *= table[i]
-            else:
-                params["productivity"] *= np.exp(v[:, None] * self.ca_weight[None, :])
-        elif axis.kind == "global_param":
-            params[axis.param][:] = v
-        elif axis.kind == "sector_param":
-            if axis.sector is None:
-                params[axis.param][:] = v[:, None]
-            else:
-                params[axis.param][:, axis.sector] = v
-        else:  # pragma: no cover - parse_spec only makes the kinds above
-            raise ValueError(f"unknown axis kind {axis.kind!r}")
+        return {target(a) for a in params}
 
     def grid_coords(self, flat_index):
         """{axis name: value} of the grid point with this flat index (with
@@ -293,49 +251,16 @@ class Spec:
                 if not 0 <= i < n:
                     raise IndexError(f"grid index {index} outside shape {self.shape}")
             flat = int(np.ravel_multi_index(index, self.shape))
+        import tomli_w
         params = self.block(flat, flat + 1)
-        name = self.name if self.name is not None else "point"
-        lines = [
-            f"# grid point {index} ({self.describe_point(flat)})",
-            f"name = {_toml_str(name)}",
-            "",
-            "[model]",
-            f"labor = {_toml_float(params['labor'][0])}",
-            f"labor_share = {_toml_float(params['labor_share'][0])}",
-        ]
-        for j, sname in enumerate(self.sector_names):
-            lines += ["", "[[model.sectors]]", f"name = {_toml_str(sname)}"]
-            for p in SECTOR_PARAMS:
-                lines.append(f"{p} = {_toml_float(params[p][0, j])}")
-            lines.append(f"ca_weight = {_toml_float(self.ca_weight[j])}")
-        return "\n".join(lines) + "\n"
-
-
-# --- TOML writing helpers ----------------------------------------------------
-def _toml_float(x):
-    x = float(x)
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return repr(x)  # '1e-05', '1e+16', '0.1' are all valid TOML floats
-
-
-def _toml_str(s):
-    out = ['"']
-    for ch in s:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\t":
-            out.append(ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+        sectors = [{"name": sname, **{p: float(params[p][0, j]) for p in SECTOR_PARAMS},
+                    "ca_weight": float(self.ca_weight[j])}
+                   for j, sname in enumerate(self.sector_names)]
+        doc = {"name": self.name if self.name is not None else "point",
+               "model": {"labor": float(params["labor"][0]),
+                         "labor_share": float(params["labor_share"][0]),
+                         "sectors": sectors}}
+        return f"# grid point {index} ({self.describe_point(flat)})\n" + tomli_w.dumps(doc)
 
 
 # --- parsing ---------------------------------------------------------------
@@ -615,8 +540,12 @@ class _Parser:
 
 
 def _toml_key(name):
-    """An axis name as a TOML key: bare when possible, quoted otherwise."""
-    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _toml_str(name)
+    """An axis name as a TOML key, for messages: bare when possible, quoted
+    (as tomli-w writes it) otherwise."""
+    if re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        return name
+    import tomli_w
+    return tomli_w.dumps({name: 0}).rsplit(" = ", 1)[0]
 
 
 def default_store(spec):

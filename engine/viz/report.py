@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from coordsweep.engine.store.conventions import is_complete
+from coordsweep.engine.store.conventions import chunks_done, is_complete, store_token
 from coordsweep.engine.viz.plot import plot
 from coordsweep.engine.analysis.results import (
     STATUS_DESCRIPTIONS, STATUS_NAMES, VERSION_ATTRS, code_counts, computed_mask, flags,
@@ -315,7 +315,7 @@ def _provenance(ds):
                  f"{at.get('chunks_done', '?')} / {at.get('chunks_total', '?')}"))
     out = [_table(["", "value"], rows)]
     if "chunk_done" in ds.data_vars:
-        cd = (_values(ds["chunk_done"]) == ds.attrs.get("run_token", 1)).ravel()
+        cd = chunks_done(_values(ds["chunk_done"]), store_token(ds.attrs)).ravel()
         missing = np.nonzero(~cd)[0]
         line = f"Completion record: {int(cd.sum())} of {cd.size} chunks written"
         if missing.size:
