@@ -314,11 +314,11 @@ SMALL_SPEC = specs.spec_text("plot test: two sectors", specs.TWO_SECTORS,
 
 @pytest.fixture(scope="module")
 def real_store(tmp_path_factory):
-    run_mod = pytest.importorskip("coordsweep.engine.run.runner")
+    run_sweep = pytest.importorskip("coordsweep.engine.run.runner").run_sweep
     from coordsweep.engine.spec.model import parse_spec
     d = tmp_path_factory.mktemp("real")
-    return run_mod.run(parse_spec(SMALL_SPEC), store=str(d / "small.zarr"),
-                       scheduler="synchronous", progress=False)
+    return run_sweep(parse_spec(SMALL_SPEC), store=str(d / "small.zarr"),
+                     scheduler="synchronous", progress=False).dataset
 
 
 def test_real_store_regime_map(real_store, tmp_path):

@@ -9,9 +9,9 @@ For every number of sectors N and eta = 0 / eta > 0 the same random points
 - ``SLOT=NAME,...`` (e.g. ``equilibria=mitm``): the kernels with those
   solver variants (kernels/solvers.py; a user's ``wage=module:function``
   too);
-- ``c``: benchmarks/c/coordsweep.c, the same per-point algorithm in C,
+- ``c``: engine/run/baselines/coordsweep.c, the same per-point algorithm in C,
   compiled here with the system compiler at ``-O3 -march=native``;
-- ``scipy``: benchmarks/scipy_baseline.py, a straightforward SciPy
+- ``scipy``: engine/run/baselines/scipy_baseline.py, a straightforward SciPy
   implementation (brentq, itertools, one point at a time).
 
 Per variant and cell: points/s (median over repeats, each a block sized to
@@ -25,8 +25,9 @@ the float outputs (a NaN/inf where the other has a number counts as inf),
 number of points with a non-zero status. Ratios against the
 baselines come from the same run.
 
-The numerics live in the kernels and in benchmarks/; this module only
-draws points, times calls and compares arrays.
+The numerics live in the kernels and the baselines (shipped with the
+package: engine/run/baselines/); this module only draws points, times
+calls and compares arrays.
 """
 import datetime
 import os
@@ -59,16 +60,6 @@ FULL = dict(sectors=tuple(range(1, 13)), budget=2.0, repeats=5, pool=20000,
 QUICK = dict(sectors=(1, 2, 3, 4, 6, 8, 10, 12), budget=0.25, repeats=3, pool=4000,
              scipy_max_sectors=6)
 MAX_SECTORS = 16  # the reference tries all 2^N profiles for the first best
-
-
-def benchmarks_dir():
-    """benchmarks/ of the source tree (baselines live there, not in the wheel)."""
-    import coordsweep
-    d = Path(coordsweep.__file__).resolve().parent / "benchmarks"
-    if not (d / "c" / "coordsweep.c").is_file():
-        raise CoordsweepError(f"{d}: the baselines need a source checkout of coordsweep "
-                              "(benchmarks/c/coordsweep.c not found)")
-    return d
 
 
 def draw_points(seed, npts, n, eta):
@@ -160,11 +151,7 @@ class _C:
     name = "c"
 
     def __init__(self, workdir, cold):
-        sys.path.insert(0, str(benchmarks_dir()))
-        try:
-            import c_baseline
-        finally:
-            sys.path.pop(0)
+        from coordsweep.engine.run.baselines import c_baseline
         self.mod = c_baseline
         try:
             self.lib, self.compile_s, self.command, self.compiler = c_baseline.build(workdir)
@@ -180,13 +167,10 @@ class _SciPy:
     name = "scipy"
 
     def __init__(self, workdir, cold):
-        sys.path.insert(0, str(benchmarks_dir()))
         try:
-            import scipy_baseline
+            from coordsweep.engine.run.baselines import scipy_baseline
         except ImportError as exc:
             raise CoordsweepError(f"SciPy baseline: {exc} (pip install scipy)") from None
-        finally:
-            sys.path.pop(0)
         self.mod = scipy_baseline
         self.compile_s = 0.0
         self.compile_kind = "none (interpreted)"

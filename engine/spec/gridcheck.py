@@ -16,7 +16,7 @@ axis by axis: for axis k, with axes 0..k-1 fixed at the indices found,
 it checks every index of axis k against all corners of axes k+1..d-1
 and keeps the first index whose box holds a bad point. Cost:
 O(sum_k n_k x 2^(d-k-1)) points, never O(grid); the result is exactly
-the one a point-by-point scan finds (tests/test_gridcheck.py).
+the one a point-by-point scan finds (tests/test_huge_grid.py).
 """
 import numpy as np
 

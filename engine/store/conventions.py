@@ -199,9 +199,11 @@ def chunk_coord(nchunks):
 
 
 def decode_sectors(ds):
-    """A Dataset whose ``sector`` coordinate is the sector names: stores
-    written by this version keep the names in ``flag_meanings`` of an integer
-    coordinate; older stores (names as strings) are returned as they are."""
+    """A Dataset whose ``sector`` coordinate is the sector names. A store
+    keeps the names as its ``sector`` coordinate (returned as it is); a
+    netCDF export (:func:`encode_sectors`), and stores of an interim
+    version, have an integer coordinate with the names in ``flag_meanings``,
+    decoded here."""
     if "sector" not in ds.coords:
         return ds
     coord = ds["sector"]
