@@ -17,9 +17,7 @@ points (--ref-points, 0 by default).
 change: git show main:engine/run/baselines/coordsweep.c > old.c), interleaved.
 """
 import argparse
-import os
 import statistics
-import sys
 import tempfile
 import time
 

@@ -18,6 +18,7 @@ import os
 import re
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 

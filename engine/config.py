@@ -19,7 +19,6 @@ from coordsweep.engine.errors import UsageError
 
 HEARTBEAT = 10.0
 TIMEOUT = 120.0
-PAUSE_POINTS = ("template", "write", "finalize")
 
 
 @dataclass(frozen=True)

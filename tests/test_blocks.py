@@ -96,7 +96,7 @@ def reference(spec, start, stop):
         for axis, i in zip(spec.axes, idx):
             _reference_apply(spec, params, axis, axis.values[i])
         if spec.design is not None:
-            rows = spec._design_rows(idx[-1])
+            rows = blocks.design_rows(spec.design, idx[-1])
             for k, dp in enumerate(spec.design.params):
                 _reference_apply(spec, params, dp, rows[:, k])
     return params

@@ -1,8 +1,7 @@
-"""One writer per store (issue 11): the store lease (engine/store/lease.py).
+"""One writer per store: the store lease (engine/store/lease.py).
 
-The first finding of issue 11 is test_second_run_is_refused_while_first_runs:
-before the lease, a second `coordsweep run --overwrite` replaced the
-template under a running first run, which then died with a traceback.
+test_second_run_is_refused_while_first_runs: a second `coordsweep run
+--overwrite` must not replace the template under a running first run.
 """
 import json
 import os

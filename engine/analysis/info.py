@@ -5,11 +5,12 @@ the summary of ``coordsweep run`` (:func:`run_summary`,
 (engine/analysis/jsonvalue.py)."""
 import numpy as np
 
-from coordsweep.engine.analysis.results import (COMPUTED_STATUS_NAMES, VERSION_ATTRS,
-                                                StatusCounts, status_counts, status_line)
+from coordsweep.engine.analysis.flags import COMPUTED_STATUS_NAMES
+from coordsweep.engine.analysis.results import StatusCounts, status_counts, status_line
 from coordsweep.engine.store import conventions
 from coordsweep.engine.store import zarrstore as zstore
 from coordsweep.engine.store.parts import missing_parts
+from coordsweep.engine.store.provenance import VERSION_ATTRS
 from coordsweep.kernels.codes import REGIME_NAMES
 from coordsweep.kernels.outputs import OUTPUTS
 

@@ -37,7 +37,7 @@ def solve_json(spec):
 def solve_text(spec):
     import numpy as np
 
-    from coordsweep.engine.analysis.results import describe_status
+    from coordsweep.engine.analysis.flags import describe_status
     from coordsweep.kernels.codes import REGIME_NAMES
     from coordsweep.kernels.outputs import OUTPUTS
     res = solve_result(spec)

@@ -1,5 +1,5 @@
 """Debug hooks for the reliability tests (off unless an environment
-variable asks for them; documented in the README's Guarantees section).
+variable asks for them; documented in docs/guarantees.md).
 
 - ``COORDSWEEP_DEBUG_PAUSE=POINT:SECONDS:MARKER``: when the run reaches
   POINT (``template``: before the store's template is written;

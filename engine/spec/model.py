@@ -1,4 +1,4 @@
-"""Sweep specs: parse and validate the TOML of CONTRACT.md, build grid blocks.
+"""Sweep specs: parse and validate the TOML of CONTRACT.md into a Spec.
 
 ``parse_spec`` / ``load_spec`` check the structure of a spec (keys, types,
 sector names, axes) and raise ``SpecError`` with a one-line message naming
@@ -9,9 +9,12 @@ base value that every axis overrides does not block a run.
 
 Grid points are numbered in C order over the axes, in spec order, then
 the ``sample`` dimension of a ``[design]`` (engine/spec/designs.py), whose
-parameters are applied after the axes. ``Spec.block(start, stop)`` builds
-the kernel inputs of a range of flat indices without materialising the
-whole grid (or design).
+parameters are applied after the axes. ``Spec.block(start, stop)`` gives
+the kernel inputs of a range of flat indices (engine/spec/blocks.py);
+axes are engine/spec/axes.py, one point by name engine/spec/pointspec.py.
+
+(Over 450 lines: the parser of every spec table is one class, its checks
+sharing the error, key and number helpers, kept next to the Spec it builds.)
 """
 import math
 import os
@@ -26,7 +29,8 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 import numpy as np
 
-from coordsweep.engine.spec.axes import SCALE_AXES, Axis, apply_axis, target
+from coordsweep.engine.spec import blocks, gridcheck, pointspec
+from coordsweep.engine.spec.axes import SCALE_AXES, Axis, target
 from coordsweep.engine.spec.domains import check_domains, format_violation
 from coordsweep.engine.errors import SpecError
 from coordsweep.kernels.params import (DEFAULTS, GLOBAL_PARAMS, MAX_SECTORS, REQUIRED_SECTOR,
@@ -44,22 +48,6 @@ RUN_KEYS = ("store", "chunk_points", "max_points", "cluster", "solver")  # clust
 CLUSTER_KEYS = ("kind", "jobs", "cores", "memory", "walltime", "queue", "account",
                 "job_extra", "host")
 SPACINGS = ("linear", "log")
-
-
-def _tile_rows(row, out):
-    """Every row of `out` (p, n), C-contiguous, set to `row` (n,): the row
-    written once, then doubled by contiguous copies (a broadcast assignment
-    of a short row costs about five times more). Returns out."""
-    n = out.shape[1]
-    flat = out.reshape(-1)
-    if flat.size:
-        flat[:n] = row
-    k = n
-    while k < flat.size:
-        m = min(k, flat.size - k)
-        flat[k:k + m] = flat[:m]
-        k += m
-    return out
 
 
 @dataclass(eq=False)
@@ -103,24 +91,13 @@ class Spec:
     def dims(self):
         return tuple(name for name, _ in self.dim_sizes)
 
-    # --- kernel inputs -----------------------------------------------------
-    def _base_arrays(self, p):
-        """Base values broadcast to p points (fresh, writable arrays)."""
-        n = self.n_sectors
-        out = {
-            "labor": np.full(p, self.labor, dtype=np.float64),
-            "labor_share": np.full(p, self.labor_share, dtype=np.float64),
-        }
-        for name in SECTOR_PARAMS:
-            out[name] = _tile_rows(self.sectors[name], np.empty((p, n), dtype=np.float64))
-        return out
-
+    # --- kernel inputs (engine/spec/blocks.py) --------------------------------
     def base_point(self):
         """Kernel inputs of the base point (P = 1, axes ignored).
 
         Raises SpecError when a value is outside MODEL.md's domains.
         """
-        params = self._base_arrays(1)
+        params = blocks.base_arrays(self, 1)
         bad = check_domains(params, self.sector_names)
         if bad is not None:
             raise SpecError(f"{self.source}: {format_violation(bad, params)}"
@@ -130,55 +107,14 @@ class Spec:
     def block(self, start, stop):
         """Kernel inputs of the grid points with flat C-order index in
         [start, stop): ``labor``, ``labor_share`` of shape (P,), sector
-        parameters of shape (P, N), float64. Axes are applied in spec
-        order. Domains are not checked (see check_grid)."""
-        start, stop = int(start), int(stop)
-        if not 0 <= start <= stop <= self.size:
-            raise IndexError(f"block [{start}, {stop}) outside the grid "
-                             f"of {self.size} points")
-        if not self.shape:
-            return self._base_arrays(stop - start)
-        idx = np.unravel_index(np.arange(start, stop, dtype=np.int64), self.shape)
-        return self.points(idx)
+        parameters of shape (P, N), float64 (fresh arrays). Axes are applied
+        in spec order. Domains are not checked (see check_grid)."""
+        return blocks.fresh(self, start, stop)
 
     def points(self, idx):
         """Kernel inputs of the grid points with multi-indices `idx` (one
-        integer array per dimension, equal lengths), axes applied in spec
-        order, then a design's parameters (its sample indices must be
-        consecutive, possibly wrapping once: see _design_rows)."""
-        p = len(idx[0]) if idx else 1
-        return self.fill(self._base_arrays(p), idx)
-
-    def fill(self, params, idx):
-        """Apply the axes (then a design) at multi-indices `idx` to `params`,
-        base values of len(idx[0]) points (``_base_arrays``), in place;
-        returns params (engine/spec/blocks.py fills reused buffers with it)."""
-        p = len(idx[0]) if idx else 1
-        if not self.shape or p == 0:
-            return params
-        with np.errstate(over="ignore", invalid="ignore"):
-            for axis, i in zip(self.axes, idx):
-                # a block repeats each axis value: indexed (ca_spread takes
-                # exp once per axis value), unless the axis is the longer
-                vals, index = (axis.values, i) if len(axis.values) < p else (axis.values[i], None)
-                apply_axis(params, axis, self.ca_weight, vals, 1, p, 1, index)
-            if self.design is not None:
-                rows = self._design_rows(idx[-1])
-                for k, dp in enumerate(self.design.params):
-                    apply_axis(params, dp, self.ca_weight, rows[:, k], 1, p, 1)
-        return params
-
-    def _design_rows(self, s):
-        """Design rows at sample indices s (consecutive, possibly wrapping
-        once past the end: a block is a contiguous flat range)."""
-        size = self.design.size
-        if s.size >= size:
-            return self.design.rows(0, size)[s]
-        s0, s1 = int(s[0]), int(s[-1])
-        if s1 >= s0:
-            return self.design.rows(s0, s1 + 1)[s - s0]
-        rows = np.concatenate([self.design.rows(s0, size), self.design.rows(0, s1 + 1)])
-        return rows[(s - s0) % size]
+        integer array per dimension, equal lengths)."""
+        return blocks.points(self, idx)
 
     def varying_params(self):
         """Names of the kernel inputs an axis or a design parameter sets or
@@ -186,47 +122,24 @@ class Spec:
         params = list(self.axes) + (list(self.design.params) if self.design is not None else [])
         return {target(a) for a in params}
 
+    # --- points named (engine/spec/pointspec.py) -----------------------------
     def grid_coords(self, flat_index):
-        """{axis name: value} of the grid point with this flat index (with
-        a design: ``sample`` = its index, then the design's values)."""
-        if not self.shape:
-            return {}
-        idx = np.unravel_index(int(flat_index), self.shape)
-        out = {a.name: float(a.values[i]) for a, i in zip(self.axes, idx)}
-        if self.design is not None:
-            s = int(idx[-1])
-            out["sample"] = s
-            out.update(zip(self.design.names, map(float, self.design.rows(s, s + 1)[0])))
-        return out
+        """{axis name: value} of the grid point with this flat index."""
+        return pointspec.grid_coords(self, flat_index)
 
     def describe_point(self, flat_index):
         """'externality_scale=-1.0, cost_scale=0.5' for a flat index."""
-        coords = self.grid_coords(flat_index)
-        if not coords:
-            return "the base point (no axes)"
-        return ", ".join(f"{k}={v!r}" for k, v in coords.items())
+        return pointspec.describe_point(self, flat_index)
+
+    def point_spec_text(self, index):
+        """TOML text of a spec with no axes whose base point is the grid
+        point with multi-index ``index`` (one integer per axis)."""
+        return pointspec.point_spec_text(self, index)
 
     def check_grid(self, block_points=None):
-        """Check every grid point against MODEL.md's domains; raise
-        SpecError for the first offending point (lowest flat index) naming
-        the parameter, sector, value and grid coordinates. Costs
-        O(sum of axis lengths x 2^axes), never O(grid) (engine/spec/gridcheck.py)."""
-        from coordsweep.engine.spec.gridcheck import first_violation
-        self._raise_violation(first_violation(self, block_points))
-
-    def check_grid_exhaustive(self, block_points=200_000):
-        """check_grid by visiting every grid point, block by block: O(grid)
-        (the reference the tests hold check_grid to)."""
-        from coordsweep.engine.spec.gridcheck import scan
-        self._raise_violation(scan(self, block_points))
-
-    def _raise_violation(self, found):
-        """SpecError for a (flat index, Violation, block) found by a grid check."""
-        if found is not None:
-            flat, bad, params = found
-            raise SpecError(
-                f"{self.source}: {format_violation(bad, params)} "
-                f"at grid point {self.describe_point(flat)}")
+        """Check every grid point against MODEL.md's domains; SpecError for
+        the first offending point (engine/spec/gridcheck.py, never O(grid))."""
+        gridcheck.check(self, block_points)
 
     def to_toml(self) -> str:
         """The spec as TOML text, written by a TOML writer (tomli-w) from the
@@ -234,33 +147,6 @@ class Spec:
         Comments of the original text are not kept (``spec.text`` has them)."""
         import tomli_w
         return tomli_w.dumps(tomllib.loads(self.text))
-
-    def point_spec_text(self, index):
-        """TOML text of a spec with no axes whose base point is the grid
-        point with multi-index ``index`` (one integer per axis)."""
-        index = tuple(int(i) for i in np.atleast_1d(np.asarray(index, dtype=np.int64)))
-        if not self.shape:
-            if index not in ((), (0,)):
-                raise IndexError(f"grid index {index} for a spec without axes")
-            flat = 0
-        else:
-            if len(index) != len(self.shape):
-                raise IndexError(f"grid index {index} has {len(index)} entries, "
-                                 f"the grid has {len(self.shape)} dimensions")
-            for i, n in zip(index, self.shape):
-                if not 0 <= i < n:
-                    raise IndexError(f"grid index {index} outside shape {self.shape}")
-            flat = int(np.ravel_multi_index(index, self.shape))
-        import tomli_w
-        params = self.block(flat, flat + 1)
-        sectors = [{"name": sname, **{p: float(params[p][0, j]) for p in SECTOR_PARAMS},
-                    "ca_weight": float(self.ca_weight[j])}
-                   for j, sname in enumerate(self.sector_names)]
-        doc = {"name": self.name if self.name is not None else "point",
-               "model": {"labor": float(params["labor"][0]),
-                         "labor_share": float(params["labor_share"][0]),
-                         "sectors": sectors}}
-        return f"# grid point {index} ({self.describe_point(flat)})\n" + tomli_w.dumps(doc)
 
 
 # --- parsing ---------------------------------------------------------------

@@ -400,8 +400,8 @@ _GROUPS = {}
 
 def _writable(store, run_id):
     """The store's group, opened for writing, its arrays' metadata read
-    once per run (a run id) and process: reading 29 zarr.json files per
-    chunk cost about as much as the writes themselves."""
+    once per run (a run id) and process: reading every array's zarr.json
+    for every chunk cost about as much as the writes themselves."""
     import zarr
     if not run_id:
         return zarr.open_group(str(store), mode="r+")

@@ -24,10 +24,12 @@ import numpy as np
 import xarray as xr
 
 from coordsweep.engine.store.conventions import chunks_done, is_complete, store_token
+from coordsweep.engine.analysis.flags import STATUS_DESCRIPTIONS, STATUS_NAMES, flags
+from coordsweep.engine.analysis.geometry import (computed_mask, is_geometric, mask_uncomputed,
+                                                 sector_names, sweep_axes)
+from coordsweep.engine.analysis.results import code_counts, regime_counts, status_counts, valid
+from coordsweep.engine.store.provenance import VERSION_ATTRS
 from coordsweep.engine.viz.plot import plot
-from coordsweep.engine.analysis.results import (
-    STATUS_DESCRIPTIONS, STATUS_NAMES, VERSION_ATTRS, code_counts, computed_mask, flags,
-    is_geometric, mask_uncomputed, regime_counts, sector_names, status_counts, sweep_axes, valid)
 from coordsweep.kernels import codes
 
 __all__ = ["write_report", "KEY_VARIABLES", "report_figures"]
@@ -110,7 +112,7 @@ def _pct(n, total):
 
 
 def _values(da, mask=None):
-    """Values with NaN at points not computed yet (see results.computed_mask)."""
+    """Values with NaN at points not computed yet (see geometry.computed_mask)."""
     return np.asarray(mask_uncomputed(da, mask).values)
 
 
