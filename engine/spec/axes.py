@@ -10,7 +10,7 @@ that turns a kind into array operations; ``Spec.fill`` (point by point)
 and engine/spec/blocks.py (a chunk's box, by broadcasting) both call it,
 so they do the same float operations (the same bits).
 """
-from dataclasses import dataclass
+import math
 
 import numpy as np
 
@@ -21,22 +21,83 @@ SCALE_AXES = tuple(SCALED_PARAM)
 KINDS = SCALE_AXES + ("global_param", "sector_param")
 
 
-@dataclass(eq=False)
+#: a start/stop/num axis up to this many values is materialised when parsed
+#: (np.linspace / np.geomspace, 80 MB at most); a longer one only when its
+#: values are read, so a spec with a huge axis is refused by the size check
+#: (engine/run/preflight.py), not by a MemoryError
+EAGER_AXIS_VALUES = 10_000_000
+
+
+class AxisRange(tuple):
+    """start, stop, num of a ``start/stop/num`` axis not yet materialised."""
+    __slots__ = ()
+
+    def __new__(cls, start, stop, num):
+        return super().__new__(cls, (float(start), float(stop), int(num)))
+
+
 class Axis:
-    """One sweep axis (one dimension of the grid).
+    """One sweep axis (one dimension of the grid). Compares by identity.
 
-    eq=False: instances compare by identity (a field-wise == would compare
-    numpy arrays and raise)."""
+    ``values``: float64 coordinate values, in order (a long start/stop/num
+    range is materialised on first use; ``len(axis)`` and :meth:`take`
+    never materialise it)."""
 
-    name: str  # as written: "externality_scale", "productivity.agro", "cost"
-    values: np.ndarray  # float64 coordinate values, in order
-    kind: str  # one of KINDS
-    param: str | None = None  # sector_param / global_param: the parameter
-    sector: int | None = None  # "<param>.<sector>": sector index; None = all
-    spacing: str = "values"  # linear | log | values
+    def __init__(self, name, values, kind, param=None, sector=None, spacing="values"):
+        self.name = name  # as written: "externality_scale", "productivity.agro", "cost"
+        self.kind = kind  # one of KINDS
+        self.param = param  # sector_param / global_param: the parameter
+        self.sector = sector  # "<param>.<sector>": sector index; None = all
+        self.spacing = spacing  # linear | log | values
+        if isinstance(values, AxisRange):
+            self._range, self._values = values, None
+        else:
+            self._range, self._values = None, np.asarray(values, dtype=np.float64)
+
+    @property
+    def size(self):
+        """The number of values (a Python int: may exceed what len() allows)."""
+        return self._range[2] if self._values is None else len(self._values)
 
     def __len__(self):
-        return len(self.values)
+        return self.size
+
+    def __repr__(self):
+        return f"Axis({self.name!r}, {self.size} values, {self.kind})"
+
+    @property
+    def values(self):
+        if self._values is None:
+            self._values = range_values(*self._range, self.spacing)
+        return self._values
+
+    def take(self, i):
+        """Values at indices i (an integer array), without materialising a
+        long range: the same float operations as np.linspace / np.geomspace
+        for each index (endpoints exact)."""
+        if self._values is not None:
+            return self._values[i]
+        start, stop, num = self._range
+        i = np.asarray(i, dtype=np.int64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.spacing == "log":
+                lo, hi = math.log10(start), math.log10(stop)
+                v = 10.0 ** (lo + i * ((hi - lo) / (num - 1)))
+            else:
+                v = start + i * ((stop - start) / (num - 1))
+        v = np.where(i == 0, start, np.where(i == num - 1, stop, v))
+        return v.astype(np.float64)
+
+
+def range_values(start, stop, num, spacing):
+    """The values of a start/stop/num axis (np.geomspace for "log" spacing,
+    else np.linspace), float64."""
+    if spacing == "log":
+        values = np.geomspace(start, stop, num)
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = np.linspace(start, stop, num)
+    return np.asarray(values, dtype=np.float64)
 
 
 def target(axis):

@@ -103,7 +103,7 @@ def fill(spec, params, idx):
         for axis, i in zip(spec.axes, idx):
             # a block repeats each axis value: indexed (ca_spread takes exp
             # once per axis value), unless the axis is the longer
-            vals, index = (axis.values, i) if len(axis.values) < p else (axis.values[i], None)
+            vals, index = (axis.values, i) if len(axis) < p else (axis.take(i), None)
             apply_axis(params, axis, spec.ca_weight, vals, 1, p, 1, index)
         if spec.design is not None:
             rows = design_rows(spec.design, idx[-1])
@@ -171,7 +171,7 @@ def build(spec, start, stop):
         return dict(fill(spec, buf.arrays, idx))
     with np.errstate(over="ignore", invalid="ignore"):
         for j, axis in enumerate(spec.axes):
-            a, m, b, vals = _axis_view(spec.shape, box, j, axis.values, p)
+            a, m, b, vals = _axis_view(spec.shape, box, j, axis, p)
             apply_axis(buf.arrays, axis, spec.ca_weight, vals, a, m, b)
     return dict(buf.arrays)
 
@@ -192,17 +192,18 @@ def _box(shape, start, stop):
     return None
 
 
-def _axis_view(shape, box, j, values, p):
+def _axis_view(shape, box, j, axis, p):
     """(A, m, B, values): the box's p points, in C order, are A runs of the
     m values of axis j, each value repeated B times (an axis before the
-    box's run: one value for the whole box)."""
+    box's run: one value for the whole box). An axis after the run has all
+    its values in the box (at most p: a long range is read by index)."""
     k, first, c = box
     if j < k:
-        return 1, 1, p, values[first[j]:first[j] + 1]
+        return 1, 1, p, axis.take(np.array([first[j]]))
     b = math.prod(shape[j + 1:])
     if j == k:
-        return 1, c, b, values[first[k]:first[k] + c]
-    return c * math.prod(shape[k + 1:j]), shape[j], b, values
+        return 1, c, b, axis.take(np.arange(first[k], first[k] + c))
+    return c * math.prod(shape[k + 1:j]), shape[j], b, axis.values
 
 
 def release():

@@ -30,7 +30,8 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 import numpy as np
 
 from coordsweep.engine.spec import blocks, gridcheck, pointspec
-from coordsweep.engine.spec.axes import SCALE_AXES, Axis, target
+from coordsweep.engine.spec.axes import (EAGER_AXIS_VALUES, SCALE_AXES, Axis, AxisRange,
+                                         range_values, target)
 from coordsweep.engine.spec.domains import check_domains, format_violation
 from coordsweep.engine.errors import SpecError
 from coordsweep.kernels.params import (DEFAULTS, GLOBAL_PARAMS, MAX_SECTORS, REQUIRED_SECTOR,
@@ -69,7 +70,7 @@ class Spec:
     @property
     def dim_sizes(self):
         """(name, length) of every dimension: the axes, then ``sample``."""
-        out = [(a.name, len(a.values)) for a in self.axes]
+        out = [(a.name, a.size) for a in self.axes]
         if self.design is not None:
             out.append(("sample", self.design.size))
         return out
@@ -384,11 +385,12 @@ class _Parser:
                 if x <= 0:
                     raise self.error(f"axis {name!r}: log spacing needs start > 0 "
                                      f"and stop > 0, got {k} = {x!r}")
-            values = np.geomspace(start, stop, num)
-        else:
-            with np.errstate(over="ignore", invalid="ignore"):
-                values = np.linspace(start, stop, num)
-        values = np.asarray(values, dtype=np.float64)
+        elif num > 1 and not math.isfinite(stop - start):
+            raise self.error(f"axis {name!r}: stop - start = {stop - start!r} overflows; "
+                             "the linear range has no finite values")
+        if num > EAGER_AXIS_VALUES:  # materialised when read, after the size check
+            return Axis(name, AxisRange(start, stop, num), kind, param, sector, spacing)
+        values = range_values(start, stop, num, spacing)
         if not np.all(np.isfinite(values)):
             i = int(np.argmax(~np.isfinite(values)))
             raise self.error(f"axis {name!r}: value {i} of the {spacing} range "

@@ -11,7 +11,7 @@ def grid_coords(spec, flat_index):
     if not spec.shape:
         return {}
     idx = np.unravel_index(int(flat_index), spec.shape)
-    out = {a.name: float(a.values[i]) for a, i in zip(spec.axes, idx)}
+    out = {a.name: float(a.take(np.array([i]))[0]) for a, i in zip(spec.axes, idx)}
     if spec.design is not None:
         s = int(idx[-1])
         out["sample"] = s
