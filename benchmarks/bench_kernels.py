@@ -25,7 +25,7 @@ import numpy as np
 
 from coordsweep import kernels
 from coordsweep.engine.run.baselines import c_baseline
-from coordsweep.engine.run.bench import draw
+from coordsweep.engine.run.benchvariants import draw
 
 
 def timed(fn):

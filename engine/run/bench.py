@@ -40,7 +40,8 @@ from pathlib import Path
 import numpy as np
 
 from coordsweep.engine.errors import CoordsweepError
-from coordsweep.engine.run.benchvariants import REFERENCE, RUNNERS, draw_points, head, setup_variant
+from coordsweep.engine.run.benchvariants import (REFERENCE, RUNNERS, draw_points, head,
+                                                 setup_variant)
 
 BASELINES = ("c", "scipy")
 #: the kernels' solver variants timed by default (besides the reference)
