@@ -253,6 +253,12 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
             raise StoreError(f"{path}: holds a run of another spec "
                              f"({attrs.get('spec_source', '?')}); mode='overwrite' replaces it")
         if is_complete(attrs):
+            from coordsweep.engine.run.runner import resolve_solver
+            asked = resolve_solver(spec, solver)
+            if attrs.get("solver") != asked:
+                raise StoreError(f"{path}: holds results of solver {attrs.get('solver')}; "
+                                 f"this run asks for {asked}: mode='overwrite' replaces "
+                                 "them, mode='open' reads them")
             return zstore.open_dataset(path)
         resume = True
     elif mode == "resume":
