@@ -11,7 +11,7 @@ block from the points' inputs:
 - ``ws.status``: int64[4]: ``status[0]`` the point's status bits
   (kernels.codes); ``status[1:4]`` the solver variants' codes (wage,
   equilibria, GE path: kernels/solvers.py; all 0: the defaults), set once
-  per block (riding on the status array keeps the workspace at four arrays).
+  per block (riding on the status array: no array more in the workspace).
 
 Wages are solved in x = log w. With every eta_i = 0 the clearing wage is
 closed form; otherwise the log of labour demand is affine in x for every

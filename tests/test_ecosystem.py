@@ -1,4 +1,4 @@
-"""The store, the export, the API and the CLI fit their users' tools (issue 12):
+"""The store, the export, the API and the CLI fit their users' tools:
 CF-1.10 metadata (checked by the IOOS compliance checker and cf_xarray),
 a store every zarr 3 reader opens (tensorstore), netCDF/Parquet/CSV exports
 that round-trip, the notebook API and the shell conventions of the CLI."""

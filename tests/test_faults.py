@@ -1,4 +1,4 @@
-"""Numerical faults (issue 11): COORDSWEEP_DEBUG_MAXITER=1 caps every root
+"""Numerical faults: COORDSWEEP_DEBUG_MAXITER=1 caps every root
 finder at one iteration. The affected points get their status bit, the
 sweep continues, the run summary and `inspect` count them, and `plot`
 masks them."""

@@ -1,4 +1,4 @@
-"""Cluster batch jobs on a real SLURM (issue 10): a private slurmctld +
+"""Cluster batch jobs on a real SLURM: a private slurmctld +
 slurmd + munged started by the `slurm` fixture (tests/slurm_helpers.py).
 
 - `coordsweep run --cluster slurm` (dask-jobqueue, workers in SLURM jobs)

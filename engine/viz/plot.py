@@ -34,9 +34,10 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
 from coordsweep.engine.errors import UsageError  # noqa: E402
-from coordsweep.engine.analysis.results import (  # noqa: E402
-    code_counts, computed_mask, describe_status, flags, is_geometric, mask_uncomputed,
-    sector_names, sweep_axes, valid)
+from coordsweep.engine.analysis.flags import describe_status, flags  # noqa: E402
+from coordsweep.engine.analysis.geometry import (  # noqa: E402
+    computed_mask, is_geometric, mask_uncomputed, sector_names, sweep_axes)
+from coordsweep.engine.analysis.results import code_counts, valid  # noqa: E402
 from coordsweep.kernels import codes  # noqa: E402
 from coordsweep.kernels.outputs import OUTPUTS  # noqa: E402
 
