@@ -256,7 +256,7 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
         if is_complete(attrs):
             from coordsweep.engine.run.runner import resolve_solver
             asked = resolve_solver(spec, solver)
-            if attrs.get("solver") != asked:
+            if attrs.get("solver", asked) != asked:  # (a store that records its variants)
                 raise StoreError(f"{path}: holds results of solver {attrs.get('solver')}; "
                                  f"this run asks for {asked}: mode='overwrite' replaces "
                                  "them, mode='open' reads them")
