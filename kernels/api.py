@@ -182,14 +182,11 @@ def _optional(npts, equilibria, dynamics, dynamics_seed, out=None):
 def dynamics_available(raise_=False):
     """Whether this build has the adjustment-dynamics kernel
     (kernels/dynamics.py ``dynamics_block``)."""
-    try:
-        from coordsweep.kernels.dynamics import dynamics_block  # noqa: F401
-        return True
-    except ImportError:
-        if raise_:
-            raise NotImplementedError("dynamics outputs not available in this "
-                                      "version of coordsweep") from None
-        return False
+    from coordsweep.kernels.outputs import dynamics_available as found
+    if not found() and raise_:
+        raise NotImplementedError("dynamics outputs not available in this "
+                                  "version of coordsweep")
+    return found()
 
 
 @_signed(out=None, solver=None, equilibria=0, dynamics=0, dynamics_seed=0)
