@@ -22,10 +22,10 @@ import numpy as np
 from coordsweep.engine.spec.layout import Layout
 from coordsweep.engine.store.provenance import VERSION_ATTRS  # noqa: F401 - shown with results
 from coordsweep.kernels.codes import NOT_COMPUTED, REGIME_NAMES, STATUS_BITS
-from coordsweep.kernels.outputs import OUTPUTS
+from coordsweep.kernels.outputs import EQUILIBRIUM_DIM, OUTPUT, OUTPUT_NAMES
 
 #: dims that are not sweep axes
-NON_AXIS_DIMS = ("sector", "chunk")
+NON_AXIS_DIMS = ("sector", "chunk", EQUILIBRIUM_DIM)
 #: {bit: name} of the status bits (kernels/codes.py)
 STATUS_NAMES = {bit: name for bit, name, _ in STATUS_BITS}
 #: the bits a computed point can have (all but NOT_COMPUTED)
@@ -39,7 +39,7 @@ STATUS_DESCRIPTIONS = {bit: desc for bit, _, desc in STATUS_BITS}
 
 def sweep_axes(ds):
     """The sweep axes in spec order (the dims of the outputs, minus "sector")."""
-    for name, *_ in OUTPUTS:
+    for name in OUTPUT_NAMES:
         if name in ds.data_vars:
             return tuple(d for d in ds[name].dims if d not in NON_AXIS_DIMS)
     return tuple(d for d in ds.dims if d not in NON_AXIS_DIMS)
@@ -301,7 +301,7 @@ def describe(store):
     lines.append("status: " + status_line(np.asarray(ds.status.values).ravel()))
     lines.append("variables:")
     # in the output table's order (zarr lists unconsolidated arrays in no fixed order)
-    order = {name: k for k, (name, *_) in enumerate(OUTPUTS)}
+    order = {name: k for k, name in enumerate(OUTPUT)}
     for name in sorted(ds.data_vars, key=lambda n: (order.get(n, len(order)), n)):
         var = ds[name]
         if name == "chunk_done":

@@ -38,13 +38,13 @@ from coordsweep.engine.analysis.results import (  # noqa: E402
     code_counts, computed_mask, describe_status, flags, is_geometric, mask_uncomputed,
     sector_names, sweep_axes, valid)
 from coordsweep.kernels import codes  # noqa: E402
-from coordsweep.kernels.outputs import OUTPUTS  # noqa: E402
+from coordsweep.kernels.outputs import EQUILIBRIUM_DIM, OUTPUT  # noqa: E402
 
 __all__ = ["plot", "plottable_variables", "variable_kind", "is_geometric"]
 
 #: bookkeeping variables that are never plotted
 IGNORED_VARS = ("chunk_done",)
-_OUTPUT_DTYPES = {name: np.dtype(dtype) for name, _, dtype, _, _ in OUTPUTS}
+_OUTPUT_DTYPES = {o.name: np.dtype(o.dtype) for o in OUTPUT.values()}
 
 #: fixed regime colours, so every regime map reads the same way
 REGIME_COLORS = {
@@ -174,6 +174,20 @@ def _resolve(ds, *, x, var, y, sector, select):
         da = da.isel(sector=names.index(sector))
     elif sector is not None:
         raise UsageError(f"variable {var!r} is per point, not per sector: drop sector={sector!r}")
+    rank = select.pop(EQUILIBRIUM_DIM, None)
+    if EQUILIBRIUM_DIM in da.dims:
+        k = ds.sizes[EQUILIBRIUM_DIM]
+        if rank is None or float(rank) != int(float(rank)) or not 0 <= int(float(rank)) < k:
+            got = "" if rank is None else f" (got {rank!r})"
+            raise UsageError(f"variable {var!r} is per listed equilibrium: select "
+                             f"{EQUILIBRIUM_DIM}=RANK, 0 (the best) .. {k - 1}{got}")
+        da = da.isel({EQUILIBRIUM_DIM: int(float(rank))})
+        if var == "eq_mask":  # an empty slot is not a cooperation set
+            from coordsweep.engine.store.conventions import EQ_MASK_FILL
+            da = da.where(da != EQ_MASK_FILL)
+    elif rank is not None:
+        raise UsageError(f"variable {var!r} is not per listed equilibrium: drop "
+                         f"{EQUILIBRIUM_DIM}={rank!r}")
 
     chosen = {}
     for ax, value in select.items():
