@@ -187,7 +187,7 @@ def open_store(store: str | os.PathLike[str]) -> xarray.Dataset:
 
 def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
         store: str | os.PathLike[str] | None = None, *, mode: str = "auto",
-        scheduler: str = "local", workers: int | None = None,
+        scheduler: Any = None, workers: int | None = None,
         chunk_points: int | None = None, progress: bool = True,
         solver: str | Mapping[str, str] | None = None) -> xarray.Dataset:
     """Run a sweep and return its results.
@@ -208,9 +208,13 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
         a notebook cell again computes nothing); a store of another spec is
         an error. ``"create"`` refuses an existing store; ``"resume"``
         continues one; ``"overwrite"`` replaces one; ``"open"`` only opens.
-    scheduler : str
-        ``"local"`` (a dask.distributed cluster), ``"threads"``,
-        ``"synchronous"`` or a scheduler address ``tcp://host:port``.
+    scheduler : str, distributed.Client or cluster, optional
+        Where a store's chunks are computed: ``"local"`` (a
+        ``dask.distributed`` LocalCluster), ``"threads"``,
+        ``"synchronous"``, a scheduler address ``tcp://host:port``, a
+        ``distributed.Client`` or a cluster object. Default: the active
+        dask client (a ``Client(...)`` made earlier in this process) when
+        there is one, else ``"local"``.
     workers : int, optional
         Worker processes (``local``) or threads (``threads``).
     chunk_points : int, optional
@@ -253,6 +257,12 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
             raise StoreError(f"{path}: holds a run of another spec "
                              f"({attrs.get('spec_source', '?')}); mode='overwrite' replaces it")
         if is_complete(attrs):
+            from coordsweep.engine.run.runner import resolve_solver
+            asked = resolve_solver(spec, solver)
+            if attrs.get("solver") != asked:
+                raise StoreError(f"{path}: holds results of solver {attrs.get('solver')}; "
+                                 f"this run asks for {asked}: mode='overwrite' replaces "
+                                 "them, mode='open' reads them")
             return zstore.open_dataset(path)
         resume = True
     elif mode == "resume":

@@ -177,13 +177,14 @@ def test_job_array_parts_share_the_lease(tmp_path):
     from coordsweep.engine.store import lease
     store = str(tmp_path / "a.zarr")
     text = five_sector_spec(2, 2, 2)
-    rid = run_id(text, 3)
-    assert rid == run_id(text, 3) != run_id(text, 2)
+    rid = run_id(text, 3, "s")
+    assert rid == run_id(text, 3, "s") != run_id(text, 2, "s")
+    assert rid != run_id(text, 3, "other solver")
     assert lease.acquire(store, rid, shared=True) is None
     # another part of the same array joins; another array or a plain run is refused
     assert lease.acquire(store, rid, shared=True) is None
     with pytest.raises(lease.LeaseHeld):
-        lease.acquire(store, run_id(text, 2), shared=True)
+        lease.acquire(store, run_id(text, 2, "s"), shared=True)
     with pytest.raises(lease.LeaseHeld):
         lease.acquire(store, lease.new_run_id())
 

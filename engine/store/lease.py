@@ -298,6 +298,9 @@ class Lease:
         self.state = state
         self.previous = None
         self.lost = None
+        #: a shared lease (the parts of a job array) is released on exit too
+        #: when this is set: by the part that completed the store
+        self.release_shared = False
         self._stop = threading.Event()
         self._thread = None
 
@@ -324,7 +327,7 @@ class Lease:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if not self.shared:
+        if not self.shared or self.release_shared:
             release(self.store, self.run_id)
         if self._made_root:  # a store this run did not get to create: leave nothing
             fs, root = _fs(self.store)
