@@ -1,4 +1,4 @@
-"""Cluster users without a batch system (issue 10): job-array parts run by
+"""Cluster users without a batch system: job-array parts run by
 hand and concurrently, atomic creation of the shared store, inspect's
 missing parts, --resume-or-create, --scheduler-file, Client and cluster
 objects in the API, the worker count under a restricted CPU affinity, the

@@ -29,7 +29,7 @@ from coordsweep.engine.spec import parts as zparts
 from coordsweep.engine.spec.layout import Layout
 from coordsweep.engine.store import designcoords, lease
 from coordsweep.engine.store import zarrstore as zstore
-from coordsweep.engine.store.conventions import is_complete
+from coordsweep.engine.store.conventions import is_complete, store_token
 from coordsweep.kernels import solvers
 
 CREATES = ("create", "overwrite")
@@ -79,7 +79,7 @@ class Plan:
         token, an existing store's recorded one."""
         if self.creates:
             return zstore.run_token(run_id)
-        return zstore.read_attrs(store).get("run_token", 1)
+        return store_token(zstore.read_attrs(store))
 
     def open_store(self, spec, store, run_id, solver):
         """Write the template when the plan creates the store (the lease

@@ -212,8 +212,3 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
             return info, time.perf_counter() - t1, run.counted
     finally:
         bar.close()
-
-
-def run(spec, store=None, **kwargs):
-    """Run a sweep and return the results as an xarray Dataset (opened lazily)."""
-    return run_sweep(spec, store, **kwargs).dataset

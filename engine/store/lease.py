@@ -31,13 +31,10 @@ import threading
 import time
 import uuid
 
+from coordsweep.engine.config import settings
 from coordsweep.engine.errors import StoreError
 
 LEASE_NAME = "coordsweep.lease.json"
-#: seconds between heartbeats, and age after which a heartbeat is stale
-#: (COORDSWEEP_LEASE_HEARTBEAT / COORDSWEEP_LEASE_TIMEOUT override them)
-HEARTBEAT = 10.0
-TIMEOUT = 120.0
 
 
 class LeaseHeld(StoreError):
@@ -49,11 +46,13 @@ class LeaseLost(RuntimeError):
 
 
 def heartbeat_interval():
-    return float(os.environ.get("COORDSWEEP_LEASE_HEARTBEAT", HEARTBEAT))
+    """Seconds between heartbeats (engine/config.py)."""
+    return settings().lease_heartbeat
 
 
 def timeout():
-    return float(os.environ.get("COORDSWEEP_LEASE_TIMEOUT", TIMEOUT))
+    """Age after which a heartbeat is stale (engine/config.py)."""
+    return settings().lease_timeout
 
 
 def new_run_id():
