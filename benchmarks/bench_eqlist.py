@@ -1,7 +1,7 @@
 """The equilibrium list's cost (``[outputs] equilibria = K``): seconds a
 point of the list pass (kernels.solve(..., equilibria=K) minus
 kernels.solve(...) on the same block, best of --repeat, interleaved), on
-the benchmark draw of engine/run/bench.py (``draw_points``: alpha
+the benchmark draw of engine/run/benchvariants.py (``draw_points``: alpha
 0.5..0.75, costs across the regimes), one core; and the slowest single
 point of the draw (each point solved alone, with and without the list).
 
@@ -33,7 +33,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     from coordsweep import kernels
-    from coordsweep.engine.run.bench import draw_points
+    from coordsweep.engine.run.benchvariants import draw_points
     print(f"{'N':>3s} {'K':>5s} {'base ms/pt':>11s} {'list ms/pt':>11s} "
           f"{'worst list ms':>14s} {'median n_eq':>12s} {'max n_eq':>10s}")
     for n in args.sectors:
