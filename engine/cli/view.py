@@ -19,12 +19,12 @@ def solve_point(spec_text, at):
     """The kernel's outputs at one point (``coordsweep.solve``), with the
     list of its stable equilibria (``equilibria``: the cooperating sectors'
     bitmasks, best welfare first when the kernel says so)."""
-    from coordsweep.engine import api
-    out = dict(api.solve(spec_text, at=at))
+    from coordsweep.engine.api import point_spec, solve
+    out = dict(solve(spec_text, at=at))
     if "equilibria" not in out and "eq_mask" not in out:
         try:
             from coordsweep import kernels
-            one = api.point_spec(spec_text, at)
+            one = point_spec(spec_text, at)
             masks = kernels.equilibrium_masks(**_one_point(one.base_point()))
             out["equilibria"] = [int(m) for m in masks]
         except (ValueError, TypeError, AttributeError):
@@ -40,7 +40,7 @@ def _one_point(params):
 
 def main(args):
     from coordsweep.engine.errors import UsageError
-    from coordsweep.engine.viz.view import LOOPBACK, serve
+    from coordsweep.engine.viz.view import is_loopback, serve
     store = existing_store(args.store)
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: not a port (0..65535; 0: a free one)")
@@ -53,7 +53,7 @@ def main(args):
     import signal
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        if args.host not in LOOPBACK:
+        if not is_loopback(args.host):
             print(f"coordsweep: warning: serving on {args.host}, reachable from other "
                   f"machines (no authentication); use --host 127.0.0.1 to keep it local",
                   file=sys.stderr, flush=True)

@@ -41,9 +41,20 @@ from coordsweep.engine.viz.plot import (
 from coordsweep.kernels import codes
 from coordsweep.kernels.outputs import OUTPUTS
 
-__all__ = ["StoreView", "ViewServer", "serve", "LOOPBACK"]
+__all__ = ["StoreView", "ViewServer", "serve", "is_loopback"]
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def is_loopback(host):
+    """True for a name or address of this machine's loopback interface."""
+    import ipaddress
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 #: the status bit of a point filled by a refinement (bit 7 of the int8)
 FILLED_BIT = 128
 #: the sample dimension of a design
@@ -93,8 +104,12 @@ class StoreView:
         self.variables = sorted(plottable_variables(ds),
                                 key=lambda n: (order.get(n, len(order)), n))
         self.dims = {v: tuple(ds[v].dims) for v in self.variables}
-        self.params = ([str(c) for c in ds.coords
-                        if ds[c].dims == (SAMPLE,) and c != SAMPLE] if self.design else [])
+        self.params = []
+        if self.design:   # in the spec's order (the attribute), else as stored
+            found = [str(c) for c in ds.coords if ds[c].dims == (SAMPLE,) and c != SAMPLE]
+            listed = [str(p) for p in np.atleast_1d(ds.attrs.get("design_params", []))]
+            self.params = [p for p in listed if p in found] + \
+                [p for p in found if p not in listed]
         #: other dimensions of outputs (``equilibrium``), each a slider
         self.extra_dims = []
         for v in self.variables:
@@ -440,8 +455,8 @@ class _Handler(BaseHTTPRequestHandler):
         another site cannot reach them through DNS rebinding)."""
         if not self.server.loopback:
             return True
-        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
-        return host in LOOPBACK
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+        return is_loopback(host)
 
     def do_GET(self):  # noqa: N802 - http.server's name
         try:
@@ -511,7 +526,7 @@ class ViewServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         self.view = view
         self.solve = solve
-        self.loopback = host in LOOPBACK
+        self.loopback = is_loopback(host)
         super().__init__((host, port), _Handler)
 
     @property

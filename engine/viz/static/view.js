@@ -235,7 +235,8 @@ function bisect(edges, t) {   // index i with edges[i] <= t < edges[i+1]
 }
 
 function draw() {
-  const canvas = $("map"), ctx = canvas.getContext("2d"), b = plotBox(canvas);
+  const canvas = $("map"), ctx = canvas.getContext("2d", { willReadFrequently: true }), b = plotBox(canvas);
+  canvas.dataset.plotbox = [b.x0, b.y0, b.w, b.h].join(",");
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, canvas.width, canvas.height);
   const h = S.slice.h, cols = colours();
