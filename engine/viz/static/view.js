@@ -444,7 +444,12 @@ function pointQuery(c) {
   return p.toString();
 }
 
-function cell(v, per) {
+function perSector(v, per, sectors) {
+  if (!per || !Array.isArray(v)) return Array.isArray(v) ? v.map(fmt).join(", ") : fmt(v);
+  return v.map((x, i) => `${sectors[i]}: ${fmt(x)}`).join(", ");
+}
+
+function cell(v) {
   if (Array.isArray(v)) return v.map(fmt).join(", ");
   return fmt(v);
 }
@@ -485,7 +490,7 @@ async function pick(c) {
       cap.textContent = `sectors: ${p.sectors.join(", ")}`;
       box.append(cap, outputsTable(entries, p.sectors, [
         ["output", (e) => e.name],
-        ["value", (e) => (e.names ? (Array.isArray(e.names) ? e.names.join(", ") : e.names) : cell(e.value))],
+        ["value", (e) => perSector(e.names !== undefined ? e.names : e.value, e.per_sector, p.sectors)],
       ]));
     }
   } catch (e) {
