@@ -22,6 +22,11 @@ REGIME_NAMES = (
     "not_worth",
 )
 
+#: the code of an integer output where there is nothing: regime and
+#: target_* of a point outside the domains (kernels), and every integer
+#: output of a chunk never written (the store's fill value)
+NO_CATEGORY = -1
+
 # --- status (int8): a bit field, 0 = every number at the point is valid --
 OK = 0
 #: the labour-market root finder (eta > 0) hit its iteration cap

@@ -109,10 +109,10 @@ def write_invalid(out, p, status):
     out.gain_best[p] = out.fiscal_cost_nc[p] = np.nan
     out.n_equilibria[p] = 0
     out.has_partial[p] = False
-    out.target_ca[p] = out.target_cluster[p] = out.target_best[p] = -1
+    out.target_ca[p] = out.target_cluster[p] = out.target_best[p] = codes.NO_CATEGORY
     out.status[p] = status
     for i in range(out.regime.shape[1]):
-        out.regime[p, i] = -1
+        out.regime[p, i] = codes.NO_CATEGORY
         out.critical_mass[p, i] = out.partial_share[p, i] = np.nan
         out.gain_coordinate[p, i] = out.threshold_wage[p, i] = np.nan
         out.subsidy_needed[p, i] = np.nan

@@ -41,7 +41,7 @@ def test_the_point_at_the_edge_of_the_domain():
 
 def test_ordinary_points_are_not_flagged():
     rng = np.random.default_rng(3)
-    from coordsweep.engine.run.bench import draw
+    from coordsweep.engine.run.benchvariants import draw
     out = kernels.solve(**draw(rng, 500, 4, True))
     assert not (out["status"] & codes.ILL_CONDITIONED).any()
 
