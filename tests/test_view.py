@@ -417,7 +417,7 @@ def test_slices_are_the_stores_values(grid_store, tmp_path):
     import xarray as xr
     import zarr
 
-    from coordsweep.engine.analysis.results import computed_mask
+    from coordsweep.engine.analysis.geometry import computed_mask
     from coordsweep.engine.store import zarrstore
     from coordsweep.engine.viz.view import StoreView
     store = tmp_path / "part.zarr"

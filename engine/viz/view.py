@@ -33,11 +33,12 @@ import matplotlib.colors as mcolors
 import numpy as np
 
 from coordsweep.engine.errors import CoordsweepError, UsageError
-from coordsweep.engine.analysis.results import (
-    describe_status, flags, layout_of, sector_names, sweep_axes, is_geometric)
+from coordsweep.engine.analysis.flags import describe_status
+from coordsweep.engine.analysis.geometry import is_geometric, layout_of, sector_names, sweep_axes
 from coordsweep.engine.viz.plot import (
-    FAILED_BITS, MISSING_COLOR, NONFINITE_COLOR, _category_colors, _categorize,
-    _is_discrete, _value_label, _axis_label, _edges, plottable_variables, variable_kind)
+    MISSING_COLOR, NONFINITE_COLOR, _axis_label, _category_colors, _edges, _value_label)
+from coordsweep.engine.viz.plotdata import (
+    FAILED_BITS, categorize, is_discrete, plottable_variables, variable_kind)
 from coordsweep.kernels import codes
 from coordsweep.kernels.outputs import OUTPUTS
 
@@ -352,8 +353,8 @@ class StoreView:
         colour range and label."""
         out = {"label": _value_label(self.ds[var], var)}
         shown = np.where(flags_ == MISSING, np.nan, vals)
-        if _is_discrete(kind, shown):
-            present, names, cats, counts = _categorize(var, kind, categories or {}, shown)
+        if is_discrete(kind, shown):
+            present, names, cats, counts = categorize(var, kind, categories or {}, shown)
             listed = list(present)
             if kind in ("categorical", "bool"):
                 listed = sorted(set(categories) | set(present))
