@@ -233,6 +233,7 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
     SpecError, StoreError, UsageError
         Bad spec, store or arguments; nothing is written then.
     """
+    # (over 80 lines: most of them the docstring, the reference of the API)
     from coordsweep.engine.store import zarrstore as zstore
     from coordsweep.engine.store.conventions import is_complete
     from coordsweep.engine.run.runner import run_sweep

@@ -12,7 +12,7 @@
   default): the active client if there is one, else ``"local"``;
 - ``cluster={"kind": "slurm", ...}`` / ``scheduler_file=``: see
   engine/run/cluster.py; ``part=(K, M)``: one part of a job array, see
-  engine/run/parts.py.
+  engine/run/jobarray.py.
 """
 import time
 from dataclasses import dataclass, field

@@ -153,6 +153,27 @@ def axis_attrs(axis, sector_names, long_name):
     return {"long_name": long_name, "units": param_units(axis), "spacing": axis.spacing}
 
 
+#: long names of the axes that are not a model parameter
+SCALE_AXIS_DESCRIPTIONS = {
+    "externality_scale": "scale factor on every sector's externality theta_i",
+    "cost_scale": "scale factor on every sector's cooperation cost c_i",
+    "ca_spread": "comparative-advantage spread v: a_i <- a_i exp(v k_i)",
+}
+
+
+def axis_long_name(axis, sector_names):
+    """The long_name of an axis' coordinate."""
+    from coordsweep.kernels.params import PARAM
+    if axis.name in SCALE_AXIS_DESCRIPTIONS:
+        return SCALE_AXIS_DESCRIPTIONS[axis.name]
+    desc = PARAM[axis.param].description
+    if PARAM[axis.param].per == "point":
+        return desc
+    if axis.sector is None:
+        return f"{desc} of every sector"
+    return f"{desc} of sector {sector_names[axis.sector]}"
+
+
 def sector_coord(sector_names):
     """(values, attrs) of the store's ``sector`` coordinate: the names."""
     return (np.array(list(sector_names), dtype=object),

@@ -32,26 +32,6 @@ from coordsweep.engine.errors import StoreError
 from coordsweep.engine.store.provenance import versions
 from coordsweep.kernels.codes import NO_CATEGORY, NOT_COMPUTED
 from coordsweep.kernels.outputs import OUTPUTS
-from coordsweep.kernels.params import PARAM
-
-#: long names of the axes that are not a model parameter
-SCALE_AXIS_DESCRIPTIONS = {
-    "externality_scale": "scale factor on every sector's externality theta_i",
-    "cost_scale": "scale factor on every sector's cooperation cost c_i",
-    "ca_spread": "comparative-advantage spread v: a_i <- a_i exp(v k_i)",
-}
-
-
-def axis_long_name(axis, sector_names):
-    if axis.name in SCALE_AXIS_DESCRIPTIONS:
-        return SCALE_AXIS_DESCRIPTIONS[axis.name]
-    desc = PARAM[axis.param].description
-    if PARAM[axis.param].per == "point":
-        return desc
-    if axis.sector is None:
-        return f"{desc} of every sector"
-    return f"{desc} of sector {sector_names[axis.sector]}"
-
 
 def variable_attrs(name, per, units, long_name, sector_names, dtype=None):
     """CF attributes of an output (engine/store/conventions.py)."""
@@ -81,11 +61,11 @@ def contents(spec, layout, run_id=None):
         coords[axis.name] = (axis.name, np.asarray(axis.values, np.float64),
                              conventions.axis_attrs(
                                  axis, spec.sector_names,
-                                 axis_long_name(axis, spec.sector_names)))
+                                 conventions.axis_long_name(axis, spec.sector_names)))
     if spec.design is not None:  # its points: written by designcoords.write_coords
         from coordsweep.engine.store import designcoords
         coords.update(designcoords.template_coords(
-            spec, layout, lambda p: axis_long_name(p, spec.sector_names)))
+            spec, layout, lambda p: conventions.axis_long_name(p, spec.sector_names)))
         for p in spec.design.params:  # CF: units from kernels/params.py
             coords[p.name][2].setdefault("units", conventions.param_units(p))
     coords["sector"] = ("sector", *conventions.sector_coord(spec.sector_names))
