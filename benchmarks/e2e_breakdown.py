@@ -48,6 +48,7 @@ from coordsweep.engine.spec import blocks  # noqa: E402
 from coordsweep.engine.store import chunkio
 from coordsweep.engine.store import lease
 from coordsweep.engine.analysis import results
+from coordsweep.engine.analysis.flags import COMPUTED_STATUS_NAMES
 from coordsweep.engine.run import executors
 from coordsweep.engine.store import zarrstore as zstore  # noqa: E402
 from coordsweep.engine.spec.layout import Layout  # noqa: E402
@@ -61,11 +62,11 @@ def encode_seconds(group, outputs, layout, cid, nsec):
     region = layout.region(cid)
     rshape = layout.region_shape(cid)
     t = CLOCK()
-    for name, per, *_ in OUTPUTS:
-        if per == "point":
-            chunkio.encode_chunk(group[name], outputs[name].reshape(rshape), region)
+    for o in OUTPUTS:
+        if o.per == "point":
+            chunkio.encode_chunk(group[o.name], outputs[o.name].reshape(rshape), region)
         else:
-            chunkio.encode_chunk(group[name], outputs[name].reshape(rshape + (nsec,)),
+            chunkio.encode_chunk(group[o.name], outputs[o.name].reshape(rshape + (nsec,)),
                                  region + (slice(None),))
     return CLOCK() - t
 
@@ -235,7 +236,7 @@ def _summary_over(store, layout, chunks):
         region = layout.region(cid)
         results.regime_counts(group["regime"][region + (slice(None),)])
         np.asarray(group["n_equilibria"][region])
-        results.status_counts(group["status"][region], results.COMPUTED_STATUS_NAMES)
+        results.status_counts(group["status"][region], COMPUTED_STATUS_NAMES)
     return None
 
 

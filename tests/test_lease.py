@@ -1,8 +1,7 @@
-"""One writer per store (issue 11): the store lease (engine/store/lease.py).
+"""One writer per store: the store lease (engine/store/lease.py).
 
-The first finding of issue 11 is test_second_run_is_refused_while_first_runs:
-before the lease, a second `coordsweep run --overwrite` replaced the
-template under a running first run, which then died with a traceback.
+test_second_run_is_refused_while_first_runs: a second `coordsweep run
+--overwrite` must not replace the template under a running first run.
 """
 import json
 import os
@@ -16,11 +15,12 @@ import numpy as np
 import pytest
 
 from engine_helpers import (assert_identical_stores, assert_same_snapshot, chunk_done,
-                            coordsweep, five_sector_spec, main_inprocess,
-                            snapshot, three_sector_spec, write_spec)
+                            coordsweep, five_sector_spec, is_held, main_inprocess,
+                            release_held, snapshot, three_sector_spec, write_spec)
 
-
+from coordsweep.engine import config
 from coordsweep.engine.spec.parts import run_id
+
 SHAPE = (20, 20, 20)     # 8,000 points, five sectors
 CHUNK_POINTS = 400       # 20 chunks
 
@@ -68,23 +68,27 @@ def _one_line(stderr):
     return lines[0]
 
 
-def _paused_run_of_a(refs, store, marker, seconds):
+def _paused_run_of_a(refs, store, marker, seconds, hold_after=None):
     """`coordsweep run` of spec A into store, each chunk write held
-    `seconds` by a debug pause that touches `marker` (engine/run/debug.py)."""
-    return _popen(_env(COORDSWEEP_DEBUG_PAUSE=f"write:{seconds}:{marker}"),
+    `seconds` by a debug pause that touches `marker` (engine/run/debug.py);
+    with hold_after N, held before chunk N + 1 until `marker`.go exists."""
+    hold = {} if hold_after is None else {"COORDSWEEP_DEBUG_HOLD_AFTER": hold_after}
+    return _popen(_env(COORDSWEEP_DEBUG_PAUSE=f"write:{seconds}:{marker}", **hold),
                   "run", refs["a"], "--store", store, "--scheduler", "synchronous",
                   "--chunk-points", CHUNK_POINTS, "--quiet")
 
 
 def test_second_run_is_refused_while_first_runs(refs, tmp_path):
-    """Finding 1: B (--overwrite, another spec) while A writes the store."""
+    """Finding 1: B (--overwrite, another spec) while A writes the store
+    (A is held after its first chunk until B and inspect are done: it
+    cannot finish first, whatever the machine's speed)."""
     store = str(tmp_path / "shared.zarr")
     marker = str(tmp_path / "paused")
-    a = _paused_run_of_a(refs, store, marker, 0.4)
+    a = _paused_run_of_a(refs, store, marker, 0, hold_after=1)
     try:
         def started():
             try:
-                return chunk_done(store).sum() >= 1
+                return chunk_done(store).sum() >= 1 and is_held(tmp_path, 1)
             except Exception:  # noqa: BLE001 - template not written yet
                 return False
         assert _wait_for(started, a), a.communicate()
@@ -99,6 +103,7 @@ def test_second_run_is_refused_while_first_runs(refs, tmp_path):
         assert code == 0, err
         assert "run: in progress" in out and f"pid {a.pid}" in out
         assert "chunks done" in out and "complete: no" in out
+        release_held(tmp_path)
         out, err = a.communicate(timeout=300)
     finally:
         if a.poll() is None:
@@ -115,10 +120,10 @@ def test_stopped_run_loses_its_lease_and_writes_nothing(refs, tmp_path):
     store stays bit-identical to B's reference, A exits 1 with one line."""
     store = str(tmp_path / "taken.zarr")
     marker = str(tmp_path / "paused")
-    a = _paused_run_of_a(refs, store, marker, 2.0)
+    a = _paused_run_of_a(refs, store, marker, 0, hold_after=0)
     try:
         assert _wait_for(lambda: os.path.exists(marker), a), a.communicate()
-        os.kill(a.pid, signal.SIGSTOP)  # inside the pause, before its first write
+        os.kill(a.pid, signal.SIGSTOP)  # held in the pause, before its first write
         time.sleep(1.5)
         b = subprocess.run(
             [sys.executable, "-m", "coordsweep", "run", refs["b"], "--store", store,
@@ -127,6 +132,7 @@ def test_stopped_run_loses_its_lease_and_writes_nothing(refs, tmp_path):
             timeout=300)
         assert b.returncode == 0, b.stderr
         after_b = snapshot(store)
+        release_held(tmp_path)
         os.kill(a.pid, signal.SIGCONT)
         out, err = a.communicate(timeout=300)
     finally:
@@ -167,7 +173,7 @@ def test_stale_leases_are_taken_over_live_ones_refused(tmp_path):
     _fake_lease(store, host="elsewhere", pid=1)             # live on another host
     with pytest.raises(lease.LeaseHeld, match="host elsewhere, pid 1"):
         lease.acquire(store, "mine")
-    _fake_lease(store, host="elsewhere", pid=1, heartbeat=time.time() - 10 * lease.TIMEOUT)
+    _fake_lease(store, host="elsewhere", pid=1, heartbeat=time.time() - 10 * config.TIMEOUT)
     assert lease.acquire(store, "mine") is not None         # heartbeat too old
     lease.release(store, "mine")
     assert lease.read(store) is None
@@ -177,13 +183,14 @@ def test_job_array_parts_share_the_lease(tmp_path):
     from coordsweep.engine.store import lease
     store = str(tmp_path / "a.zarr")
     text = five_sector_spec(2, 2, 2)
-    rid = run_id(text, 3)
-    assert rid == run_id(text, 3) != run_id(text, 2)
+    rid = run_id(text, 3, "s")
+    assert rid == run_id(text, 3, "s") != run_id(text, 2, "s")
+    assert rid != run_id(text, 3, "other solver")
     assert lease.acquire(store, rid, shared=True) is None
     # another part of the same array joins; another array or a plain run is refused
     assert lease.acquire(store, rid, shared=True) is None
     with pytest.raises(lease.LeaseHeld):
-        lease.acquire(store, run_id(text, 2), shared=True)
+        lease.acquire(store, run_id(text, 2, "s"), shared=True)
     with pytest.raises(lease.LeaseHeld):
         lease.acquire(store, lease.new_run_id())
 

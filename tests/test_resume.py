@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 
 from engine_helpers import (assert_identical_stores, assert_same_snapshot, chunk_done,
-                            coordsweep, coordsweep_popen, five_sector_spec,
-                            main_inprocess, snapshot, store_attrs, write_spec)
+                            coordsweep, coordsweep_popen, five_sector_spec, is_held,
+                            main_inprocess, slow_chunks_env, snapshot, store_attrs,
+                            write_spec)
 
 SHAPE = (40, 40, 40)        # 64,000 points, five sectors
 CHUNK_POINTS = 1600         # chunk (1, 40, 40): 40 chunks
@@ -34,8 +35,11 @@ def killed(tmp_path_factory):
     d = tmp_path_factory.mktemp("resume")
     spec_path = write_spec(d, five_sector_spec(*SHAPE))
     store = os.path.join(d, "killed.zarr")
+    # the run is held before its chunk KILL_AFTER + 1 (debug pause): it
+    # cannot finish before the kill, whatever the machine's speed
     proc = coordsweep_popen("run", spec_path, "--store", store, "--scheduler", "synchronous",
-                            "--chunk-points", CHUNK_POINTS, "--quiet")
+                            "--chunk-points", CHUNK_POINTS, "--quiet",
+                            env=slow_chunks_env(d, 0, hold_after=KILL_AFTER))
     done = None
     try:
         deadline = time.monotonic() + 300
@@ -44,15 +48,15 @@ def killed(tmp_path_factory):
                 n = int(chunk_done(store).sum())
             except Exception:  # noqa: BLE001 - store not created yet, chunk being written
                 n = 0
-            if n >= KILL_AFTER:
+            if n >= KILL_AFTER and is_held(d, KILL_AFTER):
                 break
             time.sleep(0.01)
         exited = proc.poll()
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         out, err = proc.communicate()
-        assert exited is None, (f"the run ended (exit {exited}) before it could be killed; "
-                                f"make the grid bigger\n{out}\n{err}")
+        assert exited is None, (f"the run ended (exit {exited}) before it could be killed"
+                                f"\n{out}\n{err}")
         done = chunk_done(store)
     finally:
         if proc.poll() is None:

@@ -37,7 +37,7 @@ import numpy as np
 
 from coordsweep.engine.analysis import prim
 from coordsweep.engine.analysis.space import (check_complete, parameters, sample_points,
-                                             store_per, store_spec)
+                                             equilibria, store_spec, store_vars)
 from coordsweep.engine.analysis.target import Target
 from coordsweep.engine.errors import StoreError, UsageError
 
@@ -49,9 +49,11 @@ SEARCH_POINTS = 250_000
 ATTR = "discovery"
 
 
-def target_of(ds, var=None, sector=None, category=None, where=None):
+def target_of(ds, var=None, sector=None, category=None, where=None, equilibrium=None):
     spec = store_spec(ds)
-    target = Target.parse(var, sector, category, spec.sector_names, where, per=store_per(ds))
+    target = Target.parse(var, sector, category, spec.sector_names, where,
+                          store_vars=store_vars(ds), equilibria=equilibria(ds),
+                          equilibrium=equilibrium)
     if not target.binary:
         raise UsageError(f"--var {target.var} is a number: pass --where "
                          f"\"{target.var}>VALUE\" (a threshold) or, for a categorical "
@@ -109,7 +111,7 @@ def solve_points(ds, spec, values):
     if bad is not None:
         raise StoreError(f"a fresh point is outside MODEL.md's domains: "
                          f"{format_violation(bad, pts)}")
-    return kernels.solve(**pts, solver=ds.attrs.get("solver"))
+    return kernels.solve(**pts, solver=ds.attrs.get("solver"), **spec.outputs)
 
 
 def verify(ds, spec, params, target, limits, n, *, seed=0, return_points=False):
@@ -133,7 +135,8 @@ def _box_json(box, names, log):
             "verified_density": None, "verified_n": 0}
 
 
-def discover(ds, var=None, sector=None, category=None, *, where=None, method="prim",
+def discover(ds, var=None, sector=None, category=None, *, where=None, equilibrium=None,
+             method="prim",
              verify_n=0, threshold=0.8, peel_alpha=0.05, paste_alpha=0.05, mass_min=0.05,
              max_boxes=3, max_points=MAX_POINTS, search_points=SEARCH_POINTS, seed=0):
     """Scenario discovery on a store (see the module doc): a dict shaped as
@@ -151,7 +154,7 @@ def discover(ds, var=None, sector=None, category=None, *, where=None, method="pr
             raise UsageError(f"{name} = {v}: must be in ({lo}, {hi}]")
     if verify_n < 0:
         raise UsageError(f"--verify {verify_n}: must be >= 0")
-    spec, target = target_of(ds, var, sector, category, where)
+    spec, target = target_of(ds, var, sector, category, where, equilibrium)
     check_complete(ds)
     params, x, y, info = data(ds, spec, target, max_points=max_points, seed=seed)
     names = [p[0] for p in params]

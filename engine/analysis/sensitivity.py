@@ -37,7 +37,8 @@ Outputs that are not continuous numbers:
 - categorical outputs (``regime``, ``target_*``) need ``category``: the
   analysis is of the indicator "the output is that category" (a regime
   name, a sector name); ``n_equilibria`` takes ``category = "multiple"``
-  (n_equilibria > 1) or a count; booleans are analysed as 0/1
+  (n_equilibria > 1) or a count; booleans are analysed as 0/1; ``eq_*``
+  outputs take ``equilibrium``, a rank in the list
   (engine/analysis/target.py);
 - an output that is NaN or infinite anywhere in the analysed points
   (e.g. ``critical_mass`` outside regimes 1-3) is refused (``UsageError``)
@@ -55,7 +56,7 @@ import numpy as np
 
 from coordsweep.engine.analysis.results import status_counts
 from coordsweep.engine.analysis.space import (check_complete, parameters, sample_points,
-                                             store_per, store_spec)
+                                             equilibria, store_spec, store_vars)
 from coordsweep.engine.analysis.target import Target
 from coordsweep.engine.errors import UsageError
 
@@ -104,9 +105,12 @@ def design_spec(ds, method=None):
     return spec, method
 
 
-def select_output(ds, spec, var, sector=None, category=None):
-    """(DataArray over the axes and ``sample`` as float64, a label)."""
-    target = Target.parse(var, sector, category, spec.sector_names, per=store_per(ds))
+def select_output(ds, spec, var, sector=None, category=None, equilibrium=None):
+    """(DataArray over the axes and ``sample`` as float64, a label);
+    equilibrium: the rank in the list (``eq_*`` outputs)."""
+    target = Target.parse(var, sector, category, spec.sector_names,
+                          store_vars=store_vars(ds), equilibria=equilibria(ds),
+                          equilibrium=equilibrium)
     return target.of_store(ds), target.label
 
 
@@ -134,7 +138,7 @@ def _refuse_nonfinite(y, label, var, sector, spec, where):
 
 
 def indices(ds, var, sector=None, category=None, *, method=None, conf_level=0.95,
-            num_resamples=100, seed=1, max_points=None):
+            num_resamples=100, seed=1, max_points=None, equilibrium=None):
     """Sensitivity indices of ``var`` over a store: an xarray Dataset
     (see the module doc). ``ds`` is an opened store or its path. ``seed``
     (>= 1: SALib ignores a seed of 0 and draws from numpy's global state)
@@ -147,7 +151,7 @@ def indices(ds, var, sector=None, category=None, *, method=None, conf_level=0.95
         ds = open_results(ds)
     spec, method = design_spec(ds, method)
     check_complete(ds)
-    da, label = select_output(ds, spec, var, sector, category)
+    da, label = select_output(ds, spec, var, sector, category, equilibrium)
     if method in GIVEN_DATA:
         return _given_data(ds, spec, da, label, var, sector, category, method,
                            conf_level=conf_level, num_resamples=num_resamples, seed=seed,

@@ -45,10 +45,15 @@ def check_complete(ds):
                              "done): finish it with coordsweep run --resume")
 
 
-def store_per(ds):
-    """{variable: "point" | "sector"} of the store's outputs."""
-    return {name: ("sector" if "sector" in ds[name].dims else "point")
-            for name in ds.data_vars if name not in ("chunk_done", "computed")}
+def store_vars(ds):
+    """The names of the store's data variables (its outputs, bookkeeping)."""
+    return set(ds.data_vars)
+
+
+def equilibria(ds):
+    """The length of the store's equilibrium list (0: none)."""
+    from coordsweep.kernels.outputs import EQUILIBRIUM_DIM
+    return int(ds.sizes.get(EQUILIBRIUM_DIM, 0))
 
 
 def sample_points(dims, shape, params, max_points, seed):

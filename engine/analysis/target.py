@@ -12,6 +12,8 @@ a discovered box is checked with the very indicator that found it.
 - ``n_equilibria`` takes ``category = "multiple"`` (n_equilibria > 1) or a
   count;
 - booleans (``has_partial``, ``coop_*``) are 0/1;
+- outputs per listed equilibrium (``eq_*``) take ``equilibrium``, a rank
+  (0: the best);
 - ``where = "VAR>0.5"`` (or ``">0.5"`` with ``var``; operators
   ``< <= > >= == !=``) is the indicator of a threshold on a number.
 """
@@ -22,10 +24,11 @@ import numpy as np
 
 from coordsweep.engine.errors import UsageError
 from coordsweep.kernels.codes import REGIME_NAMES
-from coordsweep.kernels.outputs import OUTPUTS
+from coordsweep.kernels.outputs import EQUILIBRIUM_DIM, OUTPUT
 
-PER = {name: per for name, per, *_ in OUTPUTS}
-DTYPE = {name: np.dtype(dt) for name, _, dt, *_ in OUTPUTS}
+#: every output (the optional groups too, where a store holds them)
+PER = {o.name: o.per for o in OUTPUT.values()}
+DTYPE = {o.name: np.dtype(o.dtype) for o in OUTPUT.values()}
 OPS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
        "<": operator.lt, ">": operator.gt}
 _WHERE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)?\s*(<=|>=|==|!=|<|>)\s*(\S+)\s*$")
@@ -35,8 +38,9 @@ class Target:
     """One analysed quantity (see the module doc)."""
 
     def __init__(self, var, sector=None, sector_index=None, kind="value", code=None,
-                 op=None, threshold=None, category=None, label=None):
+                 op=None, threshold=None, category=None, label=None, equilibrium=None):
         self.var, self.sector, self.sector_index = var, sector, sector_index
+        self.equilibrium = equilibrium
         self.kind, self.code, self.op, self.threshold = kind, code, op, threshold
         self.category = category
         self.label = label or var
@@ -48,10 +52,27 @@ class Target:
 
     @classmethod
     def parse(cls, var, sector=None, category=None, sector_names=(), where=None, *,
-              per=None):
-        """Check the names; ``per``: {variable: "point"|"sector"} of the
-        store (default: MODEL.md's outputs)."""
-        per = dict(PER if per is None else per)
+              store_vars=None, equilibria=0, equilibrium=None):
+        """Check the names; ``store_vars``: the variables the store holds
+        (an optional output may be absent), ``equilibria``: the length of
+        its equilibrium list."""
+        t = cls._parse(var, sector, category, sector_names, where)
+        if store_vars is not None and t.var not in store_vars:
+            raise UsageError(f"--var {t.var}: not in this store (an optional output: the "
+                             "spec's [outputs] table did not ask for it)")
+        if PER[t.var] == EQUILIBRIUM_DIM:
+            if equilibrium is None or not 0 <= int(equilibrium) < equilibria:
+                raise UsageError(f"--var {t.var} is per listed equilibrium: pass --equilibrium "
+                                 f"RANK (0 .. {equilibria - 1}; 0: the best)")
+            t.equilibrium = int(equilibrium)
+            t.label = t.label.replace(t.var, f"{t.var} of equilibrium {t.equilibrium}", 1)
+        elif equilibrium is not None:
+            raise UsageError(f"--equilibrium: {t.var} is not per listed equilibrium")
+        return t
+
+    @classmethod
+    def _parse(cls, var, sector, category, sector_names, where):
+        per = PER
         sector_names = list(sector_names)
         op = threshold = None
         if where is not None:
@@ -145,6 +166,8 @@ class Target:
         da = ds[self.var]
         if self.sector_index is not None:  # (by position: sector names or codes)
             da = da.isel(sector=self.sector_index)
+        if self.equilibrium is not None:
+            da = da.isel({EQUILIBRIUM_DIM: self.equilibrium})
         return da
 
     def of_store(self, ds):
@@ -158,7 +181,9 @@ class Target:
 
     def raw_of_outputs(self, out):
         v = np.asarray(out[self.var])
-        return v[:, self.sector_index] if self.sector_index is not None else v
+        if self.sector_index is not None:
+            return v[:, self.sector_index]
+        return v[:, self.equilibrium] if self.equilibrium is not None else v
 
     def of_outputs(self, out):
         """(P,) float64 from the kernels' outputs of P points."""

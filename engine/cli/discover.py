@@ -12,6 +12,8 @@ def register(sub):
     sa.add_argument("--var", help="output (regime, target_*, n_equilibria, a boolean, or a "
                     "number with --where)")
     sa.add_argument("--sector", help="sector, for per-sector outputs")
+    sa.add_argument("--equilibrium", type=int, metavar="RANK",
+                    help="rank in the equilibrium list (0: the best), for eq_* outputs")
     sa.add_argument("--category", help="the category sought (a regime name, a sector name "
                     "for target_*, 'multiple' for n_equilibria > 1)")
     sa.add_argument("--where", help="a threshold instead of a category: \"VAR>VALUE\" "
@@ -44,7 +46,7 @@ def main(args):
         raise UsageError(f"-o {args.output}: a .png file")
     path = existing_store(args.store)
     res = discover.discover(zstore.open_dataset(path), args.var, args.sector, args.category,
-                            where=args.where, method=args.method, verify_n=args.verify,
+                            where=args.where, equilibrium=args.equilibrium, method=args.method, verify_n=args.verify,
                             threshold=args.threshold, peel_alpha=args.peel_alpha,
                             paste_alpha=args.paste_alpha, mass_min=args.mass_min,
                             max_boxes=args.boxes, seed=args.seed)

@@ -10,6 +10,8 @@ def register(sub):
     sa.add_argument("store")
     sa.add_argument("--var", required=True, help="output to analyse")
     sa.add_argument("--sector", help="sector, for per-sector outputs")
+    sa.add_argument("--equilibrium", type=int, metavar="RANK",
+                    help="rank in the equilibrium list (0: the best), for eq_* outputs")
     sa.add_argument("--category", help="analyse the indicator of this category (a regime "
                     "name, a sector name for target_*, 'multiple' for n_equilibria > 1)")
     sa.add_argument("--method", help="sobol | morris (their own designs; the default on "
@@ -25,7 +27,8 @@ def main(args):
     from coordsweep.engine.analysis.sensitivity_text import format_text, to_json
     from coordsweep.engine.store import zarrstore as zstore
     res = sensitivity.indices(zstore.open_dataset(existing_store(args.store)), args.var,
-                              sector=args.sector, category=args.category, method=args.method)
+                              sector=args.sector, category=args.category, method=args.method,
+                              equilibrium=args.equilibrium)
     if args.output:
         from coordsweep.engine.viz.sensitivity_plot import plot_indices
         plot_indices(res, args.output)

@@ -12,7 +12,7 @@
   default): the active client if there is one, else ``"local"``;
 - ``cluster={"kind": "slurm", ...}`` / ``scheduler_file=``: see
   engine/run/cluster.py; ``part=(K, M)``: one part of a job array, see
-  engine/run/parts.py.
+  engine/run/jobarray.py.
 """
 import time
 from dataclasses import dataclass, field
@@ -37,7 +37,7 @@ LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
 def warm_kernels(spec, solver=None):
     """Compile (or load from numba's cache) once, before any worker starts."""
     from coordsweep import kernels
-    kernels.solve(**spec.block(0, 1), solver=solver)
+    kernels.solve(**spec.block(0, 1), solver=solver, **spec.outputs)
 
 
 def resolve_solver(spec, solver=None):
@@ -158,7 +158,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
         # the parts of one array are one run: they create the store
         # atomically (whichever comes first) and share its lease
         make_plan(spec, store, request)
-        run_id, shared = zparts.run_id(spec.text, part[1]), True
+        run_id, shared = zparts.run_id(spec.text, part[1], solver), True
         lease.peek(store, run_id, shared)
     else:
         # refusals first, touching nothing (not even a stale lease)
@@ -178,7 +178,9 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
             info, compute, counted = _compute(plan, job, held, progress, progress_stream,
                                               scheduler, workers, cluster, scheduler_file,
                                               on_dashboard)
-        plan.finish(store, held.run_id)
+        # the part that completes a job array's store releases the lease the
+        # parts share (a store nobody works on reads as free at once)
+        held.release_shared = plan.finish(store, held.run_id)
     layout = plan.layout
     return RunResult(_dataset=lambda: zstore.open_dataset(store), store=store, points=layout.size,
                      chunks_total=layout.nchunks, chunks_computed=len(plan.todo),
@@ -210,8 +212,3 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
             return info, time.perf_counter() - t1, run.counted
     finally:
         bar.close()
-
-
-def run(spec, store=None, **kwargs):
-    """Run a sweep and return the results as an xarray Dataset (opened lazily)."""
-    return run_sweep(spec, store, **kwargs).dataset
