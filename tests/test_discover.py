@@ -350,3 +350,27 @@ def test_sensitivity_given_data_text_and_chart(stores, tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(UsageError):
         sensitivity.indices(open_dataset(stores["lhs"]), "coordination_gap", method="nope")
+
+
+def test_points_at_grid_and_design_points_equals_the_grid_s_own_points(tmp_path):
+    """Spec.points_at at a grid's (or a design's) own coordinates gives the
+    same kernel inputs, bit for bit, as the grid's point-building."""
+    from coordsweep.engine.spec.model import parse_spec
+    text = spec_text("mix", TWO_SECTORS, axes={"externality_scale": (0.2, 2.0, 5),
+                                               "ca_spread": [0.0, 0.5, 1.0]}) \
+        + '[design]\nmethod = "random"\nsamples = 7\nseed = 1\n' \
+        + bounds("cost.manu", 0.02, 2.0, "log") + bounds("labor_share", 0.45, 0.7)
+    spec = parse_spec(text)
+    flat = np.array([0, 3, 17, 44, spec.size - 1])
+    idx = np.unravel_index(flat, spec.shape)
+    want = spec.points(idx)
+    rows = spec.design.rows(0, spec.design.size)[idx[-1]]
+    values = {"externality_scale": spec.axes[0].values[idx[0]],
+              "ca_spread": spec.axes[1].values[idx[1]],
+              "cost.manu": rows[:, 0], "labor_share": rows[:, 1]}
+    got = spec.points_at(values)
+    assert set(got) == set(want)
+    for k in want:
+        assert np.array_equal(got[k], want[k]), k
+    with pytest.raises(KeyError):
+        spec.points_at({"cost.agro": np.ones(2)})

@@ -5,7 +5,7 @@ analyses that treat a store as a sample of its parameter space
 (``discover``, given-data ``sensitivity``)."""
 import numpy as np
 
-from coordsweep.engine.analysis.results import is_geometric
+from coordsweep.engine.analysis.geometry import is_geometric
 from coordsweep.engine.errors import StoreError, UsageError
 
 
