@@ -229,17 +229,17 @@ def test_table_export_round_trips(made, exported, fmt):
     th, co = np.meshgrid(ds.externality_scale.values, ds.cost_scale.values, indexing="ij")
     assert np.array_equal(df["externality_scale"].to_numpy(), th.ravel())
     assert np.array_equal(df["cost_scale"].to_numpy(), co.ravel())
-    for name, per, dtype, _, _ in OUTPUTS:
-        cols = [name] if per == "point" else [f"{name}.{s}" for s in ds.sector.values]
-        want = ds[name].values.reshape(len(df), -1)
+    for o in OUTPUTS:
+        cols = [o.name] if o.per == "point" else [f"{o.name}.{s}" for s in ds.sector.values]
+        want = ds[o.name].values.reshape(len(df), -1)
         for j, col in enumerate(cols):
             got = df[col].to_numpy()
-            if np.dtype(dtype).kind == "f":
+            if np.dtype(o.dtype).kind == "f":
                 assert np.array_equal(got, want[:, j], equal_nan=True), col
             else:
                 assert got.tolist() == want[:, j].tolist(), col
                 if fmt == "parquet":
-                    assert df[col].dtype == np.dtype(dtype), col
+                    assert df[col].dtype == np.dtype(o.dtype), col
 
 
 def test_incomplete_store_export(made, tmp_path):

@@ -157,8 +157,8 @@ def test_stored_points_equal_solve_at_the_design_points(stores, tmp_path):
         assert proc.returncode == 0, proc.stderr
         got = json.loads(proc.stdout)
         problems = []
-        for name, *_ in OUTPUTS:
-            problems += json_matches(name, ds[name].isel(sample=i).values, got[name])
+        for o in OUTPUTS:
+            problems += json_matches(o.name, ds[o.name].isel(sample=i).values, got[o.name])
         assert not problems, (i, problems)
 
 
