@@ -183,7 +183,7 @@ def open_store(store: str | os.PathLike[str]) -> xarray.Dataset:
 
 def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
         store: str | os.PathLike[str] | None = None, *, mode: str = "auto",
-        scheduler: str = "local", workers: int | None = None,
+        scheduler: Any = None, workers: int | None = None,
         chunk_points: int | None = None, progress: bool = True,
         solver: str | Mapping[str, str] | None = None) -> xarray.Dataset:
     """Run a sweep and return its results.
@@ -204,9 +204,13 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
         a notebook cell again computes nothing); a store of another spec is
         an error. ``"create"`` refuses an existing store; ``"resume"``
         continues one; ``"overwrite"`` replaces one; ``"open"`` only opens.
-    scheduler : str
-        ``"local"`` (a dask.distributed cluster), ``"threads"``,
-        ``"synchronous"`` or a scheduler address ``tcp://host:port``.
+    scheduler : str, distributed.Client or cluster, optional
+        Where a store's chunks are computed: ``"local"`` (a
+        ``dask.distributed`` LocalCluster), ``"threads"``,
+        ``"synchronous"``, a scheduler address ``tcp://host:port``, a
+        ``distributed.Client`` or a cluster object. Default: the active
+        dask client (a ``Client(...)`` made earlier in this process) when
+        there is one, else ``"local"``.
     workers : int, optional
         Worker processes (``local``) or threads (``threads``).
     chunk_points : int, optional

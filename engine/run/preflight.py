@@ -126,12 +126,14 @@ def check_size(spec, chunk_points=None, workers=None):
     limit = max_points(spec)
     if spec.size <= limit:
         return
+    if spec.size > HARD_MAX_POINTS:  # (no estimate: its indices would overflow int64)
+        raise SpecError(f"{spec.source}: the grid has {spec.size:,} points "
+                        f"({' x '.join(f'{n}[{s:,}]' for n, s in spec.dim_sizes)}); "
+                        f"no grid may exceed {HARD_MAX_POINTS:.0e} points")
     est = estimate(spec, chunk_points, workers)
-    how = ("To run it anyway, raise the limit in the spec ([run] max_points = ...)"
-           if spec.size <= HARD_MAX_POINTS else
-           f"No grid may exceed {HARD_MAX_POINTS:.0e} points")
     raise SpecError(f"{spec.source}: the grid has {spec.size:,} points, more than "
-                    f"run.max_points = {limit:,.0f}: {format_estimate(est)}. {how}")
+                    f"run.max_points = {limit:,.0f}: {format_estimate(est)}. To run it "
+                    "anyway, raise the limit in the spec ([run] max_points = ...)")
 
 
 def dry_run_text(spec, store=None, chunk_points=None, workers=None):
@@ -144,11 +146,13 @@ def dry_run_text(spec, store=None, chunk_points=None, workers=None):
     limit = max_points(spec)
     if spec.size <= limit:
         spec.check_grid()
+    elif spec.size > HARD_MAX_POINTS:
+        check_size(spec)  # refused, without estimates
     est = estimate(spec, chunk_points, workers)
     where = "exists" if zstore.exists(store) else "would be created"
     lines = [f"coordsweep run --dry-run: {spec.name or spec.source} -> {store} ({where})",
              f"  points            {est['points']:,} over axes "
-             + (" x ".join(f"{a.name}[{len(a.values)}]" for a in spec.axes) or "(none)"),
+             + (" x ".join(f"{a.name}[{a.size:,}]" for a in spec.axes) or "(none)"),
              f"  chunks            {est['chunks']:,} of "
              f"{'x'.join(map(str, est['chunk_shape'])) or '1'} points",
              f"  store size        about {_human_bytes(est['store_bytes'])} "

@@ -42,6 +42,9 @@ METHODS = ("sobol", "lhs", "random", "morris")
 DESIGN_KEYS = ("method", "samples", "seed", "second_order", "levels", "params")
 PARAM_KEYS = ("low", "high", "spacing")
 DIM = "sample"
+#: lhs and morris designs are generated whole (in every process that reads
+#: rows): at most this many values (rows x parameters, 2 GiB of float64)
+WHOLE_MAX_VALUES = 1 << 28
 
 
 @dataclass(eq=False)
@@ -283,5 +286,12 @@ def parse(raw, parser, sector_names):
             raise parser.error(f"design parameter {name!r}: log spacing needs low > 0, "
                                f"got low = {low!r}")
         params.append(DesignParam(name, low, high, spacing, kind, param, sector))
-    return Design(method=method, samples=samples, seed=seed, params=params,
-                  second_order=second_order, levels=levels)
+    design = Design(method=method, samples=samples, seed=seed, params=params,
+                    second_order=second_order, levels=levels)
+    if method in ("lhs", "morris") and design.size * design.n_params > WHOLE_MAX_VALUES:
+        raise parser.error(
+            f"design.samples = {samples:,}: a {method} design is generated whole, and "
+            f"{design.size:,} rows x {design.n_params} parameters exceed "
+            f"{WHOLE_MAX_VALUES:,} values; use method = \"sobol\" or \"random\" "
+            "(generated block by block) for larger designs")
+    return design

@@ -38,15 +38,18 @@ def bad_rows(params):
     return bad
 
 
-def _extremes(values):
-    values = np.asarray(values)
+def _extremes(axis):
+    """Indices of an axis' smallest and largest values (a range: its ends)."""
+    if axis._values is None:
+        return np.unique([0, len(axis) - 1])
+    values = axis.values
     return np.unique([int(np.argmin(values)), int(np.argmax(values))])
 
 
 def _first_bad_index(spec, prefix, k, ext, block):
     """Smallest index i of axis k such that the box (prefix, i, any...) holds
     a bad point; None if no index does."""
-    n_k = len(spec.axes[k].values)
+    n_k = len(spec.axes[k])
     rest = ext[k + 1:]
     if rest:
         mesh = np.meshgrid(*rest, indexing="ij")
@@ -106,13 +109,13 @@ def first_violation(spec, block=None):
     located by a scan of the grid."""
     block = max(1, int(block or BLOCK))
     if getattr(spec, "design", None) is not None:
-        ext = [_extremes(a.values) for a in spec.axes]
+        ext = [_extremes(a) for a in spec.axes]
         return scan(spec, block) if _design_any_bad(spec, ext, block) else None
     if not spec.axes:
         params = spec.points(())
         bad = check_domains(params, spec.sector_names)
         return None if bad is None else (0, bad, params)
-    ext = [_extremes(a.values) for a in spec.axes]
+    ext = [_extremes(a) for a in spec.axes]
     prefix = []
     for k in range(len(spec.axes)):
         i = _first_bad_index(spec, prefix, k, ext, block)

@@ -67,22 +67,81 @@ def _tile_rows(row, out):
     return out
 
 
-@dataclass(eq=False)
+#: a start/stop/num axis up to this many values is materialised when parsed
+#: (np.linspace / np.geomspace, 80 MB at most); a longer one only when its
+#: values are read, so a spec with a huge axis is refused by the size check
+#: (engine/run/preflight.py), not by a MemoryError
+EAGER_AXIS_VALUES = 10_000_000
+
+
+class AxisRange(tuple):
+    """start, stop, num of a ``start/stop/num`` axis not yet materialised."""
+    __slots__ = ()
+
+    def __new__(cls, start, stop, num):
+        return super().__new__(cls, (float(start), float(stop), int(num)))
+
+
 class Axis:
-    """One sweep axis (one dimension of the grid).
+    """One sweep axis (one dimension of the grid). Compares by identity.
 
-    eq=False: instances compare by identity (a field-wise == would compare
-    numpy arrays and raise)."""
+    ``values``: float64 coordinate values, in order (a long start/stop/num
+    range is materialised on first use; ``len(axis)`` and :meth:`take`
+    never materialise it)."""
 
-    name: str  # as written: "externality_scale", "productivity.agro", "cost"
-    values: np.ndarray  # float64 coordinate values, in order
-    kind: str  # externality_scale | cost_scale | ca_spread | sector_param | global_param
-    param: str | None = None  # sector_param / global_param: the parameter
-    sector: int | None = None  # "<param>.<sector>": sector index; None = all
-    spacing: str = "values"  # linear | log | values
+    def __init__(self, name, values, kind, param=None, sector=None, spacing="values"):
+        self.name = name  # as written: "externality_scale", "productivity.agro", "cost"
+        self.kind = kind  # externality_scale | cost_scale | ca_spread | sector_param | global_param
+        self.param = param  # sector_param / global_param: the parameter
+        self.sector = sector  # "<param>.<sector>": sector index; None = all
+        self.spacing = spacing  # linear | log | values
+        if isinstance(values, AxisRange):
+            self._range, self._values = values, None
+        else:
+            self._range, self._values = None, np.asarray(values, dtype=np.float64)
+
+    @property
+    def size(self):
+        """The number of values (a Python int: may exceed what len() allows)."""
+        return self._range[2] if self._values is None else len(self._values)
 
     def __len__(self):
-        return len(self.values)
+        return self.size
+
+    def __repr__(self):
+        return f"Axis({self.name!r}, {self.size} values, {self.kind})"
+
+    @property
+    def values(self):
+        if self._values is None:
+            self._values = _range_values(*self._range, self.spacing)
+        return self._values
+
+    def take(self, i):
+        """Values at indices i (an integer array), without materialising a
+        long range: the same float operations as np.linspace / np.geomspace
+        for each index (endpoints exact)."""
+        if self._values is not None:
+            return self._values[i]
+        start, stop, num = self._range
+        i = np.asarray(i, dtype=np.int64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.spacing == "log":
+                lo, hi = math.log10(start), math.log10(stop)
+                v = 10.0 ** (lo + i * ((hi - lo) / (num - 1)))
+            else:
+                v = start + i * ((stop - start) / (num - 1))
+        v = np.where(i == 0, start, np.where(i == num - 1, stop, v))
+        return v.astype(np.float64)
+
+
+def _range_values(start, stop, num, spacing):
+    if spacing == "log":
+        values = np.geomspace(start, stop, num)
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = np.linspace(start, stop, num)
+    return np.asarray(values, dtype=np.float64)
 
 
 @dataclass(eq=False)
@@ -104,7 +163,7 @@ class Spec:
     @property
     def dim_sizes(self):
         """(name, length) of every dimension: the axes, then ``sample``."""
-        out = [(a.name, len(a.values)) for a in self.axes]
+        out = [(a.name, a.size) for a in self.axes]
         if self.design is not None:
             out.append(("sample", self.design.size))
         return out
@@ -181,7 +240,7 @@ class Spec:
             return params
         with np.errstate(over="ignore", invalid="ignore"):
             for axis, i in zip(self.axes, idx):
-                self._apply(params, axis, axis.values[i], i)
+                self._apply(params, axis, axis.take(i), i)
             if self.design is not None:
                 rows = self._design_rows(idx[-1])
                 for k, dp in enumerate(self.design.params):
@@ -212,7 +271,7 @@ class Spec:
         if axis.kind in ("externality_scale", "cost_scale"):
             params[SCALED_PARAM[axis.kind]] *= v[:, None]
         elif axis.kind == "ca_spread":
-            if i is not None and len(axis.values) < len(v):
+            if i is not None and len(axis) < len(v):
                 # exp once per axis value (the same float operations, so the
                 # same bits), then gathered: a block repeats each value
                 table = np.exp(axis.values[:, None] * self.ca_weight[None, :])
@@ -235,7 +294,7 @@ class Spec:
         if not self.shape:
             return {}
         idx = np.unravel_index(int(flat_index), self.shape)
-        out = {a.name: float(a.values[i]) for a, i in zip(self.axes, idx)}
+        out = {a.name: float(a.take(np.array([i]))[0]) for a, i in zip(self.axes, idx)}
         if self.design is not None:
             s = int(idx[-1])
             out["sample"] = s
@@ -579,11 +638,12 @@ class _Parser:
                 if x <= 0:
                     raise self.error(f"axis {name!r}: log spacing needs start > 0 "
                                      f"and stop > 0, got {k} = {x!r}")
-            values = np.geomspace(start, stop, num)
-        else:
-            with np.errstate(over="ignore", invalid="ignore"):
-                values = np.linspace(start, stop, num)
-        values = np.asarray(values, dtype=np.float64)
+        elif num > 1 and not math.isfinite(stop - start):
+            raise self.error(f"axis {name!r}: stop - start = {stop - start!r} overflows; "
+                             "the linear range has no finite values")
+        if num > EAGER_AXIS_VALUES:  # materialised when read, after the size check
+            return Axis(name, AxisRange(start, stop, num), kind, param, sector, spacing)
+        values = _range_values(start, stop, num, spacing)
         if not np.all(np.isfinite(values)):
             i = int(np.argmax(~np.isfinite(values)))
             raise self.error(f"axis {name!r}: value {i} of the {spacing} range "
