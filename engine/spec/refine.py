@@ -328,3 +328,10 @@ class Planner:
             target = flat[keep]
             for col in self.values:
                 col[target] = col[src][rows]
+
+
+def record(refinement, spec, levels_done=0, points_solved=0):
+    """The store's ``refine`` attribute: the table, progress, the assumption."""
+    return {**refinement.table(list(spec.dims), list(spec.sector_names)),
+            "levels": refinement.levels, "levels_done": int(levels_done),
+            "points_solved": int(points_solved), "assumption": ASSUMPTION}

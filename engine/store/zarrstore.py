@@ -108,6 +108,13 @@ def contents(spec, layout, run_id=None):
         data_vars[name] = (vdims, Lazy(shape, dtype, chunks),
                            variable_attrs(name, per, units, long_name, spec.sector_names,
                                           dtype))
+    from coordsweep.engine.spec import refine as zrefine
+    refinement = zrefine.of_spec(spec)
+    if refinement is not None:
+        data_vars["computed"] = (dims, Lazy(layout.shape, np.bool_, layout.chunks),
+                                 {"long_name": "the point was solved (False: its refined "
+                                  "outputs are filled from the corners of its cell, see "
+                                  "the attribute refine)"})
     record_attrs = dict(conventions.chunk_record_attrs())
     record_attrs["long_name"] = ("completion record: the store's run token (attribute "
                                  "run_token) when the chunk is written (chunks in C order "
@@ -130,6 +137,8 @@ def contents(spec, layout, run_id=None):
         "run_token": run_token(run_id),
         **(spec.design.attrs() if spec.design is not None else {}),
     }
+    if refinement is not None:
+        attrs["refine"] = zrefine.record(refinement, spec)
     return coords, data_vars, attrs
 
 
@@ -169,7 +178,7 @@ def _encoding(name, dtype, chunks):
     fill value (a float's NaN as xarray's ``_FillValue``)."""
     dtype = np.dtype(dtype)
     e = {"chunks": tuple(chunks)}
-    if name != "chunk_done" and name in _OUTPUT_NAMES:
+    if name != "chunk_done" and (name in _OUTPUT_NAMES or name in EXTRA_POINT_VARS):
         e["compressors"] = compressors(dtype)
     if dtype.kind == "f":
         e["_FillValue"] = np.nan
@@ -372,6 +381,11 @@ def chunk_is_done(store, chunk_id):
         return int(group["chunk_done"][int(chunk_id)]) == group.attrs.get("run_token", 1)
 
 
+#: per-point variables a chunk may carry besides the outputs: ``computed``
+#: (refined stores, engine/run/refine.py)
+EXTRA_POINT_VARS = ("computed",)
+
+
 def write_chunk(store, layout, chunk_id, outputs, nsec, run_id=None, token=1):
     """Write one chunk of every output (aligned region), then mark it done
     with the store's run token. With a run id, the run's hold on the
@@ -390,7 +404,9 @@ def write_chunk(store, layout, chunk_id, outputs, nsec, run_id=None, token=1):
         chunkio.write_chunks(group, [
             (name, region, outputs[name].reshape(rshape)) if per == "point" else
             (name, region + (slice(None),), outputs[name].reshape(rshape + (nsec,)))
-            for name, per, _, _, _ in OUTPUTS])
+            for name, per, _, _, _ in OUTPUTS]
+            + [(name, region, outputs[name].reshape(rshape))
+               for name in EXTRA_POINT_VARS if name in outputs])
         lease.check(store, run_id)
         group["chunk_done"][chunk_id] = token
 

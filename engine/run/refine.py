@@ -1,0 +1,306 @@
+"""A refined run (``[run.refine]``, engine/spec/refine.py): the levels, then
+the store's chunks.
+
+1. Levels. The driver plans level k (engine/spec/refine.py's Planner: the
+   coarse sub-grid, then the points inside cells whose corners differ),
+   cuts its points (sorted flat indices) into tasks of the store's chunk
+   size (>= 10^4 points by default) and runs them on the run's executor
+   (engine/run/executors.py). A task solves its points and writes them
+   into the store's group ``refine_levels/level_k``: ``keys`` (the refined
+   outputs, what the next level is planned from) and ``record`` (every
+   output of a point, packed in bytes), then marks itself in
+   ``task_done`` with the store's run token. The store's attribute
+   ``refine`` counts the levels done.
+2. Chunks. Every chunk of the store is then written once, like any run's
+   chunk (and marked in ``chunk_done``): the solved points from the
+   levels' records, the filled ones from the plan (refined outputs) and
+   the fill values (NaN, -1, False, status bit ``filled``), and
+   ``computed``. The level groups are removed when the store is complete.
+
+Resume: the plan is replayed from the recorded levels (the same results
+give the same plan), a level's tasks already marked are not run again, and
+the chunks not marked are written: a killed refinement ends bit for bit as
+an uninterrupted one (the kernels' results do not depend on how points are
+grouped into tasks).
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from coordsweep.engine.errors import StoreError, UsageError
+from coordsweep.engine.run import debug
+from coordsweep.engine.spec import refine as zrefine
+from coordsweep.engine.store import lease
+from coordsweep.engine.store import zarrstore as zstore
+from coordsweep.kernels.codes import FILLED
+from coordsweep.kernels.outputs import OUTPUTS
+
+LEVELS = "refine_levels"
+
+
+# --- records: every output of a point as bytes ---------------------------------
+
+def packing(nsec):
+    """[(name, dtype, per-point shape, byte offset, byte length)] of a record."""
+    out, off = [], 0
+    for name, per, dtype, _, _ in OUTPUTS:
+        dtype = np.dtype(dtype)
+        shape = () if per == "point" else (nsec,)
+        size = dtype.itemsize * (1 if per == "point" else nsec)
+        out.append((name, dtype, shape, off, size))
+        off += size
+    return out
+
+
+def pack(outputs, nsec):
+    m = len(outputs["status"])
+    return np.concatenate([np.ascontiguousarray(outputs[name], dtype).reshape(m, -1)
+                           .view(np.uint8) for name, dtype, *_ in packing(nsec)], axis=1)
+
+
+def unpack(rec, nsec):
+    m = rec.shape[0]
+    return {name: np.ascontiguousarray(rec[:, off:off + size]).view(dtype)
+            .reshape((m,) + shape) for name, dtype, shape, off, size in packing(nsec)}
+
+
+def record_bytes(nsec):
+    name, dtype, shape, off, size = packing(nsec)[-1]
+    return off + size
+
+
+def key_columns(outputs, columns):
+    """(m, C) int64: the refined outputs at solved points, as the planner compares them."""
+    m = len(outputs["status"])
+    out = np.empty((m, len(columns)), np.int64)
+    for j, (name, sector) in enumerate(columns):
+        v = np.asarray(outputs[name])
+        out[:, j] = v if sector is None else v[:, sector]
+    return out
+
+
+def params_at(spec, flat):
+    """Kernel inputs at sorted flat grid indices (Spec.fill's float
+    operations in its order; a design's rows read by sample index)."""
+    flat = np.asarray(flat, np.int64)
+    if not spec.shape:
+        return spec._base_arrays(len(flat))
+    idx = np.unravel_index(flat, spec.shape)
+    if spec.design is None:
+        return spec.points(idx)
+    params = spec._base_arrays(len(flat))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for axis, i in zip(spec.axes, idx):
+            spec._apply(params, axis, axis.take(i), i)
+        s = idx[-1]
+        lo, hi = int(s.min()), int(s.max())
+        rows = spec.design.rows(lo, hi + 1)[s - lo]
+        for k, dp in enumerate(spec.design.params):
+            spec._apply(params, dp, rows[:, k])
+    return params
+
+
+# --- tasks -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Level:
+    """What every task of one level needs besides its points."""
+    level: int
+    task_points: int
+    columns: tuple
+
+    @property
+    def path(self):
+        return f"{LEVELS}/level_{self.level}"
+
+
+def level_task(spec, store, info, task, run_id=None, token=1, solver=None, writer=None,
+               idx=None):
+    """One dask task of a level: solve the points `idx`, write their keys
+    and records, mark the task done. Returns the points solved."""
+    from coordsweep import kernels
+    lease.check(store, run_id)
+    group = zstore._writable(store, run_id)
+    if int(group[f"{info.path}/task_done"][int(task)]) == token:
+        return len(idx)
+    outputs = kernels.solve(**params_at(spec, idx), solver=solver)
+    lo = int(task) * info.task_points
+    hi = lo + len(idx)
+    debug.pause(f"refine-write-{info.level}-{task}")
+    lease.check(store, run_id)
+    group[f"{info.path}/keys"][lo:hi] = key_columns(outputs, info.columns)
+    group[f"{info.path}/record"][lo:hi] = pack(outputs, spec.n_sectors)
+    lease.check(store, run_id)
+    group[f"{info.path}/task_done"][int(task)] = token
+    return len(idx)
+
+
+level_task.task_name = "refine-level"
+
+
+def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None,
+                   writer=None, columns=(), ranges=(), values=(), solved=None):
+    """One dask task: the store's chunk from the levels' records (`ranges`:
+    per level, the records of its points in the chunk) and the plan's
+    refined values at its points (`values`, `solved`). Returns the points
+    filled."""
+    from coordsweep.engine.run.executors import chunk_is_done, write_chunk
+    lease.check(store, run_id)
+    if chunk_is_done(store, chunk_id, run_id, token):
+        return int((~solved).sum())
+    start, stop = layout.flat_range(chunk_id)
+    n, nsec = stop - start, spec.n_sectors
+    outputs = {}
+    for name, per, dtype, _, _ in OUTPUTS:
+        dtype = np.dtype(dtype)
+        shape = (n,) if per == "point" else (n, nsec)
+        fill = (np.nan if dtype.kind == "f" else FILLED if name == "status"
+                else False if dtype.kind == "b" else zstore.INT_FILL)
+        outputs[name] = np.full(shape, fill, dtype)
+    group = zstore._writable(store, run_id)
+    for level, (lo, hi) in enumerate(ranges):
+        if hi <= lo:
+            continue
+        path = f"{LEVELS}/level_{level}"
+        at = np.asarray(group[f"{path}/points"][lo:hi]) - start
+        got = unpack(np.asarray(group[f"{path}/record"][lo:hi]), nsec)
+        for name, arr in got.items():
+            outputs[name][at] = arr
+    filled = ~solved
+    for (name, sector), col in zip(columns, values):
+        if sector is None:
+            outputs[name][filled] = col[filled]
+        else:
+            outputs[name][filled, sector] = col[filled]
+    outputs["computed"] = np.array(solved, bool)
+    if writer is not None:
+        writer.submit(chunk_id, outputs)
+    else:
+        write_chunk(spec, store, layout, chunk_id, outputs, run_id, token)
+    return int(filled.sum())
+
+
+assemble_chunk.task_name = "refine-chunk"
+
+
+# --- the driver --------------------------------------------------------------
+
+def refinement_for(spec, on=None):
+    """(spec, Refinement or None): with `on` (``--refine VAR[,VAR]``) the
+    spec's [run.refine] with those outputs (UsageError on a bad one)."""
+    import dataclasses
+    if on is not None:
+        if isinstance(on, str):
+            on = [v.strip() for v in on.split(",") if v.strip()]
+        table = {**spec.run.get("refine", {}), "on": list(on)}
+        spec = dataclasses.replace(spec, run={**spec.run, "refine": table})
+        return spec, zrefine.parse(table, list(spec.dims), [a.name for a in spec.axes],
+                                   list(spec.sector_names), where="--refine",
+                                   error=UsageError)
+    return spec, zrefine.of_spec(spec)
+
+
+def check_store(store, spec, refinement):
+    """A store resumed must hold the same refinement (or none, like the run)."""
+    attrs = zstore.read_attrs(store)
+    have = attrs.get("refine")
+    want = None if refinement is None else refinement.table(list(spec.dims),
+                                                            list(spec.sector_names))
+    have_table = None if have is None else {k: have.get(k) for k in zrefine.KEYS}
+    if have_table != want:
+        raise StoreError(f"{store}: was written with refinement {have_table}, this run "
+                         f"asks for {want}; --resume needs the same, or pass --overwrite")
+
+
+def _level_group(root, info, idx, ncols, nbytes):
+    """The level's group: the existing one when it holds these points,
+    else a new one."""
+    m = len(idx)
+    ntasks = math.ceil(m / info.task_points)
+    lv = root.require_group(LEVELS)
+    name = f"level_{info.level}"
+    if name in lv:
+        g = lv[name]
+        if g.attrs.get("ready") and g["points"].shape == (m,) \
+                and np.array_equal(g["points"][:], idx):
+            return g
+        del lv[name]
+    g = lv.create_group(name)
+    chunk = max(1, min(info.task_points, m))
+    g.create_array("points", shape=(m,), dtype=np.int64, chunks=(chunk,))
+    g.create_array("keys", shape=(m, ncols), dtype=np.int64, chunks=(chunk, max(1, ncols)),
+                   fill_value=0)
+    g.create_array("record", shape=(m, nbytes), dtype=np.uint8, chunks=(chunk, nbytes),
+                   fill_value=0)
+    g.create_array("task_done", shape=(max(ntasks, 1),), dtype=np.int64, chunks=(1,),
+                   fill_value=0)
+    if m:
+        g["points"][:] = idx
+    g.attrs["ready"] = 1
+    return g
+
+
+def execute(refinement, plan, job, run, progress):
+    """The levels (the ones not recorded done), then the store's chunks in
+    plan.todo, on executor `run` (InProcess or Distributed)."""
+    import zarr
+    from coordsweep.engine.run.executors import Chunks
+    spec, store = job.spec, job.store
+    nsec = spec.n_sectors
+    columns = tuple(refinement.columns(nsec))
+    planner = zrefine.Planner(spec.shape, refinement,
+                              [zrefine.column_dtype(name, nsec) for name, _ in columns])
+    task_points = math.prod(plan.layout.chunks)
+    with zstore._quiet():
+        root = zarr.open_group(str(store), mode="r+")
+    level_points = []
+    for k in range(refinement.levels):
+        idx = planner.points(k)
+        level_points.append(idx)
+        info = Level(k, task_points, columns)
+        lease.check(store, job.run_id)
+        with zstore._quiet():
+            g = _level_group(root, info, idx, len(columns), record_bytes(nsec))
+            done = np.asarray(g["task_done"][:]) == job.token
+        ntasks = math.ceil(len(idx) / task_points)
+        todo = [t for t in range(ntasks) if not done[t]]
+        if todo:
+            tasks = Chunks(spec, store, info, job.run_id, job.token, job.solver,
+                           fn=level_task,
+                           extra=lambda t, idx=idx: (idx[t * task_points:(t + 1) * task_points],))
+            run.run(todo, tasks, progress)
+        debug.pause(f"refine-level-{k}")
+        with zstore._quiet():
+            if ntasks and not (np.asarray(g["task_done"][:]) == job.token).all():
+                raise RuntimeError(f"{store}: level {k} of the refinement has tasks not "
+                                   "recorded done after every task finished; run again "
+                                   "with --resume")
+            keys = np.asarray(g["keys"][:])
+        planner.record(idx, keys)
+        lease.check(store, job.run_id)
+        with zstore._quiet():
+            root.attrs["refine"] = zrefine.record(refinement, spec, k + 1,
+                                                  int(planner.solved.sum()))
+    planner.finish()
+    if plan.todo:
+        layout = plan.layout
+
+        def chunk_args(cid):
+            a, b = layout.flat_range(cid)
+            ranges = [(int(np.searchsorted(p, a)), int(np.searchsorted(p, b)))
+                      for p in level_points]
+            return (columns, ranges, [col[a:b] for col in planner.values],
+                    planner.solved[a:b])
+        run.run(plan.todo, Chunks(spec, store, layout, job.run_id, job.token, job.solver,
+                                  fn=assemble_chunk, extra=chunk_args), progress)
+    return int(planner.solved.sum())
+
+
+def cleanup(store):
+    """Remove the levels' records of a complete store."""
+    import zarr
+    with zstore._quiet():
+        root = zarr.open_group(str(store), mode="r+")
+        if LEVELS in root:
+            del root[LEVELS]
