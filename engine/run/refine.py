@@ -6,10 +6,10 @@ the store's chunks.
    cuts its points (sorted flat indices) into tasks of the store's chunk
    size (>= 10^4 points by default) and runs them on the run's executor
    (engine/run/executors.py). A task solves its points and writes them
-   into the store's group ``refine_levels/level_k``: ``keys`` (the refined
-   outputs, what the next level is planned from) and ``record`` (every
-   output of a point, packed in bytes), then marks itself in
-   ``task_done`` with the store's run token. The store's attribute
+   into the store's group ``refine_levels/level_k``: ``record`` (every
+   output of a point, packed in bytes; the next level is planned from its
+   refined outputs), then marks itself in ``task_done`` with the store's
+   run token. The store's attribute
    ``refine`` counts the levels done.
 2. Chunks. Every chunk of the store is then written once, like any run's
    chunk (and marked in ``chunk_done``): the solved points from the
@@ -37,6 +37,9 @@ from coordsweep.kernels.codes import FILLED
 from coordsweep.kernels.outputs import OUTPUTS
 
 LEVELS = "refine_levels"
+#: points per zarr chunk of a level's arrays (a chunk of the store reads
+#: the records of its points without decoding a whole task's)
+RECORD_CHUNK = 4096
 
 
 # --- records: every output of a point as bytes ---------------------------------
@@ -117,8 +120,8 @@ class Level:
 
 def level_task(spec, store, info, task, run_id=None, token=1, solver=None, writer=None,
                idx=None):
-    """One dask task of a level: solve the points `idx`, write their keys
-    and records, mark the task done. Returns the points solved."""
+    """One dask task of a level: solve the points `idx`, write their
+    records, mark the task done. Returns the points solved."""
     from coordsweep import kernels
     lease.check(store, run_id)
     group = zstore._writable(store, run_id)
@@ -129,18 +132,37 @@ def level_task(spec, store, info, task, run_id=None, token=1, solver=None, write
     hi = lo + len(idx)
     debug.pause(f"refine-write-{info.level}-{task}")
     lease.check(store, run_id)
-    group[f"{info.path}/keys"][lo:hi] = key_columns(outputs, info.columns)
-    group[f"{info.path}/record"][lo:hi] = pack(outputs, spec.n_sectors)
+    rec = pack(outputs, spec.n_sectors)
+    group[f"{info.path}/record"][lo:hi] = rec
     lease.check(store, run_id)
     group[f"{info.path}/task_done"][int(task)] = token
+    _RECORDS.setdefault((str(store), run_id), {})[(info.level, int(task))] = rec
     return len(idx)
 
 
-level_task.task_name = "refine-level"
+#: (store, run id) -> {(level, task): records} written in this process: the
+#: chunks of an in-process run take them from here instead of reading them
+#: back (a worker of a cluster, or a resumed run, reads the store)
+_RECORDS = {}
+
+
+def _records(array, store, run_id, level, lo, hi, task_points):
+    """Records [lo, hi) of a level: from this process's tasks when it ran
+    them all, else from the store (`array`: a function returning the
+    level's ``record`` array)."""
+    mine = _RECORDS.get((str(store), run_id), {})
+    tasks = range(lo // task_points, (hi - 1) // task_points + 1)
+    if all((level, t) in mine for t in tasks):
+        parts = [mine[(level, t)] for t in tasks]
+        first = tasks[0] * task_points
+        return np.concatenate(parts)[lo - first:hi - first] if len(parts) > 1 \
+            else parts[0][lo - first:hi - first]
+    return np.asarray(array()[lo:hi])
 
 
 def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None,
-                   writer=None, columns=(), ranges=(), values=(), solved=None):
+                   writer=None, columns=(), ranges=(), values=(), solved=None,
+                   task_points=1):
     """One dask task: the store's chunk from the levels' records (`ranges`:
     per level, the records of its points in the chunk) and the plan's
     refined values at its points (`values`, `solved`). Returns the points
@@ -159,12 +181,12 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
                 else False if dtype.kind == "b" else zstore.INT_FILL)
         outputs[name] = np.full(shape, fill, dtype)
     group = zstore._writable(store, run_id)
-    for level, (lo, hi) in enumerate(ranges):
+    for level, (lo, hi, points) in enumerate(ranges):
         if hi <= lo:
             continue
-        path = f"{LEVELS}/level_{level}"
-        at = np.asarray(group[f"{path}/points"][lo:hi]) - start
-        got = unpack(np.asarray(group[f"{path}/record"][lo:hi]), nsec)
+        at = points - start
+        got = unpack(_records(lambda: group[f"{LEVELS}/level_{level}/record"], store, run_id,
+                              level, lo, hi, task_points), nsec)
         for name, arr in got.items():
             outputs[name][at] = arr
     filled = ~solved
@@ -213,31 +235,32 @@ def check_store(store, spec, refinement):
                          f"asks for {want}; --resume needs the same, or pass --overwrite")
 
 
-def _level_group(root, info, idx, ncols, nbytes):
-    """The level's group: the existing one when it holds these points,
-    else a new one."""
+def _points_digest(idx):
+    import hashlib
+    return hashlib.sha256(np.ascontiguousarray(idx, np.int64).tobytes()).hexdigest()
+
+
+def _level_group(root, info, idx, nbytes):
+    """The level's group: the existing one when it was made for these
+    points, else a new one. Its arrays: ``record`` (one row of bytes a
+    point, uncompressed: written once, read once) and ``task_done``."""
     m = len(idx)
     ntasks = math.ceil(m / info.task_points)
     lv = root.require_group(LEVELS)
     name = f"level_{info.level}"
+    digest = _points_digest(idx)
     if name in lv:
         g = lv[name]
-        if g.attrs.get("ready") and g["points"].shape == (m,) \
-                and np.array_equal(g["points"][:], idx):
+        if g.attrs.get("points") == digest:
             return g
         del lv[name]
     g = lv.create_group(name)
-    chunk = max(1, min(info.task_points, m))
-    g.create_array("points", shape=(m,), dtype=np.int64, chunks=(chunk,))
-    g.create_array("keys", shape=(m, ncols), dtype=np.int64, chunks=(chunk, max(1, ncols)),
-                   fill_value=0)
+    chunk = max(1, min(RECORD_CHUNK, m))
     g.create_array("record", shape=(m, nbytes), dtype=np.uint8, chunks=(chunk, nbytes),
-                   fill_value=0)
+                   fill_value=0, compressors=None)
     g.create_array("task_done", shape=(max(ntasks, 1),), dtype=np.int64, chunks=(1,),
-                   fill_value=0)
-    if m:
-        g["points"][:] = idx
-    g.attrs["ready"] = 1
+                   fill_value=0, compressors=None)
+    g.attrs["points"] = digest  # last: a group without it is made again
     return g
 
 
@@ -251,7 +274,8 @@ def execute(refinement, plan, job, run, progress):
     columns = tuple(refinement.columns(nsec))
     planner = zrefine.Planner(spec.shape, refinement,
                               [zrefine.column_dtype(name, nsec) for name, _ in columns])
-    task_points = math.prod(plan.layout.chunks)
+    # a task writes whole chunks of the level's arrays (no two share one)
+    task_points = math.ceil(math.prod(plan.layout.chunks) / RECORD_CHUNK) * RECORD_CHUNK
     with zstore._quiet():
         root = zarr.open_group(str(store), mode="r+")
     level_points = []
@@ -261,7 +285,7 @@ def execute(refinement, plan, job, run, progress):
         info = Level(k, task_points, columns)
         lease.check(store, job.run_id)
         with zstore._quiet():
-            g = _level_group(root, info, idx, len(columns), record_bytes(nsec))
+            g = _level_group(root, info, idx, record_bytes(nsec))
             done = np.asarray(g["task_done"][:]) == job.token
         ntasks = math.ceil(len(idx) / task_points)
         todo = [t for t in range(ntasks) if not done[t]]
@@ -276,31 +300,43 @@ def execute(refinement, plan, job, run, progress):
                 raise RuntimeError(f"{store}: level {k} of the refinement has tasks not "
                                    "recorded done after every task finished; run again "
                                    "with --resume")
-            keys = np.asarray(g["keys"][:])
-        planner.record(idx, keys)
+            rec = _records(lambda: g["record"], store, job.run_id, k, 0, len(idx), task_points) \
+                if len(idx) \
+                else np.zeros((0, record_bytes(nsec)), np.uint8)
+        planner.record(idx, key_columns(unpack(rec, nsec), columns))
         lease.check(store, job.run_id)
         with zstore._quiet():
             root.attrs["refine"] = zrefine.record(refinement, spec, k + 1,
                                                   int(planner.solved.sum()))
     planner.finish()
+    try:
+        _assemble(plan, job, run, progress, columns, planner, level_points, task_points)
+    finally:
+        _RECORDS.pop((str(store), job.run_id), None)
+    return int(planner.solved.sum())
+
+
+def _assemble(plan, job, run, progress, columns, planner, level_points, task_points):
+    from coordsweep.engine.run.executors import Chunks
+    spec, store = job.spec, job.store
     if plan.todo:
         layout = plan.layout
 
         def chunk_args(cid):
             a, b = layout.flat_range(cid)
-            ranges = [(int(np.searchsorted(p, a)), int(np.searchsorted(p, b)))
-                      for p in level_points]
+            ranges = []
+            for p in level_points:
+                lo, hi = int(np.searchsorted(p, a)), int(np.searchsorted(p, b))
+                ranges.append((lo, hi, p[lo:hi]))
             return (columns, ranges, [col[a:b] for col in planner.values],
-                    planner.solved[a:b])
+                    planner.solved[a:b], task_points)
         run.run(plan.todo, Chunks(spec, store, layout, job.run_id, job.token, job.solver,
                                   fn=assemble_chunk, extra=chunk_args), progress)
-    return int(planner.solved.sum())
 
 
 def cleanup(store):
     """Remove the levels' records of a complete store."""
-    import zarr
-    with zstore._quiet():
-        root = zarr.open_group(str(store), mode="r+")
-        if LEVELS in root:
-            del root[LEVELS]
+    fs, path = zstore._fs(store)
+    where = f"{path.rstrip('/')}/{LEVELS}"
+    if fs.exists(where):
+        fs.rm(where, recursive=True)

@@ -286,8 +286,27 @@ class Planner:
         for col in self.values:
             v = col[corners]
             differ |= (v != v[:, :1]).any(axis=1)
-        self._fill(cells[~differ], corners[~differ, 0], s)
+        if s == self.ref.coarse:
+            self._fill_dense(differ, corners[:, 0], s)
+        else:
+            self._fill(cells[~differ], corners[~differ, 0], s)
         return differ
+
+    def _fill_dense(self, differ, source, s):
+        """The fill of the coarse level, where every cell is active: each
+        point takes the cell it falls in when the cells are half-open
+        (the last one closed). It differs from the closed cells' fill only
+        at points on the edge of a cell whose corners differ, which the
+        finer levels write again (solved, or filled by a finer cell)."""
+        cshape = tuple(_ncells(n, s) if k in self.raxes else n
+                       for k, n in enumerate(self.shape))
+        maps = [np.minimum(np.arange(n) // s, cshape[k] - 1) if k in self.raxes
+                else np.arange(n) for k, n in enumerate(self.shape)]
+        cell = np.arange(len(differ)).reshape(cshape)[np.ix_(*maps)].ravel()
+        keep = ~differ[cell] & ~self.solved
+        cell = cell[keep]
+        for col in self.values:
+            col[keep] = col[source][cell]
 
     def _children(self, cells, s):
         h = s // 2

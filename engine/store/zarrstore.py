@@ -161,25 +161,28 @@ def template(spec, layout, run_id=None):
                       coords={k: lazy(v) for k, v in coords.items()}, attrs=attrs)
 
 
-def compressors(dtype):
+def compressors(dtype, refined=False):
     """The outputs' compressor (zarr v3 core codec blosc): lz4 after a byte
     shuffle of the element size. Measured on 180,000 solved points of
     benchmarks/grid_3sectors.toml (e2e_breakdown.py --codecs): 2.89 times
     smaller than raw, like zstd level 3 (zarr's default, 2.93), at about a
-    third of its encoding time."""
+    third of its encoding time. A refined store
+    (engine/run/refine.py: mostly fill values) takes lz4 without the
+    shuffle: on 10^5 values of which 2% are numbers, the shuffle takes
+    about three times lz4's time and the result is larger."""
     from zarr.codecs import BloscCodec
-    return (BloscCodec(cname="lz4", clevel=5, shuffle="shuffle",
+    return (BloscCodec(cname="lz4", clevel=5, shuffle="noshuffle" if refined else "shuffle",
                        typesize=np.dtype(dtype).itemsize),)
 
 
-def _encoding(name, dtype, chunks):
+def _encoding(name, dtype, chunks, refined=False):
     """The zarr encoding of an array without data yet (an output, the
     completion record, a design's coordinate): its chunks, codecs and
     fill value (a float's NaN as xarray's ``_FillValue``)."""
     dtype = np.dtype(dtype)
     e = {"chunks": tuple(chunks)}
     if name != "chunk_done" and (name in _OUTPUT_NAMES or name in EXTRA_POINT_VARS):
-        e["compressors"] = compressors(dtype)
+        e["compressors"] = compressors(dtype, refined)
     if dtype.kind == "f":
         e["_FillValue"] = np.nan
     elif name == "status":
@@ -197,8 +200,9 @@ def encoding(ds):
     writes (tests/test_store_template.py holds the two to the same
     metadata)."""
     enc = {}
+    refined = "refine" in ds.attrs
     for name, var in ds.data_vars.items():
-        enc[name] = _encoding(name, var.dtype, var.data.chunksize)
+        enc[name] = _encoding(name, var.dtype, var.data.chunksize, refined)
     for name, var in ds.coords.items():  # lazy coordinates: a design's points
         if var.chunks is not None:
             enc[name] = _encoding(name, var.dtype, var.data.chunksize)
@@ -245,7 +249,7 @@ def _write_template(store, mode, coords, data_vars, attrs):
             vattrs["coordinates"] = " ".join(on)
         if isinstance(values, Lazy):
             dtype, shape = values.dtype, values.shape
-            enc = _encoding(name, dtype, values.chunks)
+            enc = _encoding(name, dtype, values.chunks, "refine" in attrs)
             kwargs = {"chunks": enc["chunks"], "fill_value": enc.get("fill_value")}
             if "compressors" in enc:
                 kwargs["compressors"] = enc["compressors"]
