@@ -299,6 +299,10 @@ def describe(store):
         lines.append(f"  {dim}: {size}  [{rng}]")
     lines.append(f"points: {int(np.prod([ds.sizes[d] for d in sweep_axes(ds)])):,}")
     lines.append("status: " + status_line(np.asarray(ds.status.values).ravel()))
+    if attrs.get("refine"):
+        from coordsweep.engine.analysis import refined
+        lines.extend(refined.describe(attrs, np.asarray(ds["computed"].values).ravel()
+                                      if "computed" in ds else None))
     lines.append("variables:")
     # in the output table's order (zarr lists unconsolidated arrays in no fixed order)
     order = {name: k for k, (name, *_) in enumerate(OUTPUTS)}

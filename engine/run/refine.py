@@ -73,37 +73,6 @@ def record_bytes(nsec):
     return off + size
 
 
-def key_columns(outputs, columns):
-    """(m, C) int64: the refined outputs at solved points, as the planner compares them."""
-    m = len(outputs["status"])
-    out = np.empty((m, len(columns)), np.int64)
-    for j, (name, sector) in enumerate(columns):
-        v = np.asarray(outputs[name])
-        out[:, j] = v if sector is None else v[:, sector]
-    return out
-
-
-def params_at(spec, flat):
-    """Kernel inputs at sorted flat grid indices (Spec.fill's float
-    operations in its order; a design's rows read by sample index)."""
-    flat = np.asarray(flat, np.int64)
-    if not spec.shape:
-        return spec._base_arrays(len(flat))
-    idx = np.unravel_index(flat, spec.shape)
-    if spec.design is None:
-        return spec.points(idx)
-    params = spec._base_arrays(len(flat))
-    with np.errstate(over="ignore", invalid="ignore"):
-        for axis, i in zip(spec.axes, idx):
-            spec._apply(params, axis, axis.take(i), i)
-        s = idx[-1]
-        lo, hi = int(s.min()), int(s.max())
-        rows = spec.design.rows(lo, hi + 1)[s - lo]
-        for k, dp in enumerate(spec.design.params):
-            spec._apply(params, dp, rows[:, k])
-    return params
-
-
 # --- tasks -------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -127,7 +96,7 @@ def level_task(spec, store, info, task, run_id=None, token=1, solver=None, write
     group = zstore._writable(store, run_id)
     if int(group[f"{info.path}/task_done"][int(task)]) == token:
         return len(idx)
-    outputs = kernels.solve(**params_at(spec, idx), solver=solver)
+    outputs = kernels.solve(**zrefine.params_at(spec, idx), solver=solver)
     lo = int(task) * info.task_points
     hi = lo + len(idx)
     debug.pause(f"refine-write-{info.level}-{task}")
@@ -255,7 +224,7 @@ def _level_group(root, info, idx, nbytes):
             return g
         del lv[name]
     g = lv.create_group(name)
-    chunk = max(1, min(RECORD_CHUNK, m))
+    chunk = max(1, min(RECORD_CHUNK, info.task_points, m))
     g.create_array("record", shape=(m, nbytes), dtype=np.uint8, chunks=(chunk, nbytes),
                    fill_value=0, compressors=None)
     g.create_array("task_done", shape=(max(ntasks, 1),), dtype=np.int64, chunks=(1,),
@@ -275,7 +244,8 @@ def execute(refinement, plan, job, run, progress):
     planner = zrefine.Planner(spec.shape, refinement,
                               [zrefine.column_dtype(name, nsec) for name, _ in columns])
     # a task writes whole chunks of the level's arrays (no two share one)
-    task_points = math.ceil(math.prod(plan.layout.chunks) / RECORD_CHUNK) * RECORD_CHUNK
+    chunk = math.prod(plan.layout.chunks)
+    task_points = math.ceil(chunk / min(RECORD_CHUNK, chunk)) * min(RECORD_CHUNK, chunk)
     with zstore._quiet():
         root = zarr.open_group(str(store), mode="r+")
     level_points = []
@@ -303,7 +273,7 @@ def execute(refinement, plan, job, run, progress):
             rec = _records(lambda: g["record"], store, job.run_id, k, 0, len(idx), task_points) \
                 if len(idx) \
                 else np.zeros((0, record_bytes(nsec)), np.uint8)
-        planner.record(idx, key_columns(unpack(rec, nsec), columns))
+        planner.record(idx, zrefine.key_columns(unpack(rec, nsec), columns))
         lease.check(store, job.run_id)
         with zstore._quiet():
             root.attrs["refine"] = zrefine.record(refinement, spec, k + 1,

@@ -182,6 +182,37 @@ def of_spec(spec, error=SpecError):
                  list(spec.sector_names), error=error)
 
 
+def key_columns(outputs, columns):
+    """(m, C) int64: the refined outputs at solved points, as the planner compares them."""
+    m = len(outputs["status"])
+    out = np.empty((m, len(columns)), np.int64)
+    for j, (name, sector) in enumerate(columns):
+        v = np.asarray(outputs[name])
+        out[:, j] = v if sector is None else v[:, sector]
+    return out
+
+
+def params_at(spec, flat):
+    """Kernel inputs at sorted flat grid indices (Spec.fill's float
+    operations in its order; a design's rows read by sample index)."""
+    flat = np.asarray(flat, np.int64)
+    if not spec.shape:
+        return spec._base_arrays(len(flat))
+    idx = np.unravel_index(flat, spec.shape)
+    if spec.design is None:
+        return spec.points(idx)
+    params = spec._base_arrays(len(flat))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for axis, i in zip(spec.axes, idx):
+            spec._apply(params, axis, axis.take(i), i)
+        s = idx[-1]
+        lo, hi = int(s.min()), int(s.max())
+        rows = spec.design.rows(lo, hi + 1)[s - lo]
+        for k, dp in enumerate(spec.design.params):
+            spec._apply(params, dp, rows[:, k])
+    return params
+
+
 # --- the plan --------------------------------------------------------------
 
 def _ncells(n, s):
