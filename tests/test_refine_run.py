@@ -339,3 +339,105 @@ def test_in_memory_refined_run(tmp_path):
     for name in ("regime", "computed", "status", "wage_nc"):
         np.testing.assert_array_equal(ds[name].values, stored[name].values)
     assert ds.attrs["refine"] == stored.attrs["refine"]
+
+
+# --- plot, report, export --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def refined_store(tmp_path_factory):
+    d = tmp_path_factory.mktemp("refined")
+    text = shrink(open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml")).read(),
+                  41, {"on": ["regime", "target_best"], "sectors": ["manu"], "coarse": 8})
+    spec = write_spec(d, text)
+    run(spec, d / "r.zarr")
+    return d / "r.zarr"
+
+
+def test_plot_caption_has_the_solved_share(refined_store, tmp_path):
+    from coordsweep.engine.viz.plot import plot
+    ds = open_dataset(refined_store)
+    share = float(ds["computed"].values.mean())
+    res = plot(ds, x="cost_scale", y="externality_scale", var="regime", sector="manu",
+               out=tmp_path / "m.png")
+    assert res["solved_share"] == pytest.approx(share)
+    title = res["figure"].axes[0].get_title()
+    assert f"refined: {100 * share:.1f}% of points solved, the rest filled" in title
+    # the filled categories are drawn: no missing cell in the map
+    assert res["counts"] and "missing" not in res["counts"]
+    res = plot(ds, x="cost_scale", y="externality_scale", var="regime", sector="agro")
+    assert "the rest not solved" in res["figure"].axes[0].get_title()
+    res = plot(ds, x="cost_scale", var="target_best", select={"externality_scale": 1.0})
+    c = ds["computed"].sel(externality_scale=1.0).values
+    assert res["solved_share"] == pytest.approx(c.mean())
+
+
+def test_report_and_export_of_a_refined_store(refined_store, tmp_path):
+    from coordsweep.engine.viz.report import write_report
+    index = write_report(open_dataset(refined_store), tmp_path / "rep", width=300, height=240)
+    assert "Refined store:" in index.read_text()
+    code, out, err = main_inprocess("export", refined_store, tmp_path / "t.csv")
+    assert code == 0, err
+    import pandas as pd
+    df = pd.read_csv(tmp_path / "t.csv")
+    ds = open_dataset(refined_store)
+    assert len(df) == ds["computed"].size
+    filled = ~df["computed"].astype(bool)
+    assert filled.sum() == int((~ds["computed"].values).sum()) > 0
+    assert (df.loc[filled, "status"] == FILLED).all()
+    assert df.loc[filled, "wage_nc"].isna().all()
+    assert (df.loc[filled, "regime.manu"] >= 0).all() and (df.loc[filled, "regime.agro"] == -1).all()
+
+
+DESIGN = """
+name = "design and refinement"
+[model]
+labor_share = 0.6
+[[model.sectors]]
+name = "agro"
+price = 1.0
+productivity = 1.2
+externality = 0.3
+cost = 0.15
+[[model.sectors]]
+name = "manu"
+price = 1.0
+productivity = 1.0
+externality = 1.2
+cost = 0.15
+[design]
+method = "sobol"
+samples = 16
+seed = 3
+second_order = false
+[design.params."productivity.agro"]
+low = 0.8
+high = 1.6
+[design.params."externality.manu"]
+low = 0.6
+high = 1.6
+[axes.cost_scale]
+start = 0.0
+stop = 3.0
+num = 17
+"""
+
+
+def test_design_slices_refined_and_sensitivity(tmp_path):
+    """A design's samples are slices refined on their own (the sample
+    indices of a task are not consecutive); sensitivity takes the refined
+    outputs and refuses the others."""
+    full = write_spec(tmp_path, DESIGN, "full.toml")
+    run(full, tmp_path / "full.zarr", chunk_points=40)
+    ref = write_spec(tmp_path, DESIGN + refine_table({"on": ["regime"], "coarse": 4}), "r.toml")
+    run(ref, tmp_path / "r.zarr", chunk_points=40)
+    check_refined(tmp_path / "full.zarr", tmp_path / "r.zarr", expect_exact=False)
+    ds = open_dataset(tmp_path / "r.zarr")
+    assert 0 < ds["computed"].values.mean() < 1
+    from coordsweep.engine.analysis import sensitivity
+    from coordsweep.engine.errors import UsageError
+    with pytest.raises(UsageError, match="solved points only"):
+        sensitivity.indices(ds, "welfare_nc")
+    try:
+        sensitivity.indices(ds, "regime", sector="manu", category="coordination_failure")
+    except UsageError as exc:  # a slice without variance is fine; a refusal is not
+        assert "solved points only" not in str(exc)

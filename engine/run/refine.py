@@ -93,8 +93,7 @@ def level_task(spec, store, info, task, run_id=None, token=1, solver=None, write
     records, mark the task done. Returns the points solved."""
     from coordsweep import kernels
     lease.check(store, run_id)
-    group = zstore._writable(store, run_id)
-    if int(group[f"{info.path}/task_done"][int(task)]) == token:
+    if int(_level_array(store, run_id, f"{info.path}/task_done")[int(task)]) == token:
         return len(idx)
     outputs = kernels.solve(**zrefine.params_at(spec, idx), solver=solver)
     lo = int(task) * info.task_points
@@ -102,11 +101,29 @@ def level_task(spec, store, info, task, run_id=None, token=1, solver=None, write
     debug.pause(f"refine-write-{info.level}-{task}")
     lease.check(store, run_id)
     rec = pack(outputs, spec.n_sectors)
-    group[f"{info.path}/record"][lo:hi] = rec
+    _level_array(store, run_id, f"{info.path}/record")[lo:hi] = rec
     lease.check(store, run_id)
-    group[f"{info.path}/task_done"][int(task)] = token
+    _level_array(store, run_id, f"{info.path}/task_done")[int(task)] = token
     _RECORDS.setdefault((str(store), run_id), {})[(info.level, int(task))] = rec
     return len(idx)
+
+
+#: (store, run id, path) -> a level's array, opened once per run and process
+_ARRAYS = {}
+
+
+def _level_array(store, run_id, path):
+    """A level's array (not through the group: a store with consolidated
+    metadata, a design's, does not list arrays made after it)."""
+    import zarr
+    key = (str(store), run_id, path)
+    arr = _ARRAYS.get(key)
+    if arr is None:
+        if len(_ARRAYS) > 256:
+            _ARRAYS.clear()
+        with zstore._quiet():
+            arr = _ARRAYS[key] = zarr.open_array(str(store), path=path, mode="r+")
+    return arr
 
 
 #: (store, run id) -> {(level, task): records} written in this process: the
@@ -149,13 +166,13 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
         fill = (np.nan if dtype.kind == "f" else FILLED if name == "status"
                 else False if dtype.kind == "b" else zstore.INT_FILL)
         outputs[name] = np.full(shape, fill, dtype)
-    group = zstore._writable(store, run_id)
     for level, (lo, hi, points) in enumerate(ranges):
         if hi <= lo:
             continue
         at = points - start
-        got = unpack(_records(lambda: group[f"{LEVELS}/level_{level}/record"], store, run_id,
-                              level, lo, hi, task_points), nsec)
+        got = unpack(_records(
+            lambda: _level_array(store, run_id, f"{LEVELS}/level_{level}/record"),
+            store, run_id, level, lo, hi, task_points), nsec)
         for name, arr in got.items():
             outputs[name][at] = arr
     filled = ~solved
@@ -247,7 +264,7 @@ def execute(refinement, plan, job, run, progress):
     chunk = math.prod(plan.layout.chunks)
     task_points = math.ceil(chunk / min(RECORD_CHUNK, chunk)) * min(RECORD_CHUNK, chunk)
     with zstore._quiet():
-        root = zarr.open_group(str(store), mode="r+")
+        root = zarr.open_group(str(store), mode="r+", use_consolidated=False)
     level_points = []
     for k in range(refinement.levels):
         idx = planner.points(k)

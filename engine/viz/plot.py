@@ -94,6 +94,34 @@ def mask_failed(ds, da, var):
     return da.where(~xr.DataArray(failed, dims=ds["status"].dims))
 
 
+def solved_share(ds, selection=None):
+    """The share of solved points of a refined store (its ``computed``
+    variable) in the slice `selection` ({axis: coordinate}), else None."""
+    if "computed" not in ds.data_vars or not ds.attrs.get("refine"):
+        return None
+    c = ds["computed"]
+    for k, v in (selection or {}).items():
+        if k in c.dims:
+            c = c.sel({k: v})
+    a = np.asarray(c.values)
+    return float(a.mean()) if a.size else None
+
+
+def refined_outputs(ds):
+    """{(output, sector name or None)} filled at the points a refined store
+    did not solve (its attribute refine)."""
+    table = ds.attrs.get("refine") or {}
+    out = set()
+    sectors = table.get("sectors") or [str(s) for s in np.asarray(ds["sector"].values)] \
+        if "sector" in ds.coords else []
+    for name in table.get("on", []):
+        if name in ds.data_vars and "sector" in ds[name].dims:
+            out.update((name, s) for s in sectors)
+        else:
+            out.add((name, None))
+    return out
+
+
 def variable_kind(da, name=None):
     """Classify a variable for plotting.
 
@@ -517,6 +545,12 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out=None,
     title = var if sector is None else f"{var} ({sector})"
     if selection:
         title += "\n" + ", ".join(f"{k} = {v:g}" for k, v in selection.items())
+    result["solved_share"] = solved_share(ds, selection)
+    if result["solved_share"] is not None:
+        refined = refined_outputs(ds)
+        title += (f"\nrefined: {100 * result['solved_share']:.1f}% of points solved, "
+                  + ("the rest filled" if (var, sector) in refined or (var, None) in refined
+                     else "the rest not solved (blank)"))
     axp.set_title(title, fontsize=11)
     axp.set_xlabel(_axis_label(ds, x))
     if p.xlog:
