@@ -1,5 +1,5 @@
 """Kernel throughput against the C baseline: points/s of ``kernels.solve``
-and of benchmarks/c/coordsweep.c (the same per-point algorithm, compiled
+and of engine/run/baselines/coordsweep.c (the same per-point algorithm, compiled
 with cc -O3 -march=native) on the same random points, by number of sectors,
 with eta = 0 (closed-form wage) and eta > 0 (root finder).
 
@@ -14,25 +14,18 @@ points (--ref-points, 0 by default).
         [--solver path=newton] [--old-c old.c] [--ref-points 20]
 
 --old-c times another version of the C source too (e.g. the one before a
-change: git show main:benchmarks/c/coordsweep.c > old.c), interleaved.
+change: git show main:engine/run/baselines/coordsweep.c > old.c), interleaved.
 """
 import argparse
-import os
 import statistics
-import sys
 import tempfile
 import time
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
-
-import c_baseline  # noqa: E402
-
-from coordsweep import kernels  # noqa: E402
-from coordsweep.engine.run.bench import draw  # noqa: E402
+from coordsweep import kernels
+from coordsweep.engine.run.baselines import c_baseline
+from coordsweep.engine.run.benchvariants import draw
 
 
 def timed(fn):

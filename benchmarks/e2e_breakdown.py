@@ -48,6 +48,7 @@ from coordsweep.engine.spec import blocks  # noqa: E402
 from coordsweep.engine.store import chunkio
 from coordsweep.engine.store import lease
 from coordsweep.engine.analysis import results
+from coordsweep.engine.analysis.flags import COMPUTED_STATUS_NAMES
 from coordsweep.engine.run import executors
 from coordsweep.engine.store import zarrstore as zstore  # noqa: E402
 from coordsweep.engine.spec.layout import Layout  # noqa: E402
@@ -235,7 +236,7 @@ def _summary_over(store, layout, chunks):
         region = layout.region(cid)
         results.regime_counts(group["regime"][region + (slice(None),)])
         np.asarray(group["n_equilibria"][region])
-        results.status_counts(group["status"][region], results.COMPUTED_STATUS_NAMES)
+        results.status_counts(group["status"][region], COMPUTED_STATUS_NAMES)
     return None
 
 

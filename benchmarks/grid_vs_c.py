@@ -25,11 +25,10 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 
-import c_baseline  # noqa: E402
 
 from coordsweep import kernels  # noqa: E402
+from coordsweep.engine.run.baselines import c_baseline  # noqa: E402
 from coordsweep.engine.spec.model import load_spec  # noqa: E402
 
 BLOCK = 50_000

@@ -25,7 +25,7 @@ import sys
 
 import numpy as np
 
-from coordsweep.engine.run.bench import draw  # points like the kernel benchmark's
+from coordsweep.engine.run.benchvariants import draw  # points like the kernel benchmark's
 from coordsweep import kernels
 from coordsweep.kernels.params import PARAMS
 

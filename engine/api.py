@@ -233,6 +233,7 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
     SpecError, StoreError, UsageError
         Bad spec, store or arguments; nothing is written then.
     """
+    # (over 80 lines: most of them the docstring, the reference of the API)
     from coordsweep.engine.store import zarrstore as zstore
     from coordsweep.engine.store.conventions import is_complete
     from coordsweep.engine.run.runner import run_sweep
@@ -253,6 +254,12 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
             raise StoreError(f"{path}: holds a run of another spec "
                              f"({attrs.get('spec_source', '?')}); mode='overwrite' replaces it")
         if is_complete(attrs):
+            from coordsweep.engine.run.runner import resolve_solver
+            asked = resolve_solver(spec, solver)
+            if attrs.get("solver", asked) != asked:  # (a store that records its variants)
+                raise StoreError(f"{path}: holds results of solver {attrs.get('solver')}; "
+                                 f"this run asks for {asked}: mode='overwrite' replaces "
+                                 "them, mode='open' reads them")
             return zstore.open_dataset(path)
         resume = True
     elif mode == "resume":

@@ -17,16 +17,13 @@ from coordsweep.kernels.economy import path_g
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import finish_block
 from coordsweep.kernels.outputs import Outputs, allocate_outputs as _allocate
-from coordsweep.kernels.params import DEFAULTS, PARAMS, Inputs
+from coordsweep.kernels.params import DEFAULTS, MAX_SECTORS, PARAMS, Inputs
 from coordsweep.kernels.point import (
     allocate_prepared, allocate_scratch, prepared_head, solve_block, solve_point_into,
     workspace_at)
 from coordsweep.kernels.prepare import prepare_block
 from coordsweep.kernels.table import TABLE_ENTRIES, table_size
 
-#: the largest number of sectors (profiles are int64 bitmasks; the first
-#: best enumerates 2^N of them)
-MAX_SECTORS = 24
 #: the block kernel runs on sub-blocks of at most this many point-sectors
 #: (P N): the per-thread buffers (kernels/point.py Prepared: ~170 bytes per
 #: point-sector, and the queue of deferred critical masses,

@@ -22,6 +22,11 @@ REGIME_NAMES = (
     "not_worth",
 )
 
+#: the code of an integer output where there is nothing: regime and
+#: target_* of a point outside the domains (kernels), and every integer
+#: output of a chunk never written (the store's fill value)
+NO_CATEGORY = -1
+
 # --- status (int8): a bit field, 0 = every number at the point is valid --
 OK = 0
 #: the labour-market root finder (eta > 0) hit its iteration cap
@@ -37,6 +42,14 @@ PATH_SHAPE = 4
 NON_FINITE = 8
 #: the point's parameters are outside MODEL.md's domains (outputs are NaN)
 INVALID_INPUT = 16
+#: some sector's labour exponent e_i = 1 / (1 - eps eta_i) exceeds
+#: ILL_CONDITIONED_EXPONENT (eta_i within rounding of its bound 1 - alpha):
+#: L_i = [...]^e_i turns a relative error of one ulp in its base into e_i
+#: ulps, so beyond 1e6 (about 2e-10 relative) the wage roots no longer hold
+#: the 1e-10 to which the solver variants agree, and at e_i ~ 1e15 they
+#: disagree in their discrete outputs. The outputs are still computed.
+ILL_CONDITIONED = 32
+ILL_CONDITIONED_EXPONENT = 1e6
 #: never set by the kernels: the fill value of `status` in a results store,
 #: so a point whose chunk was never written reads as "not computed"
 NOT_COMPUTED = 64
@@ -58,6 +71,9 @@ STATUS_BITS = (
      "a value overflowed or became NaN"),
     (INVALID_INPUT, "invalid_input",
      "parameters outside MODEL.md's domains"),
+    (ILL_CONDITIONED, "ill_conditioned",
+     "some sector's exponent 1/(1 - eps eta_i) exceeds 1e6 (eta_i at its bound "
+     "1 - alpha up to rounding): the outputs have lost their precision"),
     (NOT_COMPUTED, "not_computed",
      "point not computed yet (store fill value: its chunk was never written)"),
     (FILLED, "filled",

@@ -11,7 +11,7 @@ block from the points' inputs:
 - ``ws.status``: int64[4]: ``status[0]`` the point's status bits
   (kernels.codes); ``status[1:4]`` the solver variants' codes (wage,
   equilibria, GE path: kernels/solvers.py; all 0: the defaults), set once
-  per block (riding on the status array keeps the workspace at four arrays).
+  per block (riding on the status array: no array more in the workspace).
 
 Wages are solved in x = log w. With every eta_i = 0 the clearing wage is
 closed form; otherwise the log of labour demand is affine in x for every
@@ -144,7 +144,9 @@ def log_m(s, a):
 @jit
 def log_wage(ws):
     """log w clearing the labour market for the profile whose log m_i are
-    in ws.prof.logm; fills ws.prof.logl with log L_i."""
+    in ws.prof.logm; fills ws.prof.logl with log L_i. (Over 80 lines: the
+    closed form, the bracket and the Newton steps of the kernels' most
+    called function stay in one body, with no calls between them.)"""
     pt, sec = ws.pt, ws.sec
     n = sec.lqa.shape[0]
     logm = ws.prof.logm

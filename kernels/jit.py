@@ -13,8 +13,9 @@ arrays; they work in the arrays the Python entry points pass them, which
 outlive every call. With numba's runtime on, every call that passes the
 workspace (a namedtuple of five arrays) increments and decrements five
 reference counts, out-of-line calls to ``NRT_incref``/``NRT_decref``: 12%
-of a perf profile of the 3-sector grid; ``solve_block``'s pass took 0.85
-µs a point with them and 0.54 without (the README's performance section).
+of the samples of a perf profile of the 3-sector grid; ``solve_block``'s
+pass took 0.85 µs a point with the runtime and 0.54 without
+(benchmarks/bench_kernels.py).
 Without the runtime numba refuses, at compile time, a kernel function that
 allocates an array, and :class:`KernelDispatcher` refuses one that returns
 an array or takes one from a jitted call, so the rule is checked, not

@@ -15,6 +15,9 @@ from collections import namedtuple
 
 import numpy as np
 
+#: the largest number of sectors N (profiles are int64 bitmasks; the first
+#: best enumerates 2^N of them)
+MAX_SECTORS = 24
 #: the upper bound of ``scale`` is 1 - labor_share at the same point
 ONE_MINUS_LABOR_SHARE = "1 - labor_share"
 
@@ -54,7 +57,6 @@ PARAM = {p.name: p for p in PARAMS}
 GLOBAL_PARAMS = tuple(p.name for p in PARAMS if p.per == "point")
 SECTOR_PARAMS = tuple(p.name for p in PARAMS if p.per == "sector")
 #: parameters a spec must give (per point: in [model]; per sector: in every sector)
-REQUIRED_GLOBAL = tuple(p.name for p in PARAMS if p.per == "point" and p.default is None)
 REQUIRED_SECTOR = tuple(p.name for p in PARAMS if p.per == "sector" and p.default is None)
 DEFAULTS = {p.name: p.default for p in PARAMS if p.default is not None}
 SECTOR_DEFAULTS = {k: v for k, v in DEFAULTS.items() if PARAM[k].per == "sector"}
@@ -87,14 +89,3 @@ def in_domain(name, x, labor_share=None):
         ok = (x >= p.low) if p.low_closed else (x > p.low)
         ok &= (x <= high) if p.high_closed else (x < high)
     return ok & np.isfinite(x)
-
-
-def table_markdown():
-    """The table as Markdown (for the README and `coordsweep params`)."""
-    rows = ["| name | symbol | per | default | domain | description |",
-            "|---|---|---|---|---|---|"]
-    for p in PARAMS:
-        default = "required" if p.default is None else f"{p.default:g}"
-        rows.append(f"| `{p.name}` | {p.symbol} | {p.per} | {default} | "
-                    f"{domain_text(p.name)} | {p.description} |")
-    return "\n".join(rows)

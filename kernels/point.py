@@ -93,6 +93,10 @@ def workspace_at(prep, p, scr):
     scr.status[0] = 0 if prep.valid[p] else codes.INVALID_INPUT
     if r.wagefail[p]:  # (kernels/etatable.py)
         scr.status[0] |= codes.WAGE_NOT_CONVERGED
+    sec = prep.sec[p]
+    for i in range(sec.eta.shape[0]):  # e_i = 1 / (1 - eps eta_i) beyond its bound
+        if (1.0 - r.eps[p] * sec.eta[i]) * codes.ILL_CONDITIONED_EXPONENT < 1.0:
+            scr.status[0] |= codes.ILL_CONDITIONED
     return Workspace(pt, prep.sec[p], scr.prof, scr.status, prep.tx[p], prep.tw[p])
 
 
@@ -105,10 +109,10 @@ def write_invalid(out, p, status):
     out.gain_best[p] = out.fiscal_cost_nc[p] = np.nan
     out.n_equilibria[p] = 0
     out.has_partial[p] = False
-    out.target_ca[p] = out.target_cluster[p] = out.target_best[p] = -1
+    out.target_ca[p] = out.target_cluster[p] = out.target_best[p] = codes.NO_CATEGORY
     out.status[p] = status
     for i in range(out.regime.shape[1]):
-        out.regime[p, i] = -1
+        out.regime[p, i] = codes.NO_CATEGORY
         out.critical_mass[p, i] = out.partial_share[p, i] = np.nan
         out.gain_coordinate[p, i] = out.threshold_wage[p, i] = np.nan
         out.subsidy_needed[p, i] = np.nan

@@ -64,9 +64,17 @@ def coordsweep(*args, timeout=300, cwd=None):
                           capture_output=True, text=True, timeout=timeout)
 
 
-def coordsweep_popen(*args, cwd=None):
-    return subprocess.Popen([COORDSWEEP, *map(str, args)], cwd=cwd or ROOT,
+def coordsweep_popen(*args, cwd=None, env=None):
+    return subprocess.Popen([COORDSWEEP, *map(str, args)], cwd=cwd or ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def slow_chunks_env(directory, seconds=0.25):
+    """The environment of a run each of whose chunks takes at least
+    `seconds` (the debug pause before a chunk's write), so a test can stop
+    it part way whatever the machine's speed."""
+    import os
+    return dict(os.environ, COORDSWEEP_DEBUG_PAUSE=f"write:{seconds}:{directory}/paused")
 
 
 def main_inprocess(*args):

@@ -84,3 +84,21 @@ def test_cli_bench_prints_table_and_refuses_bad_output(tmp_path, capsys):
     assert "exists" in err and "fortran" in err and "secant" in err
     assert (tmp_path / "b.png").stat().st_size > 0
     assert sorted(tmp_path.iterdir()) == [out, tmp_path / "b.png"]
+
+
+def test_baselines_ship_with_the_package():
+    """`coordsweep bench` needs no source checkout: the C source and both
+    baselines are in the installed package (package data in pyproject)."""
+    from importlib import resources
+
+    from coordsweep.engine.run.baselines import c_baseline, scipy_baseline
+    source = resources.files("coordsweep.engine.run.baselines") / "coordsweep.c"
+    assert source.is_file() and "cs_solve_block" in source.read_text()
+    assert c_baseline.SOURCE.is_file()
+    assert callable(scipy_baseline.solve_block)
+    from coordsweep.engine.spec.model import tomllib
+    from pathlib import Path
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    setup = project["tool"]["setuptools"]
+    assert "coordsweep.engine.run.baselines" in setup["packages"]
+    assert "*.c" in setup["package-data"]["coordsweep.engine.run.baselines"]

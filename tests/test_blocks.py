@@ -94,12 +94,28 @@ def reference(spec, start, stop):
     idx = np.unravel_index(np.arange(start, stop), spec.shape)
     with np.errstate(over="ignore", invalid="ignore"):
         for axis, i in zip(spec.axes, idx):
-            spec._apply(params, axis, axis.values[i])  # no index: no table
+            _reference_apply(spec, params, axis, axis.values[i])
         if spec.design is not None:
-            rows = spec._design_rows(idx[-1])
+            rows = blocks.design_rows(spec.design, idx[-1])
             for k, dp in enumerate(spec.design.params):
-                spec._apply(params, dp, rows[:, k])
+                _reference_apply(spec, params, dp, rows[:, k])
     return params
+
+
+def _reference_apply(spec, params, axis, v):
+    """CONTRACT.md's axis names, point by point (v: one value a point)."""
+    scaled = {"externality_scale": "externality", "cost_scale": "cost"}
+    for q in range(v.size):
+        if axis.kind in scaled:
+            params[scaled[axis.kind]][q, :] *= v[q]
+        elif axis.kind == "ca_spread":
+            params["productivity"][q, :] *= np.exp(v[q:q + 1, None] * spec.ca_weight[None, :])[0]
+        elif axis.kind == "global_param":
+            params[axis.param][q] = v[q]
+        elif axis.sector is None:
+            params[axis.param][q, :] = v[q]
+        else:
+            params[axis.param][q, axis.sector] = v[q]
 
 
 def assert_same(a, b):

@@ -1,4 +1,4 @@
-"""Cluster users without a batch system (issue 10): job-array parts run by
+"""Cluster users without a batch system: job-array parts run by
 hand and concurrently, atomic creation of the shared store, inspect's
 missing parts, --resume-or-create, --scheduler-file, Client and cluster
 objects in the API, the worker count under a restricted CPU affinity, the
@@ -94,13 +94,65 @@ def test_missing_parts_inspect_and_resume(sweep, tmp_path):
     assert_identical_stores(sweep["ref"], store)
 
 
+def test_a_part_with_other_solver_variants_is_refused(sweep, tmp_path):
+    """The parts of one array must use the same variants: a part asking for
+    others exits 2 naming both, the store untouched; the store records the
+    variants that computed every point."""
+    store = str(tmp_path / "v.zarr")
+    code, _, err = main_inprocess(*run_args(sweep["spec"], store, "--part", "1/2",
+                                            "--solver", "wage=brent"))
+    assert code == 0, err
+    before = snapshot(store)
+    code, _, err = main_inprocess(*run_args(sweep["spec"], store, "--part", "2/2",
+                                            "--solver", "wage=bisect,equilibria=brute"))
+    assert code == 2 and err.count("\n") == 1, err
+    assert "wage=brent,equilibria=auto,path=lockstep" in err
+    assert "wage=bisect,equilibria=brute,path=lockstep" in err
+    assert_same_snapshot(before, snapshot(store))
+    code, _, err = main_inprocess(*run_args(sweep["spec"], store, "--part", "2/2",
+                                            "--solver", "wage=brent"))
+    assert code == 0, err
+    attrs = store_attrs(store)
+    assert attrs["complete"] == 1 and attrs["solver"] == "wage=brent,equilibria=auto,path=lockstep"
+
+
+def test_a_complete_store_of_other_variants_is_not_returned_as_this_run(sweep, tmp_path):
+    import coordsweep as cs
+    from coordsweep.engine.errors import StoreError
+    store = str(tmp_path / "a.zarr")
+    spec = cs.load_spec(sweep["spec"])
+    cs.run(spec, store=store, scheduler="synchronous", progress=False)
+    assert int(cs.run(spec, store=store, progress=False).attrs["complete"]) == 1
+    with pytest.raises(StoreError, match="equilibria=brute"):
+        cs.run(spec, store=store, progress=False, solver="equilibria=brute")
+
+
+def test_the_part_that_completes_the_store_releases_the_lease(sweep, tmp_path):
+    """After the last part, nothing holds the store: inspect says no run in
+    progress and --overwrite is accepted at once."""
+    from coordsweep.engine.store import lease
+    store = str(tmp_path / "l.zarr")
+    for k in (1, 2):
+        code, _, err = main_inprocess(*run_args(sweep["spec"], store, "--part", f"{k}/2",
+                                                "--scheduler", "synchronous"))
+        assert code == 0, err
+    assert store_attrs(store)["complete"] == 1
+    assert lease.read(store) is None
+    code, out, _ = main_inprocess("inspect", store)
+    assert "in progress" not in out
+    code, _, err = main_inprocess(*run_args(sweep["spec"], store, "--overwrite",
+                                            "--scheduler", "synchronous"))
+    assert code == 0, err
+
+
 def _race(args):
     spec_path, store, barrier = args
     from coordsweep.engine.run.jobarray import create_or_join
+    from coordsweep.kernels import solvers
     from coordsweep.engine.spec.model import load_spec
     spec = load_spec(spec_path)
     barrier.wait()
-    _, done, created = create_or_join(spec, store, CHUNK_POINTS, 4)
+    _, done, created = create_or_join(spec, store, CHUNK_POINTS, 4, solvers.text(None))
     return created, int(done.sum())
 
 

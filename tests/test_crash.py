@@ -1,4 +1,4 @@
-"""Crash safety (issue 11): `coordsweep run` SIGKILLed at random moments,
+"""Crash safety: `coordsweep run` SIGKILLed at random moments,
 a dask worker killed mid-task, a full disk -- and nothing is lost.
 
 - default suite: 3 SIGKILLs at random moments of one sweep, each followed

@@ -180,3 +180,43 @@ def test_cli_refuses_bad_design_and_out_of_domain_points(tmp_path):
     proc = coordsweep("run", write_spec(tmp_path, bad, "bad.toml"), "--store", store, "--quiet")
     assert proc.returncode == 2 and "must be below high" in proc.stderr
     assert not os.path.exists(store)
+
+
+# --- a parsed spec is never bound to a store ----------------------------------------
+@pytest.mark.parametrize("method", ["lhs", "morris"])
+def test_design_rows_outlive_the_store_they_were_written_to(tmp_path, method):
+    import shutil
+
+    import coordsweep as cs
+    spec = design_spec(method, 12)
+    expected = spec.design.rows(0, spec.design.size).copy()
+    store = tmp_path / "d.zarr"
+    cs.run(spec, store=str(store), scheduler="synchronous", progress=False)
+    shutil.rmtree(store)
+    np.testing.assert_array_equal(spec.design.rows(0, spec.design.size), expected)
+    assert cs.run(spec, progress=False).sizes["sample"] == spec.design.size
+
+
+def test_another_spec_in_the_same_store_does_not_change_a_design(tmp_path):
+    import coordsweep as cs
+    a, b = design_spec("lhs", 12, seed=1), design_spec("lhs", 12, seed=2)
+    store = str(tmp_path / "d.zarr")
+    cs.run(a, store=store, scheduler="synchronous", progress=False)
+    cs.run(b, store=store, mode="overwrite", scheduler="synchronous", progress=False)
+    fresh = cs.run(design_spec("lhs", 12, seed=1), progress=False)
+    again = cs.run(a, progress=False)
+    for name in a.design.names:
+        np.testing.assert_array_equal(again[name].values, fresh[name].values)
+    np.testing.assert_array_equal(again.welfare_nc.values, fresh.welfare_nc.values)
+
+
+def test_a_relative_store_path_then_a_change_of_directory(tmp_path, monkeypatch):
+    import coordsweep as cs
+    spec = design_spec("morris", 4)
+    expected = spec.design.rows(0, spec.design.size).copy()
+    (tmp_path / "here").mkdir()
+    (tmp_path / "there").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    cs.run(spec, store="rel.zarr", scheduler="synchronous", progress=False)
+    monkeypatch.chdir(tmp_path / "there")
+    np.testing.assert_array_equal(spec.design.rows(0, spec.design.size), expected)

@@ -1,4 +1,4 @@
-"""Numerical faults (issue 11): COORDSWEEP_DEBUG_MAXITER=1 caps every root
+"""Numerical faults: COORDSWEEP_DEBUG_MAXITER=1 caps every root
 finder at one iteration. The affected points get their status bit, the
 sweep continues, the run summary and `inspect` count them, and `plot`
 masks them."""
@@ -51,7 +51,8 @@ def test_faults_set_status_bits_and_sweep_continues(faulty):
 
 
 def test_plot_masks_failed_points(faulty, tmp_path):
-    from coordsweep.engine.viz.plot import FAILED_BITS, plot
+    from coordsweep.engine.viz.plot import plot
+    from coordsweep.engine.viz.plotdata import FAILED_BITS
     ds = open_dataset(faulty["store"])
     r = plot(ds, x="externality_scale", y="cost_scale", var="welfare_nc",
              out=tmp_path / "w.png")

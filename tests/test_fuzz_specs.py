@@ -1,4 +1,4 @@
-"""Fuzzed specs (issue 11): hypothesis builds bad specs from a valid one --
+"""Fuzzed specs: hypothesis builds bad specs from a valid one --
 wrong types, missing and unknown keys, NaN and +-inf, values outside the
 domains before and after the axes apply, empty and huge axes, duplicate
 sector names, malformed and non-UTF-8 TOML, designs with bad bounds -- and

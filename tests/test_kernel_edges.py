@@ -43,7 +43,7 @@ def _bisect(f, lo, hi):
 @pytest.mark.parametrize("alpha, theta, c", [
     (0.999, 2.0, 0.1),    # (1 + theta)^eps = 3^1000 overflows
     (0.998, 4.0, 0.1),
-    (0.999, 1.05, 0.1),   # used to report +inf threshold and critical_mass 1
+    (0.999, 1.05, 0.1),   # not +inf threshold and critical_mass 1
 ])
 def test_labour_share_near_one_partial_coordination(alpha, theta, c):
     g = _one_sector_g_log(alpha, theta, c)

@@ -1,8 +1,7 @@
-"""One writer per store (issue 11): the store lease (engine/store/lease.py).
+"""One writer per store: the store lease (engine/store/lease.py).
 
-The first finding of issue 11 is test_second_run_is_refused_while_first_runs:
-before the lease, a second `coordsweep run --overwrite` replaced the
-template under a running first run, which then died with a traceback.
+test_second_run_is_refused_while_first_runs: a second `coordsweep run
+--overwrite` must not replace the template under a running first run.
 """
 import json
 import os
@@ -19,8 +18,9 @@ from engine_helpers import (assert_identical_stores, assert_same_snapshot, chunk
                             coordsweep, five_sector_spec, main_inprocess,
                             snapshot, three_sector_spec, write_spec)
 
-
+from coordsweep.engine import config
 from coordsweep.engine.spec.parts import run_id
+
 SHAPE = (20, 20, 20)     # 8,000 points, five sectors
 CHUNK_POINTS = 400       # 20 chunks
 
@@ -167,7 +167,7 @@ def test_stale_leases_are_taken_over_live_ones_refused(tmp_path):
     _fake_lease(store, host="elsewhere", pid=1)             # live on another host
     with pytest.raises(lease.LeaseHeld, match="host elsewhere, pid 1"):
         lease.acquire(store, "mine")
-    _fake_lease(store, host="elsewhere", pid=1, heartbeat=time.time() - 10 * lease.TIMEOUT)
+    _fake_lease(store, host="elsewhere", pid=1, heartbeat=time.time() - 10 * config.TIMEOUT)
     assert lease.acquire(store, "mine") is not None         # heartbeat too old
     lease.release(store, "mine")
     assert lease.read(store) is None
@@ -177,13 +177,14 @@ def test_job_array_parts_share_the_lease(tmp_path):
     from coordsweep.engine.store import lease
     store = str(tmp_path / "a.zarr")
     text = five_sector_spec(2, 2, 2)
-    rid = run_id(text, 3)
-    assert rid == run_id(text, 3) != run_id(text, 2)
+    rid = run_id(text, 3, "s")
+    assert rid == run_id(text, 3, "s") != run_id(text, 2, "s")
+    assert rid != run_id(text, 3, "other solver")
     assert lease.acquire(store, rid, shared=True) is None
     # another part of the same array joins; another array or a plain run is refused
     assert lease.acquire(store, rid, shared=True) is None
     with pytest.raises(lease.LeaseHeld):
-        lease.acquire(store, run_id(text, 2), shared=True)
+        lease.acquire(store, run_id(text, 2, "s"), shared=True)
     with pytest.raises(lease.LeaseHeld):
         lease.acquire(store, lease.new_run_id())
 

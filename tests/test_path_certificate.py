@@ -1,4 +1,4 @@
-"""The GE-path speed-ups of issue 9 (kernels/sectors.py, kernels/rootfind.py):
+"""The GE-path speed-ups (kernels/sectors.py, kernels/rootfind.py):
 
 - the monotonicity certificate ``path_increasing``: wherever it holds, the
   pure-Python reference's g_i (tests/reference.py, not the kernels) is

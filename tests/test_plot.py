@@ -10,7 +10,7 @@ import matplotlib.image as mpimg
 import matplotlib.colors as mcolors
 import numpy as np
 
-from coordsweep.engine.viz.plot import FAILED_BITS
+from coordsweep.engine.viz.plotdata import FAILED_BITS
 import pytest
 
 import plot_fixtures as pf
@@ -178,7 +178,7 @@ def test_is_geometric():
 def test_1d_line_and_step(tmp_path):
     ds = pf.one_axis_dataset()
     r = plot(ds, x="cost_scale", var="welfare_nc", out=tmp_path / "l.png")
-    # points whose status has a failure bit are masked (issue 11)
+    # points whose status has a failure bit are masked
     failed = (ds["status"].values.astype(int) & FAILED_BITS) != 0
     np.testing.assert_array_equal(r["array"], np.where(failed, np.nan, ds["welfare_nc"].values))
     assert r["y"] is None and r["xscale"] == "log"
@@ -197,7 +197,7 @@ def test_unsorted_axis_values_are_plotted_in_order(tmp_path):
     r = plot(ds, x="productivity.agro", y="cost_scale", var="welfare_nc", out=tmp_path / "u.png")
     np.testing.assert_array_equal(r["x"], [0.8, 0.9, 1.0, 1.2])
     np.testing.assert_array_equal(r["y"], [1.0, 2.0, 3.0])
-    failed = (ds["status"].astype(int) & FAILED_BITS) != 0  # masked (issue 11)
+    failed = (ds["status"].astype(int) & FAILED_BITS) != 0  # masked
     srt = ds["welfare_nc"].where(~failed).sortby(["productivity.agro", "cost_scale"])
     np.testing.assert_array_equal(r["array"], srt.transpose("cost_scale", "productivity.agro").values)
 
@@ -314,11 +314,11 @@ SMALL_SPEC = specs.spec_text("plot test: two sectors", specs.TWO_SECTORS,
 
 @pytest.fixture(scope="module")
 def real_store(tmp_path_factory):
-    run_mod = pytest.importorskip("coordsweep.engine.run.runner")
+    run_sweep = pytest.importorskip("coordsweep.engine.run.runner").run_sweep
     from coordsweep.engine.spec.model import parse_spec
     d = tmp_path_factory.mktemp("real")
-    return run_mod.run(parse_spec(SMALL_SPEC), store=str(d / "small.zarr"),
-                       scheduler="synchronous", progress=False)
+    return run_sweep(parse_spec(SMALL_SPEC), store=str(d / "small.zarr"),
+                     scheduler="synchronous", progress=False).dataset
 
 
 def test_real_store_regime_map(real_store, tmp_path):

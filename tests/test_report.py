@@ -238,10 +238,10 @@ SMALL_SPEC = specs.spec_text(
 
 
 def test_report_of_a_real_sweep(tmp_path):
-    run_mod = pytest.importorskip("coordsweep.engine.run.runner")
+    run_sweep = pytest.importorskip("coordsweep.engine.run.runner").run_sweep
     from coordsweep.engine.spec.model import parse_spec
-    ds = run_mod.run(parse_spec(SMALL_SPEC), store=str(tmp_path / "real.zarr"),
-                     scheduler="synchronous", progress=False)
+    ds = run_sweep(parse_spec(SMALL_SPEC), store=str(tmp_path / "real.zarr"),
+                   scheduler="synchronous", progress=False).dataset
     index = write_report(ds, tmp_path / "report")
     text = index.read_text(encoding="utf-8")
     page = Page(text)

@@ -1,25 +1,25 @@
-"""engine/analysis/results.py: status decoding and counts, regime counts, the
+"""engine/analysis/flags.py, results.py, geometry.py: status decoding and counts, regime counts, the
 computed-point mask (from the store's chunk Layout), on hand-made arrays
 whose answers are counted here independently."""
 import numpy as np
 import xarray as xr
 
-from coordsweep.engine.analysis import results
+from coordsweep.engine.analysis import flags, geometry, results
 from coordsweep.engine.store import provenance
 from coordsweep.engine.spec.layout import Layout
 from coordsweep.kernels import codes
 
 
 def test_describe_status():
-    assert results.describe_status(0) == ["ok"]
-    assert results.describe_status(codes.PATH_SHAPE | codes.NON_FINITE) == \
+    assert flags.describe_status(0) == ["ok"]
+    assert flags.describe_status(codes.PATH_SHAPE | codes.NON_FINITE) == \
         ["path_shape", "non_finite"]
-    assert results.describe_status(codes.NOT_COMPUTED) == ["not_computed"]
-    assert results.describe_status(128 | codes.WAGE_NOT_CONVERGED) == \
+    assert flags.describe_status(codes.NOT_COMPUTED) == ["not_computed"]
+    assert flags.describe_status(128 | codes.WAGE_NOT_CONVERGED) == \
         ["wage_not_converged", "unknown(128)"]
     # a store's own bit names win
-    assert results.describe_status(3, {1: "a", 2: "b"}) == ["a", "b"]
-    assert results.describe_status(5, {1: "a"}) == ["a", "unknown(4)"]
+    assert flags.describe_status(3, {1: "a", 2: "b"}) == ["a", "b"]
+    assert flags.describe_status(5, {1: "a"}) == ["a", "unknown(4)"]
 
 
 def test_status_counts_leave_out_uncomputed_points():
@@ -32,7 +32,7 @@ def test_status_counts_leave_out_uncomputed_points():
     # NaN (a masked point) is not computed either
     c = results.status_counts(np.array([0.0, np.nan, 4.0]))
     assert (c.computed, c.ok, c.missing, c.bits["path_shape"]) == (2, 1, 1, 1)
-    line = results.status_line(s)
+    line = results.status_line(results.status_counts(s))
     assert line == ("ok 2 of 5 computed points; path_shape 2; non_finite 1; "
                     "not computed yet 2")
 
@@ -58,7 +58,7 @@ def test_computed_mask_follows_the_layout():
     layout = Layout(shape, chunks)
     done = np.zeros(layout.nchunks, bool)
     done[[0, 3, layout.nchunks - 1]] = True
-    mask = results.computed_mask(_dataset(shape, chunks, done))
+    mask = geometry.computed_mask(_dataset(shape, chunks, done))
     assert mask.dims == ("a0", "a1", "a2")
     # independently: the chunk of point (i, j, k) is i * 2 + j // 2
     i, j, k = np.meshgrid(*map(np.arange, shape), indexing="ij")
@@ -66,23 +66,23 @@ def test_computed_mask_follows_the_layout():
 
 
 def test_computed_mask_none_when_complete_or_unknown():
-    assert results.computed_mask(_dataset((4,), (2,), [1, 1])) is None
-    assert results.computed_mask(_dataset((4,), (2,), [1, 0, 0])) is None   # wrong count
+    assert geometry.computed_mask(_dataset((4,), (2,), [1, 1])) is None
+    assert geometry.computed_mask(_dataset((4,), (2,), [1, 0, 0])) is None   # wrong count
     ds = _dataset((4,), (2,), [1, 0])
     del ds.attrs["chunk_shape"]
-    assert results.computed_mask(ds) is None
+    assert geometry.computed_mask(ds) is None
 
 
 def test_mask_uncomputed():
     ds = _dataset((4,), (2,), [0, 1])
     da = xr.DataArray(np.array([True, False, True, True]), dims=("a0",))
-    out = results.mask_uncomputed(da, results.computed_mask(ds))
+    out = geometry.mask_uncomputed(da, geometry.computed_mask(ds))
     assert np.isnan(out.values[:2]).all() and out.values[2:].tolist() == [1, 1]
 
 
 def test_axes_sectors_and_versions():
     ds = _dataset((3, 2), (1, 2), [1, 1, 1])
-    assert results.sweep_axes(ds) == ("a0", "a1")
-    assert results.sector_names(ds) == []
+    assert geometry.sweep_axes(ds) == ("a0", "a1")
+    assert geometry.sector_names(ds) == []
     v = provenance.versions()
-    assert tuple(v) == results.VERSION_ATTRS and all(v.values())
+    assert tuple(v) == provenance.VERSION_ATTRS and all(v.values())

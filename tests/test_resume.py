@@ -20,7 +20,8 @@ import pytest
 
 from engine_helpers import (assert_identical_stores, assert_same_snapshot, chunk_done,
                             coordsweep, coordsweep_popen, five_sector_spec,
-                            main_inprocess, snapshot, store_attrs, write_spec)
+                            main_inprocess, slow_chunks_env, snapshot, store_attrs,
+                            write_spec)
 
 SHAPE = (40, 40, 40)        # 64,000 points, five sectors
 CHUNK_POINTS = 1600         # chunk (1, 40, 40): 40 chunks
@@ -34,8 +35,9 @@ def killed(tmp_path_factory):
     d = tmp_path_factory.mktemp("resume")
     spec_path = write_spec(d, five_sector_spec(*SHAPE))
     store = os.path.join(d, "killed.zarr")
+    # every chunk takes >= 0.25 s: the run outlives the poll below by construction
     proc = coordsweep_popen("run", spec_path, "--store", store, "--scheduler", "synchronous",
-                            "--chunk-points", CHUNK_POINTS, "--quiet")
+                            "--chunk-points", CHUNK_POINTS, "--quiet", env=slow_chunks_env(d))
     done = None
     try:
         deadline = time.monotonic() + 300
@@ -51,8 +53,8 @@ def killed(tmp_path_factory):
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         out, err = proc.communicate()
-        assert exited is None, (f"the run ended (exit {exited}) before it could be killed; "
-                                f"make the grid bigger\n{out}\n{err}")
+        assert exited is None, (f"the run ended (exit {exited}) before it could be killed"
+                                f"\n{out}\n{err}")
         done = chunk_done(store)
     finally:
         if proc.poll() is None:

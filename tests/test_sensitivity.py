@@ -31,7 +31,8 @@ from coordsweep.kernels.codes import PATH_SHAPE, REGIME_NAMES, WAGE_NOT_CONVERGE
 from coordsweep.kernels.outputs import OUTPUTS
 
 from engine_helpers import (assert_identical_stores, chunk_done, coordsweep, coordsweep_popen,
-                            json_matches, main_inprocess, open_dataset, write_spec)
+                            json_matches, main_inprocess, open_dataset, slow_chunks_env,
+                            write_spec)
 from specs import TWO_SECTORS, spec_text
 
 def model(name):
@@ -275,7 +276,7 @@ def test_killed_design_run_resumes_bit_identical(tmp_path, method, samples):
     spec_path = write_spec(tmp_path, text)
     store = str(tmp_path / "killed.zarr")
     proc = coordsweep_popen("run", spec_path, "--store", store, "--scheduler", "synchronous",
-                            "--chunk-points", 500, "--quiet")
+                            "--chunk-points", 500, "--quiet", env=slow_chunks_env(tmp_path))
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None:

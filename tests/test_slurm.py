@@ -1,4 +1,4 @@
-"""Cluster batch jobs on a real SLURM (issue 10): a private slurmctld +
+"""Cluster batch jobs on a real SLURM: a private slurmctld +
 slurmd + munged started by the `slurm` fixture (tests/slurm_helpers.py).
 
 - `coordsweep run --cluster slurm` (dask-jobqueue, workers in SLURM jobs)
@@ -137,27 +137,28 @@ def test_cancelled_array_resubmitted_loses_nothing(slurm, tmp_path):
 
 
 def test_workers_retire_before_walltime_and_new_jobs_take_over(slurm, tmp_path):
-    """A 2.5 x 10^6-point sweep (eta > 0) through --cluster slurm, with
-    --walltime 00:01:00: every worker retires after about 30 s, before
-    SLURM would kill its job; adaptive scaling submits new jobs and the
-    sweep completes with the same bits as the threaded run. (Issue 10's
-    10^6 points became too few: with the faster write path they took
-    29.9 s on one worker here, less than one worker lifetime; 2.5 x 10^6
-    points at ~30 us each are over two lifetimes.)"""
+    """A sweep through --cluster slurm with --walltime 00:01:00 whose every
+    chunk takes at least 6 s by construction (the debug pause before each
+    chunk's write): 12 chunks, over 72 s of work for one worker that
+    retires after about 30 s, before SLURM would kill its job; adaptive
+    scaling submits new jobs, workers of more than one job write chunks,
+    and the sweep completes with the same bits as the threaded run."""
     import subprocess
-    spec_path = write_spec(tmp_path, three_sector_spec(1000, 2500, name="slurm walltime"))
+    spec_path = write_spec(tmp_path, three_sector_spec(240, 1000, name="slurm walltime"))
     store = str(tmp_path / "w.zarr")
-    t0 = time.monotonic()
+    marker = tmp_path / "paused"
+    env = dict(slurm.env, COORDSWEEP_DEBUG_PAUSE=f"write:6:{marker}")
     proc = subprocess.run(
         [COORDSWEEP, "run", spec_path, "--store", store, "--chunk-points", "20000",
          "--cluster", "slurm", "--jobs", "1", "--cores", "1", "--memory", "1GB",
          "--walltime", "00:01:00", "--scheduler-host", "127.0.0.1", "--quiet"],
-        cwd=str(tmp_path), env=slurm.env, capture_output=True, text=True, timeout=1200)
-    elapsed = time.monotonic() - t0
+        cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, (proc.stdout, proc.stderr, slurm.logs())
     logs = [open(p).read() for p in glob.glob(str(tmp_path / "slurm-*.out"))]
+    pids = set(marker.read_text().split())
     retired = sum("worker-lifetime-reached" in t for t in logs)
-    assert retired >= 1 and len(logs) >= 2, (elapsed, [t[-1500:] for t in logs])
+    assert retired >= 1 and len(logs) >= 2, [t[-1500:] for t in logs]
+    assert len(pids) >= 2, pids   # chunks written by workers of several jobs
     assert not any("DUE TO TIME LIMIT" in t for t in logs)   # retired, never killed
     assert store_attrs(store)["complete"] == 1
     ref = str(tmp_path / "ref.zarr")

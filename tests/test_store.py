@@ -9,7 +9,7 @@ import pytest
 from coordsweep.engine.store import zarrstore as zstore
 from coordsweep.engine.errors import StoreError
 from coordsweep.engine.spec.layout import Layout
-from coordsweep.engine.analysis.results import VERSION_ATTRS
+from coordsweep.engine.store.provenance import VERSION_ATTRS
 from coordsweep.engine.spec.model import parse_spec
 from coordsweep.kernels.codes import NOT_COMPUTED, REGIME_NAMES
 from coordsweep.kernels.outputs import OUTPUTS

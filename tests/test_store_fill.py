@@ -4,7 +4,7 @@ n_equilibria) and the NOT_COMPUTED status bit; written chunks are intact."""
 import numpy as np
 
 from engine_helpers import make_partial_store, open_dataset, three_sector_spec, write_spec
-from coordsweep.engine.analysis.results import describe_status
+from coordsweep.engine.analysis.flags import describe_status
 from coordsweep.kernels.codes import NOT_COMPUTED, STATUS_BITS
 
 

@@ -22,7 +22,7 @@ import pytest
 
 from test_solvers import DISCRETE, assert_agree, check_blockings, random_block
 
-from coordsweep.engine.run.bench import draw_points
+from coordsweep.engine.run.benchvariants import draw_points
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -1,5 +1,5 @@
-"""`coordsweep inspect STORE --verify` and `run --resume --repair` (issue 11,
-CONTRACT.md "Command line"): a chunk damaged or deleted after the run is
+"""`coordsweep inspect STORE --verify` and `run --resume --repair`
+(CONTRACT.md "Command line"): a chunk damaged or deleted after the run is
 named (exit 1), and --repair computes it again, bit-identical."""
 import os
 

@@ -79,7 +79,8 @@ def test_a_run_with_the_writer_thread_equals_one_without(spec_path, tmp_path, mo
     spec = parse_spec(open(spec_path, encoding="utf-8").read(), source=spec_path)
     with_thread = run_sweep(spec, str(tmp_path / "thread.zarr"), scheduler="synchronous",
                             chunk_points=10, progress=False)
-    monkeypatch.setenv("COORDSWEEP_WRITE_THREAD", "0")
+    from coordsweep.engine import config
+    monkeypatch.setattr(config, "_current", config.from_environ({"COORDSWEEP_WRITE_THREAD": "0"}))
     without = run_sweep(spec, str(tmp_path / "plain.zarr"), scheduler="synchronous",
                         chunk_points=10, progress=False)
     assert with_thread.chunks_total == without.chunks_total > 3

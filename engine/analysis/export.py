@@ -67,12 +67,6 @@ def typed_flags(ds):
     return ds
 
 
-def computed_mask(ds):
-    """Boolean DataArray over the point dims: the point was computed."""
-    from coordsweep.kernels.codes import NOT_COMPUTED
-    return (ds["status"].astype(np.int64) & NOT_COMPUTED) == 0
-
-
 def _cf_name(name):
     import re
     return re.sub(r"[^A-Za-z0-9_]", "_", str(name))

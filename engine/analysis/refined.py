@@ -23,19 +23,17 @@ def refinement_of(store, attrs=None):
     return spec, ref
 
 
-def describe(attrs, computed=None):
-    """Lines for `inspect`: the refinement, how much was solved, the assumption."""
-    table = attrs.get("refine")
-    if not table:
-        return []
+def describe_lines(table, points):
+    """Lines for `inspect`: the refinement, how much was solved, the assumption
+    (`table`: the attribute refine, with ``computed_now``)."""
     lines = [f"refined: on {', '.join(table['on'])}"
              + (f" (sectors {', '.join(table['sectors'])})" if table.get("sectors") else "")
              + f" along {', '.join(table['axes'])}, coarse {table['coarse']}; "
              f"levels {table.get('levels_done', 0)}/{table.get('levels', '?')} done"]
-    if computed is not None and computed.size:
-        lines.append(f"  solved {int(computed.sum()):,} of {computed.size:,} points "
-                     f"({100 * computed.mean():.1f}%), the rest filled "
-                     "(status bit filled; variable computed)")
+    solved = table.get("computed_now")
+    if solved is not None and points:
+        lines.append(f"  solved {solved:,} of {points:,} points ({100 * solved / points:.1f}%), "
+                     "the rest filled (status bit filled; variable computed)")
     lines.append(f"  assumption: {table.get('assumption', zrefine.ASSUMPTION)}")
     return lines
 

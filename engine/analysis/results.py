@@ -1,163 +1,15 @@
-"""Reading results: what a store's variables mean and how many points say what.
-
-One place for everything the run summary, ``coordsweep inspect``, ``plot``
-and ``report`` read out of a results store (engine/store/zarrstore.py only writes and
-opens stores):
-
-- the store's shape: :func:`sweep_axes`, :func:`sector_names`,
-  :func:`is_geometric` (axis spacing), :func:`computed_mask` (which points
-  are written, from ``chunk_done`` and the chunk :class:`Layout`) and
-  :func:`mask_uncomputed`;
-- meanings: :func:`flags` (CF ``flag_values`` / ``flag_masks``),
-  :func:`describe_status` (the names of a status code's bits);
-- counts: :func:`code_counts`, :func:`regime_counts`, :func:`status_counts`,
-  :func:`summary` (a whole store, chunk by chunk) and :func:`status_line`;
-- provenance: :data:`VERSION_ATTRS` (engine/store/provenance.py);
-- :func:`describe`: the text of ``coordsweep inspect``.
+"""Counting results: how many points say what, over an array, a chunk or
+a whole store read chunk by chunk (the run summary, ``inspect``,
+``plot`` and ``report`` count with these). What the stored values mean
+is engine/analysis/flags.py; the store's shape, engine/analysis/geometry.py.
 """
 from collections import Counter, namedtuple
 
 import numpy as np
 
-from coordsweep.engine.spec.layout import Layout
-from coordsweep.engine.store.provenance import VERSION_ATTRS  # noqa: F401 - shown with results
-from coordsweep.kernels.codes import NOT_COMPUTED, REGIME_NAMES, STATUS_BITS
-from coordsweep.kernels.outputs import OUTPUTS
+from coordsweep.engine.analysis.flags import COMPUTED_STATUS_NAMES, STATUS_NAMES
+from coordsweep.kernels.codes import NOT_COMPUTED, REGIME_NAMES
 
-#: dims that are not sweep axes
-NON_AXIS_DIMS = ("sector", "chunk")
-#: {bit: name} of the status bits (kernels/codes.py)
-STATUS_NAMES = {bit: name for bit, name, _ in STATUS_BITS}
-#: the bits a computed point can have (all but NOT_COMPUTED)
-COMPUTED_STATUS_NAMES = {bit: name for bit, name in STATUS_NAMES.items() if bit != NOT_COMPUTED}
-#: {bit: description} of the status bits
-STATUS_DESCRIPTIONS = {bit: desc for bit, _, desc in STATUS_BITS}
-
-
-# --------------------------------------------------------------------------
-# the store's shape
-
-def sweep_axes(ds):
-    """The sweep axes in spec order (the dims of the outputs, minus "sector")."""
-    for name, *_ in OUTPUTS:
-        if name in ds.data_vars:
-            return tuple(d for d in ds[name].dims if d not in NON_AXIS_DIMS)
-    return tuple(d for d in ds.dims if d not in NON_AXIS_DIMS)
-
-
-def sector_names(ds):
-    if "sector" not in ds.dims and "sector" not in ds.coords:
-        return []
-    return [str(s) for s in np.asarray(ds["sector"].values).tolist()]
-
-
-def is_geometric(values, attrs=None):
-    """True when the axis values form a geometric (not arithmetic) progression
-    of at least 3 positive values, or the coordinate says spacing = "log"
-    (spacing = "linear" says it is not)."""
-    spacing = str((attrs or {}).get("spacing", "")).lower()
-    if spacing == "log":
-        return bool(np.all(np.asarray(values, dtype=float) > 0))
-    if spacing == "linear":
-        return False
-    c = np.sort(np.asarray(values, dtype=float))
-    if c.size < 3 or not np.all(np.isfinite(c)) or np.any(c <= 0):
-        return False
-    d = np.diff(c)
-    if np.allclose(d, d[0], rtol=1e-6, atol=1e-12 * (c[-1] - c[0])):
-        return False
-    ld = np.diff(np.log(c))
-    return bool(ld[0] > 0 and np.allclose(ld, ld[0], rtol=1e-6, atol=0))
-
-
-def layout_of(ds):
-    """The store's chunk :class:`Layout` (from its axes and the ``chunk_shape``
-    attribute); None when the store does not say or says something invalid."""
-    cs = ds.attrs.get("chunk_shape")
-    if cs is None:
-        return None
-    axes = sweep_axes(ds)
-    chunks = tuple(int(c) for c in np.atleast_1d(cs)) if axes else ()
-    try:
-        return Layout(tuple(int(ds.sizes[a]) for a in axes), chunks)
-    except ValueError:
-        return None
-
-
-def computed_mask(ds):
-    """Boolean DataArray over the sweep axes: False at points whose chunk is
-    not yet written (per ``chunk_done`` and the store's chunk :class:`Layout`).
-    None when every chunk is done or the store does not say how points map
-    to chunks."""
-    import xarray as xr
-    if "chunk_done" not in ds.data_vars:
-        return None
-    done = (np.asarray(ds["chunk_done"].values) == ds.attrs.get("run_token", 1)).ravel()
-    if done.all():
-        return None
-    layout = layout_of(ds)
-    if layout is None or layout.nchunks != done.size:
-        return None
-    mask = np.zeros(layout.shape, bool)
-    for cid in np.flatnonzero(done):
-        mask[layout.region(cid)] = True
-    axes = sweep_axes(ds)
-    return xr.DataArray(mask, dims=axes, coords={a: ds[a] for a in axes})
-
-
-def mask_uncomputed(da, mask):
-    """``da`` with NaN at uncomputed points (ints and bools become float)."""
-    if mask is None:
-        return da
-    if da.dtype == np.bool_:
-        da = da.astype(np.int8)
-    return da.where(mask)
-
-
-# --------------------------------------------------------------------------
-# meanings
-
-def _int_list(v):
-    return [int(x) for x in np.atleast_1d(np.asarray(v)).tolist()]
-
-
-def flags(da):
-    """What the CF flag attributes of a variable say: ("categorical",
-    {code: name}) for ``flag_values``, ("bitfield", {mask: name}) for
-    ``flag_masks``, (None, None) for neither. Meanings that do not match the
-    codes in number fall back to the codes (status bits to their names)."""
-    attrs = da.attrs
-    if "flag_values" in attrs and "flag_meanings" in attrs:
-        vals = _int_list(attrs["flag_values"])
-        meanings = str(attrs["flag_meanings"]).split()
-        if len(meanings) != len(vals):
-            meanings = [str(v) for v in vals]
-        return "categorical", dict(zip(vals, meanings))
-    if "flag_masks" in attrs:
-        masks = _int_list(attrs["flag_masks"])
-        meanings = str(attrs.get("flag_meanings", "")).split()
-        if len(meanings) != len(masks):
-            meanings = [STATUS_NAMES.get(m, f"bit{m}") for m in masks]
-        return "bitfield", dict(zip(masks, meanings))
-    return None, None
-
-
-def describe_status(code, bits=None):
-    """Names of the bits set in a status code ('ok' for 0, 'unknown(n)' for
-    bits that ``bits`` ({mask: name}, default the kernels' bits) lacks)."""
-    bits = STATUS_NAMES if bits is None else bits
-    code = int(code)
-    if code == 0:
-        return ["ok"]
-    names = [name for bit, name in bits.items() if code & bit]
-    rest = code & ~sum(bits)
-    if rest:
-        names.append(f"unknown({rest})")
-    return names
-
-
-# --------------------------------------------------------------------------
-# counts
 
 def valid(a):
     """Where an array holds a value (not NaN, the mark of a masked point)."""
@@ -209,10 +61,9 @@ def status_counts(status, bits=None):
         unknown=int(((s & ~sum(bits)) != 0).sum()), missing=int(a.size - s.size))
 
 
-def status_line(status):
+def status_line(c):
     """'ok 9,990 of 10,000 computed points; path_shape 10' (and how many
-    points are not computed yet)."""
-    c = status_counts(status)
+    points are not computed yet) of :class:`StatusCounts`."""
     parts = [f"ok {c.ok:,} of {c.computed:,} computed points"]
     parts += [f"{name} {count:,}" for name, count in c.bits.items() if count]
     if c.missing:
@@ -266,56 +117,3 @@ def summary(store, layout, known=None):
         "status_ok": status_ok,
         "status_bits": dict(status_bits),
     }
-
-
-# --------------------------------------------------------------------------
-# coordsweep inspect
-
-def describe(store):
-    """Text for `coordsweep inspect`: dims, variables, completeness, spec, versions."""
-    from coordsweep.engine.store import zarrstore as zstore
-    attrs = zstore.read_attrs(store)
-    ds = zstore.open_dataset(store)
-    done = zstore.done_chunks(store)
-    lines = [f"store: {store}"]
-    if attrs.get("title"):
-        lines.append(f"title: {attrs['title']}")
-    lines.append("complete: " + ("yes" if done.all() else "no")
-                 + f" ({int(done.sum())}/{done.size} chunks done, "
-                 + f"{100.0 * done.mean():.1f}%)")
-    from coordsweep.engine.store.parts import describe_parts
-    parts = describe_parts(attrs, done)
-    if parts:
-        lines.append(parts)
-    lines.append("dimensions:")
-    for dim, size in ds.sizes.items():
-        if dim == "chunk":
-            continue
-        coord = ds[dim].values
-        if coord.dtype.kind == "f" and size > 1:
-            rng = f"{coord[0]:g} .. {coord[-1]:g}"
-        else:
-            rng = ", ".join(map(str, coord[:8])) + (", ..." if size > 8 else "")
-        lines.append(f"  {dim}: {size}  [{rng}]")
-    lines.append(f"points: {int(np.prod([ds.sizes[d] for d in sweep_axes(ds)])):,}")
-    lines.append("status: " + status_line(np.asarray(ds.status.values).ravel()))
-    if attrs.get("refine"):
-        from coordsweep.engine.analysis import refined
-        lines.extend(refined.describe(attrs, np.asarray(ds["computed"].values).ravel()
-                                      if "computed" in ds else None))
-    lines.append("variables:")
-    # in the output table's order (zarr lists unconsolidated arrays in no fixed order)
-    order = {name: k for k, (name, *_) in enumerate(OUTPUTS)}
-    for name in sorted(ds.data_vars, key=lambda n: (order.get(n, len(order)), n)):
-        var = ds[name]
-        if name == "chunk_done":
-            continue
-        lines.append(f"  {name:17s} {str(var.dtype):8s} ({', '.join(var.dims)})  "
-                     f"{var.attrs.get('long_name', '')}")
-    lines.append("provenance:")
-    for key in ("created", "completed", *VERSION_ATTRS, "spec_source"):
-        if key in attrs:
-            lines.append(f"  {key}: {attrs[key]}")
-    lines.append("spec:")
-    lines.extend("  " + line for line in attrs.get("spec", "").splitlines())
-    return "\n".join(lines)

@@ -1,6 +1,4 @@
-"""What the commands share: exit codes, JSON values, argument helpers."""
-import math
-
+"""What the commands share: exit codes, argument helpers."""
 from coordsweep.engine.errors import CoordsweepError
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
@@ -8,20 +6,6 @@ EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_INCOMPLETE = 3
 #: interrupted (Ctrl-C), after a clean stop: 128 + SIGINT, as shells expect
 EXIT_INTERRUPTED = 130
-
-
-def json_value(v):
-    import numpy as np
-    if isinstance(v, np.ndarray):
-        return [json_value(x) for x in v.tolist()]
-    if isinstance(v, (np.generic,)):
-        v = v.item()
-    if isinstance(v, float):
-        if math.isnan(v):
-            return None
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-    return v
 
 
 def existing_store(path):

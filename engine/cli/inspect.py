@@ -22,9 +22,9 @@ def register(sub):
 
 
 def main(args):
+    from coordsweep.engine.analysis.info import inspect_dict, inspect_text
+    from coordsweep.engine.analysis.jsonvalue import json_value
     from coordsweep.engine.store import lease
-    from coordsweep.engine.analysis import results
-    from coordsweep.engine.store import zarrstore as zstore
     path = existing_store(args.store)
     held = lease.read(path)
     if held is not None:
@@ -39,24 +39,22 @@ def main(args):
     if args.verify:
         from coordsweep.engine.store import verify
         checked = verify.check(path)
+    info = inspect_dict(path)
     if args.json:
-        from coordsweep.engine.analysis.info import inspect_dict
-        info = inspect_dict(path)
         if held is not None:
             info["run"] = held
         if checked is not None:
             info["verify"] = {"bad": {str(k): v for k, v in checked["bad"].items()},
                               "not_computed": checked["not_computed"]}
-        print(json.dumps(info))
-        complete = info["complete"]
+        print(json.dumps(json_value(info)))
     else:
-        print(results.describe(path))
+        print(inspect_text(info))
         if held is not None:
             print(f"run: {held['state_of_run']}: {lease.describe(held)}")
         if checked is not None:
             from coordsweep.engine.store import verify
             print(verify.format_check(checked))
-        complete = bool(zstore.done_chunks(path).all())
+    complete = info["complete"]
     if checked is not None and (checked["bad"] or checked["not_computed"]):
         return EXIT_FAIL
     if args.check and not complete:

@@ -2,7 +2,7 @@
 import json
 import sys
 
-from coordsweep.engine.cli.common import EXIT_INTERRUPTED, EXIT_OK, json_value
+from coordsweep.engine.cli.common import EXIT_INTERRUPTED, EXIT_OK
 from coordsweep.engine.errors import CoordsweepError
 
 
@@ -44,73 +44,6 @@ def register(sub):
     r.set_defaults(func=main)
 
 
-def format_summary(result, spec, dashboard=True):
-    from coordsweep.kernels.codes import REGIME_NAMES
-    s = result.summary
-    lines = [
-        f"coordsweep run: {spec.name or spec.source} -> {result.store}",
-        f"  points            {s['points']:,} over axes "
-        + (" x ".join(f"{name}[{n}]" for name, n in spec.dim_sizes) or "(none)"),
-        f"  chunks            {result.chunks_computed} computed this run, "
-        f"{result.chunks_total} in all",
-        *([f"  part              {result.part[0]}/{result.part[1]}"] if result.part else []),
-        *([f"  workers           {result.workers.describe()}"] if result.workers else []),
-        *([f"  dashboard         {result.workers.dashboard}"]
-          if dashboard and result.workers and result.workers.dashboard else []),
-        f"  wall time         {result.wall_seconds:.1f} s "
-        f"({result.compute_seconds:.1f} s computing, the rest start-up and summary)",
-        (f"  points/s          {result.points_per_second:,.0f} overall, "
-         f"{result.compute_points_per_second:,.0f} while computing"
-         if result.points_computed else
-         "  points/s          - (nothing to compute: every chunk was already done)"),
-        *([f"  refined           {result.points_computed:,} points solved "
-           f"({100 * result.points_computed / s['points']:.1f}%), the rest filled "
-           f"(status bit filled)"] if s["status_bits"].get("filled") else []),
-        f"  > 1 equilibrium   {100 * s['share_multiple_equilibria']:.1f}% of points",
-        "  regimes (points per sector):",
-    ]
-    names = spec.sector_names
-    width = max(12, max(len(n) for n in names) + 2)
-    lines.append(f"    {'':22s}" + "".join(f"{n:>{width}s}" for n in names))
-    per = s["regime_counts_per_sector"]
-    for k, rname in enumerate(REGIME_NAMES):
-        lines.append(f"    {rname:22s}" + "".join(f"{int(c):>{width},d}" for c in per[:, k]))
-    bad = {k: v for k, v in s["status_bits"].items() if v}
-    lines.append(f"  status            ok {s['status_ok']:,} of {s['points']:,}"
-                 + ("" if not bad else "; " + ", ".join(f"{k} {v:,}" for k, v in bad.items())))
-    return "\n".join(lines)
-
-
-def summary_json(result, spec):
-    """The run summary as one JSON-ready dict."""
-    from coordsweep.kernels.codes import REGIME_NAMES
-    s = result.summary
-    per = s["regime_counts_per_sector"]
-    return {
-        "store": str(result.store),
-        "name": spec.name,
-        "points": int(s["points"]),
-        "dims": {name: int(n) for name, n in spec.dim_sizes},
-        "chunks_computed": int(result.chunks_computed),
-        "chunks_total": int(result.chunks_total),
-        "points_computed": int(result.points_computed),
-        "wall_seconds": json_value(float(result.wall_seconds)),
-        "compute_seconds": json_value(float(result.compute_seconds)),
-        "points_per_second": json_value(float(result.points_per_second)),
-        "share_multiple_equilibria": json_value(float(s["share_multiple_equilibria"])),
-        "regime_counts": {k: int(v) for k, v in s["regime_counts"].items()},
-        "regime_counts_per_sector": {
-            name: {r: int(per[j, k]) for k, r in enumerate(REGIME_NAMES)}
-            for j, name in enumerate(spec.sector_names)},
-        "status_ok": int(s["status_ok"]),
-        "status_bits": {k: int(v) for k, v in s["status_bits"].items()},
-        "workers": result.workers.count if result.workers else None,
-        "workers_chosen_by": result.workers.how if result.workers else None,
-        "dashboard": result.workers.dashboard if result.workers else None,
-        "part": list(result.part) if result.part else None,
-    }
-
-
 def main(args):
     from coordsweep.engine.run.runner import run_sweep
     from coordsweep.engine.spec.model import load_spec
@@ -140,8 +73,11 @@ def main(args):
         print("coordsweep: interrupted; the store keeps every finished chunk: "
               "run again with --resume to continue", file=sys.stderr)
         return EXIT_INTERRUPTED
+    from coordsweep.engine.analysis.info import run_summary, run_summary_text
+    from coordsweep.engine.analysis.jsonvalue import json_value
+    summary = run_summary(result, spec)
     if args.json:
-        print(json.dumps(summary_json(result, spec)))
+        print(json.dumps(json_value(summary)))
     else:
-        print(format_summary(result, spec, dashboard=not args.quiet))
+        print(run_summary_text(summary, dashboard=not args.quiet))
     return EXIT_OK

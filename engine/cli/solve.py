@@ -1,7 +1,8 @@
 """`coordsweep solve SPEC [--json] [--at AXIS=VALUE ...]`: every output at one point."""
 import json
 
-from coordsweep.engine.cli.common import EXIT_OK, json_value, parse_at
+from coordsweep.engine.analysis.jsonvalue import json_value
+from coordsweep.engine.cli.common import EXIT_OK, parse_at
 
 
 def register(sub):
@@ -36,7 +37,7 @@ def solve_json(spec):
 def solve_text(spec):
     import numpy as np
 
-    from coordsweep.engine.analysis.results import describe_status
+    from coordsweep.engine.analysis.flags import describe_status
     from coordsweep.kernels.codes import REGIME_NAMES
     from coordsweep.kernels.outputs import OUTPUTS
     res = solve_result(spec)

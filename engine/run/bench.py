@@ -9,9 +9,9 @@ For every number of sectors N and eta = 0 / eta > 0 the same random points
 - ``SLOT=NAME,...`` (e.g. ``equilibria=mitm``): the kernels with those
   solver variants (kernels/solvers.py; a user's ``wage=module:function``
   too);
-- ``c``: benchmarks/c/coordsweep.c, the same per-point algorithm in C,
+- ``c``: engine/run/baselines/coordsweep.c, the same per-point algorithm in C,
   compiled here with the system compiler at ``-O3 -march=native``;
-- ``scipy``: benchmarks/scipy_baseline.py, a straightforward SciPy
+- ``scipy``: engine/run/baselines/scipy_baseline.py, a straightforward SciPy
   implementation (brentq, itertools, one point at a time).
 
 Per variant and cell: points/s (median over repeats, each a block sized to
@@ -25,15 +25,14 @@ the float outputs (a NaN/inf where the other has a number counts as inf),
 number of points with a non-zero status. Ratios against the
 baselines come from the same run.
 
-The numerics live in the kernels and in benchmarks/; this module only
-draws points, times calls and compares arrays.
+The numerics live in the kernels and the baselines (shipped with the
+package: engine/run/baselines/); this module only draws points, times
+calls and compares arrays.
 """
 import datetime
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -41,8 +40,9 @@ from pathlib import Path
 import numpy as np
 
 from coordsweep.engine.errors import CoordsweepError
+from coordsweep.engine.run.benchvariants import (REFERENCE, RUNNERS, draw_points, head,
+                                                 setup_variant)
 
-REFERENCE = "numba"
 BASELINES = ("c", "scipy")
 #: the kernels' solver variants timed by default (besides the reference)
 SOLVER_VARIANTS = ("wage=brent", "wage=bisect", "equilibria=brute", "equilibria=mitm",
@@ -61,171 +61,21 @@ QUICK = dict(sectors=(1, 2, 3, 4, 6, 8, 10, 12), budget=0.25, repeats=3, pool=40
 MAX_SECTORS = 16  # the reference tries all 2^N profiles for the first best
 
 
-def benchmarks_dir():
-    """benchmarks/ of the source tree (baselines live there, not in the wheel)."""
-    import coordsweep
-    d = Path(coordsweep.__file__).resolve().parent / "benchmarks"
-    if not (d / "c" / "coordsweep.c").is_file():
-        raise CoordsweepError(f"{d}: the baselines need a source checkout of coordsweep "
-                              "(benchmarks/c/coordsweep.c not found)")
-    return d
-
-
-def draw_points(seed, npts, n, eta):
-    """draw() from a generator seeded by (seed, n, eta)."""
-    return draw(np.random.default_rng([seed, n, int(eta)]), npts, n, eta)
-
-
-def draw(rng, npts, n, eta):
-    """Points like the paper sweeps: alpha 0.5..0.75, costs spread over the
-    regimes, eta up to half its bound when eta > 0 (also the points of
-    benchmarks/bench_kernels.py and kernel_snapshot.py)."""
-    alpha = rng.uniform(0.5, 0.75, npts)
-    return dict(
-        labor=np.ones(npts), labor_share=alpha,
-        price=rng.uniform(0.8, 1.2, (npts, n)),
-        productivity=rng.uniform(0.6, 1.6, (npts, n)),
-        externality=rng.uniform(0.0, 1.5, (npts, n)),
-        cost=rng.uniform(0.0, 0.3, (npts, n)),
-        scale=(rng.uniform(0.0, 0.5, (npts, n)) * (1 - alpha)[:, None]) if eta
-        else np.zeros((npts, n)),
-        subsidy=np.zeros((npts, n)), cost_subsidy=np.zeros((npts, n)))
-
-
-def _head(inputs, k):
-    return {name: v[:k] for name, v in inputs.items()}
-
-
-class _Numba:
-    name = REFERENCE
-
-    def __init__(self, workdir, cold):
-        from coordsweep import kernels
-        self.kernels = kernels
-        self.compile_kind = "cold (fresh process, no cache)" if cold else \
-            "first call (numba's on-disk cache when warm)"
-        if cold:
-            self.compile_s = _cold_compile_seconds()
-        else:
-            t = time.perf_counter()
-            kernels.solve(**draw_points(0, 2, 2, True))
-            self.compile_s = time.perf_counter() - t
-
-    def solve(self, inputs):
-        out = self.kernels.solve(**inputs)
-        n = inputs["price"].shape[1]
-        bits = np.int64(1) << np.arange(n, dtype=np.int64)
-        out["best_mask"] = (out["coop_best_eq"] * bits).sum(axis=1)
-        out["fb_mask"] = (out["coop_fb"] * bits).sum(axis=1)
-        return out
-
-
-class _Solver(_Numba):
-    """The kernels with solver variants (a string SLOT=NAME,...)."""
-
-    def __init__(self, name, workdir, cold):
-        from coordsweep import kernels
-        from coordsweep.kernels import solvers
-        self.kernels = kernels
-        self.name = name
-        try:
-            self.solver = solvers.text(name)
-            t = time.perf_counter()
-            kernels.solve(**draw_points(0, 2, 2, True), solver=name)
-        except solvers.SolverError as exc:
-            raise CoordsweepError(f"variant {name!r}: {exc}") from None
-        self.compile_s = time.perf_counter() - t
-        self.compile_kind = "first call after the reference (same cached kernel; " \
-                            "a user's function: its own compile)"
-
-    def solve(self, inputs):
-        out = self.kernels.solve(**inputs, solver=self.name)
-        n = inputs["price"].shape[1]
-        bits = np.int64(1) << np.arange(n, dtype=np.int64)
-        out["best_mask"] = (out["coop_best_eq"] * bits).sum(axis=1)
-        out["fb_mask"] = (out["coop_fb"] * bits).sum(axis=1)
-        return out
-
-
-def _runner(name, workdir, cold):
-    if name in RUNNERS:
-        return RUNNERS[name](workdir, cold)
-    if "=" in name:
-        return _Solver(name, workdir, cold)
-    raise CoordsweepError(f"unknown variant {name!r}; known: {', '.join(RUNNERS)} "
-                          "or solver variants SLOT=NAME (e.g. equilibria=mitm)")
-
-
-class _C:
-    name = "c"
-
-    def __init__(self, workdir, cold):
-        sys.path.insert(0, str(benchmarks_dir()))
-        try:
-            import c_baseline
-        finally:
-            sys.path.pop(0)
-        self.mod = c_baseline
-        try:
-            self.lib, self.compile_s, self.command, self.compiler = c_baseline.build(workdir)
-        except RuntimeError as exc:
-            raise CoordsweepError(f"C baseline: {exc}") from None
-        self.compile_kind = self.command
-
-    def solve(self, inputs):
-        return self.mod.solve_block(self.lib, inputs)
-
-
-class _SciPy:
-    name = "scipy"
-
-    def __init__(self, workdir, cold):
-        sys.path.insert(0, str(benchmarks_dir()))
-        try:
-            import scipy_baseline
-        except ImportError as exc:
-            raise CoordsweepError(f"SciPy baseline: {exc} (pip install scipy)") from None
-        finally:
-            sys.path.pop(0)
-        self.mod = scipy_baseline
-        self.compile_s = 0.0
-        self.compile_kind = "none (interpreted)"
-
-    def solve(self, inputs):
-        return self.mod.solve_block(inputs)
-
-
-RUNNERS = {r.name: r for r in (_Numba, _C, _SciPy)}
-
-
-def _cold_compile_seconds():
-    """Import + compile of the kernels in a fresh process without numba's
-    cache: what a first run on a fresh install pays."""
-    code = ("import time; t = time.perf_counter(); from coordsweep import kernels; "
-            "from coordsweep.engine.run.bench import draw_points; "
-            "kernels.solve(**draw_points(0, 2, 2, True)); print(time.perf_counter() - t)")
-    env = dict(os.environ, COORDSWEEP_NUMBA_CACHE="0")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr.strip()[-500:])
-    return float(proc.stdout.split()[-1])
-
-
 def _time_cell(runner, pool, budget, repeats, min_points):
     """(points/s of each repeat, points per repeat, outputs of the first block).
     The block size comes from a second small call: the first one of a cell
     can pay one-time costs (buffers sized for the block, first-touch pages),
     which made the estimate, and so the timed blocks, far too small."""
-    runner.solve(_head(pool, min_points))
+    runner.solve(head(pool, min_points))
     t = time.perf_counter()
-    first = runner.solve(_head(pool, min_points))
+    first = runner.solve(head(pool, min_points))
     per_point = max((time.perf_counter() - t) / min_points, 1e-9)
     npts = len(pool["labor"])
     k = int(min(npts, max(min_points, budget / repeats / per_point)))
     rates = []
     out = first
     for _ in range(repeats):
-        block = _head(pool, k)
+        block = head(pool, k)
         t = time.perf_counter()
         out = runner.solve(block)
         rates.append(k / (time.perf_counter() - t))
@@ -284,10 +134,9 @@ def machine_info():
     return info
 
 
-def run_bench(quick=False, sectors=None, etas=(False, True), variants=None,
-              budget=None, repeats=None, seed=1, cold=None, log=None):
-    """Run the benchmark; returns an xarray Dataset (see module doc)."""
-    import xarray as xr
+def _settings(quick, sectors, budget, repeats, cold, variants):
+    """(cfg, cold, variants) of a run, checked: unknown variants and N
+    outside 1..MAX_SECTORS are refused before anything is set up."""
     cfg = dict(QUICK if quick else FULL)
     if sectors is not None:
         cfg["sectors"] = tuple(sectors)
@@ -296,9 +145,8 @@ def run_bench(quick=False, sectors=None, etas=(False, True), variants=None,
     if repeats is not None:
         cfg["repeats"] = int(repeats)
     cold = (not quick) if cold is None else cold
-    if variants is None:
-        variants = QUICK_VARIANTS if quick else VARIANTS
-    variants = tuple(variants)
+    variants = tuple(variants if variants is not None
+                     else QUICK_VARIANTS if quick else VARIANTS)
     if REFERENCE not in variants:
         variants = (REFERENCE, *variants)
     from coordsweep.kernels import solvers
@@ -314,61 +162,83 @@ def run_bench(quick=False, sectors=None, etas=(False, True), variants=None,
     for n in cfg["sectors"]:
         if not 1 <= n <= MAX_SECTORS:
             raise CoordsweepError(f"sectors {n}: must be in 1..{MAX_SECTORS}")
+    return cfg, cold, variants
+
+
+def run_bench(quick=False, sectors=None, etas=(False, True), variants=None,
+              budget=None, repeats=None, seed=1, cold=None, log=None):
+    """Run the benchmark; returns an xarray Dataset (see module doc)."""
+    cfg, cold, variants = _settings(quick, sectors, budget, repeats, cold, variants)
     say = log or (lambda msg: None)
     with tempfile.TemporaryDirectory(prefix="coordsweep-bench-") as workdir:
         runners = {}
         for v in variants:
             say(f"setting up {v} ...")
-            runners[v] = _runner(v, workdir, cold)
-        nv, ne, nn, nr = len(variants), len(etas), len(cfg["sectors"]), cfg["repeats"]
-        rate = np.full((nv, ne, nn, nr), np.nan)
-        timed = np.zeros((nv, ne, nn), np.int64)
-        agree = {k: np.full((nv, ne, nn), np.nan) for k in
-                 ("eq_identical", "regime_identical", "max_rel_diff")}
-        compared = np.zeros((nv, ne, nn), np.int64)
-        status_nonzero = np.zeros((nv, ne, nn), np.int64)
-        for ie, eta in enumerate(etas):
-            for jn, n in enumerate(cfg["sectors"]):
-                pool = draw_points(seed, cfg["pool"], n, eta)
-                ref = None
-                for iv, v in enumerate(variants):
-                    if v == "scipy" and n > cfg["scipy_max_sectors"]:
-                        continue
-                    min_points = 1 if v == "scipy" else 64
-                    rates, k, out = _time_cell(runners[v], pool, cfg["budget"],
-                                               cfg["repeats"], min_points)
-                    rate[iv, ie, jn] = rates
-                    timed[iv, ie, jn] = k
-                    status_nonzero[iv, ie, jn] = int(np.count_nonzero(out["status"]))
-                    if v == REFERENCE:
-                        ref = out
-                    c = compare(ref, out)
-                    compared[iv, ie, jn] = c["points"]
-                    for key in agree:
-                        agree[key][iv, ie, jn] = c[key]
-                    say(f"N={n:2d} eta{'>0' if eta else '=0'} {v:6s} "
-                        f"{statistics.median(rates):14,.0f} points/s")
-    med = np.median(rate, axis=-1)
+            runners[v] = setup_variant(v, workdir, cold)
+        cells = _time_cells(runners, variants, etas, cfg, seed, say)
+    ds = _dataset(cells, runners, variants, etas, cfg)
+    ds.attrs.update(quick=int(bool(quick)), seed=seed)
+    return ds
+
+
+def _time_cells(runners, variants, etas, cfg, seed, say):
+    """Every variant timed and compared with the reference in every (eta,
+    N) cell, on the same seeded points: a dict of arrays over (variant,
+    eta, N[, repeat])."""
+    shape = (len(variants), len(etas), len(cfg["sectors"]))
+    cells = {"rate": np.full(shape + (cfg["repeats"],), np.nan),
+             "timed": np.zeros(shape, np.int64), "compared": np.zeros(shape, np.int64),
+             "status_nonzero": np.zeros(shape, np.int64),
+             **{k: np.full(shape, np.nan)
+                for k in ("eq_identical", "regime_identical", "max_rel_diff")}}
+    for ie, eta in enumerate(etas):
+        for jn, n in enumerate(cfg["sectors"]):
+            pool = draw_points(seed, cfg["pool"], n, eta)
+            ref = None
+            for iv, v in enumerate(variants):
+                if v == "scipy" and n > cfg["scipy_max_sectors"]:
+                    continue
+                min_points = 1 if v == "scipy" else 64
+                rates, k, out = _time_cell(runners[v], pool, cfg["budget"],
+                                           cfg["repeats"], min_points)
+                cell = (iv, ie, jn)
+                cells["rate"][cell] = rates
+                cells["timed"][cell] = k
+                cells["status_nonzero"][cell] = int(np.count_nonzero(out["status"]))
+                if v == REFERENCE:
+                    ref = out
+                c = compare(ref, out)
+                cells["compared"][cell] = c["points"]
+                for key in ("eq_identical", "regime_identical", "max_rel_diff"):
+                    cells[key][cell] = c[key]
+                say(f"N={n:2d} eta{'>0' if eta else '=0'} {v:6s} "
+                    f"{statistics.median(rates):14,.0f} points/s")
+    return cells
+
+
+def _dataset(cells, runners, variants, etas, cfg):
+    """The timings and agreements of :func:`_time_cells` as a Dataset."""
+    import xarray as xr
     coords = dict(variant=list(variants), eta_positive=list(etas),
-                  n_sectors=list(cfg["sectors"]), repeat=np.arange(nr))
+                  n_sectors=list(cfg["sectors"]), repeat=np.arange(cfg["repeats"]))
     dims3 = ("variant", "eta_positive", "n_sectors")
     ds = xr.Dataset(
-        dict(points_per_s=(dims3, med, dict(long_name="points per second on one core "
-                                            "(median of the repeats)")),
-             points_per_s_repeats=((*dims3, "repeat"), rate),
-             points_timed=(dims3, timed, dict(long_name="points per timed repeat")),
+        dict(points_per_s=(dims3, np.median(cells["rate"], axis=-1), dict(
+                 long_name="points per second on one core (median of the repeats)")),
+             points_per_s_repeats=((*dims3, "repeat"), cells["rate"]),
+             points_timed=(dims3, cells["timed"], dict(long_name="points per timed repeat")),
              compile_s=(("variant",), np.array([runners[v].compile_s for v in variants]),
                         dict(long_name="compile time, seconds")),
-             points_compared=(dims3, compared),
-             eq_identical=(dims3, agree["eq_identical"], dict(
+             points_compared=(dims3, cells["compared"]),
+             eq_identical=(dims3, cells["eq_identical"], dict(
                  long_name="share of points with the reference's number of equilibria, "
                            "best equilibrium and first best")),
-             regime_identical=(dims3, agree["regime_identical"], dict(
+             regime_identical=(dims3, cells["regime_identical"], dict(
                  long_name="share of sectors with the reference's regime")),
-             max_rel_diff=(dims3, agree["max_rel_diff"], dict(
+             max_rel_diff=(dims3, cells["max_rel_diff"], dict(
                  long_name="largest relative difference of the float outputs from the "
                            "reference (inf: a NaN or inf where the other has a number)")),
-             status_nonzero=(dims3, status_nonzero, dict(
+             status_nonzero=(dims3, cells["status_nonzero"], dict(
                  long_name="points with a non-zero status among the last timed block"))),
         coords=coords)
     for base in BASELINES:
@@ -383,8 +253,8 @@ def run_bench(quick=False, sectors=None, etas=(False, True), variants=None,
         ds.attrs["c_command"] = runners["c"].command
     ds.attrs.update(
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        reference_variant=REFERENCE, quick=int(bool(quick)), budget_s=cfg["budget"],
-        repeats=cfg["repeats"], seed=seed, scipy_max_sectors=cfg["scipy_max_sectors"],
+        reference_variant=REFERENCE, budget_s=cfg["budget"],
+        repeats=cfg["repeats"], scipy_max_sectors=cfg["scipy_max_sectors"],
         single_core="every variant runs serially in this one process",
         eq_identical_definition="same n_equilibria, same best-equilibrium set and same "
                                 "first-best set as the reference variant")

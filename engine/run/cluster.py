@@ -343,10 +343,3 @@ def open_client(scheduler, workers=None, cluster=None, scheduler_file=None):
                               _dashboard(client))
 
 
-def threads_for(scheduler, workers):
-    """num_workers for dask's threaded scheduler."""
-    if scheduler == "threads":
-        return local_worker_count(workers)[0]
-    return None
-
-

@@ -1,5 +1,5 @@
 """Debug hooks for the reliability tests (off unless an environment
-variable asks for them; documented in the README's Guarantees section).
+variable asks for them; documented in docs/guarantees.md).
 
 - ``COORDSWEEP_DEBUG_PAUSE=POINT:SECONDS:MARKER``: when the run reaches
   POINT (``template``: before the store's template is written;
@@ -8,18 +8,20 @@ variable asks for them; documented in the README's Guarantees section).
   MARKER and sleep SECONDS, so a test can kill or stop the run there.
 - ``COORDSWEEP_DEBUG_MAXITER=N``: the kernels' iteration caps (see
   kernels/rootfind.py), to force root-finder failures.
+
+(engine/config.py reads the environment.)
 """
 import os
 import time
 
+from coordsweep.engine.config import settings
+
 
 def pause(point):
-    spec = os.environ.get("COORDSWEEP_DEBUG_PAUSE")
-    if not spec:
+    spec = settings().debug_pause
+    if spec is None or spec[0] != point:
         return
-    name, seconds, marker = spec.split(":", 2)
-    if name != point:
-        return
+    _, seconds, marker = spec
     with open(marker, "a") as f:
         f.write(f"{os.getpid()}\n")
     time.sleep(float(seconds))

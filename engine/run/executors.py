@@ -21,6 +21,7 @@ from coordsweep.engine.run import debug
 from coordsweep.engine.spec import blocks
 from coordsweep.engine.store import lease
 from coordsweep.engine.store import zarrstore as zstore
+from coordsweep.engine.store.conventions import chunks_done
 
 
 def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None,
@@ -60,7 +61,8 @@ def chunk_is_done(store, chunk_id, run_id=None, token=1):
     the group and array metadata again for every chunk."""
     if not run_id:
         return zstore.chunk_is_done(store, chunk_id)
-    return int(zstore._writable(store, run_id)["chunk_done"][int(chunk_id)]) == token
+    record = zstore._writable(store, run_id)["chunk_done"]
+    return bool(chunks_done(record[int(chunk_id)], token))
 
 
 def write_chunk(spec, store, layout, chunk_id, outputs, run_id=None, token=1):

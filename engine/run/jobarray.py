@@ -29,13 +29,14 @@ from coordsweep.engine.store import zarrstore as zstore
 from coordsweep.engine.errors import StoreError, UsageError
 from coordsweep.engine.spec.layout import Layout
 from coordsweep.engine.spec.parts import run_id
+from coordsweep.kernels import solvers
 
 
 def _is_local(store):
     return "://" not in str(store)
 
 
-def _join(spec, store, parts):
+def _join(spec, store, parts, solver):
     """Layout and done chunks of an existing store a part may continue."""
     attrs = zstore.read_attrs(store)
     if attrs.get("spec") != spec.text:
@@ -46,17 +47,23 @@ def _join(spec, store, parts):
                 else "a run without --part")
         raise StoreError(f"{store}: holds {what}; --part K/{parts} must use the part count "
                          "the store was created with")
+    if attrs.get("solver") != solver:
+        raise StoreError(f"{store}: its parts were computed with solver "
+                         f"{attrs.get('solver')}; this part asks for {solver}: every part of "
+                         "a job array must use the same variants")
     return Layout(tuple(spec.shape), tuple(attrs["chunk_shape"])), zstore.done_chunks(store)
 
 
-def create_or_join(spec, store, chunk_points, parts, attrs=None):
-    """(layout, done, created) of the store shared by the parts of one run
-    (`attrs`: more dataset attributes of a new store, e.g. the solver)."""
+def create_or_join(spec, store, chunk_points, parts, solver):
+    """(layout, done, created) of the store shared by the parts of one run;
+    `solver`: the canonical text of the variants, recorded in a new store
+    and required of every part that joins it."""
     if zstore.exists(store):
-        layout, done = _join(spec, store, parts)
+        layout, done = _join(spec, store, parts, solver)
         return layout, done, False
     layout = Layout.for_grid(spec.shape, chunk_points)
-    extra = {**(attrs or {}), "parts": parts, "run_id": run_id(spec.text, parts)}
+    extra = {**solvers.record(solver), "parts": parts,
+             "run_id": run_id(spec.text, parts, solver)}
     if not _is_local(store):
         # object stores have no atomic rename: zarr's "w-" refuses an
         # existing store, which is safe as long as parts start apart
@@ -65,7 +72,7 @@ def create_or_join(spec, store, chunk_points, parts, attrs=None):
         except Exception as exc:  # noqa: BLE001 - lost the race (or could not write)
             if not zstore.exists(store):
                 raise StoreError(f"{store}: cannot create the store ({exc})") from None
-            layout, done = _join(spec, store, parts)
+            layout, done = _join(spec, store, parts, solver)
             return layout, done, False
         return layout, np.zeros(layout.nchunks, bool), True
     store = os.path.abspath(store)
@@ -88,7 +95,7 @@ def create_or_join(spec, store, chunk_points, parts, attrs=None):
         if os.path.exists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
     if not created:
-        layout, done = _join(spec, store, parts)
+        layout, done = _join(spec, store, parts, solver)
         return layout, done, False
     return layout, np.zeros(layout.nchunks, bool), True
 

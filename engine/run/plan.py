@@ -29,7 +29,7 @@ from coordsweep.engine.spec import parts as zparts
 from coordsweep.engine.spec.layout import Layout
 from coordsweep.engine.store import designcoords, lease
 from coordsweep.engine.store import zarrstore as zstore
-from coordsweep.engine.store.conventions import is_complete
+from coordsweep.engine.store.conventions import is_complete, store_token
 from coordsweep.kernels import solvers
 
 CREATES = ("create", "overwrite")
@@ -79,7 +79,7 @@ class Plan:
         token, an existing store's recorded one."""
         if self.creates:
             return zstore.run_token(run_id)
-        return zstore.read_attrs(store).get("run_token", 1)
+        return store_token(zstore.read_attrs(store))
 
     def open_store(self, spec, store, run_id, solver):
         """Write the template when the plan creates the store (the lease
@@ -97,18 +97,20 @@ class Plan:
 
     def finish(self, store, run_id):
         """Record the store complete once every chunk is done (also after a
-        run killed after its last chunk, before this step)."""
-        if not self.todo and is_complete(zstore.read_attrs(store)):
-            return
+        run killed after its last chunk, before this step). True when the
+        store is complete (a part: the last one to finish)."""
+        if (not self.todo or self.action == "join") and is_complete(zstore.read_attrs(store)):
+            return True  # (a part: another one completed the store, and released it)
         debug.pause("finalize")
         lease.check(store, run_id)
         if self.action == "join":
-            jobarray.finalize_shared(store)  # the last part to finish completes the store
-        elif not zstore.finalize(store):
+            return jobarray.finalize_shared(store)  # the last part to finish completes it
+        if not zstore.finalize(store):
             missing = int((~zstore.done_chunks(store)).sum())
             raise RuntimeError(f"{store}: {missing} chunks are still not recorded "
                                "as done after every task finished; run again "
                                "with --resume")
+        return True
 
 
 def make_plan(spec, store, request, half_created=False):
@@ -119,8 +121,7 @@ def make_plan(spec, store, request, half_created=False):
     request.check()
     if request.part is not None:
         layout, done, _ = jobarray.create_or_join(spec, store, request.chunk_points,
-                                                  request.part[1],
-                                                  attrs=solvers.record(request.solver))
+                                                  request.part[1], request.solver)
         mine = np.zeros(done.size, bool)
         mine[zparts.part_chunks(done.size, *request.part)] = True
         return Plan("join", layout, done, [int(c) for c in np.flatnonzero(mine & ~done)])

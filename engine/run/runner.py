@@ -165,7 +165,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
         # the parts of one array are one run: they create the store
         # atomically (whichever comes first) and share its lease
         plan = make_plan(spec, store, request)
-        run_id, shared = zparts.run_id(spec.text, part[1]), True
+        run_id, shared = zparts.run_id(spec.text, part[1], solver), True
         lease.peek(store, run_id, shared)
     else:
         # refusals first, touching nothing (not even a stale lease)
@@ -187,7 +187,9 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
             info, compute, counted = _compute(plan, job, held, progress, progress_stream,
                                               scheduler, workers, cluster, scheduler_file,
                                               on_dashboard, refinement)
-        plan.finish(store, held.run_id)
+        # the part that completes a job array's store releases the lease the
+        # parts share (a store nobody works on reads as free at once)
+        held.release_shared = plan.finish(store, held.run_id)
         if refinement is not None:
             zrefine.cleanup(store)
     layout = plan.layout
@@ -224,8 +226,3 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
             return info, time.perf_counter() - t1, run.counted
     finally:
         bar.close()
-
-
-def run(spec, store=None, **kwargs):
-    """Run a sweep and return the results as an xarray Dataset (opened lazily)."""
-    return run_sweep(spec, store, **kwargs).dataset

@@ -21,16 +21,17 @@ records its store complete only after that.
 own chunk, as with the distributed scheduler, where every worker process
 has one core of its own and nothing to overlap with).
 """
-import os
 import queue
 import threading
+
+from coordsweep.engine.config import settings
 
 #: chunks that may wait for the writer (besides the one being written)
 DEPTH = 1
 
 
 def enabled():
-    return os.environ.get("COORDSWEEP_WRITE_THREAD", "1") != "0"
+    return settings().write_thread
 
 
 class ChunkWriter:

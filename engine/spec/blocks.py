@@ -1,12 +1,15 @@
-"""Kernel input blocks built into reused buffers (engine/run/runner.py's tasks).
+"""Kernel input blocks: the kernels' inputs at a range of grid points.
 
-``Spec.block(start, stop)`` returns fresh arrays: nine arrays of P or P x N
-float64 a chunk, every one written from the base values, then the axes
-applied. A task of a run does this once per chunk, for blocks of (almost
-always) the same length, and drops the block as soon as the kernel has
-read it. ``build(spec, start, stop)`` gives the same arrays (bit for bit:
-the same float operations in the same order, ``Spec.fill``; see
-tests/test_blocks.py) from buffers kept per thread (one set each, for the last block length):
+``fresh(spec, start, stop)`` (``Spec.block``) returns fresh arrays: nine
+arrays of P or P x N float64, every one written from the base values, then
+the axes applied (engine/spec/axes.py), then a design's parameters
+(:func:`fill`), without materialising the whole grid (or design). A task
+of a run (engine/run/executors.py) builds one block per chunk, for blocks
+of (almost always) the same length, and drops the block as soon as the
+kernel has read it. ``build(spec, start, stop)`` gives the same arrays
+(bit for bit: the same float operations in the same order; see
+tests/test_blocks.py) from buffers kept per thread (one set each, for the
+last block length):
 
 - the inputs no axis or design parameter sets or scales (``price``,
   ``scale``, ...: ``Spec.varying_params``) are written once, and reused
@@ -16,7 +19,7 @@ tests/test_blocks.py) from buffers kept per thread (one set each, for the last b
   broadcast over the block (A runs of its m values, each repeated B
   times) and is applied without per-point indices or gathers; ``ca_spread``
   takes exp once per axis value. Other ranges, and grids with a design,
-  go through ``Spec.fill`` with per-point indices.
+  go through :func:`fill` with per-point indices.
 
 Measured (benchmarks/e2e_breakdown.py, 10^5-point chunks of
 benchmarks/grid_3sectors_1e7.toml, CPU time, the kernel run in between):
@@ -33,11 +36,93 @@ import threading
 
 import numpy as np
 
-from coordsweep.engine.spec.model import SCALED_PARAM
+from coordsweep.engine.spec.axes import apply_axis
 from coordsweep.kernels.params import SECTOR_PARAMS
 
 #: thread id -> its _Buffers (one set a thread: the last block length)
 _BUFFERS = {}
+
+
+def _tile_rows(row, out):
+    """Every row of `out` (p, n), C-contiguous, set to `row` (n,): the row
+    written once, then doubled by contiguous copies (a broadcast assignment
+    of a short row costs about five times more). Returns out."""
+    n = out.shape[1]
+    flat = out.reshape(-1)
+    if flat.size:
+        flat[:n] = row
+    k = n
+    while k < flat.size:
+        m = min(k, flat.size - k)
+        flat[k:k + m] = flat[:m]
+        k += m
+    return out
+
+
+def base_arrays(spec, p):
+    """The spec's base values broadcast to p points (fresh, writable arrays)."""
+    n = spec.n_sectors
+    out = {"labor": np.full(p, spec.labor, dtype=np.float64),
+           "labor_share": np.full(p, spec.labor_share, dtype=np.float64)}
+    for name in SECTOR_PARAMS:
+        out[name] = _tile_rows(spec.sectors[name], np.empty((p, n), dtype=np.float64))
+    return out
+
+
+def _check_range(spec, start, stop):
+    start, stop = int(start), int(stop)
+    if not 0 <= start <= stop <= spec.size:
+        raise IndexError(f"block [{start}, {stop}) outside the grid of {spec.size} points")
+    return start, stop
+
+
+def fresh(spec, start, stop):
+    """Kernel inputs of the grid points with flat C-order index in
+    [start, stop), in fresh arrays (``Spec.block``)."""
+    start, stop = _check_range(spec, start, stop)
+    if not spec.shape:
+        return base_arrays(spec, stop - start)
+    return points(spec, np.unravel_index(np.arange(start, stop, dtype=np.int64), spec.shape))
+
+
+def points(spec, idx):
+    """Kernel inputs of the grid points with multi-indices `idx` (one
+    integer array per dimension, equal lengths), in fresh arrays."""
+    return fill(spec, base_arrays(spec, len(idx[0]) if idx else 1), idx)
+
+
+def fill(spec, params, idx):
+    """Apply the axes (then a design) at multi-indices `idx` to `params`,
+    base values of len(idx[0]) points, in place; returns params. A
+    design's sample indices must be consecutive, possibly wrapping once
+    (see :func:`design_rows`)."""
+    p = len(idx[0]) if idx else 1
+    if not spec.shape or p == 0:
+        return params
+    with np.errstate(over="ignore", invalid="ignore"):
+        for axis, i in zip(spec.axes, idx):
+            # a block repeats each axis value: indexed (ca_spread takes exp
+            # once per axis value), unless the axis is the longer
+            vals, index = (axis.values, i) if len(axis) < p else (axis.take(i), None)
+            apply_axis(params, axis, spec.ca_weight, vals, 1, p, 1, index)
+        if spec.design is not None:
+            rows = design_rows(spec.design, idx[-1])
+            for k, dp in enumerate(spec.design.params):
+                apply_axis(params, dp, spec.ca_weight, rows[:, k], 1, p, 1)
+    return params
+
+
+def design_rows(design, s):
+    """A design's rows at sample indices s (consecutive, possibly wrapping
+    once past the end: a block is a contiguous flat range)."""
+    size = design.size
+    if s.size >= size:
+        return design.rows(0, size)[s]
+    s0, s1 = int(s[0]), int(s[-1])
+    if s1 >= s0:
+        return design.rows(s0, s1 + 1)[s - s0]
+    rows = np.concatenate([design.rows(s0, size), design.rows(0, s1 + 1)])
+    return rows[(s - s0) % size]
 
 
 def _base_key(spec):
@@ -54,11 +139,10 @@ class _Buffers:
         self.key = _base_key(spec)
         self.p = p
         self.varying = spec.varying_params()
-        self.arrays = spec._base_arrays(p)
+        self.arrays = base_arrays(spec, p)
 
     def reset(self, spec):
         """The varying arrays back to their base values."""
-        from coordsweep.engine.spec.model import _tile_rows
         for name in self.varying:
             a = self.arrays[name]
             if a.ndim == 1:
@@ -70,9 +154,7 @@ class _Buffers:
 def build(spec, start, stop):
     """Kernel inputs of flat indices [start, stop) of `spec`'s grid, equal to
     ``spec.block(start, stop)``, in this thread's reused buffers."""
-    start, stop = int(start), int(stop)
-    if not 0 <= start <= stop <= spec.size:
-        raise IndexError(f"block [{start}, {stop}) outside the grid of {spec.size} points")
+    start, stop = _check_range(spec, start, stop)
     p = stop - start
     me = threading.get_ident()
     buf = _BUFFERS.get(me)
@@ -86,10 +168,11 @@ def build(spec, start, stop):
     box = _box(spec.shape, start, stop) if spec.design is None else None
     if box is None:
         idx = np.unravel_index(np.arange(start, stop, dtype=np.int64), spec.shape)
-        return dict(spec.fill(buf.arrays, idx))
+        return dict(fill(spec, buf.arrays, idx))
     with np.errstate(over="ignore", invalid="ignore"):
         for j, axis in enumerate(spec.axes):
-            _apply_box(spec, buf.arrays, axis, *_axis_view(spec.shape, box, j, axis.values))
+            a, m, b, vals = _axis_view(spec.shape, box, j, axis, p)
+            apply_axis(buf.arrays, axis, spec.ca_weight, vals, a, m, b)
     return dict(buf.arrays)
 
 
@@ -109,51 +192,18 @@ def _box(shape, start, stop):
     return None
 
 
-def _axis_view(shape, box, j, values):
-    """(A, m, B, values): the box's points, in C order, are A runs of the
-    m values of axis j, each value repeated B times; B = 0: one value for
-    the whole box (an axis before the box's run)."""
+def _axis_view(shape, box, j, axis, p):
+    """(A, m, B, values): the box's p points, in C order, are A runs of the
+    m values of axis j, each value repeated B times (an axis before the
+    box's run: one value for the whole box). An axis after the run has all
+    its values in the box (at most p: a long range is read by index)."""
     k, first, c = box
     if j < k:
-        return 1, 1, 0, values[first[j]:first[j] + 1]
+        return 1, 1, p, axis.take(np.array([first[j]]))
     b = math.prod(shape[j + 1:])
     if j == k:
-        return 1, c, b, values[first[k]:first[k] + c]
-    return c * math.prod(shape[k + 1:j]), shape[j], b, values
-
-
-def _apply_box(spec, params, axis, a, m, b, vals):
-    """Spec._apply for the box's points, by broadcasting: the same float
-    operation on every element as the point-by-point form (same bits)."""
-    n = spec.n_sectors
-    if b == 0:  # a scalar for the whole block
-        v = vals[0]
-        if axis.kind in ("externality_scale", "cost_scale"):
-            params[SCALED_PARAM[axis.kind]] *= v
-        elif axis.kind == "ca_spread":
-            params["productivity"] *= np.exp(vals[:, None] * spec.ca_weight[None, :])[0]
-        elif axis.kind == "global_param":
-            params[axis.param][:] = v
-        elif axis.sector is None:
-            params[axis.param][:] = v
-        else:
-            params[axis.param][:, axis.sector] = v
-        return
-    if axis.kind in ("externality_scale", "cost_scale"):
-        params[SCALED_PARAM[axis.kind]].reshape(a, m, b * n)[...] *= vals[None, :, None]
-    elif axis.kind == "ca_spread":
-        table = np.exp(vals[:, None] * spec.ca_weight[None, :])  # (m, n), as Spec._apply
-        arr = params["productivity"]
-        if b == 1:
-            arr.reshape(a, m * n)[...] *= table.reshape(1, m * n)
-        else:
-            arr.reshape(a, m, b, n)[...] *= table[None, :, None, :]
-    elif axis.kind == "global_param":
-        params[axis.param].reshape(a, m, b)[...] = vals[None, :, None]
-    elif axis.sector is None:
-        params[axis.param].reshape(a, m, b * n)[...] = vals[None, :, None]
-    else:
-        params[axis.param].reshape(a, m, b, n)[..., axis.sector] = vals[None, :, None]
+        return 1, c, b, axis.take(np.arange(first[k], first[k] + c))
+    return c * math.prod(shape[k + 1:j]), shape[j], b, axis.values
 
 
 def release():

@@ -16,11 +16,13 @@ axis by axis: for axis k, with axes 0..k-1 fixed at the indices found,
 it checks every index of axis k against all corners of axes k+1..d-1
 and keeps the first index whose box holds a bad point. Cost:
 O(sum_k n_k x 2^(d-k-1)) points, never O(grid); the result is exactly
-the one a point-by-point scan finds (tests/test_gridcheck.py).
+the one a point-by-point scan finds (tests/test_huge_grid.py).
 """
 import numpy as np
 
-from coordsweep.engine.spec.domains import check_domains
+from coordsweep.engine.errors import SpecError
+from coordsweep.engine.spec.domains import check_domains, format_violation
+from coordsweep.engine.spec.pointspec import describe_point
 from coordsweep.kernels.params import GLOBAL_PARAMS, SECTOR_PARAMS, in_domain
 
 #: points checked at once
@@ -129,3 +131,25 @@ def first_violation(spec, block=None):
     bad = check_domains(params, spec.sector_names)
     flat = int(np.ravel_multi_index(tuple(prefix), spec.shape))
     return flat, bad, params
+
+
+def check(spec, block_points=None):
+    """Check every grid point against MODEL.md's domains; raise SpecError
+    for the first offending point (lowest flat index) naming the parameter,
+    sector, value and grid coordinates (``Spec.check_grid``). Costs
+    O(sum of axis lengths x 2^axes), never O(grid)."""
+    _raise(spec, first_violation(spec, block_points))
+
+
+def check_exhaustive(spec, block_points=200_000):
+    """:func:`check` by visiting every grid point, block by block: O(grid)
+    (the reference the tests hold :func:`check` to)."""
+    _raise(spec, scan(spec, block_points))
+
+
+def _raise(spec, found):
+    """SpecError for a (flat index, Violation, block) found by a grid check."""
+    if found is not None:
+        flat, bad, params = found
+        raise SpecError(f"{spec.source}: {format_violation(bad, params)} "
+                        f"at grid point {describe_point(spec, flat)}")

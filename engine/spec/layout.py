@@ -14,9 +14,11 @@ import numpy as np
 #: 10^5), and for grids under 1.6 x 10^6 points about 16 tasks so that
 #: every worker of a small cluster has several to do; grids over 10^9
 #: points get larger chunks so that there are never more than 10^4 tasks.
-#: A task's fixed cost (done check, 29 chunk files, done-marker) is about
-#: 20 ms (benchmarks/e2e_breakdown.py --chunk-points): 0.4 us a point at
-#: 5 x 10^4 points, 0.2 at 10^5, against about 7-10 us of kernel.
+#: A task's fixed cost (done check, one chunk file per output,
+#: done-marker) is about 20 ms (benchmarks/e2e_breakdown.py --chunk-points):
+#: 0.4 us a point at 5 x 10^4 points, 0.2 at 10^5, against about 2 us of
+#: kernel a point (kernels.solve on 5 x 10^4-point blocks of
+#: benchmarks/grid_3sectors.toml; about 4 us at five sectors).
 MIN_CHUNK_POINTS = 10_000
 MAX_CHUNK_POINTS = 100_000
 MAX_CHUNKS = 10_000

@@ -1,4 +1,4 @@
-"""Sweep specs: parse and validate the TOML of CONTRACT.md, build grid blocks.
+"""Sweep specs: parse and validate the TOML of CONTRACT.md into a Spec.
 
 ``parse_spec`` / ``load_spec`` check the structure of a spec (keys, types,
 sector names, axes) and raise ``SpecError`` with a one-line message naming
@@ -9,9 +9,12 @@ base value that every axis overrides does not block a run.
 
 Grid points are numbered in C order over the axes, in spec order, then
 the ``sample`` dimension of a ``[design]`` (engine/spec/designs.py), whose
-parameters are applied after the axes. ``Spec.block(start, stop)`` builds
-the kernel inputs of a range of flat indices without materialising the
-whole grid (or design).
+parameters are applied after the axes. ``Spec.block(start, stop)`` gives
+the kernel inputs of a range of flat indices (engine/spec/blocks.py);
+axes are engine/spec/axes.py, one point by name engine/spec/pointspec.py.
+
+(Over 450 lines: the parser of every spec table is one class, its checks
+sharing the error, key and number helpers, kept next to the Spec it builds.)
 """
 import math
 import os
@@ -26,12 +29,14 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 import numpy as np
 
+from coordsweep.engine.spec import blocks, gridcheck, pointspec
+from coordsweep.engine.spec.axes import (EAGER_AXIS_VALUES, SCALE_AXES, Axis, AxisRange,
+                                         range_values, target)
 from coordsweep.engine.spec.domains import check_domains, format_violation
 from coordsweep.engine.errors import SpecError
-from coordsweep.kernels.params import (DEFAULTS, GLOBAL_PARAMS, REQUIRED_SECTOR, SECTOR_DEFAULTS,
-                                       SECTOR_PARAMS)
+from coordsweep.kernels.params import (DEFAULTS, GLOBAL_PARAMS, MAX_SECTORS, REQUIRED_SECTOR,
+                                       SECTOR_DEFAULTS, SECTOR_PARAMS)
 
-MAX_SECTORS = 24
 SECTOR_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 TOP_KEYS = ("name", "model", "axes", "design", "run")
@@ -41,107 +46,10 @@ SECTOR_REQUIRED = ("name",) + REQUIRED_SECTOR
 AXIS_KEYS = ("start", "stop", "num", "values", "spacing")
 RUN_KEYS = ("store", "chunk_points", "max_points", "cluster", "solver",  # cluster: engine/run/cluster.py
             "refine")  # refine: engine/spec/refine.py
-#: the scale axes and the kernel input each one scales
-SCALED_PARAM = {"externality_scale": "externality", "cost_scale": "cost",
-                "ca_spread": "productivity"}
-SCALE_AXES = tuple(SCALED_PARAM)
 #: [run.cluster] keys (= the --jobs ... command-line options; engine/run/cluster.py)
 CLUSTER_KEYS = ("kind", "jobs", "cores", "memory", "walltime", "queue", "account",
                 "job_extra", "host")
 SPACINGS = ("linear", "log")
-
-
-def _tile_rows(row, out):
-    """Every row of `out` (p, n), C-contiguous, set to `row` (n,): the row
-    written once, then doubled by contiguous copies (a broadcast assignment
-    of a short row costs about five times more). Returns out."""
-    n = out.shape[1]
-    flat = out.reshape(-1)
-    if flat.size:
-        flat[:n] = row
-    k = n
-    while k < flat.size:
-        m = min(k, flat.size - k)
-        flat[k:k + m] = flat[:m]
-        k += m
-    return out
-
-
-#: a start/stop/num axis up to this many values is materialised when parsed
-#: (np.linspace / np.geomspace, 80 MB at most); a longer one only when its
-#: values are read, so a spec with a huge axis is refused by the size check
-#: (engine/run/preflight.py), not by a MemoryError
-EAGER_AXIS_VALUES = 10_000_000
-
-
-class AxisRange(tuple):
-    """start, stop, num of a ``start/stop/num`` axis not yet materialised."""
-    __slots__ = ()
-
-    def __new__(cls, start, stop, num):
-        return super().__new__(cls, (float(start), float(stop), int(num)))
-
-
-class Axis:
-    """One sweep axis (one dimension of the grid). Compares by identity.
-
-    ``values``: float64 coordinate values, in order (a long start/stop/num
-    range is materialised on first use; ``len(axis)`` and :meth:`take`
-    never materialise it)."""
-
-    def __init__(self, name, values, kind, param=None, sector=None, spacing="values"):
-        self.name = name  # as written: "externality_scale", "productivity.agro", "cost"
-        self.kind = kind  # externality_scale | cost_scale | ca_spread | sector_param | global_param
-        self.param = param  # sector_param / global_param: the parameter
-        self.sector = sector  # "<param>.<sector>": sector index; None = all
-        self.spacing = spacing  # linear | log | values
-        if isinstance(values, AxisRange):
-            self._range, self._values = values, None
-        else:
-            self._range, self._values = None, np.asarray(values, dtype=np.float64)
-
-    @property
-    def size(self):
-        """The number of values (a Python int: may exceed what len() allows)."""
-        return self._range[2] if self._values is None else len(self._values)
-
-    def __len__(self):
-        return self.size
-
-    def __repr__(self):
-        return f"Axis({self.name!r}, {self.size} values, {self.kind})"
-
-    @property
-    def values(self):
-        if self._values is None:
-            self._values = _range_values(*self._range, self.spacing)
-        return self._values
-
-    def take(self, i):
-        """Values at indices i (an integer array), without materialising a
-        long range: the same float operations as np.linspace / np.geomspace
-        for each index (endpoints exact)."""
-        if self._values is not None:
-            return self._values[i]
-        start, stop, num = self._range
-        i = np.asarray(i, dtype=np.int64)
-        with np.errstate(over="ignore", invalid="ignore"):
-            if self.spacing == "log":
-                lo, hi = math.log10(start), math.log10(stop)
-                v = 10.0 ** (lo + i * ((hi - lo) / (num - 1)))
-            else:
-                v = start + i * ((stop - start) / (num - 1))
-        v = np.where(i == 0, start, np.where(i == num - 1, stop, v))
-        return v.astype(np.float64)
-
-
-def _range_values(start, stop, num, spacing):
-    if spacing == "log":
-        values = np.geomspace(start, stop, num)
-    else:
-        with np.errstate(over="ignore", invalid="ignore"):
-            values = np.linspace(start, stop, num)
-    return np.asarray(values, dtype=np.float64)
 
 
 @dataclass(eq=False)
@@ -185,24 +93,13 @@ class Spec:
     def dims(self):
         return tuple(name for name, _ in self.dim_sizes)
 
-    # --- kernel inputs -----------------------------------------------------
-    def _base_arrays(self, p):
-        """Base values broadcast to p points (fresh, writable arrays)."""
-        n = self.n_sectors
-        out = {
-            "labor": np.full(p, self.labor, dtype=np.float64),
-            "labor_share": np.full(p, self.labor_share, dtype=np.float64),
-        }
-        for name in SECTOR_PARAMS:
-            out[name] = _tile_rows(self.sectors[name], np.empty((p, n), dtype=np.float64))
-        return out
-
+    # --- kernel inputs (engine/spec/blocks.py) --------------------------------
     def base_point(self):
         """Kernel inputs of the base point (P = 1, axes ignored).
 
         Raises SpecError when a value is outside MODEL.md's domains.
         """
-        params = self._base_arrays(1)
+        params = blocks.base_arrays(self, 1)
         bad = check_domains(params, self.sector_names)
         if bad is not None:
             raise SpecError(f"{self.source}: {format_violation(bad, params)}"
@@ -212,123 +109,39 @@ class Spec:
     def block(self, start, stop):
         """Kernel inputs of the grid points with flat C-order index in
         [start, stop): ``labor``, ``labor_share`` of shape (P,), sector
-        parameters of shape (P, N), float64. Axes are applied in spec
-        order. Domains are not checked (see check_grid)."""
-        start, stop = int(start), int(stop)
-        if not 0 <= start <= stop <= self.size:
-            raise IndexError(f"block [{start}, {stop}) outside the grid "
-                             f"of {self.size} points")
-        if not self.shape:
-            return self._base_arrays(stop - start)
-        idx = np.unravel_index(np.arange(start, stop, dtype=np.int64), self.shape)
-        return self.points(idx)
+        parameters of shape (P, N), float64 (fresh arrays). Axes are applied
+        in spec order. Domains are not checked (see check_grid)."""
+        return blocks.fresh(self, start, stop)
 
     def points(self, idx):
         """Kernel inputs of the grid points with multi-indices `idx` (one
-        integer array per dimension, equal lengths), axes applied in spec
-        order, then a design's parameters (its sample indices must be
-        consecutive, possibly wrapping once: see _design_rows)."""
-        p = len(idx[0]) if idx else 1
-        return self.fill(self._base_arrays(p), idx)
-
-    def fill(self, params, idx):
-        """Apply the axes (then a design) at multi-indices `idx` to `params`,
-        base values of len(idx[0]) points (``_base_arrays``), in place;
-        returns params (engine/spec/blocks.py fills reused buffers with it)."""
-        p = len(idx[0]) if idx else 1
-        if not self.shape or p == 0:
-            return params
-        with np.errstate(over="ignore", invalid="ignore"):
-            for axis, i in zip(self.axes, idx):
-                self._apply(params, axis, axis.take(i), i)
-            if self.design is not None:
-                rows = self._design_rows(idx[-1])
-                for k, dp in enumerate(self.design.params):
-                    self._apply(params, dp, rows[:, k])
-        return params
-
-    def _design_rows(self, s):
-        """Design rows at sample indices s (consecutive, possibly wrapping
-        once past the end: a block is a contiguous flat range)."""
-        size = self.design.size
-        if s.size >= size:
-            return self.design.rows(0, size)[s]
-        s0, s1 = int(s[0]), int(s[-1])
-        if s1 >= s0:
-            return self.design.rows(s0, s1 + 1)[s - s0]
-        rows = np.concatenate([self.design.rows(s0, size), self.design.rows(0, s1 + 1)])
-        return rows[(s - s0) % size]
+        integer array per dimension, equal lengths)."""
+        return blocks.points(self, idx)
 
     def varying_params(self):
         """Names of the kernel inputs an axis or a design parameter sets or
         scales (the others hold their base values at every grid point)."""
         params = list(self.axes) + (list(self.design.params) if self.design is not None else [])
-        return {SCALED_PARAM.get(a.kind, a.param) for a in params}
+        return {target(a) for a in params}
 
-    def _apply(self, params, axis, v, i=None):
-        """Apply an axis (or a design parameter) with values v (P,) in place;
-        i: the axis indices of v (an axis), for a table of its factors."""
-        if axis.kind in ("externality_scale", "cost_scale"):
-            params[SCALED_PARAM[axis.kind]] *= v[:, None]
-        elif axis.kind == "ca_spread":
-            if i is not None and len(axis) < len(v):
-                # exp once per axis value (the same float operations, so the
-                # same bits), then gathered: a block repeats each value
-                table = np.exp(axis.values[:, None] * self.ca_weight[None, :])
-                params["productivity"] *= table[i]
-            else:
-                params["productivity"] *= np.exp(v[:, None] * self.ca_weight[None, :])
-        elif axis.kind == "global_param":
-            params[axis.param][:] = v
-        elif axis.kind == "sector_param":
-            if axis.sector is None:
-                params[axis.param][:] = v[:, None]
-            else:
-                params[axis.param][:, axis.sector] = v
-        else:  # pragma: no cover - parse_spec only makes the kinds above
-            raise ValueError(f"unknown axis kind {axis.kind!r}")
-
+    # --- points named (engine/spec/pointspec.py) -----------------------------
     def grid_coords(self, flat_index):
-        """{axis name: value} of the grid point with this flat index (with
-        a design: ``sample`` = its index, then the design's values)."""
-        if not self.shape:
-            return {}
-        idx = np.unravel_index(int(flat_index), self.shape)
-        out = {a.name: float(a.take(np.array([i]))[0]) for a, i in zip(self.axes, idx)}
-        if self.design is not None:
-            s = int(idx[-1])
-            out["sample"] = s
-            out.update(zip(self.design.names, map(float, self.design.rows(s, s + 1)[0])))
-        return out
+        """{axis name: value} of the grid point with this flat index."""
+        return pointspec.grid_coords(self, flat_index)
 
     def describe_point(self, flat_index):
         """'externality_scale=-1.0, cost_scale=0.5' for a flat index."""
-        coords = self.grid_coords(flat_index)
-        if not coords:
-            return "the base point (no axes)"
-        return ", ".join(f"{k}={v!r}" for k, v in coords.items())
+        return pointspec.describe_point(self, flat_index)
+
+    def point_spec_text(self, index):
+        """TOML text of a spec with no axes whose base point is the grid
+        point with multi-index ``index`` (one integer per axis)."""
+        return pointspec.point_spec_text(self, index)
 
     def check_grid(self, block_points=None):
-        """Check every grid point against MODEL.md's domains; raise
-        SpecError for the first offending point (lowest flat index) naming
-        the parameter, sector, value and grid coordinates. Costs
-        O(sum of axis lengths x 2^axes), never O(grid) (engine/spec/gridcheck.py)."""
-        from coordsweep.engine.spec.gridcheck import first_violation
-        self._raise_violation(first_violation(self, block_points))
-
-    def check_grid_exhaustive(self, block_points=200_000):
-        """check_grid by visiting every grid point, block by block: O(grid)
-        (the reference the tests hold check_grid to)."""
-        from coordsweep.engine.spec.gridcheck import scan
-        self._raise_violation(scan(self, block_points))
-
-    def _raise_violation(self, found):
-        """SpecError for a (flat index, Violation, block) found by a grid check."""
-        if found is not None:
-            flat, bad, params = found
-            raise SpecError(
-                f"{self.source}: {format_violation(bad, params)} "
-                f"at grid point {self.describe_point(flat)}")
+        """Check every grid point against MODEL.md's domains; SpecError for
+        the first offending point (engine/spec/gridcheck.py, never O(grid))."""
+        gridcheck.check(self, block_points)
 
     def to_toml(self) -> str:
         """The spec as TOML text, written by a TOML writer (tomli-w) from the
@@ -336,66 +149,6 @@ class Spec:
         Comments of the original text are not kept (``spec.text`` has them)."""
         import tomli_w
         return tomli_w.dumps(tomllib.loads(self.text))
-
-    def point_spec_text(self, index):
-        """TOML text of a spec with no axes whose base point is the grid
-        point with multi-index ``index`` (one integer per axis)."""
-        index = tuple(int(i) for i in np.atleast_1d(np.asarray(index, dtype=np.int64)))
-        if not self.shape:
-            if index not in ((), (0,)):
-                raise IndexError(f"grid index {index} for a spec without axes")
-            flat = 0
-        else:
-            if len(index) != len(self.shape):
-                raise IndexError(f"grid index {index} has {len(index)} entries, "
-                                 f"the grid has {len(self.shape)} dimensions")
-            for i, n in zip(index, self.shape):
-                if not 0 <= i < n:
-                    raise IndexError(f"grid index {index} outside shape {self.shape}")
-            flat = int(np.ravel_multi_index(index, self.shape))
-        params = self.block(flat, flat + 1)
-        name = self.name if self.name is not None else "point"
-        lines = [
-            f"# grid point {index} ({self.describe_point(flat)})",
-            f"name = {_toml_str(name)}",
-            "",
-            "[model]",
-            f"labor = {_toml_float(params['labor'][0])}",
-            f"labor_share = {_toml_float(params['labor_share'][0])}",
-        ]
-        for j, sname in enumerate(self.sector_names):
-            lines += ["", "[[model.sectors]]", f"name = {_toml_str(sname)}"]
-            for p in SECTOR_PARAMS:
-                lines.append(f"{p} = {_toml_float(params[p][0, j])}")
-            lines.append(f"ca_weight = {_toml_float(self.ca_weight[j])}")
-        return "\n".join(lines) + "\n"
-
-
-# --- TOML writing helpers ----------------------------------------------------
-def _toml_float(x):
-    x = float(x)
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return repr(x)  # '1e-05', '1e+16', '0.1' are all valid TOML floats
-
-
-def _toml_str(s):
-    out = ['"']
-    for ch in s:
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\t":
-            out.append(ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
 
 
 # --- parsing ---------------------------------------------------------------
@@ -643,7 +396,7 @@ class _Parser:
                              "the linear range has no finite values")
         if num > EAGER_AXIS_VALUES:  # materialised when read, after the size check
             return Axis(name, AxisRange(start, stop, num), kind, param, sector, spacing)
-        values = _range_values(start, stop, num, spacing)
+        values = range_values(start, stop, num, spacing)
         if not np.all(np.isfinite(values)):
             i = int(np.argmax(~np.isfinite(values)))
             raise self.error(f"axis {name!r}: value {i} of the {spacing} range "
@@ -681,8 +434,12 @@ class _Parser:
 
 
 def _toml_key(name):
-    """An axis name as a TOML key: bare when possible, quoted otherwise."""
-    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _toml_str(name)
+    """An axis name as a TOML key, for messages: bare when possible, quoted
+    (as tomli-w writes it) otherwise."""
+    if re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        return name
+    import tomli_w
+    return tomli_w.dumps({name: 0}).rsplit(" = ", 1)[0]
 
 
 def default_store(spec):

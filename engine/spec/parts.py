@@ -24,9 +24,11 @@ def parse_part(text):
     return k, m
 
 
-def run_id(spec_text, parts):
-    """One run = one spec text and one part count (the parts of one array)."""
-    return hashlib.sha256(f"{spec_text}\0parts={parts}".encode()).hexdigest()[:20]
+def run_id(spec_text, parts, solver):
+    """One run = one spec text, one part count and one set of solver
+    variants (canonical text): the parts of one array."""
+    key = f"{spec_text}\0parts={parts}\0solver={solver}"
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
 def part_chunks(nchunks, k, m):

@@ -45,8 +45,6 @@ ECONOMIC_UNITS = {
     "world-price units": "in units of the numeraire (goods valued at world prices)",
     "price of good units per unit labour": "in units of the numeraire per unit of labour",
 }
-#: the code integer categorical variables read where nothing is computed
-NOT_COMPUTED_CODE = -1
 SECTOR_DTYPE = np.int64
 
 _command = None
@@ -82,6 +80,20 @@ def is_complete(attrs):
         return False
 
 
+def store_token(attrs):
+    """The value marking a chunk done in the completion record
+    (``chunk_done``) of a store with these attributes: the store's
+    ``run_token`` (1 in stores written before run tokens)."""
+    return attrs.get("run_token", 1)
+
+
+def chunks_done(record, token):
+    """Which chunks are done: the elements of the completion record equal to
+    the store's token (:func:`store_token`); anything else (0, a mark left by
+    another run) is not done."""
+    return np.asarray(record) == token
+
+
 def unit_attrs(units):
     """``units`` (UDUNITS) and, where needed, a ``comment`` with the economic unit."""
     if not units:
@@ -95,7 +107,7 @@ def unit_attrs(units):
 
 def output_attrs(name, dtype, units, long_name, sector_names):
     """CF attributes of one output variable (kernels/outputs.py row)."""
-    from coordsweep.kernels.codes import NOT_COMPUTED, REGIME_NAMES, STATUS_BITS
+    from coordsweep.kernels.codes import NO_CATEGORY, NOT_COMPUTED, REGIME_NAMES, STATUS_BITS
     dtype = np.dtype(dtype)
     attrs = {"long_name": long_name, **unit_attrs(units)}
     notes = [attrs.pop("comment")] if "comment" in attrs else []
@@ -103,16 +115,16 @@ def output_attrs(name, dtype, units, long_name, sector_names):
         attrs["flag_values"] = np.arange(len(REGIME_NAMES), dtype=dtype)
         attrs["flag_meanings"] = " ".join(REGIME_NAMES)
         attrs["valid_range"] = np.array([0, len(REGIME_NAMES) - 1], dtype=dtype)
-        notes.append(f"{NOT_COMPUTED_CODE}: not computed (chunk never written) or invalid input")
+        notes.append(f"{NO_CATEGORY}: not computed (chunk never written) or invalid input")
     elif name.startswith("target_"):
         attrs["flag_values"] = np.arange(len(sector_names), dtype=dtype)
         attrs["flag_meanings"] = " ".join(sector_names)
         attrs["valid_range"] = np.array([0, len(sector_names) - 1], dtype=dtype)
-        notes.append(f"the sector's index along sector; {NOT_COMPUTED_CODE}: not computed "
+        notes.append(f"the sector's index along sector; {NO_CATEGORY}: not computed "
                      "(chunk never written) or invalid input")
     elif name == "n_equilibria":
         attrs["valid_min"] = dtype.type(0)
-        notes.append(f"{NOT_COMPUTED_CODE}: not computed (chunk never written)")
+        notes.append(f"{NO_CATEGORY}: not computed (chunk never written)")
     elif name == "status":
         attrs["flag_masks"] = np.array([bit for bit, _, _ in STATUS_BITS], dtype=dtype)
         attrs["flag_meanings"] = " ".join(n for _, n, _ in STATUS_BITS)
@@ -139,6 +151,27 @@ def param_units(axis):
 def axis_attrs(axis, sector_names, long_name):
     """CF attributes of an axis coordinate."""
     return {"long_name": long_name, "units": param_units(axis), "spacing": axis.spacing}
+
+
+#: long names of the axes that are not a model parameter
+SCALE_AXIS_DESCRIPTIONS = {
+    "externality_scale": "scale factor on every sector's externality theta_i",
+    "cost_scale": "scale factor on every sector's cooperation cost c_i",
+    "ca_spread": "comparative-advantage spread v: a_i <- a_i exp(v k_i)",
+}
+
+
+def axis_long_name(axis, sector_names):
+    """The long_name of an axis' coordinate."""
+    from coordsweep.kernels.params import PARAM
+    if axis.name in SCALE_AXIS_DESCRIPTIONS:
+        return SCALE_AXIS_DESCRIPTIONS[axis.name]
+    desc = PARAM[axis.param].description
+    if PARAM[axis.param].per == "point":
+        return desc
+    if axis.sector is None:
+        return f"{desc} of every sector"
+    return f"{desc} of sector {sector_names[axis.sector]}"
 
 
 def sector_coord(sector_names):
@@ -187,9 +220,11 @@ def chunk_coord(nchunks):
 
 
 def decode_sectors(ds):
-    """A Dataset whose ``sector`` coordinate is the sector names: stores
-    written by this version keep the names in ``flag_meanings`` of an integer
-    coordinate; older stores (names as strings) are returned as they are."""
+    """A Dataset whose ``sector`` coordinate is the sector names. A store
+    keeps the names as its ``sector`` coordinate (returned as it is); a
+    netCDF export (:func:`encode_sectors`), and stores of an interim
+    version, have an integer coordinate with the names in ``flag_meanings``,
+    decoded here."""
     if "sector" not in ds.coords:
         return ds
     coord = ds["sector"]

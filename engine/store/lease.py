@@ -31,13 +31,10 @@ import threading
 import time
 import uuid
 
+from coordsweep.engine.config import settings
 from coordsweep.engine.errors import StoreError
 
 LEASE_NAME = "coordsweep.lease.json"
-#: seconds between heartbeats, and age after which a heartbeat is stale
-#: (COORDSWEEP_LEASE_HEARTBEAT / COORDSWEEP_LEASE_TIMEOUT override them)
-HEARTBEAT = 10.0
-TIMEOUT = 120.0
 
 
 class LeaseHeld(StoreError):
@@ -49,11 +46,13 @@ class LeaseLost(RuntimeError):
 
 
 def heartbeat_interval():
-    return float(os.environ.get("COORDSWEEP_LEASE_HEARTBEAT", HEARTBEAT))
+    """Seconds between heartbeats (engine/config.py)."""
+    return settings().lease_heartbeat
 
 
 def timeout():
-    return float(os.environ.get("COORDSWEEP_LEASE_TIMEOUT", TIMEOUT))
+    """Age after which a heartbeat is stale (engine/config.py)."""
+    return settings().lease_timeout
 
 
 def new_run_id():
@@ -298,6 +297,9 @@ class Lease:
         self.state = state
         self.previous = None
         self.lost = None
+        #: a shared lease (the parts of a job array) is released on exit too
+        #: when this is set: by the part that completed the store
+        self.release_shared = False
         self._stop = threading.Event()
         self._thread = None
 
@@ -324,7 +326,7 @@ class Lease:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if not self.shared:
+        if not self.shared or self.release_shared:
             release(self.store, self.run_id)
         if self._made_root:  # a store this run did not get to create: leave nothing
             fs, root = _fs(self.store)

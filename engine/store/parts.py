@@ -13,15 +13,3 @@ def missing_parts(attrs, done):
         if miss:
             out[k] = miss
     return out
-
-
-def describe_parts(attrs, done):
-    """The inspect line on parts ("" for a store not created with --part)."""
-    m = attrs.get("parts")
-    if not m:
-        return ""
-    miss = missing_parts(attrs, done)
-    if not miss:
-        return f"parts: {m} (run {attrs.get('run_id', '?')}), none missing"
-    return (f"parts: {m} (run {attrs.get('run_id', '?')}), missing: "
-            + ", ".join(f"{k}/{m} ({n} chunks)" for k, n in miss.items()))

@@ -12,6 +12,7 @@ import numpy as np
 
 from coordsweep.engine.store import zarrstore as zstore
 from coordsweep.engine.spec.layout import Layout
+from coordsweep.kernels.codes import NOT_COMPUTED
 from coordsweep.kernels.outputs import OUTPUTS
 
 
@@ -60,7 +61,7 @@ def check(store, layout=None):
                 except Exception as exc:  # noqa: BLE001 - any decode failure
                     bad[cid] = f"{name}: does not decode ({type(exc).__name__}: {exc})"
                     break
-                if name == "status" and np.any(np.asarray(value) & 64):
+                if name == "status" and np.any(np.asarray(value) & NOT_COMPUTED):
                     bad[cid] = "status: points recorded as done read as not computed"
                     break
     not_computed = [int(c) for c in np.flatnonzero(~done) if int(c) not in bad]

@@ -30,34 +30,8 @@ from coordsweep.engine.store.arrays import quiet as _quiet
 from coordsweep.engine.store import conventions
 from coordsweep.engine.errors import StoreError
 from coordsweep.engine.store.provenance import versions
-from coordsweep.kernels.codes import NOT_COMPUTED
+from coordsweep.kernels.codes import NO_CATEGORY, NOT_COMPUTED
 from coordsweep.kernels.outputs import OUTPUTS
-from coordsweep.kernels.params import PARAM
-
-#: long names of the axes that are not a model parameter
-SCALE_AXIS_DESCRIPTIONS = {
-    "externality_scale": "scale factor on every sector's externality theta_i",
-    "cost_scale": "scale factor on every sector's cooperation cost c_i",
-    "ca_spread": "comparative-advantage spread v: a_i <- a_i exp(v k_i)",
-}
-
-
-def axis_long_name(axis, sector_names):
-    if axis.name in SCALE_AXIS_DESCRIPTIONS:
-        return SCALE_AXIS_DESCRIPTIONS[axis.name]
-    desc = PARAM[axis.param].description
-    if PARAM[axis.param].per == "point":
-        return desc
-    if axis.sector is None:
-        return f"{desc} of every sector"
-    return f"{desc} of sector {sector_names[axis.sector]}"
-
-
-#: what a never-written chunk reads as: NaN for floats, -1 for regimes,
-#: targets and counts, the NOT_COMPUTED bit for status (bools read False,
-#: with status telling why)
-INT_FILL = -1
-
 
 def variable_attrs(name, per, units, long_name, sector_names, dtype=None):
     """CF attributes of an output (engine/store/conventions.py)."""
@@ -87,11 +61,11 @@ def contents(spec, layout, run_id=None):
         coords[axis.name] = (axis.name, np.asarray(axis.values, np.float64),
                              conventions.axis_attrs(
                                  axis, spec.sector_names,
-                                 axis_long_name(axis, spec.sector_names)))
+                                 conventions.axis_long_name(axis, spec.sector_names)))
     if spec.design is not None:  # its points: written by designcoords.write_coords
         from coordsweep.engine.store import designcoords
         coords.update(designcoords.template_coords(
-            spec, layout, lambda p: axis_long_name(p, spec.sector_names)))
+            spec, layout, lambda p: conventions.axis_long_name(p, spec.sector_names)))
         for p in spec.design.params:  # CF: units from kernels/params.py
             coords[p.name][2].setdefault("units", conventions.param_units(p))
     coords["sector"] = ("sector", *conventions.sector_coord(spec.sector_names))
@@ -186,9 +160,12 @@ def _encoding(name, dtype, chunks, refined=False):
     if dtype.kind == "f":
         e["_FillValue"] = np.nan
     elif name == "status":
+        # what a never-written chunk reads as: NaN for floats, the
+        # NOT_COMPUTED bit for status, NO_CATEGORY (-1) for the other
+        # integers (bools read False, with status telling why)
         e["fill_value"] = NOT_COMPUTED
     elif dtype.kind == "i" and name != "chunk_done":
-        e["fill_value"] = INT_FILL
+        e["fill_value"] = NO_CATEGORY
     return e
 
 
@@ -362,15 +339,15 @@ def done_chunks(store):
     import zarr
     with _quiet():
         group = zarr.open_group(str(store), mode="r")
-        token = group.attrs.get("run_token", 1)
+        token = conventions.store_token(group.attrs)
         arr = group["chunk_done"]
         try:
-            return np.asarray(arr[:]) == token
+            return conventions.chunks_done(arr[:], token)
         except Exception:  # noqa: BLE001 - a damaged record element
             out = np.zeros(arr.shape[0], bool)
             for k in range(arr.shape[0]):
                 try:
-                    out[k] = arr[k] == token
+                    out[k] = conventions.chunks_done(arr[k], token)
                 except Exception:  # noqa: BLE001
                     out[k] = False
             return out
@@ -382,7 +359,8 @@ def chunk_is_done(store, chunk_id):
     import zarr
     with _quiet():
         group = zarr.open_group(str(store), mode="r")
-        return int(group["chunk_done"][int(chunk_id)]) == group.attrs.get("run_token", 1)
+        return bool(conventions.chunks_done(group["chunk_done"][int(chunk_id)],
+                                            conventions.store_token(group.attrs)))
 
 
 #: per-point variables a chunk may carry besides the outputs: ``computed``
@@ -422,8 +400,8 @@ _GROUPS = {}
 
 def _writable(store, run_id):
     """The store's group, opened for writing, its arrays' metadata read
-    once per run (a run id) and process: reading 29 zarr.json files per
-    chunk cost about as much as the writes themselves."""
+    once per run (a run id) and process: reading every array's zarr.json
+    for every chunk cost about as much as the writes themselves."""
     import zarr
     if not run_id:
         return zarr.open_group(str(store), mode="r+")

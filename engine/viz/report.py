@@ -23,11 +23,13 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from coordsweep.engine.store.conventions import is_complete
+from coordsweep.engine.store.conventions import chunks_done, is_complete, store_token
+from coordsweep.engine.analysis.flags import STATUS_DESCRIPTIONS, STATUS_NAMES, flags
+from coordsweep.engine.analysis.geometry import (computed_mask, is_geometric, mask_uncomputed,
+                                                 sector_names, sweep_axes)
+from coordsweep.engine.analysis.results import code_counts, regime_counts, status_counts, valid
+from coordsweep.engine.store.provenance import VERSION_ATTRS
 from coordsweep.engine.viz.plot import plot
-from coordsweep.engine.analysis.results import (
-    STATUS_DESCRIPTIONS, STATUS_NAMES, VERSION_ATTRS, code_counts, computed_mask, flags,
-    is_geometric, mask_uncomputed, regime_counts, sector_names, status_counts, sweep_axes, valid)
 from coordsweep.kernels import codes
 
 __all__ = ["write_report", "KEY_VARIABLES", "report_figures"]
@@ -110,7 +112,7 @@ def _pct(n, total):
 
 
 def _values(da, mask=None):
-    """Values with NaN at points not computed yet (see results.computed_mask)."""
+    """Values with NaN at points not computed yet (see geometry.computed_mask)."""
     return np.asarray(mask_uncomputed(da, mask).values)
 
 
@@ -319,7 +321,7 @@ def _provenance(ds):
                  f"{at.get('chunks_done', '?')} / {at.get('chunks_total', '?')}"))
     out = [_table(["", "value"], rows)]
     if "chunk_done" in ds.data_vars:
-        cd = (_values(ds["chunk_done"]) == ds.attrs.get("run_token", 1)).ravel()
+        cd = chunks_done(_values(ds["chunk_done"]), store_token(ds.attrs)).ravel()
         missing = np.nonzero(~cd)[0]
         line = f"Completion record: {int(cd.sum())} of {cd.size} chunks written"
         if missing.size:

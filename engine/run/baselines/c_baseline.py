@@ -1,4 +1,4 @@
-"""Build and call benchmarks/c/coordsweep.c (the C baseline of the benchmark).
+"""Build and call coordsweep.c, next to this file (the C baseline of the benchmark).
 
 ``build(out_dir)`` compiles it with the system C compiler at
 ``-O3 -march=native`` into a shared library and returns (library, seconds,
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-SOURCE = Path(__file__).parent / "c" / "coordsweep.c"
+SOURCE = Path(__file__).parent / "coordsweep.c"
 CFLAGS = ["-O3", "-march=native", "-shared", "-fPIC"]
 
 _F = ctypes.POINTER(ctypes.c_double)
@@ -27,7 +27,7 @@ def compiler():
 
 
 def build(out_dir, source=SOURCE, name="coordsweep_c"):
-    """Compile the library (benchmarks/c/coordsweep.c, or another version
+    """Compile the library (coordsweep.c, or another version
     of it: `source`) into out_dir. Raises RuntimeError when there is no C
     compiler or the compile fails."""
     cc = compiler()

@@ -1,5 +1,5 @@
 /* coordsweep.c: the per-point algorithm of kernels/ in plain C, as the
- * benchmark's "machine limit" baseline (issue 9).
+ * benchmark's "machine limit" baseline.
  *
  * Same algorithm as kernels/economy.py + kernels/point.py + kernels/rootfind.py:
  * closed-form wage for eta = 0 (linear-scale sums), safeguarded Newton in
