@@ -33,7 +33,7 @@ from coordsweep.engine.run import debug
 from coordsweep.engine.spec import refine as zrefine
 from coordsweep.engine.store import lease
 from coordsweep.engine.store import zarrstore as zstore
-from coordsweep.kernels.codes import FILLED
+from coordsweep.kernels.codes import FILLED, NO_CATEGORY
 from coordsweep.kernels.outputs import OUTPUTS
 
 LEVELS = "refine_levels"
@@ -164,7 +164,7 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
         dtype = np.dtype(dtype)
         shape = (n,) if per == "point" else (n, nsec)
         fill = (np.nan if dtype.kind == "f" else FILLED if name == "status"
-                else False if dtype.kind == "b" else zstore.INT_FILL)
+                else False if dtype.kind == "b" else NO_CATEGORY)
         outputs[name] = np.full(shape, fill, dtype)
     for level, (lo, hi, points) in enumerate(ranges):
         if hi <= lo:

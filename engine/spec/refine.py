@@ -193,23 +193,28 @@ def key_columns(outputs, columns):
 
 
 def params_at(spec, flat):
-    """Kernel inputs at sorted flat grid indices (Spec.fill's float
-    operations in its order; a design's rows read by sample index)."""
+    """Kernel inputs at sorted flat grid indices: engine/spec/blocks.py's
+    points (the same float operations), a design's rows read by sample
+    index (the samples of scattered points are not consecutive)."""
+    from coordsweep.engine.spec import blocks
+    from coordsweep.engine.spec.axes import apply_axis
     flat = np.asarray(flat, np.int64)
+    p = len(flat)
     if not spec.shape:
-        return spec._base_arrays(len(flat))
+        return blocks.base_arrays(spec, p)
     idx = np.unravel_index(flat, spec.shape)
-    if spec.design is None:
-        return spec.points(idx)
-    params = spec._base_arrays(len(flat))
+    if spec.design is None or p == 0:
+        return blocks.points(spec, idx)
+    params = blocks.base_arrays(spec, p)
+    s = idx[-1]
+    lo, hi = int(s.min()), int(s.max())
     with np.errstate(over="ignore", invalid="ignore"):
         for axis, i in zip(spec.axes, idx):
-            spec._apply(params, axis, axis.take(i), i)
-        s = idx[-1]
-        lo, hi = int(s.min()), int(s.max())
+            vals, index = (axis.values, i) if len(axis) < p else (axis.take(i), None)
+            apply_axis(params, axis, spec.ca_weight, vals, 1, p, 1, index)
         rows = spec.design.rows(lo, hi + 1)[s - lo]
         for k, dp in enumerate(spec.design.params):
-            spec._apply(params, dp, rows[:, k])
+            apply_axis(params, dp, spec.ca_weight, rows[:, k], 1, p, 1)
     return params
 
 
