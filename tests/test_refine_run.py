@@ -441,3 +441,27 @@ def test_design_slices_refined_and_sensitivity(tmp_path):
         sensitivity.indices(ds, "regime", sector="manu", category="coordination_failure")
     except UsageError as exc:  # a slice without variance is fine; a refusal is not
         assert "solved points only" not in str(exc)
+
+
+def test_optional_outputs_refined(tmp_path):
+    """[outputs] equilibria and dynamics: their arrays at solved points as
+    the full grid's, the fill value elsewhere."""
+    from coordsweep.kernels.outputs import dynamics_available
+    text = shrink(open(os.path.join(ROOT, "sweeps", "two_sectors.toml")).read(), 17)
+    text += "\n[outputs]\nequilibria = 2\n" + ("dynamics = 4\n" if dynamics_available() else "")
+    run(write_spec(tmp_path, text, "full.toml"), tmp_path / "full.zarr")
+    run(write_spec(tmp_path, text + refine_table({"on": ["regime"], "coarse": 8}), "r.toml"),
+        tmp_path / "r.zarr", chunk_points=100)
+    check_refined(tmp_path / "full.zarr", tmp_path / "r.zarr", expect_exact=False)
+    a, b = open_dataset(tmp_path / "r.zarr"), open_dataset(tmp_path / "full.zarr")
+    solved = a["computed"].values
+    extra = [v for v in b.data_vars if v not in {o[0] for o in OUTPUTS} | {"chunk_done"}]
+    assert extra
+    for v in extra:
+        x, y = a[v].values, b[v].values
+        assert x.dtype == y.dtype
+        if x.dtype.kind == "f":
+            assert np.array_equal(x[solved], y[solved], equal_nan=True), v
+            assert np.isnan(x[~solved]).all(), v
+        else:
+            assert np.array_equal(x[solved], y[solved]), v

@@ -59,7 +59,8 @@ def verify_fill(store, n, seed=0):
         if filled.size else filled
     if not pick.size:
         return 0, 0, []
-    out = kernels.solve(**zrefine.params_at(spec, pick), solver=attrs.get("solver"))
+    out = kernels.solve(**zrefine.params_at(spec, pick), solver=attrs.get("solver"),
+                        **spec.outputs)
     coords = np.unravel_index(pick, spec.shape)
     lines = []
     for name, sector in ref.columns(spec.n_sectors):

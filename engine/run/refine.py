@@ -33,8 +33,7 @@ from coordsweep.engine.run import debug
 from coordsweep.engine.spec import refine as zrefine
 from coordsweep.engine.store import lease
 from coordsweep.engine.store import zarrstore as zstore
-from coordsweep.kernels.codes import FILLED, NO_CATEGORY
-from coordsweep.kernels.outputs import OUTPUTS
+from coordsweep.kernels.codes import FILLED
 
 LEVELS = "refine_levels"
 #: points per zarr chunk of a level's arrays (a chunk of the store reads
@@ -44,33 +43,51 @@ RECORD_CHUNK = 4096
 
 # --- records: every output of a point as bytes ---------------------------------
 
-def packing(nsec):
-    """[(name, dtype, per-point shape, byte offset, byte length)] of a record."""
+def _trailing(spec, per):
+    return {"point": (), "sector": (spec.n_sectors,),
+            "equilibrium": (int(spec.outputs.get("equilibria", 0)),)}[per]
+
+
+def packing(spec):
+    """[(name, dtype, per-point shape, byte offset, byte length)] of a
+    record: every output the spec's store holds (spec.output_rows)."""
     out, off = [], 0
-    for name, per, dtype, _, _ in OUTPUTS:
-        dtype = np.dtype(dtype)
-        shape = () if per == "point" else (nsec,)
-        size = dtype.itemsize * (1 if per == "point" else nsec)
-        out.append((name, dtype, shape, off, size))
+    for o in spec.output_rows:
+        dtype = np.dtype(o.dtype)
+        shape = _trailing(spec, o.per)
+        size = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+        out.append((o.name, dtype, shape, off, size))
         off += size
     return out
 
 
-def pack(outputs, nsec):
+def pack(outputs, spec):
     m = len(outputs["status"])
     return np.concatenate([np.ascontiguousarray(outputs[name], dtype).reshape(m, -1)
-                           .view(np.uint8) for name, dtype, *_ in packing(nsec)], axis=1)
+                           .view(np.uint8) for name, dtype, *_ in packing(spec)], axis=1)
 
 
-def unpack(rec, nsec):
+def unpack(rec, spec):
     m = rec.shape[0]
     return {name: np.ascontiguousarray(rec[:, off:off + size]).view(dtype)
-            .reshape((m,) + shape) for name, dtype, shape, off, size in packing(nsec)}
+            .reshape((m,) + shape) for name, dtype, shape, off, size in packing(spec)}
 
 
-def record_bytes(nsec):
-    name, dtype, shape, off, size = packing(nsec)[-1]
+def record_bytes(spec):
+    name, dtype, shape, off, size = packing(spec)[-1]
     return off + size
+
+
+def fill_value(name, dtype):
+    """What a point not solved holds: the store's fill value (NaN, -1,
+    False, ...), and for status the bit filled."""
+    if name == "status":
+        return FILLED
+    if dtype.kind == "f":
+        return np.nan
+    if dtype.kind == "b":
+        return False
+    return zstore._encoding(name, dtype, (1,)).get("fill_value", 0)
 
 
 # --- tasks -------------------------------------------------------------------
@@ -95,12 +112,12 @@ def level_task(spec, store, info, task, run_id=None, token=1, solver=None, write
     lease.check(store, run_id)
     if int(_level_array(store, run_id, f"{info.path}/task_done")[int(task)]) == token:
         return len(idx)
-    outputs = kernels.solve(**zrefine.params_at(spec, idx), solver=solver)
+    outputs = kernels.solve(**zrefine.params_at(spec, idx), solver=solver, **spec.outputs)
     lo = int(task) * info.task_points
     hi = lo + len(idx)
     debug.pause(f"refine-write-{info.level}-{task}")
     lease.check(store, run_id)
-    rec = pack(outputs, spec.n_sectors)
+    rec = pack(outputs, spec)
     _level_array(store, run_id, f"{info.path}/record")[lo:hi] = rec
     lease.check(store, run_id)
     _level_array(store, run_id, f"{info.path}/task_done")[int(task)] = token
@@ -158,21 +175,16 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
     if chunk_is_done(store, chunk_id, run_id, token):
         return int((~solved).sum())
     start, stop = layout.flat_range(chunk_id)
-    n, nsec = stop - start, spec.n_sectors
-    outputs = {}
-    for name, per, dtype, _, _ in OUTPUTS:
-        dtype = np.dtype(dtype)
-        shape = (n,) if per == "point" else (n, nsec)
-        fill = (np.nan if dtype.kind == "f" else FILLED if name == "status"
-                else False if dtype.kind == "b" else NO_CATEGORY)
-        outputs[name] = np.full(shape, fill, dtype)
+    n = stop - start
+    outputs = {name: np.full((n,) + shape, fill_value(name, dtype), dtype)
+               for name, dtype, shape, _, _ in packing(spec)}
     for level, (lo, hi, points) in enumerate(ranges):
         if hi <= lo:
             continue
         at = points - start
         got = unpack(_records(
             lambda: _level_array(store, run_id, f"{LEVELS}/level_{level}/record"),
-            store, run_id, level, lo, hi, task_points), nsec)
+            store, run_id, level, lo, hi, task_points), spec)
         for name, arr in got.items():
             outputs[name][at] = arr
     filled = ~solved
@@ -272,7 +284,7 @@ def execute(refinement, plan, job, run, progress):
         info = Level(k, task_points, columns)
         lease.check(store, job.run_id)
         with zstore._quiet():
-            g = _level_group(root, info, idx, record_bytes(nsec))
+            g = _level_group(root, info, idx, record_bytes(spec))
             done = np.asarray(g["task_done"][:]) == job.token
         ntasks = math.ceil(len(idx) / task_points)
         todo = [t for t in range(ntasks) if not done[t]]
@@ -289,8 +301,8 @@ def execute(refinement, plan, job, run, progress):
                                    "with --resume")
             rec = _records(lambda: g["record"], store, job.run_id, k, 0, len(idx), task_points) \
                 if len(idx) \
-                else np.zeros((0, record_bytes(nsec)), np.uint8)
-        planner.record(idx, zrefine.key_columns(unpack(rec, nsec), columns))
+                else np.zeros((0, record_bytes(spec)), np.uint8)
+        planner.record(idx, zrefine.key_columns(unpack(rec, spec), columns))
         lease.check(store, job.run_id)
         with zstore._quiet():
             root.attrs["refine"] = zrefine.record(refinement, spec, k + 1,
