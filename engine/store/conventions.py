@@ -122,9 +122,13 @@ def output_attrs(name, dtype, units, long_name, sector_names):
         attrs["valid_range"] = np.array([0, len(sector_names) - 1], dtype=dtype)
         notes.append(f"the sector's index along sector; {NO_CATEGORY}: not computed "
                      "(chunk never written) or invalid input")
-    elif name == "n_equilibria":
+    elif name in ("n_equilibria", "eq_listed"):
         attrs["valid_min"] = dtype.type(0)
         notes.append(f"{NO_CATEGORY}: not computed (chunk never written)")
+    elif name == "eq_mask":
+        notes.append("bit i set when sector i (its index along sector) cooperates; "
+                     "the same mask names the same cooperation set at every point. "
+                     f"{EQ_MASK_FILL}: no equilibrium in this slot, or not computed")
     elif name == "status":
         attrs["flag_masks"] = np.array([bit for bit, _, _ in STATUS_BITS], dtype=dtype)
         attrs["flag_meanings"] = " ".join(n for _, n, _ in STATUS_BITS)
@@ -212,6 +216,17 @@ def chunk_record_attrs():
             "flag_values": np.array([0, 1], dtype=np.int8),
             "flag_meanings": "not_written written",
             "comment": "bookkeeping, not a result; dropped by coordsweep export"}
+
+
+#: eq_mask where the slot is empty (uint32, every bit set)
+EQ_MASK_FILL = 4294967295
+
+
+def equilibrium_coord(k):
+    """(values, attrs) of the ``equilibrium`` coordinate: ranks 0..K-1."""
+    return (np.arange(k, dtype=np.int64),
+            {"long_name": "rank of the stable equilibrium by welfare (0: the best)",
+             "units": "1"})
 
 
 def chunk_coord(nchunks):

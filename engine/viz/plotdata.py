@@ -13,11 +13,11 @@ from coordsweep.engine.analysis.geometry import (computed_mask, mask_uncomputed,
 from coordsweep.engine.analysis.results import code_counts, valid
 from coordsweep.engine.errors import UsageError
 from coordsweep.kernels import codes
-from coordsweep.kernels.outputs import OUTPUTS
+from coordsweep.kernels.outputs import EQUILIBRIUM_DIM, OUTPUT
 
 #: bookkeeping variables that are never plotted
 IGNORED_VARS = ("chunk_done",)
-_OUTPUT_DTYPES = {name: np.dtype(dtype) for name, _, dtype, _, _ in OUTPUTS}
+_OUTPUT_DTYPES = {o.name: np.dtype(o.dtype) for o in OUTPUT.values()}
 #: counts with at most this many distinct values get a discrete colour map
 MAX_DISCRETE_COUNT = 12
 
@@ -127,6 +127,20 @@ def resolve(ds, *, x, var, y, sector, select):
         da = da.isel(sector=names.index(sector))
     elif sector is not None:
         raise UsageError(f"variable {var!r} is per point, not per sector: drop sector={sector!r}")
+    rank = select.pop(EQUILIBRIUM_DIM, None)
+    if EQUILIBRIUM_DIM in da.dims:
+        k = ds.sizes[EQUILIBRIUM_DIM]
+        if rank is None or float(rank) != int(float(rank)) or not 0 <= int(float(rank)) < k:
+            got = "" if rank is None else f" (got {rank!r})"
+            raise UsageError(f"variable {var!r} is per listed equilibrium: select "
+                             f"{EQUILIBRIUM_DIM}=RANK, 0 (the best) .. {k - 1}{got}")
+        da = da.isel({EQUILIBRIUM_DIM: int(float(rank))})
+        if var == "eq_mask":  # an empty slot is not a cooperation set
+            from coordsweep.engine.store.conventions import EQ_MASK_FILL
+            da = da.where(da != EQ_MASK_FILL)
+    elif rank is not None:
+        raise UsageError(f"variable {var!r} is not per listed equilibrium: drop "
+                         f"{EQUILIBRIUM_DIM}={rank!r}")
 
     chosen = {}
     for ax, value in select.items():

@@ -40,7 +40,7 @@ from coordsweep.engine.viz.plot import (
 from coordsweep.engine.viz.plotdata import (
     FAILED_BITS, categorize, is_discrete, plottable_variables, variable_kind)
 from coordsweep.kernels import codes
-from coordsweep.kernels.outputs import OUTPUTS
+from coordsweep.kernels.outputs import OUTPUT
 
 __all__ = ["StoreView", "ViewServer", "serve", "is_loopback"]
 
@@ -101,7 +101,7 @@ class StoreView:
         self.design = SAMPLE in self.axes
         self.grid_axes = [a for a in self.axes if a != SAMPLE]
         self.sectors = sector_names(ds)
-        order = {name: k for k, (name, *_) in enumerate(OUTPUTS)}
+        order = {name: k for k, name in enumerate(OUTPUT)}
         self.variables = sorted(plottable_variables(ds),
                                 key=lambda n: (order.get(n, len(order)), n))
         self.dims = {v: tuple(ds[v].dims) for v in self.variables}
