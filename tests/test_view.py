@@ -315,7 +315,7 @@ def test_grid_store_in_the_browser(browser, grid_store, server_for):
     page.get_by_role("button", name=re.compile("solve", re.I)).click()
     page.get_by_text("Not in the store").wait_for(timeout=120_000)
     solved = page.locator("#solveinfo").inner_text()
-    assert "equilibria" in solved and "differs" not in solved
+    assert "eq_mask" in solved and "differs" not in solved
     assert re.search(r"\bsame\b", solved)
     _finish(p, server)
 
