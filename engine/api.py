@@ -209,8 +209,9 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
         store of another spec, or a complete one of other variants, is an
         error (never recomputed silently: ``"overwrite"`` replaces it,
         ``"open"`` reads it); an incomplete one of other variants is
-        refused as by ``"resume"``. ``"create"`` refuses an existing store; ``"resume"``
-        continues one; ``"overwrite"`` replaces one; ``"open"`` only opens.
+        refused as by ``"resume"``. ``"create"`` refuses an existing
+        store; ``"resume"`` continues one; ``"overwrite"`` replaces one;
+        ``"open"`` only opens.
     scheduler : str, distributed.Client or cluster, optional
         Where a store's chunks are computed: ``"local"`` (a
         ``dask.distributed`` LocalCluster), ``"threads"``,
