@@ -183,3 +183,27 @@ def test_export_table_and_plot(stores, tmp_path):
     code, _, err = main_inprocess("plot", stores["small"], "--x", "externality_scale",
                                   "--y", "cost_scale", "--var", "eq_welfare", "-o", png)
     assert code == 2 and "equilibrium=RANK" in err
+
+
+def test_sensitivity_of_one_rank():
+    """Sobol' indices of eq_welfare at rank 0 are those of welfare_best_eq
+    (the same numbers); a rank is required, and checked."""
+    import coordsweep as cs
+    from coordsweep.engine.analysis import sensitivity
+    from coordsweep.engine.errors import UsageError
+    text = specs.spec_text("design", SECTORS) + (
+        "\n[design]\nmethod = \"sobol\"\nsamples = 16\nseed = 3\n"
+        "\n[design.params.externality_scale]\nlow = 0.2\nhigh = 2.0\n"
+        "\n[design.params.cost_scale]\nlow = 0.1\nhigh = 2.0\n"
+        f"\n[outputs]\nequilibria = {K}\n")
+    ds = cs.run(parse_spec(text), progress=False)
+    a = sensitivity.indices(ds, "eq_welfare", equilibrium=0)
+    b = sensitivity.indices(ds, "welfare_best_eq")
+    np.testing.assert_allclose(a["S1"].values, b["S1"].values, rtol=1e-9, atol=1e-12)
+    for kwargs, fragment in (({}, "--equilibrium RANK"), ({"equilibrium": K}, "--equilibrium"),):
+        with pytest.raises(UsageError, match=fragment):
+            sensitivity.indices(ds, "eq_welfare", **kwargs)
+    with pytest.raises(UsageError, match="not per listed equilibrium"):
+        sensitivity.indices(ds, "eq_listed", equilibrium=0)
+    with pytest.raises(UsageError, match="not in this store"):
+        sensitivity.indices(ds.drop_vars("eq_mask"), "eq_mask", equilibrium=0)
