@@ -36,8 +36,9 @@ import math
 import numpy as np
 
 from coordsweep.engine.analysis import prim
-from coordsweep.engine.analysis.space import (check_complete, parameters, sample_points,
-                                             equilibria, store_spec, store_vars)
+from coordsweep.engine.analysis.space import (check_complete, check_refined, equilibria,
+                                              parameters, sample_points, store_spec,
+                                              store_vars)
 from coordsweep.engine.analysis.target import Target
 from coordsweep.engine.errors import StoreError, UsageError
 
@@ -156,6 +157,7 @@ def discover(ds, var=None, sector=None, category=None, *, where=None, equilibriu
         raise UsageError(f"--verify {verify_n}: must be >= 0")
     spec, target = target_of(ds, var, sector, category, where, equilibrium)
     check_complete(ds)
+    check_refined(ds, target.var, target.sector)
     params, x, y, info = data(ds, spec, target, max_points=max_points, seed=seed)
     names = [p[0] for p in params]
     log = [p[3] for p in params]

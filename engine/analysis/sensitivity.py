@@ -55,8 +55,9 @@ import warnings
 import numpy as np
 
 from coordsweep.engine.analysis.results import status_counts
-from coordsweep.engine.analysis.space import (check_complete, parameters, sample_points,
-                                             equilibria, store_spec, store_vars)
+from coordsweep.engine.analysis.space import (check_complete, check_refined, equilibria,
+                                              parameters, sample_points, store_spec,
+                                              store_vars)
 from coordsweep.engine.analysis.target import Target
 from coordsweep.engine.errors import UsageError
 
@@ -152,6 +153,7 @@ def indices(ds, var, sector=None, category=None, *, method=None, conf_level=0.95
     spec, method = design_spec(ds, method)
     check_complete(ds)
     da, label = select_output(ds, spec, var, sector, category, equilibrium)
+    check_refined(ds, var, sector)
     if method in GIVEN_DATA:
         return _given_data(ds, spec, da, label, var, sector, category, method,
                            conf_level=conf_level, num_resamples=num_resamples, seed=seed,

@@ -70,3 +70,17 @@ def sample_points(dims, shape, params, max_points, seed):
     for k, (_, dim, vals, _) in enumerate(params):
         x[:, k] = vals[idx[list(dims).index(dim)]]
     return flat, x
+
+
+def check_refined(ds, var, sector):
+    """A refined store holds `var` at every point only when it is refined
+    (CONTRACT.md "Adaptive refinement"); UsageError otherwise."""
+    table = ds.attrs.get("refine")
+    if not table or "computed" not in ds.data_vars or bool(np.asarray(ds["computed"]).all()):
+        return
+    sectors = table.get("sectors")
+    if var in table.get("on", []) and (sector is None or not sectors or sector in sectors):
+        return
+    raise UsageError(f"--var {var}{f' --sector {sector}' if sector else ''}: a refined store "
+                     f"holds it at solved points only ({100 * float(ds['computed'].mean()):.1f}%"
+                     f"); refined outputs: {', '.join(table.get('on', []))}")
