@@ -29,6 +29,7 @@ from coordsweep.engine.spec import parts as zparts
 from coordsweep.engine.spec.model import Spec, default_store, load_spec
 from coordsweep.engine.store import lease
 from coordsweep.engine.store import zarrstore as zstore
+from coordsweep.engine.store.conventions import is_complete
 from coordsweep.kernels import solvers
 
 LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
@@ -166,7 +167,10 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
         make_plan(spec, store, request,
                   half_created=stale is not None and stale.get("state") == "creating")
     info, compute, counted = None, 0.0, {}
-    with lease.Lease(store, run_id, shared=shared) as held:
+    # the part that completes a job array's store releases the lease the
+    # parts share (a store nobody works on reads as free at once)
+    with lease.Lease(store, run_id, shared=shared,
+                     release_when=lambda: _complete(store)) as held:
         prev = held.previous
         plan = make_plan(spec, store, request,
                          half_created=prev is not None and prev.get("state") == "creating")
@@ -178,15 +182,21 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
             info, compute, counted = _compute(plan, job, held, progress, progress_stream,
                                               scheduler, workers, cluster, scheduler_file,
                                               on_dashboard)
-        # the part that completes a job array's store releases the lease the
-        # parts share (a store nobody works on reads as free at once)
-        held.release_shared = plan.finish(store, held.run_id)
+        plan.finish(store, held.run_id)
     layout = plan.layout
     return RunResult(_dataset=lambda: zstore.open_dataset(store), store=store, points=layout.size,
                      chunks_total=layout.nchunks, chunks_computed=len(plan.todo),
                      wall_seconds=time.perf_counter() - t0, compute_seconds=compute,
                      points_computed=plan.points_todo,
                      summary=results.summary(store, layout, counted), workers=info, part=part)
+
+
+def _complete(store):
+    """Whether the store is recorded complete (False when it cannot be read)."""
+    try:
+        return is_complete(zstore.read_attrs(store))
+    except Exception:  # noqa: BLE001 - on the way out of a failed run: keep the lease
+        return False
 
 
 def _compute(plan, job, held, progress, progress_stream, scheduler, workers, cluster,
