@@ -125,6 +125,19 @@ def select_output(ds, spec, var, sector=None, category=None, equilibrium=None):
     return da.astype(np.float64), label
 
 
+def _check_refined(ds, var, sector):
+    """A refined store holds `var` at every point only when it is refined."""
+    table = ds.attrs.get("refine")
+    if not table or "computed" not in ds.data_vars or bool(np.asarray(ds["computed"]).all()):
+        return
+    sectors = table.get("sectors")
+    if var in table.get("on", []) and (sector is None or not sectors or sector in sectors):
+        return
+    raise UsageError(f"--var {var}{f' --sector {sector}' if sector else ''}: a refined store "
+                     f"holds it at solved points only ({100 * float(ds['computed'].mean()):.1f}%"
+                     f"); refined outputs: {', '.join(table.get('on', []))}")
+
+
 def _status_counts(status):
     """(points with a non-zero status, {bit name: points} of the bits set)."""
     c = status_counts(status)
@@ -166,6 +179,7 @@ def indices(ds, var, sector=None, category=None, *, conf_level=0.95, num_resampl
     design = spec.design
     _check_complete(ds)
     da, label = select_output(ds, spec, var, sector, category, equilibrium)
+    _check_refined(ds, var, sector)
     axes = [a.name for a in spec.axes]
     da = da.transpose(*axes, "sample")
     y_all = np.asarray(da.values)

@@ -210,6 +210,10 @@ def _caption(fig, res, ds):
         parts.append("Other axes fixed at their middle value: " + "; ".join(
             f"{ax} = {res['selection'][ax]:g} (of {_fmt_range(ds, ax)})" for ax in fig["select"])
             + ".")
+    if res.get("solved_share") is not None:
+        parts.append(f"Refined store: {100 * res['solved_share']:.1f}% of the points in this "
+                     "slice were solved; the others hold the value of their cell's corners "
+                     "(the refined outputs) or nothing (the other outputs).")
     if res["counts"]:
         total = sum(res["counts"].values())
         parts.append("In this slice: " + ", ".join(

@@ -44,7 +44,6 @@ from coordsweep.kernels.outputs import OUTPUT
 
 __all__ = ["StoreView", "ViewServer", "serve", "is_loopback"]
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def is_loopback(host):
@@ -139,8 +138,9 @@ class StoreView:
     def _done(self):
         if "chunk_done" not in self.ds.data_vars:
             return None
-        token = self.ds.attrs.get("run_token", 1)
-        return np.asarray(self.group["chunk_done"][...]).ravel() == token
+        token = self._zstore.read_attrs(self.path).get("run_token", 1)   # (as it is now)
+        with self._zstore_quiet():
+            return np.asarray(self.group["chunk_done"][...]).ravel() == token
 
     def meta(self):
         ds = self.ds
