@@ -204,10 +204,14 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
     mode : {"auto", "create", "resume", "overwrite", "open"}
         What to do with ``store``. ``"auto"``: create it when it is not
         there, resume it when it holds an incomplete run of the same spec,
-        open it when it holds the complete run of the same spec (so running
-        a notebook cell again computes nothing); a store of another spec is
-        an error. ``"create"`` refuses an existing store; ``"resume"``
-        continues one; ``"overwrite"`` replaces one; ``"open"`` only opens.
+        open it when it holds the complete run of the same spec and solver
+        variants (so running a notebook cell again computes nothing); a
+        store of another spec, or a complete one of other variants, is an
+        error (never recomputed silently: ``"overwrite"`` replaces it,
+        ``"open"`` reads it); an incomplete one of other variants is
+        refused as by ``"resume"``. ``"create"`` refuses an existing
+        store; ``"resume"`` continues one; ``"overwrite"`` replaces one;
+        ``"open"`` only opens.
     scheduler : str, distributed.Client or cluster, optional
         Where a store's chunks are computed: ``"local"`` (a
         ``dask.distributed`` LocalCluster), ``"threads"``,

@@ -315,7 +315,7 @@ def test_grid_store_in_the_browser(browser, grid_store, server_for):
     page.get_by_role("button", name=re.compile("solve", re.I)).click()
     page.get_by_text("Not in the store").wait_for(timeout=120_000)
     solved = page.locator("#solveinfo").inner_text()
-    assert "equilibria" in solved and "differs" not in solved
+    assert "eq_mask" in solved and "differs" not in solved
     assert re.search(r"\bsame\b", solved)
     _finish(p, server)
 
@@ -487,3 +487,63 @@ def test_binds_loopback_and_refuses_other_host_names(grid_store):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# ---------------------------------------------------------------------------
+# a refined store (CONTRACT.md "Adaptive refinement"): filled points shown as such
+
+def _pale(hex_colour):
+    """The page's colour of a filled point: 55% of the way to white."""
+    rgb = [int(hex_colour[k:k + 2], 16) for k in (1, 3, 5)]
+    return "#" + "".join(f"{int(v + (255 - v) * 0.55 + 0.5):02x}" for v in rgb)
+
+
+def test_refined_store_shows_filled_points(browser, grid_store, server_for, tmp_path):
+    import xarray as xr
+    import zarr
+    store = tmp_path / "refined.zarr"
+    shutil.copytree(grid_store, store)
+    ds = xr.open_zarr(str(store), consolidated=False)
+    axes = ("labor_share", "cost_scale", "externality_scale")
+    shape = tuple(ds.sizes[a] for a in axes)
+    computed = np.ones(shape, bool)
+    computed[:, 2:6, 3:9] = False           # a block filled, not solved
+    group = zarr.open_group(str(store), mode="r+")
+    arr = group.create_array("computed", shape=shape, dtype=bool,
+                             chunks=group["status"].chunks, dimension_names=axes)
+    arr[...] = computed
+    status = np.asarray(group["status"][...])
+    status[~computed] |= np.int8(-128)
+    group["status"][...] = status
+    welfare = np.asarray(group["welfare_nc"][...])
+    welfare[~computed] = np.nan
+    group["welfare_nc"][...] = welfare
+    sectors = [str(s) for s in ds.attrs["sector_names"]]
+    reg = np.asarray(ds["regime"].isel(labor_share=1, sector=sectors.index("agro")).values)
+    filled_codes = set(np.unique(reg[~computed[1]]).tolist())
+    server = server_for(store)
+    p = Page(browser, server.url)
+    assert "refined" in p.page.get_by_role("status").first.inner_text()
+    n_filled = int((~computed[1]).sum())
+    assert f"filled: not solved, the value of its refinement cell's corners ({n_filled})" \
+        in p.legend_text()
+    px = p.pixels()
+    for code in filled_codes:      # filled cells drawn pale, in their category's hue
+        assert px.get(_pale(REGIME_COLORS[code]), 0) > 0
+    # the point itself says it was filled
+    page = p.page
+    page.get_by_role("img", name="map", exact=True).focus()
+    for key in ("ArrowRight",) * 4 + ("ArrowUp",) * 3 + ("Enter",):
+        page.keyboard.press(key)
+    page.locator("#pointinfo").get_by_text("welfare_best_eq").wait_for()
+    assert "filled (not solved" in page.locator("#pointinfo").inner_text()
+    _finish(p, server)
+
+
+def test_another_host_is_said(grid_store, server_for):
+    """Binding beyond loopback only when asked, and then a warning."""
+    s = server_for(grid_store, "--host", "0.0.0.0")
+    assert s.url.startswith("http://0.0.0.0:")
+    rc, err = s.interrupt()
+    assert rc in (0, 130)
+    assert "warning: serving on 0.0.0.0" in err and "Traceback" not in err

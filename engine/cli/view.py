@@ -15,27 +15,28 @@ def register(sub):
     v.set_defaults(func=main)
 
 
+#: the lists a point solved on the page holds when its store has none
+SOLVE_EQUILIBRIA = 16
+SOLVE_DYNAMICS = 64
+
+
 def solve_point(spec_text, at):
     """The kernel's outputs at one point (``coordsweep.solve``), with the
-    list of its stable equilibria (``equilibria``: the cooperating sectors'
-    bitmasks, best welfare first when the kernel says so)."""
-    from coordsweep.engine.api import point_spec, solve
-    out = dict(solve(spec_text, at=at))
-    if "equilibria" not in out and "eq_mask" not in out:
-        try:
-            from coordsweep import kernels
-            one = point_spec(spec_text, at)
-            masks = kernels.equilibrium_masks(**_one_point(one.base_point()))
-            out["equilibria"] = [int(m) for m in masks]
-        except (ValueError, TypeError, AttributeError):
-            pass
-    return out
+    optional outputs (CONTRACT.md "Optional outputs") the store's spec did
+    not ask for: the list of the best stable equilibria and, where this
+    build has them, the dynamics."""
+    import tomli_w
 
-
-def _one_point(params):
-    """Kernel inputs of P = 1 (arrays of shape (1,) / (1, N)) as one point's."""
-    import numpy as np
-    return {k: (np.asarray(v)[0] if v is not None else None) for k, v in params.items()}
+    from coordsweep.engine.api import solve
+    from coordsweep.engine.spec.model import tomllib
+    from coordsweep.kernels.outputs import dynamics_available
+    doc = tomllib.loads(spec_text)
+    outputs = doc.setdefault("outputs", {})
+    if not outputs.get("equilibria"):
+        outputs["equilibria"] = SOLVE_EQUILIBRIA
+    if not outputs.get("dynamics") and dynamics_available():
+        outputs["dynamics"] = SOLVE_DYNAMICS
+    return dict(solve(tomli_w.dumps(doc), at=at))
 
 
 def main(args):

@@ -139,8 +139,9 @@ class StoreView:
     def _done(self):
         if "chunk_done" not in self.ds.data_vars:
             return None
-        token = self.ds.attrs.get("run_token", 1)
-        return np.asarray(self.group["chunk_done"][...]).ravel() == token
+        token = self._zstore.read_attrs(self.path).get("run_token", 1)   # (as it is now)
+        with self._zstore_quiet():
+            return np.asarray(self.group["chunk_done"][...]).ravel() == token
 
     def meta(self):
         ds = self.ds

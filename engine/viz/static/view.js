@@ -512,7 +512,7 @@ async function solvePicked() {
       const h = document.createElement("h3"); h.textContent = "Not in the store"; box.appendChild(h);
       box.appendChild(outputsTable(r.lacks, r.sectors, [
         ["output", (e) => e.name],
-        ["value", (e) => (e.name === "equilibria" ? equilibria(e.solved, r.sectors) : cell(e.solved))],
+        ["value", (e) => (e.name === "eq_mask" ? equilibria(e.solved, r.sectors) : cell(e.solved))],
       ]));
     }
     const h = document.createElement("h3"); h.textContent = "Solved against stored"; box.appendChild(h);
@@ -531,10 +531,11 @@ async function solvePicked() {
 
 function equilibria(masks, sectors) {
   if (!Array.isArray(masks)) return cell(masks);
+  masks = masks.filter((m) => m !== 4294967295);     // the fill of unused places
   return masks.map((m) => {
     const on = sectors.filter((_, i) => (m >> i) & 1);
     return "{" + on.join(", ") + "}";
-  }).join("  ") + `  (${masks.length} stable)`;
+  }).join("  ") + `  (${masks.length} listed, best first)`;
 }
 
 function moveCursor(dx, dy) {
