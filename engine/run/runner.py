@@ -30,6 +30,7 @@ from coordsweep.engine.spec import parts as zparts
 from coordsweep.engine.spec.model import Spec, default_store, load_spec
 from coordsweep.engine.store import lease
 from coordsweep.engine.store import zarrstore as zstore
+from coordsweep.engine.store.conventions import is_complete
 from coordsweep.kernels import solvers
 
 LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
@@ -175,7 +176,10 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
     info, compute, counted = None, 0.0, {}
     if refinement is not None and plan.action in ("resume", "complete"):
         zrefine.check_store(store, spec, refinement)
-    with lease.Lease(store, run_id, shared=shared) as held:
+    # the part that completes a job array's store releases the lease the
+    # parts share (a store nobody works on reads as free at once)
+    with lease.Lease(store, run_id, shared=shared,
+                     release_when=lambda: _complete(store)) as held:
         prev = held.previous
         plan = make_plan(spec, store, request,
                          half_created=prev is not None and prev.get("state") == "creating")
@@ -187,9 +191,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
             info, compute, counted = _compute(plan, job, held, progress, progress_stream,
                                               scheduler, workers, cluster, scheduler_file,
                                               on_dashboard, refinement)
-        # the part that completes a job array's store releases the lease the
-        # parts share (a store nobody works on reads as free at once)
-        held.release_shared = plan.finish(store, held.run_id)
+        plan.finish(store, held.run_id)
         if refinement is not None:
             zrefine.cleanup(store)
     layout = plan.layout
@@ -198,6 +200,14 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
                      wall_seconds=time.perf_counter() - t0, compute_seconds=compute,
                      points_computed=getattr(plan, "points_solved", plan.points_todo),
                      summary=results.summary(store, layout, counted), workers=info, part=part)
+
+
+def _complete(store):
+    """Whether the store is recorded complete (False when it cannot be read)."""
+    try:
+        return is_complete(zstore.read_attrs(store))
+    except Exception:  # noqa: BLE001 - on the way out of a failed run: keep the lease
+        return False
 
 
 def _compute(plan, job, held, progress, progress_stream, scheduler, workers, cluster,

@@ -133,6 +133,12 @@ class Spec:
         integer array per dimension, equal lengths)."""
         return blocks.points(self, idx)
 
+    def points_at(self, values):
+        """Kernel inputs of points anywhere in the parameter space, given
+        ``{axis or design parameter: (P,) values}`` (engine/spec/blocks.py
+        ``points_at``)."""
+        return blocks.points_at(self, values)
+
     def varying_params(self):
         """Names of the kernel inputs an axis or a design parameter sets or
         scales (the others hold their base values at every grid point)."""

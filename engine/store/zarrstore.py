@@ -465,3 +465,15 @@ def open_group(store):
     import zarr
     with _quiet():
         return zarr.open_group(str(store), mode="r")
+
+
+def update_attrs(store, attrs):
+    """Add or replace dataset attributes of an existing store (analyses
+    kept beside the results, e.g. ``discovery``); the outputs are not
+    touched."""
+    import zarr
+    with _quiet():
+        group = zarr.open_group(str(store), mode="r+")
+        group.attrs.update({k: _attr(v) for k, v in attrs.items()})
+        if group.metadata.consolidated_metadata is not None:  # an older store
+            zarr.consolidate_metadata(str(store))
