@@ -264,6 +264,9 @@ def format_text(res):
             ver = f", fresh density {b['verified_density']:.3f} on {b['verified_n']:,} points"
         lines.append(f"\nbox {k + 1}: coverage {b['coverage']:.3f}, density {b['density']:.3f}, "
                      f"mass {b['mass']:.3f}{ver}")
+        if b["verified_n"] and b["verified_density"] < res["threshold"]:
+            lines.append(f"  note: the fresh density is below {res['threshold']:g}: the box fits "
+                         "the points that found it; a higher --threshold gives a tighter box")
         for p, (lo, hi) in b["limits"].items():
             flo, fhi = res["ranges"][p]
             qp = b["quasi_p"].get(p)

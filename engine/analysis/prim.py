@@ -121,12 +121,13 @@ def peel(x, y, *, peel_alpha=0.05, mass_min=0.05, full=None, n_total=None, hits_
         best = None
         for j in range(d):
             col = xs[:, j]
+            part = np.partition(col, (k - 1, nb - k))  # both order statistics at once
             for side in (0, 1):
                 if side == 0:  # cut the k lowest values (and their ties)
-                    t = np.partition(col, k - 1)[k - 1]
+                    t = part[k - 1]
                     cut = col <= t
                 else:
-                    t = np.partition(col, nb - k)[nb - k]
+                    t = part[nb - k]
                     cut = col >= t
                 n_cut = int(np.count_nonzero(cut))
                 n_keep = nb - n_cut
