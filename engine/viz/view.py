@@ -44,7 +44,6 @@ from coordsweep.kernels.outputs import OUTPUT
 
 __all__ = ["StoreView", "ViewServer", "serve", "is_loopback"]
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def is_loopback(host):
