@@ -118,9 +118,17 @@ def level_task(spec, store, info, task, run_id=None, token=1, solver=None, write
     debug.pause(f"refine-write-{info.level}-{task}")
     lease.check(store, run_id)
     rec = pack(outputs, spec)
-    _level_array(store, run_id, f"{info.path}/record")[lo:hi] = rec
+    # whole chunks of the level's arrays, stored as zarr would store them
+    # (engine/store/chunkio.py: no event-loop round trip a chunk)
+    from coordsweep.engine.store import chunkio
+    arrays = {"record": _level_array(store, run_id, f"{info.path}/record"),
+              "task_done": _level_array(store, run_id, f"{info.path}/task_done")}
+    rc = arrays["record"].chunks[0]
+    chunkio.write_chunks(arrays, [("record", (slice(r, min(r + rc, hi)), slice(None)),
+                                   rec[r - lo:min(r + rc, hi) - lo]) for r in range(lo, hi, rc)])
     lease.check(store, run_id)
-    _level_array(store, run_id, f"{info.path}/task_done")[int(task)] = token
+    chunkio.write_chunks(arrays, [("task_done", (slice(int(task), int(task) + 1),),
+                                   np.array([token], np.int64))])
     _RECORDS.setdefault((str(store), run_id), {})[(info.level, int(task))] = rec
     return len(idx)
 
