@@ -31,6 +31,7 @@ import numpy as np
 from coordsweep.kernels import solvers
 from coordsweep.kernels.economy import path_g
 from coordsweep.kernels.jit import jit
+from coordsweep.kernels.etapath import finish_eta_paths
 from coordsweep.kernels.lockstep import finish_block
 from coordsweep.kernels.outputs import (
     MAX_DYNAMICS, MAX_EQUILIBRIA, Outputs, allocate_optional, allocate_outputs as _allocate)
@@ -244,8 +245,10 @@ def _run(solve_block, codes, x, res, opt=None):
             ps = prepared_head(prep, stop - start)
         prepare_block(xs, ps, codes[0])
         scr.qlen[0] = 0  # (a pooled scratch: nothing left from an aborted block)
+        scr.glen[0] = 0
         solve_block(xs, scr, rs, ps)
         finish_block(scr, rs)
+        finish_eta_paths(scr, rs, ps)
         if opt is not None:
             _run_optional(xs, ps, scr, rs, opt, slice(start, stop))
 

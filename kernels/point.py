@@ -9,7 +9,8 @@ parallelism). A block goes through three passes (kernels/api.py ``_run``):
 kernels/prepare.py's ``prepare_block`` (each point's constants and its
 profile table, kernels/table.py, the transcendental functions in SIMD
 lanes over the whole block), ``solve_block``, and kernels/lockstep.py's
-``finish_block`` (the critical masses the block deferred). Outputs at a point depend on
+``finish_block`` and kernels/etapath.py's ``finish_eta_paths`` (the
+critical masses the block deferred). Outputs at a point depend on
 that point's inputs only, so results do not depend on how points are
 blocked.
 """
@@ -39,9 +40,10 @@ from coordsweep.kernels.variants import equilibria_and_first_best
 #: the bounds), and the queue of critical masses left to the block's
 #: lock-step search (kernels/lockstep.py: qidx p * N + i, qargs the
 #: arguments of economy.fast_g after s, one row per argument, qlen[0]
-#: their number)
+#: their number) and those of paths with some eta_j > 0
+#: (kernels/etapath.py: gidx p * N + i, gstart the search's start, glen[0])
 Scratch = namedtuple("Scratch", "prof status cand active value_nc samples record "
-                                "stack stackx qidx qargs qlen")
+                                "stack stackx qidx qargs qlen gidx gstart glen")
 #: a block's points prepared by kernels/prepare.py: inside the domains
 #: (valid), their Points (economy.POINT_DTYPE records), their sectors'
 #: constants (economy.SECTOR_DTYPE, P x N), the profile table
@@ -64,7 +66,9 @@ def allocate_scratch(n, record=0, solver=(0, 0, 0), queue=0):
                    stack=np.empty((2, n + 1), np.int64), stackx=np.empty(n + 1),
                    qidx=np.empty(queue, np.int64),
                    qargs=np.empty((len(QUEUE_ARGS), queue)),
-                   qlen=np.zeros(1, np.int64))
+                   qlen=np.zeros(1, np.int64),
+                   gidx=np.empty(queue, np.int64), gstart=np.empty(queue),
+                   glen=np.zeros(1, np.int64))
 
 
 def allocate_prepared(npts, nsec):
@@ -207,15 +211,23 @@ def solve_point_into(x, p, prep, scr, out):
     # critical masses may be left to the block's lock-step search
     # (kernels/lockstep.py) when there is room in the queue for all of them
     q = scr.qlen[0]
-    defer = ws.status[SOLVER_PATH] == PATH_LOCKSTEP and q + n <= scr.qidx.shape[0]
+    g = scr.glen[0]
+    defer = (ws.status[SOLVER_PATH] == PATH_LOCKSTEP and q + n <= scr.qidx.shape[0]
+             and g + n <= scr.gidx.shape[0])
     for i in range(n):
         r, cm, ps, gain, wbar, sub = analyse_sector(ws, i, W_nc, zmask, scr.samples, defer)
         if cm == DEFERRED:
-            scr.qidx[q] = p * n + i
-            args = fast_path_args(ws, i)
-            for k in range(len(args)):
-                scr.qargs[k, q] = args[k]
-            q += 1
+            if ws.pt.fast:
+                scr.qidx[q] = p * n + i
+                args = fast_path_args(ws, i)
+                for k in range(len(args)):
+                    scr.qargs[k, q] = args[k]
+                q += 1
+            else:  # some eta_j > 0 (kernels/etapath.py); ps: the start
+                scr.gidx[g] = p * n + i
+                scr.gstart[g] = ps
+                g += 1
+                ps = np.nan
             cm = 1.0  # a finite placeholder until the lock-step search
         out.regime[p, i] = r
         out.critical_mass[p, i] = cm
@@ -227,6 +239,7 @@ def solve_point_into(x, p, prep, scr, out):
             partial_any = True
     out.has_partial[p] = partial_any
     scr.qlen[0] = q
+    scr.glen[0] = g
 
     # --- targeting --------------------------------------------------------
     gain = out.gain_coordinate[p]

@@ -8,8 +8,8 @@ import numpy as np
 
 from coordsweep.kernels import codes
 from coordsweep.kernels.economy import (
-    KIND_INERT, KIND_SPONT, SOLVER_PATH, binary_welfare, fast_g, fast_g_slope,
-    fast_path_args, log_rent_full, path_g, path_welfare)
+    KIND_INERT, KIND_SPONT, SOLVER_PATH, SOLVER_WAGE, WAGE_NEWTON, binary_welfare, fast_g,
+    fast_g_slope, fast_path_args, log_rent_full, path_g, path_welfare)
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.solvers import code
 from coordsweep.kernels.rootfind import (
@@ -86,28 +86,87 @@ def peak_on_path(ws, i, a, b):
 
 
 @jit(inline="always")
-def path_increasing(ws, i):
+def path_increasing(ws, i, x1):
     """True when g_i is certainly strictly increasing on [0, 1] (candidate
-    sector i; fast path, i.e. every eta = 0): then the shape samples are
-    not needed.
+    sector i; x1 = log w(S0 u {i})): then the shape samples are not needed.
 
-    With h(s) = (1 + theta s)^eps - 1, X(s) = X0 + u s h(s) (X0: X at S0,
-    sector i at 0; u = (q_i a_i)^eps) and g + c' = K h X^-alpha,
-    d/ds log(g + c') = h'/h - alpha u (h + s h') / X, which is > 0 iff
-    h' X0 + (1 - alpha) u s h h' > alpha u h^2. h is convex with h(0) = 0,
-    so h <= s h' and alpha u h^2 <= alpha u s h h': it suffices that
-    X0 + (1 - 2 alpha) u s h(s) > 0 on (0, 1] (h' > 0). Always true for
-    alpha <= 1/2; otherwise s h(s) is largest at s = 1, where
-    u h(1) = xb_i - xa_i, so X0 > (2 alpha - 1) (xb_i - xa_i) suffices
-    (with a margin of CERT_MARGIN against rounding)."""
+    On the fast path (every eta = 0): with h(s) = (1 + theta s)^eps - 1,
+    X(s) = X0 + u s h(s) (X0: X at S0, sector i at 0; u = (q_i a_i)^eps)
+    and g + c' = K h X^-alpha, d/ds log(g + c') = h'/h - alpha u (h + s h') / X,
+    which is > 0 iff h' X0 + (1 - alpha) u s h h' > alpha u h^2. h is
+    convex with h(0) = 0, so h <= s h' and alpha u h^2 <= alpha u s h h':
+    it suffices that X0 + (1 - 2 alpha) u s h(s) > 0 on (0, 1] (h' > 0).
+    Always true for alpha <= 1/2; otherwise s h(s) is largest at s = 1,
+    where u h(1) = xb_i - xa_i, so X0 > (2 alpha - 1) (xb_i - xa_i)
+    suffices (with a margin of CERT_MARGIN against rounding).
+
+    With some eta_j > 0 (:func:`eta_path_increasing`) the same argument
+    holds with alpha replaced by a bound B on the wage's pull. Points with
+    every eta = 0 off the fast path are not certified."""
     pt = ws.pt
     if not pt.fast:
-        return False
+        if pt.eta0:
+            return False
+        return eta_path_increasing(ws, i, x1)
     alpha = pt.alpha
     if alpha <= 0.5:
         return True
     sec = ws.sec
     return pt.xa0 > (2.0 * alpha - 1.0) * (sec.xb[i] - sec.xa[i]) * (1.0 + CERT_MARGIN)
+
+
+@jit
+def eta_path_increasing(ws, i, x1):
+    """The certificate of :func:`path_increasing` where some eta_j > 0.
+
+    With e_i = 1 / (1 - eps eta_i), k_j the wage elasticities of labour
+    demand (log L_j = b_j - k_j x) and m = m_i(s), log(g + c') =
+    const + (1 - k_i) x(s) + (e_i - 1) log m + log h, and clearing gives
+    x' = e_i L_i (m'/m) / sum_j k_j L_j, so
+
+        d/ds log(g + c') = h'/h - (m'/m) B(s),
+        B(s) = e_i (lambda(s) (alpha + eta_i) - eps eta_i),
+        lambda(s) = k_i L_i / sum_j k_j L_j
+
+    (1 - 1/k_i = alpha + eta_i; with every eta = 0, B = alpha L_i / L and
+    this is the fast path's expression). lambda rises with s (the wage
+    rises, every other L_j falls, L_i rises), so B(s) <= B(1). As on the
+    fast path (h <= s h', m = 1 + s h), h'/h > (m'/m) B holds when
+    1 + (1 - 2B) s h(s) > 0, which for all s in (0, 1] follows from
+    B(1) <= 1/2 or (2 B(1) - 1) h(1) < 1. lambda(1) is read at the clearing
+    wage x1 of the profile S0 u {i} (N exps); both B(1) and the product
+    carry a relative margin of CERT_MARGIN. Sectors with (1 + theta_i)^eps
+    beyond exp(700) are not certified."""
+    pt, sec = ws.pt, ws.sec
+    n = sec.lqa.shape[0]
+    if not sec.logm1[i] < 700.0:
+        return False
+    eps = pt.eps
+    # t_j = log(k_j L_j) at x1, profile S0 u {i} (b_j as economy.log_wage)
+    mx = -np.inf
+    ti = 0.0
+    for j in range(n):
+        logm = sec.logm1[j] if (sec.s0[j] == 1.0 or j == i) else 0.0
+        b = sec.b0[j] + logm / (1.0 - eps * sec.eta[j])
+        t = math.log(sec.k[j]) + b - sec.k[j] * x1
+        if j == i:
+            ti = t
+        if t > mx:
+            mx = t
+    tot = 0.0
+    for j in range(n):
+        logm = sec.logm1[j] if (sec.s0[j] == 1.0 or j == i) else 0.0
+        b = sec.b0[j] + logm / (1.0 - eps * sec.eta[j])
+        tot += math.exp(math.log(sec.k[j]) + b - sec.k[j] * x1 - mx)
+    lam = math.exp(ti - mx) / tot
+    eta = sec.eta[i]
+    e = 1.0 / (1.0 - eps * eta)
+    up = e * lam * (pt.alpha + eta)
+    down = e * eps * eta
+    bound = up - down + CERT_MARGIN * (up + down)
+    if bound <= 0.5:
+        return bool(math.isfinite(lam))
+    return (2.0 * bound - 1.0) * math.exp(sec.lem1[i]) * (1.0 + CERT_MARGIN) < 1.0
 
 
 @jit
@@ -151,7 +210,10 @@ def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
     sector i (neither inert nor spontaneous); W_nc: welfare at S0; gs:
     scratch for the samples; defer: the critical mass of a certified
     increasing path may be left to the block's lock-step search
-    (kernels/lockstep.py; the critical mass returned is then DEFERRED).
+    (kernels/lockstep.py on the fast path; kernels/etapath.py where some
+    eta_j > 0, with the default wage variant only): the critical mass
+    returned is then DEFERRED, and the partial share returned is NaN on
+    the fast path and the search's start in (0, 1) otherwise.
     Returns (regime, critical_mass, partial_share, gain, subsidy_needed).
     (Over 80 lines: MODEL.md's regime conditions in their order, each
     reading the quantities the ones before computed.)"""
@@ -163,13 +225,22 @@ def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
     logrent = log_rent_full(ws, i, x1)
     subsidy = max(0.0, 1.0 - math.exp(logrent + sec.lem1[i] - sec.logc[i]))
     g0 = -(1.0 - sec.sigma[i]) * cost
-    if path_increasing(ws, i):
+    if path_increasing(ws, i, x1):
         # g_i rises from g0 < 0: regime 2 iff g_i(1) >= 0 (the threshold
         # test), with the unique root as critical mass; otherwise g_i < 0
         # on (0, 1): no partial coordination.
         if x1 <= sec.xbar[i]:
-            if defer:
+            if defer and ws.pt.fast:
                 return codes.COORDINATION_FAILURE, DEFERRED, np.nan, W1 - W_nc, subsidy
+            if defer and ws.status[SOLVER_WAGE] == WAGE_NEWTON:
+                # some eta_j > 0 (kernels/etapath.py): g_i(1) + c' from the
+                # rent at x1; the search starts where log(g_i + c') ~ log s
+                # + const crosses log c'
+                net = -g0
+                gc1 = math.exp(logrent + sec.lem1[i])
+                if gc1 > net:
+                    return codes.COORDINATION_FAILURE, DEFERRED, net / gc1, W1 - W_nc, subsidy
+                return codes.COORDINATION_FAILURE, 1.0, np.nan, W1 - W_nc, subsidy
             g1 = g_at(ws, i, 1.0)
             if g1 >= 0.0:
                 r = root_on_path(ws, i, 0.0, 1.0, g0, g1)
