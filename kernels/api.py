@@ -31,7 +31,7 @@ import numpy as np
 from coordsweep.kernels import solvers
 from coordsweep.kernels.economy import path_g
 from coordsweep.kernels.jit import jit
-from coordsweep.kernels.etapath import finish_eta_paths
+from coordsweep.kernels.etapath import finish_eta_paths, sample_eta_paths
 from coordsweep.kernels.lockstep import finish_block
 from coordsweep.kernels.outputs import (
     MAX_DYNAMICS, MAX_EQUILIBRIA, Outputs, allocate_optional, allocate_outputs as _allocate)
@@ -49,6 +49,8 @@ from coordsweep.kernels.table import TABLE_ENTRIES, table_size
 #: large enough (~2e4 points at N = 3) for NumPy's passes to cost nothing
 #: per call
 QUEUE_ENTRIES = 1 << 16
+_WAGE_NEWTON = solvers.code("wage", "newton")
+_PATH_LOCKSTEP = solvers.code("path", "lockstep")
 
 
 def _trailing_defaults():
@@ -244,6 +246,8 @@ def _run(solve_block, codes, x, res, opt=None):
             rs = Outputs(*(a[start:stop] for a in res))
             ps = prepared_head(prep, stop - start)
         prepare_block(xs, ps, codes[0])
+        if codes[0] == _WAGE_NEWTON and codes[2] == _PATH_LOCKSTEP:
+            sample_eta_paths(ps, scr)
         scr.qlen[0] = 0  # (a pooled scratch: nothing left from an aborted block)
         scr.glen[0] = 0
         solve_block(xs, scr, rs, ps)

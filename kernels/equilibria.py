@@ -80,6 +80,16 @@ def no_coordination(ws, zmask, value):
             value[i] = wl * (xi / pt.xa0) / (pt.alpha * (1.0 + sec.tau[i]))
             fiscal += sec.tau[i] * value[i] + sec.sigma[i] * sec.s0[i] * sec.cost[i]
         return x, ws.tw[zmask], fiscal
+    if pt.table:
+        # some eta_i > 0 (kernels/etatable.py): the wage from the table,
+        # log L_i = b_i - k_i x as economy.log_wage leaves them
+        x = ws.tx[zmask]
+        for i in range(sec.lqa.shape[0]):
+            logm = sec.logm1[i] if sec.s0[i] == 1.0 else 0.0
+            logl = sec.b0[i] + logm / (1.0 - pt.eps * sec.eta[i]) - sec.k[i] * x
+            value[i] = math.exp(x + logl) / (pt.alpha * (1.0 + sec.tau[i]))
+            fiscal += sec.tau[i] * value[i] + sec.sigma[i] * sec.s0[i] * sec.cost[i]
+        return x, ws.tw[zmask], fiscal
     set_binary_profile(ws, zmask)
     x = log_wage(ws)
     for i in range(sec.lqa.shape[0]):

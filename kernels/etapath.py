@@ -46,7 +46,12 @@ import math
 import numpy as np
 
 from coordsweep.kernels import codes
+from coordsweep.kernels.economy import log_expm1, log_m
+from coordsweep.kernels.equilibria import classify
+from coordsweep.kernels.etatable import newton_rows
 from coordsweep.kernels.jit import jit
+from coordsweep.kernels.point import workspace_at
+from coordsweep.kernels.sectors import PRESAMPLES, SHAPE_SAMPLES, SLOPE_STEP, path_increasing
 from coordsweep.kernels.rootfind import MAXITER, XTOL
 
 #: relative tolerance on s: F is a log-sum of terms of size |max_j t_j|
@@ -65,17 +70,19 @@ T_T, T_H, T_LH, T_LM, T_LS = range(5)
 
 @jit
 def _start(qidx, qstart, q, n, sec, pt, W):
-    """Rows of the q queued roots: start, bracket [0, 1], A = log c' -
-    log((1 - alpha)/alpha) - b0_i, the index p N + i."""
+    """Rows of the q queued roots: start, bracket (qstart's rows), A =
+    log c' - log((1 - alpha)/alpha) - b0_i, the index p N + i."""
     for k in range(q):
         j = qidx[k]
         p = j // n
         i = j - p * n
         s = sec[p]
-        s0 = qstart[k]
-        W[W_S, k] = s0 if 0.0 < s0 < 1.0 else 0.5
-        W[W_LO, k] = 0.0
-        W[W_HI, k] = 1.0
+        s0 = qstart[0, k]
+        lo = qstart[1, k]
+        hi = qstart[2, k]
+        W[W_S, k] = s0 if lo < s0 < hi else 0.5 * (lo + hi)
+        W[W_LO, k] = lo
+        W[W_HI, k] = hi
         W[W_FLO, k] = W[W_DLO, k] = W[W_FHI, k] = W[W_DHI, k] = np.nan
         W[W_A, k] = math.log((1.0 - s.sigma[i]) * s.cost[i]) - pt.logcoef[p] - s.b0[i]
         W[W_IDX, k] = j
@@ -285,3 +292,118 @@ def finish_eta_paths(scr, out, prep):
     _write(q, qidx, root, conv, out.critical_mass, out.status)
     scr.glen[0] = 0
     return q
+
+
+# --- the samples of the paths the certificate does not cover -------------
+
+#: rows (wage roots) per sampled path: g_i(k / SHAPE_SAMPLES), k = 1..K,
+#: and g_i(1 - SLOPE_STEP) (g_i(0) = -c' needs none)
+SAMPLE_ROWS = PRESAMPLES - 1
+
+
+@jit
+def _to_sample(prep, scr, todo):
+    """todo[:count] = p N + i for the candidate sectors of points with some
+    eta_j > 0 and a profile table whose path the certificate
+    (sectors.path_increasing, at the table's x1) does not cover. Returns
+    count."""
+    n = prep.sec.shape[1]
+    count = 0
+    for p in range(prep.valid.shape[0]):
+        if not prep.valid[p] or not prep.pt.table[p] or prep.pt.fast[p]:
+            continue
+        ws = workspace_at(prep, p, scr)
+        zmask, ncand, _ = classify(ws, scr.cand, scr.active)
+        for c in range(ncand):
+            i = scr.cand[c]
+            if not path_increasing(ws, i, ws.tx[zmask | (np.int64(1) << i)]):
+                todo[count] = p * n + i
+                count += 1
+    return count
+
+
+@jit
+def _fill(prep, todo, count, B, K, lo, hi, logL, LM, LE):
+    """The wage rows of the sampled paths, as economy.path_g sets the
+    profile and economy.log_wage the bracket (etatable.fill_rows' layout);
+    LM = log m_i(s), LE = log((1 + theta_i s)^eps - 1)."""
+    n = prep.sec.shape[1]
+    lnn = math.log(n)
+    for c in range(count):
+        j = todo[c]
+        p = j // n
+        i = j - p * n
+        s = prep.sec[p]
+        eps = prep.pt.eps[p]
+        logl = prep.pt.logl[p]
+        for k in range(SAMPLE_ROWS):
+            share = (k + 1) / SHAPE_SAMPLES if k < SHAPE_SAMPLES else 1.0 - SLOPE_STEP
+            r = c * SAMPLE_ROWS + k
+            a = eps * math.log1p(s.theta[i] * share)
+            lm = log_m(share, a)
+            LM[r] = lm
+            LE[r] = log_expm1(a)
+            rlo = -np.inf
+            rhi = -np.inf
+            for q in range(n):
+                if q == i:
+                    logm = lm
+                elif s.s0[q] == 1.0:
+                    logm = s.logm1[q]
+                else:
+                    logm = 0.0
+                b = s.b0[q] + logm / (1.0 - eps * s.eta[q])
+                B[r, q] = b
+                K[r, q] = s.k[q]
+                v = (b - logl) / s.k[q]
+                if v > rlo:
+                    rlo = v
+                v = (b - logl + lnn) / s.k[q]
+                if v > rhi:
+                    rhi = v
+            lo[r] = rlo
+            hi[r] = rhi
+            logL[r] = logl
+
+
+@jit
+def _store_samples(prep, todo, count, B, K, x, conv, LM, LE):
+    """prep.gs[p, i] = g_i at the samples (economy.path_g's formula from
+    the rows' wages); pt.wagefail where a root did not converge."""
+    n = prep.sec.shape[1]
+    for c in range(count):
+        j = todo[c]
+        p = j // n
+        i = j - p * n
+        s = prep.sec[p]
+        net = (1.0 - s.sigma[i]) * s.cost[i]
+        prep.gs[p, i, 0] = -net
+        for k in range(SAMPLE_ROWS):
+            r = c * SAMPLE_ROWS + k
+            xr = x[r]
+            logr = prep.pt.logcoef[p] + xr + (B[r, i] - K[r, i] * xr) - LM[r]
+            prep.gs[p, i, k + 1] = math.exp(logr + LE[r]) - net
+            if not conv[r]:
+                prep.pt.wagefail[p] = True
+
+
+def sample_eta_paths(prep, scr):
+    """Sample, in lock-step, the GE paths of the block's points with some
+    eta_j > 0 (and a profile table: the default wage variant) that the
+    certificate does not cover: prep.gs (kernels/sectors.py PRESAMPLES),
+    read by analyse_candidate instead of a wage root per sample. Returns
+    the number of paths sampled."""
+    npts, n = prep.sec.shape
+    todo = np.empty(npts * n, np.int64)
+    count = _to_sample(prep, scr, todo)
+    if count == 0:
+        return 0
+    rows = count * SAMPLE_ROWS
+    B = np.empty((rows, n))
+    K = np.empty((rows, n))
+    lo, hi, logL, LM, LE = (np.empty(rows) for _ in range(5))
+    with np.errstate(all="ignore"):
+        _fill(prep, todo, count, B, K, lo, hi, logL, LM, LE)
+        x, conv = newton_rows(B, K, lo, hi, logL)
+        _store_samples(prep, todo, count, B, K, x, conv, LM, LE)
+    return count

@@ -28,29 +28,32 @@ from coordsweep.kernels.equilibria import (
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import QUEUE_ARGS
 from coordsweep.kernels.sectors import (
-    DEFERRED, DENSE_SAMPLES, PATH_LOCKSTEP, analyse_sector)
+    DEFER_SLOT, DEFERRED, DENSE_SAMPLES, PATH_LOCKSTEP, PRESAMPLES, analyse_sector)
 from coordsweep.kernels.prepare import N_PTMP, N_TMP
 from coordsweep.kernels.table import table_size
 from coordsweep.kernels.variants import equilibria_and_first_best
 
 #: per-block scratch: the profile and status of the workspace, the candidates and non-inert
-#: sectors (index lists), V_i at S0, samples of a GE path, and room for the
+#: sectors (index lists), V_i at S0, samples of a GE path (and from
+#: sectors.DEFER_SLOT a deferred search's start and bracket), and room for the
 #: masks of the equilibria (length 0 in the block kernel: not recorded),
 #: the depth-first search's stack (stack: positions and masks, stackx:
 #: the bounds), and the queue of critical masses left to the block's
 #: lock-step search (kernels/lockstep.py: qidx p * N + i, qargs the
 #: arguments of economy.fast_g after s, one row per argument, qlen[0]
 #: their number) and those of paths with some eta_j > 0
-#: (kernels/etapath.py: gidx p * N + i, gstart the search's start, glen[0])
+#: (kernels/etapath.py: gidx p * N + i, gstart the search's start and
+#: bracket, one row each, glen[0] their number)
 Scratch = namedtuple("Scratch", "prof status cand active value_nc samples record "
                                 "stack stackx qidx qargs qlen gidx gstart glen")
 #: a block's points prepared by kernels/prepare.py: inside the domains
 #: (valid), their Points (economy.POINT_DTYPE records), their sectors'
 #: constants (economy.SECTOR_DTYPE, P x N), the profile table
 #: (kernels/table.py: P x 2^N, or P x 0 beyond table.TABLE_MAX_SECTORS),
-#: and room for the arguments of the transcendental passes (tmp: K x P x N,
-#: ptmp: K x P)
-Prepared = namedtuple("Prepared", "valid pt sec tx tw tc tmp ptmp")
+#: room for the arguments of the transcendental passes (tmp: K x P x N,
+#: ptmp: K x P), and the GE-path samples found in lock-step where some
+#: eta_j > 0 (kernels/etapath.py; P x N x sectors.PRESAMPLES)
+Prepared = namedtuple("Prepared", "valid pt sec tx tw tc tmp ptmp gs")
 
 
 def allocate_scratch(n, record=0, solver=(0, 0, 0), queue=0):
@@ -61,13 +64,13 @@ def allocate_scratch(n, record=0, solver=(0, 0, 0), queue=0):
     prof, status = allocate_workspace(n, solver)
     return Scratch(prof=prof, status=status,
                    cand=np.empty(n, np.int64), active=np.empty(n, np.int64),
-                   value_nc=np.empty(n), samples=np.empty(DENSE_SAMPLES + 1),
+                   value_nc=np.empty(n), samples=np.empty(DEFER_SLOT + 3),
                    record=np.empty(record, np.int64),
                    stack=np.empty((2, n + 1), np.int64), stackx=np.empty(n + 1),
                    qidx=np.empty(queue, np.int64),
                    qargs=np.empty((len(QUEUE_ARGS), queue)),
                    qlen=np.zeros(1, np.int64),
-                   gidx=np.empty(queue, np.int64), gstart=np.empty(queue),
+                   gidx=np.empty(queue, np.int64), gstart=np.empty((3, queue)),
                    glen=np.zeros(1, np.int64))
 
 
@@ -77,7 +80,8 @@ def allocate_prepared(npts, nsec):
     return Prepared(valid=np.empty(npts, np.bool_), pt=np.empty(npts, POINT_DTYPE),
                     sec=np.empty((npts, nsec), SECTOR_DTYPE),
                     tx=np.empty((npts, t)), tw=np.empty((npts, t)), tc=np.empty((npts, t)),
-                    tmp=np.empty((N_TMP, npts, nsec)), ptmp=np.empty((N_PTMP, npts)))
+                    tmp=np.empty((N_TMP, npts, nsec)), ptmp=np.empty((N_PTMP, npts)),
+                    gs=np.empty((npts, nsec, PRESAMPLES)))
 
 
 def prepared_head(prep, npts):
@@ -102,7 +106,8 @@ def workspace_at(prep, p, scr):
         if prep.valid[p] and \
                 (1.0 - r.eps[p] * sec.eta[i]) * codes.ILL_CONDITIONED_EXPONENT < 1.0:
             scr.status[0] |= codes.ILL_CONDITIONED  # (a point outside the domains: not)
-    return Workspace(pt, prep.sec[p], scr.prof, scr.status, prep.tx[p], prep.tw[p])
+    return Workspace(pt, prep.sec[p], scr.prof, scr.status, prep.tx[p], prep.tw[p],
+                     prep.gs[p])
 
 
 @jit(inline="always")
@@ -223,11 +228,11 @@ def solve_point_into(x, p, prep, scr, out):
                 for k in range(len(args)):
                     scr.qargs[k, q] = args[k]
                 q += 1
-            else:  # some eta_j > 0 (kernels/etapath.py); ps: the start
+            else:  # some eta_j > 0 (kernels/etapath.py)
                 scr.gidx[g] = p * n + i
-                scr.gstart[g] = ps
+                for k in range(3):  # start, bracket
+                    scr.gstart[k, g] = scr.samples[DEFER_SLOT + k]
                 g += 1
-                ps = np.nan
             cm = 1.0  # a finite placeholder until the lock-step search
         out.regime[p, i] = r
         out.critical_mass[p, i] = cm

@@ -222,5 +222,6 @@ def prepare_block(x, prep, wage=0):
         _inplace(np.exp, T[T_WBAR])
         _stage4(x, T, P, prep.valid, prep.sec, prep.pt, prep.tx, prep.tw, prep.tc)
         finish_table(prep.pt, prep.tx, prep.tw, prep.tc)
+    prep.gs[:, :, 0] = np.nan  # no GE-path samples yet (kernels/etapath.py)
     if wage is not None:
         finish_eta_table(prep, wage)

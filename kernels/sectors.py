@@ -23,6 +23,13 @@ SHAPE_SAMPLES = 8
 #: this many samples, so that the first and last crossings are still found
 #: unless g_i wiggles on a finer scale; the point keeps its PATH_SHAPE bit
 DENSE_SAMPLES = 64
+#: the samples scratch of analyse_candidate (DENSE_SAMPLES + 1 samples)
+#: holds, from here, a deferred search's start and bracket
+DEFER_SLOT = DENSE_SAMPLES + 1
+#: the samples of a path found in lock-step where some eta_j > 0
+#: (kernels/etapath.py, ws.gs[i]): g_i(k / SHAPE_SAMPLES) for
+#: k = 0..SHAPE_SAMPLES, then g_i(1 - SLOPE_STEP); ws.gs[i, 0] NaN: none
+PRESAMPLES = SHAPE_SAMPLES + 2
 #: a rise or fall of g_i smaller than this (relative) is rounding noise
 SHAPE_RTOL = 1e-12
 #: step used to tell whether g_i still rises at s = 1
@@ -134,31 +141,28 @@ def eta_path_increasing(ws, i, x1):
     fast path (h <= s h', m = 1 + s h), h'/h > (m'/m) B holds when
     1 + (1 - 2B) s h(s) > 0, which for all s in (0, 1] follows from
     B(1) <= 1/2 or (2 B(1) - 1) h(1) < 1. lambda(1) is read at the clearing
-    wage x1 of the profile S0 u {i} (N exps); both B(1) and the product
-    carry a relative margin of CERT_MARGIN. Sectors with (1 + theta_i)^eps
+    wage x1 of the profile S0 u {i} (N exps; ws.prof.logl is scratch
+    here); both B(1) and the product carry a relative margin of CERT_MARGIN. Sectors with (1 + theta_i)^eps
     beyond exp(700) are not certified."""
     pt, sec = ws.pt, ws.sec
     n = sec.lqa.shape[0]
     if not sec.logm1[i] < 700.0:
         return False
     eps = pt.eps
-    # t_j = log(k_j L_j) at x1, profile S0 u {i} (b_j as economy.log_wage)
+    # t_j = log L_j at x1, profile S0 u {i} (b_j as economy.log_wage)
     mx = -np.inf
-    ti = 0.0
     for j in range(n):
         logm = sec.logm1[j] if (sec.s0[j] == 1.0 or j == i) else 0.0
-        b = sec.b0[j] + logm / (1.0 - eps * sec.eta[j])
-        t = math.log(sec.k[j]) + b - sec.k[j] * x1
-        if j == i:
-            ti = t
+        t = sec.b0[j] + logm / (1.0 - eps * sec.eta[j]) - sec.k[j] * x1
+        ws.prof.logl[j] = t
         if t > mx:
             mx = t
     tot = 0.0
     for j in range(n):
-        logm = sec.logm1[j] if (sec.s0[j] == 1.0 or j == i) else 0.0
-        b = sec.b0[j] + logm / (1.0 - eps * sec.eta[j])
-        tot += math.exp(math.log(sec.k[j]) + b - sec.k[j] * x1 - mx)
-    lam = math.exp(ti - mx) / tot
+        v = sec.k[j] * math.exp(ws.prof.logl[j] - mx)
+        ws.prof.logl[j] = v
+        tot += v
+    lam = ws.prof.logl[i] / tot
     eta = sec.eta[i]
     e = 1.0 / (1.0 - eps * eta)
     up = e * lam * (pt.alpha + eta)
@@ -180,6 +184,9 @@ def sample_path(ws, i, g0, g1, gs, nk):
         args = fast_path_args(ws, i)
         for k in range(1, nk):
             gs[k] = fast_g(k / nk, *args)
+    elif nk == SHAPE_SAMPLES and presampled(ws, i):
+        for k in range(1, nk):
+            gs[k] = ws.gs[i, k]
     else:
         for k in range(1, nk):
             gs[k] = path_g(k / nk, ws, i)
@@ -191,6 +198,12 @@ def sample_path(ws, i, g0, g1, gs, nk):
         elif gs[k] > gs[k - 1] + tol and falling:
             return False
     return True
+
+
+@jit(inline="always")
+def presampled(ws, i):
+    """The path of sector i was sampled in lock-step (ws.gs[i])."""
+    return not math.isnan(ws.gs[i, 0])
 
 
 @jit
@@ -211,9 +224,10 @@ def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
     scratch for the samples; defer: the critical mass of a certified
     increasing path may be left to the block's lock-step search
     (kernels/lockstep.py on the fast path; kernels/etapath.py where some
-    eta_j > 0, with the default wage variant only): the critical mass
-    returned is then DEFERRED, and the partial share returned is NaN on
-    the fast path and the search's start in (0, 1) otherwise.
+    eta_j > 0, with the default wage variant only, also the first crossing
+    of a path sampled in lock-step): the critical mass returned is then
+    DEFERRED, and for kernels/etapath.py gs[DEFER_SLOT:DEFER_SLOT + 3]
+    hold the search's start and bracket.
     Returns (regime, critical_mass, partial_share, gain, subsidy_needed).
     (Over 80 lines: MODEL.md's regime conditions in their order, each
     reading the quantities the ones before computed.)"""
@@ -239,7 +253,10 @@ def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
                 net = -g0
                 gc1 = math.exp(logrent + sec.lem1[i])
                 if gc1 > net:
-                    return codes.COORDINATION_FAILURE, DEFERRED, net / gc1, W1 - W_nc, subsidy
+                    gs[DEFER_SLOT] = net / gc1
+                    gs[DEFER_SLOT + 1] = 0.0
+                    gs[DEFER_SLOT + 2] = 1.0
+                    return codes.COORDINATION_FAILURE, DEFERRED, np.nan, W1 - W_nc, subsidy
                 return codes.COORDINATION_FAILURE, 1.0, np.nan, W1 - W_nc, subsidy
             g1 = g_at(ws, i, 1.0)
             if g1 >= 0.0:
@@ -252,7 +269,8 @@ def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
             return codes.COORDINATION_FAILURE, cm, np.nan, W1 - W_nc, subsidy
         regime = codes.NEEDS_SUBSIDY if W1 - W_nc > 0.0 else codes.NOT_WORTH
         return regime, np.nan, np.nan, W1 - W_nc, subsidy
-    g1 = g_at(ws, i, 1.0)
+    pre = presampled(ws, i)
+    g1 = ws.gs[i, SHAPE_SAMPLES] if pre else g_at(ws, i, 1.0)
     K = SHAPE_SAMPLES
     if not sample_path(ws, i, g0, g1, gs, K):
         ws.status[0] |= codes.PATH_SHAPE
@@ -263,6 +281,18 @@ def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
         # S0 u {i} is an equilibrium: g_i(1) >= 0. On an increasing or
         # single-peaked path the first crossing is the only sign change.
         if g1 >= 0.0:
+            if defer and pre and K == SHAPE_SAMPLES:
+                # the lock-step search (kernels/etapath.py) in the first
+                # sampled sign change, from the secant point
+                k = 1
+                while k < K and gs[k] < 0.0:
+                    k += 1
+                a = (k - 1) / K
+                b = k / K
+                gs[DEFER_SLOT] = a - gs[k - 1] * (b - a) / (gs[k] - gs[k - 1])
+                gs[DEFER_SLOT + 1] = a
+                gs[DEFER_SLOT + 2] = b
+                return codes.COORDINATION_FAILURE, DEFERRED, partial, W1 - W_nc, subsidy
             cm, conv = first_crossing(ws, i, gs, K, K)
             if not conv:
                 ws.status[0] |= codes.PATH_NOT_CONVERGED
@@ -279,7 +309,8 @@ def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
     sampled = gpeak >= 0.0
     klo = max(kmax - 1, 0)
     khi = min(kmax + 1, K)
-    if not sampled and (kmax < K or g_at(ws, i, 1.0 - SLOPE_STEP) >= g1):
+    if not sampled and (kmax < K or (ws.gs[i, K + 1] if pre and K == SHAPE_SAMPLES
+                                     else g_at(ws, i, 1.0 - SLOPE_STEP)) >= g1):
         # the peak lies between the samples around kmax / K: golden section
         pk = peak_on_path(ws, i, klo / K, khi / K)
         speak, gpeak = pk.x, pk.fx
