@@ -18,7 +18,8 @@ from reference import random_point, reference_g, reference_solve
 from test_solvers import assert_agree, random_block
 
 from coordsweep.kernels import api
-from coordsweep.kernels.economy import KIND_CAND, fast_g, fast_g_slope, fast_path_args
+from coordsweep.kernels.economy import (
+    KIND_CAND, KIND_SPONT, binary_log_wage, fast_g, fast_g_slope, fast_path_args)
 from coordsweep.kernels.rootfind import make_brent_root, make_newton_root
 from coordsweep.kernels.sectors import path_increasing
 
@@ -27,11 +28,16 @@ from coordsweep.kernels.sectors import path_increasing
 def _certify(ws, ok, flags, args):
     """flags[i] = -1 (not a candidate), 0 / 1 (certificate); args[i] =
     the fast-path scalars of g_i (NaN when the fast path is off)."""
+    zmask = np.int64(0)
+    for i in range(flags.shape[0]):
+        if ws.sec.kind[i] == KIND_SPONT:
+            zmask |= np.int64(1) << i
     for i in range(flags.shape[0]):
         flags[i] = -1
         args[i, :] = np.nan
         if ok and ws.sec.kind[i] == KIND_CAND:
-            flags[i] = 1 if path_increasing(ws, i) else 0
+            x1 = binary_log_wage(ws, zmask | (np.int64(1) << i))
+            flags[i] = 1 if path_increasing(ws, i, x1) else 0
             if ws.pt.fast:
                 a = fast_path_args(ws, i)
                 for k in range(7):
