@@ -1,0 +1,98 @@
+"""The kernels with some eta_i > 0 against eta = 0, side by side: µs a
+point of ``kernels.solve`` (default solver) on the same points with and
+without the scale externality, and their ratio.
+
+    python benchmarks/bench_eta.py [--points 40000] [--repeats 5] [--sectors 3]
+        [--n24 4]
+
+Two kinds of points, each solved with every eta_i = 0 and with eta > 0:
+
+- ``grid``: benchmarks/grid_3sectors.toml's three sectors on a coarser
+  grid over the same ranges (--points of them: externality_scale x
+  cost_scale x ca_spread); eta > 0 gives two of the sectors (agro, manu)
+  scale = 0.1 and 0.15 (the third stays at 0);
+- ``random``: engine/run/benchvariants.py's draw (the points of
+  benchmarks/bench_kernels.py and ``coordsweep bench``), --sectors
+  sectors, eta > 0 in every sector (up to half its bound).
+
+The four cells are timed in turn, --repeats rounds (the machine is shared
+and noisy: interleaving keeps the ratio fair), in process CPU time; each
+figure is the median. --n24 K: also the mean time a point of K random
+points with 24 sectors and every eta_i > 0 (default solver), and with
+every eta_i = 0.
+"""
+import argparse
+import os
+import re
+import statistics
+import tempfile
+import time
+
+import numpy as np
+
+from coordsweep import kernels
+from coordsweep.engine.run.benchvariants import draw
+from coordsweep.engine.spec.model import load_spec
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def grid_points(npts, eta):
+    """The 3-sector grid of grid_3sectors.toml with about npts points."""
+    text = open(os.path.join(HERE, "grid_3sectors.toml")).read()
+    side = max(2, int(round((npts / 25) ** 0.5)))
+    text = re.sub(r"num = 200", f"num = {side}", text)
+    if eta:
+        text = text.replace('name = "agro"', 'name = "agro"\nscale = 0.1')
+        text = text.replace('name = "manu"', 'name = "manu"\nscale = 0.15')
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "grid.toml")
+        with open(path, "w") as f:
+            f.write(text)
+        spec = load_spec(path)
+        return spec.block(0, spec.size)
+
+
+def timed(block):
+    t = time.process_time()
+    kernels.solve(**block)
+    return time.process_time() - t
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--points", type=int, default=40_000)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--sectors", type=int, default=3)
+    ap.add_argument("--n24", type=int, default=0, help="also N = 24 on this many points")
+    args = ap.parse_args()
+    cells = {}
+    for eta in (False, True):
+        cells[("grid", eta)] = grid_points(args.points, eta)
+        cells[("random", eta)] = draw(np.random.default_rng(1), args.points, args.sectors, eta)
+    for block in cells.values():
+        kernels.solve(**{k: v[:2] for k, v in block.items()})
+    times = {key: [] for key in cells}
+    for _ in range(args.repeats):
+        for key, block in cells.items():
+            times[key].append(timed(block) / len(block["labor"]))
+    print(f"{'points':>8} {'N':>3} {'eta = 0 µs/pt':>14} {'eta > 0 µs/pt':>14} {'ratio':>6}"
+          f"   (median of {args.repeats}, {args.points:,} points a cell)")
+    for kind in ("grid", "random"):
+        t0 = statistics.median(times[(kind, False)]) * 1e6
+        t1 = statistics.median(times[(kind, True)]) * 1e6
+        n = cells[(kind, False)]["price"].shape[1]
+        print(f"{kind:>8} {n:>3} {t0:14.3f} {t1:14.3f} {t1 / t0:6.2f}")
+    if args.n24:
+        for eta in (False, True):
+            block = draw(np.random.default_rng(24), args.n24, 24, eta)
+            kernels.solve(**{k: v[:1] for k, v in block.items()})
+            t = time.perf_counter()
+            kernels.solve(**block)
+            ms = (time.perf_counter() - t) / args.n24 * 1e3
+            print(f"N = 24, every eta_i {'> 0' if eta else '= 0'}: {ms:.1f} ms a point "
+                  f"(mean of {args.n24} points, wall time)")
+
+
+if __name__ == "__main__":
+    main()
