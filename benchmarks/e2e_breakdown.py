@@ -62,11 +62,11 @@ def encode_seconds(group, outputs, layout, cid, nsec):
     region = layout.region(cid)
     rshape = layout.region_shape(cid)
     t = CLOCK()
-    for name, per, *_ in OUTPUTS:
-        if per == "point":
-            chunkio.encode_chunk(group[name], outputs[name].reshape(rshape), region)
+    for o in OUTPUTS:
+        if o.per == "point":
+            chunkio.encode_chunk(group[o.name], outputs[o.name].reshape(rshape), region)
         else:
-            chunkio.encode_chunk(group[name], outputs[name].reshape(rshape + (nsec,)),
+            chunkio.encode_chunk(group[o.name], outputs[o.name].reshape(rshape + (nsec,)),
                                  region + (slice(None),))
     return CLOCK() - t
 

@@ -123,7 +123,9 @@ def point_spec(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
     doc.pop("design", None)  # a design's points are not the base point either
     one = parse_spec(tomli_w.dumps(doc), source=spec.source)
     one.check_grid()
-    return parse_spec(one.point_spec_text((0,) * len(one.shape)), source=spec.source)
+    point = parse_spec(one.point_spec_text((0,) * len(one.shape)), source=spec.source)
+    point.outputs = dict(spec.outputs)  # (the point's text has no [outputs])
+    return point
 
 
 def solve(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
@@ -144,7 +146,9 @@ def solve(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
     -------
     dict
         ``{output name: value}``: scalars for per-point outputs, arrays of
-        length N (sector order) for per-sector outputs.
+        length N (sector order) for per-sector outputs, and the optional
+        outputs the spec's ``[outputs]`` asks for (``eq_*``: arrays of
+        length K, best first).
 
     Raises
     ------
@@ -153,7 +157,7 @@ def solve(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
     """
     from coordsweep import kernels
     one = point_spec(spec, {**(at or {}), **overrides})
-    out = kernels.solve(**one.base_point())
+    out = kernels.solve(**one.base_point(), **one.outputs)
     return {name: v[0] for name, v in out.items()}
 
 
@@ -200,10 +204,14 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
     mode : {"auto", "create", "resume", "overwrite", "open"}
         What to do with ``store``. ``"auto"``: create it when it is not
         there, resume it when it holds an incomplete run of the same spec,
-        open it when it holds the complete run of the same spec (so running
-        a notebook cell again computes nothing); a store of another spec is
-        an error. ``"create"`` refuses an existing store; ``"resume"``
-        continues one; ``"overwrite"`` replaces one; ``"open"`` only opens.
+        open it when it holds the complete run of the same spec and solver
+        variants (so running a notebook cell again computes nothing); a
+        store of another spec, or a complete one of other variants, is an
+        error (never recomputed silently: ``"overwrite"`` replaces it,
+        ``"open"`` reads it); an incomplete one of other variants is
+        refused as by ``"resume"``. ``"create"`` refuses an existing
+        store; ``"resume"`` continues one; ``"overwrite"`` replaces one;
+        ``"open"`` only opens.
     scheduler : str, distributed.Client or cluster, optional
         Where a store's chunks are computed: ``"local"`` (a
         ``dask.distributed`` LocalCluster), ``"threads"``,
@@ -233,6 +241,7 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
     SpecError, StoreError, UsageError
         Bad spec, store or arguments; nothing is written then.
     """
+    # (over 80 lines: most of them the docstring, the reference of the API)
     from coordsweep.engine.store import zarrstore as zstore
     from coordsweep.engine.store.conventions import is_complete
     from coordsweep.engine.run.runner import run_sweep
@@ -286,7 +295,6 @@ def run_in_memory(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
     from coordsweep.engine.store import zarrstore as zstore
     from coordsweep.engine.spec.layout import Layout
     from coordsweep.engine.run.progress import Progress
-    from coordsweep.kernels.outputs import OUTPUTS
     from coordsweep.engine.run.runner import resolve_solver
     spec = load_spec(spec)
     solver = resolve_solver(spec, solver)
@@ -297,24 +305,21 @@ def run_in_memory(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
     spec.check_grid()
     layout = Layout.for_grid(spec.shape, max(size, 1))
     ds = zstore.template(spec, layout)
-    nsec = spec.n_sectors
-    flat = {name: np.empty((size,) if per == "point" else (size, nsec), dtype=dtype)
-            for name, per, dtype, _, _ in OUTPUTS}
+    flat = {name: np.empty((size,) + ds[name].shape[len(spec.shape):], ds[name].dtype)
+            for name in (o.name for o in spec.output_rows)}
     bar = Progress(size, enabled=progress)
     try:
         for start in range(0, size, MEMORY_BLOCK_POINTS):
             stop = min(size, start + MEMORY_BLOCK_POINTS)
-            out = kernels.solve(**spec.block(start, stop), solver=solver)
+            out = kernels.solve(**spec.block(start, stop), solver=solver, **spec.outputs)
             for name in flat:
                 flat[name][start:stop] = out[name]
             bar.update(stop - start)
     finally:
         bar.close()
     shape = tuple(spec.shape)
-    for name, per, _, _, _ in OUTPUTS:
-        ds[name] = (ds[name].dims, flat[name].reshape(shape if per == "point"
-                                                      else shape + (nsec,)),
-                    ds[name].attrs)
+    for name, a in flat.items():
+        ds[name] = (ds[name].dims, a.reshape(shape + a.shape[1:]), ds[name].attrs)
     if spec.design is not None:  # the design's points, as a store holds them
         rows = spec.design.rows(0, spec.design.size)
         for k, name in enumerate(spec.design.names):

@@ -5,8 +5,9 @@
 - ``COORDSWEEP_LEASE_HEARTBEAT`` / ``COORDSWEEP_LEASE_TIMEOUT``: seconds
   between a run's heartbeats on the store's lease, and the age after which
   a heartbeat is stale (engine/store/lease.py); default 10 and 120.
-- ``COORDSWEEP_DEBUG_PAUSE=POINT:SECONDS:MARKER``: a debug hook for the
-  reliability tests (engine/run/debug.py); default off.
+- ``COORDSWEEP_DEBUG_PAUSE=POINT:SECONDS:MARKER`` and
+  ``COORDSWEEP_DEBUG_HOLD_AFTER=N``: debug hooks for the reliability tests
+  (engine/run/debug.py); default off.
 
 The kernels read their own two, ``COORDSWEEP_NUMBA_CACHE`` and
 ``COORDSWEEP_DEBUG_MAXITER`` (kernels/jit.py): the kernels import nothing
@@ -27,6 +28,7 @@ class Config:
     lease_heartbeat: float = HEARTBEAT
     lease_timeout: float = TIMEOUT
     debug_pause: tuple | None = None  # (point, seconds, marker file)
+    debug_hold_after: int | None = None  # pauses after which a pause holds
 
 
 def _seconds(environ, name, default):
@@ -55,6 +57,15 @@ def _pause(environ):
                          f"got {text!r}") from None
 
 
+def _hold_after(environ):
+    text = environ.get("COORDSWEEP_DEBUG_HOLD_AFTER", "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise UsageError(f"COORDSWEEP_DEBUG_HOLD_AFTER must be an integer >= 0, got {text!r}")
+    return int(text)
+
+
 def from_environ(environ=None):
     """The :class:`Config` an environment (default ``os.environ``) says."""
     environ = os.environ if environ is None else environ
@@ -62,7 +73,7 @@ def from_environ(environ=None):
         write_thread=environ.get("COORDSWEEP_WRITE_THREAD", "1") != "0",
         lease_heartbeat=_seconds(environ, "COORDSWEEP_LEASE_HEARTBEAT", HEARTBEAT),
         lease_timeout=_seconds(environ, "COORDSWEEP_LEASE_TIMEOUT", TIMEOUT),
-        debug_pause=_pause(environ))
+        debug_pause=_pause(environ), debug_hold_after=_hold_after(environ))
 
 
 _current = None

@@ -10,6 +10,7 @@ import OUTPUTS`` (the engine's tables) does not import numba.
 #: public name -> submodule that defines it (imported lazily, PEP 562)
 _NAMES = {
     "allocate_outputs": "api", "equilibrium_masks": "api", "ge_path": "api",
+    "equilibrium_list": "api",
     "solve": "api", "solve_point": "api", "warmup": "api",
     "REGIME_NAMES": "codes", "STATUS_BITS": "codes",
     "OUTPUTS": "outputs", "OUTPUT_NAMES": "outputs",

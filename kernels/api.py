@@ -6,6 +6,22 @@ the table's order), with the table's defaults for the trailing ones
 (``scale``, ``subsidy``, ``cost_subsidy``); inside, they travel as an
 :data:`~kernels.params.Inputs` namedtuple and the results as an
 :data:`~kernels.outputs.Outputs` one, never by position.
+
+The optional outputs (CONTRACT.md ``[outputs]``; ``solve(...,
+equilibria=K, dynamics=K, dynamics_seed=S)``) are computed after the block
+kernel, on the same prepared sub-block, by two more passes; a call that
+asks for neither runs exactly the passes it ran without them:
+
+- ``equilibria = K``: kernels/eqlist.py ``list_block`` (the K best stable
+  equilibria);
+- ``dynamics = K``: kernels/dynamics.py ``dynamics_block(x, prep, out, dyn,
+  k, seed)``, a Python-level function: x the sub-block's Inputs, prep its
+  Prepared (kernels/point.py), out its Outputs after the block kernel
+  and the lock-step pass (read: welfare_nc, welfare_best_eq,
+  coop_best_eq, ...; it may add bits to out.status), dyn {name: (P,)
+  float64 array} of kernels/outputs.py's DYNAMICS_OUTPUTS to fill, k the
+  number of starts, seed ``dynamics_seed``. Results at a point depend on
+  that point's inputs, k and seed only.
 """
 import inspect
 import threading
@@ -16,7 +32,8 @@ from coordsweep.kernels import solvers
 from coordsweep.kernels.economy import path_g
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import finish_block
-from coordsweep.kernels.outputs import Outputs, allocate_outputs as _allocate
+from coordsweep.kernels.outputs import (
+    MAX_DYNAMICS, MAX_EQUILIBRIA, Outputs, allocate_optional, allocate_outputs as _allocate)
 from coordsweep.kernels.params import DEFAULTS, MAX_SECTORS, PARAMS, Inputs
 from coordsweep.kernels.point import (
     allocate_prepared, allocate_scratch, prepared_head, solve_block, solve_point_into,
@@ -141,19 +158,55 @@ def _block_kernel(solver):
     return relink.build({wages.user_wage: fn})["solve_block"], codes
 
 
-@_signed(out=None, solver=None)
-def solve(*args, out=None, solver=None, **kwargs):
+def _optional(npts, equilibria, dynamics, dynamics_seed, out=None):
+    """The optional outputs' arrays ({name: array}, allocated unless in
+    out) and their parameters, or None when none is asked for."""
+    for name, k, top in (("equilibria", equilibria, MAX_EQUILIBRIA),
+                         ("dynamics", dynamics, MAX_DYNAMICS)):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= top:
+            raise ValueError(f"{name} must be an integer in 0..{top}, got {k!r}")
+    if not equilibria and not dynamics:
+        return None
+    if dynamics:
+        dynamics_available(raise_=True)
+    arrays = allocate_optional(npts, int(equilibria), int(dynamics))
+    if out is not None:
+        arrays = {name: out.get(name, a) for name, a in arrays.items()}
+    return {"equilibria": int(equilibria), "dynamics": int(dynamics),
+            "seed": int(dynamics_seed), "arrays": arrays}
+
+
+def dynamics_available(raise_=False):
+    """Whether this build has the adjustment-dynamics kernel
+    (kernels/dynamics.py ``dynamics_block``)."""
+    from coordsweep.kernels.outputs import dynamics_available as found
+    if not found() and raise_:
+        raise NotImplementedError("dynamics outputs not available in this "
+                                  "version of coordsweep")
+    return found()
+
+
+@_signed(out=None, solver=None, equilibria=0, dynamics=0, dynamics_seed=0)
+def solve(*args, out=None, solver=None, equilibria=0, dynamics=0, dynamics_seed=0,
+          **kwargs):
     """Solve a block of P points. labor, labor_share: shape (P,); sector
     parameters: shape (P, N) (None: the default). out: {output name:
     array} to fill (else allocated). solver: the solver variants
     (kernels/solvers.py: None for the defaults, "wage=brent,...", a dict).
-    Returns {output name: array}."""
+    equilibria, dynamics, dynamics_seed: the optional outputs
+    (CONTRACT.md ``[outputs]``; 0: none). Returns {output name: array}."""
     x = make_inputs(_params(solve, args, kwargs))
     npts, nsec = x.price.shape
-    res = _allocate(npts, nsec) if out is None else Outputs(**out)
+    opt = _optional(npts, equilibria, dynamics, dynamics_seed, out)
+    res = _allocate(npts, nsec) if out is None else Outputs(
+        **{name: out[name] for name in Outputs._fields})
     kernel, codes = _block_kernel(solver)
-    _run(kernel, codes, x, res)
-    return res._asdict() if out is None else out
+    _run(kernel, codes, x, res, opt)
+    if out is not None:
+        if opt is not None:
+            out.update(opt["arrays"])
+        return out
+    return res._asdict() if opt is None else {**res._asdict(), **opt["arrays"]}
 
 
 _POOL = threading.local()
@@ -172,10 +225,11 @@ def _buffers(nsec, step, codes):
     return pool[1], pool[2]
 
 
-def _run(solve_block, codes, x, res):
+def _run(solve_block, codes, x, res, opt=None):
     """The block kernel on x into res, by sub-blocks (kernels/point.py:
     prepare, solve, then the lock-step search of the critical masses the
-    block deferred)."""
+    block deferred), then the optional outputs' passes (opt: from
+    _optional, or None)."""
     npts, nsec = x.price.shape
     step = max(1, min(QUEUE_ENTRIES // nsec, TABLE_ENTRIES // max(1, table_size(nsec))))
     step = min(step, npts)
@@ -192,6 +246,22 @@ def _run(solve_block, codes, x, res):
         scr.qlen[0] = 0  # (a pooled scratch: nothing left from an aborted block)
         solve_block(xs, scr, rs, ps)
         finish_block(scr, rs)
+        if opt is not None:
+            _run_optional(xs, ps, scr, rs, opt, slice(start, stop))
+
+
+def _run_optional(xs, ps, scr, rs, opt, rows):
+    """The optional outputs of one prepared sub-block (rows: its points)."""
+    a = opt["arrays"]
+    if opt["equilibria"]:
+        from coordsweep.kernels.eqlist import LIST_AUTO, list_block
+        list_block(ps, scr, a["eq_mask"][rows], a["eq_welfare"][rows], a["eq_wage"][rows],
+                   a["eq_listed"][rows], rs.status, LIST_AUTO)
+    if opt["dynamics"]:
+        from coordsweep.kernels.dynamics import dynamics_block
+        from coordsweep.kernels.outputs import DYNAMICS_OUTPUTS
+        dynamics_block(xs, ps, rs, {o.name: a[o.name][rows] for o in DYNAMICS_OUTPUTS},
+                       opt["dynamics"], opt["seed"])
 
 
 @_signed(solver=None)
@@ -217,6 +287,27 @@ def equilibrium_masks(*args, limit=1 << 20, **kwargs):
     if out.n_equilibria[0] > limit:
         raise ValueError(f"{out.n_equilibria[0]} equilibria exceed limit={limit}")
     return np.sort(scr.record[:nrec])
+
+
+@_signed(k=16, method="auto")
+def equilibrium_list(*args, k=16, method="auto", **kwargs):
+    """The k best stable equilibria of one point, best first (MODEL.md
+    "Every equilibrium"): (masks int64, W, w), arrays of length
+    min(n_equilibria, k). method: "auto", "dfs" or "bb" (kernels/eqlist.py;
+    every method gives the same list)."""
+    from coordsweep.kernels import eqlist
+    codes = {"auto": eqlist.LIST_AUTO, "dfs": eqlist.LIST_DFS, "bb": eqlist.LIST_BB}
+    if method not in codes:
+        raise ValueError(f"method must be one of {', '.join(codes)}, got {method!r}")
+    x = _one_point(_params(equilibrium_list, args, kwargs))
+    opt = _optional(1, k, 0, 0)["arrays"]
+    status = np.zeros(1, np.int8)
+    eqlist.list_block(_prepared_point(x), allocate_scratch(x.price.shape[1]), opt["eq_mask"],
+                      opt["eq_welfare"], opt["eq_wage"], opt["eq_listed"], status,
+                      codes[method])
+    n = int(opt["eq_listed"][0])
+    return (opt["eq_mask"][0, :n].astype(np.int64), opt["eq_welfare"][0, :n].copy(),
+            opt["eq_wage"][0, :n].copy())
 
 
 def _prepared_point(x):

@@ -144,7 +144,9 @@ def log_m(s, a):
 @jit
 def log_wage(ws):
     """log w clearing the labour market for the profile whose log m_i are
-    in ws.prof.logm; fills ws.prof.logl with log L_i."""
+    in ws.prof.logm; fills ws.prof.logl with log L_i. (Over 80 lines: the
+    closed form, the bracket and the Newton steps of the kernels' most
+    called function stay in one body, with no calls between them.)"""
     pt, sec = ws.pt, ws.sec
     n = sec.lqa.shape[0]
     logm = ws.prof.logm

@@ -209,6 +209,32 @@ def _node_bound(ws, mask, csum, w_node, x_node, rest, nrest, xcap, equilibria):
             if g > 0.0:
                 ub1 += g
         ub = min(ub, ub1)
+    else:
+        # Some eta_i > 0. Adding T to the set raises its labour demand at a
+        # fixed wage by d_j(x) = exp(b0_j - k_j x) expm1(log m_j / (1 - eps
+        # eta_j)) for each j in T; along the way the log wage x rises from
+        # x_node with dx = sum_j dd_j / sum_i k_i L_i and sum_i L_i = L, so
+        # the wage bill w L grows by at most sum_j e^x dd_j / k_min, and
+        # e^x d_j(x) falls in x (k_j > 1): each j adds at most
+        # e^{x_node} d_j(x_node) / (alpha k_min) - c_j to W (with every
+        # eta = 0 it is the tangent bound above).
+        kmin = np.inf
+        for i in range(ws.sec.kind.shape[0]):
+            if ws.sec.k[i] < kmin:
+                kmin = ws.sec.k[i]
+        eps = ws.pt.eps
+        ub1 = w_node
+        for j in range(nrest):
+            c = rest[j]
+            if equilibria and ws.sec.xbar[c] < x_node:
+                continue
+            denom = 1.0 - eps * ws.sec.eta[c]
+            g = (math.exp(ws.sec.b0[c] + (1.0 - ws.sec.k[c]) * x_node)
+                 * math.expm1(ws.sec.logm1[c] / denom) / (alpha * kmin) - ws.sec.cost[c])
+            if g > 0.0:
+                ub1 += g
+        if ub1 < ub:
+            ub = ub1
     return ub
 
 

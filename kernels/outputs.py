@@ -2,13 +2,26 @@
 
 One table drives the kernels' output arrays (:data:`Outputs`), the store's
 variables and the CLI's printing, so a name is spelled in exactly one place.
+:data:`OUTPUTS` are always computed; the optional groups of CONTRACT.md
+``[outputs]`` (:data:`EQUILIBRIUM_OUTPUTS`, :data:`DYNAMICS_OUTPUTS`) only
+when a sweep asks (:func:`outputs_for`).
+
+Pure Python (no numba import): the engine and the CLI read it cheaply.
 """
 from collections import namedtuple
 
 import numpy as np
 
-# name, per ("point" or "sector"), dtype, units, long name
-OUTPUTS = (
+Output = namedtuple("Output", "name per dtype units long_name")
+Output.__doc__ = """One output.
+
+name: MODEL.md's code name; per: "point" (shape (P,)), "sector" (P, N) or
+"equilibrium" (P, K: the K best stable equilibria, best first); dtype;
+units: a UDUNITS string ("1": dimensionless, "": none); long_name: CF
+long name.
+"""
+
+OUTPUTS = tuple(Output(*row) for row in (
     ("wage_nc", "point", np.float64, "price of good units per unit labour",
      "wage at the no-coordination equilibrium S0"),
     ("welfare_nc", "point", np.float64, "world-price units",
@@ -59,11 +72,57 @@ OUTPUTS = (
      "sector cooperates in the best stable equilibrium"),
     ("coop_fb", "sector", np.bool_, "",
      "sector cooperates in the first best"),
-)
+))
 
-OUTPUT_NAMES = tuple(o[0] for o in OUTPUTS)
-POINT_OUTPUTS = tuple(o for o in OUTPUTS if o[1] == "point")
-SECTOR_OUTPUTS = tuple(o for o in OUTPUTS if o[1] == "sector")
+OUTPUT_NAMES = tuple(o.name for o in OUTPUTS)
+
+#: ``[outputs] equilibria = K``: the K best stable equilibria
+EQUILIBRIUM_OUTPUTS = (
+    Output("eq_mask", "equilibrium", np.uint32, "",
+           "cooperating sectors of the equilibrium as a bitmask (bit i: sector i)"),
+    Output("eq_welfare", "equilibrium", np.float64, "world-price units",
+           "welfare at the equilibrium"),
+    Output("eq_wage", "equilibrium", np.float64, "price of good units per unit labour",
+           "wage at the equilibrium"),
+    Output("eq_listed", "point", np.int64, "1",
+           "number of equilibria listed: min(n_equilibria, K)"),
+)
+#: ``[outputs] dynamics = K``: where the adjustment dynamics end, from K starts
+DYNAMICS_OUTPUTS = (
+    Output("basin_nc", "point", np.float64, "1",
+           "share of starts whose adjustment path ends at S0"),
+    Output("basin_best", "point", np.float64, "1",
+           "share of starts whose adjustment path ends at the best equilibrium"),
+    Output("p_stuck", "point", np.float64, "1",
+           "share of starts ending at a rest point with welfare below welfare_best_eq"),
+    Output("welfare_expected", "point", np.float64, "world-price units",
+           "mean welfare over the end points of the adjustment paths"),
+    Output("selection_gap", "point", np.float64, "world-price units",
+           "welfare_best_eq - welfare_expected"),
+    Output("big_push", "point", np.float64, "1",
+           "smallest coordinated share that tips the economy into its best equilibrium"),
+)
+#: every output by name (the optional ones too)
+OUTPUT = {o.name: o for o in OUTPUTS + EQUILIBRIUM_OUTPUTS + DYNAMICS_OUTPUTS}
+#: bounds of the optional groups' K (CONTRACT.md "Optional outputs")
+MAX_EQUILIBRIA = 1024
+MAX_DYNAMICS = 65536
+#: the equilibrium dimension's name
+EQUILIBRIUM_DIM = "equilibrium"
+
+
+def dynamics_available():
+    """Whether this build has the adjustment-dynamics kernel
+    (kernels/dynamics.py; found without importing it)."""
+    import importlib.util
+    return importlib.util.find_spec("coordsweep.kernels.dynamics") is not None
+
+
+def outputs_for(equilibria=0, dynamics=0):
+    """The output rows of a sweep: OUTPUTS, then the optional groups it
+    asks for (K > 0)."""
+    return (OUTPUTS + (EQUILIBRIUM_OUTPUTS if equilibria else ())
+            + (DYNAMICS_OUTPUTS if dynamics else ()))
 
 #: the block kernel's results, by name: per-point fields have shape (P,),
 #: per-sector fields shape (P, N), dtypes as in OUTPUTS (numba fills a
@@ -73,5 +132,14 @@ Outputs = namedtuple("Outputs", OUTPUT_NAMES)
 
 def allocate_outputs(npts, nsec):
     """Empty output arrays for a block of npts points of nsec sectors."""
-    return Outputs(**{name: np.empty((npts,) if per == "point" else (npts, nsec), dtype)
-                      for name, per, dtype, _, _ in OUTPUTS})
+    return Outputs(**{o.name: np.empty((npts,) if o.per == "point" else (npts, nsec), o.dtype)
+                      for o in OUTPUTS})
+
+
+def allocate_optional(npts, equilibria=0, dynamics=0):
+    """Empty arrays {name: array} of the optional outputs a block asks for
+    (equilibrium rows: (npts, equilibria))."""
+    out = {}
+    for o in outputs_for(equilibria, dynamics)[len(OUTPUTS):]:
+        out[o.name] = np.empty((npts,) if o.per == "point" else (npts, equilibria), o.dtype)
+    return out

@@ -95,8 +95,9 @@ def workspace_at(prep, p, scr):
         scr.status[0] |= codes.WAGE_NOT_CONVERGED
     sec = prep.sec[p]
     for i in range(sec.eta.shape[0]):  # e_i = 1 / (1 - eps eta_i) beyond its bound
-        if (1.0 - r.eps[p] * sec.eta[i]) * codes.ILL_CONDITIONED_EXPONENT < 1.0:
-            scr.status[0] |= codes.ILL_CONDITIONED
+        if prep.valid[p] and \
+                (1.0 - r.eps[p] * sec.eta[i]) * codes.ILL_CONDITIONED_EXPONENT < 1.0:
+            scr.status[0] |= codes.ILL_CONDITIONED  # (a point outside the domains: not)
     return Workspace(pt, prep.sec[p], scr.prof, scr.status, prep.tx[p], prep.tw[p])
 
 

@@ -152,7 +152,9 @@ def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
     scratch for the samples; defer: the critical mass of a certified
     increasing path may be left to the block's lock-step search
     (kernels/lockstep.py; the critical mass returned is then DEFERRED).
-    Returns (regime, critical_mass, partial_share, gain, subsidy_needed)."""
+    Returns (regime, critical_mass, partial_share, gain, subsidy_needed).
+    (Over 80 lines: MODEL.md's regime conditions in their order, each
+    reading the quantities the ones before computed.)"""
     sec = ws.sec
     mask1 = zmask | (np.int64(1) << i)
     x1, W1 = binary_welfare(ws, mask1)

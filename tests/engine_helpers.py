@@ -69,12 +69,36 @@ def coordsweep_popen(*args, cwd=None, env=None):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def slow_chunks_env(directory, seconds=0.25):
+def slow_chunks_env(directory, seconds=0.25, hold_after=None):
     """The environment of a run each of whose chunks takes at least
-    `seconds` (the debug pause before a chunk's write), so a test can stop
-    it part way whatever the machine's speed."""
+    `seconds` (the debug pause before a chunk's write, marker
+    `directory`/paused), so a test can stop it part way whatever the
+    machine's speed; with `hold_after` N, the run is held before its
+    chunk N + 1 until the test releases it (`release_held`) or kills it
+    (engine/run/debug.py)."""
     import os
-    return dict(os.environ, COORDSWEEP_DEBUG_PAUSE=f"write:{seconds}:{directory}/paused")
+    env = dict(os.environ, COORDSWEEP_DEBUG_PAUSE=f"write:{seconds}:{directory}/paused")
+    if hold_after is not None:
+        env["COORDSWEEP_DEBUG_HOLD_AFTER"] = str(hold_after)
+    return env
+
+
+def is_held(directory, hold_after):
+    """True once a run started with slow_chunks_env(directory, ...,
+    hold_after) waits in its held pause (it cannot finish before
+    release_held)."""
+    import os
+    try:
+        with open(os.path.join(directory, "paused")) as f:
+            return len(f.read().splitlines()) > hold_after
+    except FileNotFoundError:
+        return False
+
+
+def release_held(directory):
+    """Let a run held by slow_chunks_env(..., hold_after) go on."""
+    import os
+    open(os.path.join(directory, "paused.go"), "w").close()
 
 
 def main_inprocess(*args):

@@ -122,13 +122,13 @@ def make_dataset(axes=None, sectors=DEFAULT_SECTORS, *, regime_fn=default_regime
     coords = {n: (n, v, {"long_name": ln}) for n, v, (_, ln) in zip(names, vals, axes.values())}
     coords["sector"] = ("sector", np.array(list(sectors), dtype=str))
     dvars = {}
-    for name, per, dtype, units, long_name in OUTPUTS:
-        dims = tuple(names) + (("sector",) if per == "sector" else ())
-        arr = np.broadcast_to(np.asarray(data[name]), tuple(shape) + ((nsec,) if per == "sector" else ()))
-        attrs = {"long_name": long_name}
-        if units:
-            attrs["units"] = units
-        dvars[name] = (dims, np.array(arr, dtype=dtype), attrs)
+    for o in OUTPUTS:
+        dims = tuple(names) + (("sector",) if o.per == "sector" else ())
+        arr = np.broadcast_to(np.asarray(data[o.name]), tuple(shape) + ((nsec,) if o.per == "sector" else ()))
+        attrs = {"long_name": o.long_name}
+        if o.units:
+            attrs["units"] = o.units
+        dvars[o.name] = (dims, np.array(arr, dtype=o.dtype), attrs)
     dvars["regime"][2].update(flag_values=list(range(6)),
                               flag_meanings=" ".join(codes.REGIME_NAMES))
     for t in ("target_ca", "target_cluster", "target_best"):

@@ -603,3 +603,26 @@ def stack(points):
     for k in SECTOR_PARAMS:
         out[k] = np.array([np.asarray(p[k], dtype=float) for p in points])
     return out
+
+
+def reference_equilibrium_list(labor, labor_share, price, productivity, externality,
+                               cost, scale=None, subsidy=None, cost_subsidy=None,
+                               *, rtol=1e-12):
+    """Every stable equilibrium as (mask, W, w), best first: W descending;
+    W within rtol (relative) are ties, ordered by fewer sectors, then the
+    lower bitmask (MODEL.md "Every equilibrium")."""
+    import functools
+    pt = _Point(labor, labor_share, price, productivity, externality, cost,
+                scale, subsidy, cost_subsidy)
+    e = _enumerate(pt)
+    rows = [(int(m), float(e["welfare"][m]), float(np.exp(e["logw"][m])))
+            for m in e["masks"] if e["stable"][m]]
+
+    def cmp(a, b):
+        if abs(a[1] - b[1]) > rtol * max(abs(a[1]), abs(b[1])):
+            return -1 if a[1] > b[1] else 1
+        ka, kb = bin(a[0]).count("1"), bin(b[0]).count("1")
+        if ka != kb:
+            return -1 if ka < kb else 1
+        return -1 if a[0] < b[0] else (1 if a[0] > b[0] else 0)
+    return sorted(rows, key=functools.cmp_to_key(cmp))

@@ -24,7 +24,7 @@ LAYOUT = Layout.for_grid(SPEC.shape, chunk_points=15)
 
 def chunk_files(root):
     """{relative path: bytes} of every chunk file of the outputs."""
-    names = {name for name, *_ in OUTPUTS}
+    names = {o.name for o in OUTPUTS}
     files = {}
     for dirpath, _, fnames in os.walk(root):
         rel = os.path.relpath(dirpath, root)
@@ -42,11 +42,11 @@ def write_with_setitem(path, layout, cid, outputs, nsec=2):
     region = layout.region(cid)
     rshape = layout.region_shape(cid)
     with zarr.config.set({"array.write_empty_chunks": True}):
-        for name, per, *_ in OUTPUTS:
-            if per == "point":
-                group[name][region] = outputs[name].reshape(rshape)
+        for o in OUTPUTS:
+            if o.per == "point":
+                group[o.name][region] = outputs[o.name].reshape(rshape)
             else:
-                group[name][region + (slice(None),)] = outputs[name].reshape(rshape + (nsec,))
+                group[o.name][region + (slice(None),)] = outputs[o.name].reshape(rshape + (nsec,))
 
 
 def test_layout_has_an_edge_chunk():

@@ -125,6 +125,20 @@ def test_a_complete_store_of_other_variants_is_not_returned_as_this_run(sweep, t
     assert int(cs.run(spec, store=store, progress=False).attrs["complete"]) == 1
     with pytest.raises(StoreError, match="equilibria=brute"):
         cs.run(spec, store=store, progress=False, solver="equilibria=brute")
+    # an incomplete store of other variants is refused too (not resumed)
+    part = str(tmp_path / "p.zarr")
+    code, _, err = main_inprocess(*run_args(sweep["spec"], part, "--part", "1/2",
+                                            "--solver", "wage=brent"))
+    assert code == 0 and store_attrs(part)["complete"] == 0, err
+    from coordsweep.engine.spec.parts import run_id
+    from coordsweep.engine.store import lease
+    from coordsweep.kernels import solvers
+    # the array's other part never comes: its shared lease gone (as after its timeout)
+    lease.release(part, run_id(spec.text, 2, solvers.text("wage=brent")))
+    before = snapshot(part)
+    with pytest.raises(StoreError, match="wage=brent"):
+        cs.run(spec, store=part, progress=False)
+    assert_same_snapshot(before, snapshot(part))
 
 
 def test_the_part_that_completes_the_store_releases_the_lease(sweep, tmp_path):

@@ -13,9 +13,9 @@ import time
 import numpy as np
 import pytest
 
-from engine_helpers import (COORDSWEEP, ROOT, chunk_done, main_inprocess,
-                            make_partial_store, open_group, slow_chunks_env, store_attrs,
-                            three_sector_spec, write_spec)
+from engine_helpers import (COORDSWEEP, ROOT, chunk_done, is_held, main_inprocess,
+                            make_partial_store, open_group, release_held, slow_chunks_env,
+                            store_attrs, three_sector_spec, write_spec)
 from engine_helpers import coordsweep as cli_subprocess
 
 N_THETA, N_COST, CHUNK = 9, 7, 20
@@ -229,17 +229,17 @@ def test_table_export_round_trips(made, exported, fmt):
     th, co = np.meshgrid(ds.externality_scale.values, ds.cost_scale.values, indexing="ij")
     assert np.array_equal(df["externality_scale"].to_numpy(), th.ravel())
     assert np.array_equal(df["cost_scale"].to_numpy(), co.ravel())
-    for name, per, dtype, _, _ in OUTPUTS:
-        cols = [name] if per == "point" else [f"{name}.{s}" for s in ds.sector.values]
-        want = ds[name].values.reshape(len(df), -1)
+    for o in OUTPUTS:
+        cols = [o.name] if o.per == "point" else [f"{o.name}.{s}" for s in ds.sector.values]
+        want = ds[o.name].values.reshape(len(df), -1)
         for j, col in enumerate(cols):
             got = df[col].to_numpy()
-            if np.dtype(dtype).kind == "f":
+            if np.dtype(o.dtype).kind == "f":
                 assert np.array_equal(got, want[:, j], equal_nan=True), col
             else:
                 assert got.tolist() == want[:, j].tolist(), col
                 if fmt == "parquet":
-                    assert df[col].dtype == np.dtype(dtype), col
+                    assert df[col].dtype == np.dtype(o.dtype), col
 
 
 def test_incomplete_store_export(made, tmp_path):
@@ -456,19 +456,22 @@ def test_ctrl_c_exits_130_after_a_clean_stop(tmp_path, scheduler):
         [COORDSWEEP, "run", spec, "--store", store, "--scheduler", scheduler, "--workers", "1",
          "--chunk-points", "200", "--quiet"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=slow_chunks_env(tmp_path),  # the run outlives the poll below by construction
+        # held before its third chunk's write: it cannot finish before the
+        # interrupt; released after it, for the clean stop to finish that chunk
+        env=slow_chunks_env(tmp_path, 0.25, hold_after=2),
         start_new_session=True,  # its own process group, like a shell job
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
         try:
-            if chunk_done(store).sum() >= 2:
+            if chunk_done(store).sum() >= 2 and is_held(tmp_path, 2):
                 break
         except Exception:  # noqa: BLE001 - the store is not there yet
             pass
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before it could be interrupted"
     os.killpg(proc.pid, signal.SIGINT)
+    release_held(tmp_path)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "--resume" in err and "Traceback" not in err, err

@@ -146,11 +146,11 @@ def test_grid_points_equal_solve_json(ref, tmp_path):
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, (index, err)
         obj = parse_json(out)
-        assert set(obj) == {o[0] for o in OUTPUTS}, index
+        assert set(obj) == {o.name for o in OUTPUTS}, index
         at = ds.isel(externality_scale=index[0], cost_scale=index[1])
-        for name, *_ in OUTPUTS:
-            stored = at[name].values
-            problems += [f"point {index}: {p}" for p in json_matches(name, stored, obj[name])]
+        for o in OUTPUTS:
+            stored = at[o.name].values
+            problems += [f"point {index}: {p}" for p in json_matches(o.name, stored, obj[o.name])]
         regimes_seen.update(obj["regime"])
     assert not problems, "\n".join(problems)
     # the points are not all alike
@@ -177,12 +177,12 @@ def test_store_contract(ref):
     assert np.array_equal(ds.cost_scale.values, np.linspace(0.0, 3.0, N_COST))
     assert list(ds.sector.values) == ["agro", "manu", "serv"]
 
-    for name, per, dtype, _, _ in OUTPUTS:
-        assert name in ds.data_vars, name
-        var = ds[name]
-        expected_dims = tuple(axes) + (("sector",) if per == "sector" else ())
-        assert var.dims == expected_dims, name  # axes in spec order, then sector
-        assert var.dtype == np.dtype(dtype), (name, var.dtype)
+    for o in OUTPUTS:
+        assert o.name in ds.data_vars, o.name
+        var = ds[o.name]
+        expected_dims = tuple(axes) + (("sector",) if o.per == "sector" else ())
+        assert var.dims == expected_dims, o.name  # axes in spec order, then sector
+        assert var.dtype == np.dtype(o.dtype), (o.name, var.dtype)
     assert ds.regime.dtype == np.int8
     assert list(ds.regime.attrs["flag_values"]) == list(range(len(REGIME_NAMES)))
     assert ds.regime.attrs["flag_meanings"].split() == list(REGIME_NAMES)

@@ -51,7 +51,8 @@ def test_faults_set_status_bits_and_sweep_continues(faulty):
 
 
 def test_plot_masks_failed_points(faulty, tmp_path):
-    from coordsweep.engine.viz.plot import FAILED_BITS, plot
+    from coordsweep.engine.viz.plot import plot
+    from coordsweep.engine.viz.plotdata import FAILED_BITS
     ds = open_dataset(faulty["store"])
     r = plot(ds, x="externality_scale", y="cost_scale", var="welfare_nc",
              out=tmp_path / "w.png")

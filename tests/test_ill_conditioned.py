@@ -51,3 +51,60 @@ def test_the_store_documents_the_bit():
     attrs = output_attrs("status", np.int8, "", "status", ["a", "b"])
     assert "ill_conditioned" in attrs["flag_meanings"].split()
     assert codes.ILL_CONDITIONED in list(attrs["flag_masks"])
+
+
+def test_a_store_flags_and_counts_the_points(tmp_path):
+    """Through a run into a store: the status attributes list the bit
+    (CF flag_masks/flag_meanings), exactly the points with eta_i = 1 - alpha
+    up to rounding carry it, and inspect counts them by name."""
+    import json
+
+    from engine_helpers import main_inprocess
+
+    import coordsweep
+    from coordsweep.engine.analysis.flags import flags
+    text = """name = "edge of the domain"
+[model]
+labor = 1.0
+labor_share = 0.85
+[[model.sectors]]
+name = "a"
+price = 1.0
+productivity = 1.0
+externality = 0.5
+cost = 0.05
+scale = 0.015
+[[model.sectors]]
+name = "b"
+price = 1.0
+productivity = 1.1
+externality = 0.8
+cost = 0.08
+[[model.sectors]]
+name = "c"
+price = 1.0
+productivity = 0.9
+externality = 0.3
+cost = 0.02
+[axes."scale.b"]
+values = [0.0, 0.1, 0.1499, 0.15]
+[axes.cost_scale]
+values = [0.5, 1.0]
+"""
+    store = str(tmp_path / "edge.zarr")
+    ds = coordsweep.run(coordsweep.parse_spec(text), store=store, scheduler="synchronous",
+                        progress=False)
+    kind, meanings = flags(ds.status)
+    assert kind == "bitfield" and meanings[codes.ILL_CONDITIONED] == "ill_conditioned"
+    bit = (ds.status.values & codes.ILL_CONDITIONED) != 0
+    eta = np.broadcast_to(ds["scale.b"].values[:, None], bit.shape)
+    np.testing.assert_array_equal(bit, eta == 0.15)
+    code, out, err = main_inprocess("inspect", store, "--json")
+    assert code == 0, err
+    info = json.loads(out)
+    assert info["status_bits"]["ill_conditioned"] == 2 and info["ok_points"] <= 6, out
+
+
+def test_a_point_outside_the_domains_is_only_invalid():
+    for eta in (0.4, 0.41, 0.5):  # eta_i >= 1 - alpha = 0.4: outside
+        assert int(kernels.solve_point(**point(0.6, eta))["status"]) == codes.INVALID_INPUT

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from engine_helpers import (assert_identical_stores, assert_same_snapshot, chunk_done,
-                            coordsweep, five_sector_spec, main_inprocess,
-                            snapshot, three_sector_spec, write_spec)
+                            coordsweep, five_sector_spec, is_held, main_inprocess,
+                            release_held, snapshot, three_sector_spec, write_spec)
 
 from coordsweep.engine import config
 from coordsweep.engine.spec.parts import run_id
@@ -68,23 +68,27 @@ def _one_line(stderr):
     return lines[0]
 
 
-def _paused_run_of_a(refs, store, marker, seconds):
+def _paused_run_of_a(refs, store, marker, seconds, hold_after=None):
     """`coordsweep run` of spec A into store, each chunk write held
-    `seconds` by a debug pause that touches `marker` (engine/run/debug.py)."""
-    return _popen(_env(COORDSWEEP_DEBUG_PAUSE=f"write:{seconds}:{marker}"),
+    `seconds` by a debug pause that touches `marker` (engine/run/debug.py);
+    with hold_after N, held before chunk N + 1 until `marker`.go exists."""
+    hold = {} if hold_after is None else {"COORDSWEEP_DEBUG_HOLD_AFTER": hold_after}
+    return _popen(_env(COORDSWEEP_DEBUG_PAUSE=f"write:{seconds}:{marker}", **hold),
                   "run", refs["a"], "--store", store, "--scheduler", "synchronous",
                   "--chunk-points", CHUNK_POINTS, "--quiet")
 
 
 def test_second_run_is_refused_while_first_runs(refs, tmp_path):
-    """Finding 1: B (--overwrite, another spec) while A writes the store."""
+    """Finding 1: B (--overwrite, another spec) while A writes the store
+    (A is held after its first chunk until B and inspect are done: it
+    cannot finish first, whatever the machine's speed)."""
     store = str(tmp_path / "shared.zarr")
     marker = str(tmp_path / "paused")
-    a = _paused_run_of_a(refs, store, marker, 0.4)
+    a = _paused_run_of_a(refs, store, marker, 0, hold_after=1)
     try:
         def started():
             try:
-                return chunk_done(store).sum() >= 1
+                return chunk_done(store).sum() >= 1 and is_held(tmp_path, 1)
             except Exception:  # noqa: BLE001 - template not written yet
                 return False
         assert _wait_for(started, a), a.communicate()
@@ -99,6 +103,7 @@ def test_second_run_is_refused_while_first_runs(refs, tmp_path):
         assert code == 0, err
         assert "run: in progress" in out and f"pid {a.pid}" in out
         assert "chunks done" in out and "complete: no" in out
+        release_held(tmp_path)
         out, err = a.communicate(timeout=300)
     finally:
         if a.poll() is None:
@@ -115,10 +120,10 @@ def test_stopped_run_loses_its_lease_and_writes_nothing(refs, tmp_path):
     store stays bit-identical to B's reference, A exits 1 with one line."""
     store = str(tmp_path / "taken.zarr")
     marker = str(tmp_path / "paused")
-    a = _paused_run_of_a(refs, store, marker, 2.0)
+    a = _paused_run_of_a(refs, store, marker, 0, hold_after=0)
     try:
         assert _wait_for(lambda: os.path.exists(marker), a), a.communicate()
-        os.kill(a.pid, signal.SIGSTOP)  # inside the pause, before its first write
+        os.kill(a.pid, signal.SIGSTOP)  # held in the pause, before its first write
         time.sleep(1.5)
         b = subprocess.run(
             [sys.executable, "-m", "coordsweep", "run", refs["b"], "--store", store,
@@ -127,6 +132,7 @@ def test_stopped_run_loses_its_lease_and_writes_nothing(refs, tmp_path):
             timeout=300)
         assert b.returncode == 0, b.stderr
         after_b = snapshot(store)
+        release_held(tmp_path)
         os.kill(a.pid, signal.SIGCONT)
         out, err = a.communicate(timeout=300)
     finally:

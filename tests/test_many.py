@@ -145,3 +145,42 @@ def test_branch_and_bound_declines_with_subsidies():
     # the count needs no tau = 0
     count = Q.enumerate_equilibria(ws, zmask, cand, len(cand), *no_record_stack(len(cand)))[0]
     assert M.count_equilibria(ws, zmask, cand, len(cand)) == count
+
+
+def test_node_bound_holds_with_eta():
+    """The branch-and-bound's upper bound with some eta_i > 0 is above the
+    welfare of every superset it covers: W(S u T) for every T within the
+    rest, on the kernels' own welfare (sectors with eta_i = 0 and eta_i
+    near its bound mixed, so that the k_i differ most)."""
+    rng = np.random.default_rng(11)
+    n = 7
+    for trial in range(30):
+        pt = dense_point(rng, n, True)
+        alpha = pt["labor_share"]
+        pt["scale"] = (1 - alpha) * np.where(rng.random(n) < 0.4, 0.0,
+                                             rng.uniform(0.0, 0.95, n))
+        pt["cost"] = pt["cost"] * 10 ** rng.uniform(-1, 1, n)
+        ws, _, _, active = workspace(pt)
+        rest_all = np.array(active, np.int64)
+        for _ in range(5):
+            mask = np.int64(sum(1 << int(i) for i in rest_all if rng.random() < 0.3))
+            rest = np.array([i for i in rest_all if not mask >> int(i) & 1], np.int64)
+            x, w = E.binary_welfare(ws, mask)
+            csum = sum(ws.sec["cost"][i] for i in range(n) if mask >> i & 1)
+            ub = M._node_bound(ws, mask, csum, w, x, rest, len(rest), np.inf, False)
+            best = max(E.binary_welfare(ws, np.int64(
+                int(mask) | sum(1 << int(j) for b, j in enumerate(rest) if code >> b & 1)))[1]
+                for code in range(1 << len(rest)))
+            assert best <= ub + 1e-12 * abs(ub), (trial, best, ub)
+
+
+def test_first_best_bb_n20_eta():
+    """N = 20 with every eta_i > 0: the branch and bound's first best is
+    the best of all 2^20 profiles (kernels/equilibria.py first_best)."""
+    rng = np.random.default_rng(20)
+    for trial in range(2):
+        pt = dense_point(rng, 20, True)
+        pt["scale"] = (1 - pt["labor_share"]) * rng.uniform(0.05, 0.9, 20)
+        ws, _, _, active = workspace(pt)
+        assert M.first_best_bb(ws, active, len(active))[1:] == Q.first_best(
+            ws, active, len(active))

@@ -10,7 +10,7 @@ import matplotlib.image as mpimg
 import matplotlib.colors as mcolors
 import numpy as np
 
-from coordsweep.engine.viz.plot import FAILED_BITS
+from coordsweep.engine.viz.plotdata import FAILED_BITS
 import pytest
 
 import plot_fixtures as pf

@@ -71,11 +71,11 @@ def test_output_table_shapes_and_dtypes(kern, blocks, got):
     from coordsweep.kernels.outputs import OUTPUTS
     for n, out in got.items():
         P = len(blocks[n])
-        assert set(out) >= {o[0] for o in OUTPUTS}
-        for name, per, dtype, *_ in OUTPUTS:
-            arr = np.asarray(out[name])
-            assert arr.shape == ((P,) if per == "point" else (P, n)), name
-            assert arr.dtype == np.dtype(dtype), (name, arr.dtype)
+        assert set(out) >= {o.name for o in OUTPUTS}
+        for o in OUTPUTS:
+            arr = np.asarray(out[o.name])
+            assert arr.shape == ((P,) if o.per == "point" else (P, n)), o.name
+            assert arr.dtype == np.dtype(o.dtype), (o.name, arr.dtype)
 
 
 def test_regime_codes_match_reference(kern):

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from engine_helpers import (assert_identical_stores, assert_same_snapshot, chunk_done,
-                            coordsweep, coordsweep_popen, five_sector_spec,
+                            coordsweep, coordsweep_popen, five_sector_spec, is_held,
                             main_inprocess, slow_chunks_env, snapshot, store_attrs,
                             write_spec)
 
@@ -35,9 +35,11 @@ def killed(tmp_path_factory):
     d = tmp_path_factory.mktemp("resume")
     spec_path = write_spec(d, five_sector_spec(*SHAPE))
     store = os.path.join(d, "killed.zarr")
-    # every chunk takes >= 0.25 s: the run outlives the poll below by construction
+    # the run is held before its chunk KILL_AFTER + 1 (debug pause): it
+    # cannot finish before the kill, whatever the machine's speed
     proc = coordsweep_popen("run", spec_path, "--store", store, "--scheduler", "synchronous",
-                            "--chunk-points", CHUNK_POINTS, "--quiet", env=slow_chunks_env(d))
+                            "--chunk-points", CHUNK_POINTS, "--quiet",
+                            env=slow_chunks_env(d, 0, hold_after=KILL_AFTER))
     done = None
     try:
         deadline = time.monotonic() + 300
@@ -46,7 +48,7 @@ def killed(tmp_path_factory):
                 n = int(chunk_done(store).sum())
             except Exception:  # noqa: BLE001 - store not created yet, chunk being written
                 n = 0
-            if n >= KILL_AFTER:
+            if n >= KILL_AFTER and is_held(d, KILL_AFTER):
                 break
             time.sleep(0.01)
         exited = proc.poll()

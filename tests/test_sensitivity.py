@@ -31,7 +31,7 @@ from coordsweep.kernels.codes import PATH_SHAPE, REGIME_NAMES, WAGE_NOT_CONVERGE
 from coordsweep.kernels.outputs import OUTPUTS
 
 from engine_helpers import (assert_identical_stores, chunk_done, coordsweep, coordsweep_popen,
-                            json_matches, main_inprocess, open_dataset, slow_chunks_env,
+                            is_held, json_matches, main_inprocess, open_dataset, slow_chunks_env,
                             write_spec)
 from specs import TWO_SECTORS, spec_text
 
@@ -157,8 +157,8 @@ def test_stored_points_equal_solve_at_the_design_points(stores, tmp_path):
         assert proc.returncode == 0, proc.stderr
         got = json.loads(proc.stdout)
         problems = []
-        for name, *_ in OUTPUTS:
-            problems += json_matches(name, ds[name].isel(sample=i).values, got[name])
+        for o in OUTPUTS:
+            problems += json_matches(o.name, ds[o.name].isel(sample=i).values, got[o.name])
         assert not problems, (i, problems)
 
 
@@ -276,12 +276,13 @@ def test_killed_design_run_resumes_bit_identical(tmp_path, method, samples):
     spec_path = write_spec(tmp_path, text)
     store = str(tmp_path / "killed.zarr")
     proc = coordsweep_popen("run", spec_path, "--store", store, "--scheduler", "synchronous",
-                            "--chunk-points", 500, "--quiet", env=slow_chunks_env(tmp_path))
-    try:
+                            "--chunk-points", 500, "--quiet",
+                            env=slow_chunks_env(tmp_path, 0, hold_after=2))
+    try:  # held before its third chunk: the run cannot finish before the kill
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                if int(chunk_done(store).sum()) >= 2:
+                if int(chunk_done(store).sum()) >= 2 and is_held(tmp_path, 2):
                     break
             except Exception:  # noqa: BLE001 - store not there yet
                 pass

@@ -70,20 +70,20 @@ def test_solve_json_matches_reference(params, tmp_path):
     assert code == 0, err
     got = json.loads(out)
     want = reference_solve(**params)
-    assert set(got) == {o[0] for o in OUTPUTS}
-    for name, per, *_ in OUTPUTS:
-        w = want[name]
-        g = got[name]
-        if per == "point":
-            assert _close(g, w.item() if hasattr(w, "item") else w), (name, g, w)
+    assert set(got) == {o.name for o in OUTPUTS}
+    for o in OUTPUTS:
+        w = want[o.name]
+        g = got[o.name]
+        if o.per == "point":
+            assert _close(g, w.item() if hasattr(w, "item") else w), (o.name, g, w)
         else:
-            assert isinstance(g, list) and len(g) == n, name
+            assert isinstance(g, list) and len(g) == n, o.name
             for j in range(n):
                 wj = np.asarray(w)[j].item()
-                if name == "regime":
-                    assert g[j] == REGIME_NAMES[wj], (name, j, g[j], wj)
+                if o.name == "regime":
+                    assert g[j] == REGIME_NAMES[wj], (o.name, j, g[j], wj)
                 else:
-                    assert _close(g[j], wj), (name, j, g[j], wj)
+                    assert _close(g[j], wj), (o.name, j, g[j], wj)
 
 
 def test_installed_entry_point_prints_json(tmp_path):

@@ -33,16 +33,16 @@ def outputs_for(chunk_id, layout=LAYOUT, nsec=2):
     start, stop = layout.flat_range(chunk_id)
     flat = np.arange(start, stop)
     out = {}
-    for name, per, dtype, _, _ in OUTPUTS:
-        base = flat if per == "point" else flat[:, None] * nsec + np.arange(nsec)
-        if name == "regime":
-            out[name] = (base % len(REGIME_NAMES)).astype(dtype)
-        elif np.dtype(dtype) == np.bool_:
-            out[name] = base % 2 == 1
-        elif np.dtype(dtype).kind == "i":
-            out[name] = (base % 5).astype(dtype)
+    for o in OUTPUTS:
+        base = flat if o.per == "point" else flat[:, None] * nsec + np.arange(nsec)
+        if o.name == "regime":
+            out[o.name] = (base % len(REGIME_NAMES)).astype(o.dtype)
+        elif np.dtype(o.dtype) == np.bool_:
+            out[o.name] = base % 2 == 1
+        elif np.dtype(o.dtype).kind == "i":
+            out[o.name] = (base % 5).astype(o.dtype)
         else:
-            out[name] = (0.5 + base).astype(dtype)
+            out[o.name] = (0.5 + base).astype(o.dtype)
     return out
 
 
@@ -91,11 +91,11 @@ def test_write_chunk_writes_its_region_and_marks_it(created):
     written = np.zeros(LAYOUT.shape, bool)
     written[2:4, :] = True
     flat = np.arange(20).reshape(5, 4)
-    for name, per, dtype, _, _ in OUTPUTS:
-        v = ds[name].values
-        assert v.dtype == np.dtype(dtype), name
-        want = outputs_for(1)[name].reshape((2, 4) + ((2,) if per == "sector" else ()))
-        np.testing.assert_array_equal(v[2:4], want, err_msg=name)
+    for o in OUTPUTS:
+        v = ds[o.name].values
+        assert v.dtype == np.dtype(o.dtype), o.name
+        want = outputs_for(1)[o.name].reshape((2, 4) + ((2,) if o.per == "sector" else ()))
+        np.testing.assert_array_equal(v[2:4], want, err_msg=o.name)
     # the rest still reads as never written
     assert (ds["status"].values[~written] == NOT_COMPUTED).all()
     assert np.isnan(ds["welfare_nc"].values[~written]).all()

@@ -146,8 +146,9 @@ def write_netcdf(ds, path, complevel=4):
 
 def point_table(ds, computed_only=True):
     """The store as a pandas DataFrame, one row a point (C order over the
-    point dimensions); only the computed points unless ``computed_only`` is
-    False."""
+    point dimensions): per-sector outputs as columns ``NAME.SECTOR``, the
+    equilibrium list as ``NAME.RANK`` (``eq_mask.0`` the best); only the
+    computed points unless ``computed_only`` is False."""
     import pandas as pd
     ds = results(ds)
     point_dims = [d for d in ds["status"].dims]
@@ -166,15 +167,18 @@ def point_table(ds, computed_only=True):
                     or coord.dims[0] not in point_dims:
                 continue
             columns[name] = np.asarray(coord.values)[index[point_dims.index(coord.dims[0])]]
-    from coordsweep.kernels.outputs import OUTPUT_NAMES
-    order = [n for n in OUTPUT_NAMES if n in ds.data_vars]
+    from coordsweep.kernels.outputs import OUTPUT
+    order = [n for n in OUTPUT if n in ds.data_vars]
     order += [n for n in ds.data_vars if n not in order]
     for name in order:
         var = ds[name]
-        if "sector" in var.dims:
-            values = np.asarray(var.transpose(*point_dims, "sector").values)
-            values = values.reshape(size, len(sectors))
-            for j, s in enumerate(sectors):
+        extra = [d for d in var.dims if d not in point_dims]
+        if extra:  # sector (columns NAME.SECTOR) or equilibrium (NAME.RANK)
+            dim, = extra
+            labels = sectors if dim == "sector" else range(ds.sizes[dim])
+            values = np.asarray(var.transpose(*point_dims, dim).values)
+            values = values.reshape(size, ds.sizes[dim])
+            for j, s in enumerate(labels):
                 columns[f"{name}.{s}"] = values[:, j]
         else:
             columns[name] = np.asarray(var.transpose(*point_dims).values).reshape(size)

@@ -5,15 +5,15 @@ import numpy as np
 
 from coordsweep.engine.spec.layout import Layout
 from coordsweep.engine.store.conventions import chunks_done, store_token
-from coordsweep.kernels.outputs import OUTPUTS
+from coordsweep.kernels.outputs import EQUILIBRIUM_DIM, OUTPUT_NAMES
 
 #: dims that are not sweep axes
-NON_AXIS_DIMS = ("sector", "chunk")
+NON_AXIS_DIMS = ("sector", "chunk", EQUILIBRIUM_DIM)
 
 
 def sweep_axes(ds):
     """The sweep axes in spec order (the dims of the outputs, minus "sector")."""
-    for name, *_ in OUTPUTS:
+    for name in OUTPUT_NAMES:
         if name in ds.data_vars:
             return tuple(d for d in ds[name].dims if d not in NON_AXIS_DIMS)
     return tuple(d for d in ds.dims if d not in NON_AXIS_DIMS)

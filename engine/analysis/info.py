@@ -12,7 +12,7 @@ from coordsweep.engine.store import zarrstore as zstore
 from coordsweep.engine.store.parts import missing_parts
 from coordsweep.engine.store.provenance import VERSION_ATTRS
 from coordsweep.kernels.codes import REGIME_NAMES
-from coordsweep.kernels.outputs import OUTPUTS
+from coordsweep.kernels.outputs import OUTPUT
 
 PROVENANCE = ("date_created", "created", "completed", "history", "source", *VERSION_ATTRS,
               "spec_source")
@@ -35,7 +35,7 @@ def inspect_dict(store):
     c = status_counts(status, COMPUTED_STATUS_NAMES)
     point_dims = list(ds.status.dims)
     # in the output table's order (zarr lists unconsolidated arrays in no fixed order)
-    order = {name: k for k, (name, *_) in enumerate(OUTPUTS)}
+    order = {name: k for k, name in enumerate(OUTPUT)}
     names = sorted((n for n in ds.data_vars if n != "chunk_done"),
                    key=lambda n: (order.get(n, len(order)), n))
     return {

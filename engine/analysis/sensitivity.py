@@ -33,10 +33,11 @@ import numpy as np
 from coordsweep.engine.errors import StoreError, UsageError
 from coordsweep.engine.analysis.results import status_counts
 from coordsweep.kernels.codes import REGIME_NAMES
-from coordsweep.kernels.outputs import OUTPUTS
+from coordsweep.kernels.outputs import EQUILIBRIUM_DIM, OUTPUT
 
-PER = {name: per for name, per, *_ in OUTPUTS}
-DTYPE = {name: np.dtype(dt) for name, _, dt, *_ in OUTPUTS}
+#: every output (the optional groups too, where a store holds them)
+PER = {o.name: o.per for o in OUTPUT.values()}
+DTYPE = {o.name: np.dtype(o.dtype) for o in OUTPUT.values()}
 METHOD_INDICES = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"),
                   "morris": ("mu", "mu_star", "mu_star_conf", "sigma")}
 
@@ -63,10 +64,14 @@ def _check_complete(ds):
                              "done): finish it with coordsweep run --resume")
 
 
-def select_output(ds, spec, var, sector=None, category=None):
-    """(DataArray over the axes and ``sample`` as float64, a label)."""
+def select_output(ds, spec, var, sector=None, category=None, equilibrium=None):
+    """(DataArray over the axes and ``sample`` as float64, a label);
+    equilibrium: the rank in the list (``eq_*`` outputs)."""
     if var not in PER:
         raise UsageError(f"--var {var!r}: not an output (outputs: {', '.join(PER)})")
+    if var not in ds.data_vars:
+        raise UsageError(f"--var {var}: not in this store (an optional output: the spec's "
+                         "[outputs] table did not ask for it)")
     if var == "status":
         raise UsageError("--var status: a bit field, not a number; its counts are in every "
                          "sensitivity result")
@@ -83,6 +88,15 @@ def select_output(ds, spec, var, sector=None, category=None):
         label = f"{var} of {sector}"
     elif sector is not None:
         raise UsageError(f"--sector: {var} is one number per point, not per sector")
+    if PER[var] == EQUILIBRIUM_DIM:
+        k = ds.sizes[EQUILIBRIUM_DIM]
+        if equilibrium is None or not 0 <= int(equilibrium) < k:
+            raise UsageError(f"--var {var} is per listed equilibrium: pass --equilibrium "
+                             f"RANK (0 .. {k - 1}; 0: the best)")
+        da = da.isel({EQUILIBRIUM_DIM: int(equilibrium)})
+        label = f"{label} of equilibrium {int(equilibrium)}"
+    elif equilibrium is not None:
+        raise UsageError(f"--equilibrium: {var} is not per listed equilibrium")
 
     categories = None
     if var == "regime":
@@ -135,7 +149,7 @@ def _refuse_nonfinite(y, label, var, sector, spec, where):
 
 
 def indices(ds, var, sector=None, category=None, *, conf_level=0.95, num_resamples=100,
-            seed=1):
+            seed=1, equilibrium=None):
     """Sensitivity indices of ``var`` over a design store: an xarray Dataset
     (see the module doc). ``ds`` is an opened store or its path. ``seed``
     (>= 1: SALib ignores a seed of 0 and draws from numpy's global state)
@@ -151,7 +165,7 @@ def indices(ds, var, sector=None, category=None, *, conf_level=0.95, num_resampl
     spec = design_spec(ds)
     design = spec.design
     _check_complete(ds)
-    da, label = select_output(ds, spec, var, sector, category)
+    da, label = select_output(ds, spec, var, sector, category, equilibrium)
     axes = [a.name for a in spec.axes]
     da = da.transpose(*axes, "sample")
     y_all = np.asarray(da.values)

@@ -1,5 +1,5 @@
 """Command-line options for cluster users: `run --cluster/--part/...` and
-`coordsweep slurm-script` (see engine/run/cluster.py and engine/run/parts.py)."""
+`coordsweep slurm-script` (see engine/run/cluster.py and engine/run/jobarray.py)."""
 
 
 def add_run_options(r):

@@ -15,29 +15,26 @@ def existing_store(path):
     return zstore.existing(path)
 
 
-def parse_at(items):
-    """--at AXIS=VALUE items -> {axis: float}, in the order given."""
-    at = {}
+def parse_assignments(items, option):
+    """AXIS=VALUE items of a repeatable option -> {axis: float}, in the
+    order given; one line naming the option and the item when one is bad."""
+    out = {}
     for item in items or []:
         if "=" not in item:
-            raise CoordsweepError(f"--at {item!r}: expected AXIS=VALUE")
+            raise CoordsweepError(f"{option} {item!r}: expected AXIS=VALUE")
         key, value = item.split("=", 1)
         try:
-            at[key.strip()] = float(value)
+            out[key.strip()] = float(value)
         except ValueError:
-            raise CoordsweepError(f"--at {item!r}: {value!r} is not a number") from None
-    return at
+            raise CoordsweepError(f"{option} {item!r}: {value!r} is not a number") from None
+    return out
+
+
+def parse_at(items):
+    """--at AXIS=VALUE items -> {axis: float}, in the order given."""
+    return parse_assignments(items, "--at")
 
 
 def parse_select(items):
     """--select AXIS=VALUE items -> {axis: float}."""
-    select = {}
-    for item in items or []:
-        if "=" not in item:
-            raise CoordsweepError(f"--select {item!r}: expected AXIS=VALUE")
-        key, value = item.split("=", 1)
-        try:
-            select[key] = float(value)
-        except ValueError:
-            raise CoordsweepError(f"--select {item!r}: {value!r} is not a number") from None
-    return select
+    return parse_assignments(items, "--select")

@@ -10,6 +10,8 @@ def register(sub):
     sa.add_argument("store")
     sa.add_argument("--var", required=True, help="output to analyse")
     sa.add_argument("--sector", help="sector, for per-sector outputs")
+    sa.add_argument("--equilibrium", type=int, metavar="RANK",
+                    help="rank in the equilibrium list (0: the best), for eq_* outputs")
     sa.add_argument("--category", help="analyse the indicator of this category (a regime "
                     "name, a sector name for target_*, 'multiple' for n_equilibria > 1)")
     sa.add_argument("--json", action="store_true", help="print one JSON object")
@@ -21,7 +23,8 @@ def main(args):
     from coordsweep.engine.analysis import sensitivity
     from coordsweep.engine.store import zarrstore as zstore
     res = sensitivity.indices(zstore.open_dataset(existing_store(args.store)), args.var,
-                              sector=args.sector, category=args.category)
+                              sector=args.sector, category=args.category,
+                              equilibrium=args.equilibrium)
     if args.output:
         sensitivity.plot_indices(res, args.output)
     if args.json:

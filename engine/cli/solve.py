@@ -39,15 +39,15 @@ def solve_text(spec):
 
     from coordsweep.engine.analysis.flags import describe_status
     from coordsweep.kernels.codes import REGIME_NAMES
-    from coordsweep.kernels.outputs import OUTPUTS
     res = solve_result(spec)
     names = spec.sector_names
     lines = [f"{spec.name or spec.source}: {spec.n_sectors} sectors, "
              f"labor = {spec.labor:g}, labor_share = {spec.labor_share:g}", ""]
-    for name, per, _, units, long_name in OUTPUTS:
-        if per != "point":
+    rows = spec.output_rows
+    for o in rows:
+        if o.per != "point" or o.name in EQUILIBRIUM_POINT_NAMES:
             continue
-        v = res[name]
+        name, v = o.name, res[o.name]
         if name.startswith("target_"):
             text = f"{names[int(v)]} (sector {int(v)})" if v >= 0 else str(int(v))
         elif name == "status":
@@ -56,13 +56,13 @@ def solve_text(spec):
             text = f"{float(v):.10g}"
         else:
             text = str(v)
-        lines.append(f"  {name:17s} {text:28s} {long_name}")
+        lines.append(f"  {name:17s} {text:28s} {o.long_name}")
     lines.append("")
-    sec = [o for o in OUTPUTS if o[1] == "sector"]
+    sec = [o.name for o in rows if o.per == "sector"]
     width = max(23, max(len(n) for n in names) + 2)
     header = f"  {'':22s}" + "".join(f"{n:>{width}s}" for n in names)
     lines.append(header)
-    for name, *_ in sec:
+    for name in sec:
         cells = []
         for x in res[name]:
             if name == "regime":
@@ -72,7 +72,27 @@ def solve_text(spec):
             else:
                 cells.append(str(x))
         lines.append(f"  {name:22s}" + "".join(f"{c:>{width}s}" for c in cells))
+    if spec.outputs["equilibria"]:
+        lines += ["", *equilibrium_lines(res, names, spec.outputs["equilibria"])]
     return "\n".join(lines)
+
+
+#: the equilibrium group's per-point output, printed with its list
+EQUILIBRIUM_POINT_NAMES = ("eq_listed",)
+
+
+def equilibrium_lines(res, names, k):
+    """The equilibrium list as text: one line per listed equilibrium."""
+    n = int(res["eq_listed"])
+    out = [f"  the {n} best stable equilibria (eq_listed = {n} of at most {k}; "
+           f"n_equilibria = {int(res['n_equilibria'])}), best first:",
+           f"  {'#':>4s} {'eq_mask':>10s} {'eq_welfare':>18s} {'eq_wage':>18s}  cooperating"]
+    for e in range(n):
+        mask = int(res["eq_mask"][e])
+        coop = [names[i] for i in range(len(names)) if (mask >> i) & 1]
+        out.append(f"  {e:4d} {mask:10d} {float(res['eq_welfare'][e]):18.10g} "
+                   f"{float(res['eq_wage'][e]):18.10g}  {', '.join(coop) or '(none)'}")
+    return out
 
 
 def main(args):

@@ -46,7 +46,7 @@ def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=No
     if done:
         return stop - start
     # the block in reused buffers (engine/spec/blocks.py), read by the kernel only
-    outputs = kernels.solve(**blocks.build(spec, start, stop), solver=solver)
+    outputs = kernels.solve(**blocks.build(spec, start, stop), solver=solver, **spec.outputs)
     if writer is not None:
         writer.submit(chunk_id, outputs)
     else:

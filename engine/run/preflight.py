@@ -15,7 +15,7 @@ import numpy as np
 
 from coordsweep.engine.errors import SpecError
 from coordsweep.engine.spec.layout import Layout
-from coordsweep.kernels.outputs import OUTPUTS
+from coordsweep.kernels.outputs import outputs_for
 
 MAX_POINTS = 10**10
 #: no grid is larger, whatever max_points says (flat indices are int64)
@@ -41,10 +41,14 @@ def _first_points(spec, n):
     return spec.points(tuple(reversed(idx)))
 
 
-def bytes_per_point(n_sectors):
-    """Uncompressed bytes of every output at one grid point."""
-    return sum(np.dtype(dtype).itemsize * (1 if per == "point" else n_sectors)
-               for _, per, dtype, _, _ in OUTPUTS)
+def bytes_per_point(n_sectors, outputs=None):
+    """Uncompressed bytes of every output at one grid point (outputs: a
+    spec's ``outputs``, the optional groups; None: none)."""
+    outputs = outputs or {}
+    k = outputs.get("equilibria", 0)
+    trailing = {"point": 1, "sector": n_sectors, "equilibrium": k}
+    return sum(np.dtype(o.dtype).itemsize * trailing[o.per]
+               for o in outputs_for(k, outputs.get("dynamics", 0)))
 
 
 def _compressed_size(outputs):
@@ -93,15 +97,15 @@ def estimate(spec, chunk_points=None, workers=None, sample_points=SAMPLE_POINTS)
     points = spec.size
     layout = Layout.for_grid(spec.shape, chunk_points)
     n = int(min(points, sample_points))
-    kernels.solve(**_first_points(spec, 1))  # compile / load the kernels: not timed
+    kernels.solve(**_first_points(spec, 1), **spec.outputs)  # compile / load: not timed
     t = time.perf_counter()
-    outputs = kernels.solve(**_first_points(spec, n))
+    outputs = kernels.solve(**_first_points(spec, n), **spec.outputs)
     dt = time.perf_counter() - t
     raw, comp = _compressed_size(outputs)
     ratio = raw / comp if comp else float("nan")
     workers = int(workers or os.cpu_count() or 1)
     per_point = dt / n
-    raw_bytes = bytes_per_point(spec.n_sectors) * points
+    raw_bytes = bytes_per_point(spec.n_sectors, spec.outputs) * points
     return {
         "points": points, "chunks": layout.nchunks, "chunk_shape": layout.chunks,
         "raw_bytes": raw_bytes, "compression_ratio": ratio,

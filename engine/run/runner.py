@@ -12,7 +12,7 @@
   default): the active client if there is one, else ``"local"``;
 - ``cluster={"kind": "slurm", ...}`` / ``scheduler_file=``: see
   engine/run/cluster.py; ``part=(K, M)``: one part of a job array, see
-  engine/run/parts.py.
+  engine/run/jobarray.py.
 """
 import time
 from dataclasses import dataclass, field
@@ -37,7 +37,7 @@ LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
 def warm_kernels(spec, solver=None):
     """Compile (or load from numba's cache) once, before any worker starts."""
     from coordsweep import kernels
-    kernels.solve(**spec.block(0, 1), solver=solver)
+    kernels.solve(**spec.block(0, 1), solver=solver, **spec.outputs)
 
 
 def resolve_solver(spec, solver=None):

@@ -39,7 +39,7 @@ from coordsweep.kernels.params import (DEFAULTS, GLOBAL_PARAMS, MAX_SECTORS, REQ
 
 SECTOR_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
 
-TOP_KEYS = ("name", "model", "axes", "design", "run")
+TOP_KEYS = ("name", "model", "axes", "design", "run", "outputs")
 MODEL_KEYS = GLOBAL_PARAMS + ("sectors",)
 SECTOR_KEYS = ("name",) + SECTOR_PARAMS + ("ca_weight",)
 SECTOR_REQUIRED = ("name",) + REQUIRED_SECTOR
@@ -49,6 +49,11 @@ RUN_KEYS = ("store", "chunk_points", "max_points", "cluster", "solver")  # clust
 CLUSTER_KEYS = ("kind", "jobs", "cores", "memory", "walltime", "queue", "account",
                 "job_extra", "host")
 SPACINGS = ("linear", "log")
+#: [outputs] keys (CONTRACT.md "Optional outputs") and their defaults
+OUTPUT_KEYS = ("equilibria", "dynamics", "dynamics_seed")
+NO_OUTPUTS = {"equilibria": 0, "dynamics": 0, "dynamics_seed": 0}
+#: dynamics_seed: a non-negative int64 (what TOML holds)
+MAX_DYNAMICS_SEED = 2**63 - 1
 
 
 @dataclass(eq=False)
@@ -66,6 +71,9 @@ class Spec:
     run: dict = field(default_factory=dict)
     source: str = "<spec>"
     design: object = None  # designs.Design or None
+    #: [outputs]: {"equilibria": K, "dynamics": K, "dynamics_seed": S} (0: none),
+    #: the keyword arguments of kernels.solve for the optional outputs
+    outputs: dict = field(default_factory=lambda: dict(NO_OUTPUTS))
 
     @property
     def dim_sizes(self):
@@ -91,6 +99,13 @@ class Spec:
     @property
     def dims(self):
         return tuple(name for name, _ in self.dim_sizes)
+
+    @property
+    def output_rows(self):
+        """The outputs a sweep of this spec stores (kernels/outputs.py
+        rows: every per-point output, then the optional groups it asks for)."""
+        from coordsweep.kernels.outputs import outputs_for
+        return outputs_for(self.outputs["equilibria"], self.outputs["dynamics"])
 
     # --- kernel inputs (engine/spec/blocks.py) --------------------------------
     def base_point(self):
@@ -234,10 +249,11 @@ class _Parser:
             if clash:
                 raise self.error(f"{clash[0]!r} is both an axis and a design parameter")
         run = self.parse_run(doc.get("run", {}))
+        outputs = self.parse_outputs(doc.get("outputs", {}))
         return Spec(name=name, text=text, labor=labor, labor_share=labor_share,
                     sector_names=sector_names, sectors=sectors,
                     ca_weight=ca_weight, axes=axes, run=run, source=self.source,
-                    design=design)
+                    design=design, outputs=outputs)
 
     def parse_sectors(self, model):
         if "sectors" not in model:
@@ -425,6 +441,26 @@ class _Parser:
             except solvers.SolverError as exc:
                 raise self.error(f"run.{exc}") from None
         return run
+
+    def parse_outputs(self, raw):
+        """[outputs]: integers, K within kernels/outputs.py's bounds."""
+        from coordsweep.kernels.outputs import MAX_DYNAMICS, MAX_EQUILIBRIA, dynamics_available
+        table = self.table(raw, "outputs")
+        self.check_keys(table, OUTPUT_KEYS, "[outputs]")
+        out = dict(NO_OUTPUTS)
+        for key, top in (("equilibria", MAX_EQUILIBRIA), ("dynamics", MAX_DYNAMICS),
+                         ("dynamics_seed", MAX_DYNAMICS_SEED)):
+            if key not in table:
+                continue
+            v = table[key]
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= top:
+                raise self.error(f"outputs.{key} must be an integer in 0..{top}, "
+                                 f"got {_describe(v)}")
+            out[key] = v
+        if out["dynamics"] and not dynamics_available():
+            raise self.error("outputs.dynamics: dynamics outputs not available "
+                             "in this version of coordsweep")
+        return out
 
 
 def _toml_key(name):

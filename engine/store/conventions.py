@@ -122,9 +122,13 @@ def output_attrs(name, dtype, units, long_name, sector_names):
         attrs["valid_range"] = np.array([0, len(sector_names) - 1], dtype=dtype)
         notes.append(f"the sector's index along sector; {NO_CATEGORY}: not computed "
                      "(chunk never written) or invalid input")
-    elif name == "n_equilibria":
+    elif name in ("n_equilibria", "eq_listed"):
         attrs["valid_min"] = dtype.type(0)
         notes.append(f"{NO_CATEGORY}: not computed (chunk never written)")
+    elif name == "eq_mask":
+        notes.append("bit i set when sector i (its index along sector) cooperates; "
+                     "the same mask names the same cooperation set at every point. "
+                     f"{EQ_MASK_FILL}: no equilibrium in this slot, or not computed")
     elif name == "status":
         attrs["flag_masks"] = np.array([bit for bit, _, _ in STATUS_BITS], dtype=dtype)
         attrs["flag_meanings"] = " ".join(n for _, n, _ in STATUS_BITS)
@@ -151,6 +155,27 @@ def param_units(axis):
 def axis_attrs(axis, sector_names, long_name):
     """CF attributes of an axis coordinate."""
     return {"long_name": long_name, "units": param_units(axis), "spacing": axis.spacing}
+
+
+#: long names of the axes that are not a model parameter
+SCALE_AXIS_DESCRIPTIONS = {
+    "externality_scale": "scale factor on every sector's externality theta_i",
+    "cost_scale": "scale factor on every sector's cooperation cost c_i",
+    "ca_spread": "comparative-advantage spread v: a_i <- a_i exp(v k_i)",
+}
+
+
+def axis_long_name(axis, sector_names):
+    """The long_name of an axis' coordinate."""
+    from coordsweep.kernels.params import PARAM
+    if axis.name in SCALE_AXIS_DESCRIPTIONS:
+        return SCALE_AXIS_DESCRIPTIONS[axis.name]
+    desc = PARAM[axis.param].description
+    if PARAM[axis.param].per == "point":
+        return desc
+    if axis.sector is None:
+        return f"{desc} of every sector"
+    return f"{desc} of sector {sector_names[axis.sector]}"
 
 
 def sector_coord(sector_names):
@@ -191,6 +216,17 @@ def chunk_record_attrs():
             "flag_values": np.array([0, 1], dtype=np.int8),
             "flag_meanings": "not_written written",
             "comment": "bookkeeping, not a result; dropped by coordsweep export"}
+
+
+#: eq_mask where the slot is empty (uint32, every bit set)
+EQ_MASK_FILL = 4294967295
+
+
+def equilibrium_coord(k):
+    """(values, attrs) of the ``equilibrium`` coordinate: ranks 0..K-1."""
+    return (np.arange(k, dtype=np.int64),
+            {"long_name": "rank of the stable equilibrium by welfare (0: the best)",
+             "units": "1"})
 
 
 def chunk_coord(nchunks):

@@ -13,7 +13,7 @@ import numpy as np
 from coordsweep.engine.store import zarrstore as zstore
 from coordsweep.engine.spec.layout import Layout
 from coordsweep.kernels.codes import NOT_COMPUTED
-from coordsweep.kernels.outputs import OUTPUTS
+from coordsweep.kernels.outputs import OUTPUT
 
 
 def _layout(store):
@@ -34,7 +34,9 @@ def check(store, layout=None):
     with zstore._quiet():
         group = zarr.open_group(str(store), mode="r")
         record = group["chunk_done"]
-        arrays = {name: group[name] for name, *_ in OUTPUTS}
+        # every output the store holds (the optional groups where asked for)
+        names = set(group.array_keys())
+        arrays = {o.name: group[o.name] for o in OUTPUT.values() if o.name in names}
         for cid in range(layout.nchunks):
             try:
                 record[cid]
@@ -44,9 +46,9 @@ def check(store, layout=None):
             if not done[cid]:
                 continue
             coords = np.unravel_index(cid, layout.grid) if layout.grid else ()
-            for name, per, _, _, _ in OUTPUTS:
-                arr = arrays[name]
-                key = tuple(int(i) for i in coords) + ((0,) if per == "sector" else ())
+            for name, arr in arrays.items():
+                extra = arr.ndim - len(layout.region(cid))  # sector, equilibrium
+                key = tuple(int(i) for i in coords) + (0,) * extra
                 try:
                     ckey = arr.metadata.encode_chunk_key(key)
                     present = _exists(arr, ckey)
@@ -57,7 +59,7 @@ def check(store, layout=None):
                     break
                 region = layout.region(cid)
                 try:
-                    value = arr[region + ((slice(None),) if per == "sector" else ())]
+                    value = arr[region + (slice(None),) * extra]
                 except Exception as exc:  # noqa: BLE001 - any decode failure
                     bad[cid] = f"{name}: does not decode ({type(exc).__name__}: {exc})"
                     break

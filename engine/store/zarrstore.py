@@ -31,33 +31,13 @@ from coordsweep.engine.store import conventions
 from coordsweep.engine.errors import StoreError
 from coordsweep.engine.store.provenance import versions
 from coordsweep.kernels.codes import NO_CATEGORY, NOT_COMPUTED
-from coordsweep.kernels.outputs import OUTPUTS
-from coordsweep.kernels.params import PARAM
-
-#: long names of the axes that are not a model parameter
-SCALE_AXIS_DESCRIPTIONS = {
-    "externality_scale": "scale factor on every sector's externality theta_i",
-    "cost_scale": "scale factor on every sector's cooperation cost c_i",
-    "ca_spread": "comparative-advantage spread v: a_i <- a_i exp(v k_i)",
-}
-
-
-def axis_long_name(axis, sector_names):
-    if axis.name in SCALE_AXIS_DESCRIPTIONS:
-        return SCALE_AXIS_DESCRIPTIONS[axis.name]
-    desc = PARAM[axis.param].description
-    if PARAM[axis.param].per == "point":
-        return desc
-    if axis.sector is None:
-        return f"{desc} of every sector"
-    return f"{desc} of sector {sector_names[axis.sector]}"
-
+from coordsweep.kernels.outputs import EQUILIBRIUM_DIM, OUTPUT
 
 def variable_attrs(name, per, units, long_name, sector_names, dtype=None):
     """CF attributes of an output (engine/store/conventions.py)."""
     from coordsweep.engine.store.conventions import output_attrs
     if dtype is None:
-        dtype = dict((o[0], o[2]) for o in OUTPUTS)[name]
+        dtype = OUTPUT[name].dtype
     return output_attrs(name, dtype, units, long_name, sector_names)
 
 
@@ -81,27 +61,28 @@ def contents(spec, layout, run_id=None):
         coords[axis.name] = (axis.name, np.asarray(axis.values, np.float64),
                              conventions.axis_attrs(
                                  axis, spec.sector_names,
-                                 axis_long_name(axis, spec.sector_names)))
+                                 conventions.axis_long_name(axis, spec.sector_names)))
     if spec.design is not None:  # its points: written by designcoords.write_coords
         from coordsweep.engine.store import designcoords
         coords.update(designcoords.template_coords(
-            spec, layout, lambda p: axis_long_name(p, spec.sector_names)))
+            spec, layout, lambda p: conventions.axis_long_name(p, spec.sector_names)))
         for p in spec.design.params:  # CF: units from kernels/params.py
             coords[p.name][2].setdefault("units", conventions.param_units(p))
     coords["sector"] = ("sector", *conventions.sector_coord(spec.sector_names))
+    neq = spec.outputs["equilibria"]
+    if neq:
+        coords[EQUILIBRIUM_DIM] = (EQUILIBRIUM_DIM, *conventions.equilibrium_coord(neq))
     coords["chunk"] = ("chunk", *conventions.chunk_coord(layout.nchunks))
-    nsec = spec.n_sectors
+    trailing = {"point": (), "sector": ("sector", spec.n_sectors),
+                "equilibrium": (EQUILIBRIUM_DIM, neq)}
     data_vars = {}
-    for name, per, dtype, units, long_name in OUTPUTS:
-        if per == "point":
-            shape, chunks, vdims = layout.shape, layout.chunks, dims
-        else:
-            shape = layout.shape + (nsec,)
-            chunks = layout.chunks + (nsec,)
-            vdims = dims + ("sector",)
-        data_vars[name] = (vdims, Lazy(shape, dtype, chunks),
-                           variable_attrs(name, per, units, long_name, spec.sector_names,
-                                          dtype))
+    for o in spec.output_rows:
+        extra = trailing[o.per]
+        shape = layout.shape + extra[1:]
+        chunks = layout.chunks + extra[1:]
+        data_vars[o.name] = (dims + extra[:1], Lazy(shape, o.dtype, chunks),
+                             variable_attrs(o.name, o.per, o.units, o.long_name,
+                                            spec.sector_names, o.dtype))
     record_attrs = dict(conventions.chunk_record_attrs())
     record_attrs["long_name"] = ("completion record: the store's run token (attribute "
                                  "run_token) when the chunk is written (chunks in C order "
@@ -172,12 +153,14 @@ def _encoding(name, dtype, chunks):
         # NOT_COMPUTED bit for status, NO_CATEGORY (-1) for the other
         # integers (bools read False, with status telling why)
         e["fill_value"] = NOT_COMPUTED
+    elif name == "eq_mask":  # an empty slot of the equilibrium list
+        e["fill_value"] = conventions.EQ_MASK_FILL
     elif dtype.kind == "i" and name != "chunk_done":
         e["fill_value"] = NO_CATEGORY
     return e
 
 
-_OUTPUT_NAMES = frozenset(o[0] for o in OUTPUTS)
+_OUTPUT_NAMES = frozenset(OUTPUT)
 
 
 def encoding(ds):
@@ -371,7 +354,8 @@ def chunk_is_done(store, chunk_id):
 
 
 def write_chunk(store, layout, chunk_id, outputs, nsec, run_id=None, token=1):
-    """Write one chunk of every output (aligned region), then mark it done
+    """Write one chunk of every output in `outputs` ({name: (P,) or (P, M)
+    array}: M sectors or equilibria; aligned region), then mark it done
     with the store's run token. With a run id, the run's hold on the
     store's lease is checked before writing and again before marking
     (lease.LeaseLost: nothing more is written). The chunks are encoded and
@@ -386,9 +370,9 @@ def write_chunk(store, layout, chunk_id, outputs, nsec, run_id=None, token=1):
     with _quiet(), zarr.config.set({"array.write_empty_chunks": True}):
         group = _writable(store, run_id)
         chunkio.write_chunks(group, [
-            (name, region, outputs[name].reshape(rshape)) if per == "point" else
-            (name, region + (slice(None),), outputs[name].reshape(rshape + (nsec,)))
-            for name, per, _, _, _ in OUTPUTS])
+            (name, region, a.reshape(rshape)) if a.ndim == 1 else
+            (name, region + (slice(None),), a.reshape(rshape + a.shape[1:]))
+            for name, a in outputs.items()])
         lease.check(store, run_id)
         group["chunk_done"][chunk_id] = token
 

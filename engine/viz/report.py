@@ -36,6 +36,9 @@ __all__ = ["write_report", "KEY_VARIABLES", "report_figures"]
 
 KEY_VARIABLES = ("regime", "n_equilibria", "coordination_gap", "provision_gap",
                  "target_best", "gain_best", "welfare_best_eq")
+#: the optional outputs (CONTRACT.md "Optional outputs") the report maps
+#: when the store holds them
+OPTIONAL_VARIABLES = ("eq_listed", "p_stuck", "basin_nc", "big_push", "selection_gap")
 
 #: plain-words description of each figure's variable (first sentence of the caption)
 DESCRIPTIONS = {
@@ -69,6 +72,24 @@ DESCRIPTIONS = {
     "welfare_best_eq": (
         "Welfare (national income at world prices net of the cost of cooperating) at the "
         "best stable equilibrium."),
+    "eq_listed": (
+        "Number of stable equilibria in the store's list (the best ones, at most the "
+        "list's length): eq_mask, eq_welfare and eq_wage hold them, best first."),
+    "p_stuck": (
+        "Share of starting profiles from which the adjustment dynamics (firms moving "
+        "toward their best response, the wage clearing the labour market at every "
+        "instant) end at a rest point worse than the best equilibrium: how likely the "
+        "economy is to get stuck."),
+    "basin_nc": (
+        "Share of starting profiles from which the adjustment dynamics end at the "
+        "no-coordination equilibrium."),
+    "big_push": (
+        "The smallest share of firms that a coordinated push must bring to cooperate, in "
+        "every sector of the best equilibrium at once, for the economy to move there on "
+        "its own. Blank where the best equilibrium is the no-coordination one."),
+    "selection_gap": (
+        "Welfare at the best stable equilibrium minus the mean welfare where the "
+        "adjustment dynamics end: what the economy loses, on average, by where it ends."),
     "best_target_rule": (
         "Which targeting rule picks the best sector to coordinate: the sector with the "
         "strongest comparative advantage (largest output value), the sector with the "
@@ -156,7 +177,7 @@ def report_figures(ds):
     y = axes[1] if len(axes) >= 2 else None
     select = {ax: _middle(ds, ax) for ax in axes[2:] if ds.sizes[ax] > 1}
     figs = []
-    for var in KEY_VARIABLES:
+    for var in KEY_VARIABLES + OPTIONAL_VARIABLES:
         if var not in ds.data_vars:
             continue
         if "sector" in ds[var].dims:
