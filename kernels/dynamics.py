@@ -92,18 +92,21 @@ END_OPEN = 2  # not ended after T_MAX (PATH_NOT_CONVERGED)
 DYNAMICS_NAMES = ("basin_nc", "basin_best", "p_stuck", "welfare_expected",
                   "selection_gap", "big_push")
 
-#: per-thread buffers of the path follower, length N each: s the accepted
-#: profile, s0 the segment's start, sp a probe, D / Da / Dt the D_j at the
-#: probe / at the accepted profile / scratch, cf the fast path's c_j, act
-#: the active sectors (index list, na of them), mode DOWN / UP / HELD
-DynScratch = namedtuple("DynScratch", "s s0 sp D Da Dt cf hp q G act mode sc cnt")
+#: per-thread buffers of the path follower, indexed by the active sectors
+#: (j = 0 .. na - 1; act[j] is sector j's index): s the accepted profile,
+#: s0 the segment's start, sp a probe, D / Da / Dt the D_j at the probe /
+#: at the accepted profile / scratch, mode DOWN / UP / HELD; on the fast
+#: path th, xa, cf the constants theta_j, u_j, c_j, and hp, q, G, sc the
+#: pieces of the gradient (sc[0] = alpha X^alpha / X; sc[1] the inactive
+#: sectors' part of X)
+DynScratch = namedtuple("DynScratch", "s s0 sp D Da Dt th xa cf hp q G act mode sc")
 
 
 def allocate_dyn(n):
     """The path follower's buffers for points of n sectors."""
-    return DynScratch(*(np.zeros(n) for _ in range(10)),
+    return DynScratch(*(np.zeros(n) for _ in range(12)),
                       act=np.zeros(n, np.int64), mode=np.zeros(n, np.int64),
-                      sc=np.zeros(1), cnt=np.zeros(8, np.int64))
+                      sc=np.zeros(2))
 
 
 # --- the starts ---------------------------------------------------------
@@ -135,124 +138,127 @@ def sobol_starts(d, k, seed):
 
 
 def block_starts(kind, valid, k, seed):
-    """(N + 1, k, N) array: [d, :, :d] the starts of the points with d
-    active sectors, for every d among the valid points of a block."""
+    """The starts of a block's points: (flat, offset), the (k, d) starts
+    of the points with d active sectors at flat[offset[d]:] (row-major),
+    for every d among the valid points."""
     n = kind.shape[1]
-    out = np.zeros((n + 1, k, n))
     nact = (kind == KIND_CAND).sum(axis=1)
+    offset = np.zeros(n + 1, np.int64)
+    parts = []
+    at = 0
     for d in np.unique(nact[valid]):
         if d > 0:
-            out[d, :, :d] = sobol_starts(d, k, seed)
-    return out
+            offset[d] = at
+            parts.append(sobol_starts(d, k, seed).ravel())
+            at += parts[-1].size
+    flat = np.concatenate(parts) if parts else np.zeros(1)
+    return flat, offset
 
 
 # --- Delta along a profile ------------------------------------------------
 
 @jit
 def eval_D(ws, s, dy, na, D):
-    """D_j (the sign and zeros of Delta_j) of every active sector j at the
-    profile s (length N: inert sectors 0, spontaneous ones 1), into D[j]."""
-    pt, sec = ws.pt, ws.sec
-    act = dy.act
-    dy.cnt[0] += 1
+    """D_j (the sign and zeros of Delta_j) of every active sector at the
+    shares s of the active sectors (the others at S0), into D."""
+    pt = ws.pt
     eps = pt.eps
-    n = sec.lqa.shape[0]
     if pt.fast:
-        xs = 0.0
-        for i in range(n):
-            k = sec.kind[i]
-            if k == KIND_CAND:
-                th = sec.theta[i]
-                h = math.expm1(eps * math.log1p(th * s[i]))
-                D[i] = h
-                hp = eps * th * (1.0 + h) / (1.0 + th * s[i])
-                dy.hp[i] = hp
-                dy.q[i] = sec.xa[i] * (h + s[i] * hp)
-                xs += sec.xa[i] * (1.0 + s[i] * h)
-            elif k == KIND_SPONT:
-                xs += sec.xb[i]
-            else:
-                xs += sec.xa[i]
+        xs = dy.sc[1]
+        for j in range(na):
+            th = dy.th[j]
+            sj = s[j]
+            h = math.expm1(eps * math.log1p(th * sj))
+            D[j] = h
+            hp = eps * th * (1.0 + h) / (1.0 + th * sj)
+            dy.hp[j] = hp
+            dy.q[j] = dy.xa[j] * (h + sj * hp)
+            xs += dy.xa[j] * (1.0 + sj * h)
         xa = math.exp(pt.alpha * math.log(xs))
         dy.sc[0] = pt.alpha * xa / xs
         for j in range(na):
-            i = act[j]
-            D[i] = D[i] - dy.cf[i] * xa
+            D[j] = D[j] - dy.cf[j] * xa
         return
-    logm = ws.prof.logm
-    for i in range(n):
-        k = sec.kind[i]
-        if k == KIND_CAND:
-            a = eps * math.log1p(sec.theta[i] * s[i])
-            D[i] = a  # a_i until the wage is known
-            logm[i] = log_m(s[i], a)
-        elif k == KIND_SPONT:
-            logm[i] = sec.logm1[i]
-        else:
-            logm[i] = 0.0
+    sec = ws.sec
+    logm = ws.prof.logm  # (the inactive sectors' entries: set_inactive)
+    for j in range(na):
+        i = dy.act[j]
+        a = eps * math.log1p(sec.theta[i] * s[j])
+        D[j] = a  # a_j until the wage is known
+        logm[i] = log_m(s[j], a)
     x = log_wage(ws)
     for j in range(na):
-        i = act[j]
+        i = dy.act[j]
         net = (1.0 - sec.sigma[i]) * sec.cost[i]
         # R_i = (1 - alpha) w l_N / alpha, l_N = L_i / m_i
-        D[i] = math.exp(pt.logcoef + x + ws.prof.logl[i] - logm[i] + log_expm1(D[i])) - net
+        D[j] = math.exp(pt.logcoef + x + ws.prof.logl[i] - logm[i] + log_expm1(D[j])) - net
 
 
 @jit
-def welfare_at(ws, s):
-    """W at the profile s (length N)."""
+def set_inactive(ws):
+    """ws.prof.logm of the inactive sectors (0: inert, log m(1): spontaneous)."""
+    sec = ws.sec
+    for i in range(sec.lqa.shape[0]):
+        if sec.kind[i] == KIND_SPONT:
+            ws.prof.logm[i] = sec.logm1[i]
+        elif sec.kind[i] != KIND_CAND:
+            ws.prof.logm[i] = 0.0
+
+
+@jit
+def welfare_at(ws, dy, na, s):
+    """W with the active sectors at the shares s (the others at S0)."""
     pt, sec = ws.pt, ws.sec
     n = sec.lqa.shape[0]
-    logm = ws.prof.logm
-    for i in range(n):
-        if sec.kind[i] == KIND_SPONT:
-            logm[i] = sec.logm1[i]
-        else:
-            logm[i] = log_m(s[i], pt.eps * math.log1p(sec.theta[i] * s[i]))
+    set_inactive(ws)
+    for j in range(na):
+        i = dy.act[j]
+        ws.prof.logm[i] = log_m(s[j], pt.eps * math.log1p(sec.theta[i] * s[j]))
     x = log_wage(ws)
     vsum = 0.0
     csum = 0.0
     for i in range(n):
         vsum += math.exp(x + ws.prof.logl[i]) / (1.0 + sec.tau[i])
-        csum += s[i] * sec.cost[i]
+        if sec.kind[i] == KIND_SPONT:
+            csum += sec.cost[i]
+    for j in range(na):
+        csum += s[j] * sec.cost[dy.act[j]]
     return vsum / pt.alpha - csum
 
 
 @jit
-def slope(ws, s, dy, na, i, d0):
-    """dD_i/ds_i at s (the wage's response included; d0 = D_i at s), by a
-    one-sided difference (inward at s_i near 1). Leaves dy.Dt changed."""
-    si = s[i]
-    step = SLOPE_STEP if si + SLOPE_STEP <= 1.0 else -SLOPE_STEP
-    s[i] = si + step
+def slope(ws, s, dy, na, j, d0):
+    """dD_j/ds_j at s (the wage's response included; d0 = D_j at s), by a
+    one-sided difference (inward at s_j near 1). Leaves dy.Dt changed."""
+    sj = s[j]
+    step = SLOPE_STEP if sj + SLOPE_STEP <= 1.0 else -SLOPE_STEP
+    s[j] = sj + step
     eval_D(ws, s, dy, na, dy.Dt)
-    s[i] = si
-    return (dy.Dt[i] - d0) / step
+    s[j] = sj
+    return (dy.Dt[j] - d0) / step
 
 
 @jit
 def solve_held(ws, sp, dy, na):
     """Newton's method on the held shares of sp (Gauss-Seidel over the
-    held sectors, from their values in sp) for D_i = 0 with dD_i/ds_i < 0.
+    held sectors, from their values in sp) for D_j = 0 with dD_j/ds_j < 0.
     True with dy.D = D at the solution; False where a held zero is gone
     (a positive slope, a step out of (0, 1), no convergence)."""
-    act, mode, D = dy.act, dy.mode, dy.D
-    dy.cnt[1] += 1
+    mode, D = dy.mode, dy.D
     for _ in range(HELD_MAXITER):
         biggest = 0.0
         for j in range(na):
-            i = act[j]
-            if mode[i] != HELD:
+            if mode[j] != HELD:
                 continue
             eval_D(ws, sp, dy, na, D)
-            g = slope(ws, sp, dy, na, i, D[i])
+            g = slope(ws, sp, dy, na, j, D[j])
             if not g < 0.0:
                 return False
-            step = -D[i] / g
-            new = sp[i] + step
+            step = -D[j] / g
+            new = sp[j] + step
             if not (0.0 < new < 1.0):
                 return False
-            sp[i] = new
+            sp[j] = new
             if abs(step) > biggest:
                 biggest = abs(step)
         if biggest <= HELD_TOL:
@@ -263,7 +269,7 @@ def solve_held(ws, sp, dy, na):
 
 @jit(inline="always")
 def switched(f, m):
-    """D_i = f contradicts the mode m of a free sector."""
+    """D_j = f contradicts the mode m of a free sector."""
     return (f > 0.0) != (m == UP)
 
 
@@ -272,13 +278,12 @@ def profile_at(dy, na, u):
     """dy.sp: the segment from dy.s0 at u (free sectors on their straight
     lines; held ones keep their accepted values dy.s as Newton's start)."""
     for j in range(na):
-        i = dy.act[j]
-        m = dy.mode[i]
+        m = dy.mode[j]
         if m == HELD:
-            dy.sp[i] = dy.s[i]
+            dy.sp[j] = dy.s[j]
         else:
             d = 1.0 if m == UP else 0.0
-            dy.sp[i] = d + (dy.s0[i] - d) * u
+            dy.sp[j] = d + (dy.s0[j] - d) * u
 
 
 @jit
@@ -292,8 +297,7 @@ def probe(ws, dy, na, nheld, u):
     else:
         eval_D(ws, dy.sp, dy, na, dy.D)
     for j in range(na):
-        i = dy.act[j]
-        if dy.mode[i] != HELD and switched(dy.D[i], dy.mode[i]):
+        if dy.mode[j] != HELD and switched(dy.D[j], dy.mode[j]):
             return False
     return True
 
@@ -302,26 +306,23 @@ def probe(ws, dy, na, nheld, u):
 def accept(dy, na):
     """The probe becomes the accepted state."""
     for j in range(na):
-        i = dy.act[j]
-        dy.s[i] = dy.sp[i]
-        dy.Da[i] = dy.D[i]
+        dy.s[j] = dy.sp[j]
+        dy.Da[j] = dy.D[j]
 
 
 @jit
 def locate_free(ws, dy, na, ua, ub):
     """The first switch in (ub, ua) of a segment without held sectors
-    (dy.Da: D at ua, dy.D: D at ub): regula falsi (Illinois) on the D_i
+    (dy.Da: D at ua, dy.D: D at ub): regula falsi (Illinois) on the D_j
     of each sector that switched; returns the u of the earliest, on its
     switched side."""
     best = ub
-    act, mode = dy.act, dy.mode
+    mode = dy.mode
     for j in range(na):
-        i = act[j]
-        if not switched(dy.D[i], mode[i]):
+        if not switched(dy.D[j], mode[j]):
             continue
-        dy.cnt[2] += 1
-        a, fa = ua, dy.Da[i]
-        b, fb = ub, dy.D[i]
+        a, fa = ua, dy.Da[j]
+        b, fb = ub, dy.D[j]
         side = 0
         for _ in range(SWITCH_MAXITER):
             if a - b <= U_TOL:
@@ -331,8 +332,8 @@ def locate_free(ws, dy, na, ua, ub):
                 m = 0.5 * (a + b)
             profile_at(dy, na, m)
             eval_D(ws, dy.sp, dy, na, dy.Dt)
-            fm = dy.Dt[i]
-            if switched(fm, mode[i]):
+            fm = dy.Dt[j]
+            if switched(fm, mode[j]):
                 b, fb = m, fm
                 if side == -1:
                     fa *= 0.5
@@ -352,7 +353,6 @@ def locate_held(ws, dy, na, nheld, ua, ub):
     """The first switch in (ub, ua) of a segment with held sectors, by
     bisection (each probe continues the held zeros from the last state
     without a switch, which it accepts); returns its u, switched side."""
-    dy.cnt[3] += 1
     for _ in range(SWITCH_MAXITER):
         if ua - ub <= U_TOL:
             break
@@ -369,49 +369,45 @@ def locate_held(ws, dy, na, nheld, ua, ub):
 def settle(ws, dy, na, nheld):
     """At a switch (dy.sp: the free shares just past it; held shares to be
     solved): release the held sectors if a held zero is gone (each moves
-    by the sign of its D_i), hold a switched sector whose dD_i/ds_i < 0,
+    by the sign of its D_j), hold a switched sector whose dD_j/ds_j < 0,
     reverse the other switched ones. Returns the number of held sectors;
     dy.sp, dy.D the state after the switch."""
-    act, mode = dy.act, dy.mode
+    mode = dy.mode
     if nheld > 0 and not solve_held(ws, dy.sp, dy, na):
         for j in range(na):
-            i = act[j]
-            if mode[i] == HELD:
-                dy.sp[i] = dy.s[i]
+            if mode[j] == HELD:
+                dy.sp[j] = dy.s[j]
         eval_D(ws, dy.sp, dy, na, dy.D)
         for j in range(na):
-            i = act[j]
-            if mode[i] == HELD:
-                mode[i] = UP if dy.D[i] > 0.0 else DOWN
+            if mode[j] == HELD:
+                mode[j] = UP if dy.D[j] > 0.0 else DOWN
         nheld = 0
     if nheld == 0:
         eval_D(ws, dy.sp, dy, na, dy.D)
     newly = 0
     for j in range(na):
-        i = act[j]
-        if mode[i] == HELD or not switched(dy.D[i], mode[i]):
+        if mode[j] == HELD or not switched(dy.D[j], mode[j]):
             continue
-        g = slope(ws, dy.sp, dy, na, i, dy.D[i])
+        g = slope(ws, dy.sp, dy, na, j, dy.D[j])
         if g < 0.0:
-            mode[i] = HELD
+            mode[j] = HELD
             newly += 1
         else:
-            mode[i] = UP if dy.D[i] > 0.0 else DOWN
+            mode[j] = UP if dy.D[j] > 0.0 else DOWN
     if newly > 0:
         for j in range(na):  # (s0 is free until the next segment)
-            dy.s0[act[j]] = dy.sp[act[j]]
+            dy.s0[j] = dy.sp[j]
         if not solve_held(ws, dy.sp, dy, na):
-            # no zero found after all: held sectors move by their sign
+            # no zero found after all: the held sectors move by their sign
             for j in range(na):
-                dy.sp[act[j]] = dy.s0[act[j]]
+                dy.sp[j] = dy.s0[j]
             eval_D(ws, dy.sp, dy, na, dy.D)
             for j in range(na):
-                i = act[j]
-                if mode[i] == HELD:
-                    mode[i] = UP if dy.D[i] > 0.0 else DOWN
+                if mode[j] == HELD:
+                    mode[j] = UP if dy.D[j] > 0.0 else DOWN
     count = 0
     for j in range(na):
-        if mode[act[j]] == HELD:
+        if mode[j] == HELD:
             count += 1
     return count
 
@@ -422,15 +418,13 @@ def gradient(dy, na):
     path, at the profile of the last eval_D (its pieces dy.hp, dy.q,
     dy.sc): D_j = h_j - c_j X^alpha, so dD_j/dv = h'_j ds_j/dv
     - c_j alpha X^(alpha-1) sum_k u_k (h_k + s_k h'_k) ds_k/dv."""
-    act = dy.act
     dx = 0.0
     for j in range(na):
-        i = act[j]
-        dx += dy.q[i] * ((1.0 if dy.mode[i] == UP else 0.0) - dy.s0[i])
+        dx += dy.q[j] * ((1.0 if dy.mode[j] == UP else 0.0) - dy.s0[j])
+    f = dy.sc[0] * dx
     for j in range(na):
-        i = act[j]
-        ds = (1.0 if dy.mode[i] == UP else 0.0) - dy.s0[i]
-        dy.G[i] = dy.hp[i] * ds - dy.cf[i] * dy.sc[0] * dx
+        ds = (1.0 if dy.mode[j] == UP else 0.0) - dy.s0[j]
+        dy.G[j] = dy.hp[j] * ds - dy.cf[j] * f
 
 
 @jit
@@ -441,53 +435,42 @@ def next_u(dy, na, ua):
     reaches it."""
     step = STEP_MAX
     for j in range(na):
-        i = dy.act[j]
-        d, g = dy.Da[i], dy.G[i]
-        if d > 0.0 and g < 0.0:
-            step = min(step, -0.5 * d / g)
-        elif d <= 0.0 and g > 0.0:
+        d, g = dy.Da[j], dy.G[j]
+        if (d > 0.0 and g < 0.0) or (d <= 0.0 and g > 0.0):
             step = min(step, -0.5 * d / g)
     step = max(step, STEP_MIN)
     u = ua - step
-    return u if u > STEP_MIN * 0.5 else 0.0
+    return u if u > 0.5 * STEP_MIN else 0.0
 
 
 @jit
-def follow(ws, dy, na, zmask):
-    """Follow the path from the profile dy.s (length N) to its end.
-    Returns (how, mask, W): END_CORNER with the corner's mask, END_PARTIAL
-    (mask: the sectors at 1), END_OPEN (not ended by T_MAX; mask: the
-    profile rounded) and W at the end."""
-    act, mode = dy.act, dy.mode
-    n = dy.s.shape[0]
-    for i in range(n):
-        dy.sp[i] = dy.s[i]
+def follow(ws, dy, na):
+    """Follow the path from the shares dy.s of the active sectors to its
+    end. Returns (how, up): END_CORNER, END_PARTIAL or END_OPEN (not
+    ended by T_MAX: dy.s the profile then), and the mask of the active
+    sectors at 1 (END_OPEN: above 1/2), by their position j."""
+    mode = dy.mode
+    for j in range(na):
+        dy.sp[j] = dy.s[j]
     eval_D(ws, dy.s, dy, na, dy.D)
     for j in range(na):
-        i = act[j]
-        mode[i] = UP if dy.D[i] > 0.0 else DOWN
+        mode[j] = UP if dy.D[j] > 0.0 else DOWN
     accept(dy, na)
     nheld = 0
     t0 = 0.0
-    dy.cnt[4] += 1
     how = END_OPEN
     for seg in range(MAX_SEGMENTS):
         for j in range(na):
-            dy.s0[act[j]] = dy.s[act[j]]
-        dy.cnt[5] += 1
+            dy.s0[j] = dy.s[j]
         ua = 1.0
         ended = True
         adaptive = ws.pt.fast and nheld == 0
-        first = seg == 0
         if adaptive:
-            if not first:  # (the pieces of the gradient at the start)
+            if seg > 0:  # (the pieces of the gradient at the start)
                 eval_D(ws, dy.s, dy, na, dy.D)
             gradient(dy, na)
         for k in range(1, MAX_SAMPLES + 1):
-            if adaptive:
-                u = next_u(dy, na, ua)
-            else:
-                u = 1.0 - k / SAMPLES
+            u = next_u(dy, na, ua) if adaptive else 1.0 - k / SAMPLES
             if probe(ws, dy, na, nheld, u):
                 accept(dy, na)
                 ua = u
@@ -503,10 +486,9 @@ def follow(ws, dy, na, zmask):
                 uev = locate_free(ws, dy, na, ua, u)
             tev = t0 - math.log(uev)
             if tev > T_MAX:
-                ucap = math.exp(t0 - T_MAX)
-                probe(ws, dy, na, nheld, ucap)
+                probe(ws, dy, na, nheld, math.exp(t0 - T_MAX))
                 accept(dy, na)
-                return _end(ws, dy, na, zmask, END_OPEN)
+                return END_OPEN, _up(dy, na, END_OPEN)
             profile_at(dy, na, uev)
             nheld = settle(ws, dy, na, nheld)
             accept(dy, na)
@@ -514,39 +496,40 @@ def follow(ws, dy, na, zmask):
             break
         if ended:
             how = END_CORNER if nheld == 0 else END_PARTIAL
-            return _end(ws, dy, na, zmask, how)
-    return _end(ws, dy, na, zmask, how)
+            return how, _up(dy, na, how)
+    return how, _up(dy, na, how)
 
 
 @jit
-def _end(ws, dy, na, zmask, how):
-    """(how, mask, W) of the accepted state dy.s."""
+def _up(dy, na, how):
+    up = np.int64(0)
+    for j in range(na):
+        if (dy.s[j] >= 0.5) if how == END_OPEN else (dy.mode[j] == UP):
+            up |= np.int64(1) << j
+    return up
+
+
+@jit
+def end_of(ws, dy, na, zmask, how, up):
+    """(mask, W) of a path's end (mask by sector index)."""
     mask = zmask
     for j in range(na):
-        i = dy.act[j]
-        if dy.s[i] >= 0.5 if how == END_OPEN else dy.mode[i] == UP:
-            mask |= np.int64(1) << i
+        if (up >> j) & 1:
+            mask |= np.int64(1) << dy.act[j]
     if how == END_CORNER:
-        return how, mask, binary_welfare(ws, mask)[1]
-    return how, mask, welfare_at(ws, dy.s)
+        return mask, binary_welfare(ws, mask)[1]
+    return mask, welfare_at(ws, dy, na, dy.s)
 
 
 @jit
-def base_profile(ws, dy):
-    """dy.s: the profile S0 (inert and active sectors 0, spontaneous 1)."""
-    for i in range(dy.s.shape[0]):
-        dy.s[i] = 1.0 if ws.sec.kind[i] == KIND_SPONT else 0.0
-
-
-@jit
-def dynamics_points(prep, scr, dy, starts, k, welfare_nc, welfare_best, coop_best,
+def dynamics_points(prep, scr, dy, flat, offset, k, welfare_nc, welfare_best, coop_best,
                     basin_nc, basin_best, p_stuck, welfare_expected, selection_gap,
                     big_push, status):
     """The six outputs and the status bits (status[p], to OR into the
     point's) of every point of a prepared block (kernels/point.py), from
     its block-kernel outputs welfare_nc, welfare_best (welfare_best_eq)
-    and coop_best (coop_best_eq), k starts from starts (block_starts)."""
-    nsec = dy.s.shape[0]
+    and coop_best (coop_best_eq), k starts each (block_starts: flat,
+    offset)."""
     for p in range(status.shape[0]):
         ws = workspace_at(prep, p, scr)
         status[p] = 0
@@ -555,15 +538,24 @@ def dynamics_points(prep, scr, dy, starts, k, welfare_nc, welfare_best, coop_bes
             welfare_expected[p] = selection_gap[p] = big_push[p] = np.nan
             continue
         sec = ws.sec
+        nsec = sec.lqa.shape[0]
         na = 0
         zmask = np.int64(0)
+        xfix = 0.0
         for i in range(nsec):
             if sec.kind[i] == KIND_CAND:
                 dy.act[na] = i
+                dy.th[na] = sec.theta[i]
+                dy.xa[na] = sec.xa[i]
+                dy.cf[na] = (1.0 - sec.sigma[i]) * sec.cost[i] * math.exp(-sec.logk[i])
                 na += 1
-                dy.cf[i] = (1.0 - sec.sigma[i]) * sec.cost[i] * math.exp(-sec.logk[i])
             elif sec.kind[i] == KIND_SPONT:
                 zmask |= np.int64(1) << i
+                xfix += sec.xb[i]
+            else:
+                xfix += sec.xa[i]
+        dy.sc[1] = xfix
+        set_inactive(ws)
         bmask = np.int64(0)
         for i in range(nsec):
             if coop_best[p, i]:
@@ -582,11 +574,12 @@ def dynamics_points(prep, scr, dy, starts, k, welfare_nc, welfare_best, coop_bes
         n_stuck = 0
         wsum = 0.0
         below = wbest - STUCK_RTOL * abs(wbest)
+        base = offset[na]
         for r in range(k):
-            base_profile(ws, dy)
             for j in range(na):
-                dy.s[dy.act[j]] = starts[na, r, j]
-            how, mask, W = follow(ws, dy, na, zmask)
+                dy.s[j] = flat[base + r * na + j]
+            how, up = follow(ws, dy, na)
+            mask, W = end_of(ws, dy, na, zmask, how, up)
             if how == END_OPEN:
                 bad |= codes.PATH_NOT_CONVERGED
             exact = how == END_CORNER
@@ -607,19 +600,20 @@ def dynamics_points(prep, scr, dy, starts, k, welfare_nc, welfare_best, coop_bes
         if bmask == zmask:
             big_push[p] = np.nan
         else:
+            bup = np.int64(0)
+            for j in range(na):
+                if (bmask >> dy.act[j]) & 1:
+                    bup |= np.int64(1) << j
             lo = 0.0
             hi = 1.0
             for _ in range(PUSH_HALVINGS):
                 mid = 0.5 * (lo + hi)
-                base_profile(ws, dy)
                 for j in range(na):
-                    i = dy.act[j]
-                    if (bmask >> i) & 1:
-                        dy.s[i] = mid
-                how, mask, W = follow(ws, dy, na, zmask)
+                    dy.s[j] = mid if (bup >> j) & 1 else 0.0
+                how, up = follow(ws, dy, na)
                 if how == END_OPEN:
                     bad |= codes.PATH_NOT_CONVERGED
-                if how == END_CORNER and mask == bmask:
+                if how == END_CORNER and up == bup:
                     hi = mid
                 else:
                     lo = mid
@@ -656,10 +650,10 @@ def dynamics_block(x, prep, out, dyn, k, seed):
     for name in DYNAMICS_NAMES:
         if name not in dyn:
             dyn[name] = np.empty(npts)
-    starts = block_starts(prep.sec["kind"][:npts], prep.valid[:npts], k, seed)
+    flat, offset = block_starts(prep.sec["kind"][:npts], prep.valid[:npts], k, seed)
     scr, dy = _buffers(n)
     status = np.zeros(npts, np.int64)
-    dynamics_points(prep, scr, dy, starts, k, out.welfare_nc, out.welfare_best_eq,
+    dynamics_points(prep, scr, dy, flat, offset, k, out.welfare_nc, out.welfare_best_eq,
                     out.coop_best_eq, *(dyn[name] for name in DYNAMICS_NAMES), status)
     bits = status.astype(np.int8)
     out.status[:] |= bits
