@@ -345,3 +345,48 @@ def test_seed_changes_starts():
     cm = api.solve_point(**pt)["critical_mass"][0]
     assert a["basin_nc"][0] == np.mean(starts_a < cm)
     assert b["basin_nc"][0] == np.mean(starts_b < cm)
+
+
+CAPPED = """
+import json, sys
+import numpy as np
+sys.path.insert(0, {root!r})
+from coordsweep.kernels import api
+from coordsweep.kernels.dynamics import dynamics_block
+from coordsweep.kernels.outputs import allocate_outputs
+from coordsweep.kernels.point import allocate_prepared
+from coordsweep.kernels.prepare import prepare_block
+params = json.loads({params!r})
+x = api.make_inputs(params)
+out = allocate_outputs(1, 2)  # (the block kernel's outputs the paths do not need)
+out.welfare_nc[:] = out.welfare_best_eq[:] = 0.0
+out.coop_best_eq[:] = False
+out.status[:] = 0
+prep = allocate_prepared(1, 2)
+prepare_block(x, prep)
+dyn, bits = dynamics_block(x, prep, out, {{}}, 32, 0)
+print(json.dumps([int(bits[0]), float(dyn["basin_nc"][0])]))
+"""
+
+
+def test_a_path_that_does_not_end_sets_status_bit_2():
+    """With every iteration cap at 2 (COORDSWEEP_DEBUG_MAXITER), a path
+    with a switch runs out of segments: its point gets PATH_NOT_CONVERGED
+    from the dynamics (and without the cap, none)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = str(Path(__file__).resolve().parent.parent)
+    pt = draw(2011, 2, False)
+    dyn, out = kernel_dynamics([pt], 32)
+    assert out.status[0] == 0
+    params = {k: np.asarray(v).tolist() for k, v in stack([pt]).items()}
+    code = CAPPED.format(root=root, params=json.dumps(params))
+    env = dict(os.environ, COORDSWEEP_DEBUG_MAXITER="2")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stderr
+    bits, basin = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert bits & PATH_NOT_CONVERGED
