@@ -25,3 +25,7 @@ coordsweep sensitivity results/sobol_coordination_failure.zarr --var regime --se
   --category coordination_failure -o "$out/sobol_manu_coordination_failure.png" > /dev/null
 coordsweep sensitivity results/sobol_coordination_failure.zarr --var coordination_gap \
   -o "$out/sobol_coordination_gap.png" > /dev/null
+# scenario discovery on the same store (README "Scenario discovery")
+coordsweep discover results/sobol_coordination_failure.zarr --var regime --sector agro \
+  --category coordination_failure --threshold 0.9 --verify 2000 \
+  -o "$out/discover_agro_coordination_failure.png" > /dev/null

@@ -279,6 +279,26 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
                      progress=progress, solver=solver).dataset
 
 
+def _refined_in_memory(spec, progress, solver):
+    """A refined run ([run.refine]) in this process, through a temporary
+    store (its levels are recorded as a store's are), loaded into memory."""
+    import shutil
+    import tempfile
+    from coordsweep.engine.run.runner import run_sweep
+    from coordsweep.engine.store import zarrstore as zstore
+    where = tempfile.mkdtemp(prefix="coordsweep-refine-")
+    try:
+        store = os.path.join(where, "refined.zarr")
+        run_sweep(spec, store, scheduler="synchronous", progress=progress, solver=solver)
+        ds = zstore.open_dataset(store).load()
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+    ds = ds.drop_vars(["chunk_done", "chunk"])
+    for key in ("chunks_total", "chunks_done", "chunk_shape", "run_id", "run_token"):
+        ds.attrs.pop(key, None)
+    return ds
+
+
 def run_in_memory(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
                   progress: bool = True,
                   solver: str | Mapping[str, str] | None = None) -> xarray.Dataset:
@@ -303,6 +323,9 @@ def run_in_memory(spec: Spec | Mapping[str, Any] | str | os.PathLike[str], *,
         raise UsageError(f"{spec.source}: {size:,} points are too many to keep in memory "
                          f"(at most {MEMORY_MAX_POINTS:,}); pass store='results/....zarr'")
     spec.check_grid()
+    from coordsweep.engine.spec import refine as zrefine
+    if zrefine.of_spec(spec) is not None:
+        return _refined_in_memory(spec, progress, solver)
     layout = Layout.for_grid(spec.shape, max(size, 1))
     ds = zstore.template(spec, layout)
     flat = {name: np.empty((size,) + ds[name].shape[len(spec.shape):], ds[name].dtype)

@@ -55,6 +55,11 @@ ILL_CONDITIONED_EXPONENT = 1e6
 #: never set by the kernels: the fill value of `status` in a results store,
 #: so a point whose chunk was never written reads as "not computed"
 NOT_COMPUTED = 64
+#: never set by the kernels: a point of a refined store (engine/spec/refine.py)
+#: that was not solved; its refined outputs hold the value shared by the
+#: corners of its cell, every other output is NaN / its fill value. Bit 7
+#: of the int8: the value is negative
+FILLED = -128
 
 STATUS_BITS = (
     (WAGE_NOT_CONVERGED, "wage_not_converged",
@@ -74,5 +79,8 @@ STATUS_BITS = (
      "1 - alpha up to rounding): the outputs have lost their precision"),
     (NOT_COMPUTED, "not_computed",
      "point not computed yet (store fill value: its chunk was never written)"),
+    (FILLED, "filled",
+     "point of a refined store not solved: refined outputs filled from the corners "
+     "of its cell, the others NaN / fill value"),
 )
 

@@ -195,6 +195,30 @@ def test_job_array_parts_share_the_lease(tmp_path):
         lease.acquire(store, lease.new_run_id())
 
 
+def test_a_shared_lease_is_released_on_exit_once_the_store_is_complete(tmp_path):
+    """The parts of one array: part A is still inside its lease when part B
+    completes the store and releases it, and A's last heartbeat writes the
+    record back (the crossing, constructed); A's exit, after its heartbeat
+    has stopped, still leaves no lease. While the store is incomplete a
+    finished part leaves the shared lease to the others."""
+    from coordsweep.engine.store import lease
+    store = str(tmp_path / "a.zarr")
+    complete = {"now": False}
+    rid = run_id("spec text", 2, "s")
+    a = lease.Lease(store, rid, shared=True, release_when=lambda: complete["now"])
+    with a:
+        with lease.Lease(store, rid, shared=True, release_when=lambda: complete["now"]):
+            pass  # B finishes first, the store still incomplete: the lease stays
+        assert lease.read(store)["run_id"] == rid
+        record = lease.read(store)
+        complete["now"] = True
+        lease.release(store, rid)  # B completed the store and released the lease ...
+        with open(os.path.join(store, "coordsweep.lease.json"), "w") as f:
+            json.dump(record, f)  # ... and A's heartbeat, read before, wrote it back
+        assert lease.read(store)["run_id"] == rid
+    assert lease.read(store) is None
+
+
 def test_refused_run_touches_nothing_not_even_a_stale_lease(refs, tmp_path):
     from coordsweep.engine.run.runner import run_sweep
     store = str(tmp_path / "done.zarr")

@@ -207,3 +207,31 @@ def test_sensitivity_of_one_rank():
         sensitivity.indices(ds, "eq_listed", equilibrium=0)
     with pytest.raises(UsageError, match="not in this store"):
         sensitivity.indices(ds.drop_vars("eq_mask"), "eq_mask", equilibrium=0)
+
+
+@pytest.mark.skipif(not dynamics_available(), reason="no dynamics kernel in this build")
+def test_dynamics_outputs_through_the_engine(tmp_path):
+    """dynamics = K: the six variables over the axes, the same from a run in
+    chunks of 4 points, one of 35 and in memory; solve --json has them."""
+    import coordsweep as cs
+    text = with_outputs("dynamics = 8\ndynamics_seed = 2")
+    st = {}
+    for chunk in (4, 35):
+        spec = write_spec(tmp_path, text + f"\n[run]\nchunk_points = {chunk}\n", f"d{chunk}.toml")
+        st[chunk] = tmp_path / f"d{chunk}.zarr"
+        code, _, err = main_inprocess("run", spec, "--store", st[chunk], "--scheduler",
+                                      "synchronous", "--quiet")
+        assert code == 0, err
+    assert_identical_stores(st[4], st[35])
+    ds = open_dataset(st[4])
+    mem = cs.run(parse_spec(text), progress=False)
+    for o in DYNAMICS_OUTPUTS:
+        assert ds[o.name].dims == ("externality_scale", "cost_scale"), o.name
+        assert ds[o.name].dtype == np.float64
+        assert np.array_equal(mem[o.name].values, ds[o.name].values, equal_nan=True), o.name
+    assert "equilibrium" not in ds.dims
+    shares = np.stack([ds[n].values for n in ("basin_nc", "basin_best", "p_stuck")])
+    assert ((shares >= 0) & (shares <= 1)).all()
+    code, out, _ = main_inprocess("solve", write_spec(tmp_path, text, "one.toml"), "--json")
+    obj = json.loads(out)
+    assert {o.name for o in DYNAMICS_OUTPUTS} <= set(obj)

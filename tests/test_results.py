@@ -15,8 +15,9 @@ def test_describe_status():
     assert flags.describe_status(codes.PATH_SHAPE | codes.NON_FINITE) == \
         ["path_shape", "non_finite"]
     assert flags.describe_status(codes.NOT_COMPUTED) == ["not_computed"]
+    # bit 7 of the int8 (128 as a bit field) is a refined store's filled point
     assert flags.describe_status(128 | codes.WAGE_NOT_CONVERGED) == \
-        ["wage_not_converged", "unknown(128)"]
+        ["wage_not_converged", "filled"]
     # a store's own bit names win
     assert flags.describe_status(3, {1: "a", 2: "b"}) == ["a", "b"]
     assert flags.describe_status(5, {1: "a"}) == ["a", "unknown(4)"]
@@ -26,14 +27,14 @@ def test_status_counts_leave_out_uncomputed_points():
     s = np.array([0, 0, codes.PATH_SHAPE, codes.PATH_SHAPE | codes.NON_FINITE,
                   codes.NOT_COMPUTED, codes.NOT_COMPUTED, 128], dtype=np.int64)
     c = results.status_counts(s)
-    assert c.computed == 5 and c.missing == 2 and c.ok == 2 and c.unknown == 1
-    assert c.bits["path_shape"] == 2 and c.bits["non_finite"] == 1
+    assert c.computed == 5 and c.missing == 2 and c.ok == 2 and c.unknown == 0
+    assert c.bits["path_shape"] == 2 and c.bits["non_finite"] == 1 and c.bits["filled"] == 1
     assert c.bits["wage_not_converged"] == 0 and c.bits["not_computed"] == 0
     # NaN (a masked point) is not computed either
     c = results.status_counts(np.array([0.0, np.nan, 4.0]))
     assert (c.computed, c.ok, c.missing, c.bits["path_shape"]) == (2, 1, 1, 1)
     line = results.status_line(results.status_counts(s))
-    assert line == ("ok 2 of 5 computed points; path_shape 2; non_finite 1; "
+    assert line == ("ok 2 of 5 computed points; path_shape 2; non_finite 1; filled 1; "
                     "not computed yet 2")
 
 

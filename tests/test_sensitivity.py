@@ -23,7 +23,7 @@ import time
 import numpy as np
 import pytest
 
-from coordsweep.engine.analysis import sensitivity
+from coordsweep.engine.analysis import sensitivity, sensitivity_text
 from coordsweep.engine.errors import UsageError
 from coordsweep.engine.run.runner import run_sweep
 from coordsweep.engine.spec.model import load_spec
@@ -189,8 +189,8 @@ def test_status_points_are_counted_and_nan_there_refused(stores):
     assert res.attrs["status_nonzero"] == 4
     assert res.attrs["status_bits"] == {"wage_not_converged": 1, "path_shape": 4}
     assert np.array_equal(res["ST"].values, clean["ST"].values)  # finite there: included
-    assert "4 points have a non-zero status" in sensitivity.format_text(res)
-    assert sensitivity.to_json(res)["status_nonzero"] == 4
+    assert "4 points have a non-zero status" in sensitivity_text.format_text(res)
+    assert sensitivity_text.to_json(res)["status_nonzero"] == 4
     gap = ds["coordination_gap"].values.copy()
     gap[7] = np.nan  # a failed point's number: refused, never imputed
     ds["coordination_gap"].values = gap
@@ -230,7 +230,7 @@ def test_refuses_grid_lhs_and_incomplete_stores(tmp_path):
                      'samples = 50\n' + bounds("cost.agro", 0.05, 0.5), "lhs.toml")
     run_sweep(lhs, str(tmp_path / "lhs.zarr"), scheduler="synchronous", progress=False)
     code, _, err = sens(tmp_path / "lhs.zarr", "--var", "welfare_nc")
-    assert code == 2 and "need method = \"sobol\"" in err
+    assert code == 2 and "a 'lhs' design: pass --method" in err
     from engine_helpers import make_partial_store
     part = write_spec(tmp_path, EIGHT_SPEC, "part.toml")
     make_partial_store(part, tmp_path / "part.zarr", 700, [0, 2])

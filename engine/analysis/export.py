@@ -13,6 +13,10 @@ Parquet or CSV (``coordsweep export``, :func:`coordsweep.export`).
   sector output and sector. Categorical outputs stay integer codes (their
   meanings: ``coordsweep inspect``, or the store's ``flag_meanings``).
   Only computed points (rows): a point not computed yet has no row.
+- A refined store (``[run.refine]``): its filled points are exported too,
+  marked by ``computed`` = False (a column, or a variable) and the status
+  bit ``filled``; their refined outputs hold the value of their cell's
+  corners, the others NaN / the fill value.
 
 The file is written next to its destination under a temporary name and
 renamed at the end: an interrupted export leaves nothing half-written, and

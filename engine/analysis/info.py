@@ -61,7 +61,19 @@ def inspect_dict(store):
         "provenance": {k: attrs[k] for k in PROVENANCE if k in attrs},
         "attrs_complete": conventions.is_complete(attrs),
         "spec": attrs.get("spec", ""),
+        "refine": _refine_info(attrs, ds),
     }
+
+
+def _refine_info(attrs, ds):
+    """A refined store's attribute refine, with the points solved now."""
+    if not attrs.get("refine"):
+        return None
+    out = dict(attrs["refine"])
+    if "computed" in ds.data_vars:
+        c = np.asarray(ds["computed"].values)
+        out["computed_now"] = int(c.sum())
+    return out
 
 
 def _dim_line(dim, size, values):
@@ -95,6 +107,9 @@ def inspect_text(info):
     lines.append("status: " + status_line(StatusCounts(
         computed=info["computed_points"], ok=info["ok_points"], bits=info["status_bits"],
         unknown=0, missing=info["points"] - info["computed_points"])))
+    if info.get("refine"):
+        from coordsweep.engine.analysis import refined
+        lines.extend(refined.describe_lines(info["refine"], info["points"]))
     lines.append("variables:")
     for name, var in info["variables"].items():
         lines.append(f"  {name:17s} {var['dtype']:8s} ({', '.join(var['dims'])})  "
@@ -161,6 +176,9 @@ def run_summary_text(d, dashboard=True):
          f"{d['compute_points_per_second']:,.0f} while computing"
          if d["points_computed"] else
          "  points/s          - (nothing to compute: every chunk was already done)"),
+        *([f"  refined           {d['points_computed']:,} points solved "
+           f"({100 * d['points_computed'] / d['points']:.1f}%), the rest filled "
+           "(status bit filled)"] if d["status_bits"].get("filled") else []),
         f"  > 1 equilibrium   {100 * d['share_multiple_equilibria']:.1f}% of points",
         "  regimes (points per sector):"]
     per = d["regime_counts_per_sector"]

@@ -1,128 +1,118 @@
-"""Sensitivity indices of an output over a design store (``coordsweep sensitivity``).
+"""Sensitivity indices of an output over a store (``coordsweep sensitivity``):
+the numerics (SALib). Rendering is engine/analysis/sensitivity_text.py
+(JSON, text), charts and the report section engine/viz/sensitivity_plot.py.
 
-``indices(ds, var, sector=None, category=None)`` returns an xarray Dataset
-over ``param`` (and the sweep axes, one analysis per axis value):
+``indices(ds, var, sector=None, category=None, method=None)`` returns an
+xarray Dataset over ``param``:
 
-- ``sobol`` design: ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` (and ``S2``,
-  ``S2_conf`` over ``param`` x ``param_2`` with ``second_order``), SALib's
-  ``sobol.analyze`` with bootstrap confidence intervals;
-- ``morris`` design: ``mu``, ``mu_star``, ``mu_star_conf``, ``sigma``
-  (SALib's ``morris.analyze``).
+- ``sobol`` (a sobol design only: Saltelli's points): ``S1``, ``S1_conf``,
+  ``ST``, ``ST_conf`` (and ``S2``, ``S2_conf`` over ``param`` x
+  ``param_2`` with ``second_order``), SALib's ``sobol.analyze`` with
+  bootstrap confidence intervals, one analysis per value of the sweep
+  axes (dims: the axes, then ``param``);
+- ``morris`` (a morris design only: its trajectories): ``mu``,
+  ``mu_star``, ``mu_star_conf``, ``sigma`` (SALib's ``morris.analyze``);
+- given-data methods, on any store (``lhs``, ``random``, ``sobol``,
+  ``morris`` designs and grids; the parameters are the axes of more than
+  one value and the design's parameters, log-spaced ones in log): SALib's
+  ``delta`` (Borgonovo's moment-independent delta as SALib 1.6 gives it:
+  ``delta_raw``, ``delta_balanced``, ``delta_step``, each with ``_conf``,
+  and ``S1``, ``S1_conf``; slow: minutes for a few thousand points), ``pawn`` (``minimum``, ``mean``, ``median``,
+  ``maximum``, ``CV``, ``stdev`` of the KS statistics over the
+  conditioning slices), ``rbd_fast`` (``S1``, ``S1_conf``), ``hdmr``
+  (first-order terms: ``S``, ``S_conf``, ``Sa``, ``Sa_conf``, ``Sb``,
+  ``Sb_conf``, ``ST``, ``ST_conf``) and ``discrepancy``
+  (``s_discrepancy``), each called as ``analyze(problem, X, Y, seed=...)``
+  with SALib's defaults otherwise (and numpy's global generator seeded
+  with the same seed for the call: SALib 1.6's ``hdmr`` draws from it
+  whatever its ``seed``). Their cost grows fast with the number
+  of points (``delta`` and ``discrepancy`` above all), so a store with
+  more than ``GIVEN_DATA_MAX[method]`` points is analysed on a uniform
+  random sample of that many (seeded; ``points`` and ``used`` say so).
+  Other SALib analyses (``fast``, ``dgsm``, ``ff``...) need their own
+  sampling designs, which the engine does not generate.
 
 Outputs that are not continuous numbers:
 
 - categorical outputs (``regime``, ``target_*``) need ``category``: the
   analysis is of the indicator "the output is that category" (a regime
   name, a sector name); ``n_equilibria`` takes ``category = "multiple"``
-  (n_equilibria > 1) or a count; booleans are analysed as 0/1;
+  (n_equilibria > 1) or a count; booleans are analysed as 0/1; ``eq_*``
+  outputs take ``equilibrium``, a rank in the list
+  (engine/analysis/target.py);
 - an output that is NaN or infinite anywhere in the analysed points
   (e.g. ``critical_mass`` outside regimes 1-3) is refused (``UsageError``)
-  with the share of such points and what to analyse instead: Saltelli's
-  and Morris' estimators cannot skip points, and an imputed value would
-  be an invented one (the trap of SALib issue #273);
+  with the share of such points and what to analyse instead: the
+  estimators cannot skip points, and an imputed value would be an
+  invented one (the trap of SALib issue #273);
 - points with a non-zero ``status`` are counted, by bit, in the result
   (``status_nonzero``, ``status_bits``) and by the command line;
 - an output constant over a design (no variance) gets NaN indices and
   ``constant = True``; constant everywhere is refused.
 """
-import math
 import warnings
 
 import numpy as np
 
-from coordsweep.engine.errors import StoreError, UsageError
 from coordsweep.engine.analysis.results import status_counts
-from coordsweep.kernels.codes import REGIME_NAMES
-from coordsweep.kernels.outputs import EQUILIBRIUM_DIM, OUTPUT
+from coordsweep.engine.analysis.space import (check_complete, check_refined, equilibria,
+                                              parameters, sample_points, store_spec,
+                                              store_vars)
+from coordsweep.engine.analysis.target import Target
+from coordsweep.engine.errors import UsageError
 
-#: every output (the optional groups too, where a store holds them)
-PER = {o.name: o.per for o in OUTPUT.values()}
-DTYPE = {o.name: np.dtype(o.dtype) for o in OUTPUT.values()}
-METHOD_INDICES = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"),
+DESIGN_METHODS = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"),
                   "morris": ("mu", "mu_star", "mu_star_conf", "sigma")}
+#: given-data methods: the indices kept (per parameter)
+GIVEN_DATA = {"delta": ("delta_raw", "delta_raw_conf", "delta_balanced", "delta_balanced_conf",
+                        "delta_step", "delta_step_conf", "S1", "S1_conf"),
+              "pawn": ("minimum", "mean", "median", "maximum", "CV", "stdev"),
+              "rbd_fast": ("S1", "S1_conf"),
+              "hdmr": ("S", "S_conf", "Sa", "Sa_conf", "Sb", "Sb_conf", "ST", "ST_conf"),
+              "discrepancy": ("s_discrepancy",)}
+#: at most this many points per given-data analysis (a random sample beyond)
+GIVEN_DATA_MAX = {"delta": 1_000, "pawn": 200_000, "rbd_fast": 200_000, "hdmr": 10_000,
+                  "discrepancy": 5_000}
+METHOD_INDICES = {**DESIGN_METHODS, **GIVEN_DATA}
+METHODS = tuple(METHOD_INDICES)
 
 
-def design_spec(ds):
-    """The Spec (with its Design) a store was written from; UsageError
-    when the store holds no design."""
-    from coordsweep.engine.spec.model import parse_spec
-    spec = parse_spec(ds.attrs.get("spec", ""), source="the store's spec")
-    if spec.design is None:
-        raise UsageError("the store holds a grid without a [design]: sensitivity indices "
-                         "need a sobol or morris design (CONTRACT.md \"Sampling designs\")")
-    if spec.design.method not in METHOD_INDICES:
-        raise UsageError(f"the store's design is {spec.design.method!r}: sensitivity indices "
-                         "need method = \"sobol\" (S1, ST) or \"morris\" (mu_star, sigma)")
-    return spec
+def _given_list():
+    return "|".join(GIVEN_DATA)
 
 
-def _check_complete(ds):
-    if "chunk_done" in ds:
-        done = np.asarray(ds["chunk_done"].values) == ds.attrs.get("run_token", 1)
-        if not done.all():
-            raise StoreError(f"the store is incomplete ({int(done.sum())}/{done.size} chunks "
-                             "done): finish it with coordsweep run --resume")
+def design_spec(ds, method=None):
+    """(the Spec a store was written from, the method to use): ``method``
+    or the store's sobol/morris design's; UsageError when it does not fit
+    the store."""
+    spec = store_spec(ds)
+    if method is not None and method not in METHOD_INDICES:
+        raise UsageError(f"--method {method!r}: not a sensitivity method "
+                         f"({', '.join(METHODS)})")
+    design = spec.design.method if spec.design is not None else None
+    if method is None:
+        if design in DESIGN_METHODS:
+            return spec, design
+        what = ("a grid without a [design]" if design is None
+                else f"a {design!r} design")
+        raise UsageError(f"the store holds {what}: pass --method {_given_list()} (given-data "
+                         "indices); sobol and morris indices need their own designs "
+                         "(CONTRACT.md \"Sampling designs\")")
+    if method in DESIGN_METHODS and method != design:
+        what = "a grid without a [design]" if design is None else f"a {design!r} design"
+        raise UsageError(f"--method {method}: {method} indices are tied to a {method} design "
+                         f"({'Saltelli' if method == 'sobol' else 'Morris'}'s points), the store "
+                         f"holds {what}; on this store use --method {_given_list()}")
+    return spec, method
 
 
 def select_output(ds, spec, var, sector=None, category=None, equilibrium=None):
     """(DataArray over the axes and ``sample`` as float64, a label);
     equilibrium: the rank in the list (``eq_*`` outputs)."""
-    if var not in PER:
-        raise UsageError(f"--var {var!r}: not an output (outputs: {', '.join(PER)})")
-    if var not in ds.data_vars:
-        raise UsageError(f"--var {var}: not in this store (an optional output: the spec's "
-                         "[outputs] table did not ask for it)")
-    if var == "status":
-        raise UsageError("--var status: a bit field, not a number; its counts are in every "
-                         "sensitivity result")
-    da = ds[var]
-    label = var
-    if PER[var] == "sector":
-        if sector is None:
-            raise UsageError(f"--var {var} is per sector: pass --sector "
-                             f"(one of {', '.join(spec.sector_names)})")
-        if sector not in spec.sector_names:
-            raise UsageError(f"--sector {sector!r}: not a sector of the store "
-                             f"({', '.join(spec.sector_names)})")
-        da = da.sel(sector=sector)
-        label = f"{var} of {sector}"
-    elif sector is not None:
-        raise UsageError(f"--sector: {var} is one number per point, not per sector")
-    if PER[var] == EQUILIBRIUM_DIM:
-        k = ds.sizes[EQUILIBRIUM_DIM]
-        if equilibrium is None or not 0 <= int(equilibrium) < k:
-            raise UsageError(f"--var {var} is per listed equilibrium: pass --equilibrium "
-                             f"RANK (0 .. {k - 1}; 0: the best)")
-        da = da.isel({EQUILIBRIUM_DIM: int(equilibrium)})
-        label = f"{label} of equilibrium {int(equilibrium)}"
-    elif equilibrium is not None:
-        raise UsageError(f"--equilibrium: {var} is not per listed equilibrium")
-
-    categories = None
-    if var == "regime":
-        categories = list(REGIME_NAMES)
-    elif var.startswith("target_"):
-        categories = list(spec.sector_names)
-    if categories is not None:
-        if category is None:
-            raise UsageError(f"--var {var} is categorical: pass --category (one of "
-                             f"{', '.join(categories)}) to analyse its indicator")
-        if category not in categories:
-            raise UsageError(f"--category {category!r}: not a category of {var} "
-                             f"({', '.join(categories)})")
-        da = (da == categories.index(category))
-        label = f"{label} == {category}"
-    elif var == "n_equilibria" and category is not None:
-        if category == "multiple":
-            da, label = da > 1, "n_equilibria > 1"
-        elif category.isdigit():
-            da, label = da == int(category), f"n_equilibria == {int(category)}"
-        else:
-            raise UsageError(f"--category {category!r}: n_equilibria takes 'multiple' "
-                             "(more than one equilibrium) or a count")
-    elif category is not None:
-        raise UsageError(f"--category: {var} is not categorical")
-    return da.astype(np.float64), label
+    target = Target.parse(var, sector, category, spec.sector_names,
+                          store_vars=store_vars(ds), equilibria=equilibria(ds),
+                          equilibrium=equilibrium)
+    return target.of_store(ds), target.label
 
 
 def _status_counts(status):
@@ -143,29 +133,41 @@ def _refuse_nonfinite(y, label, var, sector, spec, where):
     raise UsageError(
         f"{label} is {what} of {y.size:,} design points{where} ({100 * bad.mean():.1f}%): "
         "MODEL.md leaves it undefined there (e.g. outside the regimes where it exists), and "
-        "Sobol/Morris estimates cannot skip points, so nothing is imputed. Analyse an "
+        "the estimators cannot skip points, so nothing is imputed. Analyse an "
         f"indicator instead (e.g. {hint}), or a conditional analysis: a design whose "
         "bounds keep the output defined")
 
 
-def indices(ds, var, sector=None, category=None, *, conf_level=0.95, num_resamples=100,
-            seed=1, equilibrium=None):
-    """Sensitivity indices of ``var`` over a design store: an xarray Dataset
+def indices(ds, var, sector=None, category=None, *, method=None, conf_level=0.95,
+            num_resamples=100, seed=1, max_points=None, equilibrium=None):
+    """Sensitivity indices of ``var`` over a store: an xarray Dataset
     (see the module doc). ``ds`` is an opened store or its path. ``seed``
     (>= 1: SALib ignores a seed of 0 and draws from numpy's global state)
-    makes the bootstrap intervals reproducible."""
+    makes the bootstrap intervals (and a given-data sample) reproducible."""
     if int(seed) < 1:
         raise ValueError("seed must be >= 1 (SALib ignores seed = 0)")
     import xarray as xr
-    from SALib.analyze import morris as salib_morris
-    from SALib.analyze import sobol as salib_sobol
     if not isinstance(ds, xr.Dataset):
         from coordsweep.engine.analysis.export import open_results
         ds = open_results(ds)
-    spec = design_spec(ds)
-    design = spec.design
-    _check_complete(ds)
+    spec, method = design_spec(ds, method)
+    check_complete(ds)
     da, label = select_output(ds, spec, var, sector, category, equilibrium)
+    check_refined(ds, var, sector)
+    if method in GIVEN_DATA:
+        return _given_data(ds, spec, da, label, var, sector, category, method,
+                           conf_level=conf_level, num_resamples=num_resamples, seed=seed,
+                           max_points=max_points or GIVEN_DATA_MAX[method])
+    return _design_indices(ds, spec, da, label, var, sector, category,
+                           conf_level=conf_level, num_resamples=num_resamples, seed=seed)
+
+
+def _design_indices(ds, spec, da, label, var, sector, category, *, conf_level,
+                    num_resamples, seed):
+    import xarray as xr
+    from SALib.analyze import morris as salib_morris
+    from SALib.analyze import sobol as salib_sobol
+    design = spec.design
     axes = [a.name for a in spec.axes]
     da = da.transpose(*axes, "sample")
     y_all = np.asarray(da.values)
@@ -177,7 +179,7 @@ def indices(ds, var, sector=None, category=None, *, conf_level=0.95, num_resampl
             [np.asarray(ds[n].values, dtype=np.float64) for n in design.names], axis=1))
 
     ax_shape = y_all.shape[:-1]
-    names = METHOD_INDICES[design.method]
+    names = DESIGN_METHODS[design.method]
     if design.method == "sobol" and design.second_order:
         names = names + ("S2", "S2_conf")
     out = {k: np.full(ax_shape + ((design.n_params,) * (2 if k.startswith("S2") else 1)),
@@ -215,160 +217,65 @@ def indices(ds, var, sector=None, category=None, *, conf_level=0.95, num_resampl
     return xr.Dataset(data, coords=coords, attrs={
         "var": var, "sector": sector, "category": category, "label": label,
         "method": design.method, "samples": design.samples, "points": int(y_all.size),
-        "conf_level": conf_level, "num_resamples": num_resamples,
+        "used": int(y_all.size), "conf_level": conf_level, "num_resamples": num_resamples,
         "status_nonzero": n_status, "status_bits": status_bits})
 
 
-def _json(v):
-    if isinstance(v, np.ndarray):
-        return [_json(x) for x in v.tolist()] if v.ndim else _json(v.item())
-    if isinstance(v, list):
-        return [_json(x) for x in v]
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
+def given_data_inputs(ds, spec, da, *, max_points, seed=1):
+    """(names, problem, X (n, d) in the sampling space, Y (n,), total
+    points): what a given-data method is handed (log-spaced parameters in
+    log; bounds the data's range)."""
+    params = parameters(ds, spec)
+    y_all = np.asarray(da.values)
+    flat, x = sample_points(list(da.dims), y_all.shape, params, max_points, seed)
+    y = y_all.ravel() if flat is None else y_all.ravel()[flat]
+    for k, (_, _, _, log) in enumerate(params):
+        if log and np.all(x[:, k] > 0):
+            x[:, k] = np.log(x[:, k])
+    names = [p[0] for p in params]
+    problem = {"num_vars": len(names), "names": names,
+               "bounds": [[float(x[:, k].min()), float(x[:, k].max())]
+                          for k in range(len(names))]}
+    return names, problem, x, np.ascontiguousarray(y, dtype=np.float64), int(y_all.size)
 
 
-def to_json(res):
-    """The JSON object of CONTRACT.md (lists in the order of ``params``;
-    with sweep axes, nested lists over the axes first, as ``dims`` says)."""
-    axes = [d for d in res["constant"].dims]
-    obj = {"var": res.attrs["var"], "sector": res.attrs["sector"],
-           "category": res.attrs["category"], "method": res.attrs["method"],
-           "params": [str(p) for p in res["param"].values]}
-    for k in res.data_vars:
-        if k != "constant":
-            obj[k] = _json(res[k].values)
-    obj.update({"dims": axes + ["param"],
-                "coords": {a: _json(res[a].values) for a in axes},
-                "constant": _json(res["constant"].values),
-                "samples": res.attrs["samples"], "points": res.attrs["points"],
-                "conf_level": res.attrs["conf_level"],
-                "status_nonzero": res.attrs["status_nonzero"],
-                "status_bits": res.attrs["status_bits"]})
-    return obj
-
-
-def _slices(res):
-    """(title suffix, Dataset over param) per axis value."""
-    axes = list(res["constant"].dims)
-    if not axes:
-        return [("", res)]
-    out = []
-    for idx in np.ndindex(*res["constant"].shape):
-        sel = {a: i for a, i in zip(axes, idx)}
-        sub = res.isel(sel)
-        out.append((", ".join(f"{a} = {float(sub[a]):g}" for a in axes), sub))
-    return out
-
-
-def format_text(res):
-    method = res.attrs["method"]
-    cols = (("S1", "S1_conf"), ("ST", "ST_conf")) if method == "sobol" else \
-        (("mu_star", "mu_star_conf"), ("sigma", None), ("mu", None))
-    lines = [f"{method} indices of {res.attrs['label']} ({res.attrs['points']:,} points, "
-             f"{res.attrs['samples']:,} "
-             + ("base samples" if method == "sobol" else "trajectories")
-             + f", {100 * res.attrs['conf_level']:g}% intervals)"]
-    if res.attrs["status_nonzero"]:
-        lines.append(f"warning: {res.attrs['status_nonzero']:,} points have a non-zero status ("
-                     + ", ".join(f"{k} {v:,}" for k, v in res.attrs["status_bits"].items())
-                     + "); they are included (their value is finite)")
-    width = max(12, max(len(str(p)) for p in res["param"].values) + 2)
-    for title, sub in _slices(res):
-        if title:
-            lines.append(f"\n{title}")
-        if bool(sub["constant"]):
-            lines.append("  output constant here: no indices")
-            continue
-        lines.append("  " + f"{'param':{width}s}" + "".join(f"{c:>20s}" for c, _ in cols))
-        for j, p in enumerate(sub["param"].values):
-            cells = []
-            for c, conf in cols:
-                v = float(sub[c].values[j])
-                cells.append(f"{v:9.4f} ± {float(sub[conf].values[j]):7.4f}" if conf
-                             else f"{v:9.4f}")
-            lines.append("  " + f"{str(p):{width}s}" + "".join(f"{c:>20s}" for c in cells))
-    return "\n".join(lines)
-
-
-def plot_indices(res, path, *, dpi=100):
-    """Bar chart of S1 and ST with their intervals (Morris: mu_star with
-    its interval, and sigma), one panel per axis value. Returns the path."""
-    import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    slices = _slices(res)
-    ncol = min(3, len(slices))
-    nrow = math.ceil(len(slices) / ncol)
-    params = [str(p) for p in res["param"].values]
-    w = max(6.5, 0.45 * len(params) + 1.5)
-    fig = Figure(figsize=(w * ncol, 3.8 * nrow + 0.6))
-    FigureCanvasAgg(fig)
-    pos = np.arange(len(params))
-    sobol = res.attrs["method"] == "sobol"
-    bars = (("S1", "S1_conf", "first order S1"), ("ST", "ST_conf", "total ST")) if sobol else \
-        (("mu_star", "mu_star_conf", "mu* (mean |elementary effect|)"),
-         ("sigma", None, "sigma (interactions, nonlinearity)"))
-    for k, (title, sub) in enumerate(slices):
-        ax = fig.add_subplot(nrow, ncol, k + 1)
-        for b, (key, conf, lab) in enumerate(bars):
-            yerr = np.asarray(sub[conf].values) if conf else None
-            ax.bar(pos + (b - 0.5) * 0.4, np.asarray(sub[key].values), 0.4, yerr=yerr,
-                   capsize=3, label=lab, color=("#4878a8", "#e08040")[b])
-        ax.set_xticks(pos)
-        ax.set_xticklabels(params, rotation=45 if len(params) > 4 else 0, ha="right"
-                           if len(params) > 4 else "center", fontsize=8)
-        if sobol:
-            ax.set_ylim(min(0.0, ax.get_ylim()[0]), max(1.05, ax.get_ylim()[1]))
-        ax.axhline(0, color="black", lw=0.6)
-        ax.set_title(title or res.attrs["label"], fontsize=9)
-        if bool(sub["constant"]):
-            ax.text(0.5, 0.5, "output constant here", transform=ax.transAxes, ha="center")
-        if k == 0:
-            ax.legend(fontsize=8)
-    conf = f"{100 * res.attrs['conf_level']:g}% bootstrap intervals"
-    fig.suptitle(f"{res.attrs['method']} sensitivity of {res.attrs['label']}\n"
-                 f"{res.attrs['points']:,} points; error bars: {conf}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    return path
-
-
-#: what the HTML report of a design store analyses: (var, per-sector?, category)
-REPORT_OUTPUTS = (("coordination_gap", False, None), ("welfare_best_eq", False, None),
-                  ("n_equilibria", False, "multiple"),
-                  ("regime", True, "coordination_failure"))
-
-
-def report_section(ds, outdir, *, dpi=90):
-    """HTML of the report's sensitivity section: per output (and sector) an
-    index table and its chart (also written as PNG into outdir)."""
-    import base64
-    import html
-    from pathlib import Path
-    esc = html.escape
+def run_given_data(method, problem, x, y, *, conf_level=0.95, num_resamples=100, seed=1):
+    """SALib's analysis ``method`` on (x, y): {index: (d,) array}."""
+    import importlib
+    mod = importlib.import_module(f"SALib.analyze.{method}")
+    kw = {"seed": seed}
+    if method in ("delta", "rbd_fast"):
+        kw.update(conf_level=conf_level, num_resamples=num_resamples)
+    state = np.random.get_state()
     try:
-        spec = design_spec(ds)
-    except UsageError as exc:
-        return f"<p>{esc(str(exc))}</p>"
-    jobs = []
-    for var, per_sector, category in REPORT_OUTPUTS:
-        for sector in (spec.sector_names if per_sector else [None]):
-            jobs.append((var, sector, category))
-    parts = []
-    for var, sector, category in jobs:
-        name = "-".join(x for x in ("sensitivity", var, sector, category) if x)
-        try:
-            res = indices(ds, var, sector=sector, category=category)
-        except (UsageError, StoreError) as exc:
-            parts.append(f"<h3>{esc(name)}</h3>\n<p>{esc(str(exc))}</p>")
-            continue
-        path = Path(outdir) / f"{name}.png"
-        plot_indices(res, path, dpi=dpi)
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
-        parts.append(f"<h3>{esc(res.attrs['label'])}</h3>\n<pre>{esc(format_text(res))}</pre>\n"
-                     f'<figure><img src="data:image/png;base64,{data}" alt="{esc(name)}" '
-                     f'data-file="{esc(path.name)}"></figure>')
-    return "\n".join(parts)
+        # SALib 1.6's hdmr draws its bootstrap from numpy's global generator
+        # whatever its seed: seeded here (and put back) so results repeat
+        np.random.seed(seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = mod.analyze(problem, x, y, **kw)
+    finally:
+        np.random.set_state(state)
+    d = problem["num_vars"]
+    return {k: np.asarray(res[k], dtype=np.float64).ravel()[:d] for k in GIVEN_DATA[method]}
+
+
+def _given_data(ds, spec, da, label, var, sector, category, method, *, conf_level,
+                num_resamples, seed, max_points):
+    import xarray as xr
+    names, problem, x, y, total = given_data_inputs(ds, spec, da, max_points=max_points,
+                                                    seed=seed)
+    _refuse_nonfinite(y, label, var, sector, spec, "")
+    if np.ptp(y) == 0:
+        raise UsageError(f"{label} is the same ({y[0]:g}) at every analysed point: there is "
+                         "no variance to apportion")
+    res = run_given_data(method, problem, x, y, conf_level=conf_level,
+                         num_resamples=num_resamples, seed=seed)
+    n_status, status_bits = _status_counts(ds["status"].values)
+    data = {k: (("param",), v) for k, v in res.items()}
+    data["constant"] = ((), False)
+    return xr.Dataset(data, coords={"param": names}, attrs={
+        "var": var, "sector": sector, "category": category, "label": label,
+        "method": method, "samples": int(y.size), "points": total, "used": int(y.size),
+        "conf_level": conf_level, "num_resamples": num_resamples,
+        "status_nonzero": n_status, "status_bits": status_bits})

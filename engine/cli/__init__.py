@@ -37,7 +37,7 @@ class _Version(argparse.Action):
 
 #: the commands, in the order `coordsweep --help` lists them: each is a module
 #: of this package with ``register(subparsers)`` and ``main(args) -> exit code``
-COMMANDS = ("solve", "run", "inspect", "export", "plot", "report", "sensitivity",
+COMMANDS = ("solve", "run", "inspect", "export", "plot", "report", "sensitivity", "discover",
             "view", "slurm_script", "bench", "warmup")
 
 

@@ -13,6 +13,11 @@ def register(sub):
     i.add_argument("--verify", action="store_true",
                    help="read every chunk, check it against the completion record, "
                    "name the bad ones (exit 1 when a chunk is bad or not computed)")
+    i.add_argument("--verify-fill", type=int, metavar="N", dest="verify_fill",
+                   help="a refined store: solve N random filled points (all if fewer) and "
+                   "compare the refined outputs (exit 1 on a mismatch, 2 when the store "
+                   "is not refined)")
+    i.add_argument("--seed", type=int, default=0, help="the --verify-fill sample's seed")
     i.set_defaults(func=main)
 
 
@@ -25,6 +30,11 @@ def main(args):
     if held is not None:
         held = dict(held, state_of_run="stale (its run is gone)" if lease.is_stale(held)
                     else "in progress")
+    if args.verify_fill is not None:
+        from coordsweep.engine.analysis import refined
+        checked, filled, lines = refined.verify_fill(path, args.verify_fill, args.seed)
+        print(refined.format_verify_fill(checked, filled, lines))
+        return EXIT_FAIL if lines else EXIT_OK
     checked = None
     if args.verify:
         from coordsweep.engine.store import verify

@@ -37,6 +37,10 @@ def register(sub):
     r.add_argument("--solver", metavar="SLOT=NAME,...",
                    help="solver variants, overriding the spec's [run.solver], e.g. "
                    "wage=brent,equilibria=brute (see the README's solver variants)")
+    r.add_argument("--refine", metavar="VAR[,VAR]",
+                   help="adaptive refinement on these categorical outputs (e.g. "
+                   "regime,target_best), over the spec's [run.refine] 'on': the coarse "
+                   "sub-grid, then only the cells whose corners differ")
     r.set_defaults(func=main)
 
 
@@ -63,7 +67,8 @@ def main(args):
                            chunk_points=args.chunk_points, progress=not args.quiet,
                            cluster=cluster, scheduler_file=args.scheduler_file,
                            resume_or_create=args.resume_or_create, part=args.part,
-                           on_dashboard=show, repair=args.repair, solver=args.solver)
+                           on_dashboard=show, repair=args.repair, solver=args.solver,
+                           refine=args.refine)
     except KeyboardInterrupt:
         print("coordsweep: interrupted; the store keeps every finished chunk: "
               "run again with --resume to continue", file=sys.stderr)

@@ -5,8 +5,8 @@ from coordsweep.engine.cli.common import EXIT_OK, existing_store
 
 
 def register(sub):
-    sa = sub.add_parser("sensitivity", help="Sobol or Morris indices of an output "
-                        "over a design store")
+    sa = sub.add_parser("sensitivity", help="sensitivity indices of an output: Sobol or "
+                        "Morris on their designs, given-data methods on any store")
     sa.add_argument("store")
     sa.add_argument("--var", required=True, help="output to analyse")
     sa.add_argument("--sector", help="sector, for per-sector outputs")
@@ -14,6 +14,9 @@ def register(sub):
                     help="rank in the equilibrium list (0: the best), for eq_* outputs")
     sa.add_argument("--category", help="analyse the indicator of this category (a regime "
                     "name, a sector name for target_*, 'multiple' for n_equilibria > 1)")
+    sa.add_argument("--method", help="sobol | morris (their own designs; the default on "
+                    "them) | delta | pawn | rbd_fast | hdmr | discrepancy (any store: the "
+                    "axes and design parameters as parameters)")
     sa.add_argument("--json", action="store_true", help="print one JSON object")
     sa.add_argument("-o", "--output", help="PNG bar chart of the indices")
     sa.set_defaults(func=main)
@@ -21,16 +24,18 @@ def register(sub):
 
 def main(args):
     from coordsweep.engine.analysis import sensitivity
+    from coordsweep.engine.analysis.sensitivity_text import format_text, to_json
     from coordsweep.engine.store import zarrstore as zstore
     res = sensitivity.indices(zstore.open_dataset(existing_store(args.store)), args.var,
-                              sector=args.sector, category=args.category,
+                              sector=args.sector, category=args.category, method=args.method,
                               equilibrium=args.equilibrium)
     if args.output:
-        sensitivity.plot_indices(res, args.output)
+        from coordsweep.engine.viz.sensitivity_plot import plot_indices
+        plot_indices(res, args.output)
     if args.json:
-        print(json.dumps(sensitivity.to_json(res)))
+        print(json.dumps(to_json(res)))
     else:
-        print(sensitivity.format_text(res))
+        print(format_text(res))
         if args.output:
             print(f"wrote {args.output}")
     return EXIT_OK

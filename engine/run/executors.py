@@ -72,17 +72,29 @@ def write_chunk(spec, store, layout, chunk_id, outputs, run_id=None, token=1):
 
 @dataclass(frozen=True)
 class Chunks:
-    """What every task of one run needs besides its chunk id."""
+    """What every task of one run needs besides its chunk id. fn: the task
+    (``compute_chunk``'s signature; a refined run's level and assembly
+    tasks, engine/run/refine.py, are others); extra: a task's own
+    arguments after the common ones, by task id (None: none)."""
     spec: object
     store: str
     layout: object
     run_id: str | None = None
     token: int = 1
     solver: str | None = None
+    fn: object = None
+    extra: object = None
 
     @property
     def args(self):
         return (self.spec, self.store, self.layout)
+
+    @property
+    def task(self):
+        return compute_chunk if self.fn is None else self.fn
+
+    def more(self, cid):
+        return () if self.extra is None else tuple(self.extra(cid))
 
 
 class InProcess:
@@ -124,8 +136,9 @@ class InProcess:
                     lambda cid, outputs: write_chunk(*job.args, cid, outputs,
                                                      job.run_id, job.token),
                     on_written=self._count))
-            delayed = [dask.delayed(compute_chunk, pure=False)(*job.args, cid, job.run_id,
-                                                              job.token, job.solver, out)
+            delayed = [dask.delayed(job.task, pure=False)(*job.args, cid, job.run_id,
+                                                          job.token, job.solver, out,
+                                                          *job.more(cid))
                        for cid in tasks]
             try:
                 with _Count():
@@ -147,9 +160,10 @@ class Distributed:
         """compute_chunk for every chunk id in `tasks`, updating `progress`."""
         from distributed import as_completed
         client, key = self.client, uuid.uuid4().hex
-        futures = {cid: client.submit(compute_chunk, *job.args, cid, job.run_id, job.token,
-                                      job.solver, pure=False,
-                                      key=f"coordsweep-chunk-{cid}-{key}")
+        name = getattr(job.task, "task_name", "chunk")
+        futures = {cid: client.submit(job.task, *job.args, cid, job.run_id, job.token,
+                                      job.solver, None, *job.more(cid), pure=False,
+                                      key=f"coordsweep-{name}-{cid}-{key}")
                    for cid in tasks}
         ids = {fut.key: cid for cid, fut in futures.items()}
         try:

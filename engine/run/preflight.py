@@ -132,8 +132,9 @@ def check_size(spec, chunk_points=None, workers=None):
         return
     if spec.size > HARD_MAX_POINTS:  # (no estimate: its indices would overflow int64)
         raise SpecError(f"{spec.source}: the grid has {spec.size:,} points "
-                        f"({' x '.join(f'{n}[{s:,}]' for n, s in spec.dim_sizes)}); "
-                        f"no grid may exceed {HARD_MAX_POINTS:.0e} points")
+                        f"({' x '.join(f'{n}[{s:,}]' for n, s in spec.dim_sizes)}), more "
+                        f"than run.max_points = {limit:,.0f}; no grid may exceed "
+                        f"{HARD_MAX_POINTS:.0e} points")
     est = estimate(spec, chunk_points, workers)
     raise SpecError(f"{spec.source}: the grid has {spec.size:,} points, more than "
                     f"run.max_points = {limit:,.0f}: {format_estimate(est)}. To run it "

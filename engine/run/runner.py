@@ -21,6 +21,7 @@ from coordsweep.engine.analysis import results
 from coordsweep.engine.errors import UsageError
 from coordsweep.engine.run import cluster as zcluster
 from coordsweep.engine.run import preflight
+from coordsweep.engine.run import refine as zrefine
 from coordsweep.engine.run.cluster import PINNED_THREADS  # noqa: F401 - re-exported
 from coordsweep.engine.run.executors import Chunks, executor
 from coordsweep.engine.run.plan import Request, make_plan, repaired
@@ -29,6 +30,7 @@ from coordsweep.engine.spec import parts as zparts
 from coordsweep.engine.spec.model import Spec, default_store, load_spec
 from coordsweep.engine.store import lease
 from coordsweep.engine.store import zarrstore as zstore
+from coordsweep.engine.store.conventions import is_complete
 from coordsweep.kernels import solvers
 
 LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
@@ -124,7 +126,8 @@ def _chunk_points(spec, chunk_points, workers):
 def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
               overwrite=False, chunk_points=None, progress=True, progress_stream=None,
               cluster=None, scheduler_file=None, resume_or_create=False, part=None,
-              on_dashboard=None, repair=False, run_id=None, shared=False, solver=None):
+              on_dashboard=None, repair=False, run_id=None, shared=False, solver=None,
+              refine=None):
     """Run (or resume) a sweep into `store`; returns a RunResult.
 
     resume_or_create: resume the store, or create it when there is none (one
@@ -143,6 +146,11 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
         spec = load_spec(spec)
     if part is not None:
         part = zparts.parse_part(part)
+    spec, refinement = zrefine.refinement_for(spec, refine)
+    if refinement is not None and part is not None:
+        raise UsageError("--part does not run a refinement ([run.refine] or --refine): its "
+                         "levels depend on each other; run it as one job (any scheduler "
+                         "or cluster)")
     scheduler, cluster = _where(spec, scheduler, cluster, scheduler_file, part)
     chunk_points = _chunk_points(spec, chunk_points, workers)
     store = zstore.normalize(store if store is not None else default_store(spec))
@@ -157,16 +165,21 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
     if part is not None:
         # the parts of one array are one run: they create the store
         # atomically (whichever comes first) and share its lease
-        make_plan(spec, store, request)
+        plan = make_plan(spec, store, request)
         run_id, shared = zparts.run_id(spec.text, part[1], solver), True
         lease.peek(store, run_id, shared)
     else:
         # refusals first, touching nothing (not even a stale lease)
         stale = lease.peek(store, run_id, shared)
-        make_plan(spec, store, request,
-                  half_created=stale is not None and stale.get("state") == "creating")
+        plan = make_plan(spec, store, request,
+                         half_created=stale is not None and stale.get("state") == "creating")
     info, compute, counted = None, 0.0, {}
-    with lease.Lease(store, run_id, shared=shared) as held:
+    if refinement is not None and plan.action in ("resume", "complete"):
+        zrefine.check_store(store, spec, refinement)
+    # the part that completes a job array's store releases the lease the
+    # parts share (a store nobody works on reads as free at once)
+    with lease.Lease(store, run_id, shared=shared,
+                     release_when=lambda: _complete(store)) as held:
         prev = held.previous
         plan = make_plan(spec, store, request,
                          half_created=prev is not None and prev.get("state") == "creating")
@@ -177,20 +190,28 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
                          solver)
             info, compute, counted = _compute(plan, job, held, progress, progress_stream,
                                               scheduler, workers, cluster, scheduler_file,
-                                              on_dashboard)
-        # the part that completes a job array's store releases the lease the
-        # parts share (a store nobody works on reads as free at once)
-        held.release_shared = plan.finish(store, held.run_id)
+                                              on_dashboard, refinement)
+        plan.finish(store, held.run_id)
+        if refinement is not None:
+            zrefine.cleanup(store)
     layout = plan.layout
     return RunResult(_dataset=lambda: zstore.open_dataset(store), store=store, points=layout.size,
                      chunks_total=layout.nchunks, chunks_computed=len(plan.todo),
                      wall_seconds=time.perf_counter() - t0, compute_seconds=compute,
-                     points_computed=plan.points_todo,
+                     points_computed=getattr(plan, "points_solved", plan.points_todo),
                      summary=results.summary(store, layout, counted), workers=info, part=part)
 
 
+def _complete(store):
+    """Whether the store is recorded complete (False when it cannot be read)."""
+    try:
+        return is_complete(zstore.read_attrs(store))
+    except Exception:  # noqa: BLE001 - on the way out of a failed run: keep the lease
+        return False
+
+
 def _compute(plan, job, held, progress, progress_stream, scheduler, workers, cluster,
-             scheduler_file, on_dashboard):
+             scheduler_file, on_dashboard, refinement=None):
     """Open the scheduler, then the store (the scheduler is reachable before
     the store is created or replaced), and compute the plan's chunks.
     Returns (Workers, compute seconds, summary counts of chunks written here)."""
@@ -208,7 +229,10 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
             plan.open_store(job.spec, job.store, held.run_id, job.solver)
             t1 = time.perf_counter()
             bar.t0 = t1
-            run.run(plan.todo, job, bar)
+            if refinement is not None:
+                plan.points_solved = zrefine.execute(refinement, plan, job, run, bar)
+            else:
+                run.run(plan.todo, job, bar)
             return info, time.perf_counter() - t1, run.counted
     finally:
         bar.close()

@@ -112,6 +112,39 @@ def fill(spec, params, idx):
     return params
 
 
+def points_at(spec, values):
+    """Kernel inputs of P points anywhere in the spec's parameter space,
+    not only at grid or design points (``Spec.points_at``): ``values``
+    maps each axis and design parameter name to (P,) values (an axis of
+    one value may be left out: it keeps that value); the base point, then
+    the axes in spec order, then the design's parameters, each applied as
+    a grid point applies it. Domains are not checked."""
+    values = {k: np.asarray(v, dtype=np.float64) for k, v in values.items()}
+    names = [a.name for a in spec.axes] + (spec.design.names if spec.design else [])
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise KeyError(f"not an axis or design parameter of the spec: {', '.join(unknown)}")
+    shapes = {v.shape for v in values.values()}
+    if len(shapes) > 1 or any(len(s) != 1 for s in shapes):
+        raise ValueError("points_at: every value array must have the same shape (P,)")
+    p = next(iter(shapes))[0] if shapes else 1
+    params = base_arrays(spec, p)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for axis in spec.axes:
+            if axis.name in values:
+                v = values[axis.name]
+            elif axis.size == 1:
+                v = np.full(p, axis.take(np.array([0]))[0])
+            else:
+                raise KeyError(f"points_at: no values for the axis {axis.name!r}")
+            apply_axis(params, axis, spec.ca_weight, v, 1, p, 1)
+        for dp in (spec.design.params if spec.design is not None else []):
+            if dp.name not in values:
+                raise KeyError(f"points_at: no values for the design parameter {dp.name!r}")
+            apply_axis(params, dp, spec.ca_weight, values[dp.name], 1, p, 1)
+    return params
+
+
 def design_rows(design, s):
     """A design's rows at sample indices s (consecutive, possibly wrapping
     once past the end: a block is a contiguous flat range)."""

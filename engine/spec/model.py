@@ -44,7 +44,8 @@ MODEL_KEYS = GLOBAL_PARAMS + ("sectors",)
 SECTOR_KEYS = ("name",) + SECTOR_PARAMS + ("ca_weight",)
 SECTOR_REQUIRED = ("name",) + REQUIRED_SECTOR
 AXIS_KEYS = ("start", "stop", "num", "values", "spacing")
-RUN_KEYS = ("store", "chunk_points", "max_points", "cluster", "solver")  # cluster: engine/run/cluster.py
+RUN_KEYS = ("store", "chunk_points", "max_points", "cluster", "solver",  # cluster: engine/run/cluster.py
+            "refine")  # refine: engine/spec/refine.py
 #: [run.cluster] keys (= the --jobs ... command-line options; engine/run/cluster.py)
 CLUSTER_KEYS = ("kind", "jobs", "cores", "memory", "walltime", "queue", "account",
                 "job_extra", "host")
@@ -131,6 +132,12 @@ class Spec:
         """Kernel inputs of the grid points with multi-indices `idx` (one
         integer array per dimension, equal lengths)."""
         return blocks.points(self, idx)
+
+    def points_at(self, values):
+        """Kernel inputs of points anywhere in the parameter space, given
+        ``{axis or design parameter: (P,) values}`` (engine/spec/blocks.py
+        ``points_at``)."""
+        return blocks.points_at(self, values)
 
     def varying_params(self):
         """Names of the kernel inputs an axis or a design parameter sets or
@@ -250,6 +257,11 @@ class _Parser:
                 raise self.error(f"{clash[0]!r} is both an axis and a design parameter")
         run = self.parse_run(doc.get("run", {}))
         outputs = self.parse_outputs(doc.get("outputs", {}))
+        if "refine" in run:  # [run.refine]: checked against the axes and sectors
+            from coordsweep.engine.spec import refine
+            dims = [a.name for a in axes] + (["sample"] if design is not None else [])
+            refine.parse(run["refine"], dims, [a.name for a in axes], sector_names,
+                         error=self.error)
         return Spec(name=name, text=text, labor=labor, labor_share=labor_share,
                     sector_names=sector_names, sectors=sectors,
                     ca_weight=ca_weight, axes=axes, run=run, source=self.source,

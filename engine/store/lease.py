@@ -290,7 +290,8 @@ class Lease:
     thread, release on exit. `lost` is set when the heartbeat found the
     lease taken by another run."""
 
-    def __init__(self, store, run_id=None, *, shared=False, state="running"):
+    def __init__(self, store, run_id=None, *, shared=False, state="running",
+                 release_when=None):
         self.store = store
         self.run_id = run_id or new_run_id()
         self.shared = shared
@@ -298,8 +299,11 @@ class Lease:
         self.previous = None
         self.lost = None
         #: a shared lease (the parts of a job array) is released on exit too
-        #: when this is set: by the part that completed the store
-        self.release_shared = False
+        #: when release_when() is then true (the store is complete). Asked
+        #: after the heartbeat thread has stopped, so a part whose last beat
+        #: crossed the release by the part that completed the store still
+        #: leaves nothing behind.
+        self.release_when = release_when
         self._stop = threading.Event()
         self._thread = None
 
@@ -326,7 +330,7 @@ class Lease:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if not self.shared or self.release_shared:
+        if not self.shared or (self.release_when is not None and self.release_when()):
             release(self.store, self.run_id)
         if self._made_root:  # a store this run did not get to create: leave nothing
             fs, root = _fs(self.store)

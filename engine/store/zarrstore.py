@@ -83,6 +83,13 @@ def contents(spec, layout, run_id=None):
         data_vars[o.name] = (dims + extra[:1], Lazy(shape, o.dtype, chunks),
                              variable_attrs(o.name, o.per, o.units, o.long_name,
                                             spec.sector_names, o.dtype))
+    from coordsweep.engine.spec import refine as zrefine
+    refinement = zrefine.of_spec(spec)
+    if refinement is not None:
+        data_vars["computed"] = (dims, Lazy(layout.shape, np.bool_, layout.chunks),
+                                 {"long_name": "the point was solved (False: its refined "
+                                  "outputs are filled from the corners of its cell, see "
+                                  "the attribute refine)"})
     record_attrs = dict(conventions.chunk_record_attrs())
     record_attrs["long_name"] = ("completion record: the store's run token (attribute "
                                  "run_token) when the chunk is written (chunks in C order "
@@ -105,6 +112,8 @@ def contents(spec, layout, run_id=None):
         "run_token": run_token(run_id),
         **(spec.design.attrs() if spec.design is not None else {}),
     }
+    if refinement is not None:
+        attrs["refine"] = zrefine.record(refinement, spec)
     return coords, data_vars, attrs
 
 
@@ -127,25 +136,28 @@ def template(spec, layout, run_id=None):
                       coords={k: lazy(v) for k, v in coords.items()}, attrs=attrs)
 
 
-def compressors(dtype):
+def compressors(dtype, refined=False):
     """The outputs' compressor (zarr v3 core codec blosc): lz4 after a byte
     shuffle of the element size. Measured on 180,000 solved points of
     benchmarks/grid_3sectors.toml (e2e_breakdown.py --codecs): 2.89 times
     smaller than raw, like zstd level 3 (zarr's default, 2.93), at about a
-    third of its encoding time."""
+    third of its encoding time. A refined store
+    (engine/run/refine.py: mostly fill values) takes lz4 without the
+    shuffle: on 10^5 values of which 2% are numbers, the shuffle takes
+    about three times lz4's time and the result is larger."""
     from zarr.codecs import BloscCodec
-    return (BloscCodec(cname="lz4", clevel=5, shuffle="shuffle",
+    return (BloscCodec(cname="lz4", clevel=5, shuffle="noshuffle" if refined else "shuffle",
                        typesize=np.dtype(dtype).itemsize),)
 
 
-def _encoding(name, dtype, chunks):
+def _encoding(name, dtype, chunks, refined=False):
     """The zarr encoding of an array without data yet (an output, the
     completion record, a design's coordinate): its chunks, codecs and
     fill value (a float's NaN as xarray's ``_FillValue``)."""
     dtype = np.dtype(dtype)
     e = {"chunks": tuple(chunks)}
-    if name != "chunk_done" and name in _OUTPUT_NAMES:
-        e["compressors"] = compressors(dtype)
+    if name != "chunk_done" and (name in _OUTPUT_NAMES or name in EXTRA_POINT_VARS):
+        e["compressors"] = compressors(dtype, refined)
     if dtype.kind == "f":
         e["_FillValue"] = np.nan
     elif name == "status":
@@ -168,8 +180,9 @@ def encoding(ds):
     writes (tests/test_store_template.py holds the two to the same
     metadata)."""
     enc = {}
+    refined = "refine" in ds.attrs
     for name, var in ds.data_vars.items():
-        enc[name] = _encoding(name, var.dtype, var.data.chunksize)
+        enc[name] = _encoding(name, var.dtype, var.data.chunksize, refined)
     for name, var in ds.coords.items():  # lazy coordinates: a design's points
         if var.chunks is not None:
             enc[name] = _encoding(name, var.dtype, var.data.chunksize)
@@ -216,7 +229,7 @@ def _write_template(store, mode, coords, data_vars, attrs):
             vattrs["coordinates"] = " ".join(on)
         if isinstance(values, Lazy):
             dtype, shape = values.dtype, values.shape
-            enc = _encoding(name, dtype, values.chunks)
+            enc = _encoding(name, dtype, values.chunks, "refine" in attrs)
             kwargs = {"chunks": enc["chunks"], "fill_value": enc.get("fill_value")}
             if "compressors" in enc:
                 kwargs["compressors"] = enc["compressors"]
@@ -353,6 +366,11 @@ def chunk_is_done(store, chunk_id):
                                             conventions.store_token(group.attrs)))
 
 
+#: per-point variables a chunk may carry besides the outputs: ``computed``
+#: (refined stores, engine/run/refine.py)
+EXTRA_POINT_VARS = ("computed",)
+
+
 def write_chunk(store, layout, chunk_id, outputs, nsec, run_id=None, token=1):
     """Write one chunk of every output in `outputs` ({name: (P,) or (P, M)
     array}: M sectors or equilibria; aligned region), then mark it done
@@ -447,3 +465,15 @@ def open_group(store):
     import zarr
     with _quiet():
         return zarr.open_group(str(store), mode="r")
+
+
+def update_attrs(store, attrs):
+    """Add or replace dataset attributes of an existing store (analyses
+    kept beside the results, e.g. ``discovery``); the outputs are not
+    touched."""
+    import zarr
+    with _quiet():
+        group = zarr.open_group(str(store), mode="r+")
+        group.attrs.update({k: _attr(v) for k, v in attrs.items()})
+        if group.metadata.consolidated_metadata is not None:  # an older store
+            zarr.consolidate_metadata(str(store))

@@ -37,6 +37,7 @@ from coordsweep.engine.analysis.geometry import is_geometric  # noqa: E402
 from coordsweep.engine.analysis.results import valid  # noqa: E402
 from coordsweep.engine.viz.plotdata import (  # noqa: E402
     categorize, check_size, is_discrete, plottable_variables, resolve, variable_kind)
+from coordsweep.engine.viz import plotdata  # noqa: E402
 from coordsweep.kernels import codes  # noqa: E402
 
 __all__ = ["plot", "plottable_variables", "variable_kind", "is_geometric"]
@@ -328,6 +329,12 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out=None,
     title = var if sector is None else f"{var} ({sector})"
     if selection:
         title += "\n" + ", ".join(f"{k} = {v:g}" for k, v in selection.items())
+    result["solved_share"] = plotdata.solved_share(ds, selection)
+    if result["solved_share"] is not None:  # a refined store (engine/spec/refine.py)
+        filled = (var, sector) in plotdata.refined_outputs(ds) \
+            or (var, None) in plotdata.refined_outputs(ds)
+        title += (f"\nrefined: {100 * result['solved_share']:.1f}% of points solved, "
+                  + ("the rest filled" if filled else "the rest not solved (blank)"))
     axp.set_title(title, fontsize=11)
     axp.set_xlabel(_axis_label(ds, x))
     if p.xlog:

@@ -51,6 +51,34 @@ def mask_failed(ds, da, var):
     return da.where(~xr.DataArray(failed, dims=ds["status"].dims))
 
 
+def solved_share(ds, selection=None):
+    """The share of solved points of a refined store (its ``computed``
+    variable) in the slice `selection` ({axis: coordinate}), else None."""
+    if "computed" not in ds.data_vars or not ds.attrs.get("refine"):
+        return None
+    c = ds["computed"]
+    for k, v in (selection or {}).items():
+        if k in c.dims:
+            c = c.sel({k: v})
+    a = np.asarray(c.values)
+    return float(a.mean()) if a.size else None
+
+
+def refined_outputs(ds):
+    """{(output, sector name or None)} filled at the points a refined store
+    did not solve (its attribute refine)."""
+    table = ds.attrs.get("refine") or {}
+    out = set()
+    sectors = (table.get("sectors") or [str(s) for s in np.asarray(ds["sector"].values)]
+               if "sector" in ds.coords else [])
+    for name in table.get("on", []):
+        if name in ds.data_vars and "sector" in ds[name].dims:
+            out.update((name, s) for s in sectors)
+        else:
+            out.add((name, None))
+    return out
+
+
 def variable_kind(da, name=None):
     """Classify a variable for plotting.
 

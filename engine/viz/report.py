@@ -210,6 +210,10 @@ def _caption(fig, res, ds):
         parts.append("Other axes fixed at their middle value: " + "; ".join(
             f"{ax} = {res['selection'][ax]:g} (of {_fmt_range(ds, ax)})" for ax in fig["select"])
             + ".")
+    if res.get("solved_share") is not None:
+        parts.append(f"Refined store: {100 * res['solved_share']:.1f}% of the points in this "
+                     "slice were solved; the others hold the value of their cell's corners "
+                     "(the refined outputs) or nothing (the other outputs).")
     if res["counts"]:
         total = sum(res["counts"].values())
         parts.append("In this slice: " + ", ".join(
@@ -395,11 +399,13 @@ def write_report(ds, outdir, *, width=800, height=600, dpi=100):
             f'width="{width}" height="{height}" data-file="{_esc(path.name)}">\n'
             f"<figcaption><b>{_esc(fig['name'])}.</b> {_esc(cap)}</figcaption>\n</figure>")
     if "sample" in ds.dims:  # a sampling design: sensitivity indices instead of maps
-        from coordsweep.engine.analysis.sensitivity import report_section
+        from coordsweep.engine.viz.sensitivity_plot import report_section
         fig_html = ["<p>A sampling design: the figures are sensitivity indices.</p>",
                     report_section(ds, outdir)]
     if not fig_html:
         fig_html.append("<p>The store has no sweep axes, so there is nothing to map.</p>")
+    from coordsweep.engine.viz.discover_plot import report_section as discovery_section
+    discovery = discovery_section(ds, outdir)
 
     spec = ds.attrs.get("spec", "")
     page = f"""<!DOCTYPE html>
@@ -421,6 +427,7 @@ coordinate.</p>
 {_grid(ds)}
 <h2>Figures</h2>
 {chr(10).join(fig_html)}
+{"<h2>Scenario discovery</h2>" + chr(10) + discovery if discovery else ""}
 <h2>Regimes</h2>
 {_regime_table(ds, mask)}
 <h2>Equilibria</h2>

@@ -41,10 +41,10 @@ from coordsweep.engine.viz.plotdata import (
     FAILED_BITS, categorize, is_discrete, plottable_variables, variable_kind)
 from coordsweep.kernels import codes
 from coordsweep.kernels.outputs import OUTPUT
+from coordsweep.engine.analysis.jsonvalue import json_value
 
 __all__ = ["StoreView", "ViewServer", "serve", "is_loopback"]
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def is_loopback(host):
@@ -67,23 +67,6 @@ OK, MISSING, FILLED = 0, 1, 2
 STATIC = ("index.html", "view.js", "view.css")
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                  ".css": "text/css; charset=utf-8"}
-
-
-def _json_value(v):
-    if isinstance(v, np.ndarray):
-        return _json_value(v.tolist())
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float):
-        if math.isnan(v):
-            return None
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-    if isinstance(v, (list, tuple)):
-        return [_json_value(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _json_value(x) for k, x in v.items()}
-    return v
 
 
 class StoreView:
@@ -155,10 +138,10 @@ class StoreView:
                 "units": str(ds[v].attrs.get("units", "")),
                 "categories": ({str(k): n for k, n in cats.items()} if cats else None)})
         axes = [{"name": a, "size": self.sizes[a], "label": _axis_label(ds, a),
-                 "values": _json_value(self.coords[a]),
+                 "values": json_value(self.coords[a]),
                  "log": is_geometric(self.coords[a], ds[a].attrs)} for a in self.grid_axes]
         extra = [{"name": d, "size": self.sizes[d],
-                  "values": (_json_value(np.asarray(ds[d].values)) if d in ds.coords
+                  "values": (json_value(np.asarray(ds[d].values)) if d in ds.coords
                              else list(range(self.sizes[d])))} for d in self.extra_dims]
         params = [{"name": p, "label": _axis_label(ds, p),
                    "log": str(ds[p].attrs.get("spacing", "")).lower() == "log"}
@@ -302,7 +285,7 @@ class StoreView:
                   "sector": q.get("sector") if "sector" in dims else None,
                   "missing": int((flags_ == MISSING).sum()),
                   "filled": int((flags_ == FILLED).sum()),
-                  "selection": {a: _json_value(self.coords[a][index[a]])
+                  "selection": {a: json_value(self.coords[a][index[a]])
                                 for a in self.grid_axes if index.get(a) is not None}}
         if self.design:
             n = vals.size
@@ -331,9 +314,9 @@ class StoreView:
             ye = _edges(yc[yo], ylog)
             t = (lambda e, log: np.log10(e) if log else e)
             header.update(nx=int(xo.size), ny=int(yo.size), x=x, y=y,
-                          xc=_json_value(xc[xo]), yc=_json_value(yc[yo]) if y else None,
+                          xc=json_value(xc[xo]), yc=json_value(yc[yo]) if y else None,
                           xi=xo.tolist(), yi=yo.tolist() if y else [0],
-                          xe=_json_value(t(xe, xlog)), ye=_json_value(t(ye, ylog)),
+                          xe=json_value(t(xe, xlog)), ye=json_value(t(ye, ylog)),
                           xlog=bool(xlog), ylog=bool(ylog),
                           xlabel=_axis_label(self.ds, x),
                           ylabel=_axis_label(self.ds, y) if y else "")
@@ -401,10 +384,10 @@ class StoreView:
         for v in self.variables:
             a = self._read(v, index)
             kind, cats = variable_kind(self.ds[v], v)
-            entry = {"value": _json_value(a), "long_name": str(self.ds[v].attrs.get(
+            entry = {"value": json_value(a), "long_name": str(self.ds[v].attrs.get(
                 "long_name", v)), "per_sector": "sector" in self.dims[v]}
             if kind == "categorical" and cats:
-                entry["names"] = _json_value(np.vectorize(
+                entry["names"] = json_value(np.vectorize(
                     lambda c: cats.get(int(c), str(c)), otypes=[object])(a)) if a.size else []
             elif kind == "bitfield":
                 entry["names"] = describe_status(int(a), cats)
@@ -412,11 +395,11 @@ class StoreView:
         return out
 
     def _coordinates(self, index):
-        c = {a: _json_value(self.coords[a][index[a]]) for a in self.grid_axes}
+        c = {a: json_value(self.coords[a][index[a]]) for a in self.grid_axes}
         if self.design:
             c[SAMPLE] = index[SAMPLE]
             for p in self.params:
-                c[p] = _json_value(self._param(p)[index[SAMPLE]])
+                c[p] = json_value(self._param(p)[index[SAMPLE]])
         return c
 
     def at(self, q):
@@ -508,7 +491,7 @@ class _Handler(BaseHTTPRequestHandler):
 def _pack(header, arrays):
     """uint32 length of the JSON header, the header, zero padding to 8 bytes,
     then each array's bytes (little-endian; float64 arrays first)."""
-    head = json.dumps(_json_value(header), allow_nan=False).encode()
+    head = json.dumps(json_value(header), allow_nan=False).encode()
     pad = (-(4 + len(head))) % 8
     parts = [np.uint32(len(head) + pad).tobytes(), head, b" " * pad]
     for a in arrays:
@@ -548,7 +531,7 @@ class ViewServer(ThreadingHTTPServer):
         stored = view.point(q)
         rows, lacks = [], []
         for name, value in solved.items():
-            entry = {"name": name, "solved": _json_value(np.asarray(value))}
+            entry = {"name": name, "solved": json_value(np.asarray(value))}
             if name in stored["outputs"]:
                 entry["stored"] = stored["outputs"][name]["value"]
                 entry["same"] = _same(np.asarray(value), stored["outputs"][name]["value"])

@@ -1,0 +1,280 @@
+"""Scenario discovery on a store (``coordsweep discover``): boxes in
+parameter space where a category holds, found by PRIM or CART
+(engine/analysis/prim.py), and checked on fresh points solved by the
+kernels inside each box.
+
+The parameters are the axes of more than one value (a grid) and the
+design's parameters (their values along ``sample``). The outcome is the
+0/1 indicator of a category (``regime`` of a sector, ``target_*``,
+``n_equilibria`` "multiple"), of a boolean output, or of a threshold on a
+number (``where = "coordination_gap>0.01"``); engine/analysis/target.py.
+Points where the variable is NaN are refused, as in the sensitivity
+analyses: an indicator on an undefined value would be an invented one.
+
+Boxes are searched on at most ``search_points`` points (250,000 by
+default: a uniform random sample, seeded, beyond that; peeling then takes
+a few seconds), and counted again on every point of the store (up to
+``max_points``, 4 million by default; a sample beyond): the result says
+so (``points``, ``used``: counted on; ``searched``: searched on).
+
+``verify``: for each box, N points drawn uniformly inside the box (every
+other parameter uniform over the store's range; log-spaced axes and
+``spacing = "log"`` design parameters uniform in log, as the store's
+points are), built by the spec's own point-building
+(``Spec.points_at``: the base point, the axes in spec order, then the
+design), solved by the kernels with the store's solver variants, and the
+share in the category is ``verified_density`` (``verified_n`` points).
+
+``save(store, result)`` keeps a result in the store's attribute
+``discovery`` (a JSON list, one entry per variable, sector, category and
+method: a newer result replaces an older one of the same key); the report
+of the store shows them.
+"""
+import json
+import math
+
+import numpy as np
+
+from coordsweep.engine.analysis import prim
+from coordsweep.engine.analysis.space import (check_complete, check_refined, equilibria,
+                                              parameters, sample_points, store_spec,
+                                              store_vars)
+from coordsweep.engine.analysis.target import Target
+from coordsweep.engine.errors import StoreError, UsageError
+
+METHODS = ("prim", "cart")
+#: boxes are counted on at most this many points (a random sample beyond)
+MAX_POINTS = 4_000_000
+#: ... and searched on at most this many (a random sample of those beyond)
+SEARCH_POINTS = 250_000
+ATTR = "discovery"
+
+
+def target_of(ds, var=None, sector=None, category=None, where=None, equilibrium=None):
+    spec = store_spec(ds)
+    target = Target.parse(var, sector, category, spec.sector_names, where,
+                          store_vars=store_vars(ds), equilibria=equilibria(ds),
+                          equilibrium=equilibrium)
+    if not target.binary:
+        raise UsageError(f"--var {target.var} is a number: pass --where "
+                         f"\"{target.var}>VALUE\" (a threshold) or, for a categorical "
+                         "output, --category")
+    return spec, target
+
+
+def data(ds, spec, target, *, max_points=MAX_POINTS, seed=0):
+    """(params, x (n, d), y (n,), info) of a store: the analysed points."""
+    params = parameters(ds, spec)
+    raw = target.raw_of_store(ds)
+    dims = [d for d in raw.dims]
+    raw_v = np.asarray(raw.values)
+    total = raw_v.size
+    flat, x = sample_points(dims, raw_v.shape, params, max_points, seed)
+    rv = raw_v.ravel() if flat is None else raw_v.ravel()[flat]
+    bad = target.nan_of(rv)
+    if bad.any():
+        hint = (f"--var regime --sector {target.sector} --category coordination_failure"
+                if target.sector is not None else "--var n_equilibria --category multiple")
+        raise UsageError(f"{target.label}: {target.var} is NaN at {int(bad.sum()):,} of "
+                         f"{rv.size:,} points ({100 * bad.mean():.1f}%): MODEL.md leaves it "
+                         "undefined there, and an indicator of it would be invented; "
+                         f"analyse a category instead (e.g. {hint})")
+    y = target.apply(rv)
+    info = {"points": int(total), "used": int(y.size), "sampled": flat is not None,
+            "hits": int(y.sum())}
+    if "status" in ds:
+        st = np.asarray(ds["status"].values).ravel()
+        st = st if flat is None else st[flat]
+        info["status_nonzero"] = int(np.count_nonzero(st))
+    return params, x, y, info
+
+
+def fresh_points(spec, params, limits, n, rng):
+    """{param: (n,) values}: uniform inside limits {param: (lo, hi)} (the
+    store's range for a parameter not in limits), in log where the
+    parameter is log-spaced."""
+    values = {}
+    for name, _, vals, log in params:
+        lo, hi = limits.get(name, (float(vals.min()), float(vals.max())))
+        if log and lo > 0:
+            values[name] = np.exp(rng.uniform(math.log(lo), math.log(hi), n))
+        else:
+            values[name] = rng.uniform(lo, hi, n)
+    return values
+
+
+def solve_points(ds, spec, values):
+    """The kernels' outputs at the points ``values`` (Spec.points_at)."""
+    from coordsweep import kernels
+    from coordsweep.engine.spec.domains import check_domains, format_violation
+    pts = spec.points_at(values)
+    bad = check_domains(pts, spec.sector_names)
+    if bad is not None:
+        raise StoreError(f"a fresh point is outside MODEL.md's domains: "
+                         f"{format_violation(bad, pts)}")
+    return kernels.solve(**pts, solver=ds.attrs.get("solver"), **spec.outputs)
+
+
+def verify(ds, spec, params, target, limits, n, *, seed=0, return_points=False):
+    """(verified density, verified_n[, values, y]) of n fresh points in a box."""
+    rng = np.random.default_rng(seed)
+    values = fresh_points(spec, params, limits, n, rng)
+    out = solve_points(ds, spec, values)
+    if target.var not in out:
+        raise UsageError(f"--verify: the kernels do not compute {target.var} here")
+    y = target.of_outputs(out)
+    dens = float(y.mean()) if n else math.nan
+    return (dens, int(n), values, y) if return_points else (dens, int(n))
+
+
+def _box_json(box, names, log):
+    lim = {names[j]: [float(box.limits[j, 0]), float(box.limits[j, 1])]
+           for j in np.flatnonzero(box.restricted)}
+    return {"limits": lim, "coverage": box.coverage, "density": box.density,
+            "mass": box.mass, "n": box.n, "hits": box.hits, "n_restricted": box.n_restricted,
+            "quasi_p": {names[j]: p for j, p in box.quasi_p.items()},
+            "verified_density": None, "verified_n": 0}
+
+
+def discover(ds, var=None, sector=None, category=None, *, where=None, equilibrium=None,
+             method="prim",
+             verify_n=0, threshold=0.8, peel_alpha=0.05, paste_alpha=0.05, mass_min=0.05,
+             max_boxes=3, max_points=MAX_POINTS, search_points=SEARCH_POINTS, seed=0):
+    """Scenario discovery on a store (see the module doc): a dict shaped as
+    the JSON of CONTRACT.md (``coordsweep discover --json``), plus
+    ``ranges``, ``threshold``, ``points``/``used``/``sampled``."""
+    import xarray as xr
+    if not isinstance(ds, xr.Dataset):
+        from coordsweep.engine.analysis.export import open_results
+        ds = open_results(ds)
+    if method not in METHODS:
+        raise UsageError(f"--method {method!r}: not a discovery method ({', '.join(METHODS)})")
+    for name, v, lo, hi in (("threshold", threshold, 0, 1), ("peel_alpha", peel_alpha, 0, 0.5),
+                            ("paste_alpha", paste_alpha, 0, 0.5), ("mass_min", mass_min, 0, 1)):
+        if not lo < v <= hi:
+            raise UsageError(f"{name} = {v}: must be in ({lo}, {hi}]")
+    if verify_n < 0:
+        raise UsageError(f"--verify {verify_n}: must be >= 0")
+    spec, target = target_of(ds, var, sector, category, where, equilibrium)
+    check_complete(ds)
+    check_refined(ds, target.var, target.sector)
+    params, x, y, info = data(ds, spec, target, max_points=max_points, seed=seed)
+    names = [p[0] for p in params]
+    log = [p[3] for p in params]
+    if info["hits"] == 0:
+        raise UsageError(f"{target.label} holds at none of the {info['used']:,} points: "
+                         "there is nothing to find")
+    xs, ys = x, y
+    if y.size > search_points:
+        pick = np.sort(np.random.default_rng(seed + 1).choice(y.size, search_points,
+                                                             replace=False))
+        xs, ys = x[pick], y[pick]
+    info["searched"] = int(ys.size)
+    full = prim.full_range(x)
+    if method == "prim":
+        boxes, traj = prim.find_boxes(xs, ys, peel_alpha=peel_alpha, paste_alpha=paste_alpha,
+                                      mass_min=mass_min, threshold=threshold,
+                                      max_boxes=max_boxes, full=full)
+    else:
+        boxes, traj = prim.cart_boxes(xs, ys, mass_min=mass_min, threshold=threshold,
+                                      max_boxes=max_boxes, full=full), []
+    if xs is not x:
+        prim.recount(boxes, x, y)
+    elif method == "cart":
+        prim.recount(boxes, x, y)  # (quasi-p-values)
+    res = {"var": target.var, "sector": target.sector, "category": target.category,
+           "method": method, "label": target.label, "params": names,
+           "boxes": [_box_json(b, names, log) for b in boxes],
+           "trajectory": [{"coverage": b.coverage, "density": b.density, "mass": b.mass,
+                           "n_restricted": b.n_restricted} for b in traj],
+           "chosen": [getattr(b, "step", None) for b in boxes],
+           "ranges": {n_: [float(full[j, 0]), float(full[j, 1])] for j, n_ in enumerate(names)},
+           "log": {n_: lg for n_, lg in zip(names, log)},
+           "threshold": threshold, "peel_alpha": peel_alpha, "paste_alpha": paste_alpha,
+           "mass_min": mass_min, "seed": seed, **info}
+    if res["boxes"] == [] and traj:
+        res["max_density"] = max(b.density for b in traj)
+    for k, b in enumerate(res["boxes"]):
+        if verify_n:
+            b["verified_density"], b["verified_n"] = verify(
+                ds, spec, params, target, b["limits"], verify_n, seed=seed + 1 + k)
+    return res
+
+
+def save(store, res):
+    """Keep ``res`` in the store's attribute ``discovery`` (see the module
+    doc); returns the attribute's list."""
+    from coordsweep.engine.store import zarrstore as zstore
+    attrs = zstore.read_attrs(store)
+    saved = saved_of(attrs)
+    key = (res["var"], res["sector"], res["category"], res["method"])
+    saved = [r for r in saved if (r["var"], r["sector"], r["category"], r["method"]) != key]
+    saved.append(res)
+    zstore.update_attrs(store, {ATTR: json.dumps(_jsonable(saved), allow_nan=False)})
+    return saved
+
+
+def saved_of(attrs):
+    """The discoveries kept in a store's attributes (a list)."""
+    text = attrs.get(ATTR)
+    if not text:
+        return []
+    try:
+        out = json.loads(text)
+    except ValueError:
+        return []
+    return out if isinstance(out, list) else []
+
+
+def _jsonable(v):
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def to_json(res):
+    return _jsonable(res)
+
+
+def format_text(res):
+    lines = [f"{res['method'].upper()} boxes where {res['label']} "
+             f"(density >= {res['threshold']:g}; {res['hits']:,} of {res['used']:,} points"
+             + (f", a random sample of the store's {res['points']:,}" if res["sampled"] else "")
+             + ")"]
+    if res.get("searched", res["used"]) < res["used"]:
+        lines.append(f"searched on a random sample of {res['searched']:,} points; the boxes' "
+                     f"coverage, density and mass counted on all {res['used']:,}")
+    if res.get("status_nonzero"):
+        lines.append(f"note: {res['status_nonzero']:,} points have a non-zero status "
+                     "(coordsweep inspect says which bits); they are included")
+    if not res["boxes"]:
+        lines.append("no box reaches the density threshold"
+                     + (f" (the highest density on the trajectory: {res['max_density']:.3f})"
+                        if "max_density" in res else ""))
+    width = max(10, max(len(p) for p in res["params"]) + 2)
+    for k, b in enumerate(res["boxes"]):
+        ver = ""
+        if b["verified_n"]:
+            ver = f", fresh density {b['verified_density']:.3f} on {b['verified_n']:,} points"
+        lines.append(f"\nbox {k + 1}: coverage {b['coverage']:.3f}, density {b['density']:.3f}, "
+                     f"mass {b['mass']:.3f}{ver}")
+        if b["verified_n"] and b["verified_density"] < res["threshold"]:
+            lines.append(f"  note: the fresh density is below {res['threshold']:g}: the box fits "
+                         "the points that found it; a higher --threshold gives a tighter box")
+        for p, (lo, hi) in b["limits"].items():
+            flo, fhi = res["ranges"][p]
+            qp = b["quasi_p"].get(p)
+            lines.append(f"  {p:{width}s} [{lo:.4g}, {hi:.4g}]  of [{flo:.4g}, {fhi:.4g}]"
+                         + (f"  quasi-p {qp:.2g}" if qp is not None else ""))
+        if not b["limits"]:
+            lines.append("  (no restriction: the whole range)")
+    if res["trajectory"]:
+        lines.append(f"\ntrajectory of the first box: {len(res['trajectory'])} steps "
+                     "(coverage, density, mass, restricted parameters)")
+    return "\n".join(lines)

@@ -1,0 +1,66 @@
+"""`coordsweep discover STORE --var VAR [--sector S] --category NAME ...`:
+scenario discovery (PRIM or CART boxes where a category holds)."""
+import json
+
+from coordsweep.engine.cli.common import EXIT_OK, existing_store
+
+
+def register(sub):
+    sa = sub.add_parser("discover", help="boxes in parameter space where a category holds "
+                        "(PRIM or CART scenario discovery)")
+    sa.add_argument("store")
+    sa.add_argument("--var", help="output (regime, target_*, n_equilibria, a boolean, or a "
+                    "number with --where)")
+    sa.add_argument("--sector", help="sector, for per-sector outputs")
+    sa.add_argument("--equilibrium", type=int, metavar="RANK",
+                    help="rank in the equilibrium list (0: the best), for eq_* outputs")
+    sa.add_argument("--category", help="the category sought (a regime name, a sector name "
+                    "for target_*, 'multiple' for n_equilibria > 1)")
+    sa.add_argument("--where", help="a threshold instead of a category: \"VAR>VALUE\" "
+                    "(operators < <= > >= == !=), e.g. \"coordination_gap>0.01\"")
+    sa.add_argument("--method", default="prim", help="prim (default) or cart")
+    sa.add_argument("--threshold", type=float, default=0.8,
+                    help="least density of a box (default 0.8)")
+    sa.add_argument("--peel-alpha", type=float, default=0.05)
+    sa.add_argument("--paste-alpha", type=float, default=0.05)
+    sa.add_argument("--mass-min", type=float, default=0.05)
+    sa.add_argument("--boxes", type=int, default=3, help="at most this many boxes (default 3)")
+    sa.add_argument("--verify", type=int, default=0, metavar="N",
+                    help="solve N fresh points drawn uniformly in each box")
+    sa.add_argument("--seed", type=int, default=0, help="seed of samples and fresh points")
+    sa.add_argument("--save", action="store_true",
+                    help="keep the result in the store's attribute 'discovery' (the report "
+                    "shows it)")
+    sa.add_argument("--json", action="store_true", help="print one JSON object")
+    sa.add_argument("-o", "--output", help="PNG: the trade-off and the box limits")
+    sa.set_defaults(func=main)
+
+
+def main(args):
+    from coordsweep.engine.analysis import discover
+    from coordsweep.engine.errors import UsageError
+    from coordsweep.engine.store import zarrstore as zstore
+    if args.boxes < 1:
+        raise UsageError(f"--boxes {args.boxes}: must be >= 1")
+    if args.output and not str(args.output).lower().endswith(".png"):
+        raise UsageError(f"-o {args.output}: a .png file")
+    path = existing_store(args.store)
+    res = discover.discover(zstore.open_dataset(path), args.var, args.sector, args.category,
+                            where=args.where, equilibrium=args.equilibrium, method=args.method, verify_n=args.verify,
+                            threshold=args.threshold, peel_alpha=args.peel_alpha,
+                            paste_alpha=args.paste_alpha, mass_min=args.mass_min,
+                            max_boxes=args.boxes, seed=args.seed)
+    if args.output:
+        from coordsweep.engine.viz.discover_plot import plot_discovery
+        plot_discovery(res, args.output)
+    if args.save:
+        discover.save(path, res)
+    if args.json:
+        print(json.dumps(discover.to_json(res)))
+    else:
+        print(discover.format_text(res))
+        if args.output:
+            print(f"wrote {args.output}")
+        if args.save:
+            print(f"kept in {path} (attribute '{discover.ATTR}')")
+    return EXIT_OK

@@ -1,0 +1,349 @@
+"""A refined run (``[run.refine]``, engine/spec/refine.py): the levels, then
+the store's chunks.
+
+1. Levels. The driver plans level k (engine/spec/refine.py's Planner: the
+   coarse sub-grid, then the points inside cells whose corners differ),
+   cuts its points (sorted flat indices) into tasks of the store's chunk
+   size (>= 10^4 points by default) and runs them on the run's executor
+   (engine/run/executors.py). A task solves its points and writes them
+   into the store's group ``refine_levels/level_k``: ``record`` (every
+   output of a point, packed in bytes; the next level is planned from its
+   refined outputs), then marks itself in ``task_done`` with the store's
+   run token. The store's attribute
+   ``refine`` counts the levels done.
+2. Chunks. Every chunk of the store is then written once, like any run's
+   chunk (and marked in ``chunk_done``): the solved points from the
+   levels' records, the filled ones from the plan (refined outputs) and
+   the fill values (NaN, -1, False, status bit ``filled``), and
+   ``computed``. The level groups are removed when the store is complete.
+
+Resume: the plan is replayed from the recorded levels (the same results
+give the same plan), a level's tasks already marked are not run again, and
+the chunks not marked are written: a killed refinement ends bit for bit as
+an uninterrupted one (the kernels' results do not depend on how points are
+grouped into tasks).
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from coordsweep.engine.errors import StoreError, UsageError
+from coordsweep.engine.run import debug
+from coordsweep.engine.spec import refine as zrefine
+from coordsweep.engine.store import lease
+from coordsweep.engine.store import zarrstore as zstore
+from coordsweep.kernels.codes import FILLED
+
+LEVELS = "refine_levels"
+#: points per zarr chunk of a level's arrays (a chunk of the store reads
+#: the records of its points without decoding a whole task's)
+RECORD_CHUNK = 4096
+
+
+# --- records: every output of a point as bytes ---------------------------------
+
+def _trailing(spec, per):
+    return {"point": (), "sector": (spec.n_sectors,),
+            "equilibrium": (int(spec.outputs.get("equilibria", 0)),)}[per]
+
+
+def packing(spec):
+    """[(name, dtype, per-point shape, byte offset, byte length)] of a
+    record: every output the spec's store holds (spec.output_rows)."""
+    out, off = [], 0
+    for o in spec.output_rows:
+        dtype = np.dtype(o.dtype)
+        shape = _trailing(spec, o.per)
+        size = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+        out.append((o.name, dtype, shape, off, size))
+        off += size
+    return out
+
+
+def pack(outputs, spec):
+    m = len(outputs["status"])
+    return np.concatenate([np.ascontiguousarray(outputs[name], dtype).reshape(m, -1)
+                           .view(np.uint8) for name, dtype, *_ in packing(spec)], axis=1)
+
+
+def unpack(rec, spec):
+    m = rec.shape[0]
+    return {name: np.ascontiguousarray(rec[:, off:off + size]).view(dtype)
+            .reshape((m,) + shape) for name, dtype, shape, off, size in packing(spec)}
+
+
+def record_bytes(spec):
+    name, dtype, shape, off, size = packing(spec)[-1]
+    return off + size
+
+
+def fill_value(name, dtype):
+    """What a point not solved holds: the store's fill value (NaN, -1,
+    False, ...), and for status the bit filled."""
+    if name == "status":
+        return FILLED
+    if dtype.kind == "f":
+        return np.nan
+    if dtype.kind == "b":
+        return False
+    return zstore._encoding(name, dtype, (1,)).get("fill_value", 0)
+
+
+# --- tasks -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Level:
+    """What every task of one level needs besides its points."""
+    level: int
+    task_points: int
+    columns: tuple
+
+    @property
+    def path(self):
+        return f"{LEVELS}/level_{self.level}"
+
+
+def level_task(spec, store, info, task, run_id=None, token=1, solver=None, writer=None,
+               idx=None):
+    """One dask task of a level: solve the points `idx`, write their
+    records, mark the task done. Returns the points solved."""
+    from coordsweep import kernels
+    lease.check(store, run_id)
+    if int(_level_array(store, run_id, f"{info.path}/task_done")[int(task)]) == token:
+        return len(idx)
+    outputs = kernels.solve(**zrefine.params_at(spec, idx), solver=solver, **spec.outputs)
+    lo = int(task) * info.task_points
+    hi = lo + len(idx)
+    debug.pause(f"refine-write-{info.level}-{task}")
+    lease.check(store, run_id)
+    rec = pack(outputs, spec)
+    # whole chunks of the level's arrays, stored as zarr would store them
+    # (engine/store/chunkio.py: no event-loop round trip a chunk)
+    from coordsweep.engine.store import chunkio
+    arrays = {"record": _level_array(store, run_id, f"{info.path}/record"),
+              "task_done": _level_array(store, run_id, f"{info.path}/task_done")}
+    rc = arrays["record"].chunks[0]
+    chunkio.write_chunks(arrays, [("record", (slice(r, min(r + rc, hi)), slice(None)),
+                                   rec[r - lo:min(r + rc, hi) - lo]) for r in range(lo, hi, rc)])
+    lease.check(store, run_id)
+    chunkio.write_chunks(arrays, [("task_done", (slice(int(task), int(task) + 1),),
+                                   np.array([token], np.int64))])
+    _RECORDS.setdefault((str(store), run_id), {})[(info.level, int(task))] = rec
+    return len(idx)
+
+
+#: (store, run id, path) -> a level's array, opened once per run and process
+_ARRAYS = {}
+
+
+def _level_array(store, run_id, path):
+    """A level's array (not through the group: a store with consolidated
+    metadata, a design's, does not list arrays made after it)."""
+    import zarr
+    key = (str(store), run_id, path)
+    arr = _ARRAYS.get(key)
+    if arr is None:
+        if len(_ARRAYS) > 256:
+            _ARRAYS.clear()
+        with zstore._quiet():
+            arr = _ARRAYS[key] = zarr.open_array(str(store), path=path, mode="r+")
+    return arr
+
+
+#: (store, run id) -> {(level, task): records} written in this process: the
+#: chunks of an in-process run take them from here instead of reading them
+#: back (a worker of a cluster, or a resumed run, reads the store)
+_RECORDS = {}
+
+
+def _records(array, store, run_id, level, lo, hi, task_points):
+    """Records [lo, hi) of a level: from this process's tasks when it ran
+    them all, else from the store (`array`: a function returning the
+    level's ``record`` array)."""
+    mine = _RECORDS.get((str(store), run_id), {})
+    tasks = range(lo // task_points, (hi - 1) // task_points + 1)
+    if all((level, t) in mine for t in tasks):
+        parts = [mine[(level, t)] for t in tasks]
+        first = tasks[0] * task_points
+        return np.concatenate(parts)[lo - first:hi - first] if len(parts) > 1 \
+            else parts[0][lo - first:hi - first]
+    return np.asarray(array()[lo:hi])
+
+
+def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None,
+                   writer=None, columns=(), ranges=(), values=(), solved=None,
+                   task_points=1):
+    """One dask task: the store's chunk from the levels' records (`ranges`:
+    per level, the records of its points in the chunk) and the plan's
+    refined values at its points (`values`, `solved`). Returns the points
+    filled."""
+    from coordsweep.engine.run.executors import chunk_is_done, write_chunk
+    lease.check(store, run_id)
+    if chunk_is_done(store, chunk_id, run_id, token):
+        return int((~solved).sum())
+    start, stop = layout.flat_range(chunk_id)
+    n = stop - start
+    outputs = {name: np.full((n,) + shape, fill_value(name, dtype), dtype)
+               for name, dtype, shape, _, _ in packing(spec)}
+    for level, (lo, hi, points) in enumerate(ranges):
+        if hi <= lo:
+            continue
+        at = points - start
+        got = unpack(_records(
+            lambda: _level_array(store, run_id, f"{LEVELS}/level_{level}/record"),
+            store, run_id, level, lo, hi, task_points), spec)
+        for name, arr in got.items():
+            outputs[name][at] = arr
+    filled = ~solved
+    for (name, sector), col in zip(columns, values):
+        if sector is None:
+            outputs[name][filled] = col[filled]
+        else:
+            outputs[name][filled, sector] = col[filled]
+    outputs["computed"] = np.array(solved, bool)
+    if writer is not None:
+        writer.submit(chunk_id, outputs)
+    else:
+        write_chunk(spec, store, layout, chunk_id, outputs, run_id, token)
+    return int(filled.sum())
+
+
+assemble_chunk.task_name = "refine-chunk"
+
+
+# --- the driver --------------------------------------------------------------
+
+def refinement_for(spec, on=None):
+    """(spec, Refinement or None): with `on` (``--refine VAR[,VAR]``) the
+    spec's [run.refine] with those outputs (UsageError on a bad one)."""
+    import dataclasses
+    if on is not None:
+        if isinstance(on, str):
+            on = [v.strip() for v in on.split(",") if v.strip()]
+        table = {**spec.run.get("refine", {}), "on": list(on)}
+        spec = dataclasses.replace(spec, run={**spec.run, "refine": table})
+        return spec, zrefine.parse(table, list(spec.dims), [a.name for a in spec.axes],
+                                   list(spec.sector_names), where="--refine",
+                                   error=UsageError)
+    return spec, zrefine.of_spec(spec)
+
+
+def check_store(store, spec, refinement):
+    """A store resumed must hold the same refinement (or none, like the run)."""
+    attrs = zstore.read_attrs(store)
+    have = attrs.get("refine")
+    want = None if refinement is None else refinement.table(list(spec.dims),
+                                                            list(spec.sector_names))
+    have_table = None if have is None else {k: have.get(k) for k in zrefine.KEYS}
+    if have_table != want:
+        raise StoreError(f"{store}: was written with refinement {have_table}, this run "
+                         f"asks for {want}; --resume needs the same, or pass --overwrite")
+
+
+def _points_digest(idx):
+    import hashlib
+    return hashlib.sha256(np.ascontiguousarray(idx, np.int64).tobytes()).hexdigest()
+
+
+def _level_group(root, info, idx, nbytes):
+    """The level's group: the existing one when it was made for these
+    points, else a new one. Its arrays: ``record`` (one row of bytes a
+    point, uncompressed: written once, read once) and ``task_done``."""
+    m = len(idx)
+    ntasks = math.ceil(m / info.task_points)
+    lv = root.require_group(LEVELS)
+    name = f"level_{info.level}"
+    digest = _points_digest(idx)
+    if name in lv:
+        g = lv[name]
+        if g.attrs.get("points") == digest:
+            return g
+        del lv[name]
+    g = lv.create_group(name)
+    chunk = max(1, min(RECORD_CHUNK, info.task_points, m))
+    g.create_array("record", shape=(m, nbytes), dtype=np.uint8, chunks=(chunk, nbytes),
+                   fill_value=0, compressors=None)
+    g.create_array("task_done", shape=(max(ntasks, 1),), dtype=np.int64, chunks=(1,),
+                   fill_value=0, compressors=None)
+    g.attrs["points"] = digest  # last: a group without it is made again
+    return g
+
+
+def execute(refinement, plan, job, run, progress):
+    """The levels (the ones not recorded done), then the store's chunks in
+    plan.todo, on executor `run` (InProcess or Distributed)."""
+    import zarr
+    from coordsweep.engine.run.executors import Chunks
+    spec, store = job.spec, job.store
+    nsec = spec.n_sectors
+    columns = tuple(refinement.columns(nsec))
+    planner = zrefine.Planner(spec.shape, refinement,
+                              [zrefine.column_dtype(name, nsec) for name, _ in columns])
+    # a task writes whole chunks of the level's arrays (no two share one)
+    chunk = math.prod(plan.layout.chunks)
+    task_points = math.ceil(chunk / min(RECORD_CHUNK, chunk)) * min(RECORD_CHUNK, chunk)
+    with zstore._quiet():
+        root = zarr.open_group(str(store), mode="r+", use_consolidated=False)
+    level_points = []
+    for k in range(refinement.levels):
+        idx = planner.points(k)
+        level_points.append(idx)
+        info = Level(k, task_points, columns)
+        lease.check(store, job.run_id)
+        with zstore._quiet():
+            g = _level_group(root, info, idx, record_bytes(spec))
+            done = np.asarray(g["task_done"][:]) == job.token
+        ntasks = math.ceil(len(idx) / task_points)
+        todo = [t for t in range(ntasks) if not done[t]]
+        if todo:
+            tasks = Chunks(spec, store, info, job.run_id, job.token, job.solver,
+                           fn=level_task,
+                           extra=lambda t, idx=idx: (idx[t * task_points:(t + 1) * task_points],))
+            run.run(todo, tasks, progress)
+        debug.pause(f"refine-level-{k}")
+        with zstore._quiet():
+            if ntasks and not (np.asarray(g["task_done"][:]) == job.token).all():
+                raise RuntimeError(f"{store}: level {k} of the refinement has tasks not "
+                                   "recorded done after every task finished; run again "
+                                   "with --resume")
+            rec = _records(lambda: g["record"], store, job.run_id, k, 0, len(idx), task_points) \
+                if len(idx) \
+                else np.zeros((0, record_bytes(spec)), np.uint8)
+        planner.record(idx, zrefine.key_columns(unpack(rec, spec), columns))
+        lease.check(store, job.run_id)
+        with zstore._quiet():
+            root.attrs["refine"] = zrefine.record(refinement, spec, k + 1,
+                                                  int(planner.solved.sum()))
+    planner.finish()
+    try:
+        _assemble(plan, job, run, progress, columns, planner, level_points, task_points)
+    finally:
+        _RECORDS.pop((str(store), job.run_id), None)
+    return int(planner.solved.sum())
+
+
+def _assemble(plan, job, run, progress, columns, planner, level_points, task_points):
+    from coordsweep.engine.run.executors import Chunks
+    spec, store = job.spec, job.store
+    if plan.todo:
+        layout = plan.layout
+
+        def chunk_args(cid):
+            a, b = layout.flat_range(cid)
+            ranges = []
+            for p in level_points:
+                lo, hi = int(np.searchsorted(p, a)), int(np.searchsorted(p, b))
+                ranges.append((lo, hi, p[lo:hi]))
+            return (columns, ranges, [col[a:b] for col in planner.values],
+                    planner.solved[a:b], task_points)
+        run.run(plan.todo, Chunks(spec, store, layout, job.run_id, job.token, job.solver,
+                                  fn=assemble_chunk, extra=chunk_args), progress)
+
+
+def cleanup(store):
+    """Remove the levels' records of a complete store."""
+    fs, path = zstore._fs(store)
+    where = f"{path.rstrip('/')}/{LEVELS}"
+    if fs.exists(where):
+        fs.rm(where, recursive=True)

@@ -1,0 +1,376 @@
+"""Scenario discovery (`coordsweep discover`, engine/analysis/discover.py,
+prim.py) and given-data sensitivity indices, checked against facts derived
+here, not against the code under test:
+
+- with eta = 0, tau = 0, sigma = 0 and every cost > 0, S0 is empty and a
+  sector i is in regime coordination_failure iff
+  R_i(w({i})) ((1 + theta_i)^eps - 1) >= c_i, with
+  w({i}) = alpha (X / L)^(1 - alpha), X = sum_j z_j^eps + z_i^eps ((1 +
+  theta_i)^eps - 1) and R_i(w) = (1 - alpha) z_i^eps (alpha / w)^(alpha eps)
+  (MODEL.md "Known closed forms"); the first PRIM box is checked against
+  that condition on fresh points of its own (numpy only);
+- PRIM on synthetic data with a known box finds it;
+- given-data indices equal SALib's analyze() on X and Y built here from the
+  store's coordinates;
+- bad input exits 2 with one line.
+"""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from coordsweep.engine.analysis import discover, prim, sensitivity
+from coordsweep.engine.api import run_in_memory
+from coordsweep.engine.errors import UsageError
+from coordsweep.engine.run.runner import run_sweep
+from coordsweep.kernels.codes import COORDINATION_FAILURE
+
+from engine_helpers import main_inprocess, open_dataset, write_spec
+from specs import TWO_SECTORS, spec_text
+
+LABOR, Z_AGRO = 1.0, 1.2  # price 1 x productivity of agro (TWO_SECTORS)
+
+
+def bounds(name, low, high, spacing=None):
+    return (f'[design.params."{name}"]\nlow = {low}\nhigh = {high}\n'
+            + (f'spacing = "{spacing}"\n' if spacing else ""))
+
+
+#: manu's theta and cost and the labour share vary; agro stays at theta 0.3,
+#: cost 0.15 (> 0: no spontaneous sector, S0 empty)
+LHS_SPEC = (spec_text("lhs", TWO_SECTORS, labor=None)
+            + '[design]\nmethod = "lhs"\nsamples = 3000\nseed = 7\n'
+            + bounds("externality.manu", 0.05, 1.5) + bounds("cost.manu", 0.02, 2.0, "log")
+            + bounds("labor_share", 0.45, 0.7))
+GRID_SPEC = spec_text("grid", TWO_SECTORS, axes={"externality_scale": (0.2, 2.0, 19),
+                                                   "cost_scale": (0.1, 4.0, 21)})
+
+
+def cf_manu(theta, cost, alpha, z_manu=1.0, theta_agro=0.3, cost_agro=0.15):
+    """MODEL.md's closed form: manu in coordination_failure (S0 empty)."""
+    eps = 1.0 / (1.0 - alpha)
+    gain = (1.0 + theta) ** eps - 1.0
+    x = Z_AGRO ** eps + z_manu ** eps * (1.0 + gain)
+    w = alpha * (x / LABOR) ** (1.0 - alpha)
+    r = (1.0 - alpha) * z_manu ** eps * (alpha / w) ** (alpha * eps)
+    return r * gain >= cost
+
+
+@pytest.fixture(scope="module")
+def lhs_ds():
+    return run_in_memory(LHS_SPEC, progress=False)
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    d = tmp_path_factory.mktemp("discover")
+    out = {}
+    for key, text in (("lhs", LHS_SPEC), ("grid", GRID_SPEC)):
+        path = write_spec(d, text, f"{key}.toml")
+        out[key] = str(d / f"{key}.zarr")
+        run_sweep(path, out[key], scheduler="synchronous", progress=False)
+    out["dir"] = d
+    return out
+
+
+def cli(*args):
+    return main_inprocess(*map(str, args))
+
+
+def test_closed_form_is_the_stored_regime(lhs_ds):
+    """The test's condition agrees with the kernel at every design point
+    (so checking boxes against it is meaningful)."""
+    theta = lhs_ds["externality.manu"].values
+    cost = lhs_ds["cost.manu"].values
+    alpha = lhs_ds["labor_share"].values
+    stored = lhs_ds["regime"].sel(sector="manu").values == COORDINATION_FAILURE
+    assert np.array_equal(stored, cf_manu(theta, cost, alpha))
+    assert 0.2 < stored.mean() < 0.8
+
+
+def test_first_prim_box_against_the_analytic_region(lhs_ds):
+    res = discover.discover(lhs_ds, "regime", "manu", "coordination_failure", verify_n=2000,
+                            threshold=0.9)
+    box = res["boxes"][0]
+    assert box["coverage"] >= 0.5 and box["density"] >= 0.9
+    assert box["verified_n"] == 2000 and box["verified_density"] >= 0.8
+    # low costs put manu in a coordination failure: the box cuts cost from above
+    lo, hi = box["limits"]["cost.manu"]
+    assert hi < 2.0
+    # fresh points of our own, uniform in the box (cost uniform in log, as designed)
+    rng = np.random.default_rng(123)
+    full = {"externality.manu": (0.05, 1.5), "cost.manu": (0.02, 2.0), "labor_share": (0.45, 0.7)}
+    lim = {k: box["limits"].get(k, v) for k, v in full.items()}
+    n = 200_000
+    theta = rng.uniform(*lim["externality.manu"], n)
+    cost = np.exp(rng.uniform(math.log(lim["cost.manu"][0]), math.log(lim["cost.manu"][1]), n))
+    alpha = rng.uniform(*lim["labor_share"], n)
+    inside = cf_manu(theta, cost, alpha)
+    assert inside.mean() >= 0.8
+    assert abs(inside.mean() - box["verified_density"]) < 0.04  # 2000 fresh points: sd ~0.008
+    # coverage of the analytic region (uniform over the whole design space)
+    theta = rng.uniform(*full["externality.manu"], n)
+    cost = np.exp(rng.uniform(math.log(0.02), math.log(2.0), n))
+    alpha = rng.uniform(*full["labor_share"], n)
+    region = cf_manu(theta, cost, alpha)
+    in_box = np.ones(n, bool)
+    for name, v in (("externality.manu", theta), ("cost.manu", cost), ("labor_share", alpha)):
+        a, b = lim[name]
+        in_box &= (v >= a) & (v <= b)
+    assert (region & in_box).sum() / region.sum() >= 0.45
+
+
+def test_fresh_points_are_solved_by_the_kernel_as_the_closed_form_says(lhs_ds):
+    spec, target = discover.target_of(lhs_ds, "regime", "manu", "coordination_failure")
+    params = discover.parameters(lhs_ds, spec)
+    dens, n, values, y = discover.verify(lhs_ds, spec, params, target,
+                                         {"cost.manu": (0.05, 0.5)}, 500, seed=3,
+                                         return_points=True)
+    assert n == 500 and dens == y.mean()
+    c = values["cost.manu"]
+    assert c.min() >= 0.05 and c.max() <= 0.5
+    assert np.array_equal(y == 1, cf_manu(values["externality.manu"], c, values["labor_share"]))
+
+
+def test_grid_store_axes_are_the_parameters(stores):
+    """A grid's axes (scales of theta and c) are the parameters; fresh points
+    between grid values are built by the spec's axes and agree with the
+    closed form (theta_i * s, c_i * k for both sectors)."""
+    ds = open_dataset(stores["grid"])
+    res = discover.discover(ds, "regime", "manu", "coordination_failure", verify_n=300)
+    assert res["params"] == ["externality_scale", "cost_scale"]
+    assert res["points"] == 19 * 21 and not res["sampled"]
+    assert res["boxes"] and res["boxes"][0]["density"] >= 0.8
+    spec, target = discover.target_of(ds, "regime", "manu", "coordination_failure")
+    params = discover.parameters(ds, spec)
+    _, _, values, y = discover.verify(ds, spec, params, target, {}, 400, seed=5,
+                                      return_points=True)
+    s, k = values["externality_scale"], values["cost_scale"]
+    assert not np.isin(s, ds["externality_scale"].values).all()
+    expect = cf_manu(0.8 * s, 0.15 * k, 0.6, theta_agro=0.3 * s, cost_agro=0.15 * k)
+    assert np.array_equal(y == 1, expect)
+
+
+def test_prim_finds_a_known_box():
+    rng = np.random.default_rng(0)
+    x = rng.random((20_000, 4))
+    y = ((x[:, 0] < 0.4) & (x[:, 2] > 0.5)).astype(float)
+    boxes, traj = prim.find_boxes(x, y, threshold=0.95, max_boxes=1)
+    b = boxes[0]
+    assert b.density >= 0.95 and b.coverage >= 0.9
+    assert list(np.flatnonzero(b.restricted)) == [0, 2]
+    assert abs(b.limits[0, 1] - 0.4) < 0.02 and abs(b.limits[2, 0] - 0.5) < 0.02
+    # trajectory: mass falls, the first box is everything
+    assert traj[0].mass == 1.0 and traj[0].coverage == 1.0
+    assert all(a.mass >= b_.mass for a, b_ in zip(traj, traj[1:]))
+    # the box's own numbers, recounted
+    inside = b.contains(x)
+    assert b.n == inside.sum() and b.hits == y[inside].sum()
+    cart = prim.cart_boxes(x, y, threshold=0.95)
+    assert cart[0].density >= 0.95 and cart[0].coverage >= 0.9
+    # a second box by covering: two disjoint boxes
+    y2 = y.copy()
+    y2[(x[:, 0] > 0.7) & (x[:, 1] > 0.7)] = 1
+    boxes, _ = prim.find_boxes(x, y2, threshold=0.9, max_boxes=3)
+    assert len(boxes) >= 2 and sum(b.coverage for b in boxes[:2]) > 0.85
+
+
+def test_the_trade_off_with_pasting_reaches_what_peeling_alone_does():
+    rng = np.random.default_rng(1)
+    x = rng.random((5000, 3))
+    y = (x[:, 0] + 0.3 * rng.random(5000) < 0.6).astype(float)
+    traj = prim.peel(x, y)
+    best_peel = max(b.coverage for b in traj if b.density >= 0.8)
+    boxes, _ = prim.find_boxes(x, y, threshold=0.8, max_boxes=1)
+    assert boxes[0].density >= 0.8 and boxes[0].coverage >= best_peel
+
+
+def test_cli_json_figures_save_and_report(stores, tmp_path):
+    png = tmp_path / "d.png"
+    code, out, err = cli("discover", stores["lhs"], "--var", "regime", "--sector", "manu",
+                         "--category", "coordination_failure", "--verify", "200", "--json",
+                         "-o", png, "--save")
+    assert code == 0, err
+    obj = json.loads(out)
+    assert {"var", "sector", "category", "method", "params", "boxes", "trajectory"} <= set(obj)
+    assert obj["params"] == ["externality.manu", "cost.manu", "labor_share"]
+    b = obj["boxes"][0]
+    assert {"limits", "coverage", "density", "mass", "verified_density", "verified_n"} <= set(b)
+    assert b["verified_n"] == 200 and 0 <= b["verified_density"] <= 1
+    assert set(obj["trajectory"][0]) >= {"coverage", "density", "mass", "n_restricted"}
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # kept in the store's attributes; the report shows it
+    saved = discover.saved_of(open_dataset(stores["lhs"]).attrs)
+    assert [s["method"] for s in saved] == ["prim"]
+    code, _, err = cli("discover", stores["lhs"], "--where", "coordination_gap>0.005",
+                       "--method", "cart", "--save")
+    assert code == 0, err
+    assert len(discover.saved_of(open_dataset(stores["lhs"]).attrs)) == 2
+    from coordsweep.engine.viz.report import write_report
+    index = write_report(open_dataset(stores["lhs"]), tmp_path / "report")
+    page = index.read_text()
+    assert "Scenario discovery" in page and 'alt="discovery-regime-manu-prim-1"' in page
+    # text output
+    code, out, _ = cli("discover", stores["grid"], "--var", "regime", "--sector", "manu",
+                       "--category", "coordination_failure")
+    assert code == 0 and "box 1: coverage" in out
+
+
+def test_large_stores_are_sampled_and_say_so(lhs_ds):
+    res = discover.discover(lhs_ds, "n_equilibria", category="multiple", max_points=1000)
+    assert res["sampled"] and res["used"] == 1000 and res["points"] == 3000
+    assert "a random sample of the store's 3,000" in discover.format_text(res)
+    # searched on a sample, counted on every point: recount the box by hand
+    res = discover.discover(lhs_ds, "regime", "manu", "coordination_failure",
+                            search_points=800)
+    assert res["searched"] == 800 and res["used"] == 3000 and not res["sampled"]
+    assert "searched on a random sample of 800 points" in discover.format_text(res)
+    box = res["boxes"][0]
+    y = lhs_ds["regime"].sel(sector="manu").values == COORDINATION_FAILURE
+    inside = np.ones(y.size, bool)
+    for name, (lo, hi) in box["limits"].items():
+        v = lhs_ds[name].values
+        inside &= (v >= lo) & (v <= hi)
+    assert box["mass"] == inside.mean() and box["density"] == y[inside].mean()
+    assert box["coverage"] == (y & inside).sum() / y.sum()
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--var", "wellfare", "--category", "x"), "not an output"),
+    (("--var", "regime", "--sector", "manu", "--category", "stuck"), "not a category"),
+    (("--var", "regime", "--category", "inert"), "per sector: pass --sector"),
+    (("--var", "regime", "--sector", "manu"), "pass --category"),
+    (("--var", "regime", "--sector", "manu", "--category", "inert", "--method", "forest"),
+     "not a discovery method"),
+    (("--var", "welfare_nc"), "is a number: pass --where"),
+    (("--where", "welfare_nc>>1"), "'>1' is not a number"),
+    (("--where", "welfare_nc~1"), "expected VAR OP NUMBER"),
+    (("--where", "critical_mass<0.5", "--sector", "manu"), "NaN at"),
+    (("--var", "regime", "--sector", "agro", "--category", "partial_coordination"),
+     "holds at none"),
+    (("--var", "regime", "--sector", "manu", "--category", "inert", "--verify", "-3"),
+     "must be >= 0"),
+])
+def test_discover_bad_input_exits_2_with_one_line(stores, args, message):
+    code, out, err = cli("discover", stores["lhs"], *args)
+    assert code == 2 and message in err, err
+    assert len(err.strip().splitlines()) == 1 and out == ""
+
+
+# --- given-data sensitivity ------------------------------------------------------
+
+def _salib(method, x, y, names, **kw):
+    import importlib
+    import warnings
+    mod = importlib.import_module(f"SALib.analyze.{method}")
+    problem = {"num_vars": len(names), "names": names,
+               "bounds": [[float(c.min()), float(c.max())] for c in x.T]}
+    np.random.seed(1)  # SALib 1.6's hdmr draws from numpy's global generator
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return mod.analyze(problem, x, y, seed=1, **kw)
+
+
+@pytest.mark.parametrize("method, keys", [
+    ("pawn", ("minimum", "mean", "median", "maximum", "CV")),
+    ("rbd_fast", ("S1", "S1_conf")),
+    ("discrepancy", ("s_discrepancy",)),
+    ("hdmr", ("S", "ST")),
+])
+def test_given_data_indices_equal_salib_on_a_design(stores, method, keys):
+    ds = open_dataset(stores["lhs"])
+    n = sensitivity.GIVEN_DATA_MAX[method]
+    res = sensitivity.indices(ds, "regime", sector="manu", category="coordination_failure",
+                              method=method, max_points=min(n, 3000))
+    names = ["externality.manu", "cost.manu", "labor_share"]
+    assert list(res["param"].values) == names
+    x = np.stack([ds[p].values for p in names], axis=1)
+    x[:, 1] = np.log(x[:, 1])  # spacing = "log": analysed in log
+    y = (ds["regime"].isel(sector=1).values == COORDINATION_FAILURE).astype(float)
+    if res.attrs["used"] < y.size:  # the method's limit: the seeded sample
+        idx = np.sort(np.random.default_rng(1).choice(y.size, res.attrs["used"], replace=False))
+        x, y = x[idx], y[idx]
+    kw = {"num_resamples": 100, "conf_level": 0.95} if method == "rbd_fast" else {}
+    ref = _salib(method, x, y, names, **kw)
+    for k in keys:
+        np.testing.assert_allclose(res[k].values, np.asarray(ref[k])[:3], rtol=1e-12,
+                                   atol=0, err_msg=k)
+
+
+def test_delta_equals_salib_on_a_small_design(tmp_path):
+    text = (spec_text("small", TWO_SECTORS, labor=None)
+            + '[design]\nmethod = "random"\nsamples = 300\nseed = 2\n'
+            + bounds("externality.manu", 0.05, 1.5) + bounds("cost.manu", 0.02, 2.0, "log"))
+    ds = run_in_memory(text, progress=False)
+    res = sensitivity.indices(ds, "welfare_best_eq", method="delta", num_resamples=10)
+    x = np.stack([ds["externality.manu"].values, np.log(ds["cost.manu"].values)], axis=1)
+    ref = _salib("delta", x, ds["welfare_best_eq"].values.astype(float),
+                 ["externality.manu", "cost.manu"], num_resamples=10, conf_level=0.95)
+    for k in ("delta_raw", "S1", "S1_conf"):
+        np.testing.assert_allclose(res[k].values, ref[k], rtol=1e-12, err_msg=k)
+
+
+def test_given_data_on_a_grid_takes_the_axes_as_parameters(stores):
+    ds = open_dataset(stores["grid"])
+    code, out, err = cli("sensitivity", stores["grid"], "--var", "regime", "--sector", "manu",
+                         "--category", "coordination_failure", "--method", "rbd_fast",
+                         "--json")
+    assert code == 0, err
+    obj = json.loads(out)
+    assert obj["params"] == ["externality_scale", "cost_scale"] and obj["method"] == "rbd_fast"
+    s, k = np.meshgrid(ds["externality_scale"].values, ds["cost_scale"].values, indexing="ij")
+    x = np.stack([s.ravel(), k.ravel()], axis=1)
+    y = (ds["regime"].isel(sector=1).values == COORDINATION_FAILURE).astype(float).ravel()
+    ref = _salib("rbd_fast", x, y, obj["params"], num_resamples=100, conf_level=0.95)
+    np.testing.assert_allclose(obj["S1"], ref["S1"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("store, args, message", [
+    ("lhs", ("--var", "welfare_nc", "--method", "sobol"), "tied to a sobol design"),
+    ("lhs", ("--var", "welfare_nc", "--method", "morris"), "tied to a morris design"),
+    ("grid", ("--var", "welfare_nc", "--method", "sobol"), "a grid without a [design]"),
+    ("lhs", ("--var", "welfare_nc", "--method", "fast"), "not a sensitivity method"),
+    ("lhs", ("--var", "welfare_nc"), "pass --method"),
+    ("lhs", ("--var", "critical_mass", "--sector", "manu", "--method", "pawn"), "NaN at"),
+    ("lhs", ("--var", "regime", "--sector", "manu", "--method", "pawn"), "pass --category"),
+])
+def test_sensitivity_methods_that_do_not_fit_exit_2(stores, store, args, message):
+    code, out, err = cli("sensitivity", stores[store], *args)
+    assert code == 2 and message in err, err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_sensitivity_given_data_text_and_chart(stores, tmp_path):
+    png = tmp_path / "s.png"
+    code, out, err = cli("sensitivity", stores["lhs"], "--var", "coordination_gap",
+                         "--method", "pawn", "-o", png)
+    assert code == 0, err
+    assert "pawn indices of coordination_gap" in out and "externality.manu" in out
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(UsageError):
+        sensitivity.indices(open_dataset(stores["lhs"]), "coordination_gap", method="nope")
+
+
+def test_points_at_grid_and_design_points_equals_the_grid_s_own_points(tmp_path):
+    """Spec.points_at at a grid's (or a design's) own coordinates gives the
+    same kernel inputs, bit for bit, as the grid's point-building."""
+    from coordsweep.engine.spec.model import parse_spec
+    text = spec_text("mix", TWO_SECTORS, axes={"externality_scale": (0.2, 2.0, 5),
+                                               "ca_spread": [0.0, 0.5, 1.0]}) \
+        + '[design]\nmethod = "random"\nsamples = 7\nseed = 1\n' \
+        + bounds("cost.manu", 0.02, 2.0, "log") + bounds("labor_share", 0.45, 0.7)
+    spec = parse_spec(text)
+    flat = np.array([0, 3, 17, 44, spec.size - 1])
+    idx = np.unravel_index(flat, spec.shape)
+    want = spec.points(idx)
+    rows = spec.design.rows(0, spec.design.size)[idx[-1]]
+    values = {"externality_scale": spec.axes[0].values[idx[0]],
+              "ca_spread": spec.axes[1].values[idx[1]],
+              "cost.manu": rows[:, 0], "labor_share": rows[:, 1]}
+    got = spec.points_at(values)
+    assert set(got) == set(want)
+    for k in want:
+        assert np.array_equal(got[k], want[k]), k
+    with pytest.raises(KeyError):
+        spec.points_at({"cost.agro": np.ones(2)})

@@ -1,0 +1,467 @@
+"""Refined runs ([run.refine], engine/run/refine.py) against full runs of
+the same grid: ready sweeps and random specs at a few thousand points, a
+killed refinement resumed, an island the refinement misses and
+`inspect --verify-fill` finds, bad tables and --part refused."""
+import json
+import os
+import re
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from engine_helpers import (COORDSWEEP, ROOT, assert_identical_stores, coordsweep,
+                            main_inprocess, open_dataset, snapshot, write_spec)
+
+from coordsweep.engine.spec import refine as zrefine
+from coordsweep.engine.spec.model import parse_spec
+from coordsweep.kernels.codes import FILLED
+from coordsweep.kernels.outputs import OUTPUTS
+
+
+def run(spec, store, **kw):
+    from coordsweep.engine.run.runner import run_sweep
+    return run_sweep(spec, str(store), scheduler="synchronous", progress=False, **kw)
+
+
+def shrink(text, num, refine=None):
+    """A ready sweep at `num` points an axis, no store, with [run.refine]."""
+    text = re.sub(r"(?m)^num = \d+", f"num = {num}", text)
+    text = re.sub(r'(?m)^store = ".*"\n', "", text)
+    if refine is not None:
+        text = text.rstrip() + "\n\n" + refine_table(refine)
+    return text
+
+
+def refine_table(table):
+    return "[run.refine]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in table.items())
+
+
+def check_refined(full, refined, expect_exact=True):
+    """The refined store against the full one: solved points bit for bit;
+    filled points hold the fill values and the filled bit; the refined
+    outputs are what the planner makes of the full grid's values (the plan
+    replayed on them); returns the points where a refined output differs
+    from the full grid's."""
+    a, b = open_dataset(refined), open_dataset(full)
+    spec = parse_spec(a.attrs["spec"])
+    table = a.attrs["refine"]
+    ref = zrefine.parse({k: table[k] for k in zrefine.KEYS if table.get(k) is not None},
+                        list(spec.dims), [x.name for x in spec.axes], list(spec.sector_names))
+    solved = a["computed"].values
+    assert table["levels_done"] == table["levels"] == ref.levels
+    assert table["points_solved"] == int(solved.sum())
+    for name, per, dtype, _, _ in OUTPUTS:
+        x, y = a[name].values, b[name].values
+        xs, ys = x[solved], y[solved]
+        if x.dtype.kind == "f":
+            assert np.array_equal(xs.view("u8"), ys.view("u8")) or \
+                np.array_equal(xs, ys, equal_nan=True), name
+        else:
+            assert np.array_equal(xs, ys), name
+    assert (a["status"].values[~solved] == FILLED).all()
+    cols = ref.columns(spec.n_sectors)
+    refined_names = {n for n, _ in cols}
+    for name, per, dtype, _, _ in OUTPUTS:
+        if name in refined_names or name == "status":
+            continue
+        x = a[name].values[~solved]
+        if x.dtype.kind == "f":
+            assert np.isnan(x).all(), name
+        elif x.dtype.kind == "b":
+            assert not x.any(), name
+        else:
+            assert (x == -1).all(), name
+    # the plan replayed on the full grid's values
+    plan = zrefine.Planner(spec.shape, ref, [np.int64] * len(cols))
+    keys = np.stack([b[n].values.reshape(-1) if s is None
+                     else b[n].values.reshape(-1, spec.n_sectors)[:, s]
+                     for n, s in cols], axis=1)
+    for level in range(ref.levels):
+        idx = plan.points(level)
+        plan.record(idx, keys[idx])
+    plan.finish()
+    np.testing.assert_array_equal(plan.solved, solved.reshape(-1))
+    differ = np.zeros(solved.size, bool)
+    for j, (n, s) in enumerate(cols):
+        got = a[n].values.reshape(-1) if s is None \
+            else a[n].values.reshape(-1, spec.n_sectors)[:, s]
+        np.testing.assert_array_equal(got, plan.values[j], err_msg=f"{n}[{s}]")
+        differ |= got != keys[:, j]
+    if expect_exact:
+        assert not differ.any(), f"{int(differ.sum())} points differ from the full grid"
+    return differ
+
+
+READY = [
+    ("paper_1_coordination_failures.toml", 65, {"on": ["regime", "target_best"], "coarse": 16}),
+    ("paper_1_coordination_failures.toml", 49,
+     {"on": ["regime"], "sectors": ["manu"], "coarse": 8, "axes": ["cost_scale"]}),
+    ("paper_2_targeting.toml", 41, {"on": ["target_best", "target_ca"], "coarse": 8}),
+    ("paper_3_import_substitution.toml", 41, {"on": ["regime", "n_equilibria"], "coarse": 4}),
+    ("paper_4_uniform_cost_subsidy.toml", 33, {"on": ["has_partial", "coop_fb"], "coarse": 8}),
+    ("two_sectors.toml", 57, {"on": ["regime", "coop_best_eq"], "coarse": 16}),
+    ("five_sectors.toml", 13, {"on": ["regime"], "coarse": 4}),
+]
+
+
+@pytest.mark.parametrize("name,num,table", READY, ids=[f"{r[0][:-5]}-{r[1]}" for r in READY])
+def test_ready_sweeps_refined_equal_full(tmp_path, name, num, table):
+    text = open(os.path.join(ROOT, "sweeps", name), encoding="utf-8").read()
+    full = run(write_spec(tmp_path, shrink(text, num), "full.toml"), tmp_path / "full.zarr")
+    res = run(write_spec(tmp_path, shrink(text, num, table), "ref.toml"), tmp_path / "ref.zarr",
+              chunk_points=700)
+    assert res.points_computed < full.points
+    check_refined(tmp_path / "full.zarr", tmp_path / "ref.zarr")
+
+
+def random_spec(rng):
+    nsec = int(rng.integers(2, 5))
+    names = [f"s{k}" for k in range(nsec)]
+    lines = ['name = "random refine"', "[model]", "labor_share = 0.6"]
+    for n in names:
+        lines += ["[[model.sectors]]", f'name = "{n}"',
+                  f"price = {rng.uniform(0.8, 1.2):.3f}",
+                  f"productivity = {rng.uniform(0.7, 1.4):.3f}",
+                  f"externality = {rng.uniform(0.1, 1.3):.3f}",
+                  f"cost = {rng.uniform(0.02, 0.2):.3f}"]
+    axes = [("externality_scale", 0.0, 2.0), ("cost_scale", 0.0, 4.0),
+            ("ca_spread", 0.0, 1.5)]
+    ndim = int(rng.integers(1, 4))
+    chosen = [axes[k] for k in sorted(rng.choice(3, ndim, replace=False))]
+    sizes = [int(rng.integers(5, 60 if ndim == 1 else 40 if ndim == 2 else 14))
+             for _ in chosen]
+    for (a, lo, hi), n in zip(chosen, sizes):
+        lines += [f"[axes.{a}]", f"start = {lo}", f"stop = {hi}", f"num = {n}"]
+    on = [str(v) for v in rng.choice(zrefine.REFINABLE, int(rng.integers(1, 3)),
+                                     replace=False)]
+    refine = {"on": on, "coarse": int(2 ** rng.integers(1, 4))}
+    if ndim > 1 and rng.random() < 0.4:
+        refine["axes"] = [chosen[int(rng.integers(ndim))][0]]
+    if "regime" in on and rng.random() < 0.5:
+        refine["sectors"] = [names[int(rng.integers(nsec))]]
+    return "\n".join(lines) + "\n", refine
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_specs(tmp_path, seed):
+    rng = np.random.default_rng(1000 + seed)
+    text, table = random_spec(rng)
+    full_spec = write_spec(tmp_path, text, "full.toml")
+    run(full_spec, tmp_path / "full.zarr")
+    ref_spec = write_spec(tmp_path, text + refine_table(table), "ref.toml")
+    run(ref_spec, tmp_path / "ref.zarr", chunk_points=int(rng.integers(50, 400)))
+    # smooth maps of a few thousand points: exact, except where a region is
+    # thinner than a cell (then the plan replayed on the full values still holds)
+    check_refined(tmp_path / "full.zarr", tmp_path / "ref.zarr", expect_exact=False)
+
+
+ISLAND = """
+name = "island"
+[model]
+labor_share = 0.6
+[[model.sectors]]
+name = "agro"
+price = 1.0
+productivity = 1.3
+externality = 0.3
+cost = 0.1
+[[model.sectors]]
+name = "manu"
+price = 1.0
+productivity = 1.0
+externality = 0.6
+cost = 0.1
+[axes.externality_scale]
+start = 0.5
+stop = 1.5
+num = 9
+[axes.cost_scale]
+values = [4.0, 4.0, 4.0, 4.0, 4.0, 0.2, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0]
+[run.refine]
+on = ["regime"]
+axes = ["cost_scale"]
+coarse = 16
+"""
+
+
+def test_island_missed_and_verify_fill_finds_it(tmp_path):
+    """The assumption violated on purpose: along cost_scale one point (cost
+    0.2) of another regime between two coarse points of equal regime."""
+    spec = write_spec(tmp_path, ISLAND)
+    run(spec, tmp_path / "ref.zarr")
+    full = write_spec(tmp_path, ISLAND.split("[run.refine]")[0], "full.toml")
+    run(full, tmp_path / "full.zarr")
+    differ = check_refined(tmp_path / "full.zarr", tmp_path / "ref.zarr", expect_exact=False)
+    differ = differ.reshape(9, 17)
+    assert differ[:, 5].any() and not np.delete(differ, 5, axis=1).any()
+    code, out, err = main_inprocess("inspect", tmp_path / "ref.zarr", "--verify-fill", "10000")
+    assert code == 1, (out, err)
+    assert "mismatch at" in out and "cost_scale=0.2" in out
+    assert out.count("mismatch at") == _mismatches(tmp_path)
+    # a sample that misses the island passes: N = 1 from the points that agree
+    code, out, _ = main_inprocess("inspect", tmp_path / "ref.zarr", "--verify-fill", "1",
+                                  "--seed", str(_seed_missing(tmp_path)))
+    assert code == 0 and "every refined output matches" in out
+
+
+def _mismatches(tmp_path):
+    a, b = open_dataset(tmp_path / "ref.zarr"), open_dataset(tmp_path / "full.zarr")
+    return int((a["regime"].values != b["regime"].values).sum())
+
+
+def _seed_missing(tmp_path):
+    """A seed whose one-point sample is a filled point the fill got right."""
+    a, b = open_dataset(tmp_path / "ref.zarr"), open_dataset(tmp_path / "full.zarr")
+    wrong = (a["regime"].values != b["regime"].values).any(axis=-1).reshape(-1)
+    filled = np.flatnonzero(~a["computed"].values.reshape(-1))
+    for seed in range(100):
+        pick = np.random.default_rng(seed).choice(filled, size=1, replace=False)
+        if not wrong[pick].any():
+            return seed
+    raise AssertionError("no seed")
+
+
+def test_verify_fill_refuses_unrefined_store(tmp_path):
+    text = shrink(open(os.path.join(ROOT, "sweeps", "two_sectors.toml")).read(), 5)
+    run(write_spec(tmp_path, text), tmp_path / "s.zarr")
+    code, out, err = main_inprocess("inspect", tmp_path / "s.zarr", "--verify-fill", "3")
+    assert code == 2 and "not a refined store" in err and len(err.strip().splitlines()) == 1
+
+
+# --- kill and resume ----------------------------------------------------------------
+
+#: level 2 of this plan has 132 points (2 tasks of 100), level 3 334 (4 tasks)
+PAUSES = ["refine-write-3-2", "refine-level-2", "write", "finalize"]
+
+
+@pytest.mark.parametrize("pause", PAUSES)
+def test_killed_refinement_resumes_bit_identical(tmp_path, pause):
+    import subprocess
+    text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml")).read()
+    spec = write_spec(tmp_path, shrink(text, 65, {"on": ["regime", "target_best"],
+                                                  "coarse": 16}))
+    ref = tmp_path / "ref.zarr"
+    run(spec, ref, chunk_points=100)
+    store = tmp_path / "killed.zarr"
+    marker = tmp_path / "marker"
+    env = dict(os.environ, COORDSWEEP_DEBUG_PAUSE=f"{pause}:120:{marker}")
+    args = [COORDSWEEP, "run", spec, "--store", str(store), "--scheduler", "synchronous",
+            "--chunk-points", "100", "--quiet"]
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 300
+        while not marker.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    attrs = open_dataset(store).attrs
+    if pause.startswith("refine-"):
+        level = int(pause.split("-")[2])
+        assert attrs["refine"]["levels_done"] == level
+        assert not attrs["complete"]
+    out = coordsweep("run", spec, "--store", store, "--scheduler", "synchronous",
+                     "--chunk-points", "100", "--quiet", "--resume")
+    assert out.returncode == 0, out.stderr
+    assert_identical_stores(ref, store)
+    assert open_dataset(store).attrs["refine"] == open_dataset(ref).attrs["refine"]
+    assert not os.path.exists(store / "refine_levels")
+
+
+def test_resume_needs_the_same_refinement(tmp_path):
+    text = shrink(open(os.path.join(ROOT, "sweeps", "two_sectors.toml")).read(), 17,
+                  {"on": ["regime"], "coarse": 4})
+    spec = write_spec(tmp_path, text)
+    store = tmp_path / "s.zarr"
+    run(spec, store)
+    from coordsweep.engine.errors import StoreError
+    with pytest.raises(StoreError, match="refinement"):
+        run(spec, store, resume=True, refine="target_best")
+
+
+# --- refusals ------------------------------------------------------------------
+
+BAD = [
+    ({"on": ["welfare_nc"]}, "not categorical"),
+    ({"on": ["regime"], "axes": ["nope"]}, "unknown axis 'nope'"),
+    ({"on": ["regime"], "sectors": ["steel"]}, "unknown sector 'steel'"),
+    ({"on": ["regime"], "coarse": 6}, "power of 2"),
+    ({"on": ["regime"], "axes": ["externality_scale", "cost_scale", "externality_scale",
+                                 "cost_scale"]}, "takes 1 to 3"),
+]
+
+
+@pytest.mark.parametrize("table,words", BAD)
+def test_bad_refine_table_exit_2_nothing_written(tmp_path, table, words):
+    text = shrink(open(os.path.join(ROOT, "sweeps", "two_sectors.toml")).read(), 9, table)
+    spec = write_spec(tmp_path, text)
+    before = snapshot(tmp_path)
+    out = coordsweep("run", spec, "--store", tmp_path / "s.zarr", "--scheduler",
+                     "synchronous", "--quiet")
+    assert out.returncode == 2, out.stderr
+    assert words in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert snapshot(tmp_path) == before
+
+
+def test_refine_option_and_part(tmp_path):
+    text = shrink(open(os.path.join(ROOT, "sweeps", "two_sectors.toml")).read(), 9)
+    spec = write_spec(tmp_path, text)
+    before = snapshot(tmp_path)
+    for extra, words in ((["--refine", "welfare_fb"], "--refine: 'welfare_fb' is not "),
+                         (["--refine", "regime", "--part", "1/2"], "--part does not run a "
+                          "refinement")):
+        out = coordsweep("run", spec, "--store", tmp_path / "s.zarr", "--quiet", *extra)
+        assert out.returncode == 2 and words in out.stderr, out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1
+    assert snapshot(tmp_path) == before
+    out = coordsweep("run", spec, "--store", tmp_path / "s.zarr", "--scheduler",
+                     "synchronous", "--quiet", "--refine", "regime,target_best")
+    assert out.returncode == 0, out.stderr
+    assert "refined" in out.stdout
+    assert open_dataset(tmp_path / "s.zarr").attrs["refine"]["on"] == ["regime", "target_best"]
+
+
+def test_in_memory_refined_run(tmp_path):
+    import coordsweep
+    text = shrink(open(os.path.join(ROOT, "sweeps", "two_sectors.toml")).read(), 33,
+                  {"on": ["regime"], "coarse": 8})
+    spec = write_spec(tmp_path, text)
+    ds = coordsweep.run(spec, progress=False)
+    run(spec, tmp_path / "s.zarr")
+    stored = open_dataset(tmp_path / "s.zarr")
+    assert ds["computed"].values.sum() < ds["computed"].size
+    for name in ("regime", "computed", "status", "wage_nc"):
+        np.testing.assert_array_equal(ds[name].values, stored[name].values)
+    assert ds.attrs["refine"] == stored.attrs["refine"]
+
+
+# --- plot, report, export --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def refined_store(tmp_path_factory):
+    d = tmp_path_factory.mktemp("refined")
+    text = shrink(open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml")).read(),
+                  41, {"on": ["regime", "target_best"], "sectors": ["manu"], "coarse": 8})
+    spec = write_spec(d, text)
+    run(spec, d / "r.zarr")
+    return d / "r.zarr"
+
+
+def test_plot_caption_has_the_solved_share(refined_store, tmp_path):
+    from coordsweep.engine.viz.plot import plot
+    ds = open_dataset(refined_store)
+    share = float(ds["computed"].values.mean())
+    res = plot(ds, x="cost_scale", y="externality_scale", var="regime", sector="manu",
+               out=tmp_path / "m.png")
+    assert res["solved_share"] == pytest.approx(share)
+    title = res["figure"].axes[0].get_title()
+    assert f"refined: {100 * share:.1f}% of points solved, the rest filled" in title
+    # the filled categories are drawn: no missing cell in the map
+    assert res["counts"] and "missing" not in res["counts"]
+    res = plot(ds, x="cost_scale", y="externality_scale", var="regime", sector="agro")
+    assert "the rest not solved" in res["figure"].axes[0].get_title()
+    res = plot(ds, x="cost_scale", var="target_best", select={"externality_scale": 1.0})
+    c = ds["computed"].sel(externality_scale=1.0).values
+    assert res["solved_share"] == pytest.approx(c.mean())
+
+
+def test_report_and_export_of_a_refined_store(refined_store, tmp_path):
+    from coordsweep.engine.viz.report import write_report
+    index = write_report(open_dataset(refined_store), tmp_path / "rep", width=300, height=240)
+    assert "Refined store:" in index.read_text()
+    code, out, err = main_inprocess("export", refined_store, tmp_path / "t.csv")
+    assert code == 0, err
+    import pandas as pd
+    df = pd.read_csv(tmp_path / "t.csv")
+    ds = open_dataset(refined_store)
+    assert len(df) == ds["computed"].size
+    filled = ~df["computed"].astype(bool)
+    assert filled.sum() == int((~ds["computed"].values).sum()) > 0
+    assert (df.loc[filled, "status"] == FILLED).all()
+    assert df.loc[filled, "wage_nc"].isna().all()
+    assert (df.loc[filled, "regime.manu"] >= 0).all() and (df.loc[filled, "regime.agro"] == -1).all()
+
+
+DESIGN = """
+name = "design and refinement"
+[model]
+labor_share = 0.6
+[[model.sectors]]
+name = "agro"
+price = 1.0
+productivity = 1.2
+externality = 0.3
+cost = 0.15
+[[model.sectors]]
+name = "manu"
+price = 1.0
+productivity = 1.0
+externality = 1.2
+cost = 0.15
+[design]
+method = "sobol"
+samples = 16
+seed = 3
+second_order = false
+[design.params."productivity.agro"]
+low = 0.8
+high = 1.6
+[design.params."externality.manu"]
+low = 0.6
+high = 1.6
+[axes.cost_scale]
+start = 0.0
+stop = 3.0
+num = 17
+"""
+
+
+def test_design_slices_refined_and_sensitivity(tmp_path):
+    """A design's samples are slices refined on their own (the sample
+    indices of a task are not consecutive); sensitivity takes the refined
+    outputs and refuses the others."""
+    full = write_spec(tmp_path, DESIGN, "full.toml")
+    run(full, tmp_path / "full.zarr", chunk_points=40)
+    ref = write_spec(tmp_path, DESIGN + refine_table({"on": ["regime"], "coarse": 4}), "r.toml")
+    run(ref, tmp_path / "r.zarr", chunk_points=40)
+    check_refined(tmp_path / "full.zarr", tmp_path / "r.zarr", expect_exact=False)
+    ds = open_dataset(tmp_path / "r.zarr")
+    assert 0 < ds["computed"].values.mean() < 1
+    from coordsweep.engine.analysis import sensitivity
+    from coordsweep.engine.errors import UsageError
+    with pytest.raises(UsageError, match="solved points only"):
+        sensitivity.indices(ds, "welfare_nc")
+    try:
+        sensitivity.indices(ds, "regime", sector="manu", category="coordination_failure")
+    except UsageError as exc:  # a slice without variance is fine; a refusal is not
+        assert "solved points only" not in str(exc)
+
+
+def test_optional_outputs_refined(tmp_path):
+    """[outputs] equilibria and dynamics: their arrays at solved points as
+    the full grid's, the fill value elsewhere."""
+    from coordsweep.kernels.outputs import dynamics_available
+    text = shrink(open(os.path.join(ROOT, "sweeps", "two_sectors.toml")).read(), 17)
+    text += "\n[outputs]\nequilibria = 2\n" + ("dynamics = 4\n" if dynamics_available() else "")
+    run(write_spec(tmp_path, text, "full.toml"), tmp_path / "full.zarr")
+    run(write_spec(tmp_path, text + refine_table({"on": ["regime"], "coarse": 8}), "r.toml"),
+        tmp_path / "r.zarr", chunk_points=100)
+    check_refined(tmp_path / "full.zarr", tmp_path / "r.zarr", expect_exact=False)
+    a, b = open_dataset(tmp_path / "r.zarr"), open_dataset(tmp_path / "full.zarr")
+    solved = a["computed"].values
+    extra = [v for v in b.data_vars if v not in {o[0] for o in OUTPUTS} | {"chunk_done"}]
+    assert extra
+    for v in extra:
+        x, y = a[v].values, b[v].values
+        assert x.dtype == y.dtype
+        if x.dtype.kind == "f":
+            assert np.array_equal(x[solved], y[solved], equal_nan=True), v
+            assert np.isnan(x[~solved]).all(), v
+        else:
+            assert np.array_equal(x[solved], y[solved]), v
