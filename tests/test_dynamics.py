@@ -270,9 +270,8 @@ def test_one_active_sector(k, seed):
     assert dyn["p_stuck"][0] == (np.mean(starts < cm) if w_b > w_nc else 0.0)
 
 
-def test_partial_rest_point_welfare():
-    """A single sector in regime partial_coordination: starts above
-    critical_mass end at the partial share; W there is W at the exact zero."""
+def partial_point():
+    """One sector in regime partial_coordination (eta = 0, no subsidy)."""
     rng = np.random.default_rng(5)
     for _ in range(200):
         pt = random_point(rng, 1, high_alpha=True)
@@ -281,9 +280,14 @@ def test_partial_rest_point_welfare():
         if tune_partial(pt, rng, sector=0):
             sol = api.solve_point(**pt)
             if sol["regime"][0] == 3:
-                break
-    else:
-        pytest.skip("no partial point drawn")
+                return pt, sol
+    raise AssertionError("no partial point drawn in 200 tries")
+
+
+def test_partial_rest_point_welfare():
+    """A single sector in regime partial_coordination: starts above
+    critical_mass end at the partial share; W there is W at the exact zero."""
+    pt, sol = partial_point()
     k = 64
     dyn, out = kernel_dynamics([pt], k)
     cm, ps = sol["critical_mass"][0], sol["partial_share"][0]
@@ -358,11 +362,12 @@ from coordsweep.kernels.point import allocate_prepared
 from coordsweep.kernels.prepare import prepare_block
 params = json.loads({params!r})
 x = api.make_inputs(params)
-out = allocate_outputs(1, 2)  # (the block kernel's outputs the paths do not need)
+npts, n = x.price.shape
+out = allocate_outputs(npts, n)  # (the block kernel's outputs the paths do not need)
 out.welfare_nc[:] = out.welfare_best_eq[:] = 0.0
 out.coop_best_eq[:] = False
 out.status[:] = 0
-prep = allocate_prepared(1, 2)
+prep = allocate_prepared(npts, n)
 prepare_block(x, prep)
 dyn, bits = dynamics_block(x, prep, out, {{}}, 32, 0)
 print(json.dumps([int(bits[0]), float(dyn["basin_nc"][0])]))
@@ -370,21 +375,25 @@ print(json.dumps([int(bits[0]), float(dyn["basin_nc"][0])]))
 
 
 def test_a_path_that_does_not_end_sets_status_bit_2():
-    """With every iteration cap at 2 (COORDSWEEP_DEBUG_MAXITER), a path
-    with a switch runs out of segments: its point gets PATH_NOT_CONVERGED
-    from the dynamics (and without the cap, none)."""
+    """A start above the partial share of a partial_coordination sector
+    moves down, switches at the partial share's zero and is held there: its
+    path needs two segments. With every iteration cap at 1
+    (COORDSWEEP_DEBUG_MAXITER, one segment a path) it does not end, and the
+    point gets PATH_NOT_CONVERGED; without the cap, none."""
     import json
     import os
     import subprocess
     import sys
     from pathlib import Path
     root = str(Path(__file__).resolve().parent.parent)
-    pt = draw(2011, 2, False)
-    dyn, out = kernel_dynamics([pt], 32)
+    pt, sol = partial_point()
+    k = 32
+    assert np.any(sobol(1, k, 0)[:, 0] > sol["partial_share"][0])
+    dyn, out = kernel_dynamics([pt], k)
     assert out.status[0] == 0
-    params = {k: np.asarray(v).tolist() for k, v in stack([pt]).items()}
+    params = {key: np.asarray(v).tolist() for key, v in stack([pt]).items()}
     code = CAPPED.format(root=root, params=json.dumps(params))
-    env = dict(os.environ, COORDSWEEP_DEBUG_MAXITER="2")
+    env = dict(os.environ, COORDSWEEP_DEBUG_MAXITER="1")
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, timeout=1800)
     assert proc.returncode == 0, proc.stderr
