@@ -21,6 +21,12 @@ def register(sub):
     sa.add_argument("--method", default="prim", help="prim (default) or cart")
     sa.add_argument("--threshold", type=float, default=0.8,
                     help="least density of a box (default 0.8)")
+    sa.add_argument("--margin", type=float, default=2.0, metavar="Z",
+                    help="a box reaches the threshold when its density does by Z binomial "
+                    "standard errors (Wilson's lower bound; default 2, 0: in-sample density)")
+    sa.add_argument("--check", type=int, default=10_000, metavar="N",
+                    help="fresh points solved in each candidate box to choose it (default "
+                    "10000; 0: choose on the store's points only)")
     sa.add_argument("--peel-alpha", type=float, default=0.05)
     sa.add_argument("--paste-alpha", type=float, default=0.05)
     sa.add_argument("--mass-min", type=float, default=0.05)
@@ -46,8 +52,10 @@ def main(args):
         raise UsageError(f"-o {args.output}: a .png file")
     path = existing_store(args.store)
     res = discover.discover(zstore.open_dataset(path), args.var, args.sector, args.category,
-                            where=args.where, equilibrium=args.equilibrium, method=args.method, verify_n=args.verify,
-                            threshold=args.threshold, peel_alpha=args.peel_alpha,
+                            where=args.where, equilibrium=args.equilibrium,
+                            method=args.method, verify_n=args.verify,
+                            threshold=args.threshold, margin=args.margin,
+                            check_n=args.check, peel_alpha=args.peel_alpha,
                             paste_alpha=args.paste_alpha, mass_min=args.mass_min,
                             max_boxes=args.boxes, seed=args.seed)
     if args.output:
