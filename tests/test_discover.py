@@ -260,6 +260,55 @@ def test_prim_finds_a_known_box():
     assert len(boxes) >= 2 and sum(b.coverage for b in boxes[:2]) > 0.85
 
 
+def test_bootstrap_boxes_restrict_what_matters():
+    """A known box (x0 < 0.4, x2 > 0.5) found again on resamples: the two
+    parameters that matter are restricted in every bootstrap box, at the
+    side that matters, and the limits' quantiles bracket the true limits;
+    the others are rarely restricted."""
+    rng = np.random.default_rng(0)
+    x = rng.random((4000, 4))
+    y = ((x[:, 0] < 0.4) & (x[:, 2] > 0.5)).astype(float)
+    full = np.array([[0.0, 1.0]] * 4)
+    seen = []
+
+    def first_box(xb, yb):
+        seen.append(xb)
+        boxes, _ = prim.find_boxes(xb, yb, threshold=0.95, max_boxes=1, full=full, margin=2.0)
+        return boxes[0] if boxes else None
+
+    lims = prim.bootstrap(x, y, 20, first_box, seed=4)
+    assert len(lims) == 20 and all(lim is not None for lim in lims)
+    # resamples with replacement: repeated rows, each its own, seeded
+    assert all(xb.shape == x.shape and len(np.unique(xb[:, 0])) < len(x) for xb in seen)
+    assert not np.array_equal(seen[0], seen[1])
+    again = prim.bootstrap(x, y, 20, first_box, seed=4)
+    assert all(np.array_equal(a, b) for a, b in zip(lims, again))
+    st = prim.stability(lims, full)
+    assert st["found"] == 20 and st["n"] == 20
+    assert st["restricted"][0] == 1 and st["high_share"][0] == 1 and st["low_share"][0] == 0
+    assert st["restricted"][2] == 1 and st["low_share"][2] == 1
+    assert st["restricted"][1] <= 0.3 and st["restricted"][3] <= 0.3
+    q05, q50, q95 = st["high"][0]
+    assert q05 <= 0.41 and q95 >= 0.39 and abs(q50 - 0.4) < 0.02
+    q05, q50, q95 = st["low"][2]
+    assert q05 <= 0.51 and q95 >= 0.49 and abs(q50 - 0.5) < 0.02
+
+
+def test_stability_counts_by_hand():
+    full = np.array([[0.0, 1.0], [10.0, 20.0]])
+    lims = [np.array([[0.2, 1.0], [10.0, 20.0]]), None,
+            np.array([[0.0, 0.5], [10.0, 20.0]]), np.array([[0.4, 1.0], [12.0, 20.0]])]
+    st = prim.stability(lims, full, quantiles=(0.0, 0.5, 1.0))
+    assert st["n"] == 4 and st["found"] == 3
+    assert st["restricted"] == [1.0, pytest.approx(1 / 3)]
+    assert st["low_share"] == [pytest.approx(2 / 3), pytest.approx(1 / 3)]
+    assert st["high_share"] == [pytest.approx(1 / 3), 0.0]
+    assert st["low"][0] == [0.0, 0.2, 0.4] and st["high"][0] == [0.5, 1.0, 1.0]
+    assert st["low"][1] == [10.0, 10.0, 12.0] and st["high"][1] == [20.0, 20.0, 20.0]
+    none = prim.stability([None, None], full)
+    assert none["found"] == 0 and math.isnan(none["restricted"][0])
+
+
 def test_the_trade_off_with_pasting_reaches_what_peeling_alone_does():
     rng = np.random.default_rng(1)
     x = rng.random((5000, 3))
@@ -302,6 +351,21 @@ def test_cli_json_figures_save_and_report(stores, tmp_path):
     assert "box choice: the trajectory's box of highest coverage whose density >= 0.8 by 2 " \
         "standard errors" in out and "10,000 fresh points solved in it" in out
     assert "checked " in out
+    # bootstrap: in the JSON and the text
+    code, out, err = cli("discover", stores["lhs"], "--var", "regime", "--sector", "manu",
+                         "--category", "coordination_failure", "--bootstrap", "8", "--json")
+    assert code == 0, err
+    bs = json.loads(out)["bootstrap"]
+    assert bs["n"] == 8 and bs["found"] == 8 and bs["quantiles"] == [0.05, 0.5, 0.95]
+    assert set(bs["params"]) == {"externality.manu", "cost.manu", "labor_share"}
+    cost = bs["params"]["cost.manu"]
+    assert cost["restricted"] == 1 and cost["high_share"] == 1 and len(cost["high"]) == 3
+    assert cost["high"][0] <= cost["high"][1] <= cost["high"][2] < 2.0
+    code, out, err = cli("discover", stores["lhs"], "--var", "regime", "--sector", "manu",
+                         "--category", "coordination_failure", "--bootstrap", "8")
+    assert code == 0, err
+    assert "bootstrap: the first box on 8 resamples of the 3,000 points" in out
+    assert "8 found one" in out and "high limit 5/50/95%" in out
 
 
 def test_large_stores_are_sampled_and_say_so(lhs_ds):
@@ -342,6 +406,8 @@ def test_large_stores_are_sampled_and_say_so(lhs_ds):
      "--margin -1.0: must be >= 0"),
     (("--var", "regime", "--sector", "manu", "--category", "inert", "--check", "-5"),
      "--check -5: must be >= 0"),
+    (("--var", "regime", "--sector", "manu", "--category", "inert", "--bootstrap", "-1"),
+     "--bootstrap -1: must be >= 0"),
 ])
 def test_discover_bad_input_exits_2_with_one_line(stores, args, message):
     code, out, err = cli("discover", stores["lhs"], *args)

@@ -180,7 +180,7 @@ def discover(ds, var=None, sector=None, category=None, *, where=None, equilibriu
              method="prim",
              verify_n=0, threshold=0.8, margin=MARGIN, check_n=CHECK_POINTS, peel_alpha=0.05,
              paste_alpha=0.05, mass_min=0.05, max_boxes=3, max_points=MAX_POINTS,
-             search_points=SEARCH_POINTS, seed=0):
+             search_points=SEARCH_POINTS, bootstrap=0, seed=0):
     """Scenario discovery on a store (see the module doc): a dict shaped as
     the JSON of CONTRACT.md (``coordsweep discover --json``), plus
     ``ranges``, ``threshold``, ``points``/``used``/``sampled``."""
@@ -196,6 +196,8 @@ def discover(ds, var=None, sector=None, category=None, *, where=None, equilibriu
             raise UsageError(f"{name} = {v}: must be in ({lo}, {hi}]")
     if verify_n < 0:
         raise UsageError(f"--verify {verify_n}: must be >= 0")
+    if bootstrap < 0:
+        raise UsageError(f"--bootstrap {bootstrap}: must be >= 0")
     if check_n < 0:
         raise UsageError(f"--check {check_n}: must be >= 0")
     if not margin >= 0 or not math.isfinite(margin):
@@ -241,6 +243,11 @@ def discover(ds, var=None, sector=None, category=None, *, where=None, equilibriu
            "threshold": threshold, "margin": margin, "check": check_n,
            "peel_alpha": peel_alpha, "paste_alpha": paste_alpha,
            "mass_min": mass_min, "seed": seed, **info}
+    if bootstrap:
+        res["bootstrap"] = _bootstrap(xs, ys, bootstrap, method, names, full, seed=seed,
+                                      threshold=threshold, margin=margin,
+                                      peel_alpha=peel_alpha, paste_alpha=paste_alpha,
+                                      mass_min=mass_min)
     if res["boxes"] == [] and traj:
         res["max_density"] = max(b.density for b in traj)
     for k, b in enumerate(res["boxes"]):
@@ -248,6 +255,27 @@ def discover(ds, var=None, sector=None, category=None, *, where=None, equilibriu
             b["verified_density"], b["verified_n"] = verify(
                 ds, spec, params, target, b["limits"], verify_n, seed=seed + 1 + k)
     return res
+
+
+def _bootstrap(xs, ys, n_boot, method, names, full, *, seed, threshold, margin, peel_alpha,
+               paste_alpha, mass_min):
+    """The first box on ``n_boot`` resamples of the searched points, by the
+    in-sample part of the rule (margin, no fresh check): its stability per
+    parameter (prim.stability), keyed by name."""
+    def first_box(xb, yb):
+        if method == "prim":
+            boxes, _ = prim.find_boxes(xb, yb, peel_alpha=peel_alpha, paste_alpha=paste_alpha,
+                                       mass_min=mass_min, threshold=threshold, max_boxes=1,
+                                       full=full, margin=margin)
+        else:
+            boxes = prim.cart_boxes(xb, yb, mass_min=mass_min, threshold=threshold,
+                                    max_boxes=1, full=full, margin=margin, seed=seed)
+        return boxes[0] if boxes else None
+
+    st = prim.stability(prim.bootstrap(xs, ys, n_boot, first_box, seed=seed), full)
+    per = {nm: {k: st[k][j] for k in ("restricted", "low_share", "high_share", "low", "high")}
+           for j, nm in enumerate(names)}
+    return {"n": st["n"], "found": st["found"], "quantiles": st["quantiles"], "params": per}
 
 
 def save(store, res):
@@ -305,6 +333,27 @@ def rule_text(res):
             "then pasted while it stays so")
 
 
+def bootstrap_text(res, width):
+    bs = res["bootstrap"]
+    q = "/".join(f"{100 * v:g}" for v in bs["quantiles"])
+    lines = [f"\nbootstrap: the first box on {bs['n']:,} resamples of the "
+             f"{res.get('searched', res['used']):,} points (drawn with replacement; chosen on "
+             f"the resample, no fresh check): {bs['found']:,} found one"]
+    if not bs["found"]:
+        return lines
+    lines.append(f"  {'parameter':{width}s} restricted (low, high)   low limit {q}%   "
+                 f"high limit {q}%")
+    for p, st in bs["params"].items():
+        first = res["boxes"][0]["limits"] if res["boxes"] else {}
+        if not st["restricted"] and p not in first:
+            continue
+        lo = " / ".join(f"{v:.4g}" for v in st["low"])
+        hi = " / ".join(f"{v:.4g}" for v in st["high"])
+        lines.append(f"  {p:{width}s} {100 * st['restricted']:5.1f}% ({100 * st['low_share']:.0f}%"
+                     f", {100 * st['high_share']:.0f}%)   {lo}   {hi}")
+    return lines
+
+
 def format_text(res):
     lines = [f"{res['method'].upper()} boxes where {res['label']} "
              f"(density >= {res['threshold']:g}; {res['hits']:,} of {res['used']:,} points"
@@ -340,6 +389,8 @@ def format_text(res):
                          + (f"  quasi-p {qp:.2g}" if qp is not None else ""))
         if not b["limits"]:
             lines.append("  (no restriction: the whole range)")
+    if res.get("bootstrap"):
+        lines.extend(bootstrap_text(res, width))
     if res["trajectory"]:
         lines.append(f"\ntrajectory of the first box: {len(res['trajectory'])} steps "
                      "(coverage, density, mass, restricted parameters)")

@@ -54,6 +54,13 @@ without its restriction on parameter j (one-sided binomial test of the
 box's hits at the density of the box with that restriction removed),
 EMA Workbench's quasi-p-value.
 
+``bootstrap(x, y, n_boot, first_box, seed)`` and ``stability(limits,
+full)``: robust boxes (bagging): the first box found again on ``n_boot``
+resamples of the points (drawn with replacement, seeded), and per
+parameter the share of those boxes that restrict it (each side apart)
+and quantiles of its limits (an unrestricted side counts at the full
+range's end).
+
 ``cart_boxes(x, y, ...)``: the leaves of scikit-learn's
 ``DecisionTreeClassifier`` (leaves of at least ``mass_min`` of the points)
 as boxes, those with density >= threshold, by coverage.
@@ -451,3 +458,46 @@ def cart_boxes(x, y, *, mass_min=0.05, threshold=0.8, max_boxes=None, seed=0, fu
                     break
         boxes = kept
     return boxes[:max_boxes] if max_boxes else boxes
+
+
+#: quantiles of the bootstrap boxes' limits
+QUANTILES = (0.05, 0.5, 0.95)
+
+
+def bootstrap(x, y, n_boot, first_box, *, seed=0):
+    """Limits (d, 2) of ``first_box(x, y)`` (a Box or None) on each of
+    ``n_boot`` resamples of the points, drawn with replacement; None where
+    a resample has no box."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    out = []
+    for b in range(n_boot):
+        pick = np.random.default_rng((seed, 3, b)).integers(0, y.size, y.size)
+        box = first_box(x[pick], y[pick])
+        out.append(None if box is None else box.limits.copy())
+    return out
+
+
+def stability(limits, full, quantiles=QUANTILES):
+    """Per parameter j (lists of length d): the share of the boxes in
+    ``limits`` (a list of (d, 2) arrays, None for no box; shares are of
+    the boxes found) restricting it at all, at its low and at its high end,
+    and the quantiles of its low and high limits, {"found", "n",
+    "restricted", "low_share", "high_share", "low", "high"}."""
+    found = [lim for lim in limits if lim is not None]
+    d = full.shape[0]
+    res = {"n": len(limits), "found": len(found), "quantiles": list(quantiles)}
+    if not found:
+        nan = [math.nan] * d
+        return {**res, "restricted": nan, "low_share": nan, "high_share": nan,
+                "low": [[math.nan] * len(quantiles)] * d,
+                "high": [[math.nan] * len(quantiles)] * d}
+    a = np.stack(found)  # (b, d, 2)
+    low = a[:, :, 0] > full[:, 0]
+    high = a[:, :, 1] < full[:, 1]
+    res["restricted"] = (low | high).mean(axis=0).tolist()
+    res["low_share"] = low.mean(axis=0).tolist()
+    res["high_share"] = high.mean(axis=0).tolist()
+    res["low"] = np.quantile(a[:, :, 0], quantiles, axis=0).T.tolist()
+    res["high"] = np.quantile(a[:, :, 1], quantiles, axis=0).T.tolist()
+    return res

@@ -33,6 +33,9 @@ def register(sub):
     sa.add_argument("--boxes", type=int, default=3, help="at most this many boxes (default 3)")
     sa.add_argument("--verify", type=int, default=0, metavar="N",
                     help="solve N fresh points drawn uniformly in each box")
+    sa.add_argument("--bootstrap", type=int, default=0, metavar="B",
+                    help="find the first box again on B resamples of the points: how often "
+                    "each parameter is restricted, and its limits' quantiles")
     sa.add_argument("--seed", type=int, default=0, help="seed of samples and fresh points")
     sa.add_argument("--save", action="store_true",
                     help="keep the result in the store's attribute 'discovery' (the report "
@@ -57,7 +60,7 @@ def main(args):
                             threshold=args.threshold, margin=args.margin,
                             check_n=args.check, peel_alpha=args.peel_alpha,
                             paste_alpha=args.paste_alpha, mass_min=args.mass_min,
-                            max_boxes=args.boxes, seed=args.seed)
+                            max_boxes=args.boxes, bootstrap=args.bootstrap, seed=args.seed)
     if args.output:
         from coordsweep.engine.viz.discover_plot import plot_discovery
         plot_discovery(res, args.output)
