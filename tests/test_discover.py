@@ -415,6 +415,91 @@ def test_discover_bad_input_exits_2_with_one_line(stores, args, message):
     assert len(err.strip().splitlines()) == 1 and out == ""
 
 
+# --- the [outputs] variables ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def outputs_store(tmp_path_factory):
+    """The LHS design on 300 points with the equilibrium list (3) and the
+    dynamics (16 starts)."""
+    d = tmp_path_factory.mktemp("discover_outputs")
+    text = (LHS_SPEC.replace("samples = 3000", "samples = 300")
+            + "\n[outputs]\nequilibria = 3\ndynamics = 16\n")
+    path = write_spec(d, text, "outs.toml")
+    run_sweep(path, d / "outs.zarr", scheduler="synchronous", progress=False)
+    return str(d / "outs.zarr")
+
+
+def test_discover_on_a_rank_of_the_equilibrium_list(outputs_store):
+    ds = open_dataset(outputs_store)
+    w0 = ds["eq_welfare"].isel(equilibrium=0).values
+    assert np.array_equal(w0, ds["welfare_best_eq"].values)  # rank 0 is the best
+    cut = float(np.median(w0))
+    outs = []
+    for rank_args in (("--select", "equilibrium=0"), ("--equilibrium", "0")):
+        code, out, err = cli("discover", outputs_store, "--where", f"eq_welfare>{cut!r}",
+                             *rank_args, "--check", "500", "--json")
+        assert code == 0, err
+        outs.append(json.loads(out))
+    assert outs[0] == outs[1]
+    obj = outs[0]
+    assert obj["label"] == f"eq_welfare of equilibrium 0 > {cut!r}"
+    assert obj["hits"] == int((ds["welfare_best_eq"].values > cut).sum())
+    assert obj["boxes"] and obj["boxes"][0]["checked_n"] == 500
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--where", "eq_welfare>0"), "per listed equilibrium: pass --select equilibrium=RANK"),
+    (("--where", "eq_welfare>0", "--select", "equilibrium=2"), 'where "eq_listed>2"'),
+    (("--where", "eq_welfare>0", "--select", "equilibrium=3"), "(0 .. 2; 0: the best)"),
+    (("--where", "eq_welfare>0", "--select", "labor_share=0.5"),
+     "--select takes only equilibrium=RANK"),
+    (("--where", "eq_welfare>0", "--select", "equilibrium=0.5"), "a rank is a whole number"),
+    (("--where", "eq_welfare>0", "--select", "equilibrium=0", "--equilibrium", "1"),
+     "pass one of them"),
+    (("--where", "p_stuck>0.5", "--select", "equilibrium=0"),
+     "p_stuck is not per listed equilibrium"),
+])
+def test_discover_ranks_bad_input_exits_2(outputs_store, args, message):
+    code, out, err = cli("discover", outputs_store, *args)
+    assert code == 2 and message in err, err
+    assert len(err.strip().splitlines()) == 1 and out == ""
+
+
+def test_discover_where_on_p_stuck(outputs_store):
+    """A threshold on a dynamics output: the boxes' numbers recounted by
+    hand on the store's points, and the fresh points that check a box
+    solved with the store's dynamics (at the store's own points they give
+    its p_stuck exactly)."""
+    ds = open_dataset(outputs_store)
+    res = discover.discover(ds, where="p_stuck<0.6", check_n=2000, verify_n=300)
+    p_stuck = ds["p_stuck"].values
+    y = p_stuck < 0.6
+    assert res["label"] == "p_stuck < 0.6" and res["hits"] == int(y.sum())
+    assert res["boxes"]
+    taken = np.zeros(y.size, bool)
+    for box in res["boxes"]:
+        inside = ~taken
+        for name, (lo, hi) in box["limits"].items():
+            v = ds[name].values
+            inside &= (v >= lo) & (v <= hi)
+        assert box["n"] == inside.sum() and box["hits"] == (y & inside).sum()
+        assert box["checked_n"] > 0 and box["checked_density"] >= 0.8
+        assert box["verified_n"] == 300
+        taken |= inside
+    spec, target = discover.target_of(ds, where="p_stuck<0.6")
+    params = discover.parameters(ds, spec)
+    out = discover.solve_points(ds, spec, {p[0]: p[2] for p in params})
+    assert np.array_equal(out["p_stuck"], p_stuck)
+    assert np.array_equal(target.of_outputs(out), y.astype(float))
+
+
+def test_sensitivity_takes_a_rank_as_select(outputs_store):
+    code, out, err = cli("sensitivity", outputs_store, "--var", "eq_welfare", "--select",
+                         "equilibrium=0", "--method", "pawn", "--json")
+    assert code == 0, err
+    assert json.loads(out)["params"] == ["externality.manu", "cost.manu", "labor_share"]
+
+
 # --- given-data sensitivity ------------------------------------------------------
 
 def _salib(method, x, y, names, **kw):

@@ -89,6 +89,9 @@ def data(ds, spec, target, *, max_points=MAX_POINTS, seed=0):
     if bad.any():
         hint = (f"--var regime --sector {target.sector} --category coordination_failure"
                 if target.sector is not None else "--var n_equilibria --category multiple")
+        if target.equilibrium is not None:
+            hint = (f"--where \"eq_listed>{target.equilibrium}\", where rank "
+                    f"{target.equilibrium} is listed, or rank 0")
         raise UsageError(f"{target.label}: {target.var} is NaN at {int(bad.sum()):,} of "
                          f"{rv.size:,} points ({100 * bad.mean():.1f}%): MODEL.md leaves it "
                          "undefined there, and an indicator of it would be invented; "

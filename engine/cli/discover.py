@@ -2,7 +2,7 @@
 scenario discovery (PRIM or CART boxes where a category holds)."""
 import json
 
-from coordsweep.engine.cli.common import EXIT_OK, existing_store
+from coordsweep.engine.cli.common import EXIT_OK, equilibrium_rank, existing_store
 
 
 def register(sub):
@@ -14,6 +14,8 @@ def register(sub):
     sa.add_argument("--sector", help="sector, for per-sector outputs")
     sa.add_argument("--equilibrium", type=int, metavar="RANK",
                     help="rank in the equilibrium list (0: the best), for eq_* outputs")
+    sa.add_argument("--select", action="append", metavar="equilibrium=RANK",
+                    help="the same as --equilibrium RANK (as plot takes it)")
     sa.add_argument("--category", help="the category sought (a regime name, a sector name "
                     "for target_*, 'multiple' for n_equilibria > 1)")
     sa.add_argument("--where", help="a threshold instead of a category: \"VAR>VALUE\" "
@@ -55,7 +57,7 @@ def main(args):
         raise UsageError(f"-o {args.output}: a .png file")
     path = existing_store(args.store)
     res = discover.discover(zstore.open_dataset(path), args.var, args.sector, args.category,
-                            where=args.where, equilibrium=args.equilibrium,
+                            where=args.where, equilibrium=equilibrium_rank(args),
                             method=args.method, verify_n=args.verify,
                             threshold=args.threshold, margin=args.margin,
                             check_n=args.check, peel_alpha=args.peel_alpha,

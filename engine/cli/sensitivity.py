@@ -1,7 +1,7 @@
 """`coordsweep sensitivity STORE --var VAR ...`: sensitivity indices."""
 import json
 
-from coordsweep.engine.cli.common import EXIT_OK, existing_store
+from coordsweep.engine.cli.common import EXIT_OK, equilibrium_rank, existing_store
 
 
 def register(sub):
@@ -12,6 +12,8 @@ def register(sub):
     sa.add_argument("--sector", help="sector, for per-sector outputs")
     sa.add_argument("--equilibrium", type=int, metavar="RANK",
                     help="rank in the equilibrium list (0: the best), for eq_* outputs")
+    sa.add_argument("--select", action="append", metavar="equilibrium=RANK",
+                    help="the same as --equilibrium RANK (as plot takes it)")
     sa.add_argument("--category", help="analyse the indicator of this category (a regime "
                     "name, a sector name for target_*, 'multiple' for n_equilibria > 1)")
     sa.add_argument("--method", help="sobol | morris (their own designs; the default on "
@@ -28,7 +30,7 @@ def main(args):
     from coordsweep.engine.store import zarrstore as zstore
     res = sensitivity.indices(zstore.open_dataset(existing_store(args.store)), args.var,
                               sector=args.sector, category=args.category, method=args.method,
-                              equilibrium=args.equilibrium)
+                              equilibrium=equilibrium_rank(args))
     if args.output:
         from coordsweep.engine.viz.sensitivity_plot import plot_indices
         plot_indices(res, args.output)
