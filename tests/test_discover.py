@@ -553,6 +553,34 @@ def test_delta_equals_salib_on_a_small_design(tmp_path):
         np.testing.assert_allclose(res[k].values, ref[k], rtol=1e-12, err_msg=k)
 
 
+def test_delta_past_its_default_limit_equals_salib_on_the_sample(stores):
+    """--max-points lifts delta's limit (1,000 points by default); the
+    indices are SALib's on the seeded sample; the text says what was
+    sampled and what delta costs."""
+    assert sensitivity.GIVEN_DATA_MAX["delta"] == 1000
+    code, out, err = cli("sensitivity", stores["lhs"], "--var", "coordination_gap",
+                         "--method", "delta", "--max-points", "150", "--resamples", "4",
+                         "--json")
+    assert code == 0, err
+    obj = json.loads(out)
+    assert obj["used"] == 150 and obj["points"] == 3000 and obj["num_resamples"] == 4
+    ds = open_dataset(stores["lhs"])
+    names = ["externality.manu", "cost.manu", "labor_share"]
+    x = np.stack([ds[p].values for p in names], axis=1)
+    x[:, 1] = np.log(x[:, 1])
+    y = ds["coordination_gap"].values.astype(float)
+    idx = np.sort(np.random.default_rng(1).choice(y.size, 150, replace=False))
+    ref = _salib("delta", x[idx], y[idx], names, num_resamples=4, conf_level=0.95)
+    for k in ("delta_raw", "delta_raw_conf", "S1", "S1_conf"):
+        np.testing.assert_allclose(obj[k], ref[k], rtol=1e-12, err_msg=k)
+    code, out, err = cli("sensitivity", stores["lhs"], "--var", "coordination_gap",
+                         "--method", "delta", "--max-points", "150", "--resamples", "4")
+    assert code == 0, err
+    assert "a random sample of 150 (the method's limit; --max-points sets another)" in out
+    assert "note: SALib's delta costs about points x parameters x (resamples + 1)" in out
+    assert "(4 resamples: --resamples)" in out
+
+
 def test_given_data_on_a_grid_takes_the_axes_as_parameters(stores):
     ds = open_dataset(stores["grid"])
     code, out, err = cli("sensitivity", stores["grid"], "--var", "regime", "--sector", "manu",
@@ -576,6 +604,10 @@ def test_given_data_on_a_grid_takes_the_axes_as_parameters(stores):
     ("lhs", ("--var", "welfare_nc"), "pass --method"),
     ("lhs", ("--var", "critical_mass", "--sector", "manu", "--method", "pawn"), "NaN at"),
     ("lhs", ("--var", "regime", "--sector", "manu", "--method", "pawn"), "pass --category"),
+    ("lhs", ("--var", "welfare_nc", "--method", "pawn", "--max-points", "3"), "must be >= 10"),
+    ("lhs", ("--var", "welfare_nc", "--method", "delta", "--resamples", "1"), "must be >= 2"),
+    ("grid", ("--var", "welfare_nc", "--method", "rbd_fast", "--select", "cost_scale=1"),
+     "--select takes only equilibrium=RANK"),
 ])
 def test_sensitivity_methods_that_do_not_fit_exit_2(stores, store, args, message):
     code, out, err = cli("sensitivity", stores[store], *args)
