@@ -205,6 +205,18 @@ def test_margin_and_check_keep_the_true_density_above_the_threshold():
     assert min(robust) >= 0.8
 
 
+def test_the_text_says_when_a_fresh_density_is_below_the_threshold(lhs_ds):
+    res = discover.discover(lhs_ds, "regime", "manu", "coordination_failure", max_boxes=1,
+                            check_n=1000)
+    box = res["boxes"][0]
+    assert "note: the fresh density" not in discover.format_text(res)
+    box["verified_density"], box["verified_n"] = 0.79, 2000
+    text = discover.format_text(res)
+    sd = math.sqrt(0.79 * 0.21 / 2000)
+    assert (f"note: the fresh density is below 0.8 (its standard error on 2,000 points: "
+            f"{sd:.3f}; the check on 1,000 others gave {box['checked_density']:.3f})") in text
+
+
 def test_fresh_points_are_solved_by_the_kernel_as_the_closed_form_says(lhs_ds):
     spec, target = discover.target_of(lhs_ds, "regime", "manu", "coordination_failure")
     params = discover.parameters(lhs_ds, spec)

@@ -383,8 +383,13 @@ def format_text(res):
         lines.append(f"\nbox {k + 1}: coverage {b['coverage']:.3f}, density {b['density']:.3f}, "
                      f"mass {b['mass']:.3f}{ver}")
         if b["verified_n"] and b["verified_density"] < res["threshold"]:
-            lines.append(f"  note: the fresh density is below {res['threshold']:g}: the box fits "
-                         "the points that found it; a higher --threshold gives a tighter box")
+            p, n = b["verified_density"], b["verified_n"]
+            sd = math.sqrt(max(p * (1 - p), 0.0) / n)
+            lines.append(f"  note: the fresh density is below {res['threshold']:g} (its standard "
+                         f"error on {n:,} points: {sd:.3f}"
+                         + (f"; the check on {b['checked_n']:,} others gave "
+                            f"{b['checked_density']:.3f}" if b.get("checked_n") else "")
+                         + "); a higher --threshold or --margin gives a tighter box")
         for p, (lo, hi) in b["limits"].items():
             flo, fhi = res["ranges"][p]
             qp = b["quasi_p"].get(p)
