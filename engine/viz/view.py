@@ -42,6 +42,7 @@ from coordsweep.engine.viz.plotdata import (
 from coordsweep.kernels import codes
 from coordsweep.kernels.outputs import OUTPUT
 from coordsweep.engine.analysis.jsonvalue import json_value
+from coordsweep.engine.store.conventions import EQ_MASK_FILL
 
 __all__ = ["StoreView", "ViewServer", "serve", "is_loopback"]
 
@@ -277,6 +278,8 @@ class StoreView:
             status = self._read("status", index).astype(np.int64)
         kind, categories = variable_kind(self.ds[var], var)
         vals = raw.astype(np.float64)
+        if var == "eq_mask":  # an empty slot is not a cooperation set
+            vals[raw == EQ_MASK_FILL] = np.nan
         if raw.dtype.kind == "f" and status is not None:
             failed = ((status & FAILED_BITS) != 0) & ((status & codes.NOT_COMPUTED) == 0)
             vals[failed] = np.nan
@@ -384,7 +387,10 @@ class StoreView:
         for v in self.variables:
             a = self._read(v, index)
             kind, cats = variable_kind(self.ds[v], v)
-            entry = {"value": json_value(a), "long_name": str(self.ds[v].attrs.get(
+            value = json_value(a)
+            if v == "eq_mask":  # empty slots: null, like NaN
+                value = [None if m == EQ_MASK_FILL else m for m in value]
+            entry = {"value": value, "long_name": str(self.ds[v].attrs.get(
                 "long_name", v)), "per_sector": "sector" in self.dims[v]}
             if kind == "categorical" and cats:
                 entry["names"] = json_value(np.vectorize(
