@@ -1,5 +1,5 @@
 """The dynamics outputs through the engine: ``[outputs] dynamics = K`` run
-into a store (the same bits for any chunking and scheduler, the other
+into a store (the same bits for any chunking, scheduler and local-cluster workers, the other
 outputs unchanged), in memory, and printed by ``coordsweep solve``."""
 import json
 from pathlib import Path
@@ -24,10 +24,12 @@ TEXT = BASE + f"\n[outputs]\ndynamics = {K}\ndynamics_seed = {SEED}\n"
 def stores(tmp_path_factory):
     d = tmp_path_factory.mktemp("dynamics")
     out = {"spec": write_spec(d, TEXT)}
-    for name, chunk, sched in (("small", 3, "synchronous"), ("large", 20, "threads")):
+    for name, chunk, sched in (("small", 3, "synchronous"), ("large", 20, "threads"),
+                               ("cluster", 7, "local")):
         chunked = write_spec(d, TEXT + f"\n[run]\nchunk_points = {chunk}\n", f"{name}.toml")
         out[name] = d / f"{name}.zarr"
-        proc = coordsweep("run", chunked, "--store", out[name], "--scheduler", sched)
+        how = ("--scheduler", sched) if sched != "local" else ("--workers", "2")
+        proc = coordsweep("run", chunked, "--store", out[name], *how)
         assert proc.returncode == 0, proc.stderr
     out["plain"] = d / "plain.zarr"
     proc = coordsweep("run", write_spec(d, BASE, "plain.toml"), "--store", out["plain"],
@@ -58,6 +60,7 @@ def test_store_holds_the_dynamics(stores):
 
 def test_chunking_and_other_outputs(stores):
     assert_identical_stores(stores["small"], stores["large"])
+    assert_identical_stores(stores["small"], stores["cluster"])
     a, p = open_dataset(stores["small"]), open_dataset(stores["plain"])
     for o in DYNAMICS_OUTPUTS:
         assert o.name not in p
