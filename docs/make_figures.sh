@@ -19,6 +19,10 @@ coordsweep plot results/paper_3_import_substitution.zarr --x subsidy.manu \
   --var welfare_best_eq --select externality.agro=0.5 -o "$out/paper_3_welfare.png" "${size[@]}"
 coordsweep plot results/paper_4_uniform_cost_subsidy.zarr --x cost_subsidy --y externality_scale \
   --var n_equilibria -o "$out/paper_4_n_equilibria.png" "${size[@]}"
+coordsweep plot results/paper_5_selection.zarr --x externality_scale --y cost_scale \
+  --var p_stuck -o "$out/paper_5_p_stuck.png" "${size[@]}"
+coordsweep plot results/paper_5_selection.zarr --x externality_scale --y cost_scale \
+  --var big_push -o "$out/paper_5_big_push.png" "${size[@]}"
 # the sensitivity charts (a Sobol design of 786,432 points: about a minute)
 coordsweep run sweeps/sobol_coordination_failure.toml --overwrite --quiet > /dev/null
 coordsweep sensitivity results/sobol_coordination_failure.zarr --var regime --sector manu \

@@ -170,23 +170,11 @@ def _optional(npts, equilibria, dynamics, dynamics_seed, out=None):
             raise ValueError(f"{name} must be an integer in 0..{top}, got {k!r}")
     if not equilibria and not dynamics:
         return None
-    if dynamics:
-        dynamics_available(raise_=True)
     arrays = allocate_optional(npts, int(equilibria), int(dynamics))
     if out is not None:
         arrays = {name: out.get(name, a) for name, a in arrays.items()}
     return {"equilibria": int(equilibria), "dynamics": int(dynamics),
             "seed": int(dynamics_seed), "arrays": arrays}
-
-
-def dynamics_available(raise_=False):
-    """Whether this build has the adjustment-dynamics kernel
-    (kernels/dynamics.py ``dynamics_block``)."""
-    from coordsweep.kernels.outputs import dynamics_available as found
-    if not found() and raise_:
-        raise NotImplementedError("dynamics outputs not available in this "
-                                  "version of coordsweep")
-    return found()
 
 
 @_signed(out=None, solver=None, equilibria=0, dynamics=0, dynamics_seed=0)

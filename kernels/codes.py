@@ -31,7 +31,9 @@ NO_CATEGORY = -1
 OK = 0
 #: the labour-market root finder (eta > 0) hit its iteration cap
 WAGE_NOT_CONVERGED = 1
-#: a root or peak search on the GE path g_i(s) hit its iteration cap
+#: a root or peak search on the GE path g_i(s) hit its iteration cap, or
+#: (with [outputs] dynamics) an adjustment path had not ended after 40 time
+#: units (kernels/dynamics.py)
 PATH_NOT_CONVERGED = 2
 #: the sampled GE path g_i(s) was neither increasing nor single-peaked (it
 #: rises again after falling: large theta at high labour shares);
@@ -63,7 +65,8 @@ STATUS_BITS = (
     (WAGE_NOT_CONVERGED, "wage_not_converged",
      "labour-market root finder (eta > 0) did not converge"),
     (PATH_NOT_CONVERGED, "path_not_converged",
-     "root or peak search on the GE path g_i(s) did not converge"),
+     "root or peak search on the GE path g_i(s) did not converge, or an "
+     "adjustment path (dynamics) had not ended after 40 time units"),
     (PATH_SHAPE, "path_shape",
      "GE path g_i(s) not increasing or single-peaked on its samples; "
      "critical_mass and partial_share found from 64 samples"),

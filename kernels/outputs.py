@@ -111,12 +111,6 @@ MAX_DYNAMICS = 65536
 EQUILIBRIUM_DIM = "equilibrium"
 
 
-def dynamics_available():
-    """Whether this build has the adjustment-dynamics kernel
-    (kernels/dynamics.py; found without importing it)."""
-    import importlib.util
-    return importlib.util.find_spec("coordsweep.kernels.dynamics") is not None
-
 
 def outputs_for(equilibria=0, dynamics=0):
     """The output rows of a sweep: OUTPUTS, then the optional groups it

@@ -13,7 +13,7 @@ from engine_helpers import (assert_identical_stores, coordsweep, main_inprocess,
 from coordsweep.engine.errors import SpecError
 from coordsweep.engine.spec.model import parse_spec
 from coordsweep.kernels.outputs import (DYNAMICS_OUTPUTS, EQUILIBRIUM_OUTPUTS, MAX_DYNAMICS,
-                                        MAX_EQUILIBRIA, OUTPUTS, dynamics_available)
+                                        MAX_EQUILIBRIA, OUTPUTS)
 
 SECTORS = specs.only(specs.EDIT_SECTORS, "price", "productivity", "externality", "cost")
 BASE = specs.spec_text("outputs test", SECTORS,
@@ -56,13 +56,6 @@ def test_outputs_not_a_table():
     with pytest.raises(SpecError, match="outputs must be a table"):
         parse_spec(BASE.replace('name = "outputs test"', 'name = "outputs test"\noutputs = 3'))
 
-
-@pytest.mark.skipif(dynamics_available(), reason="the dynamics kernel is present")
-def test_dynamics_refused_while_unavailable(tmp_path):
-    spec = write_spec(tmp_path, with_outputs("dynamics = 64"))
-    code, _, err = main_inprocess("run", spec, "--store", tmp_path / "s.zarr")
-    assert code == 2 and "dynamics outputs not available" in err
-    assert not (tmp_path / "s.zarr").exists()
 
 
 def test_defaults_and_rows():
@@ -209,7 +202,6 @@ def test_sensitivity_of_one_rank():
         sensitivity.indices(ds.drop_vars("eq_mask"), "eq_mask", equilibrium=0)
 
 
-@pytest.mark.skipif(not dynamics_available(), reason="no dynamics kernel in this build")
 def test_dynamics_outputs_through_the_engine(tmp_path):
     """dynamics = K: the six variables over the axes, the same from a run in
     chunks of 4 points, one of 35 and in memory; solve --json has them."""

@@ -106,3 +106,38 @@ def test_uniform_cost_subsidy_keeps_no_coordination_equilibrium(tmp_path):
     np.testing.assert_allclose(f[-1, scale > 0], spec.sectors["cost"].sum(), rtol=1e-12)
     # below sigma = 1, coordination failures persist: several equilibria remain
     assert (ds.n_equilibria.values[:-1, scale > 0.5] > 1).all()
+
+
+def test_selection_sweep_basins(tmp_path):
+    """Sweep 5 (paper-1 grid, every equilibrium, dynamics = 64): no sector is
+    ever in a partial regime on this grid, so every path ends at a stable
+    equilibrium (MODEL.md), whose W lies between W(S0) and the best one.
+    Where S0 is the only equilibrium every start ends there and there is
+    no push to make; elsewhere the starts that end below the best
+    equilibrium include those that end at S0 (worse by the coordination
+    gap), and the push is a multiple of 2^-12 in (0, 1]."""
+    spec, ds = _run("paper_5_selection.toml", tmp_path)
+    assert spec.outputs["dynamics"] == 64
+    assert (ds.status.values == 0).all() and not ds.has_partial.values.any()
+    get = {v: ds[v].values for v in ("n_equilibria", "basin_nc", "basin_best", "p_stuck",
+                                     "welfare_expected", "selection_gap", "big_push",
+                                     "welfare_nc", "welfare_best_eq", "coordination_gap")}
+    one = get["n_equilibria"] == 1
+    assert one.any() and (~one).mean() > 0.5
+    assert (get["basin_nc"][one] == 1).all() and (get["basin_best"][one] == 1).all()
+    assert (get["p_stuck"][one] == 0).all() and (get["selection_gap"][one] == 0).all()
+    assert np.isnan(get["big_push"][one]).all()
+    tol = 1e-12 * np.abs(get["welfare_best_eq"])
+    assert (get["selection_gap"] >= -tol).all()
+    assert (get["welfare_expected"] >= get["welfare_nc"] - tol).all()
+    shares = get["basin_nc"], get["basin_best"], get["p_stuck"]
+    for s in shares:
+        assert ((s * 64) == np.round(s * 64)).all() and (s >= 0).all() and (s <= 1).all()
+    assert (get["p_stuck"] <= 1 - get["basin_best"] + 1e-12).all()
+    gap = get["coordination_gap"] > 0
+    assert (get["p_stuck"][gap] >= get["basin_nc"][gap]).all()
+    push = get["big_push"][gap & ~one]
+    assert np.isfinite(push).all() and (push > 0).all() and (push <= 1).all()
+    assert (push * 4096 == np.round(push * 4096)).all()
+    # some starts do reach the best equilibrium, and some get stuck
+    assert (get["basin_best"][~one] > 0).mean() > 0.5 and (get["p_stuck"][~one] > 0).mean() > 0.5

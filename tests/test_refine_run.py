@@ -446,9 +446,8 @@ def test_design_slices_refined_and_sensitivity(tmp_path):
 def test_optional_outputs_refined(tmp_path):
     """[outputs] equilibria and dynamics: their arrays at solved points as
     the full grid's, the fill value elsewhere."""
-    from coordsweep.kernels.outputs import dynamics_available
     text = shrink(open(os.path.join(ROOT, "sweeps", "two_sectors.toml")).read(), 17)
-    text += "\n[outputs]\nequilibria = 2\n" + ("dynamics = 4\n" if dynamics_available() else "")
+    text += "\n[outputs]\nequilibria = 2\n" + "dynamics = 4\n"
     run(write_spec(tmp_path, text, "full.toml"), tmp_path / "full.zarr")
     run(write_spec(tmp_path, text + refine_table({"on": ["regime"], "coarse": 8}), "r.toml"),
         tmp_path / "r.zarr", chunk_points=100)

@@ -24,17 +24,16 @@ def solve_point(spec_text, at):
     """The kernel's outputs at one point (``coordsweep.solve``), with the
     optional outputs (CONTRACT.md "Optional outputs") the store's spec did
     not ask for: the list of the best stable equilibria and, where this
-    build has them, the dynamics."""
+    the dynamics."""
     import tomli_w
 
     from coordsweep.engine.api import solve
     from coordsweep.engine.spec.model import tomllib
-    from coordsweep.kernels.outputs import dynamics_available
     doc = tomllib.loads(spec_text)
     outputs = doc.setdefault("outputs", {})
     if not outputs.get("equilibria"):
         outputs["equilibria"] = SOLVE_EQUILIBRIA
-    if not outputs.get("dynamics") and dynamics_available():
+    if not outputs.get("dynamics"):
         outputs["dynamics"] = SOLVE_DYNAMICS
     return dict(solve(tomli_w.dumps(doc), at=at))
 

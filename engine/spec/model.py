@@ -456,7 +456,7 @@ class _Parser:
 
     def parse_outputs(self, raw):
         """[outputs]: integers, K within kernels/outputs.py's bounds."""
-        from coordsweep.kernels.outputs import MAX_DYNAMICS, MAX_EQUILIBRIA, dynamics_available
+        from coordsweep.kernels.outputs import MAX_DYNAMICS, MAX_EQUILIBRIA
         table = self.table(raw, "outputs")
         self.check_keys(table, OUTPUT_KEYS, "[outputs]")
         out = dict(NO_OUTPUTS)
@@ -469,9 +469,6 @@ class _Parser:
                 raise self.error(f"outputs.{key} must be an integer in 0..{top}, "
                                  f"got {_describe(v)}")
             out[key] = v
-        if out["dynamics"] and not dynamics_available():
-            raise self.error("outputs.dynamics: dynamics outputs not available "
-                             "in this version of coordsweep")
         return out
 
 
