@@ -143,12 +143,22 @@ def log_m(s, a):
     return a + math.log(s + (1.0 - s) * math.exp(-a))  # here s > 0
 
 
-@jit
+@jit(inline="always")
 def log_wage(ws):
     """log w clearing the labour market for the profile whose log m_i are
-    in ws.prof.logm; fills ws.prof.logl with log L_i. (Over 80 lines: the
-    closed form, the bracket and the Newton steps of the kernels' most
-    called function stay in one body, with no calls between them.)"""
+    in ws.prof.logm; fills ws.prof.logl with log L_i."""
+    return log_wage_from(ws, -np.inf)
+
+
+@jit
+def log_wage_from(ws, x0):
+    """:func:`log_wage`, where x0 is known to lie at or below the root
+    (e.g. the wage of a subset of the profile's cooperating sectors: the
+    wage rises with the profile): the default Newton iteration starts
+    there when it is inside the bracket (-inf: the bracket's lower end).
+    (Over 80 lines: the closed form, the bracket and the Newton steps of
+    the kernels' most called function stay in one body, with no calls
+    between them.)"""
     pt, sec = ws.pt, ws.sec
     n = sec.lqa.shape[0]
     logm = ws.prof.logm
@@ -200,7 +210,7 @@ def log_wage(ws):
         for i in range(n):
             logl[i] = logl[i] - sec.k[i] * x
         return x
-    x = lo
+    x = x0 if lo < x0 < hi else lo
     converged = False
     for _ in range(NEWTON_MAXITER):
         mx = -np.inf
@@ -245,6 +255,12 @@ def set_binary_profile(ws, mask):
 @jit(inline="always")
 def binary_log_wage(ws, mask):
     """log w for the full-cooperation profile `mask` (bit i = sector i)."""
+    return binary_log_wage_from(ws, mask, -np.inf)
+
+
+@jit(inline="always")
+def binary_log_wage_from(ws, mask, x0):
+    """:func:`binary_log_wage`, x0 at or below the root (log_wage_from)."""
     pt, sec = ws.pt, ws.sec
     n = sec.lqa.shape[0]
     if pt.table:
@@ -255,7 +271,7 @@ def binary_log_wage(ws, mask):
             xs += sec.xb[i] if (mask >> i) & 1 else sec.xa[i]
         return pt.logalpha + (1.0 - pt.alpha) * (math.log(xs) + pt.c0 - pt.logl)
     set_binary_profile(ws, mask)
-    return log_wage(ws)
+    return log_wage_from(ws, x0)
 
 
 @jit(inline="always")
@@ -281,7 +297,15 @@ def profile_sums(sec, mask):
 
 @jit(inline="always")
 def binary_welfare(ws, mask):
-    """(log w, W) for the full-cooperation profile `mask`.
+    """(log w, W) for the full-cooperation profile `mask` (see
+    :func:`binary_welfare_from`)."""
+    return binary_welfare_from(ws, mask, -np.inf)
+
+
+@jit(inline="always")
+def binary_welfare_from(ws, mask, x0):
+    """(log w, W) for the full-cooperation profile `mask`; x0 at or below
+    its log wage, where the root search may start (log_wage_from).
 
     W = sum_i V_i - sum_{i in S} c_i, V_i = w L_i / (alpha (1 + tau_i))
     (revenue at producer prices is w L_i / alpha). With pt.table (every
@@ -298,7 +322,7 @@ def binary_welfare(ws, mask):
         return x, math.exp(x) * pt.labor / alpha * (ys / xs) - csum
     csum = 0.0
     set_binary_profile(ws, mask)
-    x = log_wage(ws)
+    x = log_wage_from(ws, x0)
     vsum = 0.0
     for i in range(n):
         vsum += math.exp(x + ws.prof.logl[i]) / (1.0 + sec.tau[i])

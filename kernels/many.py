@@ -40,7 +40,8 @@ import math
 import numpy as np
 from coordsweep.kernels.jit import jit
 
-from coordsweep.kernels.economy import binary_log_wage, binary_welfare
+from coordsweep.kernels.economy import (
+    binary_log_wage, binary_log_wage_from, binary_welfare, binary_welfare_from)
 from coordsweep.kernels.equilibria import TIE_RTOL, better, popcount
 
 #: relative width of the band around a subset-sum bound inside which the
@@ -176,17 +177,18 @@ def count_equilibria(ws, zmask, cand, ncand):
 
 
 @jit
-def _node_bound(ws, mask, csum, w_node, x_node, rest, nrest, xcap, equilibria):
+def _node_bound(ws, mask, csum, w_node, x_node, rest, nrest, xcap, equilibria, gain):
     """Upper bound of W over mask u T, T a subset of rest[:nrest], with
     log w capped at xcap (np.inf: no cap); every tau_i = 0. equilibria:
     a sector whose threshold is below the node's wage x_node can never
-    join (the wage only rises), so it adds nothing to the bound."""
+    join (the wage only rises), so it adds nothing to the bound. gain:
+    the per-sector factors of the eta > 0 bound (:func:`_gain_factors`)."""
     alpha = ws.pt.alpha
     labor = ws.pt.labor
     full = mask
     for j in range(nrest):
         full |= np.int64(1) << rest[j]
-    xfull = binary_log_wage(ws, full)
+    xfull = binary_log_wage_from(ws, full, x_node)  # (a superset: from the node's wage)
     ub = math.exp(min(xfull, xcap)) * labor / alpha - csum
     if ws.pt.fast:
         # W = f(X) - C with f concave: at most the sum of positive marginals
@@ -218,24 +220,32 @@ def _node_bound(ws, mask, csum, w_node, x_node, rest, nrest, xcap, equilibria):
         # e^x d_j(x) falls in x (k_j > 1): each j adds at most
         # e^{x_node} d_j(x_node) / (alpha k_min) - c_j to W (with every
         # eta = 0 it is the tangent bound above).
-        kmin = np.inf
-        for i in range(ws.sec.kind.shape[0]):
-            if ws.sec.k[i] < kmin:
-                kmin = ws.sec.k[i]
-        eps = ws.pt.eps
         ub1 = w_node
         for j in range(nrest):
             c = rest[j]
             if equilibria and ws.sec.xbar[c] < x_node:
                 continue
-            denom = 1.0 - eps * ws.sec.eta[c]
-            g = (math.exp(ws.sec.b0[c] + (1.0 - ws.sec.k[c]) * x_node)
-                 * math.expm1(ws.sec.logm1[c] / denom) / (alpha * kmin) - ws.sec.cost[c])
+            g = math.exp(ws.sec.b0[c] + (1.0 - ws.sec.k[c]) * x_node) * gain[c] - ws.sec.cost[c]
             if g > 0.0:
                 ub1 += g
         if ub1 < ub:
             ub = ub1
     return ub
+
+
+@jit
+def _gain_factors(ws, gain):
+    """gain[c] = expm1(log m_c(1) / (1 - eps eta_c)) / (alpha k_min): the
+    factor of sector c's term in _node_bound's eta > 0 bound (the same at
+    every node: computed once per search)."""
+    kmin = np.inf
+    for i in range(ws.sec.kind.shape[0]):
+        if ws.sec.k[i] < kmin:
+            kmin = ws.sec.k[i]
+    eps = ws.pt.eps
+    for c in range(ws.sec.kind.shape[0]):
+        denom = 1.0 - eps * ws.sec.eta[c]
+        gain[c] = math.expm1(ws.sec.logm1[c] / denom) / (ws.pt.alpha * kmin)
 
 
 @jit
@@ -263,6 +273,9 @@ def _bb(ws, root, items, nitems, equilibria):
     caps = np.empty(nitems + 1)
     costs = np.empty(nitems + 1)
     xs_ = np.empty(nitems + 1)  # log wage of the set at each depth
+    gain = np.empty(ws.sec.kind.shape[0])
+    if not ws.pt.fast:
+        _gain_factors(ws, gain)
     xs_[0] = x0
     depth = 0
     pos[0] = 0
@@ -286,10 +299,14 @@ def _bb(ws, root, items, nitems, equilibria):
         if equilibria:
             cap = min(cap, ws.sec.xbar[j])
             # (the wage only rises: below the parent's wage, no need to solve)
-            if cap < xs_[depth] or binary_log_wage(ws, mask) > cap:
+            if cap < xs_[depth]:
                 pos[depth] += 1
                 continue
-        xw, w = binary_welfare(ws, mask)
+        # one wage root per node, from the parent's wage (a subset's)
+        xw, w = binary_welfare_from(ws, mask, xs_[depth])
+        if equilibria and xw > cap:
+            pos[depth] += 1
+            continue
         k = popcount(mask)
         if better(w, k, mask, best_w, best_k, best_mask):
             best_w = w
@@ -300,7 +317,8 @@ def _bb(ws, root, items, nitems, equilibria):
         nrest = nitems - p - 1
         descend = nrest > 0
         if descend:
-            ub = _node_bound(ws, mask, csum, w, xw, items[p + 1:], nrest, cap, equilibria)
+            ub = _node_bound(ws, mask, csum, w, xw, items[p + 1:], nrest, cap, equilibria,
+                             gain)
             tol = TIE_RTOL * max(abs(ub), abs(best_w)) + BOUND_RTOL * (abs(ub) + abs(csum))
             descend = ub >= best_w - tol
         if descend:
@@ -320,9 +338,9 @@ def _by_gain(ws, root, items, nitems):
     """items reordered by the welfare gain of adding each alone to root,
     largest first (a good incumbent early cuts more)."""
     gains = np.empty(nitems)
-    w0 = binary_welfare(ws, root)[1]
+    x0, w0 = binary_welfare(ws, root)
     for j in range(nitems):
-        gains[j] = w0 - binary_welfare(ws, root | (np.int64(1) << items[j]))[1]
+        gains[j] = w0 - binary_welfare_from(ws, root | (np.int64(1) << items[j]), x0)[1]
     order = np.argsort(gains, kind="mergesort")
     out = np.empty(nitems, np.int64)
     for j in range(nitems):
