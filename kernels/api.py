@@ -43,10 +43,10 @@ from coordsweep.kernels.prepare import prepare_block
 from coordsweep.kernels.table import TABLE_ENTRIES, table_size
 
 #: the block kernel runs on sub-blocks of at most this many point-sectors
-#: (P N): the per-thread buffers (kernels/point.py Prepared: ~170 bytes per
-#: point-sector, and the queue of deferred critical masses,
-#: kernels/lockstep.py, 72) stay within ~16 MB, and a sub-block is still
-#: large enough (~2e4 points at N = 3) for NumPy's passes to cost nothing
+#: (P N): the per-thread buffers (kernels/point.py Prepared: ~250 bytes per
+#: point-sector with the GE-path samples, and the queues of deferred
+#: critical masses, kernels/lockstep.py and kernels/etapath.py, 104) stay
+#: within ~25 MB, and a sub-block is still large enough (~2e4 points at N = 3) for NumPy's passes to cost nothing
 #: per call
 QUEUE_ENTRIES = 1 << 16
 _WAGE_NEWTON = solvers.code("wage", "newton")
@@ -218,9 +218,11 @@ def _buffers(nsec, step, codes):
 
 def _run(solve_block, codes, x, res, opt=None):
     """The block kernel on x into res, by sub-blocks (kernels/point.py:
-    prepare, solve, then the lock-step search of the critical masses the
-    block deferred), then the optional outputs' passes (opt: from
-    _optional, or None)."""
+    prepare, sample in lock-step the GE paths with some eta_i > 0 that
+    need samples (kernels/etapath.py; default wage and path variants),
+    solve, then the lock-step searches of the critical masses the block
+    deferred), then the optional outputs' passes (opt: from _optional, or
+    None)."""
     npts, nsec = x.price.shape
     step = max(1, min(QUEUE_ENTRIES // nsec, TABLE_ENTRIES // max(1, table_size(nsec))))
     step = min(step, npts)

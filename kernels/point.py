@@ -5,10 +5,12 @@ the Outputs; it calls one function per part of MODEL.md (no-coordination
 equilibrium, equilibrium set and first best in kernels.equilibria, the
 per-sector regimes in kernels.sectors, then targets and flags here).
 ``solve_block`` loops it over a block (serial, ``nogil``: dask supplies the
-parallelism). A block goes through three passes (kernels/api.py ``_run``):
+parallelism). A block goes through these passes (kernels/api.py ``_run``):
 kernels/prepare.py's ``prepare_block`` (each point's constants and its
 profile table, kernels/table.py, the transcendental functions in SIMD
-lanes over the whole block), ``solve_block``, and kernels/lockstep.py's
+lanes over the whole block), kernels/etapath.py's ``sample_eta_paths``
+(samples of the GE paths with some eta_i > 0 that the monotonicity
+certificate does not cover), ``solve_block``, and kernels/lockstep.py's
 ``finish_block`` and kernels/etapath.py's ``finish_eta_paths`` (the
 critical masses the block deferred). Outputs at a point depend on
 that point's inputs only, so results do not depend on how points are

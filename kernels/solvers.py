@@ -14,9 +14,12 @@ A solver is one choice per slot:
   and the first best by branch and bound; falls back to ``dfs`` where its
   bounds do not hold, i.e. some tau_i != 0);
 - ``path``: the root searches on the GE path g_i(s): ``lockstep`` (the
-  default: Brent, but the critical masses of certified increasing paths
-  where every eta_i = 0, the common case, are found for the whole block
-  at once by safeguarded Newton in SIMD lanes, kernels/lockstep.py),
+  default: Brent, but the critical masses of certified increasing paths,
+  the common case, are found for the whole block at once by safeguarded
+  Newton in SIMD lanes, kernels/lockstep.py where every eta_i = 0,
+  kernels/etapath.py elsewhere; with some eta_i > 0 and the default wage
+  variant the paths the certificate does not cover are sampled in
+  lock-step too),
   ``brent`` (Brent's method point by point everywhere), ``bisect`` or
   ``newton`` (safeguarded Newton with g_i's analytic slope, kept inside a
   shrinking bracket; where every eta_i = 0, elsewhere Brent answers).
