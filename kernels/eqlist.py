@@ -25,7 +25,8 @@ import numpy as np
 from coordsweep.kernels.economy import binary_log_wage, binary_welfare
 from coordsweep.kernels.equilibria import TIE_RTOL, better, classify, popcount
 from coordsweep.kernels.jit import jit
-from coordsweep.kernels.many import BOUND_RTOL, _applies, _by_gain, _node_bound
+from coordsweep.kernels.many import (
+    BOUND_RTOL, _applies, _by_gain, _gain_factors, _node_bound)
 from coordsweep.kernels.point import workspace_at
 from coordsweep.kernels.table import TABLE_MAX_SECTORS
 
@@ -118,6 +119,9 @@ def list_bb(ws, zmask, cand, ncand, lm, lw, lx, lk):
     costs = np.empty(nitems + 1)
     xs_ = np.empty(nitems + 1)
     xs_[0] = x0
+    gain = np.empty(ws.sec.kind.shape[0])
+    if not ws.pt.fast:
+        _gain_factors(ws, gain)
     depth = 0
     pos[0] = 0
     masks[0] = zmask
@@ -148,7 +152,7 @@ def list_bb(ws, zmask, cand, ncand, lm, lw, lx, lk):
         descend = nrest > 0
         if descend and n == cap:
             thr = lw[cap - 1]
-            ub = _node_bound(ws, mask, csum, w, xw, items[p + 1:], nrest, capx, True)
+            ub = _node_bound(ws, mask, csum, w, xw, items[p + 1:], nrest, capx, True, gain)
             tol = TIE_RTOL * max(abs(ub), abs(thr)) + BOUND_RTOL * (abs(ub) + abs(csum))
             descend = ub >= thr - tol
         if descend:
