@@ -229,6 +229,10 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
                 scheduler = scheduler or "local"
                 workers = info.count
             run = executor(client, scheduler, workers, held)
+            if client is not None and info.started:
+                # the workers this run started load the kernels now, all at
+                # once, rather than each in its first task
+                client.run(warm_kernels, job.spec, job.solver)
             plan.open_store(job.spec, job.store, held.run_id, job.solver)
             startup.resume_gc()  # (the command line's process: start-up is over)
             t1 = time.perf_counter()
