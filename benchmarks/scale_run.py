@@ -22,7 +22,10 @@ A side thread samples, every --interval seconds, the resident memory
 worker process (for a local cluster: the driver's child processes; for
 SLURM: the dask workers the jobs started, found by their command line,
 and their children). "Flat memory" reads in the table as the RSS at a
-quarter, half and three quarters of the run against the peak. The store
+quarter, half and three quarters of the run against the peak ("-": the
+process was not there then; an adaptive SLURM cluster may replace its
+jobs, "nanny": a job's dask-worker process, whose child is the worker
+that computes; "alive s": seconds between its first and last sample). The store
 is removed at the end (--keep: kept at that path). The machine's load
 average is printed before and after: it is shared, the wall times are
 only as good as it was quiet.
@@ -281,10 +284,11 @@ def main(argv=None):
     print(f"  memory (RSS, MiB; sampled every {args.interval:g} s; at 25/50/75% of the wall "
           "time, and the peak)")
     print(f"    {'process':16s} {'pid':>8s} {'25%':>8s} {'50%':>8s} {'75%':>8s} {'peak':>8s} "
-          f"{'CPU s':>9s}")
+          f"{'CPU s':>9s} {'alive s':>9s}")
     for r in rows:
         print(f"    {r['role']:16s} {r['pid']:>8d} {mib(r['rss_25']):>8s} {mib(r['rss_50']):>8s} "
-              f"{mib(r['rss_75']):>8s} {mib(r['peak_rss']):>8s} {r['cpu']:>9.1f}")
+              f"{mib(r['rss_75']):>8s} {mib(r['peak_rss']):>8s} {r['cpu']:>9.1f} "
+              f"{r['seconds_seen']:>9.0f}")
     print(f"  load average: before {load0[0]:.2f}, mean during {res['load_mean_during']:.2f}, "
           f"after {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")
     print(f"  store {'kept at ' + store if args.keep else 'removed'}")
