@@ -13,6 +13,8 @@ a dask worker killed mid-task, a full disk -- and nothing is lost.
   and after more space, --resume completes it, identical.
 
 The random moments come from a seeded generator; the seed is printed.
+Every kill is constructed to find the run alive (debug pauses and holds,
+engine/run/debug.py), whatever the machine's speed.
 """
 import os
 import random
@@ -40,13 +42,7 @@ def ref(tmp_path_factory):
     spec = write_spec(d, five_sector_spec(*SHAPE))
     store = str(d / "ref.zarr")
     run_sweep(spec, store, scheduler="synchronous", progress=False)
-    # how long an uninterrupted `coordsweep run` lives on this machine now:
-    # "time" kills are drawn inside that span, so they hit a running process
-    start = time.monotonic()
-    proc = subprocess.run(_run_args(spec, str(d / "timed.zarr")), cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    return {"spec": spec, "store": store, "dir": d, "seconds": time.monotonic() - start}
+    return {"spec": spec, "store": store, "dir": d}
 
 
 def _exists(store):
@@ -71,28 +67,42 @@ def _done_count(store):
         return 0
 
 
-def kill_once(spec, store, rng, mode, env=None, tmp=None, seconds=8.0):
+#: the debug pause before every chunk's write in "time" kills: a run with
+#: r chunks left lives at least r * PAUSE seconds, whatever the machine
+PAUSE = 0.05
+
+
+def kill_once(spec, store, rng, mode, env=None, tmp=None):
     """Start a run (resuming when a store exists) and SIGKILL it at a random
-    moment of kind `mode`: "time" (seconds after start), "chunks" (after a
-    random number of further chunks) or a debug pause point ("template",
-    "finalize"). Returns True when the kill hit a running process."""
+    moment of kind `mode`, constructed so that the run cannot end first:
+    "time" (every chunk paused PAUSE s before its write, the kill drawn
+    inside the least time the chunks left take), "chunks" (the run held
+    before its chunk k + 1 for a random k, killed while held) or a debug
+    pause point ("template", "finalize"). Returns True when the kill hit a
+    running process."""
     env = dict(os.environ if env is None else env)
+    marker = os.path.join(str(tmp), f"marker-{rng.random()}")
+    left = NCHUNKS - _done_count(store)
     if mode in ("template", "finalize"):
-        marker = os.path.join(str(tmp), f"marker-{rng.random()}")
         env["COORDSWEEP_DEBUG_PAUSE"] = f"{mode}:0.3:{marker}"
+    elif mode == "time":
+        env["COORDSWEEP_DEBUG_PAUSE"] = f"write:{PAUSE}:{marker}"
+    else:
+        hold = rng.randint(0, max(0, min(4, left - 1)))
+        env["COORDSWEEP_DEBUG_PAUSE"] = f"write:0:{marker}"
+        env["COORDSWEEP_DEBUG_HOLD_AFTER"] = str(hold)
     proc = subprocess.Popen(_run_args(spec, store), cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        start = time.monotonic()
         if mode == "time":
-            delay = rng.uniform(0.0, 0.9 * seconds)
-            while time.monotonic() - start < delay and proc.poll() is None:
-                time.sleep(0.005)
+            # the pauses start once the run computes: wait for the first
+            while not os.path.exists(marker) and proc.poll() is None:
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0.0, 0.9 * max(left - 1, 0) * PAUSE))
         elif mode == "chunks":
-            target = min(NCHUNKS - 1, _done_count(store) + rng.randint(0, 4))
-            while _done_count(store) < target and proc.poll() is None:
+            while not _held(marker, hold) and proc.poll() is None:
                 time.sleep(0.005)
-            time.sleep(rng.uniform(0.0, 0.3))
+            time.sleep(rng.uniform(0.0, 0.05))
         else:  # a debug pause: kill in it or just after it (inside the step)
             while not os.path.exists(marker) and proc.poll() is None:
                 time.sleep(0.002)
@@ -106,6 +116,15 @@ def kill_once(spec, store, rng, mode, env=None, tmp=None, seconds=8.0):
     if not alive:
         assert proc.returncode == 0, err  # it finished before the kill: fine
     return alive
+
+
+def _held(marker, hold):
+    """The run waits in its held pause (more than `hold` pauses begun)."""
+    try:
+        with open(marker) as f:
+            return len(f.read().splitlines()) > hold
+    except FileNotFoundError:
+        return False
 
 
 def finish_and_compare(spec, store, ref_store):
@@ -134,8 +153,7 @@ def kill_trials(ref, tmp_path, modes, seed):
                 finish_and_compare(ref["spec"], store, ref["store"])
                 fresh += 1
                 store = str(tmp_path / f"killed{fresh}.zarr")
-            if kill_once(ref["spec"], store, rng, mode, tmp=tmp_path,
-                         seconds=ref["seconds"]):
+            if kill_once(ref["spec"], store, rng, mode, tmp=tmp_path):
                 kills += 1
                 break
     finish_and_compare(ref["spec"], store, ref["store"])
@@ -167,23 +185,26 @@ def _descendants(pid):
 
 def test_worker_killed_mid_task_run_completes_identical(ref, tmp_path):
     """A worker of the local cluster dies (SIGKILL) while it runs a task
-    (held inside it by a debug pause): dask runs the task again elsewhere."""
+    (held inside it by a debug hold after two chunks): dask runs the task
+    again elsewhere."""
     store = str(tmp_path / "worker.zarr")
     marker = str(tmp_path / "in-task")
-    env = dict(os.environ, COORDSWEEP_DEBUG_PAUSE=f"write:0.5:{marker}")
+    env = dict(os.environ, COORDSWEEP_DEBUG_PAUSE=f"write:0:{marker}",
+               COORDSWEEP_DEBUG_HOLD_AFTER="2")
     proc = subprocess.Popen(_run_args(ref["spec"], store, "local", 2), cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     killed = None
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None and killed is None:
-            if _done_count(store) >= 2 and os.path.exists(marker):
-                # the pid that wrote the marker last is inside a task now
+            if _held(marker, 2):
+                # the pid of the third pause waits inside its task until released
                 with open(marker) as f:
-                    pid = int(f.read().split()[-1])
+                    pid = int(f.read().split()[2])
                 if pid in {p.pid for p in _descendants(proc.pid)}:
                     os.kill(pid, signal.SIGKILL)
                     killed = pid
+                    open(marker + ".go", "w").close()
             time.sleep(0.01)
         out, err = proc.communicate(timeout=600)
     finally:

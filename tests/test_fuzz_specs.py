@@ -5,6 +5,10 @@ sector names, malformed and non-UTF-8 TOML, designs with bad bounds -- and
 every one gives exit 2 and one line naming the key, never a traceback and
 never a store. The number tried is printed (and recorded as a test
 property) by the last test of the module.
+
+The examples are derandomized (the same ones on every run, so the suite
+gives the same verdict twice); COORDSWEEP_FUZZ_RANDOM=1 draws new ones,
+COORDSWEEP_FUZZ_EXAMPLES=N sets how many.
 """
 import math
 import os
@@ -18,7 +22,8 @@ from engine_helpers import main_inprocess
 
 TRIED = {}
 EXAMPLES = int(os.environ.get("COORDSWEEP_FUZZ_EXAMPLES", 60))
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
+RANDOM = os.environ.get("COORDSWEEP_FUZZ_RANDOM", "0").strip() not in ("", "0")
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=not RANDOM,
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.function_scoped_fixture])
 

@@ -453,6 +453,30 @@ def test_slices_are_the_stores_values(grid_store, tmp_path):
             assert header["xc"] == sorted(np.asarray(ds[x].values).tolist())
 
 
+def test_empty_equilibrium_slots_are_not_values(tmp_path):
+    """eq_mask's fill (an empty slot of the list) is drawn and listed as
+    'not defined', never as the number 4294967295."""
+    import json
+
+    from coordsweep.engine.store import zarrstore
+    from coordsweep.engine.store.conventions import EQ_MASK_FILL
+    from coordsweep.engine.viz.view import StoreView
+    store = _run(GRID + "\n[outputs]\nequilibria = 8\n", tmp_path / "eq.zarr")
+    view = StoreView(store)
+    stored = np.asarray(zarrstore.open_dataset(store)["eq_listed"].values)
+    assert (stored < 8).any()
+    q = {"variable": "eq_mask", "x": "externality_scale", "y": "cost_scale",
+         "i.labor_share": "1", "i.equilibrium": "7"}
+    header, arrays = view.slice(q)
+    vals = arrays[0]
+    assert np.isnan(vals).any() and not (vals == EQ_MASK_FILL).any()
+    assert str(EQ_MASK_FILL) not in json.dumps(header)
+    at = np.argwhere(stored < 8)[0]
+    point = view.point({f"i.{a}": str(int(i)) for a, i in zip(view.axes, at)})
+    masks = point["outputs"]["eq_mask"]["value"]
+    assert masks[-1] is None and masks[0] is not None and EQ_MASK_FILL not in masks
+
+
 def test_solve_at_a_point_is_the_stored_point(grid_store):
     """The point the solve button solves is the stored point (the at= values)."""
     import coordsweep

@@ -40,7 +40,8 @@ from coordsweep.engine.viz.plotdata import (  # noqa: E402
 from coordsweep.engine.viz import plotdata  # noqa: E402
 from coordsweep.kernels import codes  # noqa: E402
 
-__all__ = ["plot", "plottable_variables", "variable_kind", "is_geometric"]
+__all__ = ["plot", "plottable_variables", "variable_kind", "is_geometric", "axis_label",
+           "category_colors", "cell_edges", "value_label"]
 
 #: fixed regime colours, so every regime map reads the same way
 REGIME_COLORS = {
@@ -60,7 +61,7 @@ NONFINITE_COLOR = "#cccccc"
 # --------------------------------------------------------------------------
 # colours and categories
 
-def _category_colors(var, kind, categories, present):
+def category_colors(var, kind, categories, present):
     """Colour per present code (consistent across figures of the same variable)."""
     if kind == "bool":
         return {c: BOOL_COLORS.get(c, UNKNOWN_COLOR) for c in present}
@@ -89,7 +90,7 @@ def _category_colors(var, kind, categories, present):
             for c in present}
 
 
-def _edges(c, log):
+def cell_edges(c, log):
     c = np.asarray(c, dtype=float)
     if c.size == 1:
         return np.array([c[0] / 1.5, c[0] * 1.5]) if log else np.array([c[0] - 0.5, c[0] + 0.5])
@@ -120,12 +121,12 @@ def _frame_map(axp, xe, ye, ylabel, ylog):
         axp.set_yscale("log")
 
 
-def _axis_label(ds, ax):
+def axis_label(ds, ax):
     ln = ds[ax].attrs.get("long_name")
     return f"{ln} ({ax})" if ln and ln != ax else ax
 
 
-def _value_label(da, var):
+def value_label(da, var):
     ln = da.attrs.get("long_name") or var
     units = da.attrs.get("units")
     label = f"{ln} [{units}]" if units and units != "1" else ln
@@ -150,10 +151,10 @@ class _Panel:
     arr: np.ndarray     # 1-D over x, or 2-D (y, x)
 
     def edges(self):
-        return _edges(self.xc, self.xlog), _edges(self.yc, self.ylog)
+        return cell_edges(self.xc, self.xlog), cell_edges(self.yc, self.ylog)
 
     def frame_map(self, axp, xe, ye):
-        _frame_map(axp, xe, ye, _axis_label(self.ds, self.y), self.ylog)
+        _frame_map(axp, xe, ye, axis_label(self.ds, self.y), self.ylog)
 
 
 def _panel(ds, da, *, x, y, var, kind):
@@ -196,7 +197,7 @@ def _discrete_line(axp, p, present, colors, idx, names):
         axp.scatter(xc[m], level[m], color=colors[c], edgecolors="0.2", s=36, zorder=2)
     if p.kind == "count":
         axp.set_yticks(present)
-        axp.set_ylabel(_value_label(p.ds[p.var], p.var))
+        axp.set_ylabel(value_label(p.ds[p.var], p.var))
     else:
         axp.set_yticks(range(len(present)))
         axp.set_yticklabels([names[c] for c in present])
@@ -209,7 +210,7 @@ def _discrete_line(axp, p, present, colors, idx, names):
 def _discrete(fig, axp, p, categories, result, width, dpi):
     """A categorical map or step line, with a legend naming the categories."""
     present, names, cats, counts = categorize(p.var, p.kind, categories, p.arr)
-    colors = _category_colors(p.var, p.kind, categories, present)
+    colors = category_colors(p.var, p.kind, categories, present)
     result.update(categories=cats, counts=counts)
     pos = {c: k for k, c in enumerate(present)}
     ok = valid(p.arr)
@@ -269,7 +270,7 @@ def _continuous(fig, axp, p, result):
                  "+inf": int(np.isposinf(vals).sum()),
                  "-inf": int(np.isneginf(vals).sum())}
     masked = np.ma.masked_invalid(vals)
-    label = _value_label(p.ds[p.var], p.var)
+    label = value_label(p.ds[p.var], p.var)
     result.update(nonfinite=nonfinite, value_label=label)
     if p.y is not None:
         _continuous_map(fig, axp, p, masked, label)
@@ -279,7 +280,7 @@ def _continuous(fig, axp, p, result):
     if bad:
         note = ", ".join(f"{v} {k}" for k, v in bad.items())
         where = "grey cells" if p.y is not None else "gaps"
-        axp.set_xlabel(f"{_axis_label(p.ds, p.x)}\n[not plotted ({where}): {note}]")
+        axp.set_xlabel(f"{axis_label(p.ds, p.x)}\n[not plotted ({where}): {note}]")
 
 
 # --------------------------------------------------------------------------
@@ -336,7 +337,7 @@ def plot(ds, *, x, var, y=None, sector=None, select=None, out=None,
         title += (f"\nrefined: {100 * result['solved_share']:.1f}% of points solved, "
                   + ("the rest filled" if filled else "the rest not solved (blank)"))
     axp.set_title(title, fontsize=11)
-    axp.set_xlabel(_axis_label(ds, x))
+    axp.set_xlabel(axis_label(ds, x))
     if p.xlog:
         axp.set_xscale("log")
 

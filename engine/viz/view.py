@@ -36,12 +36,13 @@ from coordsweep.engine.errors import CoordsweepError, UsageError
 from coordsweep.engine.analysis.flags import describe_status
 from coordsweep.engine.analysis.geometry import is_geometric, layout_of, sector_names, sweep_axes
 from coordsweep.engine.viz.plot import (
-    MISSING_COLOR, NONFINITE_COLOR, _axis_label, _category_colors, _edges, _value_label)
+    MISSING_COLOR, NONFINITE_COLOR, axis_label, category_colors, cell_edges, value_label)
 from coordsweep.engine.viz.plotdata import (
     FAILED_BITS, categorize, is_discrete, plottable_variables, variable_kind)
 from coordsweep.kernels import codes
 from coordsweep.kernels.outputs import OUTPUT
 from coordsweep.engine.analysis.jsonvalue import json_value
+from coordsweep.engine.store.conventions import EQ_MASK_FILL
 
 __all__ = ["StoreView", "ViewServer", "serve", "is_loopback"]
 
@@ -137,13 +138,13 @@ class StoreView:
                 "long_name": str(ds[v].attrs.get("long_name", v)),
                 "units": str(ds[v].attrs.get("units", "")),
                 "categories": ({str(k): n for k, n in cats.items()} if cats else None)})
-        axes = [{"name": a, "size": self.sizes[a], "label": _axis_label(ds, a),
+        axes = [{"name": a, "size": self.sizes[a], "label": axis_label(ds, a),
                  "values": json_value(self.coords[a]),
                  "log": is_geometric(self.coords[a], ds[a].attrs)} for a in self.grid_axes]
         extra = [{"name": d, "size": self.sizes[d],
                   "values": (json_value(np.asarray(ds[d].values)) if d in ds.coords
                              else list(range(self.sizes[d])))} for d in self.extra_dims]
-        params = [{"name": p, "label": _axis_label(ds, p),
+        params = [{"name": p, "label": axis_label(ds, p),
                    "log": str(ds[p].attrs.get("spacing", "")).lower() == "log"}
                   for p in self.params]
         default_var = "regime" if "regime" in self.variables else self.variables[0]
@@ -277,6 +278,8 @@ class StoreView:
             status = self._read("status", index).astype(np.int64)
         kind, categories = variable_kind(self.ds[var], var)
         vals = raw.astype(np.float64)
+        if var == "eq_mask":  # an empty slot is not a cooperation set
+            vals[raw == EQ_MASK_FILL] = np.nan
         if raw.dtype.kind == "f" and status is not None:
             failed = ((status & FAILED_BITS) != 0) & ((status & codes.NOT_COMPUTED) == 0)
             vals[failed] = np.nan
@@ -295,7 +298,7 @@ class StoreView:
             vals, flags_ = vals[take], flags_[take]
             arrays = [vals, xs[take], ys[take], take.astype(np.float64)]
             header.update(n=int(take.size), total=int(n), x=x, y=y,
-                          xlabel=_axis_label(self.ds, x), ylabel=_axis_label(self.ds, y))
+                          xlabel=axis_label(self.ds, x), ylabel=axis_label(self.ds, y))
         else:
             xc = self.coords[x]
             xo = np.argsort(xc, kind="stable")
@@ -310,16 +313,16 @@ class StoreView:
             else:
                 yc, yo, ylog = np.array([0.0]), np.array([0]), False
                 vals, flags_ = vals[xo][None, :], flags_[xo][None, :]
-            xe = _edges(xc[xo], xlog)
-            ye = _edges(yc[yo], ylog)
+            xe = cell_edges(xc[xo], xlog)
+            ye = cell_edges(yc[yo], ylog)
             t = (lambda e, log: np.log10(e) if log else e)
             header.update(nx=int(xo.size), ny=int(yo.size), x=x, y=y,
                           xc=json_value(xc[xo]), yc=json_value(yc[yo]) if y else None,
                           xi=xo.tolist(), yi=yo.tolist() if y else [0],
                           xe=json_value(t(xe, xlog)), ye=json_value(t(ye, ylog)),
                           xlog=bool(xlog), ylog=bool(ylog),
-                          xlabel=_axis_label(self.ds, x),
-                          ylabel=_axis_label(self.ds, y) if y else "")
+                          xlabel=axis_label(self.ds, x),
+                          ylabel=axis_label(self.ds, y) if y else "")
             arrays = [vals]
         header.update(self._legend(var, kind, categories, vals, flags_))
         header["n"] = int(vals.size)
@@ -335,14 +338,14 @@ class StoreView:
         """How the page colours the slice, as ``plot`` would: discrete
         outputs a legend of (code, name, colour, count); continuous ones a
         colour range and label."""
-        out = {"label": _value_label(self.ds[var], var)}
+        out = {"label": value_label(self.ds[var], var)}
         shown = np.where(flags_ == MISSING, np.nan, vals)
         if is_discrete(kind, shown):
             present, names, cats, counts = categorize(var, kind, categories or {}, shown)
             listed = list(present)
             if kind in ("categorical", "bool"):
                 listed = sorted(set(categories) | set(present))
-            colors = _category_colors(var, kind, categories, listed)
+            colors = category_colors(var, kind, categories, listed)
             found = {c: 0 for c in listed}
             ok = np.isfinite(shown)
             if ok.any():
@@ -384,7 +387,10 @@ class StoreView:
         for v in self.variables:
             a = self._read(v, index)
             kind, cats = variable_kind(self.ds[v], v)
-            entry = {"value": json_value(a), "long_name": str(self.ds[v].attrs.get(
+            value = json_value(a)
+            if v == "eq_mask":  # empty slots: null, like NaN
+                value = [None if m == EQ_MASK_FILL else m for m in value]
+            entry = {"value": value, "long_name": str(self.ds[v].attrs.get(
                 "long_name", v)), "per_sector": "sector" in self.dims[v]}
             if kind == "categorical" and cats:
                 entry["names"] = json_value(np.vectorize(
