@@ -95,10 +95,8 @@ PROFILE_DTYPE = np.dtype([("logm", np.float64), ("logl", np.float64)], align=Tru
 #: ws.sec and ws.prof are record arrays (one buffer each: passing a
 #: workspace between the kernel functions costs as little as a few arrays);
 #: tx, tw: log w and W of every full-cooperation profile (by bitmask) when
-#: pt.table (kernels/table.py fills them for a block), else unused; gs:
-#: samples of the GE paths found in lock-step (kernels/etapath.py), one row
-#: per sector (kernels/sectors.py PRESAMPLES; NaN first: none)
-Workspace = namedtuple("Workspace", "pt sec prof status tx tw gs")
+#: pt.table (kernels/table.py fills them for a block), else unused
+Workspace = namedtuple("Workspace", "pt sec prof status tx tw")
 
 #: where ws.status holds the solver variants' codes (kernels/solvers.py)
 SOLVER_WAGE = 1

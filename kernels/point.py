@@ -30,14 +30,16 @@ from coordsweep.kernels.equilibria import (
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import QUEUE_ARGS
 from coordsweep.kernels.sectors import (
-    DEFER_SLOT, DEFERRED, DENSE_SAMPLES, PATH_LOCKSTEP, PRESAMPLES, analyse_sector)
+    DEFER_SLOT, DEFERRED, PATH_LOCKSTEP, PRE_SLOT, PRESAMPLES, SAMPLES_SCRATCH,
+    analyse_sector)
 from coordsweep.kernels.prepare import N_PTMP, N_TMP
 from coordsweep.kernels.table import table_size
 from coordsweep.kernels.variants import equilibria_and_first_best
 
 #: per-block scratch: the profile and status of the workspace, the candidates and non-inert
-#: sectors (index lists), V_i at S0, samples of a GE path (and from
-#: sectors.DEFER_SLOT a deferred search's start and bracket), and room for the
+#: sectors (index lists), V_i at S0, samples of a GE path (from
+#: sectors.DEFER_SLOT a deferred search's start and bracket, from
+#: sectors.PRE_SLOT the path's lock-step samples), and room for the
 #: masks of the equilibria (length 0 in the block kernel: not recorded),
 #: the depth-first search's stack (stack: positions and masks, stackx:
 #: the bounds), and the queue of critical masses left to the block's
@@ -66,7 +68,7 @@ def allocate_scratch(n, record=0, solver=(0, 0, 0), queue=0):
     prof, status = allocate_workspace(n, solver)
     return Scratch(prof=prof, status=status,
                    cand=np.empty(n, np.int64), active=np.empty(n, np.int64),
-                   value_nc=np.empty(n), samples=np.empty(DEFER_SLOT + 3),
+                   value_nc=np.empty(n), samples=np.empty(SAMPLES_SCRATCH),
                    record=np.empty(record, np.int64),
                    stack=np.empty((2, n + 1), np.int64), stackx=np.empty(n + 1),
                    qidx=np.empty(queue, np.int64),
@@ -108,8 +110,7 @@ def workspace_at(prep, p, scr):
         if prep.valid[p] and \
                 (1.0 - r.eps[p] * sec.eta[i]) * codes.ILL_CONDITIONED_EXPONENT < 1.0:
             scr.status[0] |= codes.ILL_CONDITIONED  # (a point outside the domains: not)
-    return Workspace(pt, prep.sec[p], scr.prof, scr.status, prep.tx[p], prep.tw[p],
-                     prep.gs[p])
+    return Workspace(pt, prep.sec[p], scr.prof, scr.status, prep.tx[p], prep.tw[p])
 
 
 @jit(inline="always")
@@ -222,6 +223,12 @@ def solve_point_into(x, p, prep, scr, out):
     defer = (ws.status[SOLVER_PATH] == PATH_LOCKSTEP and q + n <= scr.qidx.shape[0]
              and g + n <= scr.gidx.shape[0])
     for i in range(n):
+        # the path's samples found in lock-step, if any (kernels/etapath.py)
+        v = prep.gs[p, i, 0]
+        scr.samples[PRE_SLOT] = v
+        if not math.isnan(v):
+            for k in range(1, PRESAMPLES):
+                scr.samples[PRE_SLOT + k] = prep.gs[p, i, k]
         r, cm, ps, gain, wbar, sub = analyse_sector(ws, i, W_nc, zmask, scr.samples, defer)
         if cm == DEFERRED:
             if ws.pt.fast:

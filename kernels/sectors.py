@@ -27,9 +27,13 @@ DENSE_SAMPLES = 64
 #: holds, from here, a deferred search's start and bracket
 DEFER_SLOT = DENSE_SAMPLES + 1
 #: the samples of a path found in lock-step where some eta_j > 0
-#: (kernels/etapath.py, ws.gs[i]): g_i(k / SHAPE_SAMPLES) for
-#: k = 0..SHAPE_SAMPLES, then g_i(1 - SLOPE_STEP); ws.gs[i, 0] NaN: none
+#: (kernels/etapath.py): g_i(k / SHAPE_SAMPLES) for k = 0..SHAPE_SAMPLES,
+#: then g_i(1 - SLOPE_STEP); the block kernel copies them into the samples
+#: scratch from PRE_SLOT (gs[PRE_SLOT] NaN: none)
 PRESAMPLES = SHAPE_SAMPLES + 2
+PRE_SLOT = DEFER_SLOT + 3
+#: length of analyse_candidate's samples scratch
+SAMPLES_SCRATCH = PRE_SLOT + PRESAMPLES
 #: a rise or fall of g_i smaller than this (relative) is rounding noise
 SHAPE_RTOL = 1e-12
 #: step used to tell whether g_i still rises at s = 1
@@ -184,9 +188,9 @@ def sample_path(ws, i, g0, g1, gs, nk):
         args = fast_path_args(ws, i)
         for k in range(1, nk):
             gs[k] = fast_g(k / nk, *args)
-    elif nk == SHAPE_SAMPLES and presampled(ws, i):
+    elif nk == SHAPE_SAMPLES and presampled(gs):
         for k in range(1, nk):
-            gs[k] = ws.gs[i, k]
+            gs[k] = gs[PRE_SLOT + k]
     else:
         for k in range(1, nk):
             gs[k] = path_g(k / nk, ws, i)
@@ -201,9 +205,10 @@ def sample_path(ws, i, g0, g1, gs, nk):
 
 
 @jit(inline="always")
-def presampled(ws, i):
-    """The path of sector i was sampled in lock-step (ws.gs[i])."""
-    return not math.isnan(ws.gs[i, 0])
+def presampled(gs):
+    """The path analysed was sampled in lock-step (gs: the samples
+    scratch)."""
+    return not math.isnan(gs[PRE_SLOT])
 
 
 @jit
@@ -221,7 +226,8 @@ def first_crossing(ws, i, gs, hi, nk):
 def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
     """Regime, critical mass, partial share, gain, subsidy for a candidate
     sector i (neither inert nor spontaneous); W_nc: welfare at S0; gs:
-    scratch for the samples; defer: the critical mass of a certified
+    scratch for the samples (from PRE_SLOT: the lock-step samples of the
+    path, if any); defer: the critical mass of a certified
     increasing path may be left to the block's lock-step search
     (kernels/lockstep.py on the fast path; kernels/etapath.py where some
     eta_j > 0, with the default wage variant only, also the first crossing
@@ -269,8 +275,8 @@ def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
             return codes.COORDINATION_FAILURE, cm, np.nan, W1 - W_nc, subsidy
         regime = codes.NEEDS_SUBSIDY if W1 - W_nc > 0.0 else codes.NOT_WORTH
         return regime, np.nan, np.nan, W1 - W_nc, subsidy
-    pre = presampled(ws, i)
-    g1 = ws.gs[i, SHAPE_SAMPLES] if pre else g_at(ws, i, 1.0)
+    pre = presampled(gs)
+    g1 = gs[PRE_SLOT + SHAPE_SAMPLES] if pre else g_at(ws, i, 1.0)
     K = SHAPE_SAMPLES
     if not sample_path(ws, i, g0, g1, gs, K):
         ws.status[0] |= codes.PATH_SHAPE
@@ -309,7 +315,7 @@ def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
     sampled = gpeak >= 0.0
     klo = max(kmax - 1, 0)
     khi = min(kmax + 1, K)
-    if not sampled and (kmax < K or (ws.gs[i, K + 1] if pre and K == SHAPE_SAMPLES
+    if not sampled and (kmax < K or (gs[PRE_SLOT + K + 1] if pre and K == SHAPE_SAMPLES
                                      else g_at(ws, i, 1.0 - SLOPE_STEP)) >= g1):
         # the peak lies between the samples around kmax / K: golden section
         pk = peak_on_path(ws, i, klo / K, khi / K)
