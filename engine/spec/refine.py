@@ -197,7 +197,7 @@ def of_spec(spec, error=SpecError):
 
 def key_columns(outputs, columns):
     """(m, C) int64: the refined outputs at solved points, as the planner compares them."""
-    m = len(outputs["status"])
+    m = len(outputs[columns[0][0]]) if columns else 0
     out = np.empty((m, len(columns)), np.int64)
     for j, (name, sector) in enumerate(columns):
         v = np.asarray(outputs[name])
