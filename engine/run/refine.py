@@ -74,8 +74,12 @@ def packing(spec):
 
 def pack(outputs, spec):
     m = len(outputs["status"])
-    return np.concatenate([np.ascontiguousarray(outputs[name], dtype).reshape(m, -1)
-                           .view(np.uint8) for name, dtype, *_ in packing(spec)], axis=1)
+    lay = packing(spec)
+    rec = np.empty((m, lay[-1][3] + lay[-1][4]), np.uint8)
+    for name, dtype, _, off, size in lay:
+        rec[:, off:off + size] = np.ascontiguousarray(outputs[name], dtype).reshape(m, -1) \
+            .view(np.uint8)
+    return rec
 
 
 def unpack(rec, spec, names=None):

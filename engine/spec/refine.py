@@ -310,8 +310,11 @@ class Planner:
             self.active = self._all_cells(s)
         differ = self._evaluate(self.active, s)
         self.active = self._children(self.active[differ], s)
-        flat = np.unique(self._corners(self.active, steps[level]))
-        return flat[~self.solved[flat]]
+        # sorted, each once, none solved before: a mark a point (no sort)
+        mark = np.zeros(self.size, bool)
+        mark[self._corners(self.active, steps[level]).ravel()] = True
+        mark &= ~self.solved
+        return np.flatnonzero(mark)
 
     def _subgrid(self, s):
         """Sorted flat indices of the sub-grid of step s: every s-th index
