@@ -336,6 +336,29 @@ def test_split_levels_fail_and_resume_bit_identical(tmp_path, monkeypatch):
     assert open_dataset(store).attrs["refine"] == open_dataset(ref).attrs["refine"]
 
 
+def test_refined_on_a_two_worker_cluster_equals_synchronous(tmp_path, monkeypatch):
+    """Worker processes (their kernels loaded up front) share the levels,
+    cut into several tasks, and assemble the chunks from records the other
+    worker wrote: the store equals the synchronous one bit for bit."""
+    import logging
+    distributed = pytest.importorskip("distributed")
+    from coordsweep.engine.run import refine as rrefine
+    from coordsweep.engine.run.runner import run_sweep
+    text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml")).read()
+    spec = write_spec(tmp_path, shrink(text, 65, {"on": ["regime", "target_best"],
+                                                  "coarse": 16}))
+    run(spec, tmp_path / "ref.zarr", chunk_points=500)
+    monkeypatch.setattr(rrefine, "MIN_TASK_POINTS", 40)
+    monkeypatch.setattr(rrefine, "RECORD_CHUNK", 8)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=logging.ERROR) as cl:
+        run_sweep(spec, str(tmp_path / "cl.zarr"), scheduler=cl.scheduler_address,
+                  chunk_points=500, progress=False)
+    assert_identical_stores(tmp_path / "ref.zarr", tmp_path / "cl.zarr")
+    assert open_dataset(tmp_path / "cl.zarr").attrs["refine"] == \
+        open_dataset(tmp_path / "ref.zarr").attrs["refine"]
+
+
 def test_resume_needs_the_same_refinement(tmp_path):
     text = shrink(open(os.path.join(ROOT, "sweeps", "two_sectors.toml")).read(), 17,
                   {"on": ["regime"], "coarse": 4})

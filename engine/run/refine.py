@@ -248,6 +248,17 @@ assemble_chunk.task_name = "refine-chunk"
 
 # --- the driver --------------------------------------------------------------
 
+def warm_worker(spec, solver=None):
+    """Compile (or load from numba's cache) the kernels in this process,
+    and import what a task writes with."""
+    import zarr  # noqa: F401
+
+    from coordsweep import kernels
+    from coordsweep.engine.run import executors  # noqa: F401
+    from coordsweep.engine.store import chunkio  # noqa: F401
+    kernels.solve(**spec.block(0, 1), solver=solver, **spec.outputs)
+
+
 def refinement_for(spec, on=None):
     """(spec, Refinement or None): with `on` (``--refine VAR[,VAR]``) the
     spec's [run.refine] with those outputs (UsageError on a bad one)."""
@@ -326,6 +337,12 @@ def execute(refinement, plan, job, run, progress):
     names = {name for name, _ in columns}
     with zstore._quiet():
         root = zarr.open_group(str(store), mode="r+", use_consolidated=False)
+    client = getattr(run, "client", None)
+    if client is not None:
+        # every worker loads the kernels now, all at once: the first levels
+        # are a task or two each, and would otherwise wait for one worker's
+        # loading after another's
+        client.run(warm_worker, spec, job.solver)
     level_points = []
     for k in range(refinement.levels):
         idx = planner.points(k)
