@@ -12,7 +12,9 @@ parameters), and the wall time of one call (median of --repeat runs,
 interleaved). EMA: ``Prim(x, y, threshold=0.8, peel_alpha=0.05,
 paste_alpha=0.05, mass_min=0.05).find_box()``, its peeling trajectory
 (pasting included). Ours: ``prim.find_boxes`` with the same settings
-(and fresh-point verification of our box).
+(the in-sample rule, as EMA's; and fresh-point verification of our box),
+then ``coordsweep discover``'s default rule (a margin of 2 standard
+errors, a check on 10,000 fresh points) on the same store.
 """
 import argparse
 import statistics
@@ -93,7 +95,19 @@ def main():
     if args.verify and box is not None:
         lim = {names[j]: box.limits[j] for j in np.flatnonzero(box.restricted)}
         dens_v, n_v = D.verify(ds, spec, params, target, lim, args.verify, seed=1)
-        print(f"ours: fresh density of the chosen box {dens_v:.3f} on {n_v:,} points")
+        print(f"ours, in-sample rule: fresh density of the chosen box {dens_v:.3f} on "
+              f"{n_v:,} points")
+    # the default rule of `coordsweep discover`: margin and a fresh check
+    t0 = time.perf_counter()
+    res = D.discover(ds, args.var, args.sector or None, args.category, max_boxes=1,
+                     verify_n=args.verify, seed=0)
+    t_rule = time.perf_counter() - t0
+    if res["boxes"]:
+        b = res["boxes"][0]
+        print(f"ours, default rule (margin {res['margin']:g}, check {res['check']:,}): "
+              f"coverage {b['coverage']:.3f}, density {b['density']:.3f}, checked "
+              f"{b['checked_density']:.3f}, fresh {b['verified_density'] or float('nan'):.3f} "
+              f"on {b['verified_n']:,}; {t_rule * 1e3:.0f} ms with the solves")
     if ema_prim is not None:
         tr = ema_box.peeling_trajectory
         print(f"EMA Workbench: best coverage at density >= 0.8 "

@@ -17,6 +17,15 @@ a few seconds), and counted again on every point of the store (up to
 ``max_points``, 4 million by default; a sample beyond): the result says
 so (``points``, ``used``: counted on; ``searched``: searched on).
 
+The box-choice rule (prim.py): a box reaches the threshold when Wilson's
+lower bound of its density, ``margin`` (2) binomial standard errors below
+it, does, both on the store's points and on ``check_n`` (10,000) fresh
+points solved inside it (``checker``; points in an earlier box left out);
+the chosen box is the trajectory's box of highest coverage that reaches it
+(pasted, else as peeled). In-sample density alone overstates the true
+one (the box was fitted to those points). ``margin = 0, check_n = 0`` is
+EMA Workbench's rule: in-sample density >= threshold.
+
 ``verify``: for each box, N points drawn uniformly inside the box (every
 other parameter uniform over the store's range; log-spaced axes and
 ``spacing = "log"`` design parameters uniform in log, as the store's
@@ -48,6 +57,11 @@ MAX_POINTS = 4_000_000
 #: ... and searched on at most this many (a random sample of those beyond)
 SEARCH_POINTS = 250_000
 ATTR = "discovery"
+#: a box reaches the threshold when Wilson's lower bound of its density, this
+#: many standard errors below it, does (prim.qualifies)
+MARGIN = 2.0
+#: fresh points solved in each candidate box when choosing it
+CHECK_POINTS = 10_000
 
 
 def target_of(ds, var=None, sector=None, category=None, where=None, equilibrium=None):
@@ -75,6 +89,9 @@ def data(ds, spec, target, *, max_points=MAX_POINTS, seed=0):
     if bad.any():
         hint = (f"--var regime --sector {target.sector} --category coordination_failure"
                 if target.sector is not None else "--var n_equilibria --category multiple")
+        if target.equilibrium is not None:
+            hint = (f"--where \"eq_listed>{target.equilibrium}\", where rank "
+                    f"{target.equilibrium} is listed, or rank 0")
         raise UsageError(f"{target.label}: {target.var} is NaN at {int(bad.sum()):,} of "
                          f"{rv.size:,} points ({100 * bad.mean():.1f}%): MODEL.md leaves it "
                          "undefined there, and an indicator of it would be invented; "
@@ -127,19 +144,46 @@ def verify(ds, spec, params, target, limits, n, *, seed=0, return_points=False):
     return (dens, int(n), values, y) if return_points else (dens, int(n))
 
 
+def checker(ds, spec, params, target, n, seed):
+    """find_boxes' ``check``: (hits, n) of ``n`` fresh points solved inside
+    a box's limits (d, 2), those inside an earlier box left out; each call
+    draws its own seeded points."""
+    calls = [0]
+
+    def check(limits, earlier):
+        calls[0] += 1
+        rng = np.random.default_rng((seed, 2, calls[0]))
+        names = [p[0] for p in params]
+        values = fresh_points(spec, params, {nm: tuple(limits[j]) for j, nm in enumerate(names)},
+                              n, rng)
+        y = target.of_outputs(solve_points(ds, spec, values))
+        if earlier:
+            x = np.stack([values[nm] for nm in names], axis=1)
+            keep = np.ones(n, bool)
+            for lim in earlier:
+                keep &= ~np.all((x >= lim[:, 0]) & (x <= lim[:, 1]), axis=1)
+            y = y[keep]
+        return float(y.sum()), int(y.size)
+
+    return check
+
+
 def _box_json(box, names, log):
     lim = {names[j]: [float(box.limits[j, 0]), float(box.limits[j, 1])]
            for j in np.flatnonzero(box.restricted)}
     return {"limits": lim, "coverage": box.coverage, "density": box.density,
             "mass": box.mass, "n": box.n, "hits": box.hits, "n_restricted": box.n_restricted,
             "quasi_p": {names[j]: p for j, p in box.quasi_p.items()},
+            "checked_density": box.checked[0] / box.checked[1] if box.checked else None,
+            "checked_n": box.checked[1] if box.checked else 0,
             "verified_density": None, "verified_n": 0}
 
 
 def discover(ds, var=None, sector=None, category=None, *, where=None, equilibrium=None,
              method="prim",
-             verify_n=0, threshold=0.8, peel_alpha=0.05, paste_alpha=0.05, mass_min=0.05,
-             max_boxes=3, max_points=MAX_POINTS, search_points=SEARCH_POINTS, seed=0):
+             verify_n=0, threshold=0.8, margin=MARGIN, check_n=CHECK_POINTS, peel_alpha=0.05,
+             paste_alpha=0.05, mass_min=0.05, max_boxes=3, max_points=MAX_POINTS,
+             search_points=SEARCH_POINTS, bootstrap=0, seed=0):
     """Scenario discovery on a store (see the module doc): a dict shaped as
     the JSON of CONTRACT.md (``coordsweep discover --json``), plus
     ``ranges``, ``threshold``, ``points``/``used``/``sampled``."""
@@ -155,6 +199,12 @@ def discover(ds, var=None, sector=None, category=None, *, where=None, equilibriu
             raise UsageError(f"{name} = {v}: must be in ({lo}, {hi}]")
     if verify_n < 0:
         raise UsageError(f"--verify {verify_n}: must be >= 0")
+    if bootstrap < 0:
+        raise UsageError(f"--bootstrap {bootstrap}: must be >= 0")
+    if check_n < 0:
+        raise UsageError(f"--check {check_n}: must be >= 0")
+    if not margin >= 0 or not math.isfinite(margin):
+        raise UsageError(f"--margin {margin}: must be >= 0 (standard errors)")
     spec, target = target_of(ds, var, sector, category, where, equilibrium)
     check_complete(ds)
     check_refined(ds, target.var, target.sector)
@@ -171,13 +221,16 @@ def discover(ds, var=None, sector=None, category=None, *, where=None, equilibriu
         xs, ys = x[pick], y[pick]
     info["searched"] = int(ys.size)
     full = prim.full_range(x)
+    check = checker(ds, spec, params, target, check_n, seed) if check_n else None
     if method == "prim":
         boxes, traj = prim.find_boxes(xs, ys, peel_alpha=peel_alpha, paste_alpha=paste_alpha,
                                       mass_min=mass_min, threshold=threshold,
-                                      max_boxes=max_boxes, full=full)
+                                      max_boxes=max_boxes, full=full, margin=margin,
+                                      check=check)
     else:
         boxes, traj = prim.cart_boxes(xs, ys, mass_min=mass_min, threshold=threshold,
-                                      max_boxes=max_boxes, full=full), []
+                                      max_boxes=max_boxes, full=full, margin=margin,
+                                      check=check), []
     if xs is not x:
         prim.recount(boxes, x, y)
     elif method == "cart":
@@ -190,8 +243,14 @@ def discover(ds, var=None, sector=None, category=None, *, where=None, equilibriu
            "chosen": [getattr(b, "step", None) for b in boxes],
            "ranges": {n_: [float(full[j, 0]), float(full[j, 1])] for j, n_ in enumerate(names)},
            "log": {n_: lg for n_, lg in zip(names, log)},
-           "threshold": threshold, "peel_alpha": peel_alpha, "paste_alpha": paste_alpha,
+           "threshold": threshold, "margin": margin, "check": check_n,
+           "peel_alpha": peel_alpha, "paste_alpha": paste_alpha,
            "mass_min": mass_min, "seed": seed, **info}
+    if bootstrap:
+        res["bootstrap"] = _bootstrap(xs, ys, bootstrap, method, names, full, seed=seed,
+                                      threshold=threshold, margin=margin,
+                                      peel_alpha=peel_alpha, paste_alpha=paste_alpha,
+                                      mass_min=mass_min)
     if res["boxes"] == [] and traj:
         res["max_density"] = max(b.density for b in traj)
     for k, b in enumerate(res["boxes"]):
@@ -199,6 +258,27 @@ def discover(ds, var=None, sector=None, category=None, *, where=None, equilibriu
             b["verified_density"], b["verified_n"] = verify(
                 ds, spec, params, target, b["limits"], verify_n, seed=seed + 1 + k)
     return res
+
+
+def _bootstrap(xs, ys, n_boot, method, names, full, *, seed, threshold, margin, peel_alpha,
+               paste_alpha, mass_min):
+    """The first box on ``n_boot`` resamples of the searched points, by the
+    in-sample part of the rule (margin, no fresh check): its stability per
+    parameter (prim.stability), keyed by name."""
+    def first_box(xb, yb):
+        if method == "prim":
+            boxes, _ = prim.find_boxes(xb, yb, peel_alpha=peel_alpha, paste_alpha=paste_alpha,
+                                       mass_min=mass_min, threshold=threshold, max_boxes=1,
+                                       full=full, margin=margin)
+        else:
+            boxes = prim.cart_boxes(xb, yb, mass_min=mass_min, threshold=threshold,
+                                    max_boxes=1, full=full, margin=margin, seed=seed)
+        return boxes[0] if boxes else None
+
+    st = prim.stability(prim.bootstrap(xs, ys, n_boot, first_box, seed=seed), full)
+    per = {nm: {k: st[k][j] for k in ("restricted", "low_share", "high_share", "low", "high")}
+           for j, nm in enumerate(names)}
+    return {"n": st["n"], "found": st["found"], "quantiles": st["quantiles"], "params": per}
 
 
 def save(store, res):
@@ -242,11 +322,47 @@ def to_json(res):
     return _jsonable(res)
 
 
+def rule_text(res):
+    """The box-choice rule of a result, in words."""
+    margin, check = res.get("margin", 0), res.get("check", 0)
+    reach = (f"density >= {res['threshold']:g}" if not margin else
+             f"density >= {res['threshold']:g} by {margin:g} standard errors (Wilson's lower "
+             "bound)")
+    where = "on the store's points" + (f" and on {check:,} fresh points solved in it"
+                                       if check else "")
+    if res["method"] == "cart":
+        return f"boxes: the tree's leaves whose {reach} {where}, by coverage"
+    return (f"box choice: the trajectory's box of highest coverage whose {reach} {where}, "
+            "then pasted while it stays so")
+
+
+def bootstrap_text(res, width):
+    bs = res["bootstrap"]
+    q = "/".join(f"{100 * v:g}" for v in bs["quantiles"])
+    lines = [f"\nbootstrap: the first box on {bs['n']:,} resamples of the "
+             f"{res.get('searched', res['used']):,} points (drawn with replacement; chosen on "
+             f"the resample, no fresh check): {bs['found']:,} found one"]
+    if not bs["found"]:
+        return lines
+    lines.append(f"  {'parameter':{width}s} restricted (low, high)   low limit {q}%   "
+                 f"high limit {q}%")
+    for p, st in bs["params"].items():
+        first = res["boxes"][0]["limits"] if res["boxes"] else {}
+        if not st["restricted"] and p not in first:
+            continue
+        lo = " / ".join(f"{v:.4g}" for v in st["low"])
+        hi = " / ".join(f"{v:.4g}" for v in st["high"])
+        lines.append(f"  {p:{width}s} {100 * st['restricted']:5.1f}% ({100 * st['low_share']:.0f}%"
+                     f", {100 * st['high_share']:.0f}%)   {lo}   {hi}")
+    return lines
+
+
 def format_text(res):
     lines = [f"{res['method'].upper()} boxes where {res['label']} "
              f"(density >= {res['threshold']:g}; {res['hits']:,} of {res['used']:,} points"
              + (f", a random sample of the store's {res['points']:,}" if res["sampled"] else "")
              + ")"]
+    lines.append(rule_text(res))
     if res.get("searched", res["used"]) < res["used"]:
         lines.append(f"searched on a random sample of {res['searched']:,} points; the boxes' "
                      f"coverage, density and mass counted on all {res['used']:,}")
@@ -260,13 +376,20 @@ def format_text(res):
     width = max(10, max(len(p) for p in res["params"]) + 2)
     for k, b in enumerate(res["boxes"]):
         ver = ""
+        if b.get("checked_n"):
+            ver += f", checked {b['checked_density']:.3f} on {b['checked_n']:,} fresh points"
         if b["verified_n"]:
-            ver = f", fresh density {b['verified_density']:.3f} on {b['verified_n']:,} points"
+            ver += f", fresh density {b['verified_density']:.3f} on {b['verified_n']:,} points"
         lines.append(f"\nbox {k + 1}: coverage {b['coverage']:.3f}, density {b['density']:.3f}, "
                      f"mass {b['mass']:.3f}{ver}")
         if b["verified_n"] and b["verified_density"] < res["threshold"]:
-            lines.append(f"  note: the fresh density is below {res['threshold']:g}: the box fits "
-                         "the points that found it; a higher --threshold gives a tighter box")
+            p, n = b["verified_density"], b["verified_n"]
+            sd = math.sqrt(max(p * (1 - p), 0.0) / n)
+            lines.append(f"  note: the fresh density is below {res['threshold']:g} (its standard "
+                         f"error on {n:,} points: {sd:.3f}"
+                         + (f"; the check on {b['checked_n']:,} others gave "
+                            f"{b['checked_density']:.3f}" if b.get("checked_n") else "")
+                         + "); a higher --threshold or --margin gives a tighter box")
         for p, (lo, hi) in b["limits"].items():
             flo, fhi = res["ranges"][p]
             qp = b["quasi_p"].get(p)
@@ -274,6 +397,8 @@ def format_text(res):
                          + (f"  quasi-p {qp:.2g}" if qp is not None else ""))
         if not b["limits"]:
             lines.append("  (no restriction: the whole range)")
+    if res.get("bootstrap"):
+        lines.extend(bootstrap_text(res, width))
     if res["trajectory"]:
         lines.append(f"\ntrajectory of the first box: {len(res['trajectory'])} steps "
                      "(coverage, density, mass, restricted parameters)")

@@ -26,21 +26,40 @@ density, as long as the density stays at or above ``threshold`` (without
 a threshold: as long as it does not fall): pasting takes back coverage
 that greedy peeling gave away.
 
-``choose(trajectory, threshold)``, the box-choice rule: of the boxes with
-density >= ``threshold``, the one with the highest coverage (ties: fewer
-restricted parameters, then the earlier step); None when no box reaches
-the threshold.
+A box *reaches* the threshold (``qualifies``) when Wilson's lower
+confidence bound of its density, ``margin`` binomial standard errors
+below it, is at least ``threshold`` (margin 0: when its density is). A
+box's in-sample density overstates its true one: the box was fitted to
+those points (its limits sit where the sample's density happens to cross
+the threshold, and cuts on parameters that do not matter pick noise), so
+a box chosen at density = threshold has a true density below it about
+half the time.
+
+``choose(trajectory, threshold, margin)``, the box-choice rule: of the
+boxes that reach the threshold, the one with the highest coverage (ties:
+fewer restricted parameters, then the earlier step); None when no box
+does.
 
 ``find_boxes(...)``: boxes one after another by covering: the points of a
 chosen box are taken out and PRIM runs again on the rest, until no box
 reaches the threshold, ``max_boxes`` are found, or fewer than
 ``mass_min`` of the points are left. Coverage and mass are shares of the
-whole data set for every box.
+whole data set for every box. With a ``check`` (points that did not find
+the box: fresh points solved by the kernels in engine/analysis/discover),
+the chosen box is the best candidate, pasted or else as peeled, that
+reaches the threshold on the check's points too.
 
 ``quasi_p(x, y, box, j)``: how unlikely the density of a box would be
 without its restriction on parameter j (one-sided binomial test of the
 box's hits at the density of the box with that restriction removed),
 EMA Workbench's quasi-p-value.
+
+``bootstrap(x, y, n_boot, first_box, seed)`` and ``stability(limits,
+full)``: robust boxes (bagging): the first box found again on ``n_boot``
+resamples of the points (drawn with replacement, seeded), and per
+parameter the share of those boxes that restrict it (each side apart)
+and quantiles of its limits (an unrestricted side counts at the full
+range's end).
 
 ``cart_boxes(x, y, ...)``: the leaves of scikit-learn's
 ``DecisionTreeClassifier`` (leaves of at least ``mass_min`` of the points)
@@ -64,6 +83,10 @@ class Box:
     n: int = 0
     hits: int = 0
     quasi_p: dict = field(default_factory=dict)
+    #: (hits, n) of the check that chose the box (find_boxes' ``check``)
+    checked: tuple = None
+    #: the step of the trajectory the box was chosen at
+    step: int = None
 
     @property
     def restricted(self):
@@ -81,7 +104,30 @@ class Box:
 
     def copy(self):
         return Box(self.limits.copy(), self.full, self.coverage, self.density, self.mass,
-                   self.n, self.hits, dict(self.quasi_p))
+                   self.n, self.hits, dict(self.quasi_p), self.checked, self.step)
+
+
+def lower_bound(hits, n, z):
+    """Wilson's lower confidence bound of a binomial share (``hits`` of
+    ``n``) at ``z`` standard errors; the share itself when z = 0; NaN where
+    n = 0. Arrays or numbers."""
+    hits = np.asarray(hits, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = hits / n
+        if not z:
+            return p
+        z2 = z * z
+        centre = p + z2 / (2 * n)
+        spread = z * np.sqrt(np.maximum(p * (1 - p), 0) / n + z2 / (4 * n * n))
+        return (centre - spread) / (1 + z2 / n)
+
+
+def qualifies(hits, n, threshold, margin=0.0):
+    """True where a box of ``n`` points, ``hits`` in the category, reaches
+    the threshold: Wilson's lower bound at ``margin`` standard errors is at
+    least ``threshold`` (margin 0: its density is)."""
+    return lower_bound(hits, n, margin) >= threshold
 
 
 def full_range(x):
@@ -97,7 +143,7 @@ def _stats(box, n_in, hits, n_total, hits_total):
 
 
 def peel(x, y, *, peel_alpha=0.05, mass_min=0.05, full=None, n_total=None, hits_total=None,
-         threshold=None):
+         threshold=None, margin=0.0):
     """The peeling trajectory: a list of Boxes (the first is the full
     range). ``n_total`` / ``hits_total``: the denominators of mass and
     coverage (default: those of x, y)."""
@@ -141,10 +187,11 @@ def peel(x, y, *, peel_alpha=0.05, mass_min=0.05, full=None, n_total=None, hits_
             break
         _, j, side, t, cut = best
         hits_new = sum_y - float(ys[cut].sum())
-        if threshold is not None and mean_old < threshold <= hits_new / (nb - int(cut.sum())):
+        if threshold is not None and not qualifies(sum_y, nb, threshold, margin) and \
+                qualifies(hits_new, nb - int(cut.sum()), threshold, margin):
             # this step crosses the threshold: the smallest cut that reaches it
             # keeps more of the category (a step of the trajectory too)
-            fine = _crossing(xs, ys, box, threshold, min_points, n_total, hits_total)
+            fine = _crossing(xs, ys, box, threshold, min_points, n_total, hits_total, margin)
             if fine is not None and fine.hits > hits_new:
                 traj.append(fine)
         keep = ~cut
@@ -159,9 +206,9 @@ def peel(x, y, *, peel_alpha=0.05, mass_min=0.05, full=None, n_total=None, hits_
     return traj
 
 
-def _crossing(xs, ys, box, threshold, min_points, n_total, hits_total):
+def _crossing(xs, ys, box, threshold, min_points, n_total, hits_total, margin=0.0):
     """The box cut by the fewest points (one parameter, one side; ties cut
-    together) whose density reaches ``threshold``, or None."""
+    together) that reaches ``threshold`` (``qualifies``), or None."""
     nb = ys.size
     sum_y = float(ys.sum())
     best = None
@@ -176,8 +223,7 @@ def _crossing(xs, ys, box, threshold, min_points, n_total, hits_total):
                 continue
             cut_hits = np.cumsum(yy)[ends - 1]
             keep = nb - ends
-            dens = (sum_y - cut_hits) / keep
-            ok = (dens >= threshold) & (keep >= min_points)
+            ok = qualifies(sum_y - cut_hits, keep, threshold, margin) & (keep >= min_points)
             if not ok.any():
                 continue
             i = int(np.flatnonzero(ok)[0])  # the fewest points cut
@@ -196,7 +242,8 @@ def _crossing(xs, ys, box, threshold, min_points, n_total, hits_total):
     return _stats(Box(lim, box.full), keep, hits, n_total, hits_total)
 
 
-def paste(x, y, box, *, paste_alpha=0.05, threshold=None, n_total=None, hits_total=None):
+def paste(x, y, box, *, paste_alpha=0.05, threshold=None, n_total=None, hits_total=None,
+          margin=0.0):
     """The box widened one limit at a time (see the module doc); a new Box."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -236,8 +283,12 @@ def paste(x, y, box, *, paste_alpha=0.05, threshold=None, n_total=None, hits_tot
                     t = np.partition(vals, kk - 1)[kk - 1]
                     add = sel & (col <= t)
                 n_add = int(add.sum())
-                new_density = (hb + float(yc[add].sum())) / (nb + n_add)
-                if new_density < (density if threshold is None else threshold):
+                new_hits = hb + float(yc[add].sum())
+                new_density = new_hits / (nb + n_add)
+                if threshold is None:
+                    if new_density < density:
+                        continue
+                elif not qualifies(new_hits, nb + n_add, threshold, margin):
                     continue
                 if best is None or new_density > best[0] or \
                         (new_density == best[0] and n_add > best[4]):
@@ -257,16 +308,10 @@ def paste(x, y, box, *, paste_alpha=0.05, threshold=None, n_total=None, hits_tot
     return _stats(box, in_box.sum(), y[in_box].sum(), n_total, hits_total)
 
 
-def choose(trajectory, threshold):
+def choose(trajectory, threshold, margin=0.0):
     """Index of the chosen box in the trajectory (see the module doc), or None."""
-    best = None
-    for i, b in enumerate(trajectory):
-        if not b.density >= threshold:
-            continue
-        key = (b.coverage, -b.n_restricted, -i)
-        if best is None or key > best[0]:
-            best = (key, i)
-    return None if best is None else best[1]
+    c = candidates(trajectory, threshold, margin)
+    return c[0] if c else None
 
 
 def quasi_p(x, y, box, j):
@@ -281,10 +326,27 @@ def quasi_p(x, y, box, j):
     return float(bdtrc(box.hits - 1, box.n, h_w / n_w))
 
 
+def candidates(trajectory, threshold, margin=0.0):
+    """Indices of the trajectory's boxes that reach the threshold
+    (``qualifies``), best first: highest coverage, then fewer restricted
+    parameters, then the earlier step. ``choose`` is the first."""
+    ok = [i for i, b in enumerate(trajectory)
+          if b.n and qualifies(b.hits, b.n, threshold, margin)]
+    return sorted(ok, key=lambda i: (-trajectory[i].coverage, trajectory[i].n_restricted, i))
+
+
 def find_boxes(x, y, *, peel_alpha=0.05, paste_alpha=0.05, mass_min=0.05, threshold=0.8,
-               max_boxes=3, do_paste=True, full=None):
+               max_boxes=3, do_paste=True, full=None, margin=0.0, check=None,
+               max_checks=30):
     """PRIM with covering: (boxes, trajectory of the first box). ``full``:
-    the parameters' whole range (default: that of x)."""
+    the parameters' whole range (default: that of x).
+
+    ``check(limits, earlier) -> (hits, n)``: a count on points that did not
+    find the box (fresh points, a held-out sample), ``earlier`` the limits
+    of the boxes already found (their points are not this box's). With it,
+    the chosen box is the best candidate (``candidates``; pasted, else as
+    peeled) whose checked count qualifies too; at most ``max_checks``
+    checks per box. The box records ``checked = (hits, n)``."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     n = y.size
@@ -297,17 +359,35 @@ def find_boxes(x, y, *, peel_alpha=0.05, paste_alpha=0.05, mass_min=0.05, thresh
         if yr.sum() == 0:
             break
         traj = peel(xr, yr, peel_alpha=peel_alpha, mass_min=mass_min, full=full,
-                    n_total=n, hits_total=hits_total, threshold=threshold)
+                    n_total=n, hits_total=hits_total, threshold=threshold, margin=margin)
         if first_traj is None:
             first_traj = traj
-        i = choose(traj, threshold)
-        if i is None:
+        box, checks = None, 0
+        earlier = [b.limits.copy() for b in boxes]
+        for i in candidates(traj, threshold, margin):
+            tries = [traj[i]]
+            if do_paste:
+                pasted = paste(xr, yr, traj[i], paste_alpha=paste_alpha, threshold=threshold,
+                               n_total=n, hits_total=hits_total, margin=margin)
+                if not np.array_equal(pasted.limits, traj[i].limits):
+                    tries.insert(0, pasted)
+                else:
+                    tries = [pasted]
+            for b in tries:
+                if check is not None:
+                    if checks >= max_checks:
+                        break
+                    checks += 1
+                    b.checked = check(b.limits.copy(), earlier)
+                    if not qualifies(*b.checked, threshold, margin):
+                        continue
+                box = b
+                box.step = i
+                break
+            if box is not None or checks >= max_checks:
+                break
+        if box is None:
             break
-        box = traj[i]
-        if do_paste:
-            box = paste(xr, yr, box, paste_alpha=paste_alpha, threshold=threshold,
-                        n_total=n, hits_total=hits_total)
-        box.step = i
         box.quasi_p = {int(j): quasi_p(xr, yr, box, j) for j in np.flatnonzero(box.restricted)}
         boxes.append(box)
         remaining &= ~box.contains(x)
@@ -331,8 +411,11 @@ def recount(boxes, x, y):
     return boxes
 
 
-def cart_boxes(x, y, *, mass_min=0.05, threshold=0.8, max_boxes=None, seed=0, full=None):
-    """Leaves of a classification tree as boxes (see the module doc)."""
+def cart_boxes(x, y, *, mass_min=0.05, threshold=0.8, max_boxes=None, seed=0, full=None,
+               margin=0.0, check=None, max_checks=30):
+    """Leaves of a classification tree as boxes (see the module doc); with
+    ``check`` (as in ``find_boxes``), only leaves whose checked count
+    qualifies too."""
     from sklearn.tree import DecisionTreeClassifier
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -350,7 +433,7 @@ def cart_boxes(x, y, *, mass_min=0.05, threshold=0.8, max_boxes=None, seed=0, fu
             b = Box(limits.copy(), full)
             inside = b.contains(x)
             _stats(b, inside.sum(), y[inside].sum(), n, hits_total)
-            if b.density >= threshold and b.hits > 0:
+            if b.hits > 0 and qualifies(b.hits, b.n, threshold, margin):
                 boxes.append(b)
             return
         j, thr = t.feature[node], t.threshold[node]
@@ -365,4 +448,56 @@ def cart_boxes(x, y, *, mass_min=0.05, threshold=0.8, max_boxes=None, seed=0, fu
     # sklearn sends x <= thr left: a point exactly at a threshold is in both
     # closed boxes; counts above are of closed boxes (equal in continuous data)
     boxes.sort(key=lambda b: (-b.coverage, b.n_restricted))
+    if check is not None:
+        kept = []
+        for b in boxes[:max_checks]:
+            b.checked = check(b.limits.copy(), [])  # leaves are disjoint
+            if qualifies(*b.checked, threshold, margin):
+                kept.append(b)
+                if max_boxes and len(kept) == max_boxes:
+                    break
+        boxes = kept
     return boxes[:max_boxes] if max_boxes else boxes
+
+
+#: quantiles of the bootstrap boxes' limits
+QUANTILES = (0.05, 0.5, 0.95)
+
+
+def bootstrap(x, y, n_boot, first_box, *, seed=0):
+    """Limits (d, 2) of ``first_box(x, y)`` (a Box or None) on each of
+    ``n_boot`` resamples of the points, drawn with replacement; None where
+    a resample has no box."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    out = []
+    for b in range(n_boot):
+        pick = np.random.default_rng((seed, 3, b)).integers(0, y.size, y.size)
+        box = first_box(x[pick], y[pick])
+        out.append(None if box is None else box.limits.copy())
+    return out
+
+
+def stability(limits, full, quantiles=QUANTILES):
+    """Per parameter j (lists of length d): the share of the boxes in
+    ``limits`` (a list of (d, 2) arrays, None for no box; shares are of
+    the boxes found) restricting it at all, at its low and at its high end,
+    and the quantiles of its low and high limits, {"found", "n",
+    "restricted", "low_share", "high_share", "low", "high"}."""
+    found = [lim for lim in limits if lim is not None]
+    d = full.shape[0]
+    res = {"n": len(limits), "found": len(found), "quantiles": list(quantiles)}
+    if not found:
+        nan = [math.nan] * d
+        return {**res, "restricted": nan, "low_share": nan, "high_share": nan,
+                "low": [[math.nan] * len(quantiles)] * d,
+                "high": [[math.nan] * len(quantiles)] * d}
+    a = np.stack(found)  # (b, d, 2)
+    low = a[:, :, 0] > full[:, 0]
+    high = a[:, :, 1] < full[:, 1]
+    res["restricted"] = (low | high).mean(axis=0).tolist()
+    res["low_share"] = low.mean(axis=0).tolist()
+    res["high_share"] = high.mean(axis=0).tolist()
+    res["low"] = np.quantile(a[:, :, 0], quantiles, axis=0).T.tolist()
+    res["high"] = np.quantile(a[:, :, 1], quantiles, axis=0).T.tolist()
+    return res

@@ -17,7 +17,8 @@ xarray Dataset over ``param``:
   one value and the design's parameters, log-spaced ones in log): SALib's
   ``delta`` (Borgonovo's moment-independent delta as SALib 1.6 gives it:
   ``delta_raw``, ``delta_balanced``, ``delta_step``, each with ``_conf``,
-  and ``S1``, ``S1_conf``; slow: minutes for a few thousand points), ``pawn`` (``minimum``, ``mean``, ``median``,
+  and ``S1``, ``S1_conf``; slow, see ``DELTA_COST``), ``pawn`` (``minimum``, ``mean``,
+  ``median``,
   ``maximum``, ``CV``, ``stdev`` of the KS statistics over the
   conditioning slices), ``rbd_fast`` (``S1``, ``S1_conf``), ``hdmr``
   (first-order terms: ``S``, ``S_conf``, ``Sa``, ``Sa_conf``, ``Sb``,
@@ -25,10 +26,11 @@ xarray Dataset over ``param``:
   (``s_discrepancy``), each called as ``analyze(problem, X, Y, seed=...)``
   with SALib's defaults otherwise (and numpy's global generator seeded
   with the same seed for the call: SALib 1.6's ``hdmr`` draws from it
-  whatever its ``seed``). Their cost grows fast with the number
-  of points (``delta`` and ``discrepancy`` above all), so a store with
-  more than ``GIVEN_DATA_MAX[method]`` points is analysed on a uniform
-  random sample of that many (seeded; ``points`` and ``used`` say so).
+  whatever its ``seed``). Their cost grows with the number of points
+  (``delta`` and ``discrepancy`` above all), so a store with more than
+  ``GIVEN_DATA_MAX[method]`` points is analysed on a uniform random sample
+  of that many (seeded; ``points`` and ``used`` say so); ``max_points``
+  sets another limit.
   Other SALib analyses (``fast``, ``dgsm``, ``ff``...) need their own
   sampling designs, which the engine does not generate.
 
@@ -70,6 +72,12 @@ GIVEN_DATA = {"delta": ("delta_raw", "delta_raw_conf", "delta_balanced", "delta_
               "rbd_fast": ("S1", "S1_conf"),
               "hdmr": ("S", "S_conf", "Sa", "Sa_conf", "Sb", "Sb_conf", "ST", "ST_conf"),
               "discrepancy": ("s_discrepancy",)}
+#: SALib 1.6's delta is linear in the points, not quadratic, but slow: per
+#: parameter, 3 variants x (num_resamples + 1) estimates, each a Gaussian KDE
+#: of all the points and one per class of points (up to 48), evaluated on 100
+#: values of Y. Measured (3 parameters, 2 shared cores, noisy): 1,000 points
+#: 19-28 s at 100 resamples, 2.8 s at 10; 16,000 points at 10 resamples 59 s.
+DELTA_COST = "points x parameters x (resamples + 1) kernel density estimates"
 #: at most this many points per given-data analysis (a random sample beyond)
 GIVEN_DATA_MAX = {"delta": 1_000, "pawn": 200_000, "rbd_fast": 200_000, "hdmr": 10_000,
                   "discrepancy": 5_000}
@@ -151,6 +159,15 @@ def indices(ds, var, sector=None, category=None, *, method=None, conf_level=0.95
         from coordsweep.engine.analysis.export import open_results
         ds = open_results(ds)
     spec, method = design_spec(ds, method)
+    if max_points is not None:
+        if method not in GIVEN_DATA:
+            raise UsageError(f"--max-points: {method} analyses every point of its design; "
+                             f"only the given-data methods ({', '.join(GIVEN_DATA)}) sample")
+        if max_points < 10:
+            raise UsageError(f"--max-points {max_points}: must be >= 10")
+    if num_resamples < 2:
+        raise UsageError(f"--resamples {num_resamples}: must be >= 2 (an interval needs a "
+                         "spread)")
     check_complete(ds)
     da, label = select_output(ds, spec, var, sector, category, equilibrium)
     check_refined(ds, var, sector)

@@ -41,6 +41,7 @@ def to_json(res):
                 "constant": _json(res["constant"].values),
                 "samples": res.attrs["samples"], "points": res.attrs["points"],
                 "used": res.attrs.get("used", res.attrs["points"]),
+                "num_resamples": res.attrs.get("num_resamples"),
                 "conf_level": res.attrs["conf_level"],
                 "status_nonzero": res.attrs["status_nonzero"],
                 "status_bits": res.attrs["status_bits"]})
@@ -70,11 +71,15 @@ def format_text(res):
     else:
         used, points = res.attrs.get("used", res.attrs["points"]), res.attrs["points"]
         what = ("every point" if used == points else
-                f"a random sample of {used:,} (the method's limit)")
+                f"a random sample of {used:,} (the method's limit; --max-points sets another)")
     conf = any(c for _, c in cols)
     lines = [f"{method} indices of {res.attrs['label']} ({res.attrs['points']:,} points, "
              f"{what}" + (f", {100 * res.attrs['conf_level']:g}% intervals" if conf else "")
              + ")"]
+    if method == "delta":
+        from coordsweep.engine.analysis.sensitivity import DELTA_COST
+        lines.append(f"note: SALib's delta costs about {DELTA_COST} "
+                     f"({res.attrs['num_resamples']} resamples: --resamples)")
     if res.attrs["status_nonzero"]:
         lines.append(f"warning: {res.attrs['status_nonzero']:,} points have a non-zero status ("
                      + ", ".join(f"{k} {v:,}" for k, v in res.attrs["status_bits"].items())

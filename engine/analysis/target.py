@@ -62,12 +62,14 @@ class Target:
                              "spec's [outputs] table did not ask for it)")
         if PER[t.var] == EQUILIBRIUM_DIM:
             if equilibrium is None or not 0 <= int(equilibrium) < equilibria:
-                raise UsageError(f"--var {t.var} is per listed equilibrium: pass --equilibrium "
-                                 f"RANK (0 .. {equilibria - 1}; 0: the best)")
+                raise UsageError(f"--var {t.var} is per listed equilibrium: pass --select "
+                                 f"{EQUILIBRIUM_DIM}=RANK or --equilibrium RANK (0 .. "
+                                 f"{equilibria - 1}; 0: the best)")
             t.equilibrium = int(equilibrium)
             t.label = t.label.replace(t.var, f"{t.var} of equilibrium {t.equilibrium}", 1)
         elif equilibrium is not None:
-            raise UsageError(f"--equilibrium: {t.var} is not per listed equilibrium")
+            raise UsageError(f"--equilibrium (--select {EQUILIBRIUM_DIM}=RANK): {t.var} is not "
+                             "per listed equilibrium")
         return t
 
     @classmethod

@@ -38,3 +38,25 @@ def parse_at(items):
 def parse_select(items):
     """--select AXIS=VALUE items -> {axis: float}."""
     return parse_assignments(items, "--select")
+
+
+def equilibrium_rank(args):
+    """The rank in the equilibrium list asked for by ``--equilibrium RANK``
+    or ``--select equilibrium=RANK`` (as `plot` takes it), or None; the
+    analyses of the whole parameter space select nothing else."""
+    from coordsweep.kernels.outputs import EQUILIBRIUM_DIM
+    select = parse_select(getattr(args, "select", None))
+    rank = select.pop(EQUILIBRIUM_DIM, None)
+    for key in select:
+        raise CoordsweepError(f"--select {key}=...: this command analyses the whole parameter "
+                              f"space; --select takes only {EQUILIBRIUM_DIM}=RANK (the rank "
+                              "in the equilibrium list)")
+    if rank is not None:
+        if rank != int(rank):
+            raise CoordsweepError(f"--select {EQUILIBRIUM_DIM}={rank:g}: a rank is a whole "
+                                  "number (0: the best)")
+        rank = int(rank)
+        if args.equilibrium is not None and args.equilibrium != rank:
+            raise CoordsweepError(f"--equilibrium {args.equilibrium} and --select "
+                                  f"{EQUILIBRIUM_DIM}={rank}: pass one of them")
+    return args.equilibrium if rank is None else rank

@@ -2,7 +2,7 @@
 scenario discovery (PRIM or CART boxes where a category holds)."""
 import json
 
-from coordsweep.engine.cli.common import EXIT_OK, existing_store
+from coordsweep.engine.cli.common import EXIT_OK, equilibrium_rank, existing_store
 
 
 def register(sub):
@@ -14,6 +14,8 @@ def register(sub):
     sa.add_argument("--sector", help="sector, for per-sector outputs")
     sa.add_argument("--equilibrium", type=int, metavar="RANK",
                     help="rank in the equilibrium list (0: the best), for eq_* outputs")
+    sa.add_argument("--select", action="append", metavar="equilibrium=RANK",
+                    help="the same as --equilibrium RANK (as plot takes it)")
     sa.add_argument("--category", help="the category sought (a regime name, a sector name "
                     "for target_*, 'multiple' for n_equilibria > 1)")
     sa.add_argument("--where", help="a threshold instead of a category: \"VAR>VALUE\" "
@@ -21,12 +23,21 @@ def register(sub):
     sa.add_argument("--method", default="prim", help="prim (default) or cart")
     sa.add_argument("--threshold", type=float, default=0.8,
                     help="least density of a box (default 0.8)")
+    sa.add_argument("--margin", type=float, default=2.0, metavar="Z",
+                    help="a box reaches the threshold when its density does by Z binomial "
+                    "standard errors (Wilson's lower bound; default 2, 0: in-sample density)")
+    sa.add_argument("--check", type=int, default=10_000, metavar="N",
+                    help="fresh points solved in each candidate box to choose it (default "
+                    "10000; 0: choose on the store's points only)")
     sa.add_argument("--peel-alpha", type=float, default=0.05)
     sa.add_argument("--paste-alpha", type=float, default=0.05)
     sa.add_argument("--mass-min", type=float, default=0.05)
     sa.add_argument("--boxes", type=int, default=3, help="at most this many boxes (default 3)")
     sa.add_argument("--verify", type=int, default=0, metavar="N",
                     help="solve N fresh points drawn uniformly in each box")
+    sa.add_argument("--bootstrap", type=int, default=0, metavar="B",
+                    help="find the first box again on B resamples of the points: how often "
+                    "each parameter is restricted, and its limits' quantiles")
     sa.add_argument("--seed", type=int, default=0, help="seed of samples and fresh points")
     sa.add_argument("--save", action="store_true",
                     help="keep the result in the store's attribute 'discovery' (the report "
@@ -46,10 +57,12 @@ def main(args):
         raise UsageError(f"-o {args.output}: a .png file")
     path = existing_store(args.store)
     res = discover.discover(zstore.open_dataset(path), args.var, args.sector, args.category,
-                            where=args.where, equilibrium=args.equilibrium, method=args.method, verify_n=args.verify,
-                            threshold=args.threshold, peel_alpha=args.peel_alpha,
+                            where=args.where, equilibrium=equilibrium_rank(args),
+                            method=args.method, verify_n=args.verify,
+                            threshold=args.threshold, margin=args.margin,
+                            check_n=args.check, peel_alpha=args.peel_alpha,
                             paste_alpha=args.paste_alpha, mass_min=args.mass_min,
-                            max_boxes=args.boxes, seed=args.seed)
+                            max_boxes=args.boxes, bootstrap=args.bootstrap, seed=args.seed)
     if args.output:
         from coordsweep.engine.viz.discover_plot import plot_discovery
         plot_discovery(res, args.output)

@@ -1,7 +1,7 @@
 """`coordsweep sensitivity STORE --var VAR ...`: sensitivity indices."""
 import json
 
-from coordsweep.engine.cli.common import EXIT_OK, existing_store
+from coordsweep.engine.cli.common import EXIT_OK, equilibrium_rank, existing_store
 
 
 def register(sub):
@@ -12,11 +12,19 @@ def register(sub):
     sa.add_argument("--sector", help="sector, for per-sector outputs")
     sa.add_argument("--equilibrium", type=int, metavar="RANK",
                     help="rank in the equilibrium list (0: the best), for eq_* outputs")
+    sa.add_argument("--select", action="append", metavar="equilibrium=RANK",
+                    help="the same as --equilibrium RANK (as plot takes it)")
     sa.add_argument("--category", help="analyse the indicator of this category (a regime "
                     "name, a sector name for target_*, 'multiple' for n_equilibria > 1)")
     sa.add_argument("--method", help="sobol | morris (their own designs; the default on "
                     "them) | delta | pawn | rbd_fast | hdmr | discrepancy (any store: the "
                     "axes and design parameters as parameters)")
+    sa.add_argument("--max-points", type=int, metavar="N",
+                    help="given-data methods: analyse at most N points (a seeded random "
+                    "sample beyond; default per method, delta 1000)")
+    sa.add_argument("--resamples", type=int, default=100, metavar="N",
+                    help="bootstrap resamples of the intervals (default 100; delta's cost "
+                    "grows with N + 1)")
     sa.add_argument("--json", action="store_true", help="print one JSON object")
     sa.add_argument("-o", "--output", help="PNG bar chart of the indices")
     sa.set_defaults(func=main)
@@ -28,7 +36,8 @@ def main(args):
     from coordsweep.engine.store import zarrstore as zstore
     res = sensitivity.indices(zstore.open_dataset(existing_store(args.store)), args.var,
                               sector=args.sector, category=args.category, method=args.method,
-                              equilibrium=args.equilibrium)
+                              equilibrium=equilibrium_rank(args),
+                              max_points=args.max_points, num_resamples=args.resamples)
     if args.output:
         from coordsweep.engine.viz.sensitivity_plot import plot_indices
         plot_indices(res, args.output)

@@ -91,6 +91,15 @@ def draw_boxes(ax, res):
                     label=f"box {k + 1}" if i == params.index(
                         next(q for q in params if q in b["limits"])) else None)
             ax.text(u1 + 0.01, y, f"[{blo:.3g}, {bhi:.3g}]", va="center", fontsize=7)
+            bs = res.get("bootstrap") or {}
+            st = bs.get("params", {}).get(p) if k == 0 and bs.get("found") else None
+            if st:  # the first box's limits on resamples: 5% to 95% of each end
+                for qs in (st["low"], st["high"]):
+                    ax.plot([unit(p, qs[0]), unit(p, qs[-1])], [y, y], color="black", lw=2,
+                            solid_capstyle="butt",
+                            label=f"bootstrap {100 * bs['quantiles'][0]:g}-"
+                                  f"{100 * bs['quantiles'][-1]:g}%" if i == 0 and qs is st["low"]
+                            else None)
     ax.set_yticks(range(len(params)))
     ax.set_yticklabels(params, fontsize=8)
     ax.set_ylim(len(params) - 0.5, -0.5)
