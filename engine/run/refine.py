@@ -137,6 +137,8 @@ def level_task(spec, store, info, task, run_id=None, token=1, solver=None, write
                idx=None):
     """One dask task of a level: solve the points `idx`, write their
     records, mark the task done. Returns the points solved."""
+    from coordsweep.engine.run import startup
+    startup.load_numba_arraymath()
     from coordsweep import kernels
     lease.check(store, run_id)
     if int(_level_array(store, run_id, f"{info.path}/task_done")[int(task)]) == token:
@@ -253,9 +255,11 @@ def warm_worker(spec, solver=None):
     and import what a task writes with."""
     import zarr  # noqa: F401
 
-    from coordsweep import kernels
     from coordsweep.engine.run import executors  # noqa: F401
+    from coordsweep.engine.run import startup
     from coordsweep.engine.store import chunkio  # noqa: F401
+    startup.load_numba_arraymath()
+    from coordsweep import kernels
     kernels.solve(**spec.block(0, 1), solver=solver, **spec.outputs)
 
 
@@ -339,9 +343,10 @@ def execute(refinement, plan, job, run, progress):
         root = zarr.open_group(str(store), mode="r+", use_consolidated=False)
     client = getattr(run, "client", None)
     if client is not None:
-        # every worker loads the kernels now, all at once: the first levels
-        # are a task or two each, and would otherwise wait for one worker's
-        # loading after another's
+        # every worker has the kernels (and the store's modules) before the
+        # first level: its task or two would otherwise wait for one worker's
+        # loading after another's (workers this run started have the
+        # kernels already: then this costs a round trip)
         client.run(warm_worker, spec, job.solver)
     level_points = []
     for k in range(refinement.levels):
