@@ -131,6 +131,7 @@ PHASES = [
     ("plan store", "coordsweep.engine.run.runner", "make_plan"),
     ("kernel cache load", "coordsweep.engine.run.runner", "warm_kernels"),
     ("cluster start", "coordsweep.engine.run.cluster", "open_client"),
+    ("gc resumed (freeze)", "coordsweep.engine.run.startup", "resume_gc"),
     ("store create", "coordsweep.engine.store.zarrstore", "create"),
     ("  of which versions", "coordsweep.engine.store.zarrstore", "versions"),
     ("  of which zarr writes", "coordsweep.engine.store.zarrstore", "_write_template"),
@@ -193,7 +194,8 @@ for label, modname, attr in json.loads(sys.argv[1]):
         if m is not None and getattr(m, attr, None) is orig:
             setattr(m, attr, wrapped)
 t = time.perf_counter()
-rc = cli.main(sys.argv[2:])
+sys.argv = ["coordsweep", *sys.argv[2:]]
+rc = cli.main()  # as the process's command (engine/cli: argv None)
 total = time.perf_counter() - T0
 print(json.dumps({"rc": rc, "in_process": total, "phases": spent, "missing": missing}),
       file=sys.stderr)

@@ -290,6 +290,30 @@ def test_caller_environment_unchanged(sweep, tmp_path, monkeypatch):
     assert dict(os.environ) == before
 
 
+def test_local_workers_have_the_kernels_before_the_first_task(sweep, tmp_path, monkeypatch):
+    """The workers of the local cluster a run starts load the kernels when
+    the cluster is up, all at once, not each in its first task: when the
+    tasks are submitted, every worker has numba's implementations and the
+    kernels loaded."""
+    import coordsweep
+    from coordsweep.engine.run import executors
+    seen = []
+    orig = executors.Distributed.run
+
+    def spy(self, tasks, job, progress):
+        seen.append(self.client.run(lambda: {m: m in sys.modules for m in (
+            "coordsweep.kernels.api", "numba.np.arraymath")}))
+        return orig(self, tasks, job, progress)
+    monkeypatch.setattr(executors.Distributed, "run", spy)
+    store = str(tmp_path / "warm.zarr")
+    res = coordsweep.run_sweep(sweep["spec"], store, scheduler="local", workers=2,
+                               chunk_points=CHUNK_POINTS, progress=False)
+    assert res.workers.count == 2 and res.workers.started
+    assert len(seen) == 1 and len(seen[0]) == 2, seen
+    assert all(all(v.values()) for v in seen[0].values()), seen
+    assert_identical_stores(sweep["ref"], store)
+
+
 def test_jobqueue_workers_get_the_worker_environment():
     """dask-jobqueue job scripts export the thread limits and the malloc
     settings before the worker (and its nanny) start."""

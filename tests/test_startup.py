@@ -66,6 +66,10 @@ def test_synchronous_run_does_not_import_distributed(tmp_path):
         f"assert main(['run', {str(spec)!r}, '--store', {str(store)!r}, "
         "'--scheduler', 'synchronous', '--quiet']) == 0")
     assert "distributed" not in loaded
+    # the synchronous scheduler is a loop (no dask), numba's NumPy support
+    # is loaded without scipy.linalg (engine/run/startup.py)
+    assert "dask" not in loaded
+    assert "scipy.linalg" not in loaded
     assert "numba" in loaded  # (it did solve)
     import xarray as xr
     ds = xr.open_zarr(store)
@@ -152,3 +156,78 @@ def test_cache_stamp_invalidates_on_a_kernel_edit(tmp_path):
     assert again[1:] == [1, 0]    # loaded from the cache
     assert edited[1:] == [0, 1]   # the stamp changed: compiled again
     assert first[0] == again[0] == edited[0]
+
+
+def test_numba_blas_check_without_importing_scipy_linalg():
+    """numba's arraymath loaded the start-up's way: numba still finds BLAS
+    (it is installed with scipy), its own check is back in place, and a
+    jitted np.dot compiles and runs (importing scipy.linalg only then)."""
+    prog = """
+import sys, json
+from coordsweep.engine.run import startup
+startup.load_numba_arraymath()
+before = "scipy.linalg" in sys.modules
+from numba.np import arraymath, linalg
+import numba, numpy as np
+restored = arraymath.ensure_blas is linalg.ensure_blas and linalg.ensure_blas.__module__ == "numba.np.linalg"
+@numba.njit
+def dot(a, b):
+    return np.dot(a, b)
+value = dot(np.arange(3.0), np.arange(3.0))
+print(json.dumps([before, arraymath._HAVE_BLAS, restored, value, "scipy.linalg" in sys.modules]))
+"""
+    proc = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    before, have_blas, restored, value, after = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert before is False
+    assert have_blas is True and restored is True
+    assert value == 0.0 + 1.0 + 4.0
+    assert after is True
+
+
+def test_blas_file_lookup_agrees_with_the_import():
+    import importlib.util
+    from coordsweep.engine.run import startup
+    assert startup._scipy_blas_file() == (importlib.util.find_spec("scipy.linalg.cython_blas")
+                                          is not None)
+
+
+def test_garbage_collector_paused_only_for_the_command_process(tmp_path):
+    """`coordsweep run` as a process: no collection during its start-up,
+    its objects frozen once the chunks start; main(argv) called from Python
+    (the tests, a notebook) leaves the collector alone."""
+    import gc
+    spec = tmp_path / "one.toml"
+    spec.write_text(spec_text("one", [("a", {"price": 1.0, "productivity": 1.0,
+                                             "externality": 0.5, "cost": 0.1})]))
+    from coordsweep.engine.run import startup
+    prog = (
+        "import gc, json, sys\n"
+        "from coordsweep.engine.run import runner, startup\n"
+        "orig = startup.resume_gc\n"
+        "seen = []\n"
+        "def spy():\n"
+        "    seen.append([gc.isenabled(), gc.get_freeze_count() > 0])\n"
+        "    orig()\n"
+        "    seen.append([gc.isenabled(), gc.get_freeze_count() > 0])\n"
+        "startup.resume_gc = spy\n"
+        "from coordsweep.engine.cli import main\n"
+        f"sys.argv = ['coordsweep', 'run', {str(spec)!r}, '--store', "
+        f"{str(tmp_path / 'p.zarr')!r}, '--scheduler', 'synchronous', '--quiet']\n"
+        "code = main()\n"
+        "print(json.dumps([code, seen, gc.isenabled()]))\n")
+    proc = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    code, seen, enabled = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert code == 0
+    # paused through the start-up, then frozen and collecting again
+    assert seen[0] == [False, False]
+    assert seen[1] == [True, True]
+    assert enabled is True
+    # in this process: main(argv) touches neither
+    frozen = gc.get_freeze_count()
+    from coordsweep.engine.cli import main
+    assert main(["run", str(spec), "--store", str(tmp_path / "i.zarr"), "--scheduler",
+                 "synchronous", "--quiet"]) == 0
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    assert startup._paused is False

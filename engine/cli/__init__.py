@@ -52,13 +52,29 @@ def build_parser():
     return p
 
 
+#: commands whose process starts without the cyclic garbage collector
+#: (engine/run/startup.py): short ones, or `run`, which resumes it when
+#: its chunks start
+GC_PAUSED = ("run", "solve")
+
+
 def main(argv=None):
+    """The command line; argv None: this process is the command (then its
+    start-up and exit skip the garbage collector, engine/run/startup.py)."""
+    process = argv is None
     try:
         args = build_parser().parse_args(argv)
         # (after parsing: --help and --version import nothing more)
+        if process:
+            from coordsweep.engine.run import startup
+            if args.command in GC_PAUSED:
+                startup.pause_gc()
         from coordsweep.engine.store import conventions
         conventions.set_command(sys.argv[1:] if argv is None else argv)
-        return args.func(args)
+        code = args.func(args)
+        if process:
+            startup.freeze_at_exit()
+        return code
     except KeyboardInterrupt:
         print("coordsweep: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

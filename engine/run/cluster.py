@@ -54,6 +54,7 @@ class Workers:
     count: int | None
     how: str
     dashboard: str | None = None
+    started: bool = False  # this run started them (a local cluster, batch-system jobs)
 
     def describe(self):
         n = "?" if self.count is None else f"{self.count}"
@@ -290,7 +291,7 @@ def open_client(scheduler, workers=None, cluster=None, scheduler_file=None):
             yield client, Workers(None if per_job == "?" else cluster["jobs"] * per_job,
                                   f"--cluster {cluster['kind']}: adaptive, up to "
                                   f"{cluster['jobs']} jobs x {per_job} workers",
-                                  _dashboard(client))
+                                  _dashboard(client), started=True)
         return
     if scheduler_file is not None:
         from distributed import Client
@@ -332,7 +333,7 @@ def open_client(scheduler, workers=None, cluster=None, scheduler_file=None):
     if scheduler == "local":
         n, how = local_worker_count(workers)
         with _local_cluster(n) as lc, Client(lc) as client:
-            yield client, Workers(n, how, _dashboard(client))
+            yield client, Workers(n, how, _dashboard(client), started=True)
         return
     try:
         client = Client(scheduler, timeout="20s")

@@ -1,10 +1,10 @@
 """How a run's chunks are computed: one task a chunk (``compute_chunk``),
 run by one of two executors.
 
-- :class:`InProcess`: dask's local schedulers (``synchronous``,
-  ``threads``) in this process; a writer thread (engine/run/writer.py)
-  writes chunk k while chunk k+1 is computed, and counts what it writes
-  for the run's summary.
+- :class:`InProcess`: in this process, the tasks one after the other
+  (``synchronous``, without dask) or on dask's ``threads`` scheduler; a
+  writer thread (engine/run/writer.py) writes chunk k while chunk k+1 is
+  computed, and counts what it writes for the run's summary.
 - :class:`Distributed`: a ``distributed.Client`` (local cluster, a
   scheduler address, a batch-system cluster); every task writes its own
   chunk, finished tasks are forgotten at once, and a lost lease stops the
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coordsweep.engine.analysis import results
-from coordsweep.engine.run import debug
+from coordsweep.engine.run import debug, startup
 from coordsweep.engine.spec import blocks
 from coordsweep.engine.store import lease
 from coordsweep.engine.store import zarrstore as zstore
@@ -32,6 +32,7 @@ def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=No
 
     A chunk already recorded done is not computed again: a task re-run after
     its worker left (walltime, lifetime, scancel) once the chunk was written."""
+    startup.load_numba_arraymath()
     from coordsweep import kernels
     start, stop = layout.flat_range(chunk_id)
     # a run that lost its lease (frozen past the timeout, another run took
@@ -98,8 +99,8 @@ class Chunks:
 
 
 class InProcess:
-    """dask's ``synchronous`` or ``threads`` scheduler in this process, with
-    the writer thread unless COORDSWEEP_WRITE_THREAD=0. ``counted``: the
+    """The ``synchronous`` scheduler (the tasks in order in this thread) or
+    dask's ``threads`` scheduler in this process, with the writer thread unless COORDSWEEP_WRITE_THREAD=0. ``counted``: the
     summary counts of the chunks written ({chunk id: results.chunk_counts}),
     so that the summary at the end does not read them back."""
 
@@ -114,9 +115,36 @@ class InProcess:
 
     def run(self, tasks, job, progress):
         """compute_chunk for every chunk id in `tasks`, updating `progress`."""
+        from coordsweep.engine.run import writer as zwriter
+        with contextlib.ExitStack() as stack:
+            out = None
+            if zwriter.enabled():  # writes overlap the next chunk's computing
+                out = stack.enter_context(zwriter.ChunkWriter(
+                    lambda cid, outputs: write_chunk(*job.args, cid, outputs,
+                                                     job.run_id, job.token),
+                    on_written=self._count))
+            try:
+                if self.scheduler == "synchronous":
+                    self._serial(tasks, job, out, progress)
+                else:
+                    self._dask(tasks, job, out, progress)
+            finally:
+                blocks.release()
+
+    @staticmethod
+    def _serial(tasks, job, out, progress):
+        """The synchronous scheduler: the tasks one after the other in this
+        thread, in order (what dask's get_sync does with independent tasks,
+        without importing dask: about 0.1 s of a 1-point run)."""
+        for cid in tasks:
+            n = job.task(*job.args, cid, job.run_id, job.token, job.solver, out,
+                         *job.more(cid))
+            if isinstance(n, (int, np.integer)):
+                progress.update(n)
+
+    def _dask(self, tasks, job, out, progress):
         import dask
         from dask.callbacks import Callback
-        from coordsweep.engine.run import writer as zwriter
         # by function, not name: a name makes dask import distributed (0.3 s)
         from dask import local, threaded
 
@@ -129,22 +157,11 @@ class InProcess:
                                 "threads": threaded.get}.get(self.scheduler, self.scheduler)}
         if self.scheduler == "threads":
             kwargs["num_workers"] = self.workers
-        with contextlib.ExitStack() as stack:
-            out = None
-            if zwriter.enabled():  # writes overlap the next chunk's computing
-                out = stack.enter_context(zwriter.ChunkWriter(
-                    lambda cid, outputs: write_chunk(*job.args, cid, outputs,
-                                                     job.run_id, job.token),
-                    on_written=self._count))
-            delayed = [dask.delayed(job.task, pure=False)(*job.args, cid, job.run_id,
-                                                          job.token, job.solver, out,
-                                                          *job.more(cid))
-                       for cid in tasks]
-            try:
-                with _Count():
-                    dask.compute(*delayed, **kwargs)
-            finally:
-                blocks.release()
+        delayed = [dask.delayed(job.task, pure=False)(*job.args, cid, job.run_id, job.token,
+                                                      job.solver, out, *job.more(cid))
+                   for cid in tasks]
+        with _Count():
+            dask.compute(*delayed, **kwargs)
 
 
 class Distributed:

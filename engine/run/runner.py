@@ -5,7 +5,8 @@
 
 - ``"local"`` (default): a ``dask.distributed`` LocalCluster, one
   single-threaded worker process per core;
-- ``"threads"`` / ``"synchronous"``: dask's local schedulers, in-process;
+- ``"threads"``: dask's threaded scheduler, in-process; ``"synchronous"``:
+  the tasks one after the other in this thread (no dask imported);
 - ``"tcp://host:port"`` (any address): a running dask scheduler, e.g. one
   started by ``dask-jobqueue`` on SLURM/PBS (see the README);
 - a ``distributed.Client`` or a cluster object; ``None`` (the API's
@@ -22,6 +23,7 @@ from coordsweep.engine.errors import UsageError
 from coordsweep.engine.run import cluster as zcluster
 from coordsweep.engine.run import preflight
 from coordsweep.engine.run import refine as zrefine
+from coordsweep.engine.run import startup
 from coordsweep.engine.run.cluster import PINNED_THREADS  # noqa: F401 - re-exported
 from coordsweep.engine.run.executors import Chunks, executor
 from coordsweep.engine.run.plan import Request, make_plan, repaired
@@ -38,6 +40,7 @@ LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
 
 def warm_kernels(spec, solver=None):
     """Compile (or load from numba's cache) once, before any worker starts."""
+    startup.load_numba_arraymath()
     from coordsweep import kernels
     kernels.solve(**spec.block(0, 1), solver=solver, **spec.outputs)
 
@@ -226,7 +229,12 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
                 scheduler = scheduler or "local"
                 workers = info.count
             run = executor(client, scheduler, workers, held)
+            if client is not None and info.started:
+                # the workers this run started load the kernels now, all at
+                # once, rather than each in its first task
+                client.run(warm_kernels, job.spec, job.solver)
             plan.open_store(job.spec, job.store, held.run_id, job.solver)
+            startup.resume_gc()  # (the command line's process: start-up is over)
             t1 = time.perf_counter()
             bar.t0 = t1
             if refinement is not None:
