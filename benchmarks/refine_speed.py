@@ -65,6 +65,7 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--scheduler", default="synchronous")
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--min-level", type=int, default=0)
     args = ap.parse_args(argv)
     work = Path(args.workdir or tempfile.mkdtemp(prefix="refine_bench_"))
     work.mkdir(parents=True, exist_ok=True)
@@ -74,8 +75,10 @@ def main(argv=None):
     full_spec, ref_spec = work / "full.toml", work / "refined.toml"
     full_spec.write_text(text)
     ref_spec.write_text(text.replace("[run]", "[run.refine]\non = " + json.dumps(on)
-                                     + f"\ncoarse = {args.coarse}\n\n[run]"))
+                                     + f"\ncoarse = {args.coarse}\nmin_level = "
+                                     f"{args.min_level}\n\n[run]"))
     exe = [sys.executable, "-m", "coordsweep"]
+    load0 = os.getloadavg()[0]
     rows = {"full": [], "refined": []}
     for _ in range(args.repeat):
         for kind, spec in (("full", full_spec), ("refined", ref_spec)):
@@ -92,6 +95,9 @@ def main(argv=None):
     rw = min(r[0] for r in rows["refined"])
     fc = min(r[1] for r in rows["full"])
     rc = min(r[1] for r in rows["refined"])
+    ratios = [r[0] / f[0] for f, r in zip(rows["full"], rows["refined"])]
+    print("wall ratio refined/full, each repeat: "
+          + ", ".join(f"{x:.2f}" for x in ratios), file=sys.stderr)
     print(f"| grid | run | points solved | wall s (best of {args.repeat}) | CPU s |")
     print("|---|---|---|---|---|")
     print(f"| {args.num} x {args.num} | full | {size:,} (100%) | {fw:.2f} | {fc:.2f} |")
@@ -100,7 +106,7 @@ def main(argv=None):
           f"{rc:.2f} ({rc / fc:.2f}x) |")
     print(f"maps ({', '.join(on)}): {differ} points differ; solved points whose values "
           f"differ from the full grid's: {bad} variables; scheduler {args.scheduler}; "
-          f"load average {os.getloadavg()[0]:.1f}")
+          f"load average {load0:.1f} at start, {os.getloadavg()[0]:.1f} at end")
     if args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)
     return 1 if differ or bad else 0

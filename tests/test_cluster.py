@@ -294,7 +294,7 @@ def test_local_workers_have_the_kernels_before_the_first_task(sweep, tmp_path, m
     """The workers of the local cluster a run starts load the kernels when
     the cluster is up, all at once, not each in its first task: when the
     tasks are submitted, every worker has numba's implementations and the
-    kernels loaded."""
+    kernels loaded. The tasks return their chunks' summary counts."""
     import coordsweep
     from coordsweep.engine.run import executors
     seen = []
@@ -305,6 +305,17 @@ def test_local_workers_have_the_kernels_before_the_first_task(sweep, tmp_path, m
             "coordsweep.kernels.api", "numba.np.arraymath")}))
         return orig(self, tasks, job, progress)
     monkeypatch.setattr(executors.Distributed, "run", spy)
+    # ... and every task returns its chunk's summary counts: the driver's
+    # summary reads no chunk back, and equals the one read from the store
+    from coordsweep.engine.analysis import results
+    from coordsweep.engine.run import runner
+    known = []
+    orig_summary = results.summary
+
+    def summary(store, layout, counted=None):
+        known.append(len(counted or {}))
+        return orig_summary(store, layout, counted)
+    monkeypatch.setattr(runner.results, "summary", summary)
     store = str(tmp_path / "warm.zarr")
     res = coordsweep.run_sweep(sweep["spec"], store, scheduler="local", workers=2,
                                chunk_points=CHUNK_POINTS, progress=False)
@@ -312,6 +323,14 @@ def test_local_workers_have_the_kernels_before_the_first_task(sweep, tmp_path, m
     assert len(seen) == 1 and len(seen[0]) == 2, seen
     assert all(all(v.values()) for v in seen[0].values()), seen
     assert_identical_stores(sweep["ref"], store)
+    assert known == [res.chunks_total] == [7]
+    from coordsweep.engine.spec.layout import Layout
+    read = orig_summary(store, Layout.for_grid(SHAPE, CHUNK_POINTS))
+    assert read["regime_counts"] == res.summary["regime_counts"]
+    assert (read["regime_counts_per_sector"] == res.summary["regime_counts_per_sector"]).all()
+    assert (read["share_multiple_equilibria"], read["status_ok"], read["status_bits"]) == (
+        res.summary["share_multiple_equilibria"], res.summary["status_ok"],
+        res.summary["status_bits"])
 
 
 def test_jobqueue_workers_get_the_worker_environment():

@@ -505,6 +505,17 @@ def test_discover_where_on_p_stuck(outputs_store):
     assert np.array_equal(target.of_outputs(out), y.astype(float))
 
 
+def test_empty_slots_of_the_list_are_not_masks(outputs_store):
+    """eq_mask's fill (no equilibrium at that rank) is no cooperation set:
+    a threshold on a rank with empty slots is refused like NaN, never
+    compared as the number 4294967295."""
+    ds = open_dataset(outputs_store)
+    assert (ds["eq_listed"].values < 3).any()
+    code, out, err = cli("discover", outputs_store, "--where", "eq_mask>2", "--select",
+                         "equilibrium=2")
+    assert code == 2 and "eq_mask is NaN" in err and 'where "eq_listed>2"' in err, err
+
+
 def test_sensitivity_takes_a_rank_as_select(outputs_store):
     code, out, err = cli("sensitivity", outputs_store, "--var", "eq_welfare", "--select",
                          "equilibrium=0", "--method", "pawn", "--json")

@@ -13,12 +13,13 @@ from coordsweep.engine.spec import refine as zrefine
 
 # --- a slow reference ----------------------------------------------------------
 
-def reference(shape, raxes, coarse, f):
+def reference(shape, raxes, coarse, f, min_level=0):
     """{point: value} of every point (solved or filled) and the set of
     solved points, by loops over cells: level by level, solve the corners
     of the active cells; a uniform cell fills its closed box (finer levels
     override coarser ones, solved points are never filled); a cell whose
-    corners differ is split in two along every refined axis."""
+    corners differ is split in two along every refined axis. The first
+    `min_level` levels split every cell, whatever its corners."""
     others = [k for k in range(len(shape)) if k not in raxes]
     steps = []
     s = coarse
@@ -40,7 +41,7 @@ def reference(shape, raxes, coarse, f):
             return tuple(p)
 
         cells = list(itertools.product(*[range(ncells(shape[a], coarse)) for a in raxes]))
-        for s in steps:
+        for level, s in enumerate(steps):
             for c in cells:
                 bounds = [(ci * s, min((ci + 1) * s, shape[a] - 1)) for ci, a in zip(c, raxes)]
                 for corner in itertools.product(*bounds):
@@ -51,6 +52,8 @@ def reference(shape, raxes, coarse, f):
             for c in cells:
                 bounds = [(ci * s, min((ci + 1) * s, shape[a] - 1)) for ci, a in zip(c, raxes)]
                 vals = {solved[point(corner)] for corner in itertools.product(*bounds)}
+                if level < min_level:
+                    vals = {None, 1}  # split whatever the corners
                 if len(vals) == 1:
                     v = vals.pop()
                     for q in itertools.product(*[range(lo, hi + 1) for lo, hi in bounds]):
@@ -65,8 +68,9 @@ def reference(shape, raxes, coarse, f):
     return final, set(solved)
 
 
-def run_planner(shape, raxes, coarse, f, ncols):
-    ref = zrefine.Refinement(on=("x",), sectors=None, axes=tuple(raxes), coarse=coarse)
+def run_planner(shape, raxes, coarse, f, ncols, min_level=0):
+    ref = zrefine.Refinement(on=("x",), sectors=None, axes=tuple(raxes), coarse=coarse,
+                             min_level=min_level)
     plan = zrefine.Planner(shape, ref, [np.int16] * ncols)
     solved_levels = []
     for level in range(ref.levels):
@@ -152,6 +156,55 @@ def test_planner_matches_reference_random_maps(seed):
         assert tuple(values[p]) == v, p
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_min_level_matches_reference(seed):
+    """min_level: the first levels solved whole, then the adaptive rule;
+    the plan is the reference's, point for point."""
+    rng = np.random.default_rng(100 + seed)
+    d = int(rng.integers(1, 4))
+    shape = tuple(int(rng.integers(2, 30 if d < 3 else 12)) for _ in range(d))
+    coarse = int(2 ** rng.integers(1, 4))
+    min_level = int(rng.integers(0, int(math.log2(coarse)) + 1))
+    raxes = tuple(sorted(rng.choice(d, size=int(rng.integers(1, d + 1)), replace=False)))
+    centres = rng.uniform(0, 1, (4, d)) * np.asarray(shape)
+    radii = rng.uniform(0.5, 0.4 * max(shape), 4)
+
+    def f(p):
+        inside = np.linalg.norm(centres - np.asarray(p, float), axis=1) < radii
+        return (int(np.flatnonzero(inside)[0]) if inside.any() else -1,)
+    values, solved, levels = run_planner(shape, raxes, coarse, f, 1, min_level)
+    final, ref_solved = reference(shape, raxes, coarse, f, min_level)
+    assert {tuple(map(int, p)) for p in np.argwhere(solved)} == ref_solved
+    for p, v in final.items():
+        assert tuple(values[p]) == v, p
+    # the sub-grid of step coarse / 2^min_level is solved whole
+    step = coarse >> min_level
+    sub = np.ones(shape, bool)
+    for a in raxes:
+        on = np.zeros(shape[a], bool)
+        on[::step] = True
+        on[-1] = True
+        sub &= on.reshape([-1 if k == a else 1 for k in range(d)])
+    assert solved[sub].all()
+
+
+def test_min_level_catches_the_island_coarse_alone_misses():
+    """A 3 x 3 island inside a 16 x 16 coarse cell touching no coarse point:
+    missed with coarse 16 alone, found with min_level 2 (the sub-grid of
+    step 4 solved whole touches it), and then the map is exact."""
+    shape = (65, 65)
+
+    def f(p):
+        return (int(20 <= p[0] <= 22 and 40 <= p[1] <= 42) + 2 * int(p[0] + p[1] > 90),)
+    true = truth(shape, f, 1)
+    values, solved, _ = run_planner(shape, (0, 1), 16, f, 1)
+    assert (values != true)[20:23, 40:43].all()
+    values, solved2, levels = run_planner(shape, (0, 1), 16, f, 1, min_level=2)
+    np.testing.assert_array_equal(values, true)
+    assert solved2[20:23, 40:43].any() and solved2.sum() > solved.sum()
+    assert [len(x) for x in levels[:3]] == [5 * 5, 9 * 9 - 5 * 5, 17 * 17 - 9 * 9]
+
+
 def test_island_smaller_than_a_cell_is_missed():
     """The stated assumption, violated: a 3 x 3 island inside a 16 x 16
     coarse cell, touching no coarse point, is filled over."""
@@ -200,6 +253,9 @@ def test_parse_defaults_and_table():
     r = parse({"on": ["has_partial"], "axes": ["cost_scale"], "coarse": 2})
     assert r.axes == (1,) and r.steps == (2, 1)
     assert parse({"on": ["regime"], "coarse": 32}).steps == (32, 16, 8, 4, 2, 1)
+    assert r.min_level == 0 and r.table(DIMS, SECTORS)["min_level"] == 0
+    r = parse({"on": ["regime"], "coarse": 8, "min_level": 3})
+    assert r.min_level == 3 and r.table(DIMS, SECTORS)["min_level"] == 3
 
 
 @pytest.mark.parametrize("table,words", [
@@ -217,6 +273,11 @@ def test_parse_defaults_and_table():
     ({"on": ["regime"], "coarse": True}, "power of 2"),
     ({"on": ["regime"], "axes": []}, "takes 1 to 3"),
     ({"on": ["regime"], "other": 1}, "unknown key 'other'"),
+    ({"on": ["regime"], "coarse": 8, "min_level": 4}, "'min_level' must be an integer from "
+     "0 to 3"),
+    ({"on": ["regime"], "min_level": -1}, "'min_level' must be an integer"),
+    ({"on": ["regime"], "min_level": 1.0}, "got 1.0"),
+    ({"on": ["regime"], "min_level": True}, "got True"),
 ])
 def test_parse_errors(table, words):
     with pytest.raises(SpecError, match=None) as info:

@@ -206,6 +206,29 @@ def test_island_missed_and_verify_fill_finds_it(tmp_path):
     assert code == 0 and "every refined output matches" in out
 
 
+def test_min_level_catches_the_island(tmp_path):
+    """The island at cost index 4 (one point of another regime between
+    coarse points 0 and 16 of equal regime): coarse 16 alone fills over
+    it; with min_level 2 the sub-grid of step 4 is solved whole, the
+    island is found and refined around, the map equals the full grid's and
+    --verify-fill finds nothing."""
+    text = ISLAND.replace("4.0, 4.0, 4.0, 4.0, 4.0, 0.2,", "4.0, 4.0, 4.0, 4.0, 0.2, 4.0,")
+    full = write_spec(tmp_path, text.split("[run.refine]")[0], "full.toml")
+    run(full, tmp_path / "full.zarr")
+    run(write_spec(tmp_path, text, "coarse.toml"), tmp_path / "coarse.zarr")
+    differ = check_refined(tmp_path / "full.zarr", tmp_path / "coarse.zarr",
+                           expect_exact=False).reshape(9, 17)
+    assert differ[:, 4].any() and not np.delete(differ, 4, axis=1).any()
+    run(write_spec(tmp_path, text + "min_level = 2\n", "deep.toml"), tmp_path / "deep.zarr")
+    check_refined(tmp_path / "full.zarr", tmp_path / "deep.zarr")
+    solved = open_dataset(tmp_path / "deep.zarr")["computed"].values
+    assert solved[:, ::4].all() and solved[:, 4].all() and not solved.all()
+    code, out, err = main_inprocess("inspect", tmp_path / "deep.zarr", "--verify-fill", "10000")
+    assert code == 0 and "every refined output matches" in out, (out, err)
+    code, out, err = main_inprocess("inspect", tmp_path / "deep.zarr")
+    assert code == 0 and "min_level 2 (step 4 solved whole)" in out, (out, err)
+
+
 def _mismatches(tmp_path):
     a, b = open_dataset(tmp_path / "ref.zarr"), open_dataset(tmp_path / "full.zarr")
     return int((a["regime"].values != b["regime"].values).sum())
@@ -274,6 +297,68 @@ def test_killed_refinement_resumes_bit_identical(tmp_path, pause):
     assert not os.path.exists(store / "refine_levels")
 
 
+def test_split_levels_fail_and_resume_bit_identical(tmp_path, monkeypatch):
+    """Off the synchronous scheduler a level is cut into several tasks
+    (sizes made small here); a run that fails in a task of level 3 and is
+    resumed with the synchronous scheduler (which would not cut it) keeps
+    the levels' recorded task sizes and ends bit for bit as an
+    uninterrupted synchronous run."""
+    import zarr
+    from coordsweep.engine.run import refine as rrefine
+    from coordsweep.engine.run.runner import run_sweep
+    text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml")).read()
+    spec = write_spec(tmp_path, shrink(text, 65, {"on": ["regime", "target_best"],
+                                                  "coarse": 16, "min_level": 1}))
+    ref = tmp_path / "ref.zarr"
+    run(spec, ref)
+    assert open_dataset(ref).attrs["refine"]["min_level"] == 1
+    monkeypatch.setattr(rrefine, "MIN_TASK_POINTS", 40)
+    monkeypatch.setattr(rrefine, "RECORD_CHUNK", 8)
+    real_pause, seen = rrefine.debug.pause, []
+
+    def pause(point):
+        seen.append(point)
+        if point == "refine-write-3-2":
+            raise RuntimeError("killed")
+        real_pause(point)
+    monkeypatch.setattr(rrefine.debug, "pause", pause)
+    store = tmp_path / "s.zarr"
+    with pytest.raises(RuntimeError, match="killed"):
+        run_sweep(spec, str(store), scheduler="threads", workers=2, progress=False)
+    assert sum(p.startswith("refine-write-3-") for p in seen) > 1  # level 3 was cut
+    levels = zarr.open_group(str(store), mode="r")["refine_levels"]
+    sizes = {k: levels[f"level_{k}"].attrs["task_points"] for k in range(4)}
+    assert sizes[3] < 65 * 65 and all(v % 8 == 0 for v in sizes.values())
+    assert open_dataset(store).attrs["refine"]["levels_done"] == 3
+    monkeypatch.setattr(rrefine.debug, "pause", real_pause)
+    run(spec, store, resume=True)
+    assert_identical_stores(ref, store)
+    assert open_dataset(store).attrs["refine"] == open_dataset(ref).attrs["refine"]
+
+
+def test_refined_on_a_two_worker_cluster_equals_synchronous(tmp_path, monkeypatch):
+    """Worker processes (their kernels loaded up front) share the levels,
+    cut into several tasks, and assemble the chunks from records the other
+    worker wrote: the store equals the synchronous one bit for bit."""
+    import logging
+    distributed = pytest.importorskip("distributed")
+    from coordsweep.engine.run import refine as rrefine
+    from coordsweep.engine.run.runner import run_sweep
+    text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml")).read()
+    spec = write_spec(tmp_path, shrink(text, 65, {"on": ["regime", "target_best"],
+                                                  "coarse": 16}))
+    run(spec, tmp_path / "ref.zarr", chunk_points=500)
+    monkeypatch.setattr(rrefine, "MIN_TASK_POINTS", 40)
+    monkeypatch.setattr(rrefine, "RECORD_CHUNK", 8)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=logging.ERROR) as cl:
+        run_sweep(spec, str(tmp_path / "cl.zarr"), scheduler=cl.scheduler_address,
+                  chunk_points=500, progress=False)
+    assert_identical_stores(tmp_path / "ref.zarr", tmp_path / "cl.zarr")
+    assert open_dataset(tmp_path / "cl.zarr").attrs["refine"] == \
+        open_dataset(tmp_path / "ref.zarr").attrs["refine"]
+
+
 def test_resume_needs_the_same_refinement(tmp_path):
     text = shrink(open(os.path.join(ROOT, "sweeps", "two_sectors.toml")).read(), 17,
                   {"on": ["regime"], "coarse": 4})
@@ -292,6 +377,8 @@ BAD = [
     ({"on": ["regime"], "axes": ["nope"]}, "unknown axis 'nope'"),
     ({"on": ["regime"], "sectors": ["steel"]}, "unknown sector 'steel'"),
     ({"on": ["regime"], "coarse": 6}, "power of 2"),
+    ({"on": ["regime"], "coarse": 4, "min_level": 3}, "'min_level' must be an integer from 0 "
+     "to 2"),
     ({"on": ["regime"], "axes": ["externality_scale", "cost_scale", "externality_scale",
                                  "cost_scale"]}, "takes 1 to 3"),
 ]

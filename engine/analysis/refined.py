@@ -28,7 +28,10 @@ def describe_lines(table, points):
     (`table`: the attribute refine, with ``computed_now``)."""
     lines = [f"refined: on {', '.join(table['on'])}"
              + (f" (sectors {', '.join(table['sectors'])})" if table.get("sectors") else "")
-             + f" along {', '.join(table['axes'])}, coarse {table['coarse']}; "
+             + f" along {', '.join(table['axes'])}, coarse {table['coarse']}"
+             + (f", min_level {table['min_level']} (step "
+                f"{table['coarse'] >> table['min_level']} solved whole)"
+                if table.get("min_level") else "") + "; "
              f"levels {table.get('levels_done', 0)}/{table.get('levels', '?')} done"]
     solved = table.get("computed_now")
     if solved is not None and points:

@@ -160,6 +160,9 @@ class Target:
         """Points where the variable itself is not finite (a threshold on
         NaN is no answer)."""
         v = np.asarray(values)
+        if self.var == "eq_mask":  # an empty slot of the list: no cooperation set
+            from coordsweep.engine.store.conventions import EQ_MASK_FILL
+            return v == EQ_MASK_FILL
         if v.dtype.kind != "f":
             return np.zeros(v.shape, bool)
         return ~np.isfinite(v) if self.kind == "value" else np.isnan(v)

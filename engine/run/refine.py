@@ -3,14 +3,19 @@ the store's chunks.
 
 1. Levels. The driver plans level k (engine/spec/refine.py's Planner: the
    coarse sub-grid, then the points inside cells whose corners differ),
-   cuts its points (sorted flat indices) into tasks of the store's chunk
-   size (>= 10^4 points by default) and runs them on the run's executor
+   cuts its points (sorted flat indices) into tasks and runs them on the
+   run's executor
    (engine/run/executors.py). A task solves its points and writes them
    into the store's group ``refine_levels/level_k``: ``record`` (every
    output of a point, packed in bytes; the next level is planned from its
    refined outputs), then marks itself in ``task_done`` with the store's
    run token. The store's attribute
-   ``refine`` counts the levels done.
+   ``refine`` counts the levels done. Tasks: with the synchronous
+   scheduler (one thread: nothing to share) a level is cut at the store's
+   chunk size; with any other, into up to TASKS_PER_LEVEL tasks of at
+   least MIN_TASK_POINTS points (rounded to whole record chunks), so that
+   the workers share a level. A level's group records its task size: a
+   resumed run keeps it, whatever its own scheduler.
 2. Chunks. Every chunk of the store is then written once, like any run's
    chunk (and marked in ``chunk_done``): the solved points from the
    levels' records, the filled ones from the plan (refined outputs) and
@@ -39,6 +44,12 @@ LEVELS = "refine_levels"
 #: points per zarr chunk of a level's arrays (a chunk of the store reads
 #: the records of its points without decoding a whole task's)
 RECORD_CHUNK = 4096
+#: a level's tasks off the synchronous scheduler: at least this many points
+#: each (a task's fixed cost is small against their kernel time) ...
+MIN_TASK_POINTS = 10_000
+#: ... and at most this many tasks a level (several for every worker of a
+#: small cluster)
+TASKS_PER_LEVEL = 16
 
 
 # --- records: every output of a point as bytes ---------------------------------
@@ -63,14 +74,20 @@ def packing(spec):
 
 def pack(outputs, spec):
     m = len(outputs["status"])
-    return np.concatenate([np.ascontiguousarray(outputs[name], dtype).reshape(m, -1)
-                           .view(np.uint8) for name, dtype, *_ in packing(spec)], axis=1)
+    lay = packing(spec)
+    rec = np.empty((m, lay[-1][3] + lay[-1][4]), np.uint8)
+    for name, dtype, _, off, size in lay:
+        rec[:, off:off + size] = np.ascontiguousarray(outputs[name], dtype).reshape(m, -1) \
+            .view(np.uint8)
+    return rec
 
 
-def unpack(rec, spec):
+def unpack(rec, spec, names=None):
+    """{name: array} of the records `rec` (every output, or those in `names`)."""
     m = rec.shape[0]
     return {name: np.ascontiguousarray(rec[:, off:off + size]).view(dtype)
-            .reshape((m,) + shape) for name, dtype, shape, off, size in packing(spec)}
+            .reshape((m,) + shape) for name, dtype, shape, off, size in packing(spec)
+            if names is None or name in names}
 
 
 def record_bytes(spec):
@@ -104,10 +121,24 @@ class Level:
         return f"{LEVELS}/level_{self.level}"
 
 
+def task_size(m, chunk_task, split):
+    """Points a task of a level of `m` points: `chunk_task` (the store's
+    chunk, in whole record chunks), or with `split` (workers to share the
+    level) up to TASKS_PER_LEVEL tasks of at least MIN_TASK_POINTS each,
+    never more than `chunk_task`; always whole record chunks."""
+    if not split:
+        return chunk_task
+    rc = min(RECORD_CHUNK, chunk_task)
+    want = max(MIN_TASK_POINTS, math.ceil(m / TASKS_PER_LEVEL))
+    return min(chunk_task, math.ceil(want / rc) * rc)
+
+
 def level_task(spec, store, info, task, run_id=None, token=1, solver=None, writer=None,
                idx=None):
     """One dask task of a level: solve the points `idx`, write their
     records, mark the task done. Returns the points solved."""
+    from coordsweep.engine.run import startup
+    startup.load_numba_arraymath()
     from coordsweep import kernels
     lease.check(store, run_id)
     if int(_level_array(store, run_id, f"{info.path}/task_done")[int(task)]) == token:
@@ -172,29 +203,34 @@ def _records(array, store, run_id, level, lo, hi, task_points):
 
 
 def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None,
-                   writer=None, columns=(), ranges=(), values=(), solved=None,
-                   task_points=1):
+                   writer=None, columns=(), ranges=(), values=(), solved=None):
     """One dask task: the store's chunk from the levels' records (`ranges`:
-    per level, the records of its points in the chunk) and the plan's
-    refined values at its points (`values`, `solved`). Returns the points
-    filled."""
+    per level, (first record, end, the points, the level's task size) of
+    its points in the chunk) and the plan's refined values at its points
+    (`values`, `solved`). Returns the points filled."""
     from coordsweep.engine.run.executors import chunk_is_done, write_chunk
     lease.check(store, run_id)
     if chunk_is_done(store, chunk_id, run_id, token):
         return int((~solved).sum())
     start, stop = layout.flat_range(chunk_id)
     n = stop - start
+    layout_of = packing(spec)
     outputs = {name: np.full((n,) + shape, fill_value(name, dtype), dtype)
-               for name, dtype, shape, _, _ in packing(spec)}
-    for level, (lo, hi, points) in enumerate(ranges):
+               for name, dtype, shape, _, _ in layout_of}
+    recs, ats = [], []
+    for level, (lo, hi, points, task_points) in enumerate(ranges):
         if hi <= lo:
             continue
-        at = points - start
-        got = unpack(_records(
-            lambda: _level_array(store, run_id, f"{LEVELS}/level_{level}/record"),
-            store, run_id, level, lo, hi, task_points), spec)
-        for name, arr in got.items():
-            outputs[name][at] = arr
+        ats.append(points - start)
+        recs.append(_records(
+            lambda level=level: _level_array(store, run_id, f"{LEVELS}/level_{level}/record"),
+            store, run_id, level, lo, hi, task_points))
+    if recs:
+        # every level's records at once, an output at a time, as bytes
+        rec = np.concatenate(recs) if len(recs) > 1 else recs[0]
+        at = np.concatenate(ats) if len(ats) > 1 else ats[0]
+        for name, dtype, shape, off, size in layout_of:
+            outputs[name].reshape(n, -1).view(np.uint8)[at] = rec[:, off:off + size]
     filled = ~solved
     for (name, sector), col in zip(columns, values):
         if sector is None:
@@ -213,6 +249,19 @@ assemble_chunk.task_name = "refine-chunk"
 
 
 # --- the driver --------------------------------------------------------------
+
+def warm_worker(spec, solver=None):
+    """Compile (or load from numba's cache) the kernels in this process,
+    and import what a task writes with."""
+    import zarr  # noqa: F401
+
+    from coordsweep.engine.run import executors  # noqa: F401
+    from coordsweep.engine.run import startup
+    from coordsweep.engine.store import chunkio  # noqa: F401
+    startup.load_numba_arraymath()
+    from coordsweep import kernels
+    kernels.solve(**spec.block(0, 1), solver=solver, **spec.outputs)
+
 
 def refinement_for(spec, on=None):
     """(spec, Refinement or None): with `on` (``--refine VAR[,VAR]``) the
@@ -235,7 +284,9 @@ def check_store(store, spec, refinement):
     have = attrs.get("refine")
     want = None if refinement is None else refinement.table(list(spec.dims),
                                                             list(spec.sector_names))
-    have_table = None if have is None else {k: have.get(k) for k in zrefine.KEYS}
+    # (min_level: 0 in a store that does not record it)
+    have_table = None if have is None else {k: have.get(k, 0 if k == "min_level" else None)
+                                            for k in zrefine.KEYS}
     if have_table != want:
         raise StoreError(f"{store}: was written with refinement {have_table}, this run "
                          f"asks for {want}; --resume needs the same, or pass --overwrite")
@@ -246,28 +297,31 @@ def _points_digest(idx):
     return hashlib.sha256(np.ascontiguousarray(idx, np.int64).tobytes()).hexdigest()
 
 
-def _level_group(root, info, idx, nbytes):
-    """The level's group: the existing one when it was made for these
-    points, else a new one. Its arrays: ``record`` (one row of bytes a
+def _level_group(root, info, idx, nbytes, chunk_task):
+    """(the level's group, its task size): the existing one when it was
+    made for these points (with the task size it records; `chunk_task`
+    for a group that records none), else a new one with
+    ``info.task_points``. Its arrays: ``record`` (one row of bytes a
     point, uncompressed: written once, read once) and ``task_done``."""
     m = len(idx)
-    ntasks = math.ceil(m / info.task_points)
     lv = root.require_group(LEVELS)
     name = f"level_{info.level}"
     digest = _points_digest(idx)
     if name in lv:
         g = lv[name]
         if g.attrs.get("points") == digest:
-            return g
+            return g, int(g.attrs.get("task_points", chunk_task))
         del lv[name]
+    ntasks = math.ceil(m / info.task_points)
     g = lv.create_group(name)
     chunk = max(1, min(RECORD_CHUNK, info.task_points, m))
     g.create_array("record", shape=(m, nbytes), dtype=np.uint8, chunks=(chunk, nbytes),
                    fill_value=0, compressors=None)
     g.create_array("task_done", shape=(max(ntasks, 1),), dtype=np.int64, chunks=(1,),
                    fill_value=0, compressors=None)
+    g.attrs["task_points"] = int(info.task_points)
     g.attrs["points"] = digest  # last: a group without it is made again
-    return g
+    return g, info.task_points
 
 
 def execute(refinement, plan, job, run, progress):
@@ -282,18 +336,28 @@ def execute(refinement, plan, job, run, progress):
                               [zrefine.column_dtype(name, nsec) for name, _ in columns])
     # a task writes whole chunks of the level's arrays (no two share one)
     chunk = math.prod(plan.layout.chunks)
-    task_points = math.ceil(chunk / min(RECORD_CHUNK, chunk)) * min(RECORD_CHUNK, chunk)
+    chunk_task = math.ceil(chunk / min(RECORD_CHUNK, chunk)) * min(RECORD_CHUNK, chunk)
+    split = getattr(run, "scheduler", None) != "synchronous"
+    names = {name for name, _ in columns}
     with zstore._quiet():
         root = zarr.open_group(str(store), mode="r+", use_consolidated=False)
+    client = getattr(run, "client", None)
+    if client is not None:
+        # every worker has the kernels (and the store's modules) before the
+        # first level: its task or two would otherwise wait for one worker's
+        # loading after another's (workers this run started have the
+        # kernels already: then this costs a round trip)
+        client.run(warm_worker, spec, job.solver)
     level_points = []
     for k in range(refinement.levels):
         idx = planner.points(k)
-        level_points.append(idx)
-        info = Level(k, task_points, columns)
+        info = Level(k, task_size(len(idx), chunk_task, split), columns)
         lease.check(store, job.run_id)
         with zstore._quiet():
-            g = _level_group(root, info, idx, record_bytes(spec))
+            g, task_points = _level_group(root, info, idx, record_bytes(spec), chunk_task)
             done = np.asarray(g["task_done"][:]) == job.token
+        info = Level(k, task_points, columns)
+        level_points.append((idx, task_points))
         ntasks = math.ceil(len(idx) / task_points)
         todo = [t for t in range(ntasks) if not done[t]]
         if todo:
@@ -310,20 +374,20 @@ def execute(refinement, plan, job, run, progress):
             rec = _records(lambda: g["record"], store, job.run_id, k, 0, len(idx), task_points) \
                 if len(idx) \
                 else np.zeros((0, record_bytes(spec)), np.uint8)
-        planner.record(idx, zrefine.key_columns(unpack(rec, spec), columns))
+        planner.record(idx, zrefine.key_columns(unpack(rec, spec, names), columns))
         lease.check(store, job.run_id)
         with zstore._quiet():
             root.attrs["refine"] = zrefine.record(refinement, spec, k + 1,
                                                   int(planner.solved.sum()))
     planner.finish()
     try:
-        _assemble(plan, job, run, progress, columns, planner, level_points, task_points)
+        _assemble(plan, job, run, progress, columns, planner, level_points)
     finally:
         _RECORDS.pop((str(store), job.run_id), None)
     return int(planner.solved.sum())
 
 
-def _assemble(plan, job, run, progress, columns, planner, level_points, task_points):
+def _assemble(plan, job, run, progress, columns, planner, level_points):
     from coordsweep.engine.run.executors import Chunks
     spec, store = job.spec, job.store
     if plan.todo:
@@ -332,11 +396,11 @@ def _assemble(plan, job, run, progress, columns, planner, level_points, task_poi
         def chunk_args(cid):
             a, b = layout.flat_range(cid)
             ranges = []
-            for p in level_points:
+            for p, task_points in level_points:
                 lo, hi = int(np.searchsorted(p, a)), int(np.searchsorted(p, b))
-                ranges.append((lo, hi, p[lo:hi]))
+                ranges.append((lo, hi, p[lo:hi], task_points))
             return (columns, ranges, [col[a:b] for col in planner.values],
-                    planner.solved[a:b], task_points)
+                    planner.solved[a:b])
         run.run(plan.todo, Chunks(spec, store, layout, job.run_id, job.token, job.solver,
                                   fn=assemble_chunk, extra=chunk_args), progress)
 

@@ -229,9 +229,10 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
                 scheduler = scheduler or "local"
                 workers = info.count
             run = executor(client, scheduler, workers, held)
-            if client is not None and info.started:
+            if client is not None and info.started and len(plan.todo) > (info.count or 0):
                 # the workers this run started load the kernels now, all at
-                # once, rather than each in its first task
+                # once, rather than each in its first task (when every one
+                # will have tasks: not for a run of fewer chunks)
                 client.run(warm_kernels, job.spec, job.solver)
             plan.open_store(job.spec, job.store, held.run_id, job.solver)
             startup.resume_gc()  # (the command line's process: start-up is over)

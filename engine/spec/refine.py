@@ -5,7 +5,10 @@ the refined axes, and each axis's last index), then, level by level, the
 points of the next finer sub-grid inside or on the edge of every cell whose
 corners differ in a refined output, halving the cells down to the full
 resolution. Cells whose corners agree are filled with the corners' values
-(the refined outputs only). Axes not refined, and a design's ``sample``,
+(the refined outputs only). ``min_level`` (default 0) solves the first
+levels whole: every point of the sub-grid of step ``coarse / 2^min_level``
+is solved, whatever the corners, and the adaptive levels start from there
+(a smaller cell to miss an island in, for more points solved). Axes not refined, and a design's ``sample``,
 are swept as usual: each slice is refined on its own (they are batch
 dimensions of the cells).
 
@@ -43,23 +46,26 @@ REFINABLE = tuple(name for name, per, dtype, _, _ in OUTPUTS
 _PER = {name: per for name, per, _, _, _ in OUTPUTS}
 _DTYPE = {name: np.dtype(dtype) for name, _, dtype, _, _ in OUTPUTS}
 
-KEYS = ("on", "sectors", "axes", "coarse")
+KEYS = ("on", "sectors", "axes", "coarse", "min_level")
 MAX_AXES = 3
 DEFAULT_COARSE = 16
 
-ASSUMPTION = ("a region of another category smaller than a coarse cell that touches "
-              "no solved point can be missed; `coordsweep inspect STORE --verify-fill N` "
-              "solves N filled points and compares")
+ASSUMPTION = ("a region of another category smaller than a cell of the last level solved "
+              "whole (step coarse / 2^min_level) that touches no solved point can be "
+              "missed; `coordsweep inspect STORE --verify-fill N` solves N filled points "
+              "and compares")
 
 
 @dataclass(frozen=True)
 class Refinement:
     """A validated [run.refine]: output names, sector indices (None: all),
-    the refined dimensions (positions in the spec's dims), the coarse step."""
+    the refined dimensions (positions in the spec's dims), the coarse step,
+    the levels solved whole (0: only the coarse sub-grid)."""
     on: tuple
     sectors: tuple | None
     axes: tuple
     coarse: int
+    min_level: int = 0
 
     @property
     def steps(self):
@@ -88,7 +94,7 @@ class Refinement:
                 "sectors": None if self.sectors is None
                 else [sector_names[j] for j in self.sectors],
                 "axes": [dims[k] for k in self.axes],
-                "coarse": int(self.coarse)}
+                "coarse": int(self.coarse), "min_level": int(self.min_level)}
 
 
 def column_dtype(name, n_sectors):
@@ -169,8 +175,15 @@ def parse(table, dims, axis_names, sector_names, where="[run.refine]", error=Spe
     if isinstance(coarse, bool) or not isinstance(coarse, int) or coarse < 2 \
             or coarse & (coarse - 1):
         raise error(f"{where}: 'coarse' must be a power of 2 >= 2, got {coarse!r}")
+    levels = int(coarse).bit_length()  # log2(coarse) + 1
+    min_level = table.get("min_level", 0)
+    if isinstance(min_level, bool) or not isinstance(min_level, int) \
+            or not 0 <= min_level < levels:
+        raise error(f"{where}: 'min_level' must be an integer from 0 to {levels - 1} "
+                    f"(log2 of coarse {coarse}: every point solved), got {min_level!r}")
     return Refinement(on=tuple(on), sectors=sectors,
-                      axes=tuple(sorted(dims.index(a) for a in axes)), coarse=int(coarse))
+                      axes=tuple(sorted(dims.index(a) for a in axes)), coarse=int(coarse),
+                      min_level=int(min_level))
 
 
 def of_spec(spec, error=SpecError):
@@ -184,7 +197,7 @@ def of_spec(spec, error=SpecError):
 
 def key_columns(outputs, columns):
     """(m, C) int64: the refined outputs at solved points, as the planner compares them."""
-    m = len(outputs["status"])
+    m = len(outputs[columns[0][0]]) if columns else 0
     out = np.empty((m, len(columns)), np.int64)
     for j, (name, sector) in enumerate(columns):
         v = np.asarray(outputs[name])
@@ -286,25 +299,45 @@ class Planner:
         if level != self.next_level:
             raise ValueError(f"level {level} planned out of order (next: {self.next_level})")
         steps = self.ref.steps
-        if level == 0:
-            self.active = self._all_cells(steps[0])
-            flat = self._corners(self.active, steps[0])
-        else:
-            s = steps[level - 1]
-            differ = self._evaluate(self.active, s)
-            self.active = self._children(self.active[differ], s)
-            flat = self._corners(self.active, steps[level])
         self.next_level = level + 1
-        flat = np.unique(flat)
-        return flat[~self.solved[flat]]
+        if level <= self.ref.min_level:
+            # solved whole: every point of the sub-grid (sorted, C order)
+            self.active = None
+            flat = self._subgrid(steps[level])
+            return flat[~self.solved[flat]]
+        s = steps[level - 1]
+        if self.active is None:
+            self.active = self._all_cells(s)
+        differ = self._evaluate(self.active, s)
+        self.active = self._children(self.active[differ], s)
+        # sorted, each once, none solved before: a mark a point (no sort)
+        mark = np.zeros(self.size, bool)
+        mark[self._corners(self.active, steps[level]).ravel()] = True
+        mark &= ~self.solved
+        return np.flatnonzero(mark)
+
+    def _subgrid(self, s):
+        """Sorted flat indices of the sub-grid of step s: every s-th index
+        and the last one along the refined axes, every index along the others."""
+        flat = np.zeros(1, np.int64)
+        for k, n in enumerate(self.shape):
+            if k in self.raxes:
+                i = np.arange(0, n, s, dtype=np.int64)
+                if i[-1] != n - 1:
+                    i = np.append(i, n - 1)
+            else:
+                i = np.arange(n, dtype=np.int64)
+            flat = (flat[:, None] + (i * self.strides[k])[None, :]).ravel()
+        return flat
 
     def finish(self):
         """Fill after the last level (its cells are one point wide: only
         their uniform ones matter, for nothing is left inside them)."""
         if self.next_level != self.ref.levels:
             raise ValueError("finish before the last level")
-        self._evaluate(self.active, self.ref.steps[-1])
-        self.active = self.active[:0]
+        if self.active is not None:  # (None: the last level was solved whole)
+            self._evaluate(self.active, self.ref.steps[-1])
+        self.active = np.zeros((0, len(self.shape)), np.int64)
 
     def record(self, idx, keys):
         idx = np.asarray(idx, np.int64)
@@ -322,27 +355,32 @@ class Planner:
         for col in self.values:
             v = col[corners]
             differ |= (v != v[:, :1]).any(axis=1)
-        if s == self.ref.coarse:
-            self._fill_dense(differ, corners[:, 0], s)
+        if s == self.ref.steps[self.ref.min_level]:  # every cell of the grid
+            self._fill_dense(corners[:, 0], s)
         else:
             self._fill(cells[~differ], corners[~differ, 0], s)
         return differ
 
-    def _fill_dense(self, differ, source, s):
-        """The fill of the coarse level, where every cell is active: each
-        point takes the cell it falls in when the cells are half-open
-        (the last one closed). It differs from the closed cells' fill only
-        at points on the edge of a cell whose corners differ, which the
-        finer levels write again (solved, or filled by a finer cell)."""
+    def _fill_dense(self, source, s):
+        """The fill of the first adaptive level, where every cell of the
+        grid is evaluated (`source`: their first corners, in the C order
+        of the cells): each point not solved takes the cell it falls in
+        when the cells are half-open (the last one closed). That is the
+        closed cells' fill wherever a cell is uniform; in a cell whose
+        corners differ every point is written again by a finer level
+        (solved, or filled by a finer cell), so the end result does not
+        depend on what is written there now. One repeat of the cells'
+        values along each refined axis, no per-point index."""
         cshape = tuple(_ncells(n, s) if k in self.raxes else n
                        for k, n in enumerate(self.shape))
-        maps = [np.minimum(np.arange(n) // s, cshape[k] - 1) if k in self.raxes
-                else np.arange(n) for k, n in enumerate(self.shape)]
-        cell = np.arange(len(differ)).reshape(cshape)[np.ix_(*maps)].ravel()
-        keep = ~differ[cell] & ~self.solved
-        cell = cell[keep]
+        counts = {a: np.minimum(s, self.shape[a] - 1 - np.arange(cshape[a]) * s)
+                  + (np.arange(cshape[a]) == cshape[a] - 1) for a in self.raxes}
+        keep = ~self.solved
         for col in self.values:
-            col[keep] = col[source][cell]
+            dense = col[source].reshape(cshape)
+            for a in self.raxes:
+                dense = np.repeat(dense, counts[a], axis=a)
+            np.copyto(col, dense.reshape(-1), where=keep)
 
     def _children(self, cells, s):
         h = s // 2
