@@ -231,3 +231,20 @@ def test_garbage_collector_paused_only_for_the_command_process(tmp_path):
                  "synchronous", "--quiet"]) == 0
     assert gc.isenabled() and gc.get_freeze_count() == frozen
     assert startup._paused is False
+
+
+def test_malloc_tuned_in_the_command_process_unless_the_environment_says():
+    """tune_malloc sets glibc's thresholds as a worker's (returns True on
+    glibc), and leaves them alone when the environment sets either."""
+    import platform
+    from coordsweep.engine.run.cluster import MALLOC_ENV
+    prog = ("from coordsweep.engine.run import startup\n"
+            "print(startup.tune_malloc())")
+    env = {k: v for k, v in os.environ.items() if k not in MALLOC_ENV}
+    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True,
+                         env=env, check=True).stdout.split()
+    glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert out == [str(glibc)]
+    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True,
+                         env={**env, "MALLOC_TRIM_THRESHOLD_": "65536"}, check=True).stdout.split()
+    assert out == ["False"]

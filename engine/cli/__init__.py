@@ -69,6 +69,8 @@ def main(argv=None):
             from coordsweep.engine.run import startup
             if args.command in GC_PAUSED:
                 startup.pause_gc()
+            if args.command == "run":  # (its in-process schedulers)
+                startup.tune_malloc()
         from coordsweep.engine.store import conventions
         conventions.set_command(sys.argv[1:] if argv is None else argv)
         code = args.func(args)
