@@ -40,6 +40,17 @@ def parse_select(items):
     return parse_assignments(items, "--select")
 
 
+def add_rank_args(parser):
+    """``--sector``, ``--equilibrium RANK`` and ``--select equilibrium=RANK``
+    of the commands that analyse the whole parameter space (read by
+    :func:`equilibrium_rank`)."""
+    parser.add_argument("--sector", help="sector, for per-sector outputs")
+    parser.add_argument("--equilibrium", type=int, metavar="RANK",
+                        help="rank in the equilibrium list (0: the best), for eq_* outputs")
+    parser.add_argument("--select", action="append", metavar="equilibrium=RANK",
+                        help="the same as --equilibrium RANK (as plot takes it)")
+
+
 def equilibrium_rank(args):
     """The rank in the equilibrium list asked for by ``--equilibrium RANK``
     or ``--select equilibrium=RANK`` (as `plot` takes it), or None; the

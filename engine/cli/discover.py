@@ -2,7 +2,8 @@
 scenario discovery (PRIM or CART boxes where a category holds)."""
 import json
 
-from coordsweep.engine.cli.common import EXIT_OK, equilibrium_rank, existing_store
+from coordsweep.engine.cli.common import (
+    EXIT_OK, add_rank_args, equilibrium_rank, existing_store)
 
 
 def register(sub):
@@ -11,11 +12,7 @@ def register(sub):
     sa.add_argument("store")
     sa.add_argument("--var", help="output (regime, target_*, n_equilibria, a boolean, or a "
                     "number with --where)")
-    sa.add_argument("--sector", help="sector, for per-sector outputs")
-    sa.add_argument("--equilibrium", type=int, metavar="RANK",
-                    help="rank in the equilibrium list (0: the best), for eq_* outputs")
-    sa.add_argument("--select", action="append", metavar="equilibrium=RANK",
-                    help="the same as --equilibrium RANK (as plot takes it)")
+    add_rank_args(sa)
     sa.add_argument("--category", help="the category sought (a regime name, a sector name "
                     "for target_*, 'multiple' for n_equilibria > 1)")
     sa.add_argument("--where", help="a threshold instead of a category: \"VAR>VALUE\" "

@@ -1,7 +1,8 @@
 """`coordsweep sensitivity STORE --var VAR ...`: sensitivity indices."""
 import json
 
-from coordsweep.engine.cli.common import EXIT_OK, equilibrium_rank, existing_store
+from coordsweep.engine.cli.common import (
+    EXIT_OK, add_rank_args, equilibrium_rank, existing_store)
 
 
 def register(sub):
@@ -9,11 +10,7 @@ def register(sub):
                         "Morris on their designs, given-data methods on any store")
     sa.add_argument("store")
     sa.add_argument("--var", required=True, help="output to analyse")
-    sa.add_argument("--sector", help="sector, for per-sector outputs")
-    sa.add_argument("--equilibrium", type=int, metavar="RANK",
-                    help="rank in the equilibrium list (0: the best), for eq_* outputs")
-    sa.add_argument("--select", action="append", metavar="equilibrium=RANK",
-                    help="the same as --equilibrium RANK (as plot takes it)")
+    add_rank_args(sa)
     sa.add_argument("--category", help="analyse the indicator of this category (a regime "
                     "name, a sector name for target_*, 'multiple' for n_equilibria > 1)")
     sa.add_argument("--method", help="sobol | morris (their own designs; the default on "
