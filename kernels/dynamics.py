@@ -52,6 +52,7 @@ from coordsweep.kernels import codes
 from coordsweep.kernels.economy import (
     KIND_CAND, KIND_SPONT, binary_welfare, log_expm1, log_m, log_wage)
 from coordsweep.kernels.jit import jit, maxiter
+from coordsweep.kernels.outputs import DYNAMICS_OUTPUTS
 from coordsweep.kernels.point import allocate_scratch, workspace_at
 
 #: samples per segment (u = 1 - k / SAMPLES, k = 1 .. SAMPLES) where
@@ -89,8 +90,7 @@ END_PARTIAL = 1
 END_OPEN = 2  # not ended after T_MAX (PATH_NOT_CONVERGED)
 
 #: the outputs, in the order dynamics_points takes them (kernels/outputs.py)
-DYNAMICS_NAMES = ("basin_nc", "basin_best", "p_stuck", "welfare_expected",
-                  "selection_gap", "big_push")
+DYNAMICS_NAMES = tuple(o.name for o in DYNAMICS_OUTPUTS)
 
 #: per-thread buffers of the path follower, indexed by the active sectors
 #: (j = 0 .. na - 1; act[j] is sector j's index): s the accepted profile,
@@ -366,6 +366,20 @@ def locate_held(ws, dy, na, nheld, ua, ub):
 
 
 @jit
+def release(ws, dy, na, back):
+    """The held sectors back at their shares in `back` (where solve_held
+    started from), dy.D there, and each of them moving by the sign of its
+    D_j (solve_held changes only the held shares of dy.sp)."""
+    for j in range(na):
+        if dy.mode[j] == HELD:
+            dy.sp[j] = back[j]
+    eval_D(ws, dy.sp, dy, na, dy.D)
+    for j in range(na):
+        if dy.mode[j] == HELD:
+            dy.mode[j] = UP if dy.D[j] > 0.0 else DOWN
+
+
+@jit
 def settle(ws, dy, na, nheld):
     """At a switch (dy.sp: the free shares just past it; held shares to be
     solved): release the held sectors if a held zero is gone (each moves
@@ -374,15 +388,9 @@ def settle(ws, dy, na, nheld):
     dy.sp, dy.D the state after the switch."""
     mode = dy.mode
     if nheld > 0 and not solve_held(ws, dy.sp, dy, na):
-        for j in range(na):
-            if mode[j] == HELD:
-                dy.sp[j] = dy.s[j]
-        eval_D(ws, dy.sp, dy, na, dy.D)
-        for j in range(na):
-            if mode[j] == HELD:
-                mode[j] = UP if dy.D[j] > 0.0 else DOWN
+        release(ws, dy, na, dy.s)
         nheld = 0
-    if nheld == 0:
+    elif nheld == 0:
         eval_D(ws, dy.sp, dy, na, dy.D)
     newly = 0
     for j in range(na):
@@ -398,13 +406,7 @@ def settle(ws, dy, na, nheld):
         for j in range(na):  # (s0 is free until the next segment)
             dy.s0[j] = dy.sp[j]
         if not solve_held(ws, dy.sp, dy, na):
-            # no zero found after all: the held sectors move by their sign
-            for j in range(na):
-                dy.sp[j] = dy.s0[j]
-            eval_D(ws, dy.sp, dy, na, dy.D)
-            for j in range(na):
-                if mode[j] == HELD:
-                    mode[j] = UP if dy.D[j] > 0.0 else DOWN
+            release(ws, dy, na, dy.s0)  # no zero found after all
     count = 0
     for j in range(na):
         if mode[j] == HELD:
