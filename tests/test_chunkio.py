@@ -118,7 +118,7 @@ def test_local_files_leave_no_temporary_and_overwrite_whole(tmp_path):
     np.testing.assert_array_equal(zarr.open_group(path, mode="r")["welfare_nc"][region], 3.0)
     leftovers = [f for _, _, fs in os.walk(path) for f in fs if f.endswith(".partial")]
     assert leftovers == []
-    target = os.path.join(path, "welfare_nc", "c", "0", "0")
+    target = os.path.join(path, "welfare_nc", "c.0.0")
     before = open(target, "rb").read()
 
     class Boom:  # a buffer whose write fails half-way
@@ -148,3 +148,33 @@ def test_other_stores_take_their_own_set():
     back = zarr.open_group(mem, mode="r")["x"]
     np.testing.assert_array_equal(back[3:6], np.arange(15.0).reshape(3, 5))
     assert np.isnan(back[0:3]).all()
+
+
+def test_chunk_files_in_the_array_directory_and_nested_stores_alike(tmp_path, monkeypatch):
+    """A store's chunks are files ``c.I.J`` in each array's directory (no
+    directory per chunk); a store made with zarr's nested keys
+    (``c/I/J``) is written, marked and read through its own metadata."""
+    outs = outputs_for(1, LAYOUT)
+    flat = str(tmp_path / "flat.zarr")
+    zstore.create(flat, SPEC, LAYOUT)
+    zstore.write_chunk(flat, LAYOUT, 1, outs, 2)
+    assert os.path.isfile(os.path.join(flat, "welfare_nc", "c.1.0"))
+    assert os.path.isfile(os.path.join(flat, "regime", "c.1.0.0"))
+    assert os.path.isfile(os.path.join(flat, "chunk_done", "c.1"))
+    assert not os.path.exists(os.path.join(flat, "welfare_nc", "c"))
+    monkeypatch.setattr(zstore, "CHUNK_KEYS", {"name": "default", "separator": "/"})
+    nested = str(tmp_path / "nested.zarr")
+    zstore.create(nested, SPEC, LAYOUT)
+    monkeypatch.undo()
+    group = zarr.open_group(nested, mode="r+")
+    assert chunkio.chunk_missing(group["chunk_done"], (1,))
+    zstore.write_chunk(nested, LAYOUT, 1, outs, 2)
+    assert os.path.isfile(os.path.join(nested, "welfare_nc", "c", "1", "0"))
+    assert os.path.isfile(os.path.join(nested, "chunk_done", "c", "1"))
+    assert not chunkio.chunk_missing(group["chunk_done"], (1,))
+    assert chunkio.chunk_missing(group["chunk_done"], (0,))
+    np.testing.assert_array_equal(zstore.done_chunks(nested), zstore.done_chunks(flat))
+    assert zstore.done_chunks(nested).tolist() == [False, True, False]
+    a, b = zarr.open_group(flat, mode="r"), zarr.open_group(nested, mode="r")
+    for o in OUTPUTS:
+        np.testing.assert_array_equal(a[o.name][...], b[o.name][...])

@@ -105,7 +105,7 @@ def test_resume_computes_missing_chunks_bit_identical(killed, tmp_path):
 
     def chunk_file(cid):
         idx = np.unravel_index(cid, layout.grid)
-        return os.path.join(store, "welfare_nc", "c", *map(str, idx))
+        return os.path.join(store, "welfare_nc", ".".join(["c", *map(str, idx)]))
 
     finished = [int(c) for c in np.flatnonzero(done)]
     mtimes = {c: os.stat(chunk_file(c)).st_mtime_ns for c in finished}

@@ -115,8 +115,8 @@ def test_cancelled_array_resubmitted_loses_nothing(slurm, tmp_path):
     assert layout.nchunks == 40
 
     def chunk_file(cid):
-        return os.path.join(store, "welfare_nc", "c",
-                            *map(str, np.unravel_index(cid, layout.grid)))
+        return os.path.join(store, "welfare_nc",
+                            ".".join(["c", *map(str, np.unravel_index(cid, layout.grid))]))
 
     mtimes = {int(c): os.stat(chunk_file(c)).st_mtime_ns for c in np.flatnonzero(done)}
     job2 = slurm.sbatch(script, f"--chdir={tmp_path}")

@@ -35,9 +35,9 @@ def test_verify_good_store(stores):
 def test_verify_names_damaged_and_missing_chunks_repair_fixes_them(stores, tmp_path):
     store = _copy(stores["ref"], tmp_path / "damaged.zarr")
     # chunk 1 of welfare_nc: garbage bytes; chunk 4 of regime: deleted
-    with open(os.path.join(store, "welfare_nc", "c", "1", "0", "0"), "wb") as f:
+    with open(os.path.join(store, "welfare_nc", "c.1.0.0"), "wb") as f:
         f.write(b"\x00garbage\xff" * 7)
-    os.remove(os.path.join(store, "regime", "c", "4", "0", "0", "0"))
+    os.remove(os.path.join(store, "regime", "c.4.0.0.0"))
     # a plain read does not notice the deleted chunk (it reads fill values)
     code, out, err = main_inprocess("inspect", store, "--verify")
     assert code == 1, out + err

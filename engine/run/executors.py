@@ -19,7 +19,7 @@ import numpy as np
 from coordsweep.engine.analysis import results
 from coordsweep.engine.run import debug, startup
 from coordsweep.engine.spec import blocks
-from coordsweep.engine.store import lease
+from coordsweep.engine.store import chunkio, lease
 from coordsweep.engine.store import zarrstore as zstore
 from coordsweep.engine.store.conventions import chunks_done
 
@@ -75,6 +75,8 @@ def chunk_is_done(store, chunk_id, run_id=None, token=1):
     if not run_id:
         return zstore.chunk_is_done(store, chunk_id)
     record = zstore._writable(store, run_id)["chunk_done"]
+    if chunkio.chunk_missing(record, (int(chunk_id),)):  # (one stat, no zarr read)
+        return False
     return bool(chunks_done(record[int(chunk_id)], token))
 
 

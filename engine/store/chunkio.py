@@ -90,6 +90,18 @@ def encode_chunk(arr, value, region):
     return (f"{arr.store_path.path}/{key}" if arr.store_path.path else key), buf
 
 
+def chunk_missing(arr, coords):
+    """True when the chunk at `coords` of zarr array `arr` (a writable local
+    directory store) has no file: it reads as the fill value. False when
+    it has one or when that cannot be told this way (read it then)."""
+    root = _local_root(arr.store_path.store)
+    if root is None or getattr(arr.metadata, "zarr_format", None) != 3:
+        return False
+    key = arr.metadata.encode_chunk_key(tuple(coords))
+    path = f"{arr.store_path.path}/{key}" if arr.store_path.path else key
+    return not os.path.exists(os.path.join(root, path))
+
+
 def write_chunks(group, items):
     """Write [(name, region, value)] into zarr `group`: whole chunks in one
     batch, anything else through __setitem__. Returns how many took the

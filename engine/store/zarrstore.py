@@ -150,12 +150,23 @@ def compressors(dtype, refined=False):
                        typesize=np.dtype(dtype).itemsize),)
 
 
+#: the chunk files of the arrays written chunk by chunk (outputs, the
+#: completion record, a design's coordinates): ``c.I.J.K`` in the array's
+#: own directory, not zarr's default nested ``c/I/J/K``. A task writes one
+#: chunk of every output, and the nested form makes two or three new
+#: directories for each of them: about 40% of the CPU of writing a chunk
+#: on this machine's ext4 (benchmarks/e2e_breakdown.py). Stores written
+#: with either form are read, resumed and verified alike (the keys come
+#: from each array's metadata).
+CHUNK_KEYS = {"name": "default", "separator": "."}
+
+
 def _encoding(name, dtype, chunks, refined=False):
     """The zarr encoding of an array without data yet (an output, the
     completion record, a design's coordinate): its chunks, codecs and
     fill value (a float's NaN as xarray's ``_FillValue``)."""
     dtype = np.dtype(dtype)
-    e = {"chunks": tuple(chunks)}
+    e = {"chunks": tuple(chunks), "chunk_key_encoding": dict(CHUNK_KEYS)}
     if name != "chunk_done" and (name in _OUTPUT_NAMES or name in EXTRA_POINT_VARS):
         e["compressors"] = compressors(dtype, refined)
     if dtype.kind == "f":
@@ -230,7 +241,8 @@ def _write_template(store, mode, coords, data_vars, attrs):
         if isinstance(values, Lazy):
             dtype, shape = values.dtype, values.shape
             enc = _encoding(name, dtype, values.chunks, "refine" in attrs)
-            kwargs = {"chunks": enc["chunks"], "fill_value": enc.get("fill_value")}
+            kwargs = {"chunks": enc["chunks"], "fill_value": enc.get("fill_value"),
+                      "chunk_key_encoding": enc["chunk_key_encoding"]}
             if "compressors" in enc:
                 kwargs["compressors"] = enc["compressors"]
         else:  # a coordinate's values, written now (zarr's default codecs)
@@ -392,7 +404,10 @@ def write_chunk(store, layout, chunk_id, outputs, nsec, run_id=None, token=1):
             (name, region + (slice(None),), a.reshape(rshape + a.shape[1:]))
             for name, a in outputs.items()])
         lease.check(store, run_id)
-        group["chunk_done"][chunk_id] = token
+        # the marker as one more whole chunk (the record's chunks are one
+        # element): no event-loop round trip
+        chunkio.write_chunks(group, [("chunk_done", (slice(chunk_id, chunk_id + 1),),
+                                      np.array([token], dtype=np.int64))])
 
 
 #: (store, run_id) -> its group, opened once per run and process (the
