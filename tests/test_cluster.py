@@ -270,7 +270,8 @@ def test_worker_count_follows_cpu_affinity(sweep, tmp_path):
 
 def test_caller_environment_unchanged(sweep, tmp_path, monkeypatch):
     import coordsweep
-    from coordsweep.engine.run.cluster import MALLOC_ENV, PINNED_THREADS, open_client
+    from coordsweep.engine.run.cluster import (LOCAL_CLUSTER_CONFIG, MALLOC_ENV, PINNED_THREADS,
+                                              open_client)
     for k in MALLOC_ENV:  # (the caller's own value would win)
         monkeypatch.delenv(k, raising=False)
     before = dict(os.environ)
@@ -287,6 +288,16 @@ def test_caller_environment_unchanged(sweep, tmp_path, monkeypatch):
         envs = client.run(lambda: {v: os.environ.get(v) for v in want})
         assert info.count == 2 and len(envs) == 2
         assert all(e == want for e in envs.values()), envs
+        # and the local cluster's dask settings (no profiler in the workers)
+        import dask
+        conf = client.run(lambda: {k: dask.config.get(k) for k in LOCAL_CLUSTER_CONFIG})
+        assert all(c == LOCAL_CLUSTER_CONFIG for c in conf.values()), conf
+        import time
+        client.gather(client.map(time.sleep, [0.3, 0.3], pure=False))  # a task on each
+        profiled = client.run(lambda dask_worker: dask_worker.profile_recent["count"])
+        assert set(profiled.values()) == {0}, profiled
+    import dask
+    assert dask.config.get("distributed.worker.profile.enabled") is True
     assert dict(os.environ) == before
 
 
