@@ -54,17 +54,41 @@ def _chunk_coords(region, chunk_shape, shape):
     return tuple(coords)
 
 
+#: {id(array): (array, what encode_chunk needs of it)}: the codecs, the
+#: chunk spec and the key prefix of an array, worked out once per array
+#: object (a run opens its arrays once, engine/store/zarrstore.py)
+_PLANS = {}
+
+
+def _array_plan(arr):
+    hit = _PLANS.get(id(arr))
+    if hit is not None and hit[0] is arr:
+        return hit[1]
+    codecs = _plan(arr)
+    plan = None
+    if codecs is not None:
+        from zarr.core.array_spec import ArrayConfig, ArraySpec
+        from zarr.core.buffer import default_buffer_prototype
+        meta = arr.metadata
+        chunk_shape = tuple(meta.chunk_grid.chunk_shape)
+        spec = ArraySpec(shape=chunk_shape, dtype=meta.data_type, fill_value=arr.fill_value,
+                         config=ArrayConfig.from_dict({}), prototype=default_buffer_prototype())
+        prefix = f"{arr.store_path.path}/" if arr.store_path.path else ""
+        plan = (codecs, chunk_shape, meta.data_type.to_native_dtype(), spec, prefix)
+    if len(_PLANS) > 256:
+        _PLANS.clear()
+    _PLANS[id(arr)] = (arr, plan)
+    return plan
+
+
 def encode_chunk(arr, value, region):
     """(key, Buffer) of `value` written at `region` of zarr array `arr`,
     encoded as zarr encodes it; None when the fast path does not apply."""
-    from zarr.core.array_spec import ArrayConfig, ArraySpec
-    from zarr.core.buffer import default_buffer_prototype
     from zarr.core.buffer.cpu import NDBuffer
-    codecs = _plan(arr)
-    if codecs is None:
+    plan = _array_plan(arr)
+    if plan is None:
         return None
-    meta = arr.metadata
-    chunk_shape = tuple(meta.chunk_grid.chunk_shape)
+    codecs, chunk_shape, dtype, spec, prefix = plan
     region = tuple(region) + tuple(slice(None) for _ in arr.shape[len(region):])
     if len(region) != len(arr.shape) or not all(isinstance(s, slice) for s in region):
         return None
@@ -74,20 +98,16 @@ def encode_chunk(arr, value, region):
     coords = _chunk_coords(region, chunk_shape, arr.shape)
     if coords is None:
         return None
-    dtype = meta.data_type.to_native_dtype()
     value = np.asarray(value)
     if value.shape != chunk_shape:  # an edge chunk: padded with the fill value
         full = np.full(chunk_shape, arr.fill_value, dtype=dtype)
         full[tuple(slice(0, s.stop - s.start) for s in region)] = value
         value = full
     value = np.ascontiguousarray(value, dtype=dtype)
-    spec = ArraySpec(shape=chunk_shape, dtype=meta.data_type, fill_value=arr.fill_value,
-                     config=ArrayConfig.from_dict({}), prototype=default_buffer_prototype())
     buf = codecs[0]._encode_sync(NDBuffer.from_numpy_array(value), spec)
     for codec in codecs[1:]:
         buf = codec._encode_sync(buf, spec)
-    key = meta.encode_chunk_key(coords)
-    return (f"{arr.store_path.path}/{key}" if arr.store_path.path else key), buf
+    return prefix + arr.metadata.encode_chunk_key(coords), buf
 
 
 def chunk_missing(arr, coords):
