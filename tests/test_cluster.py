@@ -438,3 +438,41 @@ high = 1.0
         assert p.returncode == 0, (out, err)
     assert store_attrs(store)["complete"] == 1
     assert_identical_stores(ref, store)
+
+
+def test_task_groups():
+    """Chunks several a task on a cluster of known size, the last ones one
+    a task; every chunk once, in order."""
+    from coordsweep.engine.run.executors import CHUNKS_PER_TASK, task_groups
+    assert task_groups(range(10), None) == [[c] for c in range(10)]
+    assert task_groups(range(10), 2) == [[c] for c in range(10)]  # too few to group
+    groups = task_groups(range(100), 2)
+    assert [c for g in groups for c in g] == list(range(100))
+    assert max(map(len, groups)) == CHUNKS_PER_TASK
+    assert [len(g) for g in groups[-4:]] == [1, 1, 1, 1]
+    assert len(task_groups(range(40), 2)[0]) == 2  # eight tasks a worker at least
+    assert task_groups([7, 3, 5], 1) == [[7], [3], [5]]
+
+
+def test_local_run_of_grouped_chunks_equals_the_reference(sweep, tmp_path, monkeypatch):
+    """Several chunks a task (tiny chunks, so that there are enough of
+    them): the store equals the synchronous run's, the summary counts
+    come from every chunk, and each task is a group."""
+    import coordsweep
+    from coordsweep.engine.run import executors
+    groups = []
+    orig = executors.task_groups
+
+    def spy(tasks, workers):
+        groups.append(orig(tasks, workers))
+        return groups[-1]
+    monkeypatch.setattr(executors, "task_groups", spy)
+    store = str(tmp_path / "grouped.zarr")
+    res = coordsweep.run_sweep(sweep["spec"], store, scheduler="local", workers=1,
+                               chunk_points=20, progress=False)
+    assert len(groups) == 1 and max(map(len, groups[0])) > 1, groups
+    assert res.chunks_computed == sum(map(len, groups[0]))
+    assert_identical_stores(sweep["ref"], store)
+    ref = coordsweep.run_sweep(sweep["spec"], str(tmp_path / "sync.zarr"),
+                               scheduler="synchronous", chunk_points=20, progress=False)
+    np.testing.assert_equal(res.summary, ref.summary)

@@ -59,6 +59,38 @@ def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=No
                                               outputs["status"])
 
 
+def compute_chunks(spec, store, layout, chunk_ids, run_id=None, token=1, solver=None,
+                   writer=None):
+    """One task of several chunks (Distributed): compute_chunk for each, one
+    after the other; [(chunk id, points, summary counts or None)]."""
+    return [(int(cid), *task_result(compute_chunk(spec, store, layout, cid, run_id, token,
+                                                  solver, writer)))
+            for cid in chunk_ids]
+
+
+#: chunks one task of the Distributed executor computes at most. Each task
+#: costs the run's process (client, scheduler, nannies) about 10 ms of CPU
+#: (submission, transitions, the result's round trip, heartbeats), taken
+#: from the workers when there are as many as cores; a chunk of 10^5
+#: points computes in about 0.1 s.
+CHUNKS_PER_TASK = 4
+
+
+def task_groups(tasks, workers):
+    """The chunk ids of `tasks` as the Distributed executor's tasks: up to
+    CHUNKS_PER_TASK chunks a task while every worker has at least eight
+    such tasks, then the last 2 x workers chunks one a task (the workers
+    finish together); one chunk a task when the worker count is unknown."""
+    tasks = list(tasks)
+    if not workers:
+        return [[c] for c in tasks]
+    tail = 2 * int(workers)
+    head = tasks[:max(len(tasks) - tail, 0)]
+    k = max(1, min(CHUNKS_PER_TASK, len(head) // (8 * int(workers))))
+    return ([head[i:i + k] for i in range(0, len(head), k)]
+            + [[c] for c in tasks[len(head):]])
+
+
 def task_result(result):
     """(points, summary counts or None) of what a task returned: its
     points, or (points, counts) when it wrote and counted its chunk."""
@@ -187,27 +219,43 @@ class Distributed:
     """Tasks on a ``distributed.Client``'s workers. ``held``: the run's
     lease (engine/store/lease.py): the run stops when it is lost."""
 
-    def __init__(self, client, held=None):
+    def __init__(self, client, held=None, workers=None):
         self.client = client
         self.held = held
+        self.workers = workers  # how many (None: not known): chunks a task, task_groups
         self.counted = {}  # the counts the tasks return ({chunk id: chunk_counts})
+
+    def _submit(self, job, tasks, key):
+        """{task id: future}: compute_chunk's chunks several a task
+        (task_groups), any other task one a chunk."""
+        client = self.client
+        if job.fn is None:
+            groups = task_groups(tasks, self.workers)
+            if any(len(g) > 1 for g in groups):
+                return {g[0]: client.submit(compute_chunks, *job.args, g, job.run_id, job.token,
+                                            job.solver, None, pure=False,
+                                            key=f"coordsweep-chunks-{g[0]}-{len(g)}-{key}")
+                        for g in groups}
+        name = getattr(job.task, "task_name", "chunk")
+        return {cid: client.submit(job.task, *job.args, cid, job.run_id, job.token,
+                                   job.solver, None, *job.more(cid), pure=False,
+                                   key=f"coordsweep-{name}-{cid}-{key}")
+                for cid in tasks}
 
     def run(self, tasks, job, progress):
         """compute_chunk for every chunk id in `tasks`, updating `progress`."""
         from distributed import as_completed
         client, key = self.client, uuid.uuid4().hex
-        name = getattr(job.task, "task_name", "chunk")
-        futures = {cid: client.submit(job.task, *job.args, cid, job.run_id, job.token,
-                                      job.solver, None, *job.more(cid), pure=False,
-                                      key=f"coordsweep-{name}-{cid}-{key}")
-                   for cid in tasks}
+        futures = self._submit(job, tasks, key)
         ids = {fut.key: cid for cid, fut in futures.items()}
         try:
             for fut, res in as_completed(list(futures.values()), with_results=True):
-                n, counts = task_result(res)
-                progress.update(n)
-                if counts is not None:  # (the summary does not read the chunk back)
-                    self.counted[ids[fut.key]] = counts
+                done = (res if fut.key.startswith("coordsweep-chunks-")  # (compute_chunks)
+                        else [(ids[fut.key], *task_result(res))])
+                for cid, n, counts in done:
+                    progress.update(n)
+                    if counts is not None:  # (the summary does not read the chunk back)
+                        self.counted[cid] = counts
                 # forget finished tasks: a worker retiring at its lifetime has
                 # no results to hand over, and nothing is recomputed for them
                 del futures[ids[fut.key]]
@@ -220,8 +268,9 @@ class Distributed:
 
 
 def executor(client, scheduler, workers, held=None):
-    """The executor for what cluster.open_client yielded: a client, or
-    None for an in-process scheduler."""
+    """The executor for what cluster.open_client yielded: a client (workers:
+    how many it has, None when not known), or None for an in-process
+    scheduler."""
     if client is not None:
-        return Distributed(client, held)
+        return Distributed(client, held, workers)
     return InProcess(scheduler, workers)

@@ -228,7 +228,7 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
             if client is None:
                 scheduler = scheduler or "local"
                 workers = info.count
-            run = executor(client, scheduler, workers, held)
+            run = executor(client, scheduler, workers if client is None else info.count, held)
             if client is not None and info.started and len(plan.todo) > (info.count or 0):
                 # the workers this run started load the kernels now, all at
                 # once, rather than each in its first task (when every one
