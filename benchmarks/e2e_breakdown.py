@@ -112,7 +112,8 @@ def breakdown(spec, npts, layout, solver=None):
                 lease.check(store, held.run_id)
                 lease.check(store, held.run_id)
                 s6 = CLOCK()
-                group["chunk_done"][cid] = token
+                chunkio.write_chunks(group, [("chunk_done", (slice(cid, cid + 1),),
+                                              np.array([token], dtype=np.int64))])
                 s7 = CLOCK()
                 results.chunk_counts(out["regime"], out["n_equilibria"], out["status"])
                 s8 = CLOCK()
