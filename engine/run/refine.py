@@ -36,6 +36,7 @@ import numpy as np
 from coordsweep.engine.errors import StoreError, UsageError
 from coordsweep.engine.run import debug
 from coordsweep.engine.spec import refine as zrefine
+from coordsweep.engine.spec.layout import MAX_CHUNK_POINTS
 from coordsweep.engine.store import lease
 from coordsweep.engine.store import zarrstore as zstore
 from coordsweep.kernels.codes import FILLED
@@ -195,28 +196,80 @@ def _records(array, store, run_id, level, lo, hi, task_points):
     mine = _RECORDS.get((str(store), run_id), {})
     tasks = range(lo // task_points, (hi - 1) // task_points + 1)
     if all((level, t) in mine for t in tasks):
-        parts = [mine[(level, t)] for t in tasks]
-        first = tasks[0] * task_points
-        return np.concatenate(parts)[lo - first:hi - first] if len(parts) > 1 \
-            else parts[0][lo - first:hi - first]
+        parts = [mine[(level, t)][max(lo - t * task_points, 0):hi - t * task_points]
+                 for t in tasks]
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
     return np.asarray(array()[lo:hi])
+
+
+class _Buffers:
+    """A chunk's output arrays, reused by the next chunk of the same size
+    in the same thread: every value is its fill value except at the rows
+    in ``dirty`` (the points solved in the last chunk) and in the refined
+    columns (written whole for every chunk). Allocating and filling them
+    for every chunk cost about as much as encoding them (a chunk of a
+    refined store is some 250 bytes a point, nearly all fill)."""
+
+    def __init__(self, key, layout_of, n):
+        self.key = key
+        self.outputs = {name: np.full((n,) + shape, fill_value(name, dtype), dtype)
+                        for name, dtype, shape, _, _ in layout_of}
+        self.dirty = np.zeros(0, np.int64)  # None: unknown (a chunk failed midway)
+
+
+#: thread id -> {(record layout, points): _Buffers}
+_BUFFERS = {}
+
+
+def _buffers(layout_of, n):
+    """This thread's buffers for chunks of `n` points, all fill values
+    except in the refined columns (which the caller overwrites)."""
+    import threading
+    key = (tuple((name, dtype.str, shape) for name, dtype, shape, _, _ in layout_of), n)
+    mine = _BUFFERS.setdefault(threading.get_ident(), {})
+    buf = mine.get(key)
+    if buf is None or buf.dirty is None:
+        if len(mine) > 1:  # (a chunk size and the edge chunk's)
+            mine.clear()
+        buf = mine[key] = _Buffers(key, layout_of, n)
+    elif len(buf.dirty):
+        for name, dtype, _, _, _ in layout_of:
+            buf.outputs[name][buf.dirty] = fill_value(name, dtype)
+    buf.dirty = None
+    return buf
+
+
+def release_buffers():
+    """Drop every thread's chunk buffers (after a run's chunks)."""
+    _BUFFERS.clear()
 
 
 def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None,
                    writer=None, columns=(), ranges=(), values=(), solved=None):
-    """One dask task: the store's chunk from the levels' records (`ranges`:
-    per level, (first record, end, the points, the level's task size) of
-    its points in the chunk) and the plan's refined values at its points
-    (`values`, `solved`). Returns the points filled."""
+    """One dask task: the store's chunk from the plan's refined values at
+    its points (`values`, `solved`) and the levels' records (`ranges`: per
+    level, (first record, end, the points, the level's task size) of its
+    points in the chunk); writes it (in this thread, also with the
+    in-process schedulers' `writer`: the arrays are reused by the next
+    chunk) and returns (points filled, the chunk's summary counts)."""
+    from coordsweep.engine.analysis import results
     from coordsweep.engine.run.executors import chunk_is_done, write_chunk
     lease.check(store, run_id)
+    filled = int(len(solved) - np.count_nonzero(solved))
     if chunk_is_done(store, chunk_id, run_id, token):
-        return int((~solved).sum())
+        return filled
     start, stop = layout.flat_range(chunk_id)
     n = stop - start
     layout_of = packing(spec)
-    outputs = {name: np.full((n,) + shape, fill_value(name, dtype), dtype)
-               for name, dtype, shape, _, _ in layout_of}
+    buf = _buffers(layout_of, n)
+    outputs = buf.outputs
+    # the refined outputs at every point (the solved ones are written
+    # again from their records below)
+    for (name, sector), col in zip(columns, values):
+        if sector is None:
+            outputs[name][:] = col
+        else:
+            outputs[name][:, sector] = col
     recs, ats = [], []
     for level, (lo, hi, points, task_points) in enumerate(ranges):
         if hi <= lo:
@@ -225,24 +278,19 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
         recs.append(_records(
             lambda level=level: _level_array(store, run_id, f"{LEVELS}/level_{level}/record"),
             store, run_id, level, lo, hi, task_points))
+    at = np.zeros(0, np.int64)
     if recs:
         # every level's records at once, an output at a time, as bytes
         rec = np.concatenate(recs) if len(recs) > 1 else recs[0]
         at = np.concatenate(ats) if len(ats) > 1 else ats[0]
         for name, dtype, shape, off, size in layout_of:
             outputs[name].reshape(n, -1).view(np.uint8)[at] = rec[:, off:off + size]
-    filled = ~solved
-    for (name, sector), col in zip(columns, values):
-        if sector is None:
-            outputs[name][filled] = col[filled]
-        else:
-            outputs[name][filled, sector] = col[filled]
-    outputs["computed"] = np.array(solved, bool)
-    if writer is not None:
-        writer.submit(chunk_id, outputs)
-    else:
-        write_chunk(spec, store, layout, chunk_id, outputs, run_id, token)
-    return int(filled.sum())
+    buf.dirty = np.asarray(at, np.int64)
+    chunk = dict(outputs)
+    chunk["computed"] = np.array(solved, bool)
+    write_chunk(spec, store, layout, chunk_id, chunk, run_id, token)
+    return filled, results.chunk_counts(chunk["regime"], chunk["n_equilibria"],
+                                        chunk["status"])
 
 
 assemble_chunk.task_name = "refine-chunk"
@@ -297,12 +345,15 @@ def _points_digest(idx):
     return hashlib.sha256(np.ascontiguousarray(idx, np.int64).tobytes()).hexdigest()
 
 
-def _level_group(root, info, idx, nbytes, chunk_task):
+def _level_group(root, info, idx, nbytes, chunk_task, whole_tasks=False):
     """(the level's group, its task size): the existing one when it was
     made for these points (with the task size it records; `chunk_task`
     for a group that records none), else a new one with
     ``info.task_points``. Its arrays: ``record`` (one row of bytes a
-    point, uncompressed: written once, read once) and ``task_done``."""
+    point, uncompressed: written once, read once; in zarr chunks of
+    RECORD_CHUNK points, or with `whole_tasks` one a task: an in-process
+    run reads its records from memory, not back from the store) and
+    ``task_done``."""
     m = len(idx)
     lv = root.require_group(LEVELS)
     name = f"level_{info.level}"
@@ -314,7 +365,8 @@ def _level_group(root, info, idx, nbytes, chunk_task):
         del lv[name]
     ntasks = math.ceil(m / info.task_points)
     g = lv.create_group(name)
-    chunk = max(1, min(RECORD_CHUNK, info.task_points, m))
+    chunk = max(1, min(info.task_points if whole_tasks else RECORD_CHUNK,
+                       info.task_points, m))
     g.create_array("record", shape=(m, nbytes), dtype=np.uint8, chunks=(chunk, nbytes),
                    fill_value=0, compressors=None)
     g.create_array("task_done", shape=(max(ntasks, 1),), dtype=np.int64, chunks=(1,),
@@ -324,9 +376,11 @@ def _level_group(root, info, idx, nbytes, chunk_task):
     return g, info.task_points
 
 
-def execute(refinement, plan, job, run, progress):
+def execute(refinement, plan, job, run, progress, warm=True):
     """The levels (the ones not recorded done), then the store's chunks in
-    plan.todo, on executor `run` (InProcess or Distributed)."""
+    plan.todo, on executor `run` (InProcess or Distributed). warm: with a
+    client, load the kernels on its workers first (False: the caller
+    did, with warm_worker)."""
     import zarr
     from coordsweep.engine.run.executors import Chunks
     spec, store = job.spec, job.store
@@ -334,15 +388,18 @@ def execute(refinement, plan, job, run, progress):
     columns = tuple(refinement.columns(nsec))
     planner = zrefine.Planner(spec.shape, refinement,
                               [zrefine.column_dtype(name, nsec) for name, _ in columns])
-    # a task writes whole chunks of the level's arrays (no two share one)
+    # a task writes whole chunks of the level's arrays (no two share one);
+    # at most about a full run's chunk of points (a refined store's chunks
+    # are larger, engine/spec/layout.py)
     chunk = math.prod(plan.layout.chunks)
-    chunk_task = math.ceil(chunk / min(RECORD_CHUNK, chunk)) * min(RECORD_CHUNK, chunk)
+    rc = min(RECORD_CHUNK, chunk)
+    chunk_task = math.ceil(min(chunk, MAX_CHUNK_POINTS) / rc) * rc
     split = getattr(run, "scheduler", None) != "synchronous"
     names = {name for name, _ in columns}
     with zstore._quiet():
         root = zarr.open_group(str(store), mode="r+", use_consolidated=False)
     client = getattr(run, "client", None)
-    if client is not None:
+    if client is not None and warm:
         # every worker has the kernels (and the store's modules) before the
         # first level: its task or two would otherwise wait for one worker's
         # loading after another's (workers this run started have the
@@ -354,7 +411,8 @@ def execute(refinement, plan, job, run, progress):
         info = Level(k, task_size(len(idx), chunk_task, split), columns)
         lease.check(store, job.run_id)
         with zstore._quiet():
-            g, task_points = _level_group(root, info, idx, record_bytes(spec), chunk_task)
+            g, task_points = _level_group(root, info, idx, record_bytes(spec), chunk_task,
+                                          whole_tasks=client is None)
             done = np.asarray(g["task_done"][:]) == job.token
         info = Level(k, task_points, columns)
         level_points.append((idx, task_points))
@@ -384,6 +442,9 @@ def execute(refinement, plan, job, run, progress):
         _assemble(plan, job, run, progress, columns, planner, level_points)
     finally:
         _RECORDS.pop((str(store), job.run_id), None)
+        release_buffers()
+    if client is not None:  # (the workers of a cluster that outlives the run)
+        client.run(release_buffers)
     return int(planner.solved.sum())
 
 
