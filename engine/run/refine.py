@@ -203,40 +203,42 @@ def _records(array, store, run_id, level, lo, hi, task_points):
 
 
 class _Buffers:
-    """A chunk's output arrays, reused by the next chunk of the same size
-    in the same thread: every value is its fill value except at the rows
-    in ``dirty`` (the points solved in the last chunk) and in the refined
-    columns (written whole for every chunk). Allocating and filling them
-    for every chunk cost about as much as encoding them (a chunk of a
-    refined store is some 250 bytes a point, nearly all fill)."""
+    """The output arrays of the chunks one thread assembles, reused from
+    chunk to chunk: a chunk of n points takes their first n rows. Every
+    value is its fill value except at the rows in ``dirty`` (the points
+    solved in the last chunk) and in the refined columns (written whole
+    for every chunk). Fresh arrays for every chunk cost more than encoding
+    them (a chunk of a refined store is some 250 bytes a point, nearly all
+    fill values, and new memory is paid in page faults)."""
 
     def __init__(self, key, layout_of, n):
-        self.key = key
+        self.key, self.n = key, n
         self.outputs = {name: np.full((n,) + shape, fill_value(name, dtype), dtype)
                         for name, dtype, shape, _, _ in layout_of}
         self.dirty = np.zeros(0, np.int64)  # None: unknown (a chunk failed midway)
 
 
-#: thread id -> {(record layout, points): _Buffers}
+#: thread id -> _Buffers
 _BUFFERS = {}
 
 
 def _buffers(layout_of, n):
-    """This thread's buffers for chunks of `n` points, all fill values
-    except in the refined columns (which the caller overwrites)."""
+    """({name: array of n rows}, the _Buffers): this thread's arrays for a
+    chunk of `n` points, all fill values except in the refined columns
+    (which the caller overwrites)."""
     import threading
-    key = (tuple((name, dtype.str, shape) for name, dtype, shape, _, _ in layout_of), n)
-    mine = _BUFFERS.setdefault(threading.get_ident(), {})
-    buf = mine.get(key)
-    if buf is None or buf.dirty is None:
-        if len(mine) > 1:  # (a chunk size and the edge chunk's)
-            mine.clear()
-        buf = mine[key] = _Buffers(key, layout_of, n)
+    key = tuple((name, dtype.str, shape) for name, dtype, shape, _, _ in layout_of)
+    tid = threading.get_ident()
+    buf = _BUFFERS.get(tid)
+    if buf is None or buf.key != key or buf.n < n or buf.dirty is None:
+        buf = None
+        _BUFFERS.pop(tid, None)
+        buf = _BUFFERS[tid] = _Buffers(key, layout_of, n)
     elif len(buf.dirty):
         for name, dtype, _, _, _ in layout_of:
             buf.outputs[name][buf.dirty] = fill_value(name, dtype)
     buf.dirty = None
-    return buf
+    return {name: a[:n] for name, a in buf.outputs.items()}, buf
 
 
 def release_buffers():
@@ -261,8 +263,7 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
     start, stop = layout.flat_range(chunk_id)
     n = stop - start
     layout_of = packing(spec)
-    buf = _buffers(layout_of, n)
-    outputs = buf.outputs
+    outputs, buf = _buffers(layout_of, n)
     # the refined outputs at every point (the solved ones are written
     # again from their records below)
     for (name, sector), col in zip(columns, values):
