@@ -346,12 +346,25 @@ def _points_digest(idx):
     return hashlib.sha256(np.ascontiguousarray(idx, np.int64).tobytes()).hexdigest()
 
 
+def _record_codec(nbytes):
+    """The level records' compressor: lz4 after a shuffle of a record's
+    bytes (each byte of a point's outputs beside the same byte of the
+    next point's: about 5 times smaller on the paper-1 sweep, at some
+    2 GB/s; writing the records uncompressed cost more, in new pages of
+    the file, than solving their points). Blosc shuffles at most 255
+    bytes an element: longer records are compressed as they are."""
+    from zarr.codecs import BloscCodec
+    shuffled = nbytes <= 255
+    return (BloscCodec(cname="lz4", clevel=5, shuffle="shuffle" if shuffled else "noshuffle",
+                       typesize=nbytes if shuffled else 1),)
+
+
 def _level_group(root, info, idx, nbytes, chunk_task, whole_tasks=False):
     """(the level's group, its task size): the existing one when it was
     made for these points (with the task size it records; `chunk_task`
     for a group that records none), else a new one with
     ``info.task_points``. Its arrays: ``record`` (one row of bytes a
-    point, uncompressed: written once, read once; in zarr chunks of
+    point, compressed by _record_codec; in zarr chunks of
     RECORD_CHUNK points, or with `whole_tasks` one a task: an in-process
     run reads its records from memory, not back from the store) and
     ``task_done``."""
@@ -369,7 +382,7 @@ def _level_group(root, info, idx, nbytes, chunk_task, whole_tasks=False):
     chunk = max(1, min(info.task_points if whole_tasks else RECORD_CHUNK,
                        info.task_points, m))
     g.create_array("record", shape=(m, nbytes), dtype=np.uint8, chunks=(chunk, nbytes),
-                   fill_value=0, compressors=None)
+                   fill_value=0, compressors=_record_codec(nbytes))
     g.create_array("task_done", shape=(max(ntasks, 1),), dtype=np.int64, chunks=(1,),
                    fill_value=0, compressors=None)
     g.attrs["task_points"] = int(info.task_points)
