@@ -260,7 +260,6 @@ class Planner:
         self.values = [np.full(self.size, -1, dt) for dt in dtypes]
         self.active = None   # (K, D) cells of the last planned level
         self.next_level = 0
-        self._mark = None
 
     # cells: (K, D) int64; refined axes hold the cell index at step s,
     # other axes the point index
@@ -311,16 +310,10 @@ class Planner:
             self.active = self._all_cells(s)
         differ = self._evaluate(self.active, s)
         self.active = self._children(self.active[differ], s)
-        # sorted, each once, none solved before: a mark a point (no sort),
-        # in one array kept all False between levels (a grid-sized
-        # allocation a level costs page faults, not only its zeros)
-        if self._mark is None:
-            self._mark = np.zeros(self.size, bool)
+        # sorted, each once, none solved before (a sort of the corners, not
+        # a pass over the whole grid)
         corners = self._corners(self.active, steps[level]).ravel()
-        self._mark[corners[~self.solved[corners]]] = True
-        flat = np.flatnonzero(self._mark)
-        self._mark[flat] = False
-        return flat
+        return np.unique(corners[~self.solved[corners]])
 
     def _subgrid(self, s):
         """Sorted flat indices of the sub-grid of step s: every s-th index
