@@ -202,48 +202,61 @@ def _records(array, store, run_id, level, lo, hi, task_points):
     return np.asarray(array()[lo:hi])
 
 
-class _Buffers:
-    """The output arrays of the chunks one thread assembles, reused from
-    chunk to chunk: a chunk of n points takes their first n rows. Every
-    value is its fill value except at the rows in ``dirty`` (the points
-    solved in the last chunk) and in the refined columns (written whole
-    for every chunk). Fresh arrays for every chunk cost more than encoding
-    them (a chunk of a refined store is some 250 bytes a point, nearly all
-    fill values, and new memory is paid in page faults)."""
-
-    def __init__(self, key, layout_of, n):
-        self.key, self.n = key, n
-        self.outputs = {name: np.full((n,) + shape, fill_value(name, dtype), dtype)
-                        for name, dtype, shape, _, _ in layout_of}
-        self.dirty = np.zeros(0, np.int64)  # None: unknown (a chunk failed midway)
+#: thread id -> the scratch array its chunks' outputs are made in
+_SCRATCH = {}
 
 
-#: thread id -> _Buffers
-_BUFFERS = {}
-
-
-def _buffers(layout_of, n):
-    """({name: array of n rows}, the _Buffers): this thread's arrays for a
-    chunk of `n` points, all fill values except in the refined columns
-    (which the caller overwrites)."""
+def _scratch(nbytes):
     import threading
-    key = tuple((name, dtype.str, shape) for name, dtype, shape, _, _ in layout_of)
     tid = threading.get_ident()
-    buf = _BUFFERS.get(tid)
-    if buf is None or buf.key != key or buf.n < n or buf.dirty is None:
-        buf = None
-        _BUFFERS.pop(tid, None)
-        buf = _BUFFERS[tid] = _Buffers(key, layout_of, n)
-    elif len(buf.dirty):
-        for name, dtype, _, _, _ in layout_of:
-            buf.outputs[name][buf.dirty] = fill_value(name, dtype)
-    buf.dirty = None
-    return {name: a[:n] for name, a in buf.outputs.items()}, buf
+    buf = _SCRATCH.get(tid)
+    if buf is None or buf.size < nbytes:
+        buf = _SCRATCH[tid] = np.empty(nbytes, np.uint8)
+    return buf
 
 
 def release_buffers():
-    """Drop every thread's chunk buffers (after a run's chunks)."""
-    _BUFFERS.clear()
+    """Drop every thread's scratch array (after a run's chunks)."""
+    _SCRATCH.clear()
+
+
+class _ChunkOutputs:
+    """The outputs of a chunk of `n` points, made one at a time in one
+    scratch array of this thread as the store's writer takes them
+    (zarrstore.write_chunk: chunkio encodes each output before it takes
+    the next): the fill value everywhere, the refined columns from the
+    plan (`values`), the solved points' records (`rec` at rows `at`). A
+    chunk of a refined store is some 250 bytes a point, nearly all fill
+    values: new arrays for it cost more in page faults than encoding them,
+    where filling one array again costs little. ``kept``: copies of the
+    outputs the run's summary counts."""
+
+    COUNTED = ("regime", "n_equilibria", "status")
+
+    def __init__(self, layout_of, n, columns, values, at, rec, solved):
+        self.layout_of, self.n = layout_of, n
+        self.columns, self.values = columns, values
+        self.at, self.rec, self.solved = at, rec, solved
+        self.kept = {}
+
+    def items(self):
+        n = self.n
+        scratch = _scratch(n * max(size for _, _, _, _, size in self.layout_of))
+        for name, dtype, shape, off, size in self.layout_of:
+            a = scratch[:n * size].view(dtype).reshape((n,) + shape)
+            a.fill(fill_value(name, dtype))
+            for (col_name, sector), col in zip(self.columns, self.values):
+                if col_name == name:  # every point: the solved ones are written again below
+                    if sector is None:
+                        a[:] = col
+                    else:
+                        a[:, sector] = col
+            if len(self.at):
+                a.reshape(n, -1).view(np.uint8)[self.at] = self.rec[:, off:off + size]
+            if name in self.COUNTED:
+                self.kept[name] = a.copy()
+            yield name, a
+        yield "computed", np.array(self.solved, bool)
 
 
 def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None,
@@ -252,8 +265,9 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
     its points (`values`, `solved`) and the levels' records (`ranges`: per
     level, (first record, end, the points, the level's task size) of its
     points in the chunk); writes it (in this thread, also with the
-    in-process schedulers' `writer`: the arrays are reused by the next
-    chunk) and returns (points filled, the chunk's summary counts)."""
+    in-process schedulers' `writer`: its outputs are made one at a time
+    in a scratch array, _ChunkOutputs) and returns (points filled, the
+    chunk's summary counts)."""
     from coordsweep.engine.analysis import results
     from coordsweep.engine.run.executors import chunk_is_done, write_chunk
     lease.check(store, run_id)
@@ -261,16 +275,7 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
     if chunk_is_done(store, chunk_id, run_id, token):
         return filled
     start, stop = layout.flat_range(chunk_id)
-    n = stop - start
     layout_of = packing(spec)
-    outputs, buf = _buffers(layout_of, n)
-    # the refined outputs at every point (the solved ones are written
-    # again from their records below)
-    for (name, sector), col in zip(columns, values):
-        if sector is None:
-            outputs[name][:] = col
-        else:
-            outputs[name][:, sector] = col
     recs, ats = [], []
     for level, (lo, hi, points, task_points) in enumerate(ranges):
         if hi <= lo:
@@ -279,19 +284,12 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
         recs.append(_records(
             lambda level=level: _level_array(store, run_id, f"{LEVELS}/level_{level}/record"),
             store, run_id, level, lo, hi, task_points))
-    at = np.zeros(0, np.int64)
-    if recs:
-        # every level's records at once, an output at a time, as bytes
-        rec = np.concatenate(recs) if len(recs) > 1 else recs[0]
-        at = np.concatenate(ats) if len(ats) > 1 else ats[0]
-        for name, dtype, shape, off, size in layout_of:
-            outputs[name].reshape(n, -1).view(np.uint8)[at] = rec[:, off:off + size]
-    buf.dirty = np.asarray(at, np.int64)
-    chunk = dict(outputs)
-    chunk["computed"] = np.array(solved, bool)
+    # every level's records at once, an output at a time, as bytes
+    rec = np.concatenate(recs) if len(recs) > 1 else recs[0] if recs else None
+    at = np.concatenate(ats) if len(ats) > 1 else ats[0] if ats else np.zeros(0, np.int64)
+    chunk = _ChunkOutputs(layout_of, stop - start, columns, values, at, rec, solved)
     write_chunk(spec, store, layout, chunk_id, chunk, run_id, token)
-    return filled, results.chunk_counts(chunk["regime"], chunk["n_equilibria"],
-                                        chunk["status"])
+    return filled, results.chunk_counts(*(chunk.kept[name] for name in chunk.COUNTED))
 
 
 assemble_chunk.task_name = "refine-chunk"
