@@ -12,15 +12,22 @@ the store's chunks.
    run token. The store's attribute
    ``refine`` counts the levels done. Tasks: with the synchronous
    scheduler (one thread: nothing to share) a level is cut at the store's
-   chunk size; with any other, into up to TASKS_PER_LEVEL tasks of at
-   least MIN_TASK_POINTS points (rounded to whole record chunks), so that
-   the workers share a level. A level's group records its task size: a
-   resumed run keeps it, whatever its own scheduler.
+   chunk size, at most about a full run's chunk (MAX_CHUNK_POINTS); with
+   any other, into up to TASKS_PER_LEVEL tasks of at least
+   MIN_TASK_POINTS points (rounded to whole record chunks), so that the
+   workers share a level. A level's group records its task size: a
+   resumed run keeps it, whatever its own scheduler. Records are
+   lz4-compressed, in zarr chunks of RECORD_CHUNK points on a cluster
+   (a chunk's task reads only its points' records) and one a task in
+   process (read from memory, never back from the store).
 2. Chunks. Every chunk of the store is then written once, like any run's
    chunk (and marked in ``chunk_done``): the solved points from the
    levels' records, the filled ones from the plan (refined outputs) and
    the fill values (NaN, -1, False, status bit ``filled``), and
-   ``computed``. The level groups are removed when the store is complete.
+   ``computed``; the outputs one at a time in a scratch array
+   (_ChunkOutputs), the summary counted by the task. A refined store's
+   default chunks are larger than a full run's (engine/spec/layout.py).
+   The level groups are removed when the store is complete.
 
 Resume: the plan is replayed from the recorded levels (the same results
 give the same plan), a level's tasks already marked are not run again, and
