@@ -616,7 +616,7 @@ def test_verify_refined_store_and_repair(tmp_path):
     assert " 0 bad, 0 not computed" in out
     store = str(tmp_path / "damaged.zarr")
     shutil.copytree(ref, store)
-    os.remove(os.path.join(store, "welfare_nc", "c", "2", "0"))
+    os.remove(os.path.join(store, "welfare_nc", "c.2.0"))
     code, out, err = main_inprocess("inspect", store, "--verify")
     assert code == 1, out + err
     assert "bad chunk 2: welfare_nc: chunk 2/0 is missing" in out
