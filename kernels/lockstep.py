@@ -35,6 +35,8 @@ The arithmetic of each step runs in numba loops over the roots still
 active, which also move the converged ones out (no temporary arrays);
 NumPy takes the logs and exps of the same rows. No I/O.
 """
+import threading
+
 import numpy as np
 
 from coordsweep.kernels import codes
@@ -51,6 +53,16 @@ def _inplace(f, a):
     return f(a, out=a)
 
 
+def staggered_rows(nrows, m):
+    """An uninitialised (nrows, m) float64 array whose rows start at
+    staggered cache sets: a row length of a multiple of 4 KiB would put
+    every row's k-th element in the same L1 set, and the passes, which
+    touch the k-th element of every row together, would evict each other
+    (3x slower at m = 16384)."""
+    step = -(-m // 512) * 512 + 72  # 72 doubles: 9 cache lines between rows
+    return np.empty((nrows, step))[:, :m]
+
+
 # The search keeps its working rows compacted at the front of arrays of the
 # queue's length: W rows (the state and the arguments, which travel with
 # their root), T rows (the transcendental arguments NumPy transforms in
@@ -58,15 +70,48 @@ def _inplace(f, a):
 # temporaries), the logs and exps in NumPy over the same rows.
 W_S, W_LO, W_HI, W_XA0, W_U, W_LOGK, W_THETA, W_EPS, W_ALPHA, W_LOGNET, W_IDX = range(11)
 T_T, T_E, T_LE, T_LX, T_X, T_DH, T_DX = range(7)
+# and the G rows of g_i(1) before the search (e, X(1), the exp's argument,
+# the net costs' logs)
+G_E, G_X, G_F, G_LOGNET = range(4)
+#: rows of the work buffer (:func:`work_buffer`): W, T and G
+WORK_ROWS = W_IDX + 1 + T_DX + 1 + G_LOGNET + 1
 
 
 @jit
-def _start(act, xa0, u, logk, theta, eps, alpha, net, lognet, g1, W):
-    """The active roots' rows of W: s0 = c' / (g_i(1) + c'), the bracket
-    [0, 1], the arguments; returns their number."""
+def _g1_args(xa0, u, net, G):
+    """From e = expm1(eps log1p(theta)) in G[G_E]: X(1) (log's argument)
+    and a copy of the net costs (their log next)."""
+    for k in range(xa0.shape[0]):
+        x = u[k] * G[G_E, k]
+        x += xa0[k]
+        G[G_X, k] = x
+        G[G_LOGNET, k] = net[k]
+
+
+@jit
+def _times(a, G, row):
+    for k in range(a.shape[0]):
+        G[row, k] *= a[k]
+
+
+@jit
+def _g1_exp_args(logk, alpha, G):
+    """logk - alpha log X(1): exp's argument (g_i(1) + c' = exp(.) e)."""
+    for k in range(logk.shape[0]):
+        G[G_F, k] = logk[k] - alpha[k] * G[G_X, k]
+
+
+@jit
+def _start(xa0, u, logk, theta, eps, alpha, net, G, W):
+    """g_i(1) = f e - c' of every root; those with g_i(1) > 0 (g_i(1) == 0:
+    the root is 1; < 0: 1) get their rows of W: s0 = c' / (g_i(1) + c'),
+    the bracket [0, 1], the arguments. Returns their number."""
     m = 0
-    for k in act:
-        W[W_S, m] = net[k] / (g1[k] + net[k])
+    for k in range(xa0.shape[0]):
+        g1 = G[G_F, k] * G[G_E, k] - net[k]
+        if not g1 > 0.0:
+            continue
+        W[W_S, m] = net[k] / (g1 + net[k])
         W[W_LO, m] = 0.0
         W[W_HI, m] = 1.0
         W[W_XA0, m] = xa0[k]
@@ -75,7 +120,7 @@ def _start(act, xa0, u, logk, theta, eps, alpha, net, lognet, g1, W):
         W[W_THETA, m] = theta[k]
         W[W_EPS, m] = eps[k]
         W[W_ALPHA, m] = alpha[k]
-        W[W_LOGNET, m] = lognet[k]
+        W[W_LOGNET, m] = G[G_LOGNET, k]
         W[W_IDX, m] = k
         m += 1
     return m
@@ -157,34 +202,51 @@ def _not_converged(m, W, root, conv):
         conv[j] = False
 
 
-def increasing_roots(xa0, u, logk, theta, eps, alpha, net):
+_WORK = threading.local()
+
+
+def work_buffer(q):
+    """This thread's work rows for q roots (kernels WORK_ROWS staggered
+    rows, reused by the next search: fresh arrays of a few MB each block
+    cost page faults)."""
+    buf = getattr(_WORK, "buf", None)
+    if buf is None or buf.shape[1] < q:
+        buf = staggered_rows(WORK_ROWS, max(q, 1024))
+        _WORK.buf = buf
+    return buf
+
+
+def increasing_roots(xa0, u, logk, theta, eps, alpha, net, work=None):
     """Critical masses of certified-increasing fast GE paths (arrays of
     equal length: fast_g's arguments). Returns (root, converged): the root
     of g_i in (0, 1] where g_i(1) >= 0; 1.0 where g_i(1) < 0 (the threshold
     test said S0 u {i} is an equilibrium and g_i(1) disagrees by rounding,
-    as kernels/sectors.py does)."""
+    as kernels/sectors.py does). work: room for the search (at least
+    WORK_ROWS x q; default: this thread's :func:`work_buffer`)."""
     q = xa0.shape[0]
     root = np.ones(q)
     conv = np.ones(q, np.bool_)
     if q == 0:
         return root, conv
+    if work is None:
+        work = work_buffer(q)
+    W = work[:W_IDX + 1]
+    T = work[W_IDX + 1:W_IDX + 1 + T_DX + 1]
+    G = work[W_IDX + 1 + T_DX + 1:]
     with np.errstate(all="ignore"):
         # g_i(1), in the linear form fast_g computes
-        e1 = _inplace(np.log1p, theta.copy())
-        e1 *= eps
+        e1 = G[G_E, :q]
+        e1[:] = theta
+        _inplace(np.log1p, e1)
+        _times(eps, G, G_E)
         _inplace(np.expm1, e1)
-        x1 = u * e1
-        x1 += xa0
-        _inplace(np.log, x1)
-        f1 = logk - alpha * x1
-        _inplace(np.exp, f1)
-        g1 = f1 * e1 - net
-        act = np.flatnonzero(g1 > 0.0)  # g1 == 0: the root is 1; g1 < 0: 1
-        lognet = _inplace(np.log, net.copy())
-        W = np.empty((W_IDX + 1, act.shape[0]))
-        T = np.empty((T_DX + 1, act.shape[0]))
+        _g1_args(xa0, u, net, G)
+        _inplace(np.log, G[G_X, :q])
+        _inplace(np.log, G[G_LOGNET, :q])
+        _g1_exp_args(logk, alpha, G)
+        _inplace(np.exp, G[G_F, :q])
         # the start: G(s) ~ log s + G(1)
-        m = _start(act, xa0, u, logk, theta, eps, alpha, net, lognet, g1, W)
+        m = _start(xa0, u, logk, theta, eps, alpha, net, G, W)
         for _ in range(MAXITER):
             if m == 0:
                 break
@@ -200,6 +262,21 @@ def increasing_roots(xa0, u, logk, theta, eps, alpha, net):
     return root, conv
 
 
+@jit
+def _write(q, qidx, root, conv, cm, status):
+    """critical_mass[p, i] = root (qidx: p N + i); a root that did not
+    converge sets PATH_NOT_CONVERGED on its point, and NON_FINITE if it
+    is not a number."""
+    n = cm.shape[1]
+    for k in range(q):
+        p = qidx[k] // n
+        cm[p, qidx[k] - p * n] = root[k]
+        if not conv[k]:
+            status[p] |= codes.PATH_NOT_CONVERGED
+            if not np.isfinite(root[k]):
+                status[p] |= codes.NON_FINITE
+
+
 def finish_block(scr, out):
     """Solve the roots the block kernel queued in scr (kernels/point.py)
     and write them into out.critical_mass; a root that did not converge
@@ -208,17 +285,7 @@ def finish_block(scr, out):
     q = int(scr.qlen[0])
     if q == 0:
         return 0
-    a = scr.qargs[:, :q]
-    root, conv = increasing_roots(*a)
-    idx = scr.qidx[:q]
-    n = out.critical_mass.shape[1]
-    p, i = np.divmod(idx, n)
-    out.critical_mass[p, i] = root
-    bad = ~conv
-    if bad.any():
-        np.bitwise_or.at(out.status, p[bad], codes.PATH_NOT_CONVERGED)
-        nan = bad & ~np.isfinite(root)
-        if nan.any():
-            np.bitwise_or.at(out.status, p[nan], codes.NON_FINITE)
+    root, conv = increasing_roots(*scr.qargs[:, :q])
+    _write(q, scr.qidx, root, conv, out.critical_mass, out.status)
     scr.qlen[0] = 0
     return q
