@@ -64,17 +64,18 @@ def staggered_rows(nrows, m):
 
 
 # The search keeps its working rows compacted at the front of arrays of the
-# queue's length: W rows (the state and the arguments, which travel with
-# their root), T rows (the transcendental arguments NumPy transforms in
-# place). The arithmetic runs in numba loops over the active rows (no
+# queue's length: W (one row per root: its state and arguments, which
+# travel with it, in W_COLS columns, two cache lines), T rows (the
+# transcendental arguments NumPy transforms in place). The arithmetic runs in numba loops over the active rows (no
 # temporaries), the logs and exps in NumPy over the same rows.
 W_S, W_LO, W_HI, W_XA0, W_U, W_LOGK, W_THETA, W_EPS, W_ALPHA, W_LOGNET, W_IDX = range(11)
 T_T, T_E, T_LE, T_LX, T_X, T_DH, T_DX = range(7)
 # and the G rows of g_i(1) before the search (e, X(1), the exp's argument,
 # the net costs' logs)
 G_E, G_X, G_F, G_LOGNET = range(4)
-#: rows of the work buffer (:func:`work_buffer`): W, T and G
-WORK_ROWS = W_IDX + 1 + T_DX + 1 + G_LOGNET + 1
+W_COLS = 16
+#: rows of the work buffer (:func:`work_buffer`): T and G
+WORK_ROWS = T_DX + 1 + G_LOGNET + 1
 
 
 @jit
@@ -111,17 +112,17 @@ def _start(xa0, u, logk, theta, eps, alpha, net, G, W):
         g1 = G[G_F, k] * G[G_E, k] - net[k]
         if not g1 > 0.0:
             continue
-        W[W_S, m] = net[k] / (g1 + net[k])
-        W[W_LO, m] = 0.0
-        W[W_HI, m] = 1.0
-        W[W_XA0, m] = xa0[k]
-        W[W_U, m] = u[k]
-        W[W_LOGK, m] = logk[k]
-        W[W_THETA, m] = theta[k]
-        W[W_EPS, m] = eps[k]
-        W[W_ALPHA, m] = alpha[k]
-        W[W_LOGNET, m] = G[G_LOGNET, k]
-        W[W_IDX, m] = k
+        W[m, W_S] = net[k] / (g1 + net[k])
+        W[m, W_LO] = 0.0
+        W[m, W_HI] = 1.0
+        W[m, W_XA0] = xa0[k]
+        W[m, W_U] = u[k]
+        W[m, W_LOGK] = logk[k]
+        W[m, W_THETA] = theta[k]
+        W[m, W_EPS] = eps[k]
+        W[m, W_ALPHA] = alpha[k]
+        W[m, W_LOGNET] = G[G_LOGNET, k]
+        W[m, W_IDX] = k
         m += 1
     return m
 
@@ -130,7 +131,7 @@ def _start(xa0, u, logk, theta, eps, alpha, net, G, W):
 def _args_of_log1p(m, W, T):
     """t = theta s (log1p's argument)."""
     for k in range(m):
-        t = W[W_THETA, k] * W[W_S, k]
+        t = W[k, W_THETA] * W[k, W_S]
         T[T_T, k] = t
         T[T_E, k] = t
 
@@ -138,7 +139,7 @@ def _args_of_log1p(m, W, T):
 @jit
 def _times_eps(m, W, T):
     for k in range(m):
-        T[T_E, k] *= W[W_EPS, k]
+        T[T_E, k] *= W[k, W_EPS]
 
 
 @jit
@@ -146,12 +147,12 @@ def _args_of_logs(m, W, T):
     """From e = expm1(eps log1p(theta s)): X(s), dh/ds, dX/ds, and the
     arguments of log e and log X."""
     for k in range(m):
-        s = W[W_S, k]
+        s = W[k, W_S]
         e = T[T_E, k]
-        u = W[W_U, k]
+        u = W[k, W_U]
         x = u * s * e
-        x += W[W_XA0, k]
-        dh = W[W_EPS, k] * W[W_THETA, k] * (1.0 + e) / (1.0 + T[T_T, k])
+        x += W[k, W_XA0]
+        dh = W[k, W_EPS] * W[k, W_THETA] * (1.0 + e) / (1.0 + T[T_T, k])
         T[T_X, k] = x
         T[T_DH, k] = dh
         T[T_DX, k] = u * (e + s * dh)
@@ -167,11 +168,11 @@ def _newton_step(m, W, T, root):
     Returns the number of roots still active."""
     keep = 0
     for k in range(m):
-        s = W[W_S, k]
-        lo = W[W_LO, k]
-        hi = W[W_HI, k]
-        G = T[T_LE, k] + W[W_LOGK, k] - W[W_ALPHA, k] * T[T_LX, k] - W[W_LOGNET, k]
-        dG = T[T_DH, k] / T[T_E, k] - W[W_ALPHA, k] * T[T_DX, k] / T[T_X, k]
+        s = W[k, W_S]
+        lo = W[k, W_LO]
+        hi = W[k, W_HI]
+        G = T[T_LE, k] + W[k, W_LOGK] - W[k, W_ALPHA] * T[T_LX, k] - W[k, W_LOGNET]
+        dG = T[T_DH, k] / T[T_E, k] - W[k, W_ALPHA] * T[T_DX, k] / T[T_X, k]
         if G < 0.0:
             lo = s
         else:
@@ -183,13 +184,13 @@ def _newton_step(m, W, T, root):
         small = inside and abs(step) <= delta
         at = G == 0.0 or hi - lo <= 2.0 * delta
         if at or small:
-            root[np.int64(W[W_IDX, k])] = s if at else xn
+            root[np.int64(W[k, W_IDX])] = s if at else xn
             continue
-        for r in range(W.shape[0]):
-            W[r, keep] = W[r, k]
-        W[W_S, keep] = xn if inside else 0.5 * (lo + hi)
-        W[W_LO, keep] = lo
-        W[W_HI, keep] = hi
+        for r in range(W_IDX + 1):
+            W[keep, r] = W[k, r]
+        W[keep, W_S] = xn if inside else 0.5 * (lo + hi)
+        W[keep, W_LO] = lo
+        W[keep, W_HI] = hi
         keep += 1
     return keep
 
@@ -197,8 +198,8 @@ def _newton_step(m, W, T, root):
 @jit
 def _not_converged(m, W, root, conv):
     for k in range(m):
-        j = np.int64(W[W_IDX, k])
-        root[j] = W[W_S, k]
+        j = np.int64(W[k, W_IDX])
+        root[j] = W[k, W_S]
         conv[j] = False
 
 
@@ -206,12 +207,13 @@ _WORK = threading.local()
 
 
 def work_buffer(q):
-    """This thread's work rows for q roots (kernels WORK_ROWS staggered
-    rows, reused by the next search: fresh arrays of a few MB each block
-    cost page faults)."""
+    """This thread's room for q roots, (W, rows): W (>= q, W_COLS) and
+    WORK_ROWS staggered rows of length >= q, reused by the next search
+    (fresh arrays of a few MB each block cost page faults)."""
     buf = getattr(_WORK, "buf", None)
-    if buf is None or buf.shape[1] < q:
-        buf = staggered_rows(WORK_ROWS, max(q, 1024))
+    if buf is None or buf[1].shape[1] < q:
+        cap = max(q, 1024)
+        buf = (np.empty((cap, W_COLS)), staggered_rows(WORK_ROWS, cap))
         _WORK.buf = buf
     return buf
 
@@ -221,8 +223,8 @@ def increasing_roots(xa0, u, logk, theta, eps, alpha, net, work=None):
     equal length: fast_g's arguments). Returns (root, converged): the root
     of g_i in (0, 1] where g_i(1) >= 0; 1.0 where g_i(1) < 0 (the threshold
     test said S0 u {i} is an equilibrium and g_i(1) disagrees by rounding,
-    as kernels/sectors.py does). work: room for the search (at least
-    WORK_ROWS x q; default: this thread's :func:`work_buffer`)."""
+    as kernels/sectors.py does). work: room for the search (as
+    :func:`work_buffer` returns; default: this thread's)."""
     q = xa0.shape[0]
     root = np.ones(q)
     conv = np.ones(q, np.bool_)
@@ -230,9 +232,9 @@ def increasing_roots(xa0, u, logk, theta, eps, alpha, net, work=None):
         return root, conv
     if work is None:
         work = work_buffer(q)
-    W = work[:W_IDX + 1]
-    T = work[W_IDX + 1:W_IDX + 1 + T_DX + 1]
-    G = work[W_IDX + 1 + T_DX + 1:]
+    W, rows = work
+    T = rows[:T_DX + 1]
+    G = rows[T_DX + 1:]
     with np.errstate(all="ignore"):
         # g_i(1), in the linear form fast_g computes
         e1 = G[G_E, :q]
