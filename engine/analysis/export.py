@@ -22,6 +22,7 @@ The file is written next to its destination under a temporary name and
 renamed at the end: an interrupted export leaves nothing half-written, and
 an existing file is replaced only with ``overwrite=True``.
 """
+import json
 import os
 import uuid
 from pathlib import Path
@@ -36,6 +37,9 @@ SUFFIXES = {".nc": "netcdf", ".nc4": "netcdf", ".netcdf": "netcdf",
             ".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 #: bookkeeping of the store that is not a result
 BOOKKEEPING = ("chunk_done",)
+#: netCDF attribute naming the dataset attributes written as JSON text
+#: (nested values: ``design_bounds``, ``refine``), decoded by open_netcdf
+JSON_ATTRS = "coordsweep_json_attributes"
 
 
 def guess_format(out):
@@ -107,16 +111,21 @@ def netcdf_dataset(ds):
                         + f"{conventions.now_iso()}: {conventions.command_line()} "
                           "(exported to netCDF-4)").lstrip()
     attrs["complete"] = int(conventions.is_complete(attrs))
+    encoded = []
     for key, value in list(attrs.items()):
         if isinstance(value, bool):
             attrs[key] = int(value)
         elif value is None:
             del attrs[key]
-        elif isinstance(value, (list, tuple)) and any(isinstance(v, (list, tuple, dict))
-                                                      for v in value):
-            # netCDF attributes are flat: nested lists (design_bounds) as JSON
-            import json
+        elif isinstance(value, dict) or (
+                isinstance(value, (list, tuple))
+                and any(isinstance(v, (list, tuple, dict)) for v in value)):
+            # netCDF attributes are flat: nested values (design_bounds, the
+            # refinement record) as JSON, named in JSON_ATTRS for open_netcdf
             attrs[key] = json.dumps(value)
+            encoded.append(key)
+    if encoded:
+        attrs[JSON_ATTRS] = " ".join(encoded)
     ds.attrs = attrs
     return ds
 
@@ -273,6 +282,9 @@ def open_netcdf(path):
         ds = ds.rename(back)
         for name in back.values():
             del ds[name].attrs["coordsweep_name"]
+    for key in str(ds.attrs.pop(JSON_ATTRS, "")).split():
+        if isinstance(ds.attrs.get(key), str):
+            ds.attrs[key] = json.loads(ds.attrs[key])
     for var in ds.data_vars.values():
         if var.dtype == bool and var.attrs.get("flag_meanings") == "false true":
             del var.attrs["flag_values"], var.attrs["flag_meanings"]
