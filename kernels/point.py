@@ -379,11 +379,14 @@ def solve_tabled_point(x, p, prep, scr, out):
     fb_mask = np.int64(0)
     fb_W = -np.inf
     fb_k = 0
+    every = nactive == n  # (then a profile's code is its mask)
     for code in range(np.int64(1) << nactive):
-        mask = np.int64(0)
-        for b in range(nactive):
-            if (code >> b) & 1:
-                mask |= np.int64(1) << active[b]
+        mask = code
+        if not every:
+            mask = np.int64(0)
+            for b in range(nactive):
+                if (code >> b) & 1:
+                    mask |= np.int64(1) << active[b]
         W = tw[mask]
         k = popcount(mask)
         if code == 0 or better(W, k, mask, fb_W, fb_k, fb_mask):
@@ -441,11 +444,10 @@ def solve_tabled_point(x, p, prep, scr, out):
                     cm = np.nan
             else:
                 gs = scr.samples
-                v = prep.gs[p, i, 0]
-                gs[PRE_SLOT] = v
-                if not math.isnan(v):
-                    for k in range(1, PRESAMPLES):
-                        gs[PRE_SLOT + k] = prep.gs[p, i, k]
+                # no lock-step samples: kernels/etapath.py samples only
+                # paths with some eta_j > 0 (prep.gs stays NaN here, and is
+                # not read: a cache miss each time)
+                gs[PRE_SLOT] = np.nan
                 reg, cm, ps, gain, sub = sampled_candidate(
                     workspace_of(prep, p, scr), i, W_nc, x1, W1, sub, g0, gs, True)
         out.regime[p, i] = reg
