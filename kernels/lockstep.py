@@ -164,8 +164,10 @@ def _args_of_logs(m, W, T):
 def _newton_step(m, W, T, root):
     """One safeguarded Newton step of every active root (G, G' from the
     logs): the bracket keeps the sign change; a root that has converged is
-    written into root and leaves the rows (the others move up, in order).
-    Returns the number of roots still active."""
+    written into root and leaves the rows (the others move up, in order),
+    the others' next log1p argument theta s is written (as
+    :func:`_args_of_log1p` does). Returns the number of roots still
+    active."""
     keep = 0
     for k in range(m):
         s = W[k, W_S]
@@ -188,9 +190,13 @@ def _newton_step(m, W, T, root):
             continue
         for r in range(W_IDX + 1):
             W[keep, r] = W[k, r]
-        W[keep, W_S] = xn if inside else 0.5 * (lo + hi)
+        sn = xn if inside else 0.5 * (lo + hi)
+        W[keep, W_S] = sn
         W[keep, W_LO] = lo
         W[keep, W_HI] = hi
+        t = W[keep, W_THETA] * sn
+        T[T_T, keep] = t
+        T[T_E, keep] = t
         keep += 1
     return keep
 
@@ -249,10 +255,10 @@ def increasing_roots(xa0, u, logk, theta, eps, alpha, net, work=None):
         _inplace(np.exp, G[G_F, :q])
         # the start: G(s) ~ log s + G(1)
         m = _start(xa0, u, logk, theta, eps, alpha, net, G, W)
+        _args_of_log1p(m, W, T)  # (then each Newton step writes the next ones)
         for _ in range(MAXITER):
             if m == 0:
                 break
-            _args_of_log1p(m, W, T)
             _inplace(np.log1p, T[T_E, :m])
             _times_eps(m, W, T)
             _inplace(np.expm1, T[T_E, :m])
