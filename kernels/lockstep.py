@@ -66,8 +66,9 @@ def staggered_rows(nrows, m):
 # The search keeps its working rows compacted at the front of arrays of the
 # queue's length: W (one row per root: its state and arguments, which
 # travel with it, in W_COLS columns, two cache lines), T rows (the
-# transcendental arguments NumPy transforms in place). The arithmetic runs in numba loops over the active rows (no
-# temporaries), the logs and exps in NumPy over the same rows.
+# transcendental arguments NumPy transforms in place). The arithmetic runs
+# in numba loops over the active rows (no temporaries), the logs and exps
+# in NumPy over the same rows.
 W_S, W_LO, W_HI, W_XA0, W_U, W_LOGK, W_THETA, W_EPS, W_ALPHA, W_LOGNET, W_IDX = range(11)
 T_T, T_E, T_LE, T_LX, T_X, T_DH, T_DX = range(7)
 # and the G rows of g_i(1) before the search (e, X(1), the exp's argument,
