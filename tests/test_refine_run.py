@@ -570,3 +570,59 @@ def test_optional_outputs_refined(tmp_path):
             assert np.isnan(x[~solved]).all(), v
         else:
             assert np.array_equal(x[solved], y[solved]), v
+
+
+def test_default_chunks_threads_and_task_counts(tmp_path):
+    """A refined store's default chunks (larger than a full run's,
+    engine/spec/layout.py) on the threads scheduler (chunk buffers reused
+    in each thread, edge chunks between) hold the store of small chunks
+    written synchronously bit for bit; the run's summary, counted by the
+    chunk tasks, is the one read back from the store."""
+    from coordsweep.engine.analysis import results
+    from coordsweep.engine.run.runner import run_sweep
+    from coordsweep.engine.spec.layout import Layout
+    from coordsweep.engine.store import zarrstore
+    text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml")).read()
+    spec = write_spec(tmp_path, shrink(text, 449, {"on": ["regime", "target_best"],
+                                                   "coarse": 16}))
+    shape = (449, 449)
+    run(spec, tmp_path / "small.zarr", chunk_points=997)
+    res = run_sweep(spec, str(tmp_path / "default.zarr"), scheduler="threads", workers=2,
+                    progress=False)
+    attrs = zarrstore.read_attrs(tmp_path / "default.zarr")
+    chunks = tuple(attrs["chunk_shape"])
+    assert chunks == Layout.for_grid(shape, refined=True).chunks
+    assert np.prod(chunks) > np.prod(Layout.for_grid(shape).chunks)
+    assert_identical_stores(tmp_path / "small.zarr", tmp_path / "default.zarr")
+    read = results.summary(str(tmp_path / "default.zarr"), Layout(shape, chunks))
+    assert res.summary.keys() == read.keys()
+    for key, value in read.items():
+        assert np.array_equal(res.summary[key], value) if isinstance(value, np.ndarray) \
+            else res.summary[key] == value, key
+
+
+def test_verify_refined_store_and_repair(tmp_path):
+    """Every chunk of a refined store is written (filled points hold fill
+    values): `inspect --verify` accepts the store, names a chunk deleted
+    from it, and --repair (the levels solved again: their records are gone
+    from a complete store) writes it back bit for bit."""
+    import shutil
+    text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml")).read()
+    spec = write_spec(tmp_path, shrink(text, 65, {"on": ["regime"], "coarse": 16}))
+    ref = tmp_path / "ref.zarr"
+    run(spec, ref, chunk_points=1000)
+    code, out, err = main_inprocess("inspect", str(ref), "--verify")
+    assert code == 0, out + err
+    assert " 0 bad, 0 not computed" in out
+    store = str(tmp_path / "damaged.zarr")
+    shutil.copytree(ref, store)
+    os.remove(os.path.join(store, "welfare_nc", "c", "2", "0"))
+    code, out, err = main_inprocess("inspect", store, "--verify")
+    assert code == 1, out + err
+    assert "bad chunk 2: welfare_nc: chunk 2/0 is missing" in out
+    code, out, err = main_inprocess("run", str(spec), "--store", store, "--resume",
+                                    "--repair", "--scheduler", "synchronous", "--quiet")
+    assert code == 0, err
+    code, out, err = main_inprocess("inspect", store, "--verify")
+    assert code == 0, out + err
+    assert_identical_stores(ref, store)

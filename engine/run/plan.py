@@ -26,6 +26,7 @@ import numpy as np
 from coordsweep.engine.errors import StoreError, UsageError
 from coordsweep.engine.run import debug, jobarray
 from coordsweep.engine.spec import parts as zparts
+from coordsweep.engine.spec import refine as zrefine
 from coordsweep.engine.spec.layout import Layout
 from coordsweep.engine.store import designcoords, lease
 from coordsweep.engine.store import zarrstore as zstore
@@ -125,7 +126,8 @@ def make_plan(spec, store, request, half_created=False):
         mine = np.zeros(done.size, bool)
         mine[zparts.part_chunks(done.size, *request.part)] = True
         return Plan("join", layout, done, [int(c) for c in np.flatnonzero(mine & ~done)])
-    fresh = Layout.for_grid(spec.shape, request.chunk_points)
+    fresh = Layout.for_grid(spec.shape, request.chunk_points,
+                            refined=zrefine.of_spec(spec) is not None)
     anew = list(range(fresh.nchunks))
     exists = zstore.exists(store)
     if exists and half_created:

@@ -12,15 +12,22 @@ the store's chunks.
    run token. The store's attribute
    ``refine`` counts the levels done. Tasks: with the synchronous
    scheduler (one thread: nothing to share) a level is cut at the store's
-   chunk size; with any other, into up to TASKS_PER_LEVEL tasks of at
-   least MIN_TASK_POINTS points (rounded to whole record chunks), so that
-   the workers share a level. A level's group records its task size: a
-   resumed run keeps it, whatever its own scheduler.
+   chunk size, at most about a full run's chunk (MAX_CHUNK_POINTS); with
+   any other, into up to TASKS_PER_LEVEL tasks of at least
+   MIN_TASK_POINTS points (rounded to whole record chunks), so that the
+   workers share a level. A level's group records its task size: a
+   resumed run keeps it, whatever its own scheduler. Records are
+   lz4-compressed, in zarr chunks of RECORD_CHUNK points on a cluster
+   (a chunk's task reads only its points' records) and one a task in
+   process (read from memory, never back from the store).
 2. Chunks. Every chunk of the store is then written once, like any run's
    chunk (and marked in ``chunk_done``): the solved points from the
    levels' records, the filled ones from the plan (refined outputs) and
    the fill values (NaN, -1, False, status bit ``filled``), and
-   ``computed``. The level groups are removed when the store is complete.
+   ``computed``; the outputs one at a time in a scratch array
+   (_ChunkOutputs), the summary counted by the task. A refined store's
+   default chunks are larger than a full run's (engine/spec/layout.py).
+   The level groups are removed when the store is complete.
 
 Resume: the plan is replayed from the recorded levels (the same results
 give the same plan), a level's tasks already marked are not run again, and
@@ -36,6 +43,7 @@ import numpy as np
 from coordsweep.engine.errors import StoreError, UsageError
 from coordsweep.engine.run import debug
 from coordsweep.engine.spec import refine as zrefine
+from coordsweep.engine.spec.layout import MAX_CHUNK_POINTS
 from coordsweep.engine.store import lease
 from coordsweep.engine.store import zarrstore as zstore
 from coordsweep.kernels.codes import FILLED
@@ -195,28 +203,86 @@ def _records(array, store, run_id, level, lo, hi, task_points):
     mine = _RECORDS.get((str(store), run_id), {})
     tasks = range(lo // task_points, (hi - 1) // task_points + 1)
     if all((level, t) in mine for t in tasks):
-        parts = [mine[(level, t)] for t in tasks]
-        first = tasks[0] * task_points
-        return np.concatenate(parts)[lo - first:hi - first] if len(parts) > 1 \
-            else parts[0][lo - first:hi - first]
+        parts = [mine[(level, t)][max(lo - t * task_points, 0):hi - t * task_points]
+                 for t in tasks]
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
     return np.asarray(array()[lo:hi])
+
+
+#: thread id -> the scratch array its chunks' outputs are made in
+_SCRATCH = {}
+
+
+def _scratch(nbytes):
+    import threading
+    tid = threading.get_ident()
+    buf = _SCRATCH.get(tid)
+    if buf is None or buf.size < nbytes:
+        buf = _SCRATCH[tid] = np.empty(nbytes, np.uint8)
+    return buf
+
+
+def release_buffers():
+    """Drop every thread's scratch array (after a run's chunks)."""
+    _SCRATCH.clear()
+
+
+class _ChunkOutputs:
+    """The outputs of a chunk of `n` points, made one at a time in one
+    scratch array of this thread as the store's writer takes them
+    (zarrstore.write_chunk: chunkio encodes each output before it takes
+    the next): the fill value everywhere, the refined columns from the
+    plan (`values`), the solved points' records (`rec` at rows `at`). A
+    chunk of a refined store is some 250 bytes a point, nearly all fill
+    values: new arrays for it cost more in page faults than encoding them,
+    where filling one array again costs little. ``kept``: copies of the
+    outputs the run's summary counts."""
+
+    COUNTED = ("regime", "n_equilibria", "status")
+
+    def __init__(self, layout_of, n, columns, values, at, rec, solved):
+        self.layout_of, self.n = layout_of, n
+        self.columns, self.values = columns, values
+        self.at, self.rec, self.solved = at, rec, solved
+        self.kept = {}
+
+    def items(self):
+        n = self.n
+        scratch = _scratch(n * max(size for _, _, _, _, size in self.layout_of))
+        for name, dtype, shape, off, size in self.layout_of:
+            a = scratch[:n * size].view(dtype).reshape((n,) + shape)
+            a.fill(fill_value(name, dtype))
+            for (col_name, sector), col in zip(self.columns, self.values):
+                if col_name == name:  # every point: the solved ones are written again below
+                    if sector is None:
+                        a[:] = col
+                    else:
+                        a[:, sector] = col
+            if len(self.at):
+                a.reshape(n, -1).view(np.uint8)[self.at] = self.rec[:, off:off + size]
+            if name in self.COUNTED:
+                self.kept[name] = a.copy()
+            yield name, a
+        yield "computed", np.array(self.solved, bool)
 
 
 def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None,
                    writer=None, columns=(), ranges=(), values=(), solved=None):
-    """One dask task: the store's chunk from the levels' records (`ranges`:
-    per level, (first record, end, the points, the level's task size) of
-    its points in the chunk) and the plan's refined values at its points
-    (`values`, `solved`). Returns the points filled."""
+    """One dask task: the store's chunk from the plan's refined values at
+    its points (`values`, `solved`) and the levels' records (`ranges`: per
+    level, (first record, end, the points, the level's task size) of its
+    points in the chunk); writes it (in this thread, also with the
+    in-process schedulers' `writer`: its outputs are made one at a time
+    in a scratch array, _ChunkOutputs) and returns (points filled, the
+    chunk's summary counts)."""
+    from coordsweep.engine.analysis import results
     from coordsweep.engine.run.executors import chunk_is_done, write_chunk
     lease.check(store, run_id)
+    filled = int(len(solved) - np.count_nonzero(solved))
     if chunk_is_done(store, chunk_id, run_id, token):
-        return int((~solved).sum())
+        return filled
     start, stop = layout.flat_range(chunk_id)
-    n = stop - start
     layout_of = packing(spec)
-    outputs = {name: np.full((n,) + shape, fill_value(name, dtype), dtype)
-               for name, dtype, shape, _, _ in layout_of}
     recs, ats = [], []
     for level, (lo, hi, points, task_points) in enumerate(ranges):
         if hi <= lo:
@@ -225,24 +291,12 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
         recs.append(_records(
             lambda level=level: _level_array(store, run_id, f"{LEVELS}/level_{level}/record"),
             store, run_id, level, lo, hi, task_points))
-    if recs:
-        # every level's records at once, an output at a time, as bytes
-        rec = np.concatenate(recs) if len(recs) > 1 else recs[0]
-        at = np.concatenate(ats) if len(ats) > 1 else ats[0]
-        for name, dtype, shape, off, size in layout_of:
-            outputs[name].reshape(n, -1).view(np.uint8)[at] = rec[:, off:off + size]
-    filled = ~solved
-    for (name, sector), col in zip(columns, values):
-        if sector is None:
-            outputs[name][filled] = col[filled]
-        else:
-            outputs[name][filled, sector] = col[filled]
-    outputs["computed"] = np.array(solved, bool)
-    if writer is not None:
-        writer.submit(chunk_id, outputs)
-    else:
-        write_chunk(spec, store, layout, chunk_id, outputs, run_id, token)
-    return int(filled.sum())
+    # every level's records at once, an output at a time, as bytes
+    rec = np.concatenate(recs) if len(recs) > 1 else recs[0] if recs else None
+    at = np.concatenate(ats) if len(ats) > 1 else ats[0] if ats else np.zeros(0, np.int64)
+    chunk = _ChunkOutputs(layout_of, stop - start, columns, values, at, rec, solved)
+    write_chunk(spec, store, layout, chunk_id, chunk, run_id, token)
+    return filled, results.chunk_counts(*(chunk.kept[name] for name in chunk.COUNTED))
 
 
 assemble_chunk.task_name = "refine-chunk"
@@ -297,12 +351,28 @@ def _points_digest(idx):
     return hashlib.sha256(np.ascontiguousarray(idx, np.int64).tobytes()).hexdigest()
 
 
-def _level_group(root, info, idx, nbytes, chunk_task):
+def _record_codec(nbytes):
+    """The level records' compressor: lz4 after a shuffle of a record's
+    bytes (each byte of a point's outputs beside the same byte of the
+    next point's: about 5 times smaller on the paper-1 sweep, at some
+    2 GB/s; writing the records uncompressed cost more, in new pages of
+    the file, than solving their points). Blosc shuffles at most 255
+    bytes an element: longer records are compressed as they are."""
+    from zarr.codecs import BloscCodec
+    shuffled = nbytes <= 255
+    return (BloscCodec(cname="lz4", clevel=5, shuffle="shuffle" if shuffled else "noshuffle",
+                       typesize=nbytes if shuffled else 1),)
+
+
+def _level_group(root, info, idx, nbytes, chunk_task, whole_tasks=False):
     """(the level's group, its task size): the existing one when it was
     made for these points (with the task size it records; `chunk_task`
     for a group that records none), else a new one with
     ``info.task_points``. Its arrays: ``record`` (one row of bytes a
-    point, uncompressed: written once, read once) and ``task_done``."""
+    point, compressed by _record_codec; in zarr chunks of
+    RECORD_CHUNK points, or with `whole_tasks` one a task: an in-process
+    run reads its records from memory, not back from the store) and
+    ``task_done``."""
     m = len(idx)
     lv = root.require_group(LEVELS)
     name = f"level_{info.level}"
@@ -314,9 +384,10 @@ def _level_group(root, info, idx, nbytes, chunk_task):
         del lv[name]
     ntasks = math.ceil(m / info.task_points)
     g = lv.create_group(name)
-    chunk = max(1, min(RECORD_CHUNK, info.task_points, m))
+    chunk = max(1, min(info.task_points if whole_tasks else RECORD_CHUNK,
+                       info.task_points, m))
     g.create_array("record", shape=(m, nbytes), dtype=np.uint8, chunks=(chunk, nbytes),
-                   fill_value=0, compressors=None)
+                   fill_value=0, compressors=_record_codec(nbytes))
     g.create_array("task_done", shape=(max(ntasks, 1),), dtype=np.int64, chunks=(1,),
                    fill_value=0, compressors=None)
     g.attrs["task_points"] = int(info.task_points)
@@ -324,9 +395,11 @@ def _level_group(root, info, idx, nbytes, chunk_task):
     return g, info.task_points
 
 
-def execute(refinement, plan, job, run, progress):
+def execute(refinement, plan, job, run, progress, warm=True):
     """The levels (the ones not recorded done), then the store's chunks in
-    plan.todo, on executor `run` (InProcess or Distributed)."""
+    plan.todo, on executor `run` (InProcess or Distributed). warm: with a
+    client, load the kernels on its workers first (False: the caller
+    did, with warm_worker)."""
     import zarr
     from coordsweep.engine.run.executors import Chunks
     spec, store = job.spec, job.store
@@ -334,15 +407,18 @@ def execute(refinement, plan, job, run, progress):
     columns = tuple(refinement.columns(nsec))
     planner = zrefine.Planner(spec.shape, refinement,
                               [zrefine.column_dtype(name, nsec) for name, _ in columns])
-    # a task writes whole chunks of the level's arrays (no two share one)
+    # a task writes whole chunks of the level's arrays (no two share one);
+    # at most about a full run's chunk of points (a refined store's chunks
+    # are larger, engine/spec/layout.py)
     chunk = math.prod(plan.layout.chunks)
-    chunk_task = math.ceil(chunk / min(RECORD_CHUNK, chunk)) * min(RECORD_CHUNK, chunk)
+    rc = min(RECORD_CHUNK, chunk)
+    chunk_task = math.ceil(min(chunk, MAX_CHUNK_POINTS) / rc) * rc
     split = getattr(run, "scheduler", None) != "synchronous"
     names = {name for name, _ in columns}
     with zstore._quiet():
         root = zarr.open_group(str(store), mode="r+", use_consolidated=False)
     client = getattr(run, "client", None)
-    if client is not None:
+    if client is not None and warm:
         # every worker has the kernels (and the store's modules) before the
         # first level: its task or two would otherwise wait for one worker's
         # loading after another's (workers this run started have the
@@ -354,7 +430,8 @@ def execute(refinement, plan, job, run, progress):
         info = Level(k, task_size(len(idx), chunk_task, split), columns)
         lease.check(store, job.run_id)
         with zstore._quiet():
-            g, task_points = _level_group(root, info, idx, record_bytes(spec), chunk_task)
+            g, task_points = _level_group(root, info, idx, record_bytes(spec), chunk_task,
+                                          whole_tasks=client is None)
             done = np.asarray(g["task_done"][:]) == job.token
         info = Level(k, task_points, columns)
         level_points.append((idx, task_points))
@@ -384,6 +461,9 @@ def execute(refinement, plan, job, run, progress):
         _assemble(plan, job, run, progress, columns, planner, level_points)
     finally:
         _RECORDS.pop((str(store), job.run_id), None)
+        release_buffers()
+    if client is not None:  # (the workers of a cluster that outlives the run)
+        client.run(release_buffers)
     return int(planner.solved.sum())
 
 

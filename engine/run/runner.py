@@ -229,17 +229,21 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
                 scheduler = scheduler or "local"
                 workers = info.count
             run = executor(client, scheduler, workers, held)
+            warmed = False
             if client is not None and info.started and len(plan.todo) > (info.count or 0):
                 # the workers this run started load the kernels now, all at
                 # once, rather than each in its first task (when every one
                 # will have tasks: not for a run of fewer chunks)
-                client.run(warm_kernels, job.spec, job.solver)
+                client.run(warm_kernels if refinement is None else zrefine.warm_worker,
+                           job.spec, job.solver)
+                warmed = True
             plan.open_store(job.spec, job.store, held.run_id, job.solver)
             startup.resume_gc()  # (the command line's process: start-up is over)
             t1 = time.perf_counter()
             bar.t0 = t1
             if refinement is not None:
-                plan.points_solved = zrefine.execute(refinement, plan, job, run, bar)
+                plan.points_solved = zrefine.execute(refinement, plan, job, run, bar,
+                                                     warm=not warmed)
             else:
                 run.run(plan.todo, job, bar)
             return info, time.perf_counter() - t1, run.counted

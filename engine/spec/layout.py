@@ -22,10 +22,17 @@ import numpy as np
 MIN_CHUNK_POINTS = 10_000
 MAX_CHUNK_POINTS = 100_000
 MAX_CHUNKS = 10_000
+#: a refined store's (engine/run/refine.py) chunks may be larger: its tasks
+#: are cut apart from its chunks, and writing a chunk, mostly fill values,
+#: costs per file (one a variable) more than per point
+REFINED_MAX_CHUNK_POINTS = 400_000
 
 
-def default_chunk_points(size):
-    points = min(MAX_CHUNK_POINTS, max(MIN_CHUNK_POINTS, math.ceil(size / 16)))
+def default_chunk_points(size, refined=False):
+    if refined:  # (fewer chunks: about 8, for the workers of a small cluster)
+        points = min(REFINED_MAX_CHUNK_POINTS, max(MIN_CHUNK_POINTS, math.ceil(size / 8)))
+    else:
+        points = min(MAX_CHUNK_POINTS, max(MIN_CHUNK_POINTS, math.ceil(size / 16)))
     return int(max(points, math.ceil(size / MAX_CHUNKS)))
 
 
@@ -61,11 +68,13 @@ class Layout:
             raise ValueError(f"chunk {self.chunks} is not contiguous in {self.shape}")
 
     @classmethod
-    def for_grid(cls, shape, chunk_points=None):
+    def for_grid(cls, shape, chunk_points=None, refined=False):
+        """The layout of a grid: chunks of about `chunk_points` points, by
+        default default_chunk_points (`refined`: a refined store's)."""
         shape = tuple(int(n) for n in shape)
         if chunk_points is not None:
             return cls(shape, chunk_shape(shape, chunk_points))
-        points = default_chunk_points(math.prod(shape))
+        points = default_chunk_points(math.prod(shape), refined)
         layout = cls(shape, chunk_shape(shape, points))
         while layout.nchunks > MAX_CHUNKS:  # chunks round down along an axis
             points *= 2

@@ -310,11 +310,10 @@ class Planner:
             self.active = self._all_cells(s)
         differ = self._evaluate(self.active, s)
         self.active = self._children(self.active[differ], s)
-        # sorted, each once, none solved before: a mark a point (no sort)
-        mark = np.zeros(self.size, bool)
-        mark[self._corners(self.active, steps[level]).ravel()] = True
-        mark &= ~self.solved
-        return np.flatnonzero(mark)
+        # sorted, each once, none solved before (a sort of the corners, not
+        # a pass over the whole grid)
+        corners = self._corners(self.active, steps[level]).ravel()
+        return np.unique(corners[~self.solved[corners]])
 
     def _subgrid(self, s):
         """Sorted flat indices of the sub-grid of step s: every s-th index
@@ -375,12 +374,22 @@ class Planner:
                        for k, n in enumerate(self.shape))
         counts = {a: np.minimum(s, self.shape[a] - 1 - np.arange(cshape[a]) * s)
                   + (np.arange(cshape[a]) == cshape[a] - 1) for a in self.raxes}
-        keep = ~self.solved
-        for col in self.values:
-            dense = col[source].reshape(cshape)
-            for a in self.raxes:
-                dense = np.repeat(dense, counts[a], axis=a)
-            np.copyto(col, dense.reshape(-1), where=keep)
+        # a slab of cells along the first refined axis at a time: no
+        # temporary array of the grid's size
+        a0 = self.raxes[0]
+        solved = self.solved.reshape(self.shape)
+        cells = [col[source].reshape(cshape) for col in self.values]
+        grids = [col.reshape(self.shape) for col in self.values]
+        for c in range(cshape[a0]):
+            lo = c * s
+            at = (slice(None),) * a0 + (slice(lo, lo + int(counts[a0][c])),)
+            keep = ~solved[at]
+            for dense, grid in zip(cells, grids):
+                slab = np.repeat(dense[(slice(None),) * a0 + (slice(c, c + 1),)],
+                                 counts[a0][c:c + 1], axis=a0)
+                for a in self.raxes[1:]:
+                    slab = np.repeat(slab, counts[a], axis=a)
+                np.copyto(grid[at], slab, where=keep)
 
     def _children(self, cells, s):
         h = s // 2

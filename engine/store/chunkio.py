@@ -86,6 +86,8 @@ def encode_chunk(arr, value, region):
     buf = codecs[0]._encode_sync(NDBuffer.from_numpy_array(value), spec)
     for codec in codecs[1:]:
         buf = codec._encode_sync(buf, spec)
+    if len(codecs) == 1:  # (the bytes codec alone may hand back the value's memory)
+        buf = type(buf).from_bytes(bytes(buf.as_buffer_like()))
     key = meta.encode_chunk_key(coords)
     return (f"{arr.store_path.path}/{key}" if arr.store_path.path else key), buf
 
@@ -93,7 +95,9 @@ def encode_chunk(arr, value, region):
 def write_chunks(group, items):
     """Write [(name, region, value)] into zarr `group`: whole chunks in one
     batch, anything else through __setitem__. Returns how many took the
-    fast path."""
+    fast path. `items` may be an iterator: each value is encoded (or
+    written) before the next is taken, and the bytes kept never share its
+    memory, so the values may be made one after the other in one array."""
     from zarr.core.sync import sync
     pending = []
     store = None

@@ -373,7 +373,9 @@ EXTRA_POINT_VARS = ("computed",)
 
 def write_chunk(store, layout, chunk_id, outputs, nsec, run_id=None, token=1):
     """Write one chunk of every output in `outputs` ({name: (P,) or (P, M)
-    array}: M sectors or equilibria; aligned region), then mark it done
+    array}: M sectors or equilibria; aligned region; or anything whose
+    ``items()`` yields such pairs: each array is encoded before the next
+    is taken, so they may share memory), then mark it done
     with the store's run token. With a run id, the run's hold on the
     store's lease is checked before writing and again before marking
     (lease.LeaseLost: nothing more is written). The chunks are encoded and
@@ -387,10 +389,10 @@ def write_chunk(store, layout, chunk_id, outputs, nsec, run_id=None, token=1):
     lease.check(store, run_id)
     with _quiet(), zarr.config.set({"array.write_empty_chunks": True}):
         group = _writable(store, run_id)
-        chunkio.write_chunks(group, [
+        chunkio.write_chunks(group, (
             (name, region, a.reshape(rshape)) if a.ndim == 1 else
             (name, region + (slice(None),), a.reshape(rshape + a.shape[1:]))
-            for name, a in outputs.items()])
+            for name, a in outputs.items()))
         lease.check(store, run_id)
         group["chunk_done"][chunk_id] = token
 
