@@ -47,7 +47,12 @@ def classify(ws, cand, active):
     """S0 = Z, the spontaneous sectors, as a mask; the candidates (neither
     inert nor spontaneous) into cand and the non-inert sectors into active,
     in index order. Returns (zmask, ncand, nactive)."""
-    kind = ws.sec.kind
+    return classify_kinds(ws.sec.kind, cand, active)
+
+
+@jit(inline="always")
+def classify_kinds(kind, cand, active):
+    """:func:`classify` on the sectors' kinds."""
     zmask = np.int64(0)
     ncand = 0
     nactive = 0

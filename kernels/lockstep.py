@@ -35,6 +35,8 @@ The arithmetic of each step runs in numba loops over the roots still
 active, which also move the converged ones out (no temporary arrays);
 NumPy takes the logs and exps of the same rows. No I/O.
 """
+import threading
+
 import numpy as np
 
 from coordsweep.kernels import codes
@@ -51,32 +53,77 @@ def _inplace(f, a):
     return f(a, out=a)
 
 
+def staggered_rows(nrows, m):
+    """An uninitialised (nrows, m) float64 array whose rows start at
+    staggered cache sets: a row length of a multiple of 4 KiB would put
+    every row's k-th element in the same L1 set, and the passes, which
+    touch the k-th element of every row together, would evict each other
+    (3x slower at m = 16384)."""
+    step = -(-m // 512) * 512 + 72  # 72 doubles: 9 cache lines between rows
+    return np.empty((nrows, step))[:, :m]
+
+
 # The search keeps its working rows compacted at the front of arrays of the
-# queue's length: W rows (the state and the arguments, which travel with
-# their root), T rows (the transcendental arguments NumPy transforms in
-# place). The arithmetic runs in numba loops over the active rows (no
-# temporaries), the logs and exps in NumPy over the same rows.
+# queue's length: W (one row per root: its state and arguments, which
+# travel with it, in W_COLS columns, two cache lines), T rows (the
+# transcendental arguments NumPy transforms in place). The arithmetic runs
+# in numba loops over the active rows (no temporaries), the logs and exps
+# in NumPy over the same rows.
 W_S, W_LO, W_HI, W_XA0, W_U, W_LOGK, W_THETA, W_EPS, W_ALPHA, W_LOGNET, W_IDX = range(11)
 T_T, T_E, T_LE, T_LX, T_X, T_DH, T_DX = range(7)
+# and the G rows of g_i(1) before the search (e, X(1), the exp's argument,
+# the net costs' logs)
+G_E, G_X, G_F, G_LOGNET = range(4)
+W_COLS = 16
+#: rows of the work buffer (:func:`work_buffer`): T and G
+WORK_ROWS = T_DX + 1 + G_LOGNET + 1
 
 
 @jit
-def _start(act, xa0, u, logk, theta, eps, alpha, net, lognet, g1, W):
-    """The active roots' rows of W: s0 = c' / (g_i(1) + c'), the bracket
-    [0, 1], the arguments; returns their number."""
+def _g1_args(xa0, u, net, G):
+    """From e = expm1(eps log1p(theta)) in G[G_E]: X(1) (log's argument)
+    and a copy of the net costs (their log next)."""
+    for k in range(xa0.shape[0]):
+        x = u[k] * G[G_E, k]
+        x += xa0[k]
+        G[G_X, k] = x
+        G[G_LOGNET, k] = net[k]
+
+
+@jit
+def _times(a, G, row):
+    for k in range(a.shape[0]):
+        G[row, k] *= a[k]
+
+
+@jit
+def _g1_exp_args(logk, alpha, G):
+    """logk - alpha log X(1): exp's argument (g_i(1) + c' = exp(.) e)."""
+    for k in range(logk.shape[0]):
+        G[G_F, k] = logk[k] - alpha[k] * G[G_X, k]
+
+
+@jit
+def _start(xa0, u, logk, theta, eps, alpha, net, G, W):
+    """g_i(1) = f e - c' of every root; those with g_i(1) > 0 (g_i(1) == 0:
+    the root is 1; < 0: 1) get their rows of W: s0 = c' / (g_i(1) + c'),
+    the bracket [0, 1], the arguments. Returns their number."""
     m = 0
-    for k in act:
-        W[W_S, m] = net[k] / (g1[k] + net[k])
-        W[W_LO, m] = 0.0
-        W[W_HI, m] = 1.0
-        W[W_XA0, m] = xa0[k]
-        W[W_U, m] = u[k]
-        W[W_LOGK, m] = logk[k]
-        W[W_THETA, m] = theta[k]
-        W[W_EPS, m] = eps[k]
-        W[W_ALPHA, m] = alpha[k]
-        W[W_LOGNET, m] = lognet[k]
-        W[W_IDX, m] = k
+    for k in range(xa0.shape[0]):
+        g1 = G[G_F, k] * G[G_E, k] - net[k]
+        if not g1 > 0.0:
+            continue
+        W[m, W_S] = net[k] / (g1 + net[k])
+        W[m, W_LO] = 0.0
+        W[m, W_HI] = 1.0
+        W[m, W_XA0] = xa0[k]
+        W[m, W_U] = u[k]
+        W[m, W_LOGK] = logk[k]
+        W[m, W_THETA] = theta[k]
+        W[m, W_EPS] = eps[k]
+        W[m, W_ALPHA] = alpha[k]
+        W[m, W_LOGNET] = G[G_LOGNET, k]
+        W[m, W_IDX] = k
         m += 1
     return m
 
@@ -85,7 +132,7 @@ def _start(act, xa0, u, logk, theta, eps, alpha, net, lognet, g1, W):
 def _args_of_log1p(m, W, T):
     """t = theta s (log1p's argument)."""
     for k in range(m):
-        t = W[W_THETA, k] * W[W_S, k]
+        t = W[k, W_THETA] * W[k, W_S]
         T[T_T, k] = t
         T[T_E, k] = t
 
@@ -93,7 +140,7 @@ def _args_of_log1p(m, W, T):
 @jit
 def _times_eps(m, W, T):
     for k in range(m):
-        T[T_E, k] *= W[W_EPS, k]
+        T[T_E, k] *= W[k, W_EPS]
 
 
 @jit
@@ -101,12 +148,12 @@ def _args_of_logs(m, W, T):
     """From e = expm1(eps log1p(theta s)): X(s), dh/ds, dX/ds, and the
     arguments of log e and log X."""
     for k in range(m):
-        s = W[W_S, k]
+        s = W[k, W_S]
         e = T[T_E, k]
-        u = W[W_U, k]
+        u = W[k, W_U]
         x = u * s * e
-        x += W[W_XA0, k]
-        dh = W[W_EPS, k] * W[W_THETA, k] * (1.0 + e) / (1.0 + T[T_T, k])
+        x += W[k, W_XA0]
+        dh = W[k, W_EPS] * W[k, W_THETA] * (1.0 + e) / (1.0 + T[T_T, k])
         T[T_X, k] = x
         T[T_DH, k] = dh
         T[T_DX, k] = u * (e + s * dh)
@@ -118,15 +165,17 @@ def _args_of_logs(m, W, T):
 def _newton_step(m, W, T, root):
     """One safeguarded Newton step of every active root (G, G' from the
     logs): the bracket keeps the sign change; a root that has converged is
-    written into root and leaves the rows (the others move up, in order).
-    Returns the number of roots still active."""
+    written into root and leaves the rows (the others move up, in order),
+    the others' next log1p argument theta s is written (as
+    :func:`_args_of_log1p` does). Returns the number of roots still
+    active."""
     keep = 0
     for k in range(m):
-        s = W[W_S, k]
-        lo = W[W_LO, k]
-        hi = W[W_HI, k]
-        G = T[T_LE, k] + W[W_LOGK, k] - W[W_ALPHA, k] * T[T_LX, k] - W[W_LOGNET, k]
-        dG = T[T_DH, k] / T[T_E, k] - W[W_ALPHA, k] * T[T_DX, k] / T[T_X, k]
+        s = W[k, W_S]
+        lo = W[k, W_LO]
+        hi = W[k, W_HI]
+        G = T[T_LE, k] + W[k, W_LOGK] - W[k, W_ALPHA] * T[T_LX, k] - W[k, W_LOGNET]
+        dG = T[T_DH, k] / T[T_E, k] - W[k, W_ALPHA] * T[T_DX, k] / T[T_X, k]
         if G < 0.0:
             lo = s
         else:
@@ -138,13 +187,17 @@ def _newton_step(m, W, T, root):
         small = inside and abs(step) <= delta
         at = G == 0.0 or hi - lo <= 2.0 * delta
         if at or small:
-            root[np.int64(W[W_IDX, k])] = s if at else xn
+            root[np.int64(W[k, W_IDX])] = s if at else xn
             continue
-        for r in range(W.shape[0]):
-            W[r, keep] = W[r, k]
-        W[W_S, keep] = xn if inside else 0.5 * (lo + hi)
-        W[W_LO, keep] = lo
-        W[W_HI, keep] = hi
+        for r in range(W_IDX + 1):
+            W[keep, r] = W[k, r]
+        sn = xn if inside else 0.5 * (lo + hi)
+        W[keep, W_S] = sn
+        W[keep, W_LO] = lo
+        W[keep, W_HI] = hi
+        t = W[keep, W_THETA] * sn
+        T[T_T, keep] = t
+        T[T_E, keep] = t
         keep += 1
     return keep
 
@@ -152,43 +205,61 @@ def _newton_step(m, W, T, root):
 @jit
 def _not_converged(m, W, root, conv):
     for k in range(m):
-        j = np.int64(W[W_IDX, k])
-        root[j] = W[W_S, k]
+        j = np.int64(W[k, W_IDX])
+        root[j] = W[k, W_S]
         conv[j] = False
 
 
-def increasing_roots(xa0, u, logk, theta, eps, alpha, net):
+_WORK = threading.local()
+
+
+def work_buffer(q):
+    """This thread's room for q roots, (W, rows): W (>= q, W_COLS) and
+    WORK_ROWS staggered rows of length >= q, reused by the next search
+    (fresh arrays of a few MB each block cost page faults)."""
+    buf = getattr(_WORK, "buf", None)
+    if buf is None or buf[1].shape[1] < q:
+        cap = max(q, 1024)
+        buf = (np.empty((cap, W_COLS)), staggered_rows(WORK_ROWS, cap))
+        _WORK.buf = buf
+    return buf
+
+
+def increasing_roots(xa0, u, logk, theta, eps, alpha, net, work=None):
     """Critical masses of certified-increasing fast GE paths (arrays of
     equal length: fast_g's arguments). Returns (root, converged): the root
     of g_i in (0, 1] where g_i(1) >= 0; 1.0 where g_i(1) < 0 (the threshold
     test said S0 u {i} is an equilibrium and g_i(1) disagrees by rounding,
-    as kernels/sectors.py does)."""
+    as kernels/sectors.py does). work: room for the search (as
+    :func:`work_buffer` returns; default: this thread's)."""
     q = xa0.shape[0]
     root = np.ones(q)
     conv = np.ones(q, np.bool_)
     if q == 0:
         return root, conv
+    if work is None:
+        work = work_buffer(q)
+    W, rows = work
+    T = rows[:T_DX + 1]
+    G = rows[T_DX + 1:]
     with np.errstate(all="ignore"):
         # g_i(1), in the linear form fast_g computes
-        e1 = _inplace(np.log1p, theta.copy())
-        e1 *= eps
+        e1 = G[G_E, :q]
+        e1[:] = theta
+        _inplace(np.log1p, e1)
+        _times(eps, G, G_E)
         _inplace(np.expm1, e1)
-        x1 = u * e1
-        x1 += xa0
-        _inplace(np.log, x1)
-        f1 = logk - alpha * x1
-        _inplace(np.exp, f1)
-        g1 = f1 * e1 - net
-        act = np.flatnonzero(g1 > 0.0)  # g1 == 0: the root is 1; g1 < 0: 1
-        lognet = _inplace(np.log, net.copy())
-        W = np.empty((W_IDX + 1, act.shape[0]))
-        T = np.empty((T_DX + 1, act.shape[0]))
+        _g1_args(xa0, u, net, G)
+        _inplace(np.log, G[G_X, :q])
+        _inplace(np.log, G[G_LOGNET, :q])
+        _g1_exp_args(logk, alpha, G)
+        _inplace(np.exp, G[G_F, :q])
         # the start: G(s) ~ log s + G(1)
-        m = _start(act, xa0, u, logk, theta, eps, alpha, net, lognet, g1, W)
+        m = _start(xa0, u, logk, theta, eps, alpha, net, G, W)
+        _args_of_log1p(m, W, T)  # (then each Newton step writes the next ones)
         for _ in range(MAXITER):
             if m == 0:
                 break
-            _args_of_log1p(m, W, T)
             _inplace(np.log1p, T[T_E, :m])
             _times_eps(m, W, T)
             _inplace(np.expm1, T[T_E, :m])
@@ -200,6 +271,21 @@ def increasing_roots(xa0, u, logk, theta, eps, alpha, net):
     return root, conv
 
 
+@jit
+def _write(q, qidx, root, conv, cm, status):
+    """critical_mass[p, i] = root (qidx: p N + i); a root that did not
+    converge sets PATH_NOT_CONVERGED on its point, and NON_FINITE if it
+    is not a number."""
+    n = cm.shape[1]
+    for k in range(q):
+        p = qidx[k] // n
+        cm[p, qidx[k] - p * n] = root[k]
+        if not conv[k]:
+            status[p] |= codes.PATH_NOT_CONVERGED
+            if not np.isfinite(root[k]):
+                status[p] |= codes.NON_FINITE
+
+
 def finish_block(scr, out):
     """Solve the roots the block kernel queued in scr (kernels/point.py)
     and write them into out.critical_mass; a root that did not converge
@@ -208,17 +294,7 @@ def finish_block(scr, out):
     q = int(scr.qlen[0])
     if q == 0:
         return 0
-    a = scr.qargs[:, :q]
-    root, conv = increasing_roots(*a)
-    idx = scr.qidx[:q]
-    n = out.critical_mass.shape[1]
-    p, i = np.divmod(idx, n)
-    out.critical_mass[p, i] = root
-    bad = ~conv
-    if bad.any():
-        np.bitwise_or.at(out.status, p[bad], codes.PATH_NOT_CONVERGED)
-        nan = bad & ~np.isfinite(root)
-        if nan.any():
-            np.bitwise_or.at(out.status, p[nan], codes.NON_FINITE)
+    root, conv = increasing_roots(*scr.qargs[:, :q])
+    _write(q, scr.qidx, root, conv, out.critical_mass, out.status)
     scr.qlen[0] = 0
     return q

@@ -23,18 +23,19 @@ import numpy as np
 
 from coordsweep.kernels import codes
 from coordsweep.kernels.economy import (
-    KIND_CAND, POINT_DTYPE, SECTOR_DTYPE, SOLVER_PATH, Point, Workspace,
-    allocate_workspace, fast_path_args)
+    KIND_CAND, KIND_INERT, KIND_SPONT, POINT_DTYPE, SECTOR_DTYPE, SOLVER_EQUILIBRIA,
+    SOLVER_PATH, Point, Workspace, allocate_workspace, fast_path_args)
 from coordsweep.kernels.equilibria import (
-    TIE_RTOL, classify, no_coordination)
+    TIE_RTOL, better, classify, classify_kinds, no_coordination, popcount)
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import QUEUE_ARGS
 from coordsweep.kernels.sectors import (
-    DEFER_SLOT, DEFERRED, PATH_LOCKSTEP, PRE_SLOT, PRESAMPLES, SAMPLES_SCRATCH,
-    analyse_sector)
+    CERT_MARGIN, DEFER_SLOT, DEFERRED, PATH_LOCKSTEP, PRE_SLOT, PRESAMPLES,
+    SAMPLES_SCRATCH, analyse_sector, sampled_candidate)
 from coordsweep.kernels.prepare import N_PTMP, N_TMP
 from coordsweep.kernels.table import table_size
-from coordsweep.kernels.variants import equilibria_and_first_best
+from coordsweep.kernels.variants import (
+    AUTO_DFS_MAX_SECTORS, EQ_AUTO, EQ_DFS, equilibria_and_first_best)
 
 #: per-block scratch: the profile and status of the workspace, the candidates and non-inert
 #: sectors (index lists), V_i at S0, samples of a GE path (from
@@ -95,13 +96,20 @@ def prepared_head(prep, npts):
 
 
 @jit(inline="always", _nrt=True)  # (returns arrays: kernels/jit.py)
-def workspace_at(prep, p, scr):
-    """The workspace of point p of a prepared block (status reset)."""
+def workspace_of(prep, p, scr):
+    """The workspace of point p of a prepared block (status as it is)."""
     r = prep.pt
     pt = Point(alpha=r.alpha[p], eps=r.eps[p], labor=r.labor[p], logl=r.logl[p],
                logcoef=r.logcoef[p], c0=r.c0[p], eta0=r.eta0[p], fast=r.fast[p],
                logxa0=r.logxa0[p], xa0=r.xa0[p], logalpha=r.logalpha[p],
                table=r.table[p], wagefail=r.wagefail[p])
+    return Workspace(pt, prep.sec[p], scr.prof, scr.status, prep.tx[p], prep.tw[p])
+
+
+@jit(inline="always", _nrt=True)  # (returns arrays: kernels/jit.py)
+def workspace_at(prep, p, scr):
+    """The workspace of point p of a prepared block (status reset)."""
+    r = prep.pt
     scr.status[0] = 0 if prep.valid[p] else codes.INVALID_INPUT
     if r.wagefail[p]:  # (kernels/etatable.py)
         scr.status[0] |= codes.WAGE_NOT_CONVERGED
@@ -110,7 +118,7 @@ def workspace_at(prep, p, scr):
         if prep.valid[p] and \
                 (1.0 - r.eps[p] * sec.eta[i]) * codes.ILL_CONDITIONED_EXPONENT < 1.0:
             scr.status[0] |= codes.ILL_CONDITIONED  # (a point outside the domains: not)
-    return Workspace(pt, prep.sec[p], scr.prof, scr.status, prep.tx[p], prep.tw[p])
+    return workspace_of(prep, p, scr)
 
 
 @jit(inline="always")
@@ -132,7 +140,7 @@ def write_invalid(out, p, status):
         out.coop_best_eq[p, i] = out.coop_fb[p, i] = False
 
 
-@jit
+@jit(inline="always")
 def argmax_first(values, rtol, scale):
     """Index of the largest value; ties (within rtol of the larger of the
     two values and `scale`) go to the lower index."""
@@ -272,10 +280,217 @@ def solve_point_into(x, p, prep, scr, out):
     return nrec
 
 
+@jit(inline="always")
+def tabled_solver(scr, n):
+    """The solver variants leave the points with every eta_i = 0 and a
+    profile table to :func:`solve_tabled_point`: the default GE-path
+    variant (lockstep) and the depth-first search (dfs, or auto at N
+    sectors), no equilibrium masks recorded."""
+    eq = scr.status[SOLVER_EQUILIBRIA]
+    return (scr.status[SOLVER_PATH] == PATH_LOCKSTEP and scr.record.shape[0] == 0
+            and (eq == EQ_DFS or (eq == EQ_AUTO and n <= AUTO_DFS_MAX_SECTORS)))
+
+
+@jit(inline="always")
+def solve_tabled_point(x, p, prep, scr, out):
+    """:func:`solve_point_into` for a point inside the domains with every
+    eta_i = 0, linear-scale sums and a profile table (pt.fast, pt.table),
+    solved by the default variants with room in the lock-step queue
+    (:func:`tabled_solver`): the same operations on the same values, in the
+    same order, with nothing of the eta > 0 paths, the other variants or
+    the general wage in between (every wage and welfare is read from the
+    table; exp(log w(S0)) is taken once). The paths the certificate does
+    not cover go through kernels/sectors.py ``sampled_candidate`` as in
+    ``analyse_candidate``.
+    (Over 80 lines: solve_point_into's sections, inlined, in its order.)"""
+    r = prep.pt
+    sec = prep.sec[p]
+    tx = prep.tx[p]
+    tw = prep.tw[p]
+    n = sec.shape[0]
+    alpha = r.alpha[p]
+    xa0 = r.xa0[p]
+    scr.status[0] = 0  # (valid; eta = 0: no ill-conditioned exponent, no wage root)
+    kind = sec.kind
+    cand = scr.cand
+    active = scr.active
+    zmask, ncand, nactive = classify_kinds(kind, cand, active)
+
+    # --- no-coordination equilibrium S0 = Z (equilibria.no_coordination) --
+    x_nc = tx[zmask]
+    w_nc = math.exp(x_nc)
+    wl = w_nc * r.labor[p]
+    fiscal = 0.0
+    value = scr.value_nc
+    for i in range(n):
+        xi = sec.xb[i] if sec.s0[i] == 1.0 else sec.xa[i]
+        value[i] = wl * (xi / xa0) / (alpha * (1.0 + sec.tau[i]))
+        fiscal += sec.tau[i] * value[i] + sec.sigma[i] * sec.s0[i] * sec.cost[i]
+    W_nc = tw[zmask]
+    out.wage_nc[p] = w_nc
+    out.welfare_nc[p] = W_nc
+    out.fiscal_cost_nc[p] = fiscal
+
+    # --- stable equilibria and the best one (equilibria.enumerate_equilibria)
+    count = 1
+    best_mask = zmask
+    best_W = W_nc
+    best_x = x_nc
+    best_k = popcount(zmask)
+    if ncand > 0:
+        xbar = sec.xbar
+        pos = scr.stack[0]
+        masks = scr.stack[1]
+        minx = scr.stackx
+        depth = 0
+        pos[0] = 0
+        masks[0] = zmask
+        minx[0] = np.inf
+        while depth >= 0:
+            if pos[depth] >= ncand:
+                depth -= 1
+                if depth >= 0:
+                    pos[depth] += 1
+                continue
+            j = cand[pos[depth]]
+            mask = masks[depth] | (np.int64(1) << j)
+            bound = min(minx[depth], xbar[j])
+            if tx[mask] <= bound:
+                count += 1
+                W = tw[mask]
+                k = popcount(mask)
+                if better(W, k, mask, best_W, best_k, best_mask):
+                    best_W = W
+                    best_k = k
+                    best_mask = mask
+                    best_x = tx[mask]
+                masks[depth + 1] = mask
+                minx[depth + 1] = bound
+                pos[depth + 1] = pos[depth] + 1
+                depth += 1
+            else:
+                pos[depth] += 1
+    out.n_equilibria[p] = count
+    out.welfare_best_eq[p] = best_W
+    out.wage_best_eq[p] = w_nc if best_mask == zmask else math.exp(best_x)
+    out.coordination_gap[p] = max(0.0, best_W - W_nc)
+
+    # --- first best (equilibria.first_best) -------------------------------
+    fb_mask = np.int64(0)
+    fb_W = -np.inf
+    fb_k = 0
+    every = nactive == n  # (then a profile's code is its mask)
+    for code in range(np.int64(1) << nactive):
+        mask = code
+        if not every:
+            mask = np.int64(0)
+            for b in range(nactive):
+                if (code >> b) & 1:
+                    mask |= np.int64(1) << active[b]
+        W = tw[mask]
+        k = popcount(mask)
+        if code == 0 or better(W, k, mask, fb_W, fb_k, fb_mask):
+            fb_W = W
+            fb_k = k
+            fb_mask = mask
+    out.welfare_fb[p] = fb_W
+    out.provision_gap[p] = max(0.0, fb_W - best_W)  # < 0 only within a tie
+    for i in range(n):
+        out.coop_best_eq[p, i] = (best_mask >> i) & 1 == 1
+        out.coop_fb[p, i] = (fb_mask >> i) & 1 == 1
+
+    # --- per-sector conditions (sectors.analyse_sector, deferring) -------
+    partial_any = False
+    q = scr.qlen[0]
+    logcoef = r.logcoef[p]
+    eps = r.eps[p]
+    for i in range(n):
+        kd = kind[i]
+        if kd == KIND_INERT:
+            reg, cm, ps, gain, wbar, sub = codes.INERT, np.nan, np.nan, 0.0, np.nan, np.nan
+        elif kd == KIND_SPONT:
+            reg, cm, ps, gain, wbar, sub = codes.SPONTANEOUS, 0.0, np.nan, 0.0, sec.wbar[i], 0.0
+        else:
+            wbar = sec.wbar[i]
+            mask1 = zmask | (np.int64(1) << i)
+            x1 = tx[mask1]
+            W1 = tw[mask1]
+            cost = sec.cost[i]
+            # economy.log_rent_full with eta_i = 0 (logm1 / (1 - eps 0) is logm1)
+            logm1 = sec.logm1[i]
+            logl = sec.b0[i] + logm1 - sec.k[i] * x1
+            logrent = logcoef + x1 + logl - logm1
+            sub = max(0.0, 1.0 - math.exp(logrent + sec.lem1[i] - sec.logc[i]))
+            g0 = -(1.0 - sec.sigma[i]) * cost
+            gain = W1 - W_nc
+            if alpha <= 0.5 or \
+                    xa0 > (2.0 * alpha - 1.0) * (sec.xb[i] - sec.xa[i]) * (1.0 + CERT_MARGIN):
+                # sectors.path_increasing's certificate (fast path)
+                ps = np.nan
+                if x1 <= sec.xbar[i]:
+                    reg = codes.COORDINATION_FAILURE
+                    cm = 1.0  # a finite placeholder until the lock-step search
+                    scr.qidx[q] = p * n + i
+                    scr.qargs[0, q] = xa0
+                    scr.qargs[1, q] = sec.xa[i]
+                    scr.qargs[2, q] = sec.logk[i]
+                    scr.qargs[3, q] = sec.theta[i]
+                    scr.qargs[4, q] = eps
+                    scr.qargs[5, q] = alpha
+                    scr.qargs[6, q] = (1.0 - sec.sigma[i]) * cost
+                    q += 1
+                else:
+                    reg = codes.NEEDS_SUBSIDY if gain > 0.0 else codes.NOT_WORTH
+                    cm = np.nan
+            else:
+                gs = scr.samples
+                # no lock-step samples: kernels/etapath.py samples only
+                # paths with some eta_j > 0 (prep.gs stays NaN here, and is
+                # not read: a cache miss each time)
+                gs[PRE_SLOT] = np.nan
+                reg, cm, ps, gain, sub = sampled_candidate(
+                    workspace_of(prep, p, scr), i, W_nc, x1, W1, sub, g0, gs, True)
+        out.regime[p, i] = reg
+        out.critical_mass[p, i] = cm
+        out.partial_share[p, i] = ps
+        out.gain_coordinate[p, i] = gain
+        out.threshold_wage[p, i] = wbar
+        out.subsidy_needed[p, i] = sub
+        if reg == codes.PARTIAL_COORDINATION:
+            partial_any = True
+    out.has_partial[p] = partial_any
+    scr.qlen[0] = q
+
+    # --- targeting --------------------------------------------------------
+    gain = out.gain_coordinate[p]
+    tca, tcl, tbe = targets(value, x.externality[p], gain, W_nc)
+    out.target_ca[p] = tca
+    out.target_cluster[p] = tcl
+    out.target_best[p] = tbe
+    out.gain_ca[p] = gain[tca]
+    out.gain_cluster[p] = gain[tcl]
+    out.gain_best[p] = gain[tbe]
+
+    # --- never a silent NaN ----------------------------------------------
+    status = scr.status[0]
+    if not all_finite(out, p, kind):
+        status |= codes.NON_FINITE
+    out.status[p] = status
+
+
 @jit
 def solve_block(x, scr, out, prep):
     """Solve every point of the Inputs block x, prepared in prep (see
     solve_point_into), into the Outputs out (scr: an allocate_scratch for
-    x's number of sectors)."""
+    x's number of sectors). Points with every eta_i = 0 and a profile
+    table go through :func:`solve_tabled_point` where the solver allows."""
+    n = prep.sec.shape[1]
+    tabled = tabled_solver(scr, n)
     for p in range(prep.valid.shape[0]):
-        solve_point_into(x, p, prep, scr, out)
+        if (tabled and prep.valid[p] and prep.pt.fast[p] and prep.pt.table[p]
+                and not prep.pt.wagefail[p]
+                and scr.qlen[0] + n <= scr.qidx.shape[0]
+                and scr.glen[0] + n <= scr.gidx.shape[0]):
+            solve_tabled_point(x, p, prep, scr, out)
+        else:
+            solve_point_into(x, p, prep, scr, out)

@@ -234,9 +234,7 @@ def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
     of a path sampled in lock-step): the critical mass returned is then
     DEFERRED, and for kernels/etapath.py gs[DEFER_SLOT:DEFER_SLOT + 3]
     hold the search's start and bracket.
-    Returns (regime, critical_mass, partial_share, gain, subsidy_needed).
-    (Over 80 lines: MODEL.md's regime conditions in their order, each
-    reading the quantities the ones before computed.)"""
+    Returns (regime, critical_mass, partial_share, gain, subsidy_needed)."""
     sec = ws.sec
     mask1 = zmask | (np.int64(1) << i)
     x1, W1 = binary_welfare(ws, mask1)
@@ -275,6 +273,16 @@ def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
             return codes.COORDINATION_FAILURE, cm, np.nan, W1 - W_nc, subsidy
         regime = codes.NEEDS_SUBSIDY if W1 - W_nc > 0.0 else codes.NOT_WORTH
         return regime, np.nan, np.nan, W1 - W_nc, subsidy
+    return sampled_candidate(ws, i, W_nc, x1, W1, subsidy, g0, gs, defer)
+
+
+@jit
+def sampled_candidate(ws, i, W_nc, x1, W1, subsidy, g0, gs, defer):
+    """analyse_candidate for a path the certificate does not cover: g_i
+    sampled (or its lock-step samples read from gs), its crossings and
+    peak searched. x1, W1: log w and W of S0 u {i}; subsidy: its
+    subsidy_needed; g0 = g_i(0). Same returns as analyse_candidate."""
+    sec = ws.sec
     pre = presampled(gs)
     g1 = gs[PRE_SLOT + SHAPE_SAMPLES] if pre else g_at(ws, i, 1.0)
     K = SHAPE_SAMPLES
