@@ -141,6 +141,19 @@ def write_invalid(out, p, status):
 
 
 @jit(inline="always")
+def write_sector(out, p, i, regime, cm, ps, gain, wbar, sub):
+    """Row (p, i) of the per-sector conditions (MODEL.md): regime,
+    critical_mass, partial_share, gain_coordinate, threshold_wage,
+    subsidy_needed."""
+    out.regime[p, i] = regime
+    out.critical_mass[p, i] = cm
+    out.partial_share[p, i] = ps
+    out.gain_coordinate[p, i] = gain
+    out.threshold_wage[p, i] = wbar
+    out.subsidy_needed[p, i] = sub
+
+
+@jit(inline="always")
 def argmax_first(values, rtol, scale):
     """Index of the largest value; ties (within rtol of the larger of the
     two values and `scale`) go to the lower index."""
@@ -251,12 +264,7 @@ def solve_point_into(x, p, prep, scr, out):
                     scr.gstart[k, g] = scr.samples[DEFER_SLOT + k]
                 g += 1
             cm = 1.0  # a finite placeholder until the lock-step search
-        out.regime[p, i] = r
-        out.critical_mass[p, i] = cm
-        out.partial_share[p, i] = ps
-        out.gain_coordinate[p, i] = gain
-        out.threshold_wage[p, i] = wbar
-        out.subsidy_needed[p, i] = sub
+        write_sector(out, p, i, r, cm, ps, gain, wbar, sub)
         if r == codes.PARTIAL_COORDINATION:
             partial_any = True
     out.has_partial[p] = partial_any
@@ -450,12 +458,7 @@ def solve_tabled_point(x, p, prep, scr, out):
                 gs[PRE_SLOT] = np.nan
                 reg, cm, ps, gain, sub = sampled_candidate(
                     workspace_of(prep, p, scr), i, W_nc, x1, W1, sub, g0, gs, True)
-        out.regime[p, i] = reg
-        out.critical_mass[p, i] = cm
-        out.partial_share[p, i] = ps
-        out.gain_coordinate[p, i] = gain
-        out.threshold_wage[p, i] = wbar
-        out.subsidy_needed[p, i] = sub
+        write_sector(out, p, i, reg, cm, ps, gain, wbar, sub)
         if reg == codes.PARTIAL_COORDINATION:
             partial_any = True
     out.has_partial[p] = partial_any
