@@ -37,7 +37,8 @@ from coordsweep.kernels.outputs import (
     MAX_DYNAMICS, MAX_EQUILIBRIA, Outputs, allocate_optional, allocate_outputs as _allocate)
 from coordsweep.kernels.params import DEFAULTS, MAX_SECTORS, PARAMS, Inputs
 from coordsweep.kernels.point import (
-    allocate_prepared, allocate_scratch, prepared_head, solve_block, solve_point_into,
+    allocate_prepared, allocate_scratch, finish_sampled, prepared_head, solve_block,
+    solve_point_into,
     workspace_at)
 from coordsweep.kernels.prepare import prepare_block
 from coordsweep.kernels.table import TABLE_ENTRIES, table_size
@@ -240,8 +241,10 @@ def _run(solve_block, codes, x, res, opt=None):
             sample_eta_paths(ps, scr)
         scr.qlen[0] = 0  # (a pooled scratch: nothing left from an aborted block)
         scr.glen[0] = 0
+        scr.slen[0] = 0
         solve_block(xs, scr, rs, ps)
         finish_block(scr, rs)
+        finish_sampled(scr, rs, ps)
         finish_eta_paths(scr, rs, ps)
         if opt is not None:
             _run_optional(xs, ps, scr, rs, opt, slice(start, stop))

@@ -24,13 +24,14 @@ import numpy as np
 from coordsweep.kernels import codes
 from coordsweep.kernels.economy import (
     KIND_CAND, KIND_INERT, KIND_SPONT, POINT_DTYPE, SECTOR_DTYPE, SOLVER_EQUILIBRIA,
-    SOLVER_PATH, Point, Workspace, allocate_workspace, fast_path_args)
+    SOLVER_PATH, Point, Workspace, allocate_workspace, binary_welfare, fast_path_args)
 from coordsweep.kernels.equilibria import (
     TIE_RTOL, better, classify, classify_kinds, no_coordination, popcount)
 from coordsweep.kernels.jit import jit
-from coordsweep.kernels.lockstep import QUEUE_ARGS
+from coordsweep.kernels.lockstep import QUEUE_ARGS, _write as write_roots
+from coordsweep.kernels.samplepath import ROOT_SHAPE, sampled_roots
 from coordsweep.kernels.sectors import (
-    CERT_MARGIN, DEFER_SLOT, DEFERRED, PATH_LOCKSTEP, PRE_SLOT, PRESAMPLES,
+    CERT_MARGIN, DEFER_SLOT, DEFERRED, DEFERRED_SAMPLED, PATH_LOCKSTEP, PRE_SLOT, PRESAMPLES,
     SAMPLES_SCRATCH, analyse_sector, sampled_candidate)
 from coordsweep.kernels.prepare import N_PTMP, N_TMP
 from coordsweep.kernels.table import table_size
@@ -48,9 +49,12 @@ from coordsweep.kernels.variants import (
 #: arguments of economy.fast_g after s, one row per argument, qlen[0]
 #: their number) and those of paths with some eta_j > 0
 #: (kernels/etapath.py: gidx p * N + i, gstart the search's start and
-#: bracket, one row each, glen[0] their number)
+#: bracket, one row each, glen[0] their number), and the fast paths the
+#: certificate does not cover (kernels/samplepath.py: sidx, sargs as qidx,
+#: qargs; slen[0] their number)
 Scratch = namedtuple("Scratch", "prof status cand active value_nc samples record "
-                                "stack stackx qidx qargs qlen gidx gstart glen")
+                                "stack stackx qidx qargs qlen gidx gstart glen "
+                                "sidx sargs slen")
 #: a block's points prepared by kernels/prepare.py: inside the domains
 #: (valid), their Points (economy.POINT_DTYPE records), their sectors'
 #: constants (economy.SECTOR_DTYPE, P x N), the profile table
@@ -76,7 +80,10 @@ def allocate_scratch(n, record=0, solver=(0, 0, 0), queue=0):
                    qargs=np.empty((len(QUEUE_ARGS), queue)),
                    qlen=np.zeros(1, np.int64),
                    gidx=np.empty(queue, np.int64), gstart=np.empty((3, queue)),
-                   glen=np.zeros(1, np.int64))
+                   glen=np.zeros(1, np.int64),
+                   sidx=np.empty(queue, np.int64),
+                   sargs=np.empty((len(QUEUE_ARGS), queue)),
+                   slen=np.zeros(1, np.int64))
 
 
 def allocate_prepared(npts, nsec):
@@ -201,6 +208,16 @@ def all_finite(out, p, kind):
 
 
 @jit(inline="always")
+def queue_sampled(ws, scr, k, j, i):
+    """Entry k of the queue of kernels/samplepath.py: sector i of a point
+    (j = p N + i) and its path's scalars (economy.fast_path_args)."""
+    scr.sidx[k] = j
+    args = fast_path_args(ws, i)
+    for r in range(len(args)):
+        scr.sargs[r, k] = args[r]
+
+
+@jit(inline="always")
 def solve_point_into(x, p, prep, scr, out):
     """Solve point p of the Inputs block x (prep: the block prepared by
     kernels/prepare.py) and write row p of
@@ -241,8 +258,9 @@ def solve_point_into(x, p, prep, scr, out):
     # (kernels/lockstep.py) when there is room in the queue for all of them
     q = scr.qlen[0]
     g = scr.glen[0]
+    sq = scr.slen[0]
     defer = (ws.status[SOLVER_PATH] == PATH_LOCKSTEP and q + n <= scr.qidx.shape[0]
-             and g + n <= scr.gidx.shape[0])
+             and g + n <= scr.gidx.shape[0] and sq + n <= scr.sidx.shape[0])
     for i in range(n):
         # the path's samples found in lock-step, if any (kernels/etapath.py)
         v = prep.gs[p, i, 0]
@@ -264,12 +282,17 @@ def solve_point_into(x, p, prep, scr, out):
                     scr.gstart[k, g] = scr.samples[DEFER_SLOT + k]
                 g += 1
             cm = 1.0  # a finite placeholder until the lock-step search
+        elif cm == DEFERRED_SAMPLED:  # (kernels/samplepath.py)
+            queue_sampled(ws, scr, sq, p * n + i, i)
+            sq += 1
+            cm = 1.0
         write_sector(out, p, i, r, cm, ps, gain, wbar, sub)
         if r == codes.PARTIAL_COORDINATION:
             partial_any = True
     out.has_partial[p] = partial_any
     scr.qlen[0] = q
     scr.glen[0] = g
+    scr.slen[0] = sq
 
     # --- targeting --------------------------------------------------------
     gain = out.gain_coordinate[p]
@@ -410,6 +433,7 @@ def solve_tabled_point(x, p, prep, scr, out):
     # --- per-sector conditions (sectors.analyse_sector, deferring) -------
     partial_any = False
     q = scr.qlen[0]
+    sq = scr.slen[0]
     logcoef = r.logcoef[p]
     eps = r.eps[p]
     for i in range(n):
@@ -450,6 +474,20 @@ def solve_tabled_point(x, p, prep, scr, out):
                 else:
                     reg = codes.NEEDS_SUBSIDY if gain > 0.0 else codes.NOT_WORTH
                     cm = np.nan
+            elif x1 <= sec.xbar[i]:
+                # sectors.sampled_candidate, deferring: kernels/samplepath.py
+                reg = codes.COORDINATION_FAILURE
+                cm = 1.0  # a finite placeholder until the lock-step search
+                ps = np.nan
+                scr.sidx[sq] = p * n + i
+                scr.sargs[0, sq] = xa0
+                scr.sargs[1, sq] = sec.xa[i]
+                scr.sargs[2, sq] = sec.logk[i]
+                scr.sargs[3, sq] = sec.theta[i]
+                scr.sargs[4, sq] = eps
+                scr.sargs[5, sq] = alpha
+                scr.sargs[6, sq] = (1.0 - sec.sigma[i]) * cost
+                sq += 1
             else:
                 gs = scr.samples
                 # no lock-step samples: kernels/etapath.py samples only
@@ -463,6 +501,7 @@ def solve_tabled_point(x, p, prep, scr, out):
             partial_any = True
     out.has_partial[p] = partial_any
     scr.qlen[0] = q
+    scr.slen[0] = sq
 
     # --- targeting --------------------------------------------------------
     gain = out.gain_coordinate[p]
@@ -493,7 +532,54 @@ def solve_block(x, scr, out, prep):
         if (tabled and prep.valid[p] and prep.pt.fast[p] and prep.pt.table[p]
                 and not prep.pt.wagefail[p]
                 and scr.qlen[0] + n <= scr.qidx.shape[0]
-                and scr.glen[0] + n <= scr.gidx.shape[0]):
+                and scr.glen[0] + n <= scr.gidx.shape[0]
+                and scr.slen[0] + n <= scr.sidx.shape[0]):
             solve_tabled_point(x, p, prep, scr, out)
         else:
             solve_point_into(x, p, prep, scr, out)
+
+
+@jit
+def resolve_sampled(prep, scr, out, idx, kind):
+    """The queued paths of kernels/samplepath.py whose samples failed the
+    shape check (kind ROOT_SHAPE), point by point as before they were
+    queued: sectors.sampled_candidate (the dense samples, PATH_SHAPE, the
+    first crossing by the path variant) into critical_mass and status."""
+    n = prep.sec.shape[1]
+    for k in range(idx.shape[0]):
+        if kind[k] != ROOT_SHAPE:
+            continue
+        p = idx[k] // n
+        i = idx[k] - p * n
+        ws = workspace_of(prep, p, scr)
+        ws.status[0] = 0
+        zmask = np.int64(0)
+        for j in range(n):
+            if ws.sec.kind[j] == KIND_SPONT:
+                zmask |= np.int64(1) << j
+        x1, W1 = binary_welfare(ws, zmask | (np.int64(1) << i))
+        g0 = -(1.0 - ws.sec.sigma[i]) * ws.sec.cost[i]
+        scr.samples[PRE_SLOT] = np.nan
+        r, cm, ps, gain, sub = sampled_candidate(
+            ws, i, out.welfare_nc[p], x1, W1, out.subsidy_needed[p, i], g0, scr.samples,
+            False)
+        out.critical_mass[p, i] = cm
+        status = ws.status[0]
+        if math.isnan(cm):
+            status |= codes.NON_FINITE
+        out.status[p] |= status
+
+
+def finish_sampled(scr, out, prep):
+    """Sample and solve the paths the block kernel queued in scr.sidx
+    (kernels/samplepath.py) and write their critical masses (and status
+    bits) into out. Returns their number."""
+    q = int(scr.slen[0])
+    if q == 0:
+        return 0
+    root, conv, kind = sampled_roots(scr.sargs[:, :q])
+    write_roots(q, scr.sidx, root, conv, out.critical_mass, out.status)
+    if (kind == ROOT_SHAPE).any():
+        resolve_sampled(prep, scr, out, scr.sidx[:q], kind)
+    scr.slen[0] = 0
+    return q

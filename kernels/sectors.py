@@ -48,6 +48,9 @@ PATH_LOCKSTEP = code("path", "lockstep")
 #: the critical mass analyse_candidate returns for a root it leaves to the
 #: block's lock-step search (kernels/lockstep.py)
 DEFERRED = -1.0
+#: the same for a fast path the certificate does not cover, left with its
+#: samples to kernels/samplepath.py
+DEFERRED_SAMPLED = -2.0
 
 #: root and peak of g_i(s) on a bracket in [0, 1]: path_root(a, b, g(a),
 #: g(b), (ws, i)), path_peak(a, b, (ws, i))
@@ -281,9 +284,15 @@ def sampled_candidate(ws, i, W_nc, x1, W1, subsidy, g0, gs, defer):
     """analyse_candidate for a path the certificate does not cover: g_i
     sampled (or its lock-step samples read from gs), its crossings and
     peak searched. x1, W1: log w and W of S0 u {i}; subsidy: its
-    subsidy_needed; g0 = g_i(0). Same returns as analyse_candidate."""
+    subsidy_needed; g0 = g_i(0); defer: a coordination failure on the
+    fast path may be left to kernels/samplepath.py (the critical mass
+    returned is then DEFERRED_SAMPLED). Same returns as analyse_candidate."""
     sec = ws.sec
     pre = presampled(gs)
+    if defer and ws.pt.fast and x1 <= sec.xbar[i]:
+        # a coordination failure: kernels/samplepath.py samples the path
+        # and finds its first crossing in lock-step
+        return codes.COORDINATION_FAILURE, DEFERRED_SAMPLED, np.nan, W1 - W_nc, subsidy
     g1 = gs[PRE_SLOT + SHAPE_SAMPLES] if pre else g_at(ws, i, 1.0)
     K = SHAPE_SAMPLES
     if not sample_path(ws, i, g0, g1, gs, K):
