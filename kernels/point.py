@@ -61,7 +61,8 @@ Scratch = namedtuple("Scratch", "prof status cand active value_nc samples record
 #: (kernels/table.py: P x 2^N, or P x 0 beyond table.TABLE_MAX_SECTORS),
 #: room for the arguments of the transcendental passes (tmp: K x P x N,
 #: ptmp: K x P), and the GE-path samples found in lock-step where some
-#: eta_j > 0 (kernels/etapath.py; P x N x sectors.PRESAMPLES)
+#: eta_j > 0 (kernels/etapath.py; P x N x sectors.PRESAMPLES; gs[p, i, 0] NaN: none,
+#: set by kernels/prepare.py at the points with some eta_j > 0 only)
 Prepared = namedtuple("Prepared", "valid pt sec tx tw tc tmp ptmp gs")
 
 
@@ -262,8 +263,9 @@ def solve_point_into(x, p, prep, scr, out):
     defer = (ws.status[SOLVER_PATH] == PATH_LOCKSTEP and q + n <= scr.qidx.shape[0]
              and g + n <= scr.gidx.shape[0] and sq + n <= scr.sidx.shape[0])
     for i in range(n):
-        # the path's samples found in lock-step, if any (kernels/etapath.py)
-        v = prep.gs[p, i, 0]
+        # the path's samples found in lock-step, if any (kernels/etapath.py;
+        # only where some eta_j > 0)
+        v = np.nan if ws.pt.eta0 else prep.gs[p, i, 0]
         scr.samples[PRE_SLOT] = v
         if not math.isnan(v):
             for k in range(1, PRESAMPLES):

@@ -55,9 +55,11 @@ def _stage1(x, T, P):
 
 
 @jit
-def _stage2(x, T, P, sec, pt):
+def _stage2(x, T, P, sec, pt, gs):
     """From the logs (and log1p theta_i): lqa, log m_i(1), k_i, b0_i, the
-    scaling c0, the sectors' kinds, log u_i; the arguments of the exps."""
+    scaling c0, the sectors' kinds, log u_i; the arguments of the exps;
+    no GE-path samples yet at the points with some eta_i > 0 (gs NaN:
+    kernels/etapath.py fills them; the others' are never read)."""
     for p in range(x.labor.shape[0]):
         alpha = x.labor_share[p]
         eps = 1.0 / (1.0 - alpha)
@@ -93,6 +95,9 @@ def _stage2(x, T, P, sec, pt):
             s.kind[i] = kind
             s.s0[i] = 1.0 if kind == KIND_SPONT else 0.0
         fast = eta0
+        if not eta0:
+            for i in range(x.price.shape[1]):
+                gs[p, i, 0] = np.nan
         for i in range(x.price.shape[1]):
             logu = eps * s.lqa[i] - c0
             s.logu[i] = logu
@@ -209,7 +214,7 @@ def prepare_block(x, prep, wage=0):
         _inplace(np.log1p, T[T_THETA])
         for k in (P_COEF, P_ALPHA, P_LABOR, P_1MA):
             _inplace(np.log, P[k])
-        _stage2(x, T, P, prep.sec, prep.pt)
+        _stage2(x, T, P, prep.sec, prep.pt, prep.gs)
         _inplace(np.exp, T[T_XA])
         _inplace(np.exp, T[T_XB])
         _inplace(np.expm1, T[T_EM1])
@@ -222,6 +227,5 @@ def prepare_block(x, prep, wage=0):
         _inplace(np.exp, T[T_WBAR])
         _stage4(x, T, P, prep.valid, prep.sec, prep.pt, prep.tx, prep.tw, prep.tc)
         finish_table(prep.pt, prep.tx, prep.tw, prep.tc)
-    prep.gs[:, :, 0] = np.nan  # no GE-path samples yet (kernels/etapath.py)
     if wage is not None:
         finish_eta_table(prep, wage)
