@@ -6,12 +6,16 @@ with eta = 0 (closed-form wage) and eta > 0 (root finder).
 Kernel and C passes are interleaved (the machine is shared and noisy),
 timed in process CPU time (time.process_time: waiting for a core on a
 shared machine does not count; both run on this thread), and each reported
-rate is the median of --repeats passes. Optionally the
+rate is the median of --repeats passes. The process uses the engine's
+malloc settings (engine/run/startup.py ``tune_malloc``, as `coordsweep`
+and its workers do: the outputs' arrays of both sides come from the heap,
+not from fresh page-faulted mmaps; --default-malloc: glibc's defaults).
+Optionally the
 pure-Python reference of the tests (tests/reference.py) on a sample of the
 points (--ref-points, 0 by default).
 
     python benchmarks/bench_kernels.py [--points 50000] [--sectors 3 8] [--repeats 5]
-        [--solver path=newton] [--old-c old.c] [--ref-points 20]
+        [--solver path=newton] [--old-c old.c] [--ref-points 20] [--default-malloc]
 
 --old-c times another version of the C source too (e.g. the one before a
 change: git show main:engine/run/baselines/coordsweep.c > old.c), interleaved.
@@ -42,7 +46,12 @@ def main():
     ap.add_argument("--solver", default=None, help="kernel solver, e.g. path=newton")
     ap.add_argument("--ref-points", type=int, default=0)
     ap.add_argument("--old-c", default=None, help="another version of coordsweep.c")
+    ap.add_argument("--default-malloc", action="store_true",
+                    help="glibc's default malloc settings, not the engine's (both sides)")
     args = ap.parse_args()
+    if not args.default_malloc:
+        from coordsweep.engine.run import startup
+        startup.tune_malloc()
     rng = np.random.default_rng(1)
     print(f"{'N':>3} {'eta':>5} {'kernel pts/s':>13} {'C pts/s':>11} {'kernel/C':>9}"
           + (f" {'old C':>11} {'kernel/oldC':>12}" if args.old_c else "")

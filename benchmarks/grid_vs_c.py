@@ -1,6 +1,6 @@
 """Kernel, C baseline and `coordsweep run` end to end on one spec's grid.
 
-    python benchmarks/grid_vs_c.py [benchmarks/grid_3sectors.toml] [--points N] [--repeats 3] [--no-run]
+    python benchmarks/grid_vs_c.py [benchmarks/grid_3sectors.toml] [--points N] [--repeats 3] [--no-run] [--default-malloc]
 
 In this process, on the grid's points (the first --points of them when
 given: then the end-to-end ratios compare different points, and points
@@ -11,7 +11,10 @@ implementation of benchmarks/c (compiled with cc -O3 -march=native), each
 the median of --repeats passes, with their agreement. Then the whole grid
 through `coordsweep run --scheduler synchronous` (a fresh process, into a
 temporary store), whose summary gives its points/s overall and while
-computing. Prints points/s and the ratios.
+computing. Prints points/s and the ratios. This process uses the
+engine's malloc settings (engine/run/startup.py ``tune_malloc``, as the
+`coordsweep` process does; --default-malloc: glibc's defaults), for the
+kernel and the C alike.
 """
 import argparse
 import os
@@ -41,7 +44,12 @@ def main():
                     help="kernel and C on the first N points only (default: the whole grid)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-run", action="store_true", help="skip the end-to-end run")
+    ap.add_argument("--default-malloc", action="store_true",
+                    help="glibc's default malloc settings, not the engine's (both sides)")
     args = ap.parse_args()
+    if not args.default_malloc:
+        from coordsweep.engine.run import startup
+        startup.tune_malloc()
     spec = load_spec(args.spec)
     npts = spec.size if args.points is None else min(args.points, spec.size)
     t = time.perf_counter()
