@@ -46,10 +46,12 @@ from coordsweep.kernels.table import TABLE_ENTRIES, table_size
 #: the block kernel runs on sub-blocks of at most this many point-sectors
 #: (P N): the per-thread buffers (kernels/point.py Prepared: ~250 bytes per
 #: point-sector with the GE-path samples, and the queues of deferred
-#: critical masses, kernels/lockstep.py and kernels/etapath.py, 104) stay
-#: within ~25 MB, and a sub-block is still large enough (~2e4 points at N = 3) for NumPy's passes to cost nothing
+#: critical masses, kernels/lockstep.py, kernels/samplepath.py and
+#: kernels/etapath.py, 160) stay within ~7 MB, so that what one pass writes
+#: is still in the caches when the next reads it, and a sub-block is still
+#: large enough (~5,000 points at N = 3) for NumPy's passes to cost little
 #: per call
-QUEUE_ENTRIES = 1 << 16
+QUEUE_ENTRIES = 1 << 14
 _WAGE_NEWTON = solvers.code("wage", "newton")
 _PATH_LOCKSTEP = solvers.code("path", "lockstep")
 
