@@ -11,8 +11,9 @@ profile table, kernels/table.py, the transcendental functions in SIMD
 lanes over the whole block), kernels/etapath.py's ``sample_eta_paths``
 (samples of the GE paths with some eta_i > 0 that the monotonicity
 certificate does not cover), ``solve_block``, and kernels/lockstep.py's
-``finish_block`` and kernels/etapath.py's ``finish_eta_paths`` (the
-critical masses the block deferred). Outputs at a point depend on
+``finish_block``, :func:`finish_sampled` (kernels/samplepath.py) and
+kernels/etapath.py's ``finish_eta_paths`` (the critical masses the block
+deferred). Outputs at a point depend on
 that point's inputs only, so results do not depend on how points are
 blocked.
 """
