@@ -59,7 +59,9 @@ def _stage2(x, T, P, sec, pt, gs):
     """From the logs (and log1p theta_i): lqa, log m_i(1), k_i, b0_i, the
     scaling c0, the sectors' kinds, log u_i; the arguments of the exps;
     no GE-path samples yet at the points with some eta_i > 0 (gs NaN:
-    kernels/etapath.py fills them; the others' are never read)."""
+    kernels/etapath.py fills them; the others' are never read). Returns
+    the number of sectors with log m_i(1) > EXPM1_SWITCH."""
+    big = 0
     for p in range(x.labor.shape[0]):
         alpha = x.labor_share[p]
         eps = 1.0 / (1.0 - alpha)
@@ -79,9 +81,13 @@ def _stage2(x, T, P, sec, pt, gs):
             s.theta[i] = theta
             logm1 = eps * T[T_THETA, p, i]
             s.logm1[i] = logm1
-            denom = 1.0 - eps * eta
-            s.k[i] = eps / denom
-            s.b0[i] = eps * (logalpha + lqa) / denom
+            if eta == 0.0:  # (the same values: x / 1.0 is x)
+                s.k[i] = eps
+                s.b0[i] = eps * (logalpha + lqa)
+            else:
+                denom = 1.0 - eps * eta
+                s.k[i] = eps / denom
+                s.b0[i] = eps * (logalpha + lqa) / denom
             if eta != 0.0:
                 eta0 = False
             if eps * lqa + logm1 > c0:
@@ -108,6 +114,8 @@ def _stage2(x, T, P, sec, pt, gs):
             a = s.logm1[i]
             T[T_EM1, p, i] = a if a <= EXPM1_SWITCH else 0.0
             T[T_EM1BIG, p, i] = -a if a > EXPM1_SWITCH else 0.0
+            if a > EXPM1_SWITCH:
+                big += 1
         pt.alpha[p] = alpha
         pt.eps[p] = eps
         pt.labor[p] = x.labor[p]
@@ -116,6 +124,7 @@ def _stage2(x, T, P, sec, pt, gs):
         pt.c0[p] = c0
         pt.eta0[p] = eta0
         pt.fast[p] = fast
+    return big
 
 
 @jit
@@ -134,8 +143,12 @@ def _stage3(x, T, P, sec, pt):
             tau = s.tau[i]
             s.xa[i] = xa
             s.xb[i] = xb
-            s.ya[i] = xa / (1.0 + tau)
-            s.yb[i] = xb / (1.0 + tau)
+            if tau == 0.0:  # (the same values: x / 1.0 is x)
+                s.ya[i] = xa
+                s.yb[i] = xb
+            else:
+                s.ya[i] = xa / (1.0 + tau)
+                s.yb[i] = xb / (1.0 + tau)
             xa0 += xb if s.s0[i] == 1.0 else xa
             logm1 = s.logm1[i]
             lem1 = T[T_EM1, p, i] if logm1 <= EXPM1_SWITCH else logm1 + T[T_EM1BIG, p, i]
@@ -151,11 +164,15 @@ def _stage3(x, T, P, sec, pt):
                 xbar = np.inf
             else:
                 eta = s.eta[i]
-                denom = 1.0 - eps * eta
-                b = s.b0[i] + logm1 / denom
                 # log R_i(x) = coef + b + (1 - k) x - logm1, and
                 # 1 - k = -eps (alpha + eta_i) / (1 - eps eta_i) (no cancellation)
-                one_minus_k = -eps * (alpha + eta) / denom
+                if eta == 0.0:  # (the same values: x / 1.0 is x)
+                    b = s.b0[i] + logm1
+                    one_minus_k = -eps * alpha
+                else:
+                    denom = 1.0 - eps * eta
+                    b = s.b0[i] + logm1 / denom
+                    one_minus_k = -eps * (alpha + eta) / denom
                 target = T[T_NETC, p, i] - lem1
                 xbar = (target - logcoef - b + logm1) / one_minus_k
             s.xbar[i] = xbar
@@ -214,14 +231,15 @@ def prepare_block(x, prep, wage=0):
         _inplace(np.log1p, T[T_THETA])
         for k in (P_COEF, P_ALPHA, P_LABOR, P_1MA):
             _inplace(np.log, P[k])
-        _stage2(x, T, P, prep.sec, prep.pt, prep.gs)
+        big = _stage2(x, T, P, prep.sec, prep.pt, prep.gs)
         _inplace(np.exp, T[T_XA])
         _inplace(np.exp, T[T_XB])
         _inplace(np.expm1, T[T_EM1])
         _inplace(np.log, T[T_EM1])
-        _inplace(np.exp, T[T_EM1BIG])
-        _inplace(np.negative, T[T_EM1BIG])
-        _inplace(np.log1p, T[T_EM1BIG])
+        if big:  # (read by _stage3 only where log m_i(1) > EXPM1_SWITCH)
+            _inplace(np.exp, T[T_EM1BIG])
+            _inplace(np.negative, T[T_EM1BIG])
+            _inplace(np.log1p, T[T_EM1BIG])
         _stage3(x, T, P, prep.sec, prep.pt)
         _inplace(np.log, P[P_XA0])
         _inplace(np.exp, T[T_WBAR])
