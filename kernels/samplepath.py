@@ -23,8 +23,9 @@ a placeholder; :func:`sampled_roots` then, for every queued path at once:
   safeguarded Newton step on log(g_i + c') - log c', from the secant point.
 
 The samples are the point-by-point code's up to the last bit of NumPy's
-SIMD functions, and the root is Brent's within the searches' tolerance
-(the contract's 1e-10 relative, CONTRACT.md "Solver variants"). Results do
+SIMD functions, and the root is Brent's within the search's stopping rule
+(2e-13 relative on the snapshot's points; the contract allows 1e-10,
+CONTRACT.md "Solver variants"). Results do
 not depend on how points are blocked: every operation is elementwise and
 every transcendental call in place (kernels/lockstep.py). No I/O.
 """
@@ -35,7 +36,7 @@ import numpy as np
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import (
     T_DX, T_E, T_LE, T_LX, W_ALPHA, W_EPS, W_HI, W_IDX, W_LO, W_LOGK, W_LOGNET, W_S, W_THETA, W_U,
-    W_XA0, _args_of_log1p, _args_of_logs, _newton_step, _not_converged, _times_eps,
+    W_XA0, W_XP, _args_of_log1p, _args_of_logs, _newton_step, _not_converged, _times_eps,
     staggered_rows, work_buffer)
 from coordsweep.kernels.rootfind import MAXITER
 from coordsweep.kernels.sectors import SHAPE_RTOL, SHAPE_SAMPLES
@@ -161,6 +162,7 @@ def _shape_and_brackets(q, A, B, W, root, kind):
         W[m, W_ALPHA] = A[A_ALPHA, j]
         W[m, W_LOGNET] = B[R_LOGNET, j]
         W[m, W_IDX] = j
+        W[m, W_XP] = np.nan
         m += 1
     return m
 
