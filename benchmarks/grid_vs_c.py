@@ -7,8 +7,10 @@ given: then the end-to-end ratios compare different points, and points
 further into a grid can cost more; blocks of
 50,000 built by the engine's Spec.block, building timed separately):
 the kernels (default solver, in process, compile excluded) and the C
-implementation of benchmarks/c (compiled with cc -O3 -march=native), each
-the median of --repeats passes, with their agreement. Then the whole grid
+implementation of engine/run/baselines/coordsweep.c (compiled with cc -O3
+-march=native), alternately, each the median of --repeats passes timed in
+process CPU time (both run on this thread; waiting for a core on a shared
+machine does not count), with their agreement. Then the whole grid
 through `coordsweep run --scheduler synchronous` (a fresh process, into a
 temporary store), whose summary gives its points/s overall and while
 computing. Prints points/s and the ratios. This process uses the
@@ -60,12 +62,12 @@ def main():
         lib, csec, _, cver = c_baseline.build(d)
         tk, tc = [], []
         for _ in range(args.repeats):
-            t = time.perf_counter()
+            t = time.process_time()
             kout = [kernels.solve(**b) for b in blocks]
-            tk.append(time.perf_counter() - t)
-            t = time.perf_counter()
+            tk.append(time.process_time() - t)
+            t = time.process_time()
             cout = [c_baseline.solve_block(lib, b) for b in blocks]
-            tc.append(time.perf_counter() - t)
+            tc.append(time.process_time() - t)
     same_eq = np.mean(np.concatenate([k["n_equilibria"] == c["n_equilibria"]
                                       for k, c in zip(kout, cout)]))
     same_reg = np.mean(np.concatenate([(k["regime"] == c["regime"]).ravel()
