@@ -10,10 +10,11 @@ the kernels (default solver, in process, compile excluded) and the C
 implementation of engine/run/baselines/coordsweep.c (compiled with cc -O3
 -march=native), alternately, each the median of --repeats passes timed in
 process CPU time (both run on this thread; waiting for a core on a shared
-machine does not count), with their agreement. Then the whole grid
+machine does not count; the wall-time rates too), with their agreement. Then the whole grid
 through `coordsweep run --scheduler synchronous` (a fresh process, into a
 temporary store), whose summary gives its points/s overall and while
-computing. Prints points/s and the ratios. This process uses the
+computing, compared with the kernel's and the C's wall-time rates. Prints
+points/s and the ratios. This process uses the
 engine's malloc settings (engine/run/startup.py ``tune_malloc``, as the
 `coordsweep` process does; --default-malloc: glibc's defaults), for the
 kernel and the C alike.
@@ -60,26 +61,31 @@ def main():
     kernels.solve(**{k: v[:2] for k, v in blocks[0].items()})
     with tempfile.TemporaryDirectory() as d:
         lib, csec, _, cver = c_baseline.build(d)
-        tk, tc = [], []
+        tk, tc, wk, wc = [], [], [], []
         for _ in range(args.repeats):
-            t = time.process_time()
+            t, w = time.process_time(), time.perf_counter()
             kout = [kernels.solve(**b) for b in blocks]
             tk.append(time.process_time() - t)
-            t = time.process_time()
+            wk.append(time.perf_counter() - w)
+            t, w = time.process_time(), time.perf_counter()
             cout = [c_baseline.solve_block(lib, b) for b in blocks]
             tc.append(time.process_time() - t)
+            wc.append(time.perf_counter() - w)
     same_eq = np.mean(np.concatenate([k["n_equilibria"] == c["n_equilibria"]
                                       for k, c in zip(kout, cout)]))
     same_reg = np.mean(np.concatenate([(k["regime"] == c["regime"]).ravel()
                                        for k, c in zip(kout, cout)]))
     rk, rc = npts / statistics.median(tk), npts / statistics.median(tc)
+    # the end-to-end run is timed on the wall: compared with wall-time rates
+    wrk, wrc = npts / statistics.median(wk), npts / statistics.median(wc)
     print(f"grid {args.spec}: {spec.size:,} points; kernel and C on the first {npts:,}")
     print(f"  building the blocks   {npts / build:14,.0f} points/s")
     print(f"  kernel, in process    {rk:14,.0f} points/s  (median of {args.repeats}: "
           f"{', '.join(f'{npts / x:,.0f}' for x in tk)})")
     print(f"  C -O3 -march=native   {rc:14,.0f} points/s  (median of {args.repeats}: "
           f"{', '.join(f'{npts / x:,.0f}' for x in tc)}; {cver}, compile {csec:.2f} s)")
-    print(f"  kernel / C            {rk / rc:14.2f}")
+    print(f"  kernel / C            {rk / rc:14.2f}  (CPU time; wall time: "
+          f"{wrk:,.0f} / {wrc:,.0f} points/s = {wrk / wrc:.2f})")
     print(f"  agreement             n_equilibria {same_eq:.6f}, regime {same_reg:.6f}")
     if args.no_run:
         return
@@ -95,10 +101,10 @@ def main():
     m = re.search(r"points/s\s+([\d,]+) overall, ([\d,]+) while computing", proc.stdout)
     overall, computing = (float(g.replace(",", "")) for g in m.groups())
     print(f"  coordsweep run --scheduler synchronous, {spec.size:,} points, wall {wall:.1f} s:")
-    print(f"    {overall:14,.0f} points/s overall ({overall / rk:.2f}x kernel, "
-          f"{overall / rc:.2f}x C)")
-    print(f"    {computing:14,.0f} points/s while computing ({computing / rk:.2f}x kernel, "
-          f"{computing / rc:.2f}x C)")
+    print(f"    {overall:14,.0f} points/s overall ({overall / wrk:.2f}x kernel, "
+          f"{overall / wrc:.2f}x C, wall time)")
+    print(f"    {computing:14,.0f} points/s while computing ({computing / wrk:.2f}x kernel, "
+          f"{computing / wrc:.2f}x C, wall time)")
 
 
 if __name__ == "__main__":
