@@ -604,8 +604,40 @@ def _assemble(plan, job, run, progress, columns, planner, level_points):
                 ranges.append((lo, hi, p[lo:hi], task_points))
             return (columns, ranges, [ship(col[a:b]) for col in planner.values],
                     ship(planner.solved[a:b]))
-        run.run(plan.todo, Chunks(spec, store, layout, job.run_id, job.token, job.solver,
-                                  fn=assemble_chunk, extra=chunk_args), progress)
+        chunks = Chunks(spec, store, layout, job.run_id, job.token, job.solver,
+                        fn=assemble_chunk, extra=chunk_args)
+        if _two_writers(run, plan.todo):
+            _write_in_two_threads(run, plan.todo, chunks, progress)
+        else:
+            run.run(plan.todo, chunks, progress)
+
+
+def _two_writers(run, todo):
+    """Whether the synchronous scheduler writes the chunks in two threads:
+    as a full run's writer thread does beside its computing thread
+    (COORDSWEEP_WRITE_THREAD=0: one thread). A chunk of a refined store is
+    nearly all fill values: encoding them (lz4, which releases the GIL)
+    is most of its time."""
+    from coordsweep.engine.run import writer as zwriter
+    return (getattr(run, "scheduler", None) == "synchronous" and len(todo) > 1
+            and zwriter.enabled())
+
+
+def _write_in_two_threads(run, todo, job, progress):
+    """assemble_chunk for every chunk id in `todo`, two at a time, in
+    order; the summary counts into run.counted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from coordsweep.engine.run.executors import task_result
+
+    def one(cid):
+        return cid, task_result(job.task(*job.args, cid, job.run_id, job.token, job.solver,
+                                         None, *job.more(cid)))
+    with ThreadPoolExecutor(2, thread_name_prefix="refine-chunks") as pool:
+        for cid, (n, counts) in pool.map(one, todo):
+            progress.update(n)
+            if counts is not None:
+                run.counted[cid] = counts
 
 
 def cleanup(store):
