@@ -47,13 +47,12 @@ import threading
 import numpy as np
 
 from coordsweep.kernels import codes
-from coordsweep.kernels.economy import log_expm1, log_m
-from coordsweep.kernels.equilibria import classify
+from coordsweep.kernels.economy import KIND_CAND, log_expm1, log_m
+from coordsweep.kernels.etapoint import E_CERT
 from coordsweep.kernels.etatable import newton_rows
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import staggered_rows
-from coordsweep.kernels.point import workspace_at
-from coordsweep.kernels.sectors import PRESAMPLES, SHAPE_SAMPLES, SLOPE_STEP, path_increasing
+from coordsweep.kernels.sectors import PRESAMPLES, SHAPE_SAMPLES, SLOPE_STEP
 from coordsweep.kernels.rootfind import MAXITER, XTOL
 
 #: relative tolerance on s: F is a log-sum of terms of size |max_j t_j|
@@ -337,21 +336,18 @@ SAMPLE_ROWS = PRESAMPLES - 1
 
 
 @jit
-def _to_sample(prep, scr, todo):
+def _to_sample(prep, todo):
     """todo[:count] = p N + i for the candidate sectors of points with some
-    eta_j > 0 and a profile table whose path the certificate
-    (sectors.path_increasing, at the table's x1) does not cover. Returns
-    count."""
+    eta_j > 0 and a profile table whose path the certificate does not
+    cover (kernels/etapoint.py's flag, at the table's x1). Returns count."""
     n = prep.sec.shape[1]
     count = 0
     for p in range(prep.valid.shape[0]):
         if not prep.valid[p] or not prep.pt.table[p] or prep.pt.fast[p]:
             continue
-        ws = workspace_at(prep, p, scr)
-        zmask, ncand, _ = classify(ws, scr.cand, scr.active)
-        for c in range(ncand):
-            i = scr.cand[c]
-            if not path_increasing(ws, i, ws.tx[zmask | (np.int64(1) << i)]):
+        s = prep.sec[p]
+        for i in range(n):
+            if s.kind[i] == KIND_CAND and prep.tmp[E_CERT, p, i] != 1.0:
                 todo[count] = p * n + i
                 count += 1
     return count
@@ -430,7 +426,7 @@ def sample_eta_paths(prep, scr):
     the number of paths sampled."""
     npts, n = prep.sec.shape
     todo = np.empty(npts * n, np.int64)
-    count = _to_sample(prep, scr, todo)
+    count = _to_sample(prep, todo)
     if count == 0:
         return 0
     rows = count * SAMPLE_ROWS

@@ -45,6 +45,7 @@ import math
 import numpy as np
 
 from coordsweep.kernels.economy import NEWTON_MAXITER, WAGE_NEWTON
+from coordsweep.kernels.etapoint import prepare_eta_points
 from coordsweep.kernels.wages import WAGE_TOL  # (log_wage's stopping rule)
 from coordsweep.kernels.jit import jit
 
@@ -239,7 +240,8 @@ def finish_eta_table(prep, wage_code):
     """Fill the table rows of the block's points with some eta_i > 0
     (valid, at most table.TABLE_MAX_SECTORS sectors) when the wage variant
     is the default Newton (wage_code 0): tx = log w, tw = W; sets
-    pt.table, and pt.wagefail where a root did not converge."""
+    pt.table, and pt.wagefail where a root did not converge; then the
+    points' other transcendental values (kernels/etapoint.py)."""
     tx, tw = prep.tx, prep.tw
     pt = prep.pt
     nprof = tx.shape[1]
@@ -264,3 +266,4 @@ def finish_eta_table(prep, wage_code):
             _welfare_terms(B, K, x, E)
             np.exp(E, out=E)
             _store(prep.sec, pt, chunk, E, x, conv, tx, tw)
+    prepare_eta_points(prep, pts)
