@@ -49,7 +49,7 @@ import numpy as np
 from coordsweep.kernels import codes
 from coordsweep.kernels.economy import KIND_CAND, log_expm1, log_m
 from coordsweep.kernels.etapoint import E_CERT
-from coordsweep.kernels.etatable import newton_rows
+from coordsweep.kernels.etatable import newton_rows, row_buffers
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import staggered_rows
 from coordsweep.kernels.sectors import PRESAMPLES, SHAPE_SAMPLES, SLOPE_STEP
@@ -354,10 +354,49 @@ def _to_sample(prep, todo):
 
 
 @jit
-def _fill(prep, todo, count, B, K, lo, hi, logL, LM, LE):
+def _share_args(prep, todo, count, T):
+    """theta_i s at each sample's share s (log1p's argument)."""
+    n = prep.sec.shape[1]
+    for c in range(count):
+        j = todo[c]
+        p = j // n
+        theta = prep.sec[p].theta[j - p * n]
+        for k in range(SAMPLE_ROWS):
+            share = (k + 1) / SHAPE_SAMPLES if k < SHAPE_SAMPLES else 1.0 - SLOPE_STEP
+            T[c * SAMPLE_ROWS + k] = theta * share
+
+
+@jit
+def _a_args(prep, todo, count, T, E):
+    """a = eps log1p(theta s) into T, and into E (expm1's argument)."""
+    n = prep.sec.shape[1]
+    for c in range(count):
+        eps = prep.pt.eps[todo[c] // n]
+        for k in range(SAMPLE_ROWS):
+            r = c * SAMPLE_ROWS + k
+            a = eps * T[r]
+            T[r] = a
+            E[r] = a
+
+
+@jit
+def _m_args(count, E, LM, LE):
+    """From e = expm1(a): log1p(s e)'s and log(e)'s arguments."""
+    for c in range(count):
+        for k in range(SAMPLE_ROWS):
+            share = (k + 1) / SHAPE_SAMPLES if k < SHAPE_SAMPLES else 1.0 - SLOPE_STEP
+            r = c * SAMPLE_ROWS + k
+            LM[r] = share * E[r]
+            LE[r] = E[r]
+
+
+@jit
+def _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE):
     """The wage rows of the sampled paths, as economy.path_g sets the
-    profile and economy.log_wage the bracket (etatable.fill_rows' layout);
-    LM = log m_i(s), LE = log((1 + theta_i s)^eps - 1)."""
+    profile and economy.log_wage the bracket (etatable.fill_rows' layout),
+    from a = eps log1p(theta s) (A) and LM = log1p(s expm1(a)), LE =
+    log(expm1(a)) (economy.log_m and log_expm1, whose other branches, for
+    large a, are taken here)."""
     n = prep.sec.shape[1]
     lnn = math.log(n)
     for c in range(count):
@@ -370,10 +409,12 @@ def _fill(prep, todo, count, B, K, lo, hi, logL, LM, LE):
         for k in range(SAMPLE_ROWS):
             share = (k + 1) / SHAPE_SAMPLES if k < SHAPE_SAMPLES else 1.0 - SLOPE_STEP
             r = c * SAMPLE_ROWS + k
-            a = eps * math.log1p(s.theta[i] * share)
-            lm = log_m(share, a)
-            LM[r] = lm
-            LE[r] = log_expm1(a)
+            a = A[r]
+            if not a < 700.0:
+                LM[r] = log_m(share, a)
+            if a > 30.0:
+                LE[r] = log_expm1(a)
+            lm = LM[r]
             rlo = -np.inf
             rhi = -np.inf
             for q in range(n):
@@ -430,11 +471,20 @@ def sample_eta_paths(prep, scr):
     if count == 0:
         return 0
     rows = count * SAMPLE_ROWS
-    B = np.empty((rows, n))
-    K = np.empty((rows, n))
-    lo, hi, logL, LM, LE = (np.empty(rows) for _ in range(5))
+    w = row_buffers(rows, n)
+    B, K, lo, hi, logL = (w[k] for k in ("B", "K", "lo", "hi", "logL"))
+    LM, LE = w["LM"], w["LE"]
+    A, E = w["x"], w["S"]  # (free until newton_rows)
     with np.errstate(all="ignore"):
-        _fill(prep, todo, count, B, K, lo, hi, logL, LM, LE)
-        x, conv = newton_rows(B, K, lo, hi, logL)
+        # a, expm1(a), log1p(s expm1(a)), log(expm1(a)) in SIMD lanes
+        _share_args(prep, todo, count, A)
+        np.log1p(A, out=A)
+        _a_args(prep, todo, count, A, E)
+        np.expm1(E, out=E)
+        _m_args(count, E, LM, LE)
+        np.log1p(LM, out=LM)
+        np.log(LE, out=LE)
+        _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE)
+        x, conv = newton_rows(B, K, lo, hi, logL, w)
         _store_samples(prep, todo, count, B, K, x, conv, LM, LE)
     return count

@@ -30,6 +30,7 @@ once (the same flag decides which paths kernels/etapath.py samples).
 No I/O.
 """
 import math
+import threading
 
 import numpy as np
 
@@ -143,6 +144,9 @@ def _values(prep, pts, T, A, pi, count):
         T[E_CERT, p, i] = 1.0 if ok else 0.0
 
 
+_WORK = threading.local()
+
+
 def prepare_eta_points(prep, pts):
     """The values of the module's note for the points pts (valid, some
     eta_i > 0, with a profile table)."""
@@ -150,8 +154,12 @@ def prepare_eta_points(prep, pts):
         return
     n = prep.sec.shape[1]
     T, P = prep.tmp, prep.ptmp
-    A = np.empty((pts.shape[0] * n, n + 1))
-    pi = np.empty(pts.shape[0] * n, np.int64)
+    rows = pts.shape[0] * n
+    buf = getattr(_WORK, "buf", None)
+    if buf is None or buf[0].shape[0] < rows or buf[0].shape[1] != n + 1:
+        buf = (np.empty((max(rows, 1024), n + 1)), np.empty(max(rows, 1024), np.int64))
+        _WORK.buf = buf
+    A, pi = buf[0][:rows], buf[1][:rows]
     with np.errstate(all="ignore"):
         count = _args(prep, pts, T, P, A, pi)
         for k in (E_VALUE, E_SUBSIDY, E_GC1):

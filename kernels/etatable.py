@@ -41,6 +41,7 @@ elementwise or a sum over sectors in a fixed order, and every
 transcendental call is made in place (kernels/lockstep.py explains why).
 """
 import math
+import threading
 
 import numpy as np
 
@@ -112,40 +113,28 @@ def _terms(B, K, x, idx, m, E, MX):
 
 
 @jit
-def _sums(K, idx, m, E, S, LS, DS, D2):
-    """S[j] = sum_i exp(t_i - mx), DS[j] = sum_i k_i exp(t_i - mx), D2[j] =
-    sum_i k_i^2 exp(t_i - mx) (E holds the exps), in sector order; LS[j] =
-    S[j] (its log next)."""
+def _sums(K, idx, m, E, S, LS, DS):
+    """S[j] = sum_i exp(t_i - mx), DS[j] = sum_i k_i exp(t_i - mx) (E holds
+    the exps), in sector order; LS[j] = S[j] (its log next)."""
     n = K.shape[1]
     for j in range(m):
         r = idx[j]
         s = 0.0
         ds = 0.0
-        d2 = 0.0
         for i in range(n):
             e = E[j, i]
-            k = K[r, i]
             s += e
-            ds += k * e
-            d2 += k * k * e
+            ds += K[r, i] * e
         S[j] = s
         LS[j] = s
         DS[j] = ds
-        D2[j] = d2
 
 
 @jit
-def _step(x, hi, logL, idx, m, MX, S, LS, DS, D2, conv):
+def _step(x, hi, logL, idx, m, MX, S, LS, DS, conv):
     """log_wage's Newton step on rows idx[:m] (LS holds log s): x moves on;
     converged rows leave idx (compacted in place) with conv set. Returns
-    the number of rows left.
-
-    Besides log_wage's rule (a step within WAGE_TOL of max(1, |x|)), a row
-    stops after a step whose Newton error is within WAGE_TOL / 4 of
-    max(1, |x|): h is convex, h'' = Var(k) and |h'| = mean(k) under the
-    weights exp(t_i) / s at x, and the error after the step is about
-    h'' step^2 / (2 |h'|) (bounded here by four times that), so the
-    evaluation that would only confirm the root is saved."""
+    the number of rows left."""
     w = 0
     for j in range(m):
         r = idx[j]
@@ -156,34 +145,53 @@ def _step(x, hi, logL, idx, m, MX, S, LS, DS, D2, conv):
             continue
         step = h * S[j] / DS[j]
         xn = xr + step
-        capped = xn > hi[r]
-        if capped:
+        if xn > hi[r]:
             xn = 0.5 * (xr + hi[r])
         x[r] = xn
-        tol = WAGE_TOL * max(1.0, abs(xr))
-        if step <= tol:
+        if step <= WAGE_TOL * max(1.0, abs(xr)):
             conv[r] = True
             continue
-        if not capped:
-            mean = DS[j] / S[j]
-            var = max(0.0, D2[j] / S[j] - mean * mean)
-            if 8.0 * var * step * step <= tol * mean:
-                conv[r] = True
-                continue
         idx[w] = r
         w += 1
     return w
 
 
-def newton_rows(B, K, lo, hi, logL):
+_WORK = threading.local()
+
+
+def row_buffers(nrow, n):
+    """This thread's room for nrow rows of n sectors: the rows (B, K, lo,
+    hi, logL) and the Newton iteration's state, as views of arrays reused
+    by the next call (fresh arrays of a few MB per block cost page
+    faults)."""
+    buf = getattr(_WORK, "buf", None)
+    if buf is None or buf["B"].shape[0] < nrow or buf["B"].shape[1] != n:
+        cap = max(nrow, 1024)
+        buf = {name: np.empty((cap, n)) for name in ("B", "K", "E")}
+        buf.update({name: np.empty(cap) for name in
+                    ("lo", "hi", "logL", "x", "MX", "S", "LS", "DS", "LM", "LE")})
+        buf["conv"] = np.empty(cap, np.bool_)
+        buf["idx"] = np.empty(cap, np.int64)
+        _WORK.buf = buf
+    return {name: a[:nrow] for name, a in buf.items()}
+
+
+def newton_rows(B, K, lo, hi, logL, work=None):
     """economy.log_wage's safeguarded Newton on every row at once (B, K:
-    (R, N) arrays of b_i, k_i; lo, hi, logL: (R,)). Returns (x, converged)."""
+    (R, N) arrays of b_i, k_i; lo, hi, logL: (R,)). Returns (x, converged)
+    (work: :func:`row_buffers`' views for the iteration, else fresh
+    arrays; x and converged are its x and conv)."""
     nrow, n = B.shape
-    x = lo.copy()
-    conv = np.zeros(nrow, np.bool_)
-    idx = np.arange(nrow)
-    E = np.empty((nrow, n))
-    MX, S, LS, DS, D2 = (np.empty(nrow) for _ in range(5))
+    if work is None:
+        work = {name: np.empty((nrow, n)) if name == "E" else np.empty(nrow)
+                for name in ("E", "x", "MX", "S", "LS", "DS")}
+        work["conv"] = np.empty(nrow, np.bool_)
+        work["idx"] = np.empty(nrow, np.int64)
+    x, conv, idx, E = work["x"], work["conv"], work["idx"], work["E"]
+    MX, S, LS, DS = (work[k] for k in ("MX", "S", "LS", "DS"))
+    x[:] = lo
+    conv[:] = False
+    idx[:] = np.arange(nrow)
     m = nrow
     for _ in range(NEWTON_MAXITER):
         if m == 0:
@@ -191,10 +199,10 @@ def newton_rows(B, K, lo, hi, logL):
         _terms(B, K, x, idx, m, E, MX)
         e = E[:m]
         np.exp(e, out=e)
-        _sums(K, idx, m, E, S, LS, DS, D2)
+        _sums(K, idx, m, E, S, LS, DS)
         ls = LS[:m]
         np.log(ls, out=ls)
-        m = _step(x, hi, logL, idx, m, MX, S, LS, DS, D2, conv)
+        m = _step(x, hi, logL, idx, m, MX, S, LS, DS, conv)
     return x, conv
 
 
@@ -257,12 +265,10 @@ def finish_eta_table(prep, wage_code):
         for start in range(0, pts.shape[0], per):
             chunk = pts[start:start + per]
             m = chunk.shape[0] * nprof
-            B = np.empty((m, n))
-            K = np.empty((m, n))
-            lo, hi, logL = (np.empty(m) for _ in range(3))
+            w = row_buffers(m, n)
+            B, K, lo, hi, logL, E = (w[k] for k in ("B", "K", "lo", "hi", "logL", "E"))
             fill_rows(prep.sec, pt, chunk, pre, B, K, lo, hi, logL)
-            x, conv = newton_rows(B, K, lo, hi, logL)
-            E = np.empty((m, n))
+            x, conv = newton_rows(B, K, lo, hi, logL, w)
             _welfare_terms(B, K, x, E)
             np.exp(E, out=E)
             _store(prep.sec, pt, chunk, E, x, conv, tx, tw)
