@@ -359,6 +359,42 @@ def test_refined_on_a_two_worker_cluster_equals_synchronous(tmp_path, monkeypatc
         open_dataset(tmp_path / "ref.zarr").attrs["refine"]
 
 
+@pytest.mark.parametrize("level_points", [10**9, 30])
+def test_local_cluster_of_a_refinement_starts_when_needed(tmp_path, monkeypatch,
+                                                          level_points):
+    """With the local cluster, the levels run in the run's process until
+    one has more than CLUSTER_LEVEL_POINTS points; then a cluster starts
+    and takes the rest (levels and chunks). Either way the store equals
+    the synchronous one bit for bit, and the summary says which ran
+    (the coarse level has 25 points: with 30 the cluster starts at the
+    next)."""
+    pytest.importorskip("distributed")
+    from coordsweep.engine.run import refine as rrefine
+    from coordsweep.engine.run.runner import run_sweep
+    text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml")).read()
+    spec = write_spec(tmp_path, shrink(text, 65, {"on": ["regime", "target_best"],
+                                                  "coarse": 16}))
+    run(spec, tmp_path / "ref.zarr", chunk_points=500)
+    monkeypatch.setattr(rrefine, "CLUSTER_LEVEL_POINTS", level_points)
+    monkeypatch.setattr(rrefine, "MIN_TASK_POINTS", 40)
+    monkeypatch.setattr(rrefine, "RECORD_CHUNK", 8)
+    started = []
+    real = rrefine.Deferred.start
+    monkeypatch.setattr(rrefine.Deferred, "start",
+                        lambda self, job: started.append(1) or real(self, job))
+    res = run_sweep(spec, str(tmp_path / "lc.zarr"), scheduler="local", workers=2,
+                    chunk_points=500, progress=False)
+    assert_identical_stores(tmp_path / "ref.zarr", tmp_path / "lc.zarr")
+    assert open_dataset(tmp_path / "lc.zarr").attrs["refine"] == \
+        open_dataset(tmp_path / "ref.zarr").attrs["refine"]
+    assert bool(started) == (level_points == 30)
+    assert res.workers.started == (level_points == 30)
+    assert ("none here" in res.workers.how) == (level_points != 30)
+    assert res.summary["regime_counts"] == run_sweep(
+        spec, str(tmp_path / "again.zarr"), scheduler="synchronous", chunk_points=500,
+        progress=False).summary["regime_counts"]
+
+
 def test_resume_needs_the_same_refinement(tmp_path):
     text = shrink(open(os.path.join(ROOT, "sweeps", "two_sectors.toml")).read(), 17,
                   {"on": ["regime"], "coarse": 4})

@@ -332,6 +332,77 @@ assemble_chunk.task_name = "refine-chunk"
 
 # --- the driver --------------------------------------------------------------
 
+#: the local cluster of a refinement starts for a level of more points than
+#: this (on its workers: that level, the next ones and the chunks); smaller
+#: levels run in the run's process, one thread a core (the kernels release
+#: the GIL). A cluster's start, warm-up and close cost 2-4 s of wall time,
+#: the kernel about a microsecond a point and core
+CLUSTER_LEVEL_POINTS = 2_000_000
+#: ... or for chunks of more points than this (writing a point that is
+#: mostly fill values costs about a tenth of solving it)
+CLUSTER_GRID_POINTS = 40_000_000
+
+
+class Deferred:
+    """The local cluster of a refinement (``--scheduler local``, or no
+    scheduler and no active client), started when the work needs it
+    (CLUSTER_LEVEL_POINTS, CLUSTER_GRID_POINTS): until then the run's
+    executor is the threaded scheduler of this process. A refinement's
+    levels are small on most sweeps (the paper-1 sweep at 4097 x 4097:
+    170,000 points in six levels): a cluster would cost more to start
+    than it saves."""
+
+    def __init__(self, workers, held=None):
+        self.requested, self.held = workers, held
+        self.counts = {}
+        self.stack = None
+        self.client = None
+        self.info = None
+
+    @classmethod
+    def of(cls, refinement, scheduler, workers, cluster, scheduler_file, held=None):
+        """A Deferred for a refinement that would start a local cluster, else
+        None (held: the run's lease)."""
+        from coordsweep.engine.run import cluster as zcluster
+        if refinement is None or cluster is not None or scheduler_file is not None:
+            return None
+        if scheduler == "local" or (scheduler is None and zcluster.active_client() is None):
+            return cls(workers, held)
+        return None
+
+    def needed(self, points, grid=False):
+        return points > (CLUSTER_GRID_POINTS if grid else CLUSTER_LEVEL_POINTS)
+
+    def start(self, job):
+        """The cluster's executor, its workers warmed (started once)."""
+        import contextlib
+
+        from coordsweep.engine.run import cluster as zcluster
+        from coordsweep.engine.run.executors import executor
+        if self.stack is None:
+            self.stack = contextlib.ExitStack()
+            self.client, self.info = self.stack.enter_context(
+                zcluster.open_client("local", self.requested))
+            self.client.run(warm_worker, job.spec, job.solver)
+        return executor(self.client, "local", self.info.count, self.held)
+
+    def close(self):
+        if self.stack is not None:
+            self.stack.close()
+
+    def workers(self, info):
+        """The run summary's Workers: the cluster's when it started, else
+        the threads' (and why)."""
+        from coordsweep.engine.run.cluster import Workers
+        if self.info is not None:
+            return Workers(self.info.count, f"{self.info.how}; started for a refinement "
+                           f"level or grid above {CLUSTER_LEVEL_POINTS:,} / "
+                           f"{CLUSTER_GRID_POINTS:,} points", self.info.dashboard,
+                           started=True)
+        return Workers(info.count, f"{info.how}; a refinement's local cluster starts for a "
+                       f"level above {CLUSTER_LEVEL_POINTS:,} points or a grid above "
+                       f"{CLUSTER_GRID_POINTS:,}: none here")
+
 def warm_worker(spec, solver=None):
     """Compile (or load from numba's cache) the kernels in this process,
     and import what a task writes with."""
@@ -423,11 +494,24 @@ def _level_group(root, info, idx, nbytes, chunk_task, whole_tasks=False):
     return g, info.task_points
 
 
-def execute(refinement, plan, job, run, progress, warm=True):
+def execute(refinement, plan, job, run, progress, warm=True, deferred=None):
     """The levels (the ones not recorded done), then the store's chunks in
     plan.todo, on executor `run` (InProcess or Distributed). warm: with a
     client, load the kernels on its workers first (False: the caller
-    did, with warm_worker)."""
+    did, with warm_worker). deferred: a Deferred local cluster, which
+    takes over from `run` when a level or the grid is large (its summary
+    counts are added to run.counted)."""
+    first = run
+    try:
+        return _execute(refinement, plan, job, run, progress, warm, deferred)
+    finally:
+        if deferred is not None:
+            if deferred.client is not None:
+                first.counted.update(deferred.counts)
+            deferred.close()
+
+
+def _execute(refinement, plan, job, run, progress, warm, deferred):
     import zarr
     from coordsweep.engine.run.executors import Chunks
     spec, store = job.spec, job.store
@@ -455,6 +539,9 @@ def execute(refinement, plan, job, run, progress, warm=True):
     level_points = []
     for k in range(refinement.levels):
         idx = planner.points(k)
+        if deferred is not None and deferred.client is None and deferred.needed(len(idx)):
+            run = deferred.start(job)
+            client = run.client
         info = Level(k, task_size(len(idx), chunk_task, split), columns)
         lease.check(store, job.run_id)
         with zstore._quiet():
@@ -485,6 +572,12 @@ def execute(refinement, plan, job, run, progress, warm=True):
             root.attrs["refine"] = zrefine.record(refinement, spec, k + 1,
                                                   int(planner.solved.sum()))
     planner.finish()
+    if deferred is not None and deferred.client is None \
+            and deferred.needed(plan.points_todo, grid=True):
+        run = deferred.start(job)
+        client = run.client
+    if deferred is not None:
+        deferred.counts = run.counted
     try:
         _assemble(plan, job, run, progress, columns, planner, level_points)
     finally:
@@ -511,8 +604,40 @@ def _assemble(plan, job, run, progress, columns, planner, level_points):
                 ranges.append((lo, hi, p[lo:hi], task_points))
             return (columns, ranges, [ship(col[a:b]) for col in planner.values],
                     ship(planner.solved[a:b]))
-        run.run(plan.todo, Chunks(spec, store, layout, job.run_id, job.token, job.solver,
-                                  fn=assemble_chunk, extra=chunk_args), progress)
+        chunks = Chunks(spec, store, layout, job.run_id, job.token, job.solver,
+                        fn=assemble_chunk, extra=chunk_args)
+        if _two_writers(run, plan.todo):
+            _write_in_two_threads(run, plan.todo, chunks, progress)
+        else:
+            run.run(plan.todo, chunks, progress)
+
+
+def _two_writers(run, todo):
+    """Whether the synchronous scheduler writes the chunks in two threads:
+    as a full run's writer thread does beside its computing thread
+    (COORDSWEEP_WRITE_THREAD=0: one thread). A chunk of a refined store is
+    nearly all fill values: encoding them (lz4, which releases the GIL)
+    is most of its time."""
+    from coordsweep.engine.run import writer as zwriter
+    return (getattr(run, "scheduler", None) == "synchronous" and len(todo) > 1
+            and zwriter.enabled())
+
+
+def _write_in_two_threads(run, todo, job, progress):
+    """assemble_chunk for every chunk id in `todo`, two at a time, in
+    order; the summary counts into run.counted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from coordsweep.engine.run.executors import task_result
+
+    def one(cid):
+        return cid, task_result(job.task(*job.args, cid, job.run_id, job.token, job.solver,
+                                         None, *job.more(cid)))
+    with ThreadPoolExecutor(2, thread_name_prefix="refine-chunks") as pool:
+        for cid, (n, counts) in pool.map(one, todo):
+            progress.update(n)
+            if counts is not None:
+                run.counted[cid] = counts
 
 
 def cleanup(store):

@@ -221,7 +221,13 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
     done = plan.points_done
     bar = Progress(done + plan.points_todo, done=done, enabled=progress, stream=progress_stream)
     warm_kernels(job.spec, job.solver)
+    # a refinement's local cluster starts only for a level too large for
+    # this process (engine/run/refine.py: Deferred)
+    deferred = zrefine.Deferred.of(refinement, scheduler, workers, cluster, scheduler_file,
+                                    held)
     try:
+        if deferred is not None:
+            scheduler = "threads"
         with zcluster.open_client(scheduler, workers, cluster, scheduler_file) as (client, info):
             if info.dashboard and on_dashboard is not None:
                 on_dashboard(info.dashboard)
@@ -243,7 +249,9 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
             bar.t0 = t1
             if refinement is not None:
                 plan.points_solved = zrefine.execute(refinement, plan, job, run, bar,
-                                                     warm=not warmed)
+                                                     warm=not warmed, deferred=deferred)
+                if deferred is not None:
+                    info = deferred.workers(info)
             else:
                 run.run(plan.todo, job, bar)
             return info, time.perf_counter() - t1, run.counted
