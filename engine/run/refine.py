@@ -29,6 +29,11 @@ the store's chunks.
    default chunks are larger than a full run's (engine/spec/layout.py).
    The level groups are removed when the store is complete.
 
+Where: the run's executor; a local cluster that the run would start is
+started only for a large level or grid (Deferred: smaller work runs on
+threads of the run's process), and with the synchronous scheduler two
+threads write the chunks.
+
 Resume: the plan is replayed from the recorded levels (the same results
 give the same plan), a level's tasks already marked are not run again, and
 the chunks not marked are written: a killed refinement ends bit for bit as
