@@ -42,16 +42,17 @@ elementwise or a sum over sectors in sector order, and every NumPy call
 is made in place (kernels/lockstep.py explains why). No I/O.
 """
 import math
+import threading
 
 import numpy as np
 
 from coordsweep.kernels import codes
-from coordsweep.kernels.economy import log_expm1, log_m
-from coordsweep.kernels.equilibria import classify
-from coordsweep.kernels.etatable import newton_rows
+from coordsweep.kernels.economy import KIND_CAND, log_expm1, log_m
+from coordsweep.kernels.etapoint import E_CERT
+from coordsweep.kernels.etatable import newton_rows, row_buffers
 from coordsweep.kernels.jit import jit
-from coordsweep.kernels.point import workspace_at
-from coordsweep.kernels.sectors import PRESAMPLES, SHAPE_SAMPLES, SLOPE_STEP, path_increasing
+from coordsweep.kernels.lockstep import staggered_rows
+from coordsweep.kernels.sectors import PRESAMPLES, SHAPE_SAMPLES, SLOPE_STEP
 from coordsweep.kernels.rootfind import MAXITER, XTOL
 
 #: relative tolerance on s: F is a log-sum of terms of size |max_j t_j|
@@ -62,79 +63,96 @@ from coordsweep.kernels.rootfind import MAXITER, XTOL
 #: contract's 1e-10).
 ETA_RTOL = 1e-12
 
-# W rows: the state of each active root (compacted at the front); T rows:
-# the arguments NumPy transforms in place; E: the N terms of the sum
-W_S, W_LO, W_HI, W_FLO, W_DLO, W_FHI, W_DHI, W_A, W_IDX = range(9)
+#: the search also stops when the next Newton error, estimated from F''
+#: (the change of F' over the last step, trusted where that step was
+#: shorter than CURV_SPAN of s) as 2 |F''| step^2 / |F'| (four times
+#: Newton's |F''| step^2 / (2 |F'|)), is below PRED_RTOL of s: the stepped
+#: iterate is then within PRED_RTOL / 4 of the root, and the evaluation
+#: that would only confirm it is saved
+PRED_RTOL = 1e-13
+CURV_SPAN = 1e-2
+
+# R: one row per active root (compacted at the front; its state and
+# constants travel with it): s, the bracket and F, F' at its ends, A, the
+# root's place in the queue, theta_i, eps, e_i, k_i, log L, i, the
+# previous iterate and F' there. BK[k] (the queue's order): b_j at S0
+# (b0_i for j = i) then k_j. T rows: the arguments NumPy transforms in
+# place; E: the N terms of the sum.
+(R_S, R_LO, R_HI, R_FLO, R_DLO, R_FHI, R_DHI, R_A, R_Q, R_THETA, R_EPS, R_E, R_KI,
+ R_LOGL, R_I, R_XP, R_DP) = range(17)
+R_COLS = 17
 T_T, T_H, T_LH, T_LM, T_LS = range(5)
 
 
 @jit
-def _start(qidx, qstart, q, n, sec, pt, W):
+def _start(qidx, qstart, q, n, sec, pt, R, BK, T):
     """Rows of the q queued roots: start, bracket (qstart's rows), A =
-    log c' - log((1 - alpha)/alpha) - b0_i, the index p N + i."""
+    log c' - log((1 - alpha)/alpha) - b0_i, the constants; BK; the first
+    log1p argument theta_i s."""
     for k in range(q):
         j = qidx[k]
         p = j // n
         i = j - p * n
         s = sec[p]
+        eps = pt.eps[p]
         s0 = qstart[0, k]
         lo = qstart[1, k]
         hi = qstart[2, k]
-        W[W_S, k] = s0 if lo < s0 < hi else 0.5 * (lo + hi)
-        W[W_LO, k] = lo
-        W[W_HI, k] = hi
-        W[W_FLO, k] = W[W_DLO, k] = W[W_FHI, k] = W[W_DHI, k] = np.nan
-        W[W_A, k] = math.log((1.0 - s.sigma[i]) * s.cost[i]) - pt.logcoef[p] - s.b0[i]
-        W[W_IDX, k] = j
+        x = s0 if lo < s0 < hi else 0.5 * (lo + hi)
+        R[k, R_S] = x
+        R[k, R_LO] = lo
+        R[k, R_HI] = hi
+        R[k, R_FLO] = R[k, R_DLO] = R[k, R_FHI] = R[k, R_DHI] = np.nan
+        R[k, R_XP] = R[k, R_DP] = np.nan
+        R[k, R_A] = math.log((1.0 - s.sigma[i]) * s.cost[i]) - pt.logcoef[p] - s.b0[i]
+        R[k, R_Q] = k
+        R[k, R_THETA] = s.theta[i]
+        R[k, R_EPS] = eps
+        R[k, R_E] = 1.0 / (1.0 - eps * s.eta[i])
+        R[k, R_KI] = s.k[i]
+        R[k, R_LOGL] = pt.logl[p]
+        R[k, R_I] = i
+        for r in range(n):
+            if r != i and s.s0[r] == 1.0:
+                b = s.b0[r] + s.logm1[r] / (1.0 - eps * s.eta[r])
+            else:
+                b = s.b0[r]
+            BK[k, r] = b
+            BK[k, n + r] = s.k[r]
+        T[T_T, k] = s.theta[i] * x
 
 
 @jit
-def _args_log1p(m, n, W, T, sec):
-    """theta_i s (log1p's argument)."""
-    for k in range(m):
-        j = np.int64(W[W_IDX, k])
-        p = j // n
-        T[T_T, k] = sec[p].theta[j - p * n] * W[W_S, k]
-
-
-@jit
-def _args_expm1(m, n, W, T, pt):
+def _args_expm1(m, R, T):
     """eps log1p(theta s) (expm1's argument: h)."""
     for k in range(m):
-        j = np.int64(W[W_IDX, k])
-        T[T_H, k] = pt.eps[j // n] * T[T_T, k]
+        T[T_H, k] = R[k, R_EPS] * T[T_T, k]
 
 
 @jit
-def _args_logs(m, W, T):
+def _args_logs(m, R, T):
     """log h and log m = log1p(s h)'s arguments."""
     for k in range(m):
         h = T[T_H, k]
         T[T_LH, k] = h
-        T[T_LM, k] = W[W_S, k] * h
+        T[T_LM, k] = R[k, R_S] * h
 
 
 @jit
-def _terms(m, n, W, T, E, MX, sec, pt):
+def _terms(m, n, R, BK, T, E, MX):
     """E[k, j] = b_j(s) - k_j x_G(s) - max, MX[k] = the max (its exps next)."""
     for k in range(m):
-        j = np.int64(W[W_IDX, k])
-        p = j // n
-        i = j - p * n
-        s = sec[p]
-        eps = pt.eps[p]
-        e = 1.0 / (1.0 - eps * s.eta[i])
+        q = np.int64(R[k, R_Q])
+        i = np.int64(R[k, R_I])
+        e = R[k, R_E]
         logm = T[T_LM, k]
-        xg = (W[W_A, k] - (e - 1.0) * logm - T[T_LH, k]) / (1.0 - s.k[i])
+        xg = (R[k, R_A] - (e - 1.0) * logm - T[T_LH, k]) / (1.0 - R[k, R_KI])
         mx = -np.inf
         for r in range(n):
+            b = BK[q, r]
             if r == i:
-                b = s.b0[r] + e * logm
-            elif s.s0[r] == 1.0:
-                b = s.b0[r] + s.logm1[r] / (1.0 - eps * s.eta[r])
-            else:
-                b = s.b0[r]
-            t = b - s.k[r] * xg
+                b = b + e * logm
+            t = b - BK[q, n + r] * xg
             E[k, r] = t
             if t > mx:
                 mx = t
@@ -144,57 +162,52 @@ def _terms(m, n, W, T, E, MX, sec, pt):
 
 
 @jit
-def _sums(m, n, W, T, E, S, SK, sec):
+def _sums(m, n, R, BK, T, E, S, SK):
     """S = sum_j exp(...) and T_LS the same (its log next), SK = sum_j
     k_j exp(...) (E holds the exps)."""
     for k in range(m):
-        p = np.int64(W[W_IDX, k]) // n
-        s = sec[p]
+        q = np.int64(R[k, R_Q])
         tot = 0.0
         tk = 0.0
         for r in range(n):
             v = E[k, r]
             tot += v
-            tk += s.k[r] * v
+            tk += BK[q, n + r] * v
         S[k] = tot
         T[T_LS, k] = tot
         SK[k] = tk
 
 
 @jit
-def _newton_step(m, n, W, T, E, MX, S, SK, sec, pt, root):
+def _newton_step(m, R, T, E, MX, S, SK, root):
     """One safeguarded Newton step on F of every active root (T_LS holds
     the log of the sum, T_H h, T_T log1p(theta s)); a root that has
-    converged is written into root and leaves the rows. Returns the
+    converged is written into root (the queue's order) and leaves the
+    rows; the others' next log1p argument theta s is written. Returns the
     number of roots still active."""
     keep = 0
     for k in range(m):
-        j = np.int64(W[W_IDX, k])
-        p = j // n
-        i = j - p * n
-        s = sec[p]
-        eps = pt.eps[p]
-        x = W[W_S, k]
-        lo = W[W_LO, k]
-        hi = W[W_HI, k]
+        x = R[k, R_S]
+        lo = R[k, R_LO]
+        hi = R[k, R_HI]
         tot = S[k]
-        F = MX[k] + T[T_LS, k] - pt.logl[p]
+        F = MX[k] + T[T_LS, k] - R[k, R_LOGL]
         h = T[T_H, k]
-        theta = s.theta[i]
-        e = 1.0 / (1.0 - eps * s.eta[i])
-        ki = s.k[i]
+        theta = R[k, R_THETA]
+        eps = R[k, R_EPS]
+        e = R[k, R_E]
         dh = eps * theta * (1.0 + h) / (1.0 + theta * x)
         dlm = (h + x * dh) / (1.0 + x * h)
-        dxg = ((e - 1.0) * dlm + dh / h) / (ki - 1.0)
-        dF = (E[k, i] * e * dlm - dxg * SK[k]) / tot
+        dxg = ((e - 1.0) * dlm + dh / h) / (R[k, R_KI] - 1.0)
+        dF = (E[k, np.int64(R[k, R_I])] * e * dlm - dxg * SK[k]) / tot
         if F > 0.0:
             lo = x
-            W[W_FLO, k] = F
-            W[W_DLO, k] = dF
+            R[k, R_FLO] = F
+            R[k, R_DLO] = dF
         else:
             hi = x
-            W[W_FHI, k] = F
-            W[W_DHI, k] = dF
+            R[k, R_FHI] = F
+            R[k, R_DHI] = dF
         delta = (XTOL + ETA_RTOL * abs(x)) / 2.0
         step = -F / dF
         xn = x + step
@@ -203,22 +216,34 @@ def _newton_step(m, n, W, T, E, MX, S, SK, sec, pt, root):
         small = abs(step) <= delta
         at = F == 0.0 or hi - lo <= 2.0 * delta
         if at or small:
-            root[j] = xn if small and inside else x
+            root[np.int64(R[k, R_Q])] = xn if small and inside else x
             continue
+        xp = R[k, R_XP]
+        if inside and abs(x - xp) <= CURV_SPAN * abs(x):
+            # F'' from the last step: the stepped iterate's error is
+            # about |F''| step^2 / (2 |F'|)
+            curv = abs(dF - R[k, R_DP]) / abs(x - xp)
+            if 2.0 * curv * step * step <= PRED_RTOL * abs(dF) * abs(x):
+                root[np.int64(R[k, R_Q])] = xn
+                continue
         if not inside:
             # F is convex where Newton overshoots: the tangent at the
             # bracket's other end lands between it and the root
             if F > 0.0:
-                xn = hi - W[W_FHI, k] / W[W_DHI, k]
+                xn = hi - R[k, R_FHI] / R[k, R_DHI]
             else:
-                xn = lo - W[W_FLO, k] / W[W_DLO, k]
+                xn = lo - R[k, R_FLO] / R[k, R_DLO]
             if not (lo < xn < hi):  # (NaN: that end not evaluated yet)
                 xn = 0.5 * (lo + hi)
-        for r in range(W.shape[0]):
-            W[r, keep] = W[r, k]
-        W[W_S, keep] = xn
-        W[W_LO, keep] = lo
-        W[W_HI, keep] = hi
+        if keep != k:
+            for r in range(R_COLS):
+                R[keep, r] = R[k, r]
+        R[keep, R_S] = xn
+        R[keep, R_LO] = lo
+        R[keep, R_HI] = hi
+        R[keep, R_XP] = x
+        R[keep, R_DP] = dF
+        T[T_T, keep] = theta * xn
         keep += 1
     return keep
 
@@ -231,24 +256,40 @@ def _write(q, qidx, root, conv, cm, status):
     for k in range(q):
         j = qidx[k]
         p = j // n
-        v = root[j]
+        v = root[k]
         cm[p, j - p * n] = v
-        if not conv[j]:
+        if not conv[k]:
             status[p] |= codes.PATH_NOT_CONVERGED
             if not math.isfinite(v):
                 status[p] |= codes.NON_FINITE
 
 
 @jit
-def _not_converged(m, W, root, conv):
+def _not_converged(m, R, root, conv):
     for k in range(m):
-        j = np.int64(W[W_IDX, k])
-        root[j] = W[W_S, k]
-        conv[j] = False
+        q = np.int64(R[k, R_Q])
+        root[q] = R[k, R_S]
+        conv[q] = False
 
 
 def _inplace(f, a):
     f(a, out=a)
+
+
+_WORK = threading.local()
+
+
+def _work(q, n):
+    """This thread's room for q roots of n sectors (R, BK, T, E, MX, S,
+    SK), reused by the next block (fresh arrays cost page faults)."""
+    buf = getattr(_WORK, "buf", None)
+    if buf is None or buf[0].shape[0] < q or buf[1].shape[1] != 2 * n:
+        cap = max(q, 1024)
+        buf = (np.empty((cap, R_COLS)), np.empty((cap, 2 * n)),
+               staggered_rows(T_LS + 1, cap), np.empty((cap, n)),
+               np.empty(cap), np.empty(cap), np.empty(cap))
+        _WORK.buf = buf
+    return buf
 
 
 def finish_eta_paths(scr, out, prep):
@@ -260,35 +301,28 @@ def finish_eta_paths(scr, out, prep):
         return 0
     n = prep.sec.shape[1]
     qidx = scr.gidx[:q]
-    npn = prep.sec.shape[0] * n
-    root = np.empty(npn)
-    conv = np.ones(npn, np.bool_)
-    W = np.empty((W_IDX + 1, q))
-    T = np.empty((T_LS + 1, q))
-    E = np.empty((q, n))
-    MX = np.empty(q)
-    S = np.empty(q)
-    SK = np.empty(q)
+    root = np.empty(q)
+    conv = np.ones(q, np.bool_)
+    R, BK, T, E, MX, S, SK = _work(q, n)
     sec, pt = prep.sec, prep.pt
     with np.errstate(all="ignore"):
-        _start(qidx, scr.gstart, q, n, sec, pt, W)
+        _start(qidx, scr.gstart, q, n, sec, pt, R, BK, T)
         m = q
         for _ in range(MAXITER):
             if m == 0:
                 break
-            _args_log1p(m, n, W, T, sec)
             _inplace(np.log1p, T[T_T, :m])
-            _args_expm1(m, n, W, T, pt)
+            _args_expm1(m, R, T)
             _inplace(np.expm1, T[T_H, :m])
-            _args_logs(m, W, T)
+            _args_logs(m, R, T)
             _inplace(np.log, T[T_LH, :m])
             _inplace(np.log1p, T[T_LM, :m])
-            _terms(m, n, W, T, E, MX, sec, pt)
+            _terms(m, n, R, BK, T, E, MX)
             _inplace(np.exp, E[:m])
-            _sums(m, n, W, T, E, S, SK, sec)
+            _sums(m, n, R, BK, T, E, S, SK)
             _inplace(np.log, T[T_LS, :m])
-            m = _newton_step(m, n, W, T, E, MX, S, SK, sec, pt, root)
-        _not_converged(m, W, root, conv)
+            m = _newton_step(m, R, T, E, MX, S, SK, root)
+        _not_converged(m, R, root, conv)
     _write(q, qidx, root, conv, out.critical_mass, out.status)
     scr.glen[0] = 0
     return q
@@ -302,31 +336,67 @@ SAMPLE_ROWS = PRESAMPLES - 1
 
 
 @jit
-def _to_sample(prep, scr, todo):
+def _to_sample(prep, todo):
     """todo[:count] = p N + i for the candidate sectors of points with some
-    eta_j > 0 and a profile table whose path the certificate
-    (sectors.path_increasing, at the table's x1) does not cover. Returns
-    count."""
+    eta_j > 0 and a profile table whose path the certificate does not
+    cover (kernels/etapoint.py's flag, at the table's x1). Returns count."""
     n = prep.sec.shape[1]
     count = 0
     for p in range(prep.valid.shape[0]):
         if not prep.valid[p] or not prep.pt.table[p] or prep.pt.fast[p]:
             continue
-        ws = workspace_at(prep, p, scr)
-        zmask, ncand, _ = classify(ws, scr.cand, scr.active)
-        for c in range(ncand):
-            i = scr.cand[c]
-            if not path_increasing(ws, i, ws.tx[zmask | (np.int64(1) << i)]):
+        s = prep.sec[p]
+        for i in range(n):
+            if s.kind[i] == KIND_CAND and prep.tmp[E_CERT, p, i] != 1.0:
                 todo[count] = p * n + i
                 count += 1
     return count
 
 
 @jit
-def _fill(prep, todo, count, B, K, lo, hi, logL, LM, LE):
+def _share_args(prep, todo, count, T):
+    """theta_i s at each sample's share s (log1p's argument)."""
+    n = prep.sec.shape[1]
+    for c in range(count):
+        j = todo[c]
+        p = j // n
+        theta = prep.sec[p].theta[j - p * n]
+        for k in range(SAMPLE_ROWS):
+            share = (k + 1) / SHAPE_SAMPLES if k < SHAPE_SAMPLES else 1.0 - SLOPE_STEP
+            T[c * SAMPLE_ROWS + k] = theta * share
+
+
+@jit
+def _a_args(prep, todo, count, T, E):
+    """a = eps log1p(theta s) into T, and into E (expm1's argument)."""
+    n = prep.sec.shape[1]
+    for c in range(count):
+        eps = prep.pt.eps[todo[c] // n]
+        for k in range(SAMPLE_ROWS):
+            r = c * SAMPLE_ROWS + k
+            a = eps * T[r]
+            T[r] = a
+            E[r] = a
+
+
+@jit
+def _m_args(count, E, LM, LE):
+    """From e = expm1(a): log1p(s e)'s and log(e)'s arguments."""
+    for c in range(count):
+        for k in range(SAMPLE_ROWS):
+            share = (k + 1) / SHAPE_SAMPLES if k < SHAPE_SAMPLES else 1.0 - SLOPE_STEP
+            r = c * SAMPLE_ROWS + k
+            LM[r] = share * E[r]
+            LE[r] = E[r]
+
+
+@jit
+def _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE):
     """The wage rows of the sampled paths, as economy.path_g sets the
-    profile and economy.log_wage the bracket (etatable.fill_rows' layout);
-    LM = log m_i(s), LE = log((1 + theta_i s)^eps - 1)."""
+    profile and economy.log_wage the bracket (etatable.fill_rows' layout),
+    from a = eps log1p(theta s) (A) and LM = log1p(s expm1(a)), LE =
+    log(expm1(a)) (economy.log_m and log_expm1, whose other branches, for
+    large a, are taken here)."""
     n = prep.sec.shape[1]
     lnn = math.log(n)
     for c in range(count):
@@ -339,10 +409,12 @@ def _fill(prep, todo, count, B, K, lo, hi, logL, LM, LE):
         for k in range(SAMPLE_ROWS):
             share = (k + 1) / SHAPE_SAMPLES if k < SHAPE_SAMPLES else 1.0 - SLOPE_STEP
             r = c * SAMPLE_ROWS + k
-            a = eps * math.log1p(s.theta[i] * share)
-            lm = log_m(share, a)
-            LM[r] = lm
-            LE[r] = log_expm1(a)
+            a = A[r]
+            if not a < 700.0:
+                LM[r] = log_m(share, a)
+            if a > 30.0:
+                LE[r] = log_expm1(a)
+            lm = LM[r]
             rlo = -np.inf
             rhi = -np.inf
             for q in range(n):
@@ -395,15 +467,24 @@ def sample_eta_paths(prep, scr):
     the number of paths sampled."""
     npts, n = prep.sec.shape
     todo = np.empty(npts * n, np.int64)
-    count = _to_sample(prep, scr, todo)
+    count = _to_sample(prep, todo)
     if count == 0:
         return 0
     rows = count * SAMPLE_ROWS
-    B = np.empty((rows, n))
-    K = np.empty((rows, n))
-    lo, hi, logL, LM, LE = (np.empty(rows) for _ in range(5))
+    w = row_buffers(rows, n)
+    B, K, lo, hi, logL = (w[k] for k in ("B", "K", "lo", "hi", "logL"))
+    LM, LE = w["LM"], w["LE"]
+    A, E = w["x"], w["S"]  # (free until newton_rows)
     with np.errstate(all="ignore"):
-        _fill(prep, todo, count, B, K, lo, hi, logL, LM, LE)
-        x, conv = newton_rows(B, K, lo, hi, logL)
+        # a, expm1(a), log1p(s expm1(a)), log(expm1(a)) in SIMD lanes
+        _share_args(prep, todo, count, A)
+        np.log1p(A, out=A)
+        _a_args(prep, todo, count, A, E)
+        np.expm1(E, out=E)
+        _m_args(count, E, LM, LE)
+        np.log1p(LM, out=LM)
+        np.log(LE, out=LE)
+        _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE)
+        x, conv = newton_rows(B, K, lo, hi, logL, w)
         _store_samples(prep, todo, count, B, K, x, conv, LM, LE)
     return count

@@ -41,10 +41,12 @@ elementwise or a sum over sectors in a fixed order, and every
 transcendental call is made in place (kernels/lockstep.py explains why).
 """
 import math
+import threading
 
 import numpy as np
 
 from coordsweep.kernels.economy import NEWTON_MAXITER, WAGE_NEWTON
+from coordsweep.kernels.etapoint import prepare_eta_points
 from coordsweep.kernels.wages import WAGE_TOL  # (log_wage's stopping rule)
 from coordsweep.kernels.jit import jit
 
@@ -154,15 +156,42 @@ def _step(x, hi, logL, idx, m, MX, S, LS, DS, conv):
     return w
 
 
-def newton_rows(B, K, lo, hi, logL):
+_WORK = threading.local()
+
+
+def row_buffers(nrow, n):
+    """This thread's room for nrow rows of n sectors: the rows (B, K, lo,
+    hi, logL) and the Newton iteration's state, as views of arrays reused
+    by the next call (fresh arrays of a few MB per block cost page
+    faults)."""
+    buf = getattr(_WORK, "buf", None)
+    if buf is None or buf["B"].shape[0] < nrow or buf["B"].shape[1] != n:
+        cap = max(nrow, 1024)
+        buf = {name: np.empty((cap, n)) for name in ("B", "K", "E")}
+        buf.update({name: np.empty(cap) for name in
+                    ("lo", "hi", "logL", "x", "MX", "S", "LS", "DS", "LM", "LE")})
+        buf["conv"] = np.empty(cap, np.bool_)
+        buf["idx"] = np.empty(cap, np.int64)
+        _WORK.buf = buf
+    return {name: a[:nrow] for name, a in buf.items()}
+
+
+def newton_rows(B, K, lo, hi, logL, work=None):
     """economy.log_wage's safeguarded Newton on every row at once (B, K:
-    (R, N) arrays of b_i, k_i; lo, hi, logL: (R,)). Returns (x, converged)."""
+    (R, N) arrays of b_i, k_i; lo, hi, logL: (R,)). Returns (x, converged)
+    (work: :func:`row_buffers`' views for the iteration, else fresh
+    arrays; x and converged are its x and conv)."""
     nrow, n = B.shape
-    x = lo.copy()
-    conv = np.zeros(nrow, np.bool_)
-    idx = np.arange(nrow)
-    E = np.empty((nrow, n))
-    MX, S, LS, DS = (np.empty(nrow) for _ in range(4))
+    if work is None:
+        work = {name: np.empty((nrow, n)) if name == "E" else np.empty(nrow)
+                for name in ("E", "x", "MX", "S", "LS", "DS")}
+        work["conv"] = np.empty(nrow, np.bool_)
+        work["idx"] = np.empty(nrow, np.int64)
+    x, conv, idx, E = work["x"], work["conv"], work["idx"], work["E"]
+    MX, S, LS, DS = (work[k] for k in ("MX", "S", "LS", "DS"))
+    x[:] = lo
+    conv[:] = False
+    idx[:] = np.arange(nrow)
     m = nrow
     for _ in range(NEWTON_MAXITER):
         if m == 0:
@@ -219,7 +248,8 @@ def finish_eta_table(prep, wage_code):
     """Fill the table rows of the block's points with some eta_i > 0
     (valid, at most table.TABLE_MAX_SECTORS sectors) when the wage variant
     is the default Newton (wage_code 0): tx = log w, tw = W; sets
-    pt.table, and pt.wagefail where a root did not converge."""
+    pt.table, and pt.wagefail where a root did not converge; then the
+    points' other transcendental values (kernels/etapoint.py)."""
     tx, tw = prep.tx, prep.tw
     pt = prep.pt
     nprof = tx.shape[1]
@@ -235,12 +265,11 @@ def finish_eta_table(prep, wage_code):
         for start in range(0, pts.shape[0], per):
             chunk = pts[start:start + per]
             m = chunk.shape[0] * nprof
-            B = np.empty((m, n))
-            K = np.empty((m, n))
-            lo, hi, logL = (np.empty(m) for _ in range(3))
+            w = row_buffers(m, n)
+            B, K, lo, hi, logL, E = (w[k] for k in ("B", "K", "lo", "hi", "logL", "E"))
             fill_rows(prep.sec, pt, chunk, pre, B, K, lo, hi, logL)
-            x, conv = newton_rows(B, K, lo, hi, logL)
-            E = np.empty((m, n))
+            x, conv = newton_rows(B, K, lo, hi, logL, w)
             _welfare_terms(B, K, x, E)
             np.exp(E, out=E)
             _store(prep.sec, pt, chunk, E, x, conv, tx, tw)
+    prepare_eta_points(prep, pts)

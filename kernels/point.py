@@ -27,6 +27,7 @@ from coordsweep.kernels.economy import (
     SOLVER_PATH, Point, Workspace, allocate_workspace, fast_path_args)
 from coordsweep.kernels.equilibria import (
     TIE_RTOL, better, classify, classify_kinds, no_coordination, popcount)
+from coordsweep.kernels.etapoint import eta_tabled, solve_eta_point
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import QUEUE_ARGS
 from coordsweep.kernels.sectors import (
@@ -481,12 +482,32 @@ def solve_tabled_point(x, p, prep, scr, out):
     out.status[p] = status
 
 
+@jit(inline="always")
+def finish_row(x, p, value_nc, out, W_nc, status, kind):
+    """The last sections of :func:`solve_point_into` (targeting, never a
+    silent NaN, the status) for a point whose other outputs are written
+    (kernels/etapoint.py solve_eta_point)."""
+    gain = out.gain_coordinate[p]
+    tca, tcl, tbe = targets(value_nc, x.externality[p], gain, W_nc)
+    out.target_ca[p] = tca
+    out.target_cluster[p] = tcl
+    out.target_best[p] = tbe
+    out.gain_ca[p] = gain[tca]
+    out.gain_cluster[p] = gain[tcl]
+    out.gain_best[p] = gain[tbe]
+    if not all_finite(out, p, kind):
+        status |= codes.NON_FINITE
+    out.status[p] = status
+
+
 @jit
 def solve_block(x, scr, out, prep):
     """Solve every point of the Inputs block x, prepared in prep (see
     solve_point_into), into the Outputs out (scr: an allocate_scratch for
     x's number of sectors). Points with every eta_i = 0 and a profile
-    table go through :func:`solve_tabled_point` where the solver allows."""
+    table go through :func:`solve_tabled_point` where the solver allows,
+    those with some eta_i > 0 and a table through kernels/etapoint.py's
+    ``solve_eta_point`` (with the default wage and GE-path variants)."""
     n = prep.sec.shape[1]
     tabled = tabled_solver(scr, n)
     for p in range(prep.valid.shape[0]):
@@ -495,5 +516,9 @@ def solve_block(x, scr, out, prep):
                 and scr.qlen[0] + n <= scr.qidx.shape[0]
                 and scr.glen[0] + n <= scr.gidx.shape[0]):
             solve_tabled_point(x, p, prep, scr, out)
+        elif (eta_tabled(prep, scr, p) and scr.qlen[0] + n <= scr.qidx.shape[0]
+                and scr.glen[0] + n <= scr.gidx.shape[0]):
+            W_nc, status = solve_eta_point(x, p, prep, scr, out)
+            finish_row(x, p, scr.value_nc, out, W_nc, status, prep.sec[p].kind)
         else:
             solve_point_into(x, p, prep, scr, out)
