@@ -21,7 +21,13 @@
    the same points as the run), then `coordsweep run --scheduler
    synchronous` on the whole grid in a fresh process (and, with --workers,
    the local cluster at each worker count); the ratios of each run to its
-   baseline, and their medians.
+   baseline, and their medians. Each run's CPU time is split into the run's
+   own process (the synchronous run; a cluster's client, scheduler and
+   nannies) and its children (the worker processes).
+3. --pair (alone): the kernel over --points points in one process, then
+   in two processes at once, then in one again: the points/s and the CPU
+   time a point that two workers computing side by side get from the
+   machine, against one.
 
 Prints seconds, microseconds per point and shares, and the ratios.
 No assertion: a measurement.
@@ -241,9 +247,22 @@ def _summary_over(store, layout, chunks):
     return None
 
 
+#: `coordsweep` in a wrapper that prints, at exit, the CPU seconds of the
+#: run's own process (client, scheduler, nannies, or the synchronous
+#: run's threads) and of its children (the worker processes)
+_CPU_WRAPPER = """import atexit, resource, sys
+def _cpu():
+    s, c = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    sys.stderr.write(f"E2E-CPU {s.ru_utime + s.ru_stime} {c.ru_utime + c.ru_stime}\\n")
+atexit.register(_cpu)
+from coordsweep.engine.cli import main
+raise SystemExit(main())
+"""
+
+
 def run_cli(spec_path, *extra, command=None):
     with tempfile.TemporaryDirectory() as d:
-        exe = command or [os.path.join(os.path.dirname(sys.executable), "coordsweep")]
+        exe = command or [sys.executable, "-c", _CPU_WRAPPER]
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         proc = subprocess.run([*exe, "run", spec_path, "--store", os.path.join(d, "g.zarr"),
@@ -257,7 +276,9 @@ def run_cli(spec_path, *extra, command=None):
     run_wall, compute = float(m.group(1)), float(m.group(2))
     m = re.search(r"points/s\s+([\d,]+) overall, ([\d,]+) while computing", proc.stdout)
     overall, computing = (float(g.replace(",", "")) for g in m.groups())
-    return wall, run_wall, compute, overall, computing, cpu
+    m = re.search(r"E2E-CPU ([\d.]+) ([\d.]+)", proc.stderr)
+    split = (float(m.group(1)), float(m.group(2))) if m else None
+    return wall, run_wall, compute, overall, computing, cpu, split
 
 
 def main():
@@ -280,6 +301,11 @@ def main():
                          "checkout: 'python /path/run_main.py'), synchronous scheduler")
     ap.add_argument("--workers", default="",
                     help="also run the local cluster with these worker counts, e.g. 1,2")
+    ap.add_argument("--pair", action="store_true",
+                    help="only the kernel over --points points in one process alone, then "
+                         "in two processes at once (alone, pair, alone): what two workers "
+                         "computing side by side get from this machine's two cores")
+    ap.add_argument("--kernel-alone", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     global CLOCK
     if args.clock == "cpu":
@@ -289,6 +315,23 @@ def main():
     npts = min(args.points, spec.size)
     if args.codecs:
         return codec_table(spec, layout, npts, args.solver)
+    if args.kernel_alone:  # (one process of --pair)
+        chunks = Layout(layout.shape, layout.chunks)
+        kernels.solve(**spec.block(0, 1), solver=args.solver)
+        wall = cpu = 0.0
+        for cid in range(chunks.nchunks):
+            start, stop = chunks.flat_range(cid)
+            if start >= npts:
+                break
+            block = spec.block(start, stop)
+            t, c = time.perf_counter(), time.process_time()
+            kernels.solve(**block, solver=args.solver)
+            wall += time.perf_counter() - t
+            cpu += time.process_time() - c
+        print(f"KERNEL {stop} {wall} {cpu}")
+        return None
+    if args.pair:
+        return kernel_pair(args)
     t, kernel_only, npts, nchunks, size, extra = breakdown(spec, npts, layout, args.solver)
     total = sum(t.values())
     print(f"grid {args.spec}: {spec.size:,} points, chunk shape {layout.chunks} "
@@ -335,7 +378,7 @@ def main():
               f"blocks prebuilt chunk by chunk): {rk:,.0f} points/s, {kcpu:.1f} s CPU")
         for label, flags in runs:
             command = args.other.split() if label.endswith("--other") else None
-            wall, run_wall, compute, overall, computing, cpu = run_cli(
+            wall, run_wall, compute, overall, computing, cpu, split = run_cli(
                 args.spec, *flags, *extra, command=command)
             ratios[label, "cpu"].append(kcpu / cpu)
             ratios[label, "overall"].append(overall / rk)
@@ -346,7 +389,9 @@ def main():
                   f"{run_wall:.1f} s, computing {compute:.1f} s; {overall:,.0f} points/s "
                   f"overall ({overall / rk:.2f}x kernel), {computing:,.0f} while computing "
                   f"({computing / rk:.2f}x kernel); CPU {cpu:.1f} s, all processes "
-                  f"(kernel CPU / run CPU {kcpu / cpu:.2f})")
+                  f"(kernel CPU / run CPU {kcpu / cpu:.2f})"
+                  + (f"; run process {split[0]:.1f} s, workers {split[1]:.1f} s"
+                     if split and split[1] > 0.05 else ""))
     for label, _ in runs:
         print(f"  median over {args.repeats}: {label}: end to end / kernel "
               f"{statistics.median(ratios[label, 'overall']):.2f} overall, "
@@ -357,6 +402,40 @@ def main():
     if len(ws) >= 2:
         print(f"  local cluster {ws[-1]} / {ws[0]} (points/s while computing, median): "
               f"{statistics.median(ratios[ws[-1], 'abs']) / statistics.median(ratios[ws[0], 'abs']):.2f}x")
+
+
+def kernel_pair(args):
+    """--pair: the kernel alone in one process, then in two at once, then
+    alone again; points/s and CPU microseconds a point of each process."""
+    cmd = [sys.executable, os.path.abspath(__file__), args.spec, "--kernel-alone",
+           "--points", str(args.points)]
+    if args.chunk_points:
+        cmd += ["--chunk-points", str(args.chunk_points)]
+    if args.solver:
+        cmd += ["--solver", args.solver]
+
+    def run(k):
+        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(k)]
+        rows = []
+        for p in procs:
+            out = p.communicate()[0]
+            n, wall, cpu = re.search(r"KERNEL (\d+) ([\d.e-]+) ([\d.e-]+)", out).groups()
+            rows.append((int(n), float(wall), float(cpu)))
+        return rows
+
+    alone, both = [], []
+    for label, k in (("alone", 1), ("two at once", 2), ("alone", 1)):
+        rows = run(k)
+        (alone if k == 1 else both).extend(rows)
+        print(f"  kernel, {label}: " + "; ".join(
+            f"{n / wall:,.0f} points/s, {1e6 * cpu / n:.3f} us CPU a point"
+            for n, wall, cpu in rows))
+    r1 = statistics.mean(n / w for n, w, _ in alone)
+    r2 = sum(n / w for n, w, _ in both)
+    c1 = statistics.mean(c / n for n, _, c in alone)
+    c2 = statistics.mean(c / n for n, _, c in both)
+    print(f"  two at once / alone: {r2 / r1:.2f}x the points/s; CPU a point "
+          f"{c2 / c1:.2f}x (a ceiling for local cluster 2 workers / 1 worker)")
 
 
 def kernel_seconds(spec, layout, solver=None):

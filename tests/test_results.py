@@ -87,3 +87,25 @@ def test_axes_sectors_and_versions():
     assert geometry.sector_names(ds) == []
     v = provenance.versions()
     assert tuple(v) == provenance.VERSION_ATTRS and all(v.values())
+
+
+def test_one_byte_counts_match_the_general_path():
+    """status_counts and code_counts of int8/uint8 arrays (one histogram of
+    the 256 byte values) against the same values as int16 (a pass a bit):
+    every byte value, the not-computed bit, the refined store's -128."""
+    from coordsweep.engine.analysis.flags import COMPUTED_STATUS_NAMES
+    rng = np.random.default_rng(7)
+    for dtype in (np.int8, np.uint8):
+        info = np.iinfo(dtype)
+        cases = [np.arange(info.min, info.max + 1).astype(dtype), np.zeros(0, dtype)]
+        for _ in range(20):
+            cases.append(rng.integers(info.min, info.max + 1, size=int(rng.integers(1, 500)))
+                         .astype(dtype))
+            cases.append(rng.choice(np.array([0, 1, 8, 64, 65, info.min, info.max], dtype),
+                                    size=int(rng.integers(1, 500))))
+        for a in cases:
+            wide = a.astype(np.int16)
+            for bits in (None, COMPUTED_STATUS_NAMES):
+                assert results.status_counts(a, bits) == results.status_counts(wide, bits)
+            fast, slow = results.code_counts(a), results.code_counts(wide)
+            assert fast == slow and list(fast[0]) == list(slow[0])  # (same order too)

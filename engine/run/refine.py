@@ -29,6 +29,11 @@ the store's chunks.
    default chunks are larger than a full run's (engine/spec/layout.py).
    The level groups are removed when the store is complete.
 
+Where: the run's executor; a local cluster that the run would start is
+started only for a large level or grid (Deferred: smaller work runs on
+threads of the run's process), and with the synchronous scheduler two
+threads write the chunks.
+
 Resume: the plan is replayed from the recorded levels (the same results
 give the same plan), a level's tasks already marked are not run again, and
 the chunks not marked are written: a killed refinement ends bit for bit as
@@ -36,6 +41,7 @@ an uninterrupted one (the kernels' results do not depend on how points are
 grouped into tasks).
 """
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -355,9 +361,19 @@ class Deferred:
     def __init__(self, workers, held=None):
         self.requested, self.held = workers, held
         self.counts = {}
-        self.stack = None
-        self.client = None
-        self.info = None
+        self.stack = self.client = self.info = None
+        if workers is not None:
+            self.threads, self.how = int(workers), "--workers"
+        else:
+            try:
+                self.threads = len(os.sched_getaffinity(0))
+            except (AttributeError, OSError):  # (not Linux)
+                self.threads = os.cpu_count() or 1
+            self.how = "the CPUs this process may run on"
+
+    def executor(self):
+        """The executor until the cluster starts: threads of this process."""
+        return _Threads(self.threads)
 
     @classmethod
     def of(cls, refinement, scheduler, workers, cluster, scheduler_file, held=None):
@@ -399,9 +415,43 @@ class Deferred:
                            f"level or grid above {CLUSTER_LEVEL_POINTS:,} / "
                            f"{CLUSTER_GRID_POINTS:,} points", self.info.dashboard,
                            started=True)
-        return Workers(info.count, f"{info.how}; a refinement's local cluster starts for a "
-                       f"level above {CLUSTER_LEVEL_POINTS:,} points or a grid above "
-                       f"{CLUSTER_GRID_POINTS:,}: none here")
+        return Workers(self.threads, f"threads of the run's process ({self.how}): a "
+                       f"refinement's local cluster starts for a level above "
+                       f"{CLUSTER_LEVEL_POINTS:,} points or a grid above "
+                       f"{CLUSTER_GRID_POINTS:,}, none here")
+
+
+class _Threads:
+    """The tasks (level tasks, chunks) on `workers` threads of this
+    process, in order, without dask; the summary counts in ``counted``."""
+
+    scheduler = "threads"
+    client = None
+
+    def __init__(self, workers):
+        self.workers = max(1, int(workers))
+        self.counted = {}
+
+    def run(self, tasks, job, progress):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from coordsweep.engine.run.executors import task_result
+
+        def one(cid):
+            return cid, task_result(job.task(*job.args, cid, job.run_id, job.token,
+                                             job.solver, None, *job.more(cid)))
+        if self.workers == 1 or len(tasks) <= 1:
+            done = map(one, tasks)
+            self._collect(done, progress)
+            return
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="refine") as pool:
+            self._collect(pool.map(one, tasks), progress)
+
+    def _collect(self, done, progress):
+        for cid, (n, counts) in done:
+            progress.update(n)
+            if counts is not None:
+                self.counted[cid] = counts
 
 def warm_worker(spec, solver=None):
     """Compile (or load from numba's cache) the kernels in this process,
@@ -502,12 +552,13 @@ def execute(refinement, plan, job, run, progress, warm=True, deferred=None):
     takes over from `run` when a level or the grid is large (its summary
     counts are added to run.counted)."""
     first = run
+    if deferred is not None:
+        run = deferred.executor()
     try:
         return _execute(refinement, plan, job, run, progress, warm, deferred)
     finally:
         if deferred is not None:
-            if deferred.client is not None:
-                first.counted.update(deferred.counts)
+            first.counted.update(deferred.counts)
             deferred.close()
 
 
@@ -607,7 +658,9 @@ def _assemble(plan, job, run, progress, columns, planner, level_points):
         chunks = Chunks(spec, store, layout, job.run_id, job.token, job.solver,
                         fn=assemble_chunk, extra=chunk_args)
         if _two_writers(run, plan.todo):
-            _write_in_two_threads(run, plan.todo, chunks, progress)
+            two = _Threads(2)
+            two.run(plan.todo, chunks, progress)
+            run.counted.update(two.counted)
         else:
             run.run(plan.todo, chunks, progress)
 
@@ -621,23 +674,6 @@ def _two_writers(run, todo):
     from coordsweep.engine.run import writer as zwriter
     return (getattr(run, "scheduler", None) == "synchronous" and len(todo) > 1
             and zwriter.enabled())
-
-
-def _write_in_two_threads(run, todo, job, progress):
-    """assemble_chunk for every chunk id in `todo`, two at a time, in
-    order; the summary counts into run.counted."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from coordsweep.engine.run.executors import task_result
-
-    def one(cid):
-        return cid, task_result(job.task(*job.args, cid, job.run_id, job.token, job.solver,
-                                         None, *job.more(cid)))
-    with ThreadPoolExecutor(2, thread_name_prefix="refine-chunks") as pool:
-        for cid, (n, counts) in pool.map(one, todo):
-            progress.update(n)
-            if counts is not None:
-                run.counted[cid] = counts
 
 
 def cleanup(store):

@@ -227,7 +227,7 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
                                     held)
     try:
         if deferred is not None:
-            scheduler = "threads"
+            scheduler = "synchronous"  # (the refinement's threads: Deferred)
         with zcluster.open_client(scheduler, workers, cluster, scheduler_file) as (client, info):
             if info.dashboard and on_dashboard is not None:
                 on_dashboard(info.dashboard)
