@@ -278,19 +278,27 @@ def increasing_roots(xa0, u, logk, theta, eps, alpha, net, work=None):
         _inplace(np.exp, G[G_F, :q])
         # the start: G(s) ~ log s + G(1)
         m = _start(xa0, u, logk, theta, eps, alpha, net, G, W)
-        _args_of_log1p(m, W, T)  # (then each Newton step writes the next ones)
-        for _ in range(MAXITER):
-            if m == 0:
-                break
-            _inplace(np.log1p, T[T_E, :m])
-            _times_eps(m, W, T)
-            _inplace(np.expm1, T[T_E, :m])
-            _args_of_logs(m, W, T)
-            _inplace(np.log, T[T_LE, :m])
-            _inplace(np.log, T[T_LX, :m])
-            m = _newton_step(m, W, T, root)
-        _not_converged(m, W, root, conv)
+        newton_search(m, W, T, root, conv)
     return root, conv
+
+
+def newton_search(m, W, T, root, conv):
+    """The lock-step Newton search of the m roots whose rows of W hold
+    their start: each step's exps and logs in NumPy's SIMD lanes over the
+    roots still searching, root[W_IDX] = the root, conv False where
+    MAXITER steps did not converge. Call under np.errstate(all="ignore")."""
+    _args_of_log1p(m, W, T)  # (then each Newton step writes the next ones)
+    for _ in range(MAXITER):
+        if m == 0:
+            break
+        _inplace(np.log1p, T[T_E, :m])
+        _times_eps(m, W, T)
+        _inplace(np.expm1, T[T_E, :m])
+        _args_of_logs(m, W, T)
+        _inplace(np.log, T[T_LE, :m])
+        _inplace(np.log, T[T_LX, :m])
+        m = _newton_step(m, W, T, root)
+    _not_converged(m, W, root, conv)
 
 
 @jit

@@ -151,6 +151,21 @@ def write_invalid(out, p, status):
 
 
 @jit(inline="always")
+def queue_path(idx, args, k, pi, xa0, sec, i, eps, alpha, cost):
+    """Entry k of a lock-step queue (Scratch.qidx/qargs or sidx/sargs):
+    point-sector p N + i and economy.fast_g's arguments after s
+    (lockstep.QUEUE_ARGS)."""
+    idx[k] = pi
+    args[0, k] = xa0
+    args[1, k] = sec.xa[i]
+    args[2, k] = sec.logk[i]
+    args[3, k] = sec.theta[i]
+    args[4, k] = eps
+    args[5, k] = alpha
+    args[6, k] = (1.0 - sec.sigma[i]) * cost
+
+
+@jit(inline="always")
 def write_sector(out, p, i, regime, cm, ps, gain, wbar, sub):
     """Row (p, i) of the per-sector conditions (MODEL.md): regime,
     critical_mass, partial_share, gain_coordinate, threshold_wage,
@@ -466,14 +481,7 @@ def solve_tabled_point(x, p, prep, scr, out):
                 if x1 <= sec.xbar[i]:
                     reg = codes.COORDINATION_FAILURE
                     cm = 1.0  # a finite placeholder until the lock-step search
-                    scr.qidx[q] = p * n + i
-                    scr.qargs[0, q] = xa0
-                    scr.qargs[1, q] = sec.xa[i]
-                    scr.qargs[2, q] = sec.logk[i]
-                    scr.qargs[3, q] = sec.theta[i]
-                    scr.qargs[4, q] = eps
-                    scr.qargs[5, q] = alpha
-                    scr.qargs[6, q] = (1.0 - sec.sigma[i]) * cost
+                    queue_path(scr.qidx, scr.qargs, q, p * n + i, xa0, sec, i, eps, alpha, cost)
                     q += 1
                 else:
                     reg = codes.NEEDS_SUBSIDY if gain > 0.0 else codes.NOT_WORTH
@@ -483,14 +491,7 @@ def solve_tabled_point(x, p, prep, scr, out):
                 reg = codes.COORDINATION_FAILURE
                 cm = 1.0  # a finite placeholder until the lock-step search
                 ps = np.nan
-                scr.sidx[sq] = p * n + i
-                scr.sargs[0, sq] = xa0
-                scr.sargs[1, sq] = sec.xa[i]
-                scr.sargs[2, sq] = sec.logk[i]
-                scr.sargs[3, sq] = sec.theta[i]
-                scr.sargs[4, sq] = eps
-                scr.sargs[5, sq] = alpha
-                scr.sargs[6, sq] = (1.0 - sec.sigma[i]) * cost
+                queue_path(scr.sidx, scr.sargs, sq, p * n + i, xa0, sec, i, eps, alpha, cost)
                 sq += 1
             else:
                 gs = scr.samples

@@ -35,10 +35,8 @@ import numpy as np
 
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import (
-    T_DX, T_E, T_LE, T_LX, W_ALPHA, W_EPS, W_HI, W_IDX, W_LO, W_LOGK, W_LOGNET, W_S, W_THETA, W_U,
-    W_XA0, W_XP, _args_of_log1p, _args_of_logs, _newton_step, _not_converged, _times_eps,
-    staggered_rows, work_buffer)
-from coordsweep.kernels.rootfind import MAXITER
+    T_DX, W_ALPHA, W_EPS, W_HI, W_IDX, W_LO, W_LOGK, W_LOGNET, W_S, W_THETA, W_U, W_XA0, W_XP,
+    _inplace, newton_search, staggered_rows, work_buffer)
 from coordsweep.kernels.sectors import SHAPE_RTOL, SHAPE_SAMPLES
 
 #: rows of the queue (kernels/point.py Scratch.sargs): economy.fast_g's
@@ -167,10 +165,6 @@ def _shape_and_brackets(q, A, B, W, root, kind):
     return m
 
 
-def _inplace(f, a):
-    f(a, out=a)
-
-
 def sampled_roots(args, work=None):
     """Critical masses of the queued fast paths the certificate does not
     cover, S0 u {i} an equilibrium (args: (7, q), economy.fast_g's
@@ -199,17 +193,6 @@ def sampled_roots(args, work=None):
         _inplace(np.exp, B[R_F, :qk])
         m = _shape_and_brackets(q, args, B, W, root, kind)
         # kernels/lockstep.py's search, from the rows of W
-        _args_of_log1p(m, W, T)
-        for _ in range(MAXITER):
-            if m == 0:
-                break
-            _inplace(np.log1p, T[T_E, :m])
-            _times_eps(m, W, T)
-            _inplace(np.expm1, T[T_E, :m])
-            _args_of_logs(m, W, T)
-            _inplace(np.log, T[T_LE, :m])
-            _inplace(np.log, T[T_LX, :m])
-            m = _newton_step(m, W, T, root)
-        _not_converged(m, W, root, conv)
+        newton_search(m, W, T, root, conv)
     return root, conv, kind
 
