@@ -313,20 +313,8 @@ def solve_point_into(x, p, prep, scr, out):
     scr.glen[0] = g
     scr.slen[0] = sq
 
-    # --- targeting --------------------------------------------------------
-    gain = out.gain_coordinate[p]
-    tca, tcl, tbe = targets(scr.value_nc, x.externality[p], gain, W_nc)
-    out.target_ca[p] = tca
-    out.target_cluster[p] = tcl
-    out.target_best[p] = tbe
-    out.gain_ca[p] = gain[tca]
-    out.gain_cluster[p] = gain[tcl]
-    out.gain_best[p] = gain[tbe]
-
-    # --- never a silent NaN ----------------------------------------------
-    if not all_finite(out, p, ws.sec.kind):
-        ws.status[0] |= codes.NON_FINITE
-    out.status[p] = ws.status[0]
+    # --- targeting, never a silent NaN, the status ------------------------
+    finish_row(x, p, scr.value_nc, out, W_nc, ws.status[0], ws.sec.kind)
     return nrec
 
 
@@ -508,28 +496,14 @@ def solve_tabled_point(x, p, prep, scr, out):
     scr.qlen[0] = q
     scr.slen[0] = sq
 
-    # --- targeting --------------------------------------------------------
-    gain = out.gain_coordinate[p]
-    tca, tcl, tbe = targets(value, x.externality[p], gain, W_nc)
-    out.target_ca[p] = tca
-    out.target_cluster[p] = tcl
-    out.target_best[p] = tbe
-    out.gain_ca[p] = gain[tca]
-    out.gain_cluster[p] = gain[tcl]
-    out.gain_best[p] = gain[tbe]
-
-    # --- never a silent NaN ----------------------------------------------
-    status = scr.status[0]
-    if not all_finite(out, p, kind):
-        status |= codes.NON_FINITE
-    out.status[p] = status
+    # --- targeting, never a silent NaN, the status ------------------------
+    finish_row(x, p, value, out, W_nc, scr.status[0], kind)
 
 
 @jit(inline="always")
 def finish_row(x, p, value_nc, out, W_nc, status, kind):
-    """The last sections of :func:`solve_point_into` (targeting, never a
-    silent NaN, the status) for a point whose other outputs are written
-    (kernels/etapoint.py solve_eta_point)."""
+    """The last sections of every per-point solver (targeting, never a
+    silent NaN, the status) for a point whose other outputs are written."""
     gain = out.gain_coordinate[p]
     tca, tcl, tbe = targets(value_nc, x.externality[p], gain, W_nc)
     out.target_ca[p] = tca
