@@ -51,7 +51,7 @@ from coordsweep.kernels.economy import KIND_CAND, log_expm1, log_m
 from coordsweep.kernels.etapoint import E_CERT
 from coordsweep.kernels.etatable import newton_rows, row_buffers
 from coordsweep.kernels.jit import jit
-from coordsweep.kernels.lockstep import staggered_rows
+from coordsweep.kernels.lockstep import predicted_converged, staggered_rows
 from coordsweep.kernels.sectors import PRESAMPLES, SHAPE_SAMPLES, SLOPE_STEP
 from coordsweep.kernels.rootfind import MAXITER, XTOL
 
@@ -63,14 +63,8 @@ from coordsweep.kernels.rootfind import MAXITER, XTOL
 #: contract's 1e-10).
 ETA_RTOL = 1e-12
 
-#: the search also stops when the next Newton error, estimated from F''
-#: (the change of F' over the last step, trusted where that step was
-#: shorter than CURV_SPAN of s) as 2 |F''| step^2 / |F'| (four times
-#: Newton's |F''| step^2 / (2 |F'|)), is below PRED_RTOL of s: the stepped
-#: iterate is then within PRED_RTOL / 4 of the root, and the evaluation
-#: that would only confirm it is saved
-PRED_RTOL = 1e-13
-CURV_SPAN = 1e-2
+# the search also stops when the next Newton error, estimated from F''
+# over the last step, is small (kernels/lockstep.py predicted_converged)
 
 # R: one row per active root (compacted at the front; its state and
 # constants travel with it): s, the bracket and F, F' at its ends, A, the
@@ -218,14 +212,9 @@ def _newton_step(m, R, T, E, MX, S, SK, root):
         if at or small:
             root[np.int64(R[k, R_Q])] = xn if small and inside else x
             continue
-        xp = R[k, R_XP]
-        if inside and abs(x - xp) <= CURV_SPAN * abs(x):
-            # F'' from the last step: the stepped iterate's error is
-            # about |F''| step^2 / (2 |F'|)
-            curv = abs(dF - R[k, R_DP]) / abs(x - xp)
-            if 2.0 * curv * step * step <= PRED_RTOL * abs(dF) * abs(x):
-                root[np.int64(R[k, R_Q])] = xn
-                continue
+        if inside and predicted_converged(x, step, dF, R[k, R_XP], R[k, R_DP]):
+            root[np.int64(R[k, R_Q])] = xn
+            continue
         if not inside:
             # F is convex where Newton overshoots: the tangent at the
             # bracket's other end lands between it and the root

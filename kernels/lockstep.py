@@ -83,7 +83,8 @@ W_COLS = 16
 #: shorter than CURV_SPAN of s) as 2 |G''| step^2 / |G'| (four times
 #: Newton's |G''| step^2 / (2 |G'|)), is below PRED_RTOL of s: the stepped
 #: iterate is then within PRED_RTOL / 4 of the root, and the evaluation
-#: that would only confirm it is saved (as kernels/etapath.py's search)
+#: that would only confirm it is saved (:func:`predicted_converged`; also
+#: kernels/etapath.py's search)
 PRED_RTOL = 1e-13
 CURV_SPAN = 1e-2
 #: rows of the work buffer (:func:`work_buffer`): T and G
@@ -173,6 +174,18 @@ def _args_of_logs(m, W, T):
         T[T_LX, k] = x
 
 
+@jit(inline="always")
+def predicted_converged(s, step, d, sp, dp):
+    """Whether Newton's step from s (derivative d) lands within PRED_RTOL / 4
+    of s of the root, by the error |F''| step^2 / (2 |F'|) with F'' from the
+    last step (iterate sp, derivative dp), trusted where that step was
+    shorter than CURV_SPAN of s (PRED_RTOL above)."""
+    if not abs(s - sp) <= CURV_SPAN * abs(s):  # (sp NaN before a step)
+        return False
+    curv = abs(d - dp) / abs(s - sp)
+    return 2.0 * curv * step * step <= PRED_RTOL * abs(d) * abs(s)
+
+
 @jit
 def _newton_step(m, W, T, root):
     """One safeguarded Newton step of every active root (G, G' from the
@@ -201,14 +214,9 @@ def _newton_step(m, W, T, root):
         if at or small:
             root[np.int64(W[k, W_IDX])] = s if at else xn
             continue
-        xp = W[k, W_XP]
-        if inside and abs(s - xp) <= CURV_SPAN * abs(s):
-            # G'' from the last step: the stepped iterate's error is about
-            # |G''| step^2 / (2 |G'|)
-            curv = abs(dG - W[k, W_DP]) / abs(s - xp)
-            if 2.0 * curv * step * step <= PRED_RTOL * abs(dG) * abs(s):
-                root[np.int64(W[k, W_IDX])] = xn
-                continue
+        if inside and predicted_converged(s, step, dG, W[k, W_XP], W[k, W_DP]):
+            root[np.int64(W[k, W_IDX])] = xn
+            continue
         for r in range(W_IDX + 1):
             W[keep, r] = W[k, r]
         sn = xn if inside else 0.5 * (lo + hi)
