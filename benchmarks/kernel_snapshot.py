@@ -19,6 +19,17 @@ infinity pattern; integer and boolean arrays still bit for bit) and counts
 the arrays that are identical, within the tolerance, and beyond it (with
 the largest relative difference of each; the samples of a GE path
 g_i(s), which crosses zero, relative to the path's largest |g_i|).
+
+    python benchmarks/kernel_snapshot.py compare before.npz --contract
+
+applies CONTRACT.md's rule for solver variants ("Solver variants"):
+discrete arrays identical, floats within 1e-10 relative (--rtol to
+change it), and the differences of welfare levels (coordination_gap,
+provision_gap, gain_coordinate, gain_ca/cluster/best) within that share
+of |welfare_nc| of the same point, subsidy_needed (1 - a ratio) of 1:
+a gap is the difference of two welfares, each good to 1e-10 relative,
+so its own relative error is not bounded. It prints, for each such
+array that is not identical, the largest difference on the rule's scale.
 """
 import argparse
 import sys
@@ -30,6 +41,12 @@ from coordsweep import kernels
 from coordsweep.kernels.params import PARAMS
 
 SECTOR = [p.name for p in PARAMS if p.per == "sector"]
+#: outputs that are differences of welfare levels: compared on the scale of
+#: |welfare_nc| of the same point under --contract (tests/test_solvers.py's
+#: DIFFERENCES)
+DIFFERENCES = ("coordination_gap", "provision_gap", "gain_ca", "gain_cluster", "gain_best",
+               "gain_coordinate")
+CONTRACT_RTOL = 1e-10
 
 
 def _random_block(rng, npts, n, eta):
@@ -130,7 +147,12 @@ def main():
     ap.add_argument("path")
     ap.add_argument("--rtol", type=float, default=None,
                     help="compare floats within this relative tolerance")
+    ap.add_argument("--contract", action="store_true",
+                    help="the contract's rule: floats within 1e-10 relative (or --rtol), "
+                         "gaps and gains on the scale of |welfare_nc|")
     args = ap.parse_args()
+    if args.contract and args.rtol is None:
+        args.rtol = CONTRACT_RTOL
     res = compute()
     if args.mode == "save":
         np.savez_compressed(args.path, **res)
@@ -138,6 +160,7 @@ def main():
         return 0
     ref = np.load(args.path)
     bad = []
+    notes = []
     close = 0
     for key in sorted(set(ref.files) | set(res)):
         if key not in ref.files or key not in res:
@@ -154,22 +177,34 @@ def main():
                 bad.append(f"{key}: NaN or infinity pattern differs")
                 continue
             m = np.isfinite(a)
-            scale = np.maximum(np.abs(a[m]), np.abs(b[m]))
-            if "path" in key.rsplit("/", 1)[-1] or key.startswith("path/"):
+            scale = np.maximum(np.abs(a), np.abs(b))
+            name = key.rsplit("/", 1)[-1]
+            rule = "relative"
+            if "path" in name or key.startswith("path/"):
                 # g_i(s) = gain - net cost crosses zero: relative to the path's scale
                 scale = np.maximum(scale, np.abs(a[m]).max())
-            rel = np.abs(a[m] - b[m]) / np.maximum(scale, 1e-300)
+            elif args.contract and name in DIFFERENCES:
+                wnc = np.abs(ref[key.rsplit("/", 1)[0] + "/welfare_nc"])
+                scale = np.maximum(scale, wnc.reshape(wnc.shape + (1,) * (a.ndim - wnc.ndim)))
+                rule = "of |welfare_nc|"
+            elif args.contract and name == "subsidy_needed":
+                scale = np.maximum(scale, 1.0)
+                rule = "of max(1, |value|)"
+            rel = np.abs(a[m] - b[m]) / np.maximum(scale[m], 1e-300)
             if rel.max() <= args.rtol:
                 close += 1
+                if args.contract and rule != "relative":
+                    notes.append(f"{key}: within, up to {rel.max():.3g} {rule}")
             else:
-                bad.append(f"{key}: values differ by up to {rel.max():.3g} relative")
+                bad.append(f"{key}: values differ by up to {rel.max():.3g} {rule}")
         else:
             bad.append(f"{key}: values differ")
-    for line in bad[:40]:
+    for line in notes[:40] + bad[:40]:
         print(line)
     same = len(res) - close - len(bad)
     print(f"{len(res)} arrays compared: {same} identical"
           + (f", {close} within rtol {args.rtol:g}" if args.rtol is not None else "")
+          + (" (gaps and gains on |welfare_nc|)" if args.contract else "")
           + f", {len(bad)} differ")
     return 1 if bad else 0
 
