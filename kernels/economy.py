@@ -142,6 +142,18 @@ def log_m(s, a):
 
 
 @jit(inline="always")
+def newton_error_coef(kmin, kmax):
+    """A bound c on the error left by a Newton step of the wage root
+    (:func:`log_wage_from`): after a step of length d from x, not capped,
+    the root lies within c d^2 above x + d. h(x) = logsumexp(b_i - k_i x)
+    - log L: |h'| >= kmin, h'' (the variance of the k_i under the
+    weights exp(b_i - k_i x)) <= (kmax - kmin)^2 / 4, and the root lies
+    within (kmax / kmin) d of x; Taylor at x gives the error
+    <= h'' (root - x)^2 / (2 |h'|)."""
+    return (kmax - kmin) * (kmax - kmin) * (kmax * kmax) / (8.0 * kmin * kmin * kmin)
+
+
+@jit(inline="always")
 def log_wage(ws):
     """log w clearing the labour market for the profile whose log m_i are
     in ws.prof.logm; fills ws.prof.logl with log L_i."""
@@ -182,8 +194,12 @@ def log_wage_from(ws, x0):
     lo = -np.inf
     hi = -np.inf
     lnn = math.log(n)
+    kmin = np.inf
+    kmax = 0.0
     for i in range(n):
         k = sec.k[i]
+        kmin = min(kmin, k)
+        kmax = max(kmax, k)
         b = sec.b0[i] + logm[i] / (1.0 - eps * sec.eta[i])
         logl[i] = b  # hold b_i while iterating
         # each L_i <= L at the root, and some L_i >= L / N
@@ -209,6 +225,7 @@ def log_wage_from(ws, x0):
             logl[i] = logl[i] - sec.k[i] * x
         return x
     x = x0 if lo < x0 < hi else lo
+    kerr = newton_error_coef(kmin, kmax)
     converged = False
     for _ in range(NEWTON_MAXITER):
         mx = -np.inf
@@ -230,6 +247,11 @@ def log_wage_from(ws, x0):
         xn = x + step
         if xn > hi:
             xn = 0.5 * (x + hi)
+        elif kerr * step * step <= WAGE_TOL * max(1.0, abs(xn)):
+            # the root is within the tolerance of xn: one exp pass less
+            x = xn
+            converged = True
+            break
         if step <= WAGE_TOL * max(1.0, abs(x)):
             x = xn
             converged = True

@@ -13,8 +13,9 @@ first best's 2^N roots, each some N + 1 scalar libm calls per Newton step:
 writes every row's b_i, k_i, 1 + tau_i, bracket and cost sum C(S) exactly
 as log_wage / binary_welfare compute them, and :func:`newton_rows` runs
 log_wage's iteration on all rows together in NumPy (same start, step, cap
-by hi and stopping rule; sums over sectors added in sector order, as the
-scalar loops do), where exp and log run in SIMD lanes. Then
+by hi and stopping rules, the early stop on economy.newton_error_coef's
+bound included; sums over sectors added in sector order, as the scalar
+loops do), where exp and log run in SIMD lanes. Then
 W = sum_i exp(x + log L_i) / (1 + tau_i) / alpha - C(S), as
 ``binary_welfare``. The roots agree with log_wage's to a few ulps of
 max(1, |x|): NumPy's vector exp/log and libm's may differ in the last bit.
@@ -45,7 +46,7 @@ import threading
 
 import numpy as np
 
-from coordsweep.kernels.economy import NEWTON_MAXITER, WAGE_NEWTON
+from coordsweep.kernels.economy import NEWTON_MAXITER, WAGE_NEWTON, newton_error_coef
 from coordsweep.kernels.etapoint import prepare_eta_points
 from coordsweep.kernels.wages import WAGE_TOL  # (log_wage's stopping rule)
 from coordsweep.kernels.jit import jit
@@ -131,7 +132,20 @@ def _sums(K, idx, m, E, S, LS, DS):
 
 
 @jit
-def _step(x, hi, logL, idx, m, MX, S, LS, DS, conv):
+def _error_coefs(K, KE):
+    """KE[r] = economy.newton_error_coef of row r's k_i (log_wage's early
+    stop)."""
+    for r in range(K.shape[0]):
+        kmin = np.inf
+        kmax = 0.0
+        for i in range(K.shape[1]):
+            kmin = min(kmin, K[r, i])
+            kmax = max(kmax, K[r, i])
+        KE[r] = newton_error_coef(kmin, kmax)
+
+
+@jit
+def _step(x, hi, logL, KE, idx, m, MX, S, LS, DS, conv):
     """log_wage's Newton step on rows idx[:m] (LS holds log s): x moves on;
     converged rows leave idx (compacted in place) with conv set. Returns
     the number of rows left."""
@@ -147,6 +161,10 @@ def _step(x, hi, logL, idx, m, MX, S, LS, DS, conv):
         xn = xr + step
         if xn > hi[r]:
             xn = 0.5 * (xr + hi[r])
+        elif KE[r] * step * step <= WAGE_TOL * max(1.0, abs(xn)):
+            x[r] = xn
+            conv[r] = True
+            continue
         x[r] = xn
         if step <= WAGE_TOL * max(1.0, abs(xr)):
             conv[r] = True
@@ -169,7 +187,7 @@ def row_buffers(nrow, n):
         cap = max(nrow, 1024)
         buf = {name: np.empty((cap, n)) for name in ("B", "K", "E")}
         buf.update({name: np.empty(cap) for name in
-                    ("lo", "hi", "logL", "x", "MX", "S", "LS", "DS", "LM", "LE")})
+                    ("lo", "hi", "logL", "x", "MX", "S", "LS", "DS", "LM", "LE", "KE")})
         buf["conv"] = np.empty(cap, np.bool_)
         buf["idx"] = np.empty(cap, np.int64)
         _WORK.buf = buf
@@ -184,11 +202,12 @@ def newton_rows(B, K, lo, hi, logL, work=None):
     nrow, n = B.shape
     if work is None:
         work = {name: np.empty((nrow, n)) if name == "E" else np.empty(nrow)
-                for name in ("E", "x", "MX", "S", "LS", "DS")}
+                for name in ("E", "x", "MX", "S", "LS", "DS", "KE")}
         work["conv"] = np.empty(nrow, np.bool_)
         work["idx"] = np.empty(nrow, np.int64)
     x, conv, idx, E = work["x"], work["conv"], work["idx"], work["E"]
-    MX, S, LS, DS = (work[k] for k in ("MX", "S", "LS", "DS"))
+    MX, S, LS, DS, KE = (work[k] for k in ("MX", "S", "LS", "DS", "KE"))
+    _error_coefs(K, KE)
     x[:] = lo
     conv[:] = False
     idx[:] = np.arange(nrow)
@@ -202,7 +221,7 @@ def newton_rows(B, K, lo, hi, logL, work=None):
         _sums(K, idx, m, E, S, LS, DS)
         ls = LS[:m]
         np.log(ls, out=ls)
-        m = _step(x, hi, logL, idx, m, MX, S, LS, DS, conv)
+        m = _step(x, hi, logL, KE, idx, m, MX, S, LS, DS, conv)
     return x, conv
 
 
