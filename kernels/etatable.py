@@ -15,7 +15,8 @@ as log_wage / binary_welfare compute them, and :func:`newton_rows` runs
 log_wage's iteration on all rows together in NumPy (same start, step, cap
 by hi and stopping rules, the early stop on economy.newton_error_coef's
 bound included; sums over sectors added in sector order, as the scalar
-loops do), where exp and log run in SIMD lanes. Then
+loops do), where exp and log run in SIMD lanes, and so do the numba
+loops between them (the rows' values in sector-major columns). Then
 W = sum_i exp(x + log L_i) / (1 + tau_i) / alpha - C(S), as
 ``binary_welfare``. The roots agree with log_wage's to a few ulps of
 max(1, |x|): NumPy's vector exp/log and libm's may differ in the last bit.
@@ -47,6 +48,7 @@ import threading
 import numpy as np
 
 from coordsweep.kernels.economy import NEWTON_MAXITER, WAGE_NEWTON, newton_error_coef
+from coordsweep.kernels.lockstep import staggered_rows
 from coordsweep.kernels.etapoint import prepare_eta_points
 from coordsweep.kernels.wages import WAGE_TOL  # (log_wage's stopping rule)
 from coordsweep.kernels.jit import jit
@@ -95,86 +97,137 @@ def fill_rows(sec, pt, pts, pre, B, K, lo, hi, logL):
             logL[r] = logl
 
 
-@jit
-def _terms(B, K, x, idx, m, E, MX):
-    """Rows idx[:m]: E[j, i] = t_i - mx, t_i = b_i - k_i x, MX[j] = max_i t_i."""
-    n = B.shape[1]
-    for j in range(m):
-        r = idx[j]
-        xr = x[r]
-        mx = -np.inf
-        for i in range(n):
-            t = B[r, i] - K[r, i] * xr
-            E[j, i] = t
-            if t > mx:
-                mx = t
-        for i in range(n):
-            E[j, i] = E[j, i] - mx
-        MX[j] = mx
+# newton_rows keeps the rows still iterating compacted at the front of
+# per-thread work arrays, in columns: WB[i, j], WK[i, j] (b_i, k_i of
+# working row j), WE[i, j] (the exps' arguments), and per row its x, hi,
+# log L, error coefficient, converged flag and original row. Each pass is
+# a numba loop over the working rows (sector-major: the loops over rows
+# run in the CPU's vector lanes), the exps and the log in NumPy over the
+# same rows. Rows that converge stay in place, frozen, until a quarter of
+# the working rows have converged; then the others move up (most roots
+# take three steps: the first two passes need no compaction at all).
 
 
 @jit
-def _sums(K, idx, m, E, S, LS, DS):
-    """S[j] = sum_i exp(t_i - mx), DS[j] = sum_i k_i exp(t_i - mx) (E holds
-    the exps), in sector order; LS[j] = S[j] (its log next)."""
-    n = K.shape[1]
-    for j in range(m):
-        r = idx[j]
-        s = 0.0
-        ds = 0.0
-        for i in range(n):
-            e = E[j, i]
-            s += e
-            ds += K[r, i] * e
-        S[j] = s
-        LS[j] = s
-        DS[j] = ds
-
-
-@jit
-def _error_coefs(K, KE):
-    """KE[r] = economy.newton_error_coef of row r's k_i (log_wage's early
-    stop)."""
-    for r in range(K.shape[0]):
+def _load(B, K, lo, hi, logL, WB, WK, WX, WH, WL, WKE, WC, WR):
+    """The working rows from the rows: columns of b_i, k_i; x = lo; the
+    error coefficient of economy.newton_error_coef; not converged."""
+    nrow, n = B.shape
+    for r in range(nrow):
         kmin = np.inf
         kmax = 0.0
-        for i in range(K.shape[1]):
-            kmin = min(kmin, K[r, i])
-            kmax = max(kmax, K[r, i])
-        KE[r] = newton_error_coef(kmin, kmax)
+        for i in range(n):
+            k = K[r, i]
+            WB[i, r] = B[r, i]
+            WK[i, r] = k
+            kmin = min(kmin, k)
+            kmax = max(kmax, k)
+        WKE[r] = newton_error_coef(kmin, kmax)
+        WX[r] = lo[r]
+        WH[r] = hi[r]
+        WL[r] = logL[r]
+        WC[r] = False
+        WR[r] = r
 
 
 @jit
-def _step(x, hi, logL, KE, idx, m, MX, S, LS, DS, conv):
-    """log_wage's Newton step on rows idx[:m] (LS holds log s): x moves on;
-    converged rows leave idx (compacted in place) with conv set. Returns
-    the number of rows left."""
+def _terms(m, WB, WK, WX, WE, MX):
+    """Working rows j < m: WE[i, j] = t_i - mx, t_i = b_i - k_i x,
+    MX[j] = max_i t_i (in sector order, as economy.log_wage_from)."""
+    n = WB.shape[0]
+    for j in range(m):
+        MX[j] = -np.inf
+    for i in range(n):
+        for j in range(m):
+            t = WB[i, j] - WK[i, j] * WX[j]
+            WE[i, j] = t
+            MX[j] = t if t > MX[j] else MX[j]
+    for i in range(n):
+        for j in range(m):
+            WE[i, j] = WE[i, j] - MX[j]
+
+
+@jit
+def _sums(m, WK, WE, S, LS, DS):
+    """S[j] = sum_i exp(t_i - mx), DS[j] = sum_i k_i exp(t_i - mx) (WE holds
+    the exps), in sector order; LS[j] = S[j] (its log next)."""
+    n = WK.shape[0]
+    for j in range(m):
+        S[j] = 0.0
+        DS[j] = 0.0
+    for i in range(n):
+        for j in range(m):
+            e = WE[i, j]
+            S[j] = S[j] + e
+            DS[j] = DS[j] + WK[i, j] * e
+    for j in range(m):
+        LS[j] = S[j]
+
+
+@jit
+def _step(m, WX, WH, WL, WKE, WC, MX, S, LS, DS):
+    """log_wage_from's Newton step on the working rows j < m (LS holds
+    log s): a row not yet converged moves on (its x and converged flag as
+    the scalar loop leaves them); a converged row stays. Returns the
+    number of rows not converged."""
+    left = 0
+    for j in range(m):
+        xr = WX[j]
+        hr = WH[j]
+        h = MX[j] + LS[j] - WL[j]
+        step = h * S[j] / DS[j]  # -h / h'(x), > 0
+        xn = xr + step
+        capped = xn > hr
+        xc = 0.5 * (xr + hr) if capped else xn
+        # the root within the tolerance of xn (economy.newton_error_coef)
+        early = (not capped) and WKE[j] * step * step <= WAGE_TOL * max(1.0, abs(xn))
+        small = step <= WAGE_TOL * max(1.0, abs(xr))
+        stay = WC[j] or h <= 0.0
+        WX[j] = xr if stay else xc
+        done = stay or early or small
+        WC[j] = done
+        left += 0 if done else 1
+    return left
+
+
+@jit
+def _compact(m, WB, WK, WX, WH, WL, WKE, WC, WR, x, conv):
+    """Write the converged working rows' x and flag to their rows; move the
+    others up, in order. Returns their number."""
+    n = WB.shape[0]
     w = 0
     for j in range(m):
-        r = idx[j]
-        xr = x[r]
-        h = MX[j] + LS[j] - logL[r]
-        if h <= 0.0:
-            conv[r] = True
+        if WC[j]:
+            x[WR[j]] = WX[j]
+            conv[WR[j]] = True
             continue
-        step = h * S[j] / DS[j]
-        xn = xr + step
-        if xn > hi[r]:
-            xn = 0.5 * (xr + hi[r])
-        elif KE[r] * step * step <= WAGE_TOL * max(1.0, abs(xn)):
-            x[r] = xn
-            conv[r] = True
-            continue
-        x[r] = xn
-        if step <= WAGE_TOL * max(1.0, abs(xr)):
-            conv[r] = True
-            continue
-        idx[w] = r
+        for i in range(n):
+            WB[i, w] = WB[i, j]
+            WK[i, w] = WK[i, j]
+        WX[w] = WX[j]
+        WH[w] = WH[j]
+        WL[w] = WL[j]
+        WKE[w] = WKE[j]
+        WC[w] = False
+        WR[w] = WR[j]
         w += 1
     return w
 
 
 _WORK = threading.local()
+
+#: per-row work arrays of newton_rows (and the callers' lo ... LE), and
+#: its column arrays (N rows of the rows' length)
+_ROW_ARRAYS = ("lo", "hi", "logL", "x", "MX", "S", "LS", "DS", "LM", "LE",
+               "WX", "WH", "WL", "WKE")
+_COL_ARRAYS = ("WB", "WK", "WE")
+
+
+def _columns(n, nrow):
+    """A C-contiguous (n, >= nrow) array whose rows start at staggered
+    cache sets (lockstep.staggered_rows: rows of a multiple of 4 KiB would
+    evict each other); contiguous, so that numba knows its rows are."""
+    return np.empty(staggered_rows(n, nrow).base.shape)
 
 
 def row_buffers(nrow, n):
@@ -186,43 +239,56 @@ def row_buffers(nrow, n):
     if buf is None or buf["B"].shape[0] < nrow or buf["B"].shape[1] != n:
         cap = max(nrow, 1024)
         buf = {name: np.empty((cap, n)) for name in ("B", "K", "E")}
-        buf.update({name: np.empty(cap) for name in
-                    ("lo", "hi", "logL", "x", "MX", "S", "LS", "DS", "LM", "LE", "KE")})
+        buf.update({name: np.empty(cap) for name in _ROW_ARRAYS})
+        buf.update({name: _columns(n, cap) for name in _COL_ARRAYS})
         buf["conv"] = np.empty(cap, np.bool_)
-        buf["idx"] = np.empty(cap, np.int64)
+        buf["WC"] = np.empty(cap, np.bool_)
+        buf["WR"] = np.empty(cap, np.int64)
         _WORK.buf = buf
-    return {name: a[:nrow] for name, a in buf.items()}
+    return {name: a if name in _COL_ARRAYS else a[:nrow] for name, a in buf.items()}
 
 
 def newton_rows(B, K, lo, hi, logL, work=None):
     """economy.log_wage's safeguarded Newton on every row at once (B, K:
-    (R, N) arrays of b_i, k_i; lo, hi, logL: (R,)). Returns (x, converged)
-    (work: :func:`row_buffers`' views for the iteration, else fresh
-    arrays; x and converged are its x and conv)."""
+    (R, N) arrays of b_i, k_i; lo, hi, logL: (R,)): the same start, steps,
+    cap by hi and stopping rules, sums in sector order. Returns (x,
+    converged) (work: :func:`row_buffers`' views for the iteration, else
+    fresh arrays; x and converged are its x and conv)."""
     nrow, n = B.shape
     if work is None:
-        work = {name: np.empty((nrow, n)) if name == "E" else np.empty(nrow)
-                for name in ("E", "x", "MX", "S", "LS", "DS", "KE")}
+        work = {name: np.empty(nrow) for name in _ROW_ARRAYS}
+        work.update({name: _columns(n, nrow) for name in _COL_ARRAYS})
         work["conv"] = np.empty(nrow, np.bool_)
-        work["idx"] = np.empty(nrow, np.int64)
-    x, conv, idx, E = work["x"], work["conv"], work["idx"], work["E"]
-    MX, S, LS, DS, KE = (work[k] for k in ("MX", "S", "LS", "DS", "KE"))
-    _error_coefs(K, KE)
-    x[:] = lo
-    conv[:] = False
-    idx[:] = np.arange(nrow)
+        work["WC"] = np.empty(nrow, np.bool_)
+        work["WR"] = np.empty(nrow, np.int64)
+    x, conv = work["x"], work["conv"]
+    MX, S, LS, DS = (work[k] for k in ("MX", "S", "LS", "DS"))
+    WB, WK, WE, WX, WH, WL, WKE, WC, WR = (
+        work[k] for k in ("WB", "WK", "WE", "WX", "WH", "WL", "WKE", "WC", "WR"))
+    _load(B, K, lo, hi, logL, WB, WK, WX, WH, WL, WKE, WC, WR)
     m = nrow
     for _ in range(NEWTON_MAXITER):
         if m == 0:
             break
-        _terms(B, K, x, idx, m, E, MX)
-        e = E[:m]
+        _terms(m, WB, WK, WX, WE, MX)
+        e = WE[:, :m]  # (in place: lockstep's note)
         np.exp(e, out=e)
-        _sums(K, idx, m, E, S, LS, DS)
+        _sums(m, WK, WE, S, LS, DS)
         ls = LS[:m]
         np.log(ls, out=ls)
-        m = _step(x, hi, logL, KE, idx, m, MX, S, LS, DS, conv)
+        left = _step(m, WX, WH, WL, WKE, WC, MX, S, LS, DS)
+        if 4 * left <= 3 * m:
+            m = _compact(m, WB, WK, WX, WH, WL, WKE, WC, WR, x, conv)
+    _unload(m, WX, WC, WR, x, conv)
     return x, conv
+
+
+@jit
+def _unload(m, WX, WC, WR, x, conv):
+    """The working rows left (the cap reached): x and flag to their rows."""
+    for j in range(m):
+        x[WR[j]] = WX[j]
+        conv[WR[j]] = WC[j]
 
 
 @jit
