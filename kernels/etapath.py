@@ -380,12 +380,14 @@ def _m_args(count, E, LM, LE):
 
 
 @jit
-def _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE):
+def _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE, pre):
     """The wage rows of the sampled paths, as economy.path_g sets the
     profile and economy.log_wage the bracket (etatable.fill_rows' layout),
     from a = eps log1p(theta s) (A) and LM = log1p(s expm1(a)), LE =
     log(expm1(a)) (economy.log_m and log_expm1, whose other branches, for
-    large a, are taken here)."""
+    large a, are taken here). pre: room for 3 x N values (b_q and the
+    bracket's terms of the sectors at S0, the same in every row of a
+    path)."""
     n = prep.sec.shape[1]
     lnn = math.log(n)
     for c in range(count):
@@ -395,6 +397,12 @@ def _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE):
         s = prep.sec[p]
         eps = prep.pt.eps[p]
         logl = prep.pt.logl[p]
+        for q in range(n):
+            logm = s.logm1[q] if s.s0[q] == 1.0 else 0.0
+            b = s.b0[q] + logm / (1.0 - eps * s.eta[q])
+            pre[0, q] = b
+            pre[1, q] = (b - logl) / s.k[q]
+            pre[2, q] = (b - logl + lnn) / s.k[q]
         for k in range(SAMPLE_ROWS):
             share = (k + 1) / SHAPE_SAMPLES if k < SHAPE_SAMPLES else 1.0 - SLOPE_STEP
             r = c * SAMPLE_ROWS + k
@@ -408,20 +416,19 @@ def _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE):
             rhi = -np.inf
             for q in range(n):
                 if q == i:
-                    logm = lm
-                elif s.s0[q] == 1.0:
-                    logm = s.logm1[q]
+                    b = s.b0[q] + lm / (1.0 - eps * s.eta[q])
+                    vlo = (b - logl) / s.k[q]
+                    vhi = (b - logl + lnn) / s.k[q]
                 else:
-                    logm = 0.0
-                b = s.b0[q] + logm / (1.0 - eps * s.eta[q])
+                    b = pre[0, q]
+                    vlo = pre[1, q]
+                    vhi = pre[2, q]
                 B[r, q] = b
                 K[r, q] = s.k[q]
-                v = (b - logl) / s.k[q]
-                if v > rlo:
-                    rlo = v
-                v = (b - logl + lnn) / s.k[q]
-                if v > rhi:
-                    rhi = v
+                if vlo > rlo:
+                    rlo = vlo
+                if vhi > rhi:
+                    rhi = vhi
             lo[r] = rlo
             hi[r] = rhi
             logL[r] = logl
@@ -473,7 +480,7 @@ def sample_eta_paths(prep, scr):
         _m_args(count, E, LM, LE)
         np.log1p(LM, out=LM)
         np.log(LE, out=LE)
-        _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE)
+        _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE, np.empty((3, n)))
         x, conv = newton_rows(B, K, lo, hi, logL, w)
         _store_samples(prep, todo, count, B, K, x, conv, LM, LE)
     return count
