@@ -178,3 +178,31 @@ def test_chunk_files_in_the_array_directory_and_nested_stores_alike(tmp_path, mo
     a, b = zarr.open_group(flat, mode="r"), zarr.open_group(nested, mode="r")
     for o in OUTPUTS:
         np.testing.assert_array_equal(a[o.name][...], b[o.name][...])
+
+
+def test_temporary_names_differ_between_calls_and_forked_processes(tmp_path):
+    """Two writers of one store (threads, processes, hosts) never share a
+    temporary file: the name is a per-process random tag, drawn again in a
+    forked child, and a counter."""
+    names = {chunkio._tmp_name("x") for _ in range(1000)}
+    assert len(names) == 1000
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its first name, sent to the parent
+        os.close(r)
+        os.write(w, chunkio._tmp_name("x").encode())
+        os._exit(0)
+    os.close(w)
+    child = os.read(r, 200).decode()
+    os.close(r)
+    os.waitpid(pid, 0)
+    tag = lambda name: name.split(".")[1].rsplit("-", 1)[0]  # noqa: E731
+    assert tag(child) != tag(chunkio._tmp_name("x"))
+
+
+def test_put_file_writes_every_byte_of_a_numpy_buffer(tmp_path):
+    data = np.random.default_rng(1).integers(0, 256, 3_000_001, dtype=np.uint8)
+    target = str(tmp_path / "c.0")
+    chunkio.put_file(target, data)
+    assert open(target, "rb").read() == data.tobytes()
+    assert os.listdir(tmp_path) == ["c.0"]

@@ -20,6 +20,7 @@ Anything else (sharding, a store written by another tool) falls back to
 ``__setitem__``.
 """
 import contextlib
+import itertools
 import os
 import uuid
 
@@ -164,21 +165,43 @@ def _local_root(store):
     return str(store.root)
 
 
+#: a temporary file's name: this process's random tag (drawn again in a
+#: forked child) and a counter, unique across the processes and hosts
+#: that write into one store
+_TMP = {"pid": None, "tag": None, "count": itertools.count()}
+
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def _tmp_name(path):
+    pid = os.getpid()
+    if _TMP["pid"] != pid:
+        _TMP["tag"], _TMP["pid"] = uuid.uuid4().hex[:16], pid
+    return f"{path}.{_TMP['tag']}-{next(_TMP['count'])}.partial"
+
+
 def put_file(path, data):
     """Write `data` to `path` as zarr's LocalStore does (a temporary file
     next to it, then renamed over it: a reader never sees half a chunk),
     from this thread: no event-loop round trip, no thread pool, and the
     directories made only when missing (LocalStore.set makes them for
-    every file: about three times the CPU, benchmarks/e2e_breakdown.py)."""
-    tmp = f"{path}.{uuid.uuid4().hex}.partial"
+    every file: about three times the CPU, benchmarks/e2e_breakdown.py).
+    By file descriptor (os.open, os.write), not through a Python file
+    object and its buffer, and the temporary name from a counter: about
+    a third less CPU a file."""
+    tmp = _tmp_name(path)
     try:
-        f = open(tmp, "wb")
+        fd = os.open(tmp, _FLAGS, 0o666)
     except FileNotFoundError:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        f = open(tmp, "wb")
+        fd = os.open(tmp, _FLAGS, 0o666)
     try:
-        with f:
-            f.write(data)
+        try:
+            view = memoryview(data).cast("B")
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
