@@ -303,7 +303,6 @@ def test_split_levels_fail_and_resume_bit_identical(tmp_path, monkeypatch):
     resumed with the synchronous scheduler (which would not cut it) keeps
     the levels' recorded task sizes and ends bit for bit as an
     uninterrupted synchronous run."""
-    import zarr
     from coordsweep.engine.run import refine as rrefine
     from coordsweep.engine.run.runner import run_sweep
     text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml")).read()
@@ -326,8 +325,8 @@ def test_split_levels_fail_and_resume_bit_identical(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="killed"):
         run_sweep(spec, str(store), scheduler="threads", workers=2, progress=False)
     assert sum(p.startswith("refine-write-3-") for p in seen) > 1  # level 3 was cut
-    levels = zarr.open_group(str(store), mode="r")["refine_levels"]
-    sizes = {k: levels[f"level_{k}"].attrs["task_points"] for k in range(4)}
+    files = rrefine.LevelFiles(store)
+    sizes = {k: files.meta(k)["task_points"] for k in range(4)}
     assert sizes[3] < 65 * 65 and all(v % 8 == 0 for v in sizes.values())
     assert open_dataset(store).attrs["refine"]["levels_done"] == 3
     monkeypatch.setattr(rrefine.debug, "pause", real_pause)

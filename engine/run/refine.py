@@ -66,7 +66,7 @@ MIN_TASK_POINTS = 10_000
 TASKS_PER_LEVEL = 16
 
 
-# --- records: every output of a point as bytes ---------------------------------
+# --- records: every output of a point, column by column ---------------------
 
 def _trailing(spec, per):
     return {"point": (), "sector": (spec.n_sectors,),
@@ -75,7 +75,9 @@ def _trailing(spec, per):
 
 def packing(spec):
     """[(name, dtype, per-point shape, byte offset, byte length)] of a
-    record: every output the spec's store holds (spec.output_rows)."""
+    record: every output the spec's store holds (spec.output_rows); the
+    offset is a point's, the records of m points hold each output's m
+    values together (at m times the offset)."""
     out, off = [], 0
     for o in spec.output_rows:
         dtype = np.dtype(o.dtype)
@@ -86,27 +88,42 @@ def packing(spec):
     return out
 
 
+def record_bytes(spec):
+    name, dtype, shape, off, size = packing(spec)[-1]
+    return off + size
+
+
 def pack(outputs, spec):
+    """The records of the points of `outputs` as one byte array: each
+    output's values (C order, its own dtype) one after the other."""
     m = len(outputs["status"])
     lay = packing(spec)
-    rec = np.empty((m, lay[-1][3] + lay[-1][4]), np.uint8)
-    for name, dtype, _, off, size in lay:
-        rec[:, off:off + size] = np.ascontiguousarray(outputs[name], dtype).reshape(m, -1) \
-            .view(np.uint8)
+    rec = np.empty(m * record_bytes(spec), np.uint8)
+    for name, dtype, shape, off, size in lay:
+        rec[m * off:m * (off + size)] = np.ascontiguousarray(outputs[name], dtype) \
+            .reshape(-1).view(np.uint8)
     return rec
 
 
 def unpack(rec, spec, names=None):
-    """{name: array} of the records `rec` (every output, or those in `names`)."""
-    m = rec.shape[0]
-    return {name: np.ascontiguousarray(rec[:, off:off + size]).view(dtype)
-            .reshape((m,) + shape) for name, dtype, shape, off, size in packing(spec)
+    """{name: array} of the records `rec` (from pack; every output, or
+    those in `names`): views of its bytes."""
+    rec = np.asarray(rec, np.uint8).reshape(-1)
+    m = len(rec) // record_bytes(spec) if len(rec) else 0
+    return {name: rec[m * off:m * (off + size)].view(dtype).reshape((m,) + shape)
+            for name, dtype, shape, off, size in packing(spec)
             if names is None or name in names}
 
 
-def record_bytes(spec):
-    name, dtype, shape, off, size = packing(spec)[-1]
-    return off + size
+def _take(cols, lo, hi):
+    return {name: a[lo:hi] for name, a in cols.items()}
+
+
+def _concat(parts):
+    """One {name: array} of several (the points one after the other)."""
+    if len(parts) == 1:
+        return parts[0]
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
 def fill_value(name, dtype):
@@ -129,10 +146,7 @@ class Level:
     level: int
     task_points: int
     columns: tuple
-
-    @property
-    def path(self):
-        return f"{LEVELS}/level_{self.level}"
+    record_chunk: int = RECORD_CHUNK
 
 
 def task_size(m, chunk_task, split):
@@ -147,6 +161,127 @@ def task_size(m, chunk_task, split):
     return min(chunk_task, math.ceil(want / rc) * rc)
 
 
+class LevelFiles:
+    """The files of a refinement's levels, under ``refine_levels/level_K/``
+    of the store: ``level.json`` (the digest of the level's points, its task
+    size and record chunk; written last when the level is laid out),
+    ``r.I`` (the records of the level's points [I rc, (I + 1) rc), rc its
+    record chunk: pack's bytes, compressed by _record_codec) and ``done.T``
+    (the run token of a task whose records are all written). Plain files,
+    not zarr arrays: nothing reads them but a refinement, and making two
+    zarr arrays a level and opening them cost more than the level's
+    records. A local directory is written file by file (chunkio.put_file:
+    a temporary file, then renamed: never half a file), any other store
+    through its zarr store's get and set."""
+
+    def __init__(self, store):
+        self.store = str(store)
+        self.root = self.store if "://" not in self.store else None
+        self._zarr = None
+
+    def _key(self, level, name=None):
+        return f"{LEVELS}/level_{int(level)}" + ("" if name is None else f"/{name}")
+
+    def _remote(self):
+        if self._zarr is None:
+            import zarr
+            with zstore._quiet():
+                sp = zarr.open_group(self.store, mode="r+", use_consolidated=False).store_path
+            self._zarr = (sp.store, f"{sp.path}/" if sp.path else "")
+        return self._zarr
+
+    def put(self, level, name, data):
+        key = self._key(level, name)
+        if self.root is not None:
+            from coordsweep.engine.store import chunkio
+            chunkio.put_file(os.path.join(self.root, key), data)
+            return
+        from zarr.core.buffer.cpu import Buffer
+        from zarr.core.sync import sync
+        zs, prefix = self._remote()
+        sync(zs.set(prefix + key, Buffer.from_bytes(bytes(data))))
+
+    def get(self, level, name):
+        """The file's bytes, None when there is none."""
+        key = self._key(level, name)
+        if self.root is not None:
+            try:
+                with open(os.path.join(self.root, key), "rb") as f:
+                    return f.read()
+            except FileNotFoundError:
+                return None
+        from zarr.core.buffer import default_buffer_prototype
+        from zarr.core.sync import sync
+        zs, prefix = self._remote()
+        buf = sync(zs.get(prefix + key, prototype=default_buffer_prototype()))
+        return None if buf is None else buf.to_bytes()
+
+    def remove(self, level):
+        """Remove what the level holds (of another plan, or of another
+        layout of the levels)."""
+        key = self._key(level)
+        if self.root is not None:
+            import shutil
+            path = os.path.join(self.root, key)
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            return
+        from zarr.core.sync import sync
+        zs, prefix = self._remote()
+        sync(zs.delete_dir(prefix + key))
+
+    def meta(self, level):
+        import json
+        data = self.get(level, "level.json")
+        try:
+            return None if data is None else json.loads(data)
+        except ValueError:
+            return None
+
+    def set_meta(self, level, meta):
+        import json
+        self.put(level, "level.json", json.dumps(meta).encode())
+
+    def task_done(self, level, task, token):
+        return self.get(level, f"done.{int(task)}") == str(int(token)).encode()
+
+    def mark_done(self, level, task, token):
+        self.put(level, f"done.{int(task)}", str(int(token)).encode())
+
+    def put_records(self, level, index, rec):
+        self.put(level, f"r.{int(index)}", _record_codec().encode(rec))
+
+    def records(self, level, index):
+        data = self.get(level, f"r.{int(index)}")
+        if data is None:
+            raise RuntimeError(f"{self.store}: records {index} of refinement level {level} "
+                               "are missing; run again with --resume")
+        return np.frombuffer(_record_codec().decode(data), np.uint8)
+
+
+#: (store, run id) -> its LevelFiles, one a run and process
+_FILES = {}
+
+
+def _files(store, run_id):
+    key = (str(store), run_id)
+    files = _FILES.get(key)
+    if files is None:
+        if len(_FILES) > 64:
+            _FILES.clear()
+        files = _FILES[key] = LevelFiles(store)
+    return files
+
+
+def _record_codec():
+    """The level records' compressor: lz4 after a shuffle of 8-byte
+    elements (most outputs are float64; a record's values of one output
+    are together). Writing the records uncompressed cost more, in new
+    pages of the file, than solving their points."""
+    from numcodecs import Blosc
+    return Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE)
+
+
 def level_task(spec, store, info, task, run_id=None, token=1, solver=None, writer=None,
                idx=None):
     """One dask task of a level: solve the points `idx`, write their
@@ -155,68 +290,58 @@ def level_task(spec, store, info, task, run_id=None, token=1, solver=None, write
     startup.load_numba_arraymath()
     from coordsweep import kernels
     lease.check(store, run_id)
-    if int(_level_array(store, run_id, f"{info.path}/task_done")[int(task)]) == token:
+    files = _files(store, run_id)
+    if files.task_done(info.level, task, token):
         return len(idx)
     outputs = kernels.solve(**zrefine.params_at(spec, idx), solver=solver, **spec.outputs)
     lo = int(task) * info.task_points
     hi = lo + len(idx)
     debug.pause(f"refine-write-{info.level}-{task}")
     lease.check(store, run_id)
-    rec = pack(outputs, spec)
-    # whole chunks of the level's arrays, stored as zarr would store them
-    # (engine/store/chunkio.py: no event-loop round trip a chunk)
-    from coordsweep.engine.store import chunkio
-    arrays = {"record": _level_array(store, run_id, f"{info.path}/record"),
-              "task_done": _level_array(store, run_id, f"{info.path}/task_done")}
-    rc = arrays["record"].chunks[0]
-    chunkio.write_chunks(arrays, [("record", (slice(r, min(r + rc, hi)), slice(None)),
-                                   rec[r - lo:min(r + rc, hi) - lo]) for r in range(lo, hi, rc)])
+    rc = info.record_chunk
+    whole = None
+    for r in range(lo, hi, rc):
+        part = outputs if r == lo and hi - lo <= rc else \
+            {name: a[r - lo:min(r + rc, hi) - lo] for name, a in outputs.items()}
+        rec = pack(part, spec)
+        if whole is None and r == lo and hi - lo <= rc:
+            whole = rec
+        files.put_records(info.level, r // rc, rec)
     lease.check(store, run_id)
-    chunkio.write_chunks(arrays, [("task_done", (slice(int(task), int(task) + 1),),
-                                   np.array([token], np.int64))])
-    _RECORDS.setdefault((str(store), run_id), {})[(info.level, int(task))] = rec
+    files.mark_done(info.level, task, token)
+    if whole is None:
+        whole = pack(outputs, spec)
+    _RECORDS.setdefault((str(store), run_id), {})[(info.level, int(task))] = \
+        unpack(whole, spec)
     return len(idx)
 
 
-#: (store, run id, path) -> a level's array, opened once per run and process
-_ARRAYS = {}
-
-
-def _level_array(store, run_id, path):
-    """A level's array (not through the group: a store with consolidated
-    metadata, a design's, does not list arrays made after it)."""
-    import zarr
-    key = (str(store), run_id, path)
-    arr = _ARRAYS.get(key)
-    if arr is None:
-        if len(_ARRAYS) > 256:
-            _ARRAYS.clear()
-        with zstore._quiet():
-            arr = _ARRAYS[key] = zarr.open_array(str(store), path=path, mode="r+")
-    return arr
-
-
-#: (store, run id) -> {(level, task): records} written in this process: the
-#: chunks of an in-process run take them from here instead of reading them
-#: back (a worker of a cluster, or a resumed run, reads the store)
+#: (store, run id) -> {(level, task): {output: values}} written in this
+#: process: the chunks of an in-process run take them from here instead of
+#: reading them back (a worker of a cluster, or a resumed run, reads the
+#: store)
 _RECORDS = {}
 
 
-def _records(array, store, run_id, level, lo, hi, task_points):
-    """Records [lo, hi) of a level: from this process's tasks when it ran
-    them all, else from the store (`array`: a function returning the
-    level's ``record`` array)."""
+def _records(spec, store, run_id, level, lo, hi, task_points, record_chunk):
+    """{output: values} of the points [lo, hi) of a level: from this
+    process's tasks when it ran them all, else from the level's files."""
     mine = _RECORDS.get((str(store), run_id), {})
     tasks = range(lo // task_points, (hi - 1) // task_points + 1)
     if all((level, t) in mine for t in tasks):
-        parts = [mine[(level, t)][max(lo - t * task_points, 0):hi - t * task_points]
-                 for t in tasks]
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
-    return np.asarray(array()[lo:hi])
+        return _concat([_take(mine[(level, t)], max(lo - t * task_points, 0),
+                              hi - t * task_points) for t in tasks])
+    files = _files(store, run_id)
+    rc = record_chunk
+    return _concat([_take(unpack(files.records(level, i), spec), max(lo - i * rc, 0),
+                          hi - i * rc) for i in range(lo // rc, (hi - 1) // rc + 1)])
 
 
-#: thread id -> the scratch array its chunks' outputs are made in
+#: thread id -> the scratch array the refined outputs of its chunks are made in
 _SCRATCH = {}
+#: thread id -> {(dtype, per-point shape, fill): [array of the fill value,
+#: whether it holds only the fill value]}
+_FILLED = {}
 
 
 def _scratch(nbytes):
@@ -228,23 +353,39 @@ def _scratch(nbytes):
     return buf
 
 
+def _filled(dtype, shape, fill, n):
+    """[array, clean] of this thread: at least `n` points of `fill`."""
+    import threading
+    bufs = _FILLED.setdefault(threading.get_ident(), {})
+    key = (dtype.str, shape, repr(fill))
+    entry = bufs.get(key)
+    if entry is None or len(entry[0]) < n:
+        entry = bufs[key] = [np.full((n,) + shape, fill, dtype), True]
+    elif not entry[1]:
+        entry[0].fill(fill)
+        entry[1] = True
+    return entry
+
+
 def release_buffers():
-    """Drop every thread's scratch array (after a run's chunks)."""
+    """Drop every thread's scratch arrays (after a run's chunks)."""
     _SCRATCH.clear()
+    _FILLED.clear()
 
 
 class _ChunkOutputs:
-    """The outputs of a chunk of `n` points, made one at a time in one
-    scratch array of this thread as the store's writer takes them
-    (zarrstore.write_chunk: chunkio encodes each output before it takes
-    the next): the fill value everywhere, the refined columns from the
-    plan (`values`), the solved points' records (`rec` at rows `at`). A
-    chunk of a refined store is some 250 bytes a point, nearly all fill
-    values: new arrays for it cost more in page faults than encoding them,
-    where filling one array again costs little. ``kept``: copies of the
-    outputs the run's summary counts."""
-
-    COUNTED = ("regime", "n_equilibria", "status")
+    """The outputs of a chunk of `n` points, made one at a time as the
+    store's writer takes them (zarrstore.write_chunk: chunkio encodes each
+    output before it takes the next). An output that is not refined holds
+    its fill value but at the solved points: it is made in an array of this
+    thread that holds the fill value already (one a dtype, shape and fill
+    value), the solved points' records (`rec` at rows `at`) written in and
+    put back to the fill value once encoded. A chunk of a refined store is
+    some 250 bytes a point, nearly all fill values: writing them all again
+    for every chunk cost a fifth of the chunk's time, and new arrays more
+    (in page faults). A refined output (`columns`: every point from the
+    plan, `values`) is made in one scratch array of this thread.
+    ``kept``: what the run's summary counts."""
 
     def __init__(self, layout_of, n, columns, values, at, rec, solved):
         self.layout_of, self.n = layout_of, n
@@ -252,23 +393,43 @@ class _ChunkOutputs:
         self.at, self.rec, self.solved = at, rec, solved
         self.kept = {}
 
+    def counts(self):
+        """The chunk's results.chunk_counts."""
+        from coordsweep.engine.analysis import results
+        per_sector, _, ok, bits = results.chunk_counts(
+            self.kept["regime"], np.zeros(0, np.int64), self.kept["status"])
+        return per_sector, self.kept["n_equilibria"], ok, bits
+
     def items(self):
-        n = self.n
-        scratch = _scratch(n * max(size for _, _, _, _, size in self.layout_of))
+        n, at = self.n, self.at
         for name, dtype, shape, off, size in self.layout_of:
-            a = scratch[:n * size].view(dtype).reshape((n,) + shape)
-            a.fill(fill_value(name, dtype))
-            for (col_name, sector), col in zip(self.columns, self.values):
-                if col_name == name:  # every point: the solved ones are written again below
+            fill = fill_value(name, dtype)
+            dense = [(sector, col) for (col_name, sector), col in zip(self.columns, self.values)
+                     if col_name == name]
+            entry = None
+            if dense:
+                a = _scratch(n * size)[:n * size].view(dtype).reshape((n,) + shape)
+                a.fill(fill)
+                for sector, col in dense:
                     if sector is None:
                         a[:] = col
                     else:
                         a[:, sector] = col
-            if len(self.at):
-                a.reshape(n, -1).view(np.uint8)[self.at] = self.rec[:, off:off + size]
-            if name in self.COUNTED:
+            else:
+                entry = _filled(dtype, shape, fill, n)
+                a = entry[0][:n]
+            if len(at):
+                if entry is not None:
+                    entry[1] = False
+                a[at] = self.rec[name]  # (also in a refined column: the same values)
+            if name == "n_equilibria":
+                self.kept[name] = int(np.count_nonzero(a > 1))
+            elif name in ("regime", "status"):
                 self.kept[name] = a.copy()
             yield name, a
+            if entry is not None and len(at):
+                a[at] = fill
+                entry[1] = True
         yield "computed", np.array(self.solved, bool)
 
 
@@ -302,12 +463,11 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
                    writer=None, columns=(), ranges=(), values=(), solved=None):
     """One dask task: the store's chunk from the plan's refined values at
     its points (`values`, `solved`) and the levels' records (`ranges`: per
-    level, (first record, end, the points, the level's task size) of its
-    points in the chunk); writes it (in this thread, also with the
-    in-process schedulers' `writer`: its outputs are made one at a time
-    in a scratch array, _ChunkOutputs) and returns (points filled, the
-    chunk's summary counts)."""
-    from coordsweep.engine.analysis import results
+    level, (first record, end, the points, the level's task size, its
+    record chunk) of its points in the chunk); writes it (in this thread,
+    also with the in-process schedulers' `writer`: its outputs are made
+    one at a time, _ChunkOutputs) and returns (points filled, the chunk's
+    summary counts)."""
     from coordsweep.engine.run.executors import chunk_is_done, write_chunk
     lease.check(store, run_id)
     solved = _unpacked(solved)
@@ -318,19 +478,17 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
     start, stop = layout.flat_range(chunk_id)
     layout_of = packing(spec)
     recs, ats = [], []
-    for level, (lo, hi, points, task_points) in enumerate(ranges):
+    for level, (lo, hi, points, task_points, record_chunk) in enumerate(ranges):
         if hi <= lo:
             continue
         ats.append(points - start)
-        recs.append(_records(
-            lambda level=level: _level_array(store, run_id, f"{LEVELS}/level_{level}/record"),
-            store, run_id, level, lo, hi, task_points))
-    # every level's records at once, an output at a time, as bytes
-    rec = np.concatenate(recs) if len(recs) > 1 else recs[0] if recs else None
+        recs.append(_records(spec, store, run_id, level, lo, hi, task_points, record_chunk))
+    # every level's records at once, an output at a time
+    rec = _concat(recs) if recs else None
     at = np.concatenate(ats) if len(ats) > 1 else ats[0] if ats else np.zeros(0, np.int64)
     chunk = _ChunkOutputs(layout_of, stop - start, columns, values, at, rec, solved)
     write_chunk(spec, store, layout, chunk_id, chunk, run_id, token)
-    return filled, results.chunk_counts(*(chunk.kept[name] for name in chunk.COUNTED))
+    return filled, chunk.counts()
 
 
 assemble_chunk.task_name = "refine-chunk"
@@ -500,48 +658,22 @@ def _points_digest(idx):
     return hashlib.sha256(np.ascontiguousarray(idx, np.int64).tobytes()).hexdigest()
 
 
-def _record_codec(nbytes):
-    """The level records' compressor: lz4 after a shuffle of a record's
-    bytes (each byte of a point's outputs beside the same byte of the
-    next point's: about 5 times smaller on the paper-1 sweep, at some
-    2 GB/s; writing the records uncompressed cost more, in new pages of
-    the file, than solving their points). Blosc shuffles at most 255
-    bytes an element: longer records are compressed as they are."""
-    from zarr.codecs import BloscCodec
-    shuffled = nbytes <= 255
-    return (BloscCodec(cname="lz4", clevel=5, shuffle="shuffle" if shuffled else "noshuffle",
-                       typesize=nbytes if shuffled else 1),)
-
-
-def _level_group(root, info, idx, nbytes, chunk_task, whole_tasks=False):
-    """(the level's group, its task size): the existing one when it was
-    made for these points (with the task size it records; `chunk_task`
-    for a group that records none), else a new one with
-    ``info.task_points``. Its arrays: ``record`` (one row of bytes a
-    point, compressed by _record_codec; in zarr chunks of
-    RECORD_CHUNK points, or with `whole_tasks` one a task: an in-process
-    run reads its records from memory, not back from the store) and
-    ``task_done``."""
+def _level_layout(files, info, idx, whole_tasks=False):
+    """(task size, record chunk) of a level: the recorded ones when its
+    files were laid out for these points, else ``info.task_points`` and a
+    new record chunk (RECORD_CHUNK points, or with `whole_tasks` one a
+    task: an in-process run reads its records from memory, not back from
+    the store), what the level held removed first."""
     m = len(idx)
-    lv = root.require_group(LEVELS)
-    name = f"level_{info.level}"
     digest = _points_digest(idx)
-    if name in lv:
-        g = lv[name]
-        if g.attrs.get("points") == digest:
-            return g, int(g.attrs.get("task_points", chunk_task))
-        del lv[name]
-    ntasks = math.ceil(m / info.task_points)
-    g = lv.create_group(name)
-    chunk = max(1, min(info.task_points if whole_tasks else RECORD_CHUNK,
-                       info.task_points, m))
-    g.create_array("record", shape=(m, nbytes), dtype=np.uint8, chunks=(chunk, nbytes),
-                   fill_value=0, compressors=_record_codec(nbytes))
-    g.create_array("task_done", shape=(max(ntasks, 1),), dtype=np.int64, chunks=(1,),
-                   fill_value=0, compressors=None)
-    g.attrs["task_points"] = int(info.task_points)
-    g.attrs["points"] = digest  # last: a group without it is made again
-    return g, info.task_points
+    meta = files.meta(info.level)
+    if meta is not None and meta.get("points") == digest:
+        return int(meta["task_points"]), int(meta["record_chunk"])
+    files.remove(info.level)
+    rc = max(1, min(info.task_points if whole_tasks else RECORD_CHUNK, info.task_points, m))
+    files.set_meta(info.level, {"points": digest, "task_points": int(info.task_points),
+                                "record_chunk": int(rc)})
+    return int(info.task_points), rc
 
 
 def execute(refinement, plan, job, run, progress, warm=True, deferred=None):
@@ -580,6 +712,7 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
     names = {name for name, _ in columns}
     with zstore._quiet():
         root = zarr.open_group(str(store), mode="r+", use_consolidated=False)
+    files = _files(store, job.run_id)
     client = getattr(run, "client", None)
     if client is not None and warm:
         # every worker has the kernels (and the store's modules) before the
@@ -595,29 +728,25 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
             client = run.client
         info = Level(k, task_size(len(idx), chunk_task, split), columns)
         lease.check(store, job.run_id)
-        with zstore._quiet():
-            g, task_points = _level_group(root, info, idx, record_bytes(spec), chunk_task,
-                                          whole_tasks=client is None)
-            done = np.asarray(g["task_done"][:]) == job.token
-        info = Level(k, task_points, columns)
-        level_points.append((idx, task_points))
+        task_points, record_chunk = _level_layout(files, info, idx,
+                                                  whole_tasks=client is None)
+        info = Level(k, task_points, columns, record_chunk)
+        level_points.append((idx, task_points, record_chunk))
         ntasks = math.ceil(len(idx) / task_points)
-        todo = [t for t in range(ntasks) if not done[t]]
+        todo = [t for t in range(ntasks) if not files.task_done(k, t, job.token)]
         if todo:
             tasks = Chunks(spec, store, info, job.run_id, job.token, job.solver,
                            fn=level_task,
                            extra=lambda t, idx=idx: (idx[t * task_points:(t + 1) * task_points],))
             run.run(todo, tasks, progress)
         debug.pause(f"refine-level-{k}")
-        with zstore._quiet():
-            if ntasks and not (np.asarray(g["task_done"][:]) == job.token).all():
-                raise RuntimeError(f"{store}: level {k} of the refinement has tasks not "
-                                   "recorded done after every task finished; run again "
-                                   "with --resume")
-            rec = _records(lambda: g["record"], store, job.run_id, k, 0, len(idx), task_points) \
-                if len(idx) \
-                else np.zeros((0, record_bytes(spec)), np.uint8)
-        planner.record(idx, zrefine.key_columns(unpack(rec, spec, names), columns))
+        if not all(files.task_done(k, t, job.token) for t in todo):
+            raise RuntimeError(f"{store}: level {k} of the refinement has tasks not "
+                               "recorded done after every task finished; run again "
+                               "with --resume")
+        rec = _records(spec, store, job.run_id, k, 0, len(idx), task_points, record_chunk) \
+            if len(idx) else unpack(np.zeros(0, np.uint8), spec, names)
+        planner.record(idx, zrefine.key_columns(rec, columns))
         lease.check(store, job.run_id)
         with zstore._quiet():
             root.attrs["refine"] = zrefine.record(refinement, spec, k + 1,
@@ -650,9 +779,9 @@ def _assemble(plan, job, run, progress, columns, planner, level_points):
         def chunk_args(cid):
             a, b = layout.flat_range(cid)
             ranges = []
-            for p, task_points in level_points:
+            for p, task_points, record_chunk in level_points:
                 lo, hi = int(np.searchsorted(p, a)), int(np.searchsorted(p, b))
-                ranges.append((lo, hi, p[lo:hi], task_points))
+                ranges.append((lo, hi, p[lo:hi], task_points, record_chunk))
             return (columns, ranges, [ship(col[a:b]) for col in planner.values],
                     ship(planner.solved[a:b]))
         chunks = Chunks(spec, store, layout, job.run_id, job.token, job.solver,
