@@ -93,26 +93,37 @@ def record_bytes(spec):
     return off + size
 
 
-def pack(outputs, spec):
-    """The records of the points of `outputs` as one byte array: each
-    output's values (C order, its own dtype) one after the other."""
-    m = len(outputs["status"])
+def columns_of(outputs, spec):
+    """{name: values} of every output a record holds, in its dtype."""
+    return {name: np.asarray(outputs[name], dtype) for name, dtype, _, _, _ in packing(spec)}
+
+
+def encode_records(cols, spec):
+    """The records of the points of `cols` (columns_of) as bytes: the
+    number of outputs and each one's compressed length (little-endian
+    int64), then each output's values compressed on their own
+    (_record_codec), in packing order."""
+    codec = _record_codec()
+    frames = [codec.encode(np.ascontiguousarray(cols[name]))
+              for name, _, _, _, _ in packing(spec)]
+    head = np.array([len(frames)] + [len(f) for f in frames], "<i8").tobytes()
+    return b"".join([head, *frames])
+
+
+def decode_records(data, spec):
+    """{name: values} of encode_records' bytes."""
     lay = packing(spec)
-    rec = np.empty(m * record_bytes(spec), np.uint8)
-    for name, dtype, shape, off, size in lay:
-        rec[m * off:m * (off + size)] = np.ascontiguousarray(outputs[name], dtype) \
-            .reshape(-1).view(np.uint8)
-    return rec
-
-
-def unpack(rec, spec, names=None):
-    """{name: array} of the records `rec` (from pack; every output, or
-    those in `names`): views of its bytes."""
-    rec = np.asarray(rec, np.uint8).reshape(-1)
-    m = len(rec) // record_bytes(spec) if len(rec) else 0
-    return {name: rec[m * off:m * (off + size)].view(dtype).reshape((m,) + shape)
-            for name, dtype, shape, off, size in packing(spec)
-            if names is None or name in names}
+    count = int(np.frombuffer(data, "<i8", 1)[0])
+    if count != len(lay):
+        raise ValueError(f"records of {count} outputs, the spec has {len(lay)}")
+    sizes = np.frombuffer(data, "<i8", count, 8)
+    codec = _record_codec()
+    out, at = {}, 8 * (count + 1)
+    for (name, dtype, shape, _, _), size in zip(lay, sizes):
+        a = np.frombuffer(codec.decode(data[at:at + int(size)]), dtype)
+        out[name] = a.reshape((-1,) + shape)
+        at += int(size)
+    return out
 
 
 def _take(cols, lo, hi):
@@ -248,15 +259,15 @@ class LevelFiles:
     def mark_done(self, level, task, token):
         self.put(level, f"done.{int(task)}", str(int(token)).encode())
 
-    def put_records(self, level, index, rec):
-        self.put(level, f"r.{int(index)}", _record_codec().encode(rec))
+    def put_records(self, level, index, cols, spec):
+        self.put(level, f"r.{int(index)}", encode_records(cols, spec))
 
-    def records(self, level, index):
+    def records(self, level, index, spec):
         data = self.get(level, f"r.{int(index)}")
         if data is None:
             raise RuntimeError(f"{self.store}: records {index} of refinement level {level} "
                                "are missing; run again with --resume")
-        return np.frombuffer(_record_codec().decode(data), np.uint8)
+        return decode_records(data, spec)
 
 
 #: (store, run id) -> its LevelFiles, one a run and process
@@ -274,10 +285,9 @@ def _files(store, run_id):
 
 
 def _record_codec():
-    """The level records' compressor: lz4 after a shuffle of 8-byte
-    elements (most outputs are float64; a record's values of one output
-    are together). Writing the records uncompressed cost more, in new
-    pages of the file, than solving their points."""
+    """The level records' compressor: lz4 after a shuffle of the values'
+    bytes. Writing the records uncompressed cost more, in new pages of the
+    file, than solving their points."""
     from numcodecs import Blosc
     return Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE)
 
@@ -298,21 +308,13 @@ def level_task(spec, store, info, task, run_id=None, token=1, solver=None, write
     hi = lo + len(idx)
     debug.pause(f"refine-write-{info.level}-{task}")
     lease.check(store, run_id)
-    rc = info.record_chunk
-    whole = None
-    for r in range(lo, hi, rc):
-        part = outputs if r == lo and hi - lo <= rc else \
-            {name: a[r - lo:min(r + rc, hi) - lo] for name, a in outputs.items()}
-        rec = pack(part, spec)
-        if whole is None and r == lo and hi - lo <= rc:
-            whole = rec
-        files.put_records(info.level, r // rc, rec)
+    cols = columns_of(outputs, spec)
+    for r in range(lo, hi, info.record_chunk):
+        files.put_records(info.level, r // info.record_chunk,
+                          _take(cols, r - lo, min(r + info.record_chunk, hi) - lo), spec)
     lease.check(store, run_id)
     files.mark_done(info.level, task, token)
-    if whole is None:
-        whole = pack(outputs, spec)
-    _RECORDS.setdefault((str(store), run_id), {})[(info.level, int(task))] = \
-        unpack(whole, spec)
+    _RECORDS.setdefault((str(store), run_id), {})[(info.level, int(task))] = cols
     return len(idx)
 
 
@@ -333,14 +335,15 @@ def _records(spec, store, run_id, level, lo, hi, task_points, record_chunk):
                               hi - t * task_points) for t in tasks])
     files = _files(store, run_id)
     rc = record_chunk
-    return _concat([_take(unpack(files.records(level, i), spec), max(lo - i * rc, 0),
+    return _concat([_take(files.records(level, i, spec), max(lo - i * rc, 0),
                           hi - i * rc) for i in range(lo // rc, (hi - 1) // rc + 1)])
 
 
 #: thread id -> the scratch array the refined outputs of its chunks are made in
 _SCRATCH = {}
-#: thread id -> {(dtype, per-point shape, fill): [array of the fill value,
-#: whether it holds only the fill value]}
+#: thread id -> {(dtype, fill): [flat array of the fill value, whether it
+#: holds only the fill value]}, shared by the outputs of that dtype and fill
+#: (one at a time)
 _FILLED = {}
 
 
@@ -353,14 +356,14 @@ def _scratch(nbytes):
     return buf
 
 
-def _filled(dtype, shape, fill, n):
-    """[array, clean] of this thread: at least `n` points of `fill`."""
+def _filled(dtype, fill, count):
+    """[flat array, clean] of this thread: at least `count` values `fill`."""
     import threading
     bufs = _FILLED.setdefault(threading.get_ident(), {})
-    key = (dtype.str, shape, repr(fill))
+    key = (dtype.str, repr(fill))
     entry = bufs.get(key)
-    if entry is None or len(entry[0]) < n:
-        entry = bufs[key] = [np.full((n,) + shape, fill, dtype), True]
+    if entry is None or len(entry[0]) < count:
+        entry = bufs[key] = [np.full(count, fill, dtype), True]
     elif not entry[1]:
         entry[0].fill(fill)
         entry[1] = True
@@ -378,8 +381,8 @@ class _ChunkOutputs:
     store's writer takes them (zarrstore.write_chunk: chunkio encodes each
     output before it takes the next). An output that is not refined holds
     its fill value but at the solved points: it is made in an array of this
-    thread that holds the fill value already (one a dtype, shape and fill
-    value), the solved points' records (`rec` at rows `at`) written in and
+    thread that holds the fill value already (one a dtype and fill value,
+    the outputs one after the other), the solved points' records (`rec` at rows `at`) written in and
     put back to the fill value once encoded. A chunk of a refined store is
     some 250 bytes a point, nearly all fill values: writing them all again
     for every chunk cost a fifth of the chunk's time, and new arrays more
@@ -416,8 +419,9 @@ class _ChunkOutputs:
                     else:
                         a[:, sector] = col
             else:
-                entry = _filled(dtype, shape, fill, n)
-                a = entry[0][:n]
+                count = n * (size // dtype.itemsize)
+                entry = _filled(dtype, fill, count)
+                a = entry[0][:count].reshape((n,) + shape)
             if len(at):
                 if entry is not None:
                     entry[1] = False
@@ -745,7 +749,8 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
                                "recorded done after every task finished; run again "
                                "with --resume")
         rec = _records(spec, store, job.run_id, k, 0, len(idx), task_points, record_chunk) \
-            if len(idx) else unpack(np.zeros(0, np.uint8), spec, names)
+            if len(idx) else {name: np.zeros((0,) + shape, dtype)
+                              for name, dtype, shape, _, _ in packing(spec)}
         planner.record(idx, zrefine.key_columns(rec, columns))
         lease.check(store, job.run_id)
         with zstore._quiet():
@@ -782,7 +787,8 @@ def _assemble(plan, job, run, progress, columns, planner, level_points):
             for p, task_points, record_chunk in level_points:
                 lo, hi = int(np.searchsorted(p, a)), int(np.searchsorted(p, b))
                 ranges.append((lo, hi, p[lo:hi], task_points, record_chunk))
-            return (columns, ranges, [ship(col[a:b]) for col in planner.values],
+            return (columns, ranges,
+                    [ship(planner.column(j, a, b)) for j in range(len(columns))],
                     ship(planner.solved[a:b]))
         chunks = Chunks(spec, store, layout, job.run_id, job.token, job.solver,
                         fn=assemble_chunk, extra=chunk_args)
