@@ -4,41 +4,39 @@ the store's chunks.
 1. Levels. The driver plans level k (engine/spec/refine.py's Planner: the
    coarse sub-grid, then the points inside cells whose corners differ),
    cuts its points (sorted flat indices) into tasks and runs them on the
-   run's executor
-   (engine/run/executors.py). A task solves its points and writes them
-   into the store's group ``refine_levels/level_k``: ``record`` (every
-   output of a point, packed in bytes; the next level is planned from its
-   refined outputs), then marks itself in ``task_done`` with the store's
-   run token. The store's attribute
-   ``refine`` counts the levels done. Tasks: with the synchronous
-   scheduler (one thread: nothing to share) a level is cut at the store's
-   chunk size, at most about a full run's chunk (MAX_CHUNK_POINTS); with
-   any other, into up to TASKS_PER_LEVEL tasks of at least
-   MIN_TASK_POINTS points (rounded to whole record chunks), so that the
-   workers share a level. A level's group records its task size: a
-   resumed run keeps it, whatever its own scheduler. Records are
-   lz4-compressed, in zarr chunks of RECORD_CHUNK points on a cluster
-   (a chunk's task reads only its points' records) and one a task in
-   process (read from memory, never back from the store).
+   run's executor (engine/run/executors.py). A task solves its points,
+   keeps their outputs in its process's memory and writes their key
+   columns (the refined outputs, which the next level is planned from)
+   into the file ``refine_levels/level_k/t.T`` of the store with the
+   store's run token: the task is done (LevelFiles). The store's
+   attribute ``refine`` counts the levels done. Tasks: with the
+   synchronous scheduler (one thread: nothing to share) a level is cut at
+   the store's chunk size, at most about a full run's chunk
+   (MAX_CHUNK_POINTS); with any other, into up to TASKS_PER_LEVEL tasks of
+   at least MIN_TASK_POINTS points (whole multiples of RECORD_CHUNK), so
+   that the workers share a level. A level's ``level.json`` records its
+   task size: a resumed run keeps it, whatever its own scheduler.
 2. Chunks. Every chunk of the store is then written once, like any run's
-   chunk (and marked in ``chunk_done``): the solved points from the
-   levels' records, the filled ones from the plan (refined outputs) and
-   the fill values (NaN, -1, False, status bit ``filled``), and
-   ``computed``; the outputs one at a time in a scratch array
-   (_ChunkOutputs), the summary counted by the task. A refined store's
-   default chunks are larger than a full run's (engine/spec/layout.py).
-   The level groups are removed when the store is complete.
+   chunk (and marked in ``chunk_done``): the solved points' outputs (from
+   the memory of the process that solved them; a chunk assembled in
+   another process, or after a resume, solves its solved points again:
+   the kernels' results do not depend on how points are grouped), the
+   filled ones from the plan (refined outputs) and the fill values (NaN,
+   -1, False, status bit ``filled``), and ``computed``; the outputs one
+   at a time (_ChunkOutputs), the summary counted by the task. A refined
+   store's default chunks are larger than a full run's
+   (engine/spec/layout.py). The level files are removed when the store
+   is complete.
 
 Where: the run's executor; a local cluster that the run would start is
 started only for a large level or grid (Deferred: smaller work runs on
 threads of the run's process), and with the synchronous scheduler two
 threads write the chunks.
 
-Resume: the plan is replayed from the recorded levels (the same results
-give the same plan), a level's tasks already marked are not run again, and
-the chunks not marked are written: a killed refinement ends bit for bit as
-an uninterrupted one (the kernels' results do not depend on how points are
-grouped into tasks).
+Resume: the plan is replayed from the recorded levels' key columns (the
+same results give the same plan), a level's tasks already recorded are
+not run again, and the chunks not marked are written: a killed refinement
+ends bit for bit as an uninterrupted one.
 """
 import math
 import os
@@ -55,8 +53,7 @@ from coordsweep.engine.store import zarrstore as zstore
 from coordsweep.kernels.codes import FILLED
 
 LEVELS = "refine_levels"
-#: points per zarr chunk of a level's arrays (a chunk of the store reads
-#: the records of its points without decoding a whole task's)
+#: a level's tasks hold whole multiples of this many points
 RECORD_CHUNK = 4096
 #: a level's tasks off the synchronous scheduler: at least this many points
 #: each (a task's fixed cost is small against their kernel time) ...
@@ -98,34 +95,6 @@ def columns_of(outputs, spec):
     return {name: np.asarray(outputs[name], dtype) for name, dtype, _, _, _ in packing(spec)}
 
 
-def encode_records(cols, spec):
-    """The records of the points of `cols` (columns_of) as bytes: the
-    number of outputs and each one's compressed length (little-endian
-    int64), then each output's values compressed on their own
-    (_record_codec), in packing order."""
-    codec = _record_codec()
-    frames = [codec.encode(np.ascontiguousarray(cols[name]))
-              for name, _, _, _, _ in packing(spec)]
-    head = np.array([len(frames)] + [len(f) for f in frames], "<i8").tobytes()
-    return b"".join([head, *frames])
-
-
-def decode_records(data, spec):
-    """{name: values} of encode_records' bytes."""
-    lay = packing(spec)
-    count = int(np.frombuffer(data, "<i8", 1)[0])
-    if count != len(lay):
-        raise ValueError(f"records of {count} outputs, the spec has {len(lay)}")
-    sizes = np.frombuffer(data, "<i8", count, 8)
-    codec = _record_codec()
-    out, at = {}, 8 * (count + 1)
-    for (name, dtype, shape, _, _), size in zip(lay, sizes):
-        a = np.frombuffer(codec.decode(data[at:at + int(size)]), dtype)
-        out[name] = a.reshape((-1,) + shape)
-        at += int(size)
-    return out
-
-
 def _take(cols, lo, hi):
     return {name: a[lo:hi] for name, a in cols.items()}
 
@@ -157,7 +126,6 @@ class Level:
     level: int
     task_points: int
     columns: tuple
-    record_chunk: int = RECORD_CHUNK
 
 
 def task_size(m, chunk_task, split):
@@ -174,20 +142,21 @@ def task_size(m, chunk_task, split):
 
 class LevelFiles:
     """The files of a refinement's levels, under ``refine_levels/level_K/``
-    of the store: ``level.json`` (the digest of the level's points, its task
-    size and record chunk; written last when the level is laid out),
-    ``r.I`` (the records of the level's points [I rc, (I + 1) rc), rc its
-    record chunk: pack's bytes, compressed by _record_codec) and ``done.T``
-    (the run token of a task whose records are all written). Plain files,
-    not zarr arrays: nothing reads them but a refinement, and making two
-    zarr arrays a level and opening them cost more than the level's
-    records. A local directory is written file by file (chunkio.put_file:
-    a temporary file, then renamed: never half a file), any other store
-    through its zarr store's get and set."""
+    of the store: ``level.json`` (the digest of the level's points and its
+    task size; written last when the level is laid out) and ``t.T`` (task
+    T done: the run token, then the key columns of its points, compressed
+    by _keys_codec; what the next level is planned from). Plain files, not
+    zarr arrays: nothing reads them but a refinement, and making two zarr
+    arrays a level and opening them cost more than the level's points. A
+    local directory is written file by file (chunkio.put_file: a
+    temporary file, then renamed: never half a file, so a task's file is
+    there only when it is done), any other store through its zarr store's
+    get and set."""
 
     def __init__(self, store):
         self.store = str(store)
         self.root = self.store if "://" not in self.store else None
+        self.run_id = None
         self._zarr = None
 
     def _key(self, level, name=None):
@@ -253,21 +222,26 @@ class LevelFiles:
         import json
         self.put(level, "level.json", json.dumps(meta).encode())
 
+    def put_keys(self, level, task, token, keys):
+        """Task `task` done: its points' key columns ((m, C) int64)."""
+        keys = np.ascontiguousarray(keys, np.int64)
+        head = np.array([int(token), *keys.shape], "<i8").tobytes()
+        self.put(level, f"t.{int(task)}", head + _keys_codec().encode(keys))
+
+    def keys(self, level, task, token):
+        """The key columns a task recorded with this run token, else None."""
+        data = self.get(level, f"t.{int(task)}")
+        if data is None or len(data) < 24:
+            return None
+        have, m, c = (int(v) for v in np.frombuffer(data, "<i8", 3))
+        if have != int(token):
+            return None
+        return np.frombuffer(_keys_codec().decode(data[24:]), np.int64).reshape(m, c)
+
     def task_done(self, level, task, token):
-        return self.get(level, f"done.{int(task)}") == str(int(token)).encode()
-
-    def mark_done(self, level, task, token):
-        self.put(level, f"done.{int(task)}", str(int(token)).encode())
-
-    def put_records(self, level, index, cols, spec):
-        self.put(level, f"r.{int(index)}", encode_records(cols, spec))
-
-    def records(self, level, index, spec):
-        data = self.get(level, f"r.{int(index)}")
-        if data is None:
-            raise RuntimeError(f"{self.store}: records {index} of refinement level {level} "
-                               "are missing; run again with --resume")
-        return decode_records(data, spec)
+        data = self.get(level, f"t.{int(task)}")
+        return data is not None and len(data) >= 24 \
+            and int(np.frombuffer(data, "<i8", 1)[0]) == int(token)
 
 
 #: (store, run id) -> its LevelFiles, one a run and process
@@ -281,21 +255,25 @@ def _files(store, run_id):
         if len(_FILES) > 64:
             _FILES.clear()
         files = _FILES[key] = LevelFiles(store)
+        files.run_id = run_id
     return files
 
 
-def _record_codec():
-    """The level records' compressor: lz4 after a shuffle of the values'
-    bytes. Writing the records uncompressed cost more, in new pages of the
-    file, than solving their points."""
+def _keys_codec():
+    """The key columns' compressor: lz4 after a shuffle of their int64
+    bytes (small category codes: a few bytes a point)."""
     from numcodecs import Blosc
     return Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE)
 
 
 def level_task(spec, store, info, task, run_id=None, token=1, solver=None, writer=None,
                idx=None):
-    """One dask task of a level: solve the points `idx`, write their
-    records, mark the task done. Returns the points solved."""
+    """One dask task of a level: solve the points `idx`, record their key
+    columns (the task's file: done). Returns the points solved. The
+    points' outputs stay in this process's memory (_RECORDS) for the
+    chunks it assembles; a chunk of another process, or of a resumed run,
+    solves its points again (the kernels' results do not depend on how
+    points are grouped)."""
     from coordsweep.engine.run import startup
     startup.load_numba_arraymath()
     from coordsweep import kernels
@@ -304,39 +282,46 @@ def level_task(spec, store, info, task, run_id=None, token=1, solver=None, write
     if files.task_done(info.level, task, token):
         return len(idx)
     outputs = kernels.solve(**zrefine.params_at(spec, idx), solver=solver, **spec.outputs)
-    lo = int(task) * info.task_points
-    hi = lo + len(idx)
     debug.pause(f"refine-write-{info.level}-{task}")
     lease.check(store, run_id)
     cols = columns_of(outputs, spec)
-    for r in range(lo, hi, info.record_chunk):
-        files.put_records(info.level, r // info.record_chunk,
-                          _take(cols, r - lo, min(r + info.record_chunk, hi) - lo), spec)
-    lease.check(store, run_id)
-    files.mark_done(info.level, task, token)
+    files.put_keys(info.level, task, token, zrefine.key_columns(cols, info.columns))
     _RECORDS.setdefault((str(store), run_id), {})[(info.level, int(task))] = cols
     return len(idx)
 
 
-#: (store, run id) -> {(level, task): {output: values}} written in this
-#: process: the chunks of an in-process run take them from here instead of
-#: reading them back (a worker of a cluster, or a resumed run, reads the
-#: store)
+#: (store, run id) -> {(level, task): {output: values}} solved in this
+#: process: the chunks it assembles take their solved points from here
 _RECORDS = {}
 
 
-def _records(spec, store, run_id, level, lo, hi, task_points, record_chunk):
-    """{output: values} of the points [lo, hi) of a level: from this
-    process's tasks when it ran them all, else from the level's files."""
+def _memory_records(store, run_id, level, lo, hi, task_points):
+    """{output: values} of the points [lo, hi) of a level when this process
+    solved them all, else None."""
     mine = _RECORDS.get((str(store), run_id), {})
     tasks = range(lo // task_points, (hi - 1) // task_points + 1)
-    if all((level, t) in mine for t in tasks):
-        return _concat([_take(mine[(level, t)], max(lo - t * task_points, 0),
-                              hi - t * task_points) for t in tasks])
-    files = _files(store, run_id)
-    rc = record_chunk
-    return _concat([_take(files.records(level, i, spec), max(lo - i * rc, 0),
-                          hi - i * rc) for i in range(lo // rc, (hi - 1) // rc + 1)])
+    if not all((level, t) in mine for t in tasks):
+        return None
+    return _concat([_take(mine[(level, t)], max(lo - t * task_points, 0), hi - t * task_points)
+                    for t in tasks])
+
+
+def _level_keys(files, info, m, token):
+    """(m, C) key columns of a level's points: from this process's memory
+    when it solved them all, else from the level's files."""
+    store, run_id = files.store, files.run_id
+    cols = _memory_records(store, run_id, info.level, 0, m, info.task_points)
+    if cols is not None:
+        return zrefine.key_columns(cols, info.columns)
+    parts = []
+    for t in range(math.ceil(m / info.task_points)):
+        keys = files.keys(info.level, t, token)
+        if keys is None:
+            raise RuntimeError(f"{store}: task {t} of refinement level {info.level} is not "
+                               "recorded done after every task finished; run again with "
+                               "--resume")
+        parts.append(keys)
+    return np.concatenate(parts)
 
 
 #: thread id -> the scratch array the refined outputs of its chunks are made in
@@ -466,9 +451,10 @@ def _unpacked(a):
 def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None,
                    writer=None, columns=(), ranges=(), values=(), solved=None):
     """One dask task: the store's chunk from the plan's refined values at
-    its points (`values`, `solved`) and the levels' records (`ranges`: per
-    level, (first record, end, the points, the level's task size, its
-    record chunk) of its points in the chunk); writes it (in this thread,
+    its points (`values`, `solved`) and the outputs of its solved points
+    (`ranges`: per level, (first, end, the points, the level's task size)
+    of its points among the level's; from this process's memory, else
+    solved again); writes it (in this thread,
     also with the in-process schedulers' `writer`: its outputs are made
     one at a time, _ChunkOutputs) and returns (points filled, the chunk's
     summary counts)."""
@@ -481,13 +467,25 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
         return filled
     start, stop = layout.flat_range(chunk_id)
     layout_of = packing(spec)
-    recs, ats = [], []
-    for level, (lo, hi, points, task_points, record_chunk) in enumerate(ranges):
+    recs, ats, again = [], [], []
+    for level, (lo, hi, points, task_points) in enumerate(ranges):
         if hi <= lo:
             continue
+        cols = _memory_records(store, run_id, level, lo, hi, task_points)
+        if cols is None:
+            again.append(points)
+        else:
+            recs.append(cols)
+            ats.append(points - start)
+    if again:  # (solved in another process, or before a resume: solved again)
+        from coordsweep import kernels
+        from coordsweep.engine.run import startup
+        startup.load_numba_arraymath()
+        points = np.sort(np.concatenate(again))
+        recs.append(columns_of(kernels.solve(**zrefine.params_at(spec, points), solver=solver,
+                                             **spec.outputs), spec))
         ats.append(points - start)
-        recs.append(_records(spec, store, run_id, level, lo, hi, task_points, record_chunk))
-    # every level's records at once, an output at a time
+    # every level's solved points at once, an output at a time
     rec = _concat(recs) if recs else None
     at = np.concatenate(ats) if len(ats) > 1 else ats[0] if ats else np.zeros(0, np.int64)
     chunk = _ChunkOutputs(layout_of, stop - start, columns, values, at, rec, solved)
@@ -662,22 +660,17 @@ def _points_digest(idx):
     return hashlib.sha256(np.ascontiguousarray(idx, np.int64).tobytes()).hexdigest()
 
 
-def _level_layout(files, info, idx, whole_tasks=False):
-    """(task size, record chunk) of a level: the recorded ones when its
-    files were laid out for these points, else ``info.task_points`` and a
-    new record chunk (RECORD_CHUNK points, or with `whole_tasks` one a
-    task: an in-process run reads its records from memory, not back from
-    the store), what the level held removed first."""
-    m = len(idx)
+def _level_layout(files, info, idx):
+    """The task size of a level: the recorded one when its files were laid
+    out for these points, else ``info.task_points`` (what the level held
+    removed first)."""
     digest = _points_digest(idx)
     meta = files.meta(info.level)
     if meta is not None and meta.get("points") == digest:
-        return int(meta["task_points"]), int(meta["record_chunk"])
+        return int(meta["task_points"])
     files.remove(info.level)
-    rc = max(1, min(info.task_points if whole_tasks else RECORD_CHUNK, info.task_points, m))
-    files.set_meta(info.level, {"points": digest, "task_points": int(info.task_points),
-                                "record_chunk": int(rc)})
-    return int(info.task_points), rc
+    files.set_meta(info.level, {"points": digest, "task_points": int(info.task_points)})
+    return int(info.task_points)
 
 
 def execute(refinement, plan, job, run, progress, warm=True, deferred=None):
@@ -713,7 +706,6 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
     rc = min(RECORD_CHUNK, chunk)
     chunk_task = math.ceil(min(chunk, MAX_CHUNK_POINTS) / rc) * rc
     split = getattr(run, "scheduler", None) != "synchronous"
-    names = {name for name, _ in columns}
     with zstore._quiet():
         root = zarr.open_group(str(store), mode="r+", use_consolidated=False)
     files = _files(store, job.run_id)
@@ -732,10 +724,9 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
             client = run.client
         info = Level(k, task_size(len(idx), chunk_task, split), columns)
         lease.check(store, job.run_id)
-        task_points, record_chunk = _level_layout(files, info, idx,
-                                                  whole_tasks=client is None)
-        info = Level(k, task_points, columns, record_chunk)
-        level_points.append((idx, task_points, record_chunk))
+        task_points = _level_layout(files, info, idx)
+        info = Level(k, task_points, columns)
+        level_points.append((idx, task_points))
         ntasks = math.ceil(len(idx) / task_points)
         todo = [t for t in range(ntasks) if not files.task_done(k, t, job.token)]
         if todo:
@@ -744,14 +735,9 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
                            extra=lambda t, idx=idx: (idx[t * task_points:(t + 1) * task_points],))
             run.run(todo, tasks, progress)
         debug.pause(f"refine-level-{k}")
-        if not all(files.task_done(k, t, job.token) for t in todo):
-            raise RuntimeError(f"{store}: level {k} of the refinement has tasks not "
-                               "recorded done after every task finished; run again "
-                               "with --resume")
-        rec = _records(spec, store, job.run_id, k, 0, len(idx), task_points, record_chunk) \
-            if len(idx) else {name: np.zeros((0,) + shape, dtype)
-                              for name, dtype, shape, _, _ in packing(spec)}
-        planner.record(idx, zrefine.key_columns(rec, columns))
+        keys = _level_keys(files, info, len(idx), job.token) if len(idx) \
+            else np.zeros((0, len(columns)), np.int64)
+        planner.record(idx, keys)
         lease.check(store, job.run_id)
         with zstore._quiet():
             root.attrs["refine"] = zrefine.record(refinement, spec, k + 1,
@@ -784,9 +770,9 @@ def _assemble(plan, job, run, progress, columns, planner, level_points):
         def chunk_args(cid):
             a, b = layout.flat_range(cid)
             ranges = []
-            for p, task_points, record_chunk in level_points:
+            for p, task_points in level_points:
                 lo, hi = int(np.searchsorted(p, a)), int(np.searchsorted(p, b))
-                ranges.append((lo, hi, p[lo:hi], task_points, record_chunk))
+                ranges.append((lo, hi, p[lo:hi], task_points))
             return (columns, ranges,
                     [ship(planner.column(j, a, b)) for j in range(len(columns))],
                     ship(planner.solved[a:b]))
