@@ -367,13 +367,13 @@ class _ChunkOutputs:
     output before it takes the next). An output that is not refined holds
     its fill value but at the solved points: it is made in an array of this
     thread that holds the fill value already (one a dtype and fill value,
-    the outputs one after the other), the solved points' records (`rec` at rows `at`) written in and
-    put back to the fill value once encoded. A chunk of a refined store is
-    some 250 bytes a point, nearly all fill values: writing them all again
-    for every chunk cost a fifth of the chunk's time, and new arrays more
-    (in page faults). A refined output (`columns`: every point from the
-    plan, `values`) is made in one scratch array of this thread.
-    ``kept``: what the run's summary counts."""
+    for the outputs one after the other), the solved points' values (`rec`
+    at rows `at`) written in and put back to the fill value once encoded.
+    A chunk of a refined store is some 250 bytes a point, nearly all fill
+    values: writing them all again for every chunk cost a fifth of the
+    chunk's time, and new arrays more (in page faults). A refined output
+    (`columns`: every point from the plan, `values`) is made in one
+    scratch array of this thread. ``kept``: what the run's summary counts."""
 
     def __init__(self, layout_of, n, columns, values, at, rec, solved):
         self.layout_of, self.n = layout_of, n
