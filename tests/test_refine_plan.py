@@ -82,6 +82,7 @@ def run_planner(shape, raxes, coarse, f, ncols, min_level=0):
                         np.int16).reshape(len(idx), ncols)
         plan.record(idx, keys)
     plan.finish()
+    assert plan.n_solved == int(plan.solved.sum())
     values = np.stack(plan.values, axis=1).reshape(shape + (ncols,))
     return values, plan.solved.reshape(shape), solved_levels
 

@@ -741,7 +741,7 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
         lease.check(store, job.run_id)
         with zstore._quiet():
             root.attrs["refine"] = zrefine.record(refinement, spec, k + 1,
-                                                  int(planner.solved.sum()))
+                                                  planner.n_solved)
     planner.finish()
     if deferred is not None and deferred.client is None \
             and deferred.needed(plan.points_todo, grid=True):
@@ -756,7 +756,7 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
         release_buffers()
     if client is not None:  # (the workers of a cluster that outlives the run)
         client.run(release_buffers)
-    return int(planner.solved.sum())
+    return planner.n_solved
 
 
 def _assemble(plan, job, run, progress, columns, planner, level_points):
@@ -798,7 +798,13 @@ def _two_writers(run, todo):
 
 
 def cleanup(store):
-    """Remove the levels' records of a complete store."""
+    """Remove the levels' files of a complete store."""
+    store = str(store)
+    if "://" not in store:
+        import shutil
+        if os.path.isdir(os.path.join(store, LEVELS)):
+            shutil.rmtree(os.path.join(store, LEVELS))
+        return
     fs, path = zstore._fs(store)
     where = f"{path.rstrip('/')}/{LEVELS}"
     if fs.exists(where):

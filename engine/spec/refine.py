@@ -265,6 +265,7 @@ class Planner:
         self.strides = np.array([math.prod(self.shape[k + 1:]) for k in range(len(self.shape))],
                                 np.int64)
         self.solved = np.zeros(self.size, bool)
+        self.n_solved = 0   # (solved.sum())
         self.dtypes = [np.dtype(dt) for dt in dtypes]
         self.codes = np.zeros(self.size, np.uint8)
         self._keys = {(-1,) * len(self.dtypes): 0}   # key values -> code
@@ -369,6 +370,7 @@ class Planner:
     def record(self, idx, keys):
         idx = np.asarray(idx, np.int64)
         keys = np.asarray(keys, np.int64).reshape(len(idx), len(self.dtypes))
+        self.n_solved += int(len(idx) - np.count_nonzero(self.solved[idx]))
         self.solved[idx] = True
         if not len(idx):
             return
