@@ -372,12 +372,15 @@ class _ChunkOutputs:
     A chunk of a refined store is some 250 bytes a point, nearly all fill
     values: writing them all again for every chunk cost a fifth of the
     chunk's time, and new arrays more (in page faults). A refined output
-    (`columns`: every point from the plan, `values`) is made in one
-    scratch array of this thread. ``kept``: what the run's summary counts."""
+    (`columns`: every point from the plan, its code `codes` of the values
+    in `tables`, Planner.column_table) is made in one scratch array of
+    this thread, in one pass: the table of the output's value (every
+    sector) by code taken at the codes. ``kept``: what the run's summary
+    counts."""
 
-    def __init__(self, layout_of, n, columns, values, at, rec, solved):
+    def __init__(self, layout_of, n, columns, codes, tables, at, rec, solved):
         self.layout_of, self.n = layout_of, n
-        self.columns, self.values = columns, values
+        self.columns, self.codes, self.tables = columns, codes, tables
         self.at, self.rec, self.solved = at, rec, solved
         self.kept = {}
 
@@ -392,17 +395,18 @@ class _ChunkOutputs:
         n, at = self.n, self.at
         for name, dtype, shape, off, size in self.layout_of:
             fill = fill_value(name, dtype)
-            dense = [(sector, col) for (col_name, sector), col in zip(self.columns, self.values)
+            dense = [(sector, tab) for (col_name, sector), tab in zip(self.columns, self.tables)
                      if col_name == name]
             entry = None
             if dense:
-                a = _scratch(n * size)[:n * size].view(dtype).reshape((n,) + shape)
-                a.fill(fill)
-                for sector, col in dense:
+                table = np.full((len(dense[0][1]),) + shape, fill, dtype)
+                for sector, tab in dense:
                     if sector is None:
-                        a[:] = col
+                        table[:] = tab
                     else:
-                        a[:, sector] = col
+                        table[:, sector] = tab
+                a = _scratch(n * size)[:n * size].view(dtype).reshape((n,) + shape)
+                np.take(table, self.codes, axis=0, out=a, mode="clip")  # (codes in range)
             else:
                 count = n * (size // dtype.itemsize)
                 entry = _filled(dtype, fill, count)
@@ -449,9 +453,10 @@ def _unpacked(a):
 
 
 def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None,
-                   writer=None, columns=(), ranges=(), values=(), solved=None):
+                   writer=None, columns=(), ranges=(), codes=None, tables=(), solved=None):
     """One dask task: the store's chunk from the plan's refined values at
-    its points (`values`, `solved`) and the outputs of its solved points
+    its points (`codes` of the values in `tables`, `solved`: the plan's,
+    Planner) and the outputs of its solved points
     (`ranges`: per level, (first, end, the points, the level's task size)
     of its points among the level's; from this process's memory, else
     solved again); writes it (in this thread,
@@ -461,7 +466,7 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
     from coordsweep.engine.run.executors import chunk_is_done, write_chunk
     lease.check(store, run_id)
     solved = _unpacked(solved)
-    values = [_unpacked(v) for v in values]
+    codes = _unpacked(codes)
     filled = int(len(solved) - np.count_nonzero(solved))
     if chunk_is_done(store, chunk_id, run_id, token):
         return filled
@@ -488,7 +493,7 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
     # every level's solved points at once, an output at a time
     rec = _concat(recs) if recs else None
     at = np.concatenate(ats) if len(ats) > 1 else ats[0] if ats else np.zeros(0, np.int64)
-    chunk = _ChunkOutputs(layout_of, stop - start, columns, values, at, rec, solved)
+    chunk = _ChunkOutputs(layout_of, stop - start, columns, codes, tables, at, rec, solved)
     write_chunk(spec, store, layout, chunk_id, chunk, run_id, token)
     return filled, chunk.counts()
 
@@ -767,14 +772,15 @@ def _assemble(plan, job, run, progress, columns, planner, level_points):
         # (to another process: compressed)
         ship = _Packed.of if getattr(run, "client", None) is not None else (lambda a: a)
 
+        tables = planner.column_table()
+
         def chunk_args(cid):
             a, b = layout.flat_range(cid)
             ranges = []
             for p, task_points in level_points:
                 lo, hi = int(np.searchsorted(p, a)), int(np.searchsorted(p, b))
                 ranges.append((lo, hi, p[lo:hi], task_points))
-            return (columns, ranges,
-                    [ship(planner.column(j, a, b)) for j in range(len(columns))],
+            return (columns, ranges, ship(planner.codes[a:b]), tables,
                     ship(planner.solved[a:b]))
         chunks = Chunks(spec, store, layout, job.run_id, job.token, job.solver,
                         fn=assemble_chunk, extra=chunk_args)
