@@ -393,6 +393,10 @@ class _ChunkOutputs:
 
     def items(self):
         n, at = self.n, self.at
+        need = {}  # (each fill array made once, at the size of its largest output)
+        for name, dtype, shape, off, size in self.layout_of:
+            key = (dtype.str, repr(fill_value(name, dtype)))
+            need[key] = max(need.get(key, 0), n * (size // dtype.itemsize))
         for name, dtype, shape, off, size in self.layout_of:
             fill = fill_value(name, dtype)
             dense = [(sector, tab) for (col_name, sector), tab in zip(self.columns, self.tables)
@@ -409,7 +413,7 @@ class _ChunkOutputs:
                 np.take(table, self.codes, axis=0, out=a, mode="clip")  # (codes in range)
             else:
                 count = n * (size // dtype.itemsize)
-                entry = _filled(dtype, fill, count)
+                entry = _filled(dtype, fill, need[(dtype.str, repr(fill))])
                 a = entry[0][:count].reshape((n,) + shape)
             if len(at):
                 if entry is not None:
