@@ -355,10 +355,12 @@ def _filled(dtype, fill, count):
     return entry
 
 
-def release_buffers():
-    """Drop every thread's scratch arrays (after a run's chunks)."""
+def release_buffers(store=None, run_id=None):
+    """Drop every thread's scratch arrays (after a run's chunks), and the
+    solved points this process kept for the run (`store`, `run_id`)."""
     _SCRATCH.clear()
     _FILLED.clear()
+    _RECORDS.pop((str(store), run_id), None)
 
 
 class _ChunkOutputs:
@@ -761,10 +763,9 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
     try:
         _assemble(plan, job, run, progress, columns, planner, level_points)
     finally:
-        _RECORDS.pop((str(store), job.run_id), None)
-        release_buffers()
+        release_buffers(store, job.run_id)
     if client is not None:  # (the workers of a cluster that outlives the run)
-        client.run(release_buffers)
+        client.run(release_buffers, str(store), job.run_id)
     return planner.n_solved
 
 
