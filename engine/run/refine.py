@@ -387,11 +387,27 @@ class _ChunkOutputs:
         self.kept = {}
 
     def counts(self):
-        """The chunk's results.chunk_counts."""
+        """The chunk's results.chunk_counts (a regime refined in every
+        sector counted by code: one pass over the codes, not one a sector;
+        a solved point's code is that of its own values)."""
+        from collections import Counter
+
         from coordsweep.engine.analysis import results
-        per_sector, _, ok, bits = results.chunk_counts(
-            self.kept["regime"], np.zeros(0, np.int64), self.kept["status"])
-        return per_sector, self.kept["n_equilibria"], ok, bits
+        from coordsweep.engine.analysis.flags import COMPUTED_STATUS_NAMES
+        regime = self.kept["regime"]
+        if isinstance(regime, tuple):  # (the regime by code, the codes)
+            table, codes = regime
+            h = np.bincount(codes, minlength=len(table))[:len(table)]
+            per_sector = []
+            for j in range(table.shape[1]):
+                c = Counter()
+                for code in np.flatnonzero(h):
+                    c[int(table[code, j])] += int(h[code])
+                per_sector.append(Counter({k: c[k] for k in sorted(c)}))
+        else:
+            per_sector = [Counter(c) for c, _ in results.regime_counts(regime)]
+        st = results.status_counts(self.kept["status"], COMPUTED_STATUS_NAMES)
+        return per_sector, self.kept["n_equilibria"], st.ok, Counter(st.bits)
 
     def items(self):
         n, at = self.n, self.at
@@ -423,6 +439,8 @@ class _ChunkOutputs:
                 a[at] = self.rec[name]  # (also in a refined column: the same values)
             if name == "n_equilibria":
                 self.kept[name] = int(np.count_nonzero(a > 1))
+            elif name == "regime" and dense and len(dense) == int(np.prod(shape)):
+                self.kept[name] = (table, self.codes)
             elif name in ("regime", "status"):
                 self.kept[name] = a.copy()
             yield name, a
