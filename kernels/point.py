@@ -30,7 +30,7 @@ from coordsweep.kernels.equilibria import (
     TIE_RTOL, better, classify, classify_kinds, no_coordination, popcount)
 from coordsweep.kernels.etapoint import eta_tabled, solve_eta_point
 from coordsweep.kernels.jit import jit
-from coordsweep.kernels.lockstep import QUEUE_ARGS, _write as write_roots
+from coordsweep.kernels.lockstep import QUEUE_ARGS, QUEUE_ROWS, Q_START, _write as write_roots
 from coordsweep.kernels.samplepath import ROOT_SHAPE, sampled_roots
 from coordsweep.kernels.sectors import (
     CERT_MARGIN, DEFER_SLOT, DEFERRED, DEFERRED_SAMPLED, PATH_LOCKSTEP, PRE_SLOT, PRESAMPLES,
@@ -48,8 +48,9 @@ from coordsweep.kernels.variants import (
 #: the depth-first search's stack (stack: positions and masks, stackx:
 #: the bounds), and the queue of critical masses left to the block's
 #: lock-step search (kernels/lockstep.py: qidx p * N + i, qargs the
-#: arguments of economy.fast_g after s, one row per argument, qlen[0]
-#: their number) and those of paths with some eta_j > 0
+#: arguments of economy.fast_g after s, one row per argument, and the
+#: search's start where the block kernel knows g_i(1) + c' (NaN: not),
+#: lockstep.QUEUE_ROWS, qlen[0] their number) and those of paths with some eta_j > 0
 #: (kernels/etapath.py: gidx p * N + i, gstart the search's start and
 #: bracket, one row each, glen[0] their number), and the fast paths the
 #: certificate does not cover (kernels/samplepath.py: sidx, sargs as qidx,
@@ -80,7 +81,7 @@ def allocate_scratch(n, record=0, solver=(0, 0, 0), queue=0):
                    record=np.empty(record, np.int64),
                    stack=np.empty((2, n + 1), np.int64), stackx=np.empty(n + 1),
                    qidx=np.empty(queue, np.int64),
-                   qargs=np.empty((len(QUEUE_ARGS), queue)),
+                   qargs=np.empty((len(QUEUE_ROWS), queue)),
                    qlen=np.zeros(1, np.int64),
                    gidx=np.empty(queue, np.int64), gstart=np.empty((3, queue)),
                    glen=np.zeros(1, np.int64),
@@ -294,6 +295,7 @@ def solve_point_into(x, p, prep, scr, out):
                 args = fast_path_args(ws, i)
                 for k in range(len(args)):
                     scr.qargs[k, q] = args[k]
+                scr.qargs[Q_START, q] = np.nan  # (the lock-step pass finds it)
                 q += 1
             else:  # some eta_j > 0 (kernels/etapath.py)
                 scr.gidx[g] = p * n + i
@@ -459,7 +461,10 @@ def solve_tabled_point(x, p, prep, scr, out):
             logm1 = sec.logm1[i]
             logl = sec.b0[i] + logm1 - sec.k[i] * x1
             logrent = logcoef + x1 + logl - logm1
-            sub = max(0.0, 1.0 - math.exp(logrent + sec.lem1[i] - sec.logc[i]))
+            # (g_i(1) + c') / c = exp(logrent + lem1 - logc): the subsidy,
+            # and the start of the lock-step search c' / (g_i(1) + c')
+            gc1c = math.exp(logrent + sec.lem1[i] - sec.logc[i])
+            sub = max(0.0, 1.0 - gc1c)
             g0 = -(1.0 - sec.sigma[i]) * cost
             gain = W1 - W_nc
             if alpha <= 0.5 or \
@@ -470,6 +475,7 @@ def solve_tabled_point(x, p, prep, scr, out):
                     reg = codes.COORDINATION_FAILURE
                     cm = 1.0  # a finite placeholder until the lock-step search
                     queue_path(scr.qidx, scr.qargs, q, p * n + i, xa0, sec, i, eps, alpha, cost)
+                    scr.qargs[Q_START, q] = (1.0 - sec.sigma[i]) / gc1c
                     q += 1
                 else:
                     reg = codes.NEEDS_SUBSIDY if gain > 0.0 else codes.NOT_WORTH

@@ -178,3 +178,74 @@ def test_chunk_files_in_the_array_directory_and_nested_stores_alike(tmp_path, mo
     a, b = zarr.open_group(flat, mode="r"), zarr.open_group(nested, mode="r")
     for o in OUTPUTS:
         np.testing.assert_array_equal(a[o.name][...], b[o.name][...])
+
+
+def test_temporary_names_differ_between_calls_and_forked_processes(tmp_path):
+    """Two writers of one store (threads, processes, hosts) never share a
+    temporary file: the name is a per-process random tag, drawn again in a
+    forked child, and a counter."""
+    names = {chunkio._tmp_name("x") for _ in range(1000)}
+    assert len(names) == 1000
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its first name, sent to the parent
+        os.close(r)
+        os.write(w, chunkio._tmp_name("x").encode())
+        os._exit(0)
+    os.close(w)
+    child = os.read(r, 200).decode()
+    os.close(r)
+    os.waitpid(pid, 0)
+    tag = lambda name: name.split(".")[1].rsplit("-", 1)[0]  # noqa: E731
+    assert tag(child) != tag(chunkio._tmp_name("x"))
+
+
+def test_put_file_writes_every_byte_of_a_numpy_buffer(tmp_path):
+    data = np.random.default_rng(1).integers(0, 256, 3_000_001, dtype=np.uint8)
+    target = str(tmp_path / "c.0")
+    chunkio.put_file(target, data)
+    assert open(target, "rb").read() == data.tobytes()
+    assert os.listdir(tmp_path) == ["c.0"]
+
+
+def test_per_sector_floats_are_stored_sector_major_and_read_back_alike(tmp_path):
+    """Float outputs with a sector dimension carry zarr's transpose codec
+    (the sector axis first in each chunk); the fast path encodes through
+    it, and what is read back is what was written."""
+    path = str(tmp_path / "s.zarr")
+    zstore.create(path, SPEC, LAYOUT)
+    group = zarr.open_group(path, mode="r")
+    for o in OUTPUTS:
+        filters = group[o.name].metadata.codecs[:-2]  # (before bytes and blosc)
+        if o.per == "sector" and np.dtype(o.dtype).kind == "f":
+            assert [type(f).__name__ for f in filters] == ["TransposeCodec"]
+            assert tuple(filters[0].order) == (2, 0, 1)
+        else:
+            assert filters == ()
+    group = zarr.open_group(path, mode="r+")
+    rng = np.random.default_rng(3)
+    value = rng.random((3, 5, 2))
+    region = (slice(3, 6), slice(0, 5), slice(None))
+    assert chunkio.write_chunks(group, [("critical_mass", region, value)]) == 1  # fast path
+    np.testing.assert_array_equal(zarr.open_group(path, mode="r")["critical_mass"][region],
+                                  value)
+
+
+def test_stores_without_the_transpose_are_written_and_read_alike(tmp_path, monkeypatch):
+    """A store made before per-sector outputs were transposed (no filter)
+    takes the same fast path and reads back the same values."""
+    path = str(tmp_path / "old.zarr")
+    monkeypatch.setattr(zstore, "sector_major", lambda ndim: ())
+    zstore.create(path, SPEC, LAYOUT)
+    monkeypatch.undo()
+    group = zarr.open_group(path, mode="r+")
+    assert group["critical_mass"].metadata.codecs[0].__class__.__name__ == "BytesCodec"
+    new = str(tmp_path / "new.zarr")
+    zstore.create(new, SPEC, LAYOUT)
+    for cid in range(LAYOUT.nchunks):
+        out = outputs_for(cid, LAYOUT)
+        for p in (path, new):
+            zstore.write_chunk(p, LAYOUT, cid, out, 2)
+    a, b = (zarr.open_group(p, mode="r") for p in (path, new))
+    for o in OUTPUTS:
+        np.testing.assert_array_equal(a[o.name][...], b[o.name][...])

@@ -90,3 +90,57 @@ def test_root_not_converged_is_flagged(kern, monkeypatch):
     assert not flagged[~deferred].any()
     np.testing.assert_array_equal(cut["regime"], ok["regime"])
     assert not (ok["status"] & codes.PATH_NOT_CONVERGED).any()
+
+
+def test_exp_pade_is_exp_to_fifth_order_and_positive():
+    """The factor of the search's step in log s: exp(y) within y^5/720
+    (plus rounding) near 0, and positive (a step never leaves s > 0)
+    for any y up to 1e150 (beyond, NaN: the step leaves the bracket and
+    the search bisects)."""
+    from coordsweep.kernels.lockstep import exp_pade
+    rng = np.random.default_rng(3)
+    y = np.concatenate([rng.uniform(-1e-2, 1e-2, 500), 10 ** rng.uniform(-16, -3, 200)])
+    for v in y:
+        assert abs(exp_pade(v) / np.exp(v) - 1) <= abs(v) ** 5 / 720 * 1.01 + 4e-16, v
+    for v in np.concatenate([rng.uniform(-50, 50, 500), [1e150, -1e150, 3.4641016, -3.4641016]]):
+        assert exp_pade(v) > 0.0, v
+    assert np.isnan(exp_pade(1e300))
+
+
+def _increasing_draw(seed, q, lognet):
+    rng = np.random.default_rng(seed)
+    alpha = rng.uniform(0.2, 0.5, q)
+    return dict(xa0=10 ** rng.uniform(-2, 1, q), u=10 ** rng.uniform(-2, 1, q),
+                logk=rng.uniform(-3, 3, q), theta=10 ** rng.uniform(-2, 1, q),
+                eps=1 / (1 - alpha), alpha=alpha, net=10 ** rng.uniform(*lognet, q))
+
+
+def test_lockstep_tiny_roots_match_brentq():
+    """Roots down to 1e-17 (net costs 1e-14 to 1e-6): the search in log s
+    reaches them in a few steps and agrees with brentq within 1e-12
+    relative or the absolute tolerance XTOL."""
+    from coordsweep.kernels.lockstep import increasing_roots
+    from coordsweep.kernels.rootfind import XTOL
+    args = _increasing_draw(12, 2000, (-14, -6))
+    pos = fast_g(1.0, **args) > 0
+    root, conv = increasing_roots(*args.values())
+    assert conv.all() and pos.sum() > 500
+    assert root[pos].min() < 1e-12  # tiny roots drawn
+    for k in np.flatnonzero(pos)[:300]:
+        a = {key: v[k] for key, v in args.items()}
+        ref = brentq(lambda s: fast_g(s, **a), 0.0, 1.0, xtol=1e-300, rtol=8.9e-16)
+        assert abs(root[k] - ref) <= 1e-12 * ref + XTOL, (k, root[k], ref)
+
+
+def test_lockstep_search_needs_few_steps(monkeypatch):
+    """G is close to linear in log s, so Newton's step in log s from
+    s0 = c' / (g_i(1) + c') converges within four evaluations for nearly
+    every root (a step in s needed five or more for a third of them), and
+    the roots cut off at four steps are flagged, not wrong."""
+    from coordsweep.kernels import lockstep
+    args = _increasing_draw(11, 3000, (-4, 0))
+    full, _ = lockstep.increasing_roots(*args.values())
+    monkeypatch.setattr(lockstep, "MAXITER", 4)
+    root, conv = lockstep.increasing_roots(*args.values())
+    assert conv.mean() >= 0.97
+    np.testing.assert_array_equal(root[conv], full[conv])

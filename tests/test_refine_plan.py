@@ -82,6 +82,7 @@ def run_planner(shape, raxes, coarse, f, ncols, min_level=0):
                         np.int16).reshape(len(idx), ncols)
         plan.record(idx, keys)
     plan.finish()
+    assert plan.n_solved == int(plan.solved.sum())
     values = np.stack(plan.values, axis=1).reshape(shape + (ncols,))
     return values, plan.solved.reshape(shape), solved_levels
 
@@ -298,3 +299,43 @@ def test_more_than_three_axes():
 def test_sample_is_not_an_axis():
     with pytest.raises(SpecError, match="unknown axis 'sample'"):
         parse({"on": ["regime"], "axes": ["sample"]}, DIMS + ["sample"], DIMS)
+
+
+def test_more_than_255_key_combinations():
+    """A point holds a code of its key values: past 255 distinct
+    combinations the codes widen, and the plan is still the reference's
+    (blocks of 4 x 4 points, each its own category: 17 x 17 of them)."""
+    shape, raxes, coarse = (65, 66), (0, 1), 4
+
+    def f(p):
+        return (p[0] // 4, p[1] // 4 - 3)
+    values, solved, _ = run_planner(shape, raxes, coarse, f, 2)
+    final, ref_solved = reference(shape, raxes, coarse, f)
+    assert {tuple(map(int, p)) for p in np.argwhere(solved)} == ref_solved
+    for p, v in final.items():
+        assert tuple(values[p]) == v, p
+    np.testing.assert_array_equal(values, truth(shape, f, 2))
+
+
+def test_key_values_of_any_range():
+    """Key values far apart (no one-integer code of a row fits 63 bits):
+    the distinct rows are found all the same, and the columns come back in
+    their dtypes."""
+    ref = zrefine.Refinement(on=("x",), sectors=None, axes=(0,), coarse=2)
+    plan = zrefine.Planner((5,), ref, [np.int64, np.int64, np.int8])
+    big = 2 ** 62
+    keys = np.array([[big, -big, 1], [big, -big, 1], [-big, big, -1]], np.int64)
+    idx = plan.points(0)
+    assert list(idx) == [0, 2, 4]
+    plan.record(idx, keys)
+    rows, inverse = zrefine._distinct_rows(keys)
+    assert [tuple(r) for r in rows[inverse]] == [tuple(r) for r in keys]
+    idx = plan.points(1)  # (the cell [0, 2] is uniform: filled)
+    assert list(idx) == [3]
+    plan.record(idx, np.array([[0, 0, 0]], np.int64))
+    plan.finish()
+    got = np.stack(plan.values, axis=1)
+    assert [v.dtype for v in plan.values] == [np.int64, np.int64, np.int8]
+    np.testing.assert_array_equal(got, [[big, -big, 1], [big, -big, 1], [big, -big, 1],
+                                        [0, 0, 0], [-big, big, -1]])
+    np.testing.assert_array_equal(plan.column(2, 1, 4), [1, 1, 0])

@@ -303,7 +303,6 @@ def test_split_levels_fail_and_resume_bit_identical(tmp_path, monkeypatch):
     resumed with the synchronous scheduler (which would not cut it) keeps
     the levels' recorded task sizes and ends bit for bit as an
     uninterrupted synchronous run."""
-    import zarr
     from coordsweep.engine.run import refine as rrefine
     from coordsweep.engine.run.runner import run_sweep
     text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml")).read()
@@ -326,14 +325,83 @@ def test_split_levels_fail_and_resume_bit_identical(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="killed"):
         run_sweep(spec, str(store), scheduler="threads", workers=2, progress=False)
     assert sum(p.startswith("refine-write-3-") for p in seen) > 1  # level 3 was cut
-    levels = zarr.open_group(str(store), mode="r")["refine_levels"]
-    sizes = {k: levels[f"level_{k}"].attrs["task_points"] for k in range(4)}
+    files = rrefine.LevelFiles(store)
+    sizes = {k: files.meta(k)["task_points"] for k in range(4)}
     assert sizes[3] < 65 * 65 and all(v % 8 == 0 for v in sizes.values())
     assert open_dataset(store).attrs["refine"]["levels_done"] == 3
     monkeypatch.setattr(rrefine.debug, "pause", real_pause)
     run(spec, store, resume=True)
     assert_identical_stores(ref, store)
     assert open_dataset(store).attrs["refine"] == open_dataset(ref).attrs["refine"]
+
+
+def test_without_the_solved_points_in_memory_bit_identical(tmp_path, monkeypatch):
+    """A process that did not solve a level's points (a worker of a
+    cluster, a resumed run) plans from the key columns in the level's files
+    and assembles its chunks by solving their solved points again: the
+    store equals the one assembled from memory bit for bit."""
+    from coordsweep.engine.run import refine as rrefine
+    text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml")).read()
+    spec = write_spec(tmp_path, shrink(text, 65, {"on": ["regime", "target_best"],
+                                                  "coarse": 16, "min_level": 1}))
+    run(spec, tmp_path / "ref.zarr", chunk_points=700)
+    seen = []
+    real_keys = rrefine.LevelFiles.keys
+
+    def keys(self, *args):
+        seen.append(args)
+        return real_keys(self, *args)
+    monkeypatch.setattr(rrefine.LevelFiles, "keys", keys)
+    monkeypatch.setattr(rrefine, "_memory_records", lambda *args: None)
+    run(spec, tmp_path / "s.zarr", chunk_points=700)
+    assert len(seen) >= zrefine.of_spec(parse_spec(open(spec).read())).levels
+    assert_identical_stores(tmp_path / "ref.zarr", tmp_path / "s.zarr")
+
+
+def test_level_files_of_another_plan_are_replaced(tmp_path, monkeypatch):
+    """A level whose files were laid out for other points (or in another
+    form: no level.json) is laid out again, a task file with another run
+    token is not taken as done: the resumed store equals an uninterrupted
+    one bit for bit."""
+    import json as _json
+    from coordsweep.engine.run import refine as rrefine
+    text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml")).read()
+    spec = write_spec(tmp_path, shrink(text, 65, {"on": ["regime", "target_best"],
+                                                  "coarse": 16}))
+    ref = tmp_path / "ref.zarr"
+    run(spec, ref)
+    real_pause = rrefine.debug.pause
+
+    def pause(point):
+        if point == "refine-level-3":
+            raise RuntimeError("killed")
+        real_pause(point)
+    monkeypatch.setattr(rrefine.debug, "pause", pause)
+    store = tmp_path / "s.zarr"
+    with pytest.raises(RuntimeError, match="killed"):
+        run(spec, store)
+    monkeypatch.setattr(rrefine.debug, "pause", real_pause)
+    levels = store / "refine_levels"
+    assert sorted(os.listdir(levels / "level_1")) == ["level.json", "t.0"]
+    meta = _json.loads((levels / "level_1" / "level.json").read_text())
+    (levels / "level_1" / "level.json").write_text(_json.dumps({**meta, "points": "other"}))
+    os.remove(levels / "level_2" / "level.json")
+    (levels / "level_2" / "zarr.json").write_text("{}")
+    data = (levels / "level_3" / "t.0").read_bytes()
+    token = int(np.frombuffer(data, "<i8", 1)[0])
+    (levels / "level_3" / "t.0").write_bytes(np.array([token + 1], "<i8").tobytes() + data[8:])
+    files = rrefine.LevelFiles(store)
+    assert files.keys(0, 0, token) is not None and files.keys(3, 0, token) is None
+    solved = []
+    real_task = rrefine.level_task
+    monkeypatch.setattr(rrefine, "level_task",
+                        lambda spec, store, info, *a, **k: solved.append(info.level)
+                        or real_task(spec, store, info, *a, **k))
+    run(spec, store, resume=True)
+    assert solved == [1, 2, 3, 4]
+    assert_identical_stores(ref, store)
+    assert open_dataset(store).attrs["refine"] == open_dataset(ref).attrs["refine"]
+    assert not levels.exists()
 
 
 def test_refined_on_a_two_worker_cluster_equals_synchronous(tmp_path, monkeypatch):

@@ -4,41 +4,39 @@ the store's chunks.
 1. Levels. The driver plans level k (engine/spec/refine.py's Planner: the
    coarse sub-grid, then the points inside cells whose corners differ),
    cuts its points (sorted flat indices) into tasks and runs them on the
-   run's executor
-   (engine/run/executors.py). A task solves its points and writes them
-   into the store's group ``refine_levels/level_k``: ``record`` (every
-   output of a point, packed in bytes; the next level is planned from its
-   refined outputs), then marks itself in ``task_done`` with the store's
-   run token. The store's attribute
-   ``refine`` counts the levels done. Tasks: with the synchronous
-   scheduler (one thread: nothing to share) a level is cut at the store's
-   chunk size, at most about a full run's chunk (MAX_CHUNK_POINTS); with
-   any other, into up to TASKS_PER_LEVEL tasks of at least
-   MIN_TASK_POINTS points (rounded to whole record chunks), so that the
-   workers share a level. A level's group records its task size: a
-   resumed run keeps it, whatever its own scheduler. Records are
-   lz4-compressed, in zarr chunks of RECORD_CHUNK points on a cluster
-   (a chunk's task reads only its points' records) and one a task in
-   process (read from memory, never back from the store).
+   run's executor (engine/run/executors.py). A task solves its points,
+   keeps their outputs in its process's memory and writes their key
+   columns (the refined outputs, which the next level is planned from)
+   into the file ``refine_levels/level_k/t.T`` of the store with the
+   store's run token: the task is done (LevelFiles). The store's
+   attribute ``refine`` counts the levels done. Tasks: with the
+   synchronous scheduler (one thread: nothing to share) a level is cut at
+   the store's chunk size, at most about a full run's chunk
+   (MAX_CHUNK_POINTS); with any other, into up to TASKS_PER_LEVEL tasks of
+   at least MIN_TASK_POINTS points (whole multiples of RECORD_CHUNK), so
+   that the workers share a level. A level's ``level.json`` records its
+   task size: a resumed run keeps it, whatever its own scheduler.
 2. Chunks. Every chunk of the store is then written once, like any run's
-   chunk (and marked in ``chunk_done``): the solved points from the
-   levels' records, the filled ones from the plan (refined outputs) and
-   the fill values (NaN, -1, False, status bit ``filled``), and
-   ``computed``; the outputs one at a time in a scratch array
-   (_ChunkOutputs), the summary counted by the task. A refined store's
-   default chunks are larger than a full run's (engine/spec/layout.py).
-   The level groups are removed when the store is complete.
+   chunk (and marked in ``chunk_done``): the solved points' outputs (from
+   the memory of the process that solved them; a chunk assembled in
+   another process, or after a resume, solves its solved points again:
+   the kernels' results do not depend on how points are grouped), the
+   filled ones from the plan (refined outputs) and the fill values (NaN,
+   -1, False, status bit ``filled``), and ``computed``; the outputs one
+   at a time (_ChunkOutputs), the summary counted by the task. A refined
+   store's default chunks are larger than a full run's
+   (engine/spec/layout.py). The level files are removed when the store
+   is complete.
 
 Where: the run's executor; a local cluster that the run would start is
 started only for a large level or grid (Deferred: smaller work runs on
 threads of the run's process), and with the synchronous scheduler two
 threads write the chunks.
 
-Resume: the plan is replayed from the recorded levels (the same results
-give the same plan), a level's tasks already marked are not run again, and
-the chunks not marked are written: a killed refinement ends bit for bit as
-an uninterrupted one (the kernels' results do not depend on how points are
-grouped into tasks).
+Resume: the plan is replayed from the recorded levels' key columns (the
+same results give the same plan), a level's tasks already recorded are
+not run again, and the chunks not marked are written: a killed refinement
+ends bit for bit as an uninterrupted one.
 """
 import math
 import os
@@ -55,8 +53,7 @@ from coordsweep.engine.store import zarrstore as zstore
 from coordsweep.kernels.codes import FILLED
 
 LEVELS = "refine_levels"
-#: points per zarr chunk of a level's arrays (a chunk of the store reads
-#: the records of its points without decoding a whole task's)
+#: a level's tasks hold whole multiples of this many points
 RECORD_CHUNK = 4096
 #: a level's tasks off the synchronous scheduler: at least this many points
 #: each (a task's fixed cost is small against their kernel time) ...
@@ -66,7 +63,7 @@ MIN_TASK_POINTS = 10_000
 TASKS_PER_LEVEL = 16
 
 
-# --- records: every output of a point as bytes ---------------------------------
+# --- records: every output of a point, column by column ---------------------
 
 def _trailing(spec, per):
     return {"point": (), "sector": (spec.n_sectors,),
@@ -75,7 +72,9 @@ def _trailing(spec, per):
 
 def packing(spec):
     """[(name, dtype, per-point shape, byte offset, byte length)] of a
-    record: every output the spec's store holds (spec.output_rows)."""
+    record: every output the spec's store holds (spec.output_rows); the
+    offset is a point's, the records of m points hold each output's m
+    values together (at m times the offset)."""
     out, off = [], 0
     for o in spec.output_rows:
         dtype = np.dtype(o.dtype)
@@ -86,27 +85,25 @@ def packing(spec):
     return out
 
 
-def pack(outputs, spec):
-    m = len(outputs["status"])
-    lay = packing(spec)
-    rec = np.empty((m, lay[-1][3] + lay[-1][4]), np.uint8)
-    for name, dtype, _, off, size in lay:
-        rec[:, off:off + size] = np.ascontiguousarray(outputs[name], dtype).reshape(m, -1) \
-            .view(np.uint8)
-    return rec
-
-
-def unpack(rec, spec, names=None):
-    """{name: array} of the records `rec` (every output, or those in `names`)."""
-    m = rec.shape[0]
-    return {name: np.ascontiguousarray(rec[:, off:off + size]).view(dtype)
-            .reshape((m,) + shape) for name, dtype, shape, off, size in packing(spec)
-            if names is None or name in names}
-
-
 def record_bytes(spec):
     name, dtype, shape, off, size = packing(spec)[-1]
     return off + size
+
+
+def columns_of(outputs, spec):
+    """{name: values} of every output a record holds, in its dtype."""
+    return {name: np.asarray(outputs[name], dtype) for name, dtype, _, _, _ in packing(spec)}
+
+
+def _take(cols, lo, hi):
+    return {name: a[lo:hi] for name, a in cols.items()}
+
+
+def _concat(parts):
+    """One {name: array} of several (the points one after the other)."""
+    if len(parts) == 1:
+        return parts[0]
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
 def fill_value(name, dtype):
@@ -130,10 +127,6 @@ class Level:
     task_points: int
     columns: tuple
 
-    @property
-    def path(self):
-        return f"{LEVELS}/level_{self.level}"
-
 
 def task_size(m, chunk_task, split):
     """Points a task of a level of `m` points: `chunk_task` (the store's
@@ -147,76 +140,196 @@ def task_size(m, chunk_task, split):
     return min(chunk_task, math.ceil(want / rc) * rc)
 
 
+class LevelFiles:
+    """The files of a refinement's levels, under ``refine_levels/level_K/``
+    of the store: ``level.json`` (the digest of the level's points and its
+    task size; written last when the level is laid out) and ``t.T`` (task
+    T done: the run token, then the key columns of its points, compressed
+    by _keys_codec; what the next level is planned from). Plain files, not
+    zarr arrays: nothing reads them but a refinement, and making two zarr
+    arrays a level and opening them cost more than the level's points. A
+    local directory is written file by file (chunkio.put_file: a
+    temporary file, then renamed: never half a file, so a task's file is
+    there only when it is done), any other store through its zarr store's
+    get and set."""
+
+    def __init__(self, store):
+        self.store = str(store)
+        self.root = self.store if "://" not in self.store else None
+        self.run_id = None
+        self._zarr = None
+
+    def _key(self, level, name=None):
+        return f"{LEVELS}/level_{int(level)}" + ("" if name is None else f"/{name}")
+
+    def _remote(self):
+        if self._zarr is None:
+            import zarr
+            with zstore._quiet():
+                sp = zarr.open_group(self.store, mode="r+", use_consolidated=False).store_path
+            self._zarr = (sp.store, f"{sp.path}/" if sp.path else "")
+        return self._zarr
+
+    def put(self, level, name, data):
+        key = self._key(level, name)
+        if self.root is not None:
+            from coordsweep.engine.store import chunkio
+            chunkio.put_file(os.path.join(self.root, key), data)
+            return
+        from zarr.core.buffer.cpu import Buffer
+        from zarr.core.sync import sync
+        zs, prefix = self._remote()
+        sync(zs.set(prefix + key, Buffer.from_bytes(bytes(data))))
+
+    def get(self, level, name):
+        """The file's bytes, None when there is none."""
+        key = self._key(level, name)
+        if self.root is not None:
+            try:
+                with open(os.path.join(self.root, key), "rb") as f:
+                    return f.read()
+            except FileNotFoundError:
+                return None
+        from zarr.core.buffer import default_buffer_prototype
+        from zarr.core.sync import sync
+        zs, prefix = self._remote()
+        buf = sync(zs.get(prefix + key, prototype=default_buffer_prototype()))
+        return None if buf is None else buf.to_bytes()
+
+    def remove(self, level):
+        """Remove what the level holds (of another plan, or of another
+        layout of the levels)."""
+        key = self._key(level)
+        if self.root is not None:
+            import shutil
+            path = os.path.join(self.root, key)
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            return
+        from zarr.core.sync import sync
+        zs, prefix = self._remote()
+        sync(zs.delete_dir(prefix + key))
+
+    def meta(self, level):
+        import json
+        data = self.get(level, "level.json")
+        try:
+            return None if data is None else json.loads(data)
+        except ValueError:
+            return None
+
+    def set_meta(self, level, meta):
+        import json
+        self.put(level, "level.json", json.dumps(meta).encode())
+
+    def put_keys(self, level, task, token, keys):
+        """Task `task` done: its points' key columns ((m, C) int64)."""
+        keys = np.ascontiguousarray(keys, np.int64)
+        head = np.array([int(token), *keys.shape], "<i8").tobytes()
+        self.put(level, f"t.{int(task)}", head + _keys_codec().encode(keys))
+
+    def keys(self, level, task, token):
+        """The key columns a task recorded with this run token, else None."""
+        data = self.get(level, f"t.{int(task)}")
+        if data is None or len(data) < 24:
+            return None
+        have, m, c = (int(v) for v in np.frombuffer(data, "<i8", 3))
+        if have != int(token):
+            return None
+        return np.frombuffer(_keys_codec().decode(data[24:]), np.int64).reshape(m, c)
+
+    def task_done(self, level, task, token):
+        data = self.get(level, f"t.{int(task)}")
+        return data is not None and len(data) >= 24 \
+            and int(np.frombuffer(data, "<i8", 1)[0]) == int(token)
+
+
+#: (store, run id) -> its LevelFiles, one a run and process
+_FILES = {}
+
+
+def _files(store, run_id):
+    key = (str(store), run_id)
+    files = _FILES.get(key)
+    if files is None:
+        if len(_FILES) > 64:
+            _FILES.clear()
+        files = _FILES[key] = LevelFiles(store)
+        files.run_id = run_id
+    return files
+
+
+def _keys_codec():
+    """The key columns' compressor: lz4 after a shuffle of their int64
+    bytes (small category codes: a few bytes a point)."""
+    from numcodecs import Blosc
+    return Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE)
+
+
 def level_task(spec, store, info, task, run_id=None, token=1, solver=None, writer=None,
                idx=None):
-    """One dask task of a level: solve the points `idx`, write their
-    records, mark the task done. Returns the points solved."""
+    """One dask task of a level: solve the points `idx`, record their key
+    columns (the task's file: done). Returns the points solved. The
+    points' outputs stay in this process's memory (_RECORDS) for the
+    chunks it assembles; a chunk of another process, or of a resumed run,
+    solves its points again (the kernels' results do not depend on how
+    points are grouped)."""
     from coordsweep.engine.run import startup
     startup.load_numba_arraymath()
     from coordsweep import kernels
     lease.check(store, run_id)
-    if int(_level_array(store, run_id, f"{info.path}/task_done")[int(task)]) == token:
+    files = _files(store, run_id)
+    if files.task_done(info.level, task, token):
         return len(idx)
     outputs = kernels.solve(**zrefine.params_at(spec, idx), solver=solver, **spec.outputs)
-    lo = int(task) * info.task_points
-    hi = lo + len(idx)
     debug.pause(f"refine-write-{info.level}-{task}")
     lease.check(store, run_id)
-    rec = pack(outputs, spec)
-    # whole chunks of the level's arrays, stored as zarr would store them
-    # (engine/store/chunkio.py: no event-loop round trip a chunk)
-    from coordsweep.engine.store import chunkio
-    arrays = {"record": _level_array(store, run_id, f"{info.path}/record"),
-              "task_done": _level_array(store, run_id, f"{info.path}/task_done")}
-    rc = arrays["record"].chunks[0]
-    chunkio.write_chunks(arrays, [("record", (slice(r, min(r + rc, hi)), slice(None)),
-                                   rec[r - lo:min(r + rc, hi) - lo]) for r in range(lo, hi, rc)])
-    lease.check(store, run_id)
-    chunkio.write_chunks(arrays, [("task_done", (slice(int(task), int(task) + 1),),
-                                   np.array([token], np.int64))])
-    _RECORDS.setdefault((str(store), run_id), {})[(info.level, int(task))] = rec
+    cols = columns_of(outputs, spec)
+    files.put_keys(info.level, task, token, zrefine.key_columns(cols, info.columns))
+    _RECORDS.setdefault((str(store), run_id), {})[(info.level, int(task))] = cols
     return len(idx)
 
 
-#: (store, run id, path) -> a level's array, opened once per run and process
-_ARRAYS = {}
-
-
-def _level_array(store, run_id, path):
-    """A level's array (not through the group: a store with consolidated
-    metadata, a design's, does not list arrays made after it)."""
-    import zarr
-    key = (str(store), run_id, path)
-    arr = _ARRAYS.get(key)
-    if arr is None:
-        if len(_ARRAYS) > 256:
-            _ARRAYS.clear()
-        with zstore._quiet():
-            arr = _ARRAYS[key] = zarr.open_array(str(store), path=path, mode="r+")
-    return arr
-
-
-#: (store, run id) -> {(level, task): records} written in this process: the
-#: chunks of an in-process run take them from here instead of reading them
-#: back (a worker of a cluster, or a resumed run, reads the store)
+#: (store, run id) -> {(level, task): {output: values}} solved in this
+#: process: the chunks it assembles take their solved points from here
 _RECORDS = {}
 
 
-def _records(array, store, run_id, level, lo, hi, task_points):
-    """Records [lo, hi) of a level: from this process's tasks when it ran
-    them all, else from the store (`array`: a function returning the
-    level's ``record`` array)."""
+def _memory_records(store, run_id, level, lo, hi, task_points):
+    """{output: values} of the points [lo, hi) of a level when this process
+    solved them all, else None."""
     mine = _RECORDS.get((str(store), run_id), {})
     tasks = range(lo // task_points, (hi - 1) // task_points + 1)
-    if all((level, t) in mine for t in tasks):
-        parts = [mine[(level, t)][max(lo - t * task_points, 0):hi - t * task_points]
-                 for t in tasks]
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
-    return np.asarray(array()[lo:hi])
+    if not all((level, t) in mine for t in tasks):
+        return None
+    return _concat([_take(mine[(level, t)], max(lo - t * task_points, 0), hi - t * task_points)
+                    for t in tasks])
 
 
-#: thread id -> the scratch array its chunks' outputs are made in
+def _level_keys(files, info, m, token):
+    """(m, C) key columns of a level's points: from this process's memory
+    when it solved them all, else from the level's files."""
+    store, run_id = files.store, files.run_id
+    cols = _memory_records(store, run_id, info.level, 0, m, info.task_points)
+    if cols is not None:
+        return zrefine.key_columns(cols, info.columns)
+    parts = []
+    for t in range(math.ceil(m / info.task_points)):
+        keys = files.keys(info.level, t, token)
+        if keys is None:
+            raise RuntimeError(f"{store}: task {t} of refinement level {info.level} is not "
+                               "recorded done after every task finished; run again with "
+                               "--resume")
+        parts.append(keys)
+    return np.concatenate(parts)
+
+
+#: thread id -> the scratch array the refined outputs of its chunks are made in
 _SCRATCH = {}
+#: thread id -> {(dtype, fill): [flat array of the fill value, whether it
+#: holds only the fill value]}, shared by the outputs of that dtype and fill
+#: (one at a time)
+_FILLED = {}
 
 
 def _scratch(nbytes):
@@ -228,47 +341,112 @@ def _scratch(nbytes):
     return buf
 
 
-def release_buffers():
-    """Drop every thread's scratch array (after a run's chunks)."""
+def _filled(dtype, fill, count):
+    """[flat array, clean] of this thread: at least `count` values `fill`."""
+    import threading
+    bufs = _FILLED.setdefault(threading.get_ident(), {})
+    key = (dtype.str, repr(fill))
+    entry = bufs.get(key)
+    if entry is None or len(entry[0]) < count:
+        entry = bufs[key] = [np.full(count, fill, dtype), True]
+    elif not entry[1]:
+        entry[0].fill(fill)
+        entry[1] = True
+    return entry
+
+
+def release_buffers(store=None, run_id=None):
+    """Drop every thread's scratch arrays (after a run's chunks), and the
+    solved points this process kept for the run (`store`, `run_id`)."""
     _SCRATCH.clear()
+    _FILLED.clear()
+    _RECORDS.pop((str(store), run_id), None)
 
 
 class _ChunkOutputs:
-    """The outputs of a chunk of `n` points, made one at a time in one
-    scratch array of this thread as the store's writer takes them
-    (zarrstore.write_chunk: chunkio encodes each output before it takes
-    the next): the fill value everywhere, the refined columns from the
-    plan (`values`), the solved points' records (`rec` at rows `at`). A
-    chunk of a refined store is some 250 bytes a point, nearly all fill
-    values: new arrays for it cost more in page faults than encoding them,
-    where filling one array again costs little. ``kept``: copies of the
-    outputs the run's summary counts."""
+    """The outputs of a chunk of `n` points, made one at a time as the
+    store's writer takes them (zarrstore.write_chunk: chunkio encodes each
+    output before it takes the next). An output that is not refined holds
+    its fill value but at the solved points: it is made in an array of this
+    thread that holds the fill value already (one a dtype and fill value,
+    for the outputs one after the other), the solved points' values (`rec`
+    at rows `at`) written in and put back to the fill value once encoded.
+    A chunk of a refined store is some 250 bytes a point, nearly all fill
+    values: writing them all again for every chunk cost a fifth of the
+    chunk's time, and new arrays more (in page faults). A refined output
+    (`columns`: every point from the plan, its code `codes` of the values
+    in `tables`, Planner.column_table) is made in one scratch array of
+    this thread, in one pass: the table of the output's value (every
+    sector) by code taken at the codes. ``kept``: what the run's summary
+    counts."""
 
-    COUNTED = ("regime", "n_equilibria", "status")
-
-    def __init__(self, layout_of, n, columns, values, at, rec, solved):
+    def __init__(self, layout_of, n, columns, codes, tables, at, rec, solved):
         self.layout_of, self.n = layout_of, n
-        self.columns, self.values = columns, values
+        self.columns, self.codes, self.tables = columns, codes, tables
         self.at, self.rec, self.solved = at, rec, solved
         self.kept = {}
 
+    def counts(self):
+        """The chunk's results.chunk_counts (a regime refined in every
+        sector counted by code: one pass over the codes, not one a sector;
+        a solved point's code is that of its own values)."""
+        from collections import Counter
+
+        from coordsweep.engine.analysis import results
+        from coordsweep.engine.analysis.flags import COMPUTED_STATUS_NAMES
+        regime = self.kept["regime"]
+        if isinstance(regime, tuple):  # (the regime by code, the codes)
+            table, codes = regime
+            h = np.bincount(codes, minlength=len(table))[:len(table)]
+            per_sector = []
+            for j in range(table.shape[1]):
+                c = Counter()
+                for code in np.flatnonzero(h):
+                    c[int(table[code, j])] += int(h[code])
+                per_sector.append(Counter({k: c[k] for k in sorted(c)}))
+        else:
+            per_sector = [Counter(c) for c, _ in results.regime_counts(regime)]
+        st = results.status_counts(self.kept["status"], COMPUTED_STATUS_NAMES)
+        return per_sector, self.kept["n_equilibria"], st.ok, Counter(st.bits)
+
     def items(self):
-        n = self.n
-        scratch = _scratch(n * max(size for _, _, _, _, size in self.layout_of))
+        n, at = self.n, self.at
+        need = {}  # (each fill array made once, at the size of its largest output)
         for name, dtype, shape, off, size in self.layout_of:
-            a = scratch[:n * size].view(dtype).reshape((n,) + shape)
-            a.fill(fill_value(name, dtype))
-            for (col_name, sector), col in zip(self.columns, self.values):
-                if col_name == name:  # every point: the solved ones are written again below
+            key = (dtype.str, repr(fill_value(name, dtype)))
+            need[key] = max(need.get(key, 0), n * (size // dtype.itemsize))
+        for name, dtype, shape, off, size in self.layout_of:
+            fill = fill_value(name, dtype)
+            dense = [(sector, tab) for (col_name, sector), tab in zip(self.columns, self.tables)
+                     if col_name == name]
+            entry = None
+            if dense:
+                table = np.full((len(dense[0][1]),) + shape, fill, dtype)
+                for sector, tab in dense:
                     if sector is None:
-                        a[:] = col
+                        table[:] = tab
                     else:
-                        a[:, sector] = col
-            if len(self.at):
-                a.reshape(n, -1).view(np.uint8)[self.at] = self.rec[:, off:off + size]
-            if name in self.COUNTED:
+                        table[:, sector] = tab
+                a = _scratch(n * size)[:n * size].view(dtype).reshape((n,) + shape)
+                np.take(table, self.codes, axis=0, out=a, mode="clip")  # (codes in range)
+            else:
+                count = n * (size // dtype.itemsize)
+                entry = _filled(dtype, fill, need[(dtype.str, repr(fill))])
+                a = entry[0][:count].reshape((n,) + shape)
+            if len(at):
+                if entry is not None:
+                    entry[1] = False
+                a[at] = self.rec[name]  # (also in a refined column: the same values)
+            if name == "n_equilibria":
+                self.kept[name] = int(np.count_nonzero(a > 1))
+            elif name == "regime" and dense and len(dense) == int(np.prod(shape)):
+                self.kept[name] = (table, self.codes)
+            elif name in ("regime", "status"):
                 self.kept[name] = a.copy()
             yield name, a
+            if entry is not None and len(at):
+                a[at] = fill
+                entry[1] = True
         yield "computed", np.array(self.solved, bool)
 
 
@@ -299,38 +477,49 @@ def _unpacked(a):
 
 
 def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None,
-                   writer=None, columns=(), ranges=(), values=(), solved=None):
+                   writer=None, columns=(), ranges=(), codes=None, tables=(), solved=None):
     """One dask task: the store's chunk from the plan's refined values at
-    its points (`values`, `solved`) and the levels' records (`ranges`: per
-    level, (first record, end, the points, the level's task size) of its
-    points in the chunk); writes it (in this thread, also with the
-    in-process schedulers' `writer`: its outputs are made one at a time
-    in a scratch array, _ChunkOutputs) and returns (points filled, the
-    chunk's summary counts)."""
-    from coordsweep.engine.analysis import results
+    its points (`codes` of the values in `tables`, `solved`: the plan's,
+    Planner) and the outputs of its solved points
+    (`ranges`: per level, (first, end, the points, the level's task size)
+    of its points among the level's; from this process's memory, else
+    solved again); writes it (in this thread,
+    also with the in-process schedulers' `writer`: its outputs are made
+    one at a time, _ChunkOutputs) and returns (points filled, the chunk's
+    summary counts)."""
     from coordsweep.engine.run.executors import chunk_is_done, write_chunk
     lease.check(store, run_id)
     solved = _unpacked(solved)
-    values = [_unpacked(v) for v in values]
+    codes = _unpacked(codes)
     filled = int(len(solved) - np.count_nonzero(solved))
     if chunk_is_done(store, chunk_id, run_id, token):
         return filled
     start, stop = layout.flat_range(chunk_id)
     layout_of = packing(spec)
-    recs, ats = [], []
+    recs, ats, again = [], [], []
     for level, (lo, hi, points, task_points) in enumerate(ranges):
         if hi <= lo:
             continue
+        cols = _memory_records(store, run_id, level, lo, hi, task_points)
+        if cols is None:
+            again.append(points)
+        else:
+            recs.append(cols)
+            ats.append(points - start)
+    if again:  # (solved in another process, or before a resume: solved again)
+        from coordsweep import kernels
+        from coordsweep.engine.run import startup
+        startup.load_numba_arraymath()
+        points = np.sort(np.concatenate(again))
+        recs.append(columns_of(kernels.solve(**zrefine.params_at(spec, points), solver=solver,
+                                             **spec.outputs), spec))
         ats.append(points - start)
-        recs.append(_records(
-            lambda level=level: _level_array(store, run_id, f"{LEVELS}/level_{level}/record"),
-            store, run_id, level, lo, hi, task_points))
-    # every level's records at once, an output at a time, as bytes
-    rec = np.concatenate(recs) if len(recs) > 1 else recs[0] if recs else None
+    # every level's solved points at once, an output at a time
+    rec = _concat(recs) if recs else None
     at = np.concatenate(ats) if len(ats) > 1 else ats[0] if ats else np.zeros(0, np.int64)
-    chunk = _ChunkOutputs(layout_of, stop - start, columns, values, at, rec, solved)
+    chunk = _ChunkOutputs(layout_of, stop - start, columns, codes, tables, at, rec, solved)
     write_chunk(spec, store, layout, chunk_id, chunk, run_id, token)
-    return filled, results.chunk_counts(*(chunk.kept[name] for name in chunk.COUNTED))
+    return filled, chunk.counts()
 
 
 assemble_chunk.task_name = "refine-chunk"
@@ -500,48 +689,17 @@ def _points_digest(idx):
     return hashlib.sha256(np.ascontiguousarray(idx, np.int64).tobytes()).hexdigest()
 
 
-def _record_codec(nbytes):
-    """The level records' compressor: lz4 after a shuffle of a record's
-    bytes (each byte of a point's outputs beside the same byte of the
-    next point's: about 5 times smaller on the paper-1 sweep, at some
-    2 GB/s; writing the records uncompressed cost more, in new pages of
-    the file, than solving their points). Blosc shuffles at most 255
-    bytes an element: longer records are compressed as they are."""
-    from zarr.codecs import BloscCodec
-    shuffled = nbytes <= 255
-    return (BloscCodec(cname="lz4", clevel=5, shuffle="shuffle" if shuffled else "noshuffle",
-                       typesize=nbytes if shuffled else 1),)
-
-
-def _level_group(root, info, idx, nbytes, chunk_task, whole_tasks=False):
-    """(the level's group, its task size): the existing one when it was
-    made for these points (with the task size it records; `chunk_task`
-    for a group that records none), else a new one with
-    ``info.task_points``. Its arrays: ``record`` (one row of bytes a
-    point, compressed by _record_codec; in zarr chunks of
-    RECORD_CHUNK points, or with `whole_tasks` one a task: an in-process
-    run reads its records from memory, not back from the store) and
-    ``task_done``."""
-    m = len(idx)
-    lv = root.require_group(LEVELS)
-    name = f"level_{info.level}"
+def _level_layout(files, info, idx):
+    """The task size of a level: the recorded one when its files were laid
+    out for these points, else ``info.task_points`` (what the level held
+    removed first)."""
     digest = _points_digest(idx)
-    if name in lv:
-        g = lv[name]
-        if g.attrs.get("points") == digest:
-            return g, int(g.attrs.get("task_points", chunk_task))
-        del lv[name]
-    ntasks = math.ceil(m / info.task_points)
-    g = lv.create_group(name)
-    chunk = max(1, min(info.task_points if whole_tasks else RECORD_CHUNK,
-                       info.task_points, m))
-    g.create_array("record", shape=(m, nbytes), dtype=np.uint8, chunks=(chunk, nbytes),
-                   fill_value=0, compressors=_record_codec(nbytes))
-    g.create_array("task_done", shape=(max(ntasks, 1),), dtype=np.int64, chunks=(1,),
-                   fill_value=0, compressors=None)
-    g.attrs["task_points"] = int(info.task_points)
-    g.attrs["points"] = digest  # last: a group without it is made again
-    return g, info.task_points
+    meta = files.meta(info.level)
+    if meta is not None and meta.get("points") == digest:
+        return int(meta["task_points"])
+    files.remove(info.level)
+    files.set_meta(info.level, {"points": digest, "task_points": int(info.task_points)})
+    return int(info.task_points)
 
 
 def execute(refinement, plan, job, run, progress, warm=True, deferred=None):
@@ -577,9 +735,9 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
     rc = min(RECORD_CHUNK, chunk)
     chunk_task = math.ceil(min(chunk, MAX_CHUNK_POINTS) / rc) * rc
     split = getattr(run, "scheduler", None) != "synchronous"
-    names = {name for name, _ in columns}
     with zstore._quiet():
         root = zarr.open_group(str(store), mode="r+", use_consolidated=False)
+    files = _files(store, job.run_id)
     client = getattr(run, "client", None)
     if client is not None and warm:
         # every worker has the kernels (and the store's modules) before the
@@ -595,33 +753,24 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
             client = run.client
         info = Level(k, task_size(len(idx), chunk_task, split), columns)
         lease.check(store, job.run_id)
-        with zstore._quiet():
-            g, task_points = _level_group(root, info, idx, record_bytes(spec), chunk_task,
-                                          whole_tasks=client is None)
-            done = np.asarray(g["task_done"][:]) == job.token
+        task_points = _level_layout(files, info, idx)
         info = Level(k, task_points, columns)
         level_points.append((idx, task_points))
         ntasks = math.ceil(len(idx) / task_points)
-        todo = [t for t in range(ntasks) if not done[t]]
+        todo = [t for t in range(ntasks) if not files.task_done(k, t, job.token)]
         if todo:
             tasks = Chunks(spec, store, info, job.run_id, job.token, job.solver,
                            fn=level_task,
                            extra=lambda t, idx=idx: (idx[t * task_points:(t + 1) * task_points],))
             run.run(todo, tasks, progress)
         debug.pause(f"refine-level-{k}")
-        with zstore._quiet():
-            if ntasks and not (np.asarray(g["task_done"][:]) == job.token).all():
-                raise RuntimeError(f"{store}: level {k} of the refinement has tasks not "
-                                   "recorded done after every task finished; run again "
-                                   "with --resume")
-            rec = _records(lambda: g["record"], store, job.run_id, k, 0, len(idx), task_points) \
-                if len(idx) \
-                else np.zeros((0, record_bytes(spec)), np.uint8)
-        planner.record(idx, zrefine.key_columns(unpack(rec, spec, names), columns))
+        keys = _level_keys(files, info, len(idx), job.token) if len(idx) \
+            else np.zeros((0, len(columns)), np.int64)
+        planner.record(idx, keys)
         lease.check(store, job.run_id)
         with zstore._quiet():
             root.attrs["refine"] = zrefine.record(refinement, spec, k + 1,
-                                                  int(planner.solved.sum()))
+                                                  planner.n_solved)
     planner.finish()
     if deferred is not None and deferred.client is None \
             and deferred.needed(plan.points_todo, grid=True):
@@ -632,11 +781,10 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
     try:
         _assemble(plan, job, run, progress, columns, planner, level_points)
     finally:
-        _RECORDS.pop((str(store), job.run_id), None)
-        release_buffers()
+        release_buffers(store, job.run_id)
     if client is not None:  # (the workers of a cluster that outlives the run)
-        client.run(release_buffers)
-    return int(planner.solved.sum())
+        client.run(release_buffers, str(store), job.run_id)
+    return planner.n_solved
 
 
 def _assemble(plan, job, run, progress, columns, planner, level_points):
@@ -647,13 +795,15 @@ def _assemble(plan, job, run, progress, columns, planner, level_points):
         # (to another process: compressed)
         ship = _Packed.of if getattr(run, "client", None) is not None else (lambda a: a)
 
+        tables = planner.column_table()
+
         def chunk_args(cid):
             a, b = layout.flat_range(cid)
             ranges = []
             for p, task_points in level_points:
                 lo, hi = int(np.searchsorted(p, a)), int(np.searchsorted(p, b))
                 ranges.append((lo, hi, p[lo:hi], task_points))
-            return (columns, ranges, [ship(col[a:b]) for col in planner.values],
+            return (columns, ranges, ship(planner.codes[a:b]), tables,
                     ship(planner.solved[a:b]))
         chunks = Chunks(spec, store, layout, job.run_id, job.token, job.solver,
                         fn=assemble_chunk, extra=chunk_args)
@@ -677,7 +827,13 @@ def _two_writers(run, todo):
 
 
 def cleanup(store):
-    """Remove the levels' records of a complete store."""
+    """Remove the levels' files of a complete store."""
+    store = str(store)
+    if "://" not in store:
+        import shutil
+        if os.path.isdir(os.path.join(store, LEVELS)):
+            shutil.rmtree(os.path.join(store, LEVELS))
+        return
     fs, path = zstore._fs(store)
     where = f"{path.rstrip('/')}/{LEVELS}"
     if fs.exists(where):

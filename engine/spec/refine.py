@@ -243,10 +243,18 @@ class Planner:
     ``points(k)`` gives the flat (C-order) indices to solve at level k
     (sorted, none solved before); ``record(idx, keys)`` takes their key
     columns (an (m, C) integer array, columns as Refinement.columns), which
-    level k + 1 needs. After the last level, ``values`` holds every key
-    column at every point (solved or filled) and ``solved`` which points
-    were solved. Deterministic: the same results give the same plan (a
-    resumed run replays the recorded levels)."""
+    level k + 1 needs. After the last level, ``column(j, a, b)`` gives key
+    column j at the points [a, b) (solved or filled; ``values``: every
+    column at every point) and ``solved`` which points were solved.
+    Deterministic: the same results give the same plan (a resumed run
+    replays the recorded levels).
+
+    A point holds one small code (``codes``) of the distinct combinations
+    of key values seen (code 0: none yet, every column -1): the corners of
+    a cell are compared, and cells filled, on one array, a byte a point
+    while there are fewer than 256 combinations (the paper-1 map: 4.2 MB
+    at 2049 x 2049 instead of 21 MB of columns, whose first writing cost
+    more than the comparisons)."""
 
     def __init__(self, shape, refinement, dtypes):
         self.shape = tuple(int(n) for n in shape)
@@ -257,9 +265,30 @@ class Planner:
         self.strides = np.array([math.prod(self.shape[k + 1:]) for k in range(len(self.shape))],
                                 np.int64)
         self.solved = np.zeros(self.size, bool)
-        self.values = [np.full(self.size, -1, dt) for dt in dtypes]
+        self.n_solved = 0   # (solved.sum())
+        self.dtypes = [np.dtype(dt) for dt in dtypes]
+        self.codes = np.zeros(self.size, np.uint8)
+        self._keys = {(-1,) * len(self.dtypes): 0}   # key values -> code
+        self._table = None   # per column, its value of every code (column_table)
         self.active = None   # (K, D) cells of the last planned level
         self.next_level = 0
+
+    def column_table(self):
+        """[array of column j's value by code] (in the column's dtype)."""
+        if self._table is None:
+            keys = np.array(sorted(self._keys, key=self._keys.get), np.int64) \
+                .reshape(len(self._keys), len(self.dtypes))
+            self._table = [keys[:, j].astype(dt) for j, dt in enumerate(self.dtypes)]
+        return self._table
+
+    def column(self, j, a=0, b=None):
+        """Key column j at the points [a, b)."""
+        return self.column_table()[j][self.codes[a:b]]
+
+    @property
+    def values(self):
+        """Every key column at every point."""
+        return [self.column(j) for j in range(len(self.dtypes))]
 
     # cells: (K, D) int64; refined axes hold the cell index at step s,
     # other axes the point index
@@ -340,20 +369,34 @@ class Planner:
 
     def record(self, idx, keys):
         idx = np.asarray(idx, np.int64)
-        keys = np.asarray(keys)
+        keys = np.asarray(keys, np.int64).reshape(len(idx), len(self.dtypes))
+        self.n_solved += int(len(idx) - np.count_nonzero(self.solved[idx]))
         self.solved[idx] = True
-        for j, col in enumerate(self.values):
-            col[idx] = keys[:, j]
+        if not len(idx):
+            return
+        # (as the columns hold them: in their dtypes)
+        keys = np.stack([keys[:, j].astype(dt).astype(np.int64)
+                         for j, dt in enumerate(self.dtypes)], axis=1) \
+            if self.dtypes else keys
+        distinct, inverse = _distinct_rows(keys)
+        code = np.empty(len(distinct), np.int64)
+        for i, row in enumerate(map(tuple, distinct.tolist())):
+            c = self._keys.get(row)
+            if c is None:
+                c = self._keys[row] = len(self._keys)
+                self._table = None
+            code[i] = c
+        if len(self._keys) - 1 > np.iinfo(self.codes.dtype).max:
+            self.codes = self.codes.astype(np.min_scalar_type(2 * len(self._keys)))
+        self.codes[idx] = code[inverse.reshape(-1)]
 
     def _evaluate(self, cells, s):
         """Which cells' corners differ; the uniform ones are filled."""
         corners = self._corners(cells, s)
         if not self.solved[corners].all():
             raise ValueError("a cell corner was not solved before its level was planned")
-        differ = np.zeros(len(cells), bool)
-        for col in self.values:
-            v = col[corners]
-            differ |= (v != v[:, :1]).any(axis=1)
+        v = self.codes[corners]
+        differ = (v != v[:, :1]).any(axis=1)
         if s == self.ref.steps[self.ref.min_level]:  # every cell of the grid
             self._fill_dense(corners[:, 0], s)
         else:
@@ -378,8 +421,8 @@ class Planner:
         # temporary array of the grid's size
         a0 = self.raxes[0]
         solved = self.solved.reshape(self.shape)
-        cells = [col[source].reshape(cshape) for col in self.values]
-        grids = [col.reshape(self.shape) for col in self.values]
+        cells = [self.codes[source].reshape(cshape)]
+        grids = [self.codes.reshape(self.shape)]
         for c in range(cshape[a0]):
             lo = c * s
             at = (slice(None),) * a0 + (slice(lo, lo + int(counts[a0][c])),)
@@ -428,8 +471,23 @@ class Planner:
             keep = ~self.solved[flat]
             rows = np.broadcast_to(np.arange(len(c))[:, None], flat.shape)[keep]
             target = flat[keep]
-            for col in self.values:
-                col[target] = col[src][rows]
+            self.codes[target] = self.codes[src][rows]
+
+
+def _distinct_rows(keys):
+    """(the distinct rows of the (m, C) int64 `keys`, each row's index in
+    them): one integer a row when the columns' ranges allow (a sort of m
+    numbers), else numpy's sort of the rows."""
+    lo, hi = keys.min(axis=0), keys.max(axis=0)
+    span = [int(h) - int(low) + 1 for low, h in zip(lo, hi)]
+    if math.prod(span) < 1 << 62:
+        flat = np.zeros(len(keys), np.int64)
+        for j, n in enumerate(span):
+            flat = flat * n + (keys[:, j] - lo[j])
+        _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
+        return keys[first], inverse.reshape(-1)
+    distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
+    return distinct, inverse.reshape(-1)
 
 
 def record(refinement, spec, levels_done=0, points_solved=0):
