@@ -19,12 +19,14 @@ library here), and the bracket bookkeeping is array arithmetic.
 The search is safeguarded Newton on G(s) = log(g_i(s) + c') - log c',
 which is increasing (that is what the certificate proves) and close to
 log s + const, so Newton starts from s0 = c' / (g_i(1) + c') (the root of
-that approximation) and needs a handful of steps. The bracket [lo, hi]
+that approximation; for points of the profile table the block kernel
+queues it, having g_i(1) + c' from the subsidy) and steps in log s, where
+G is nearly linear: about three evaluations a root. The bracket [lo, hi]
 keeps the sign change; a step leaving it is replaced by bisection; the
 stopping rule is :func:`kernels.rootfind.make_newton_root`'s (and Brent's
 tolerance), or, once the steps are short, the next Newton error estimated
-below PRED_RTOL of s (one evaluation fewer for most roots; critical masses
-within 2e-13 relative of Brent's). G and G' cost four transcendental calls
+below PRED_RTOL of s (:func:`log_predicted_converged`; critical masses
+within 1e-10 relative of Brent's). G and G' cost four transcendental calls
 (log1p, expm1 and two log), as one g_i does.
 
 Results do not depend on how points are blocked: every operation is
