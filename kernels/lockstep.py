@@ -122,6 +122,24 @@ def _g1_exp_args(logk, alpha, G):
         G[G_F, k] = logk[k] - alpha[k] * G[G_X, k]
 
 
+@jit(inline="always")
+def _put_row(W, m, s0, xa0, u, logk, theta, eps, alpha, G, k):
+    """Row m of W for root k: its start s0, the bracket [0, 1], its
+    arguments and log c' (from G[G_LOGNET])."""
+    W[m, W_S] = s0
+    W[m, W_LO] = 0.0
+    W[m, W_HI] = 1.0
+    W[m, W_XA0] = xa0[k]
+    W[m, W_U] = u[k]
+    W[m, W_LOGK] = logk[k]
+    W[m, W_THETA] = theta[k]
+    W[m, W_EPS] = eps[k]
+    W[m, W_ALPHA] = alpha[k]
+    W[m, W_LOGNET] = G[G_LOGNET, k]
+    W[m, W_IDX] = k
+    W[m, W_XP] = np.nan
+
+
 @jit
 def _start(xa0, u, logk, theta, eps, alpha, net, start, G, W):
     """g_i(1) = f e - c' of every root; those with g_i(1) > 0 (g_i(1) == 0:
@@ -138,18 +156,7 @@ def _start(xa0, u, logk, theta, eps, alpha, net, start, G, W):
             s0 = net[k] / (g1 + net[k])
         elif not s0 < 1.0:
             continue
-        W[m, W_S] = s0
-        W[m, W_LO] = 0.0
-        W[m, W_HI] = 1.0
-        W[m, W_XA0] = xa0[k]
-        W[m, W_U] = u[k]
-        W[m, W_LOGK] = logk[k]
-        W[m, W_THETA] = theta[k]
-        W[m, W_EPS] = eps[k]
-        W[m, W_ALPHA] = alpha[k]
-        W[m, W_LOGNET] = G[G_LOGNET, k]
-        W[m, W_IDX] = k
-        W[m, W_XP] = np.nan
+        _put_row(W, m, s0, xa0, u, logk, theta, eps, alpha, G, k)
         m += 1
     return m
 
@@ -164,18 +171,7 @@ def _start_given(xa0, u, logk, theta, eps, alpha, start, G, W):
     for k in range(xa0.shape[0]):
         if not start[k] < 1.0:
             continue
-        W[m, W_S] = start[k]
-        W[m, W_LO] = 0.0
-        W[m, W_HI] = 1.0
-        W[m, W_XA0] = xa0[k]
-        W[m, W_U] = u[k]
-        W[m, W_LOGK] = logk[k]
-        W[m, W_THETA] = theta[k]
-        W[m, W_EPS] = eps[k]
-        W[m, W_ALPHA] = alpha[k]
-        W[m, W_LOGNET] = G[G_LOGNET, k]
-        W[m, W_IDX] = k
-        W[m, W_XP] = np.nan
+        _put_row(W, m, start[k], xa0, u, logk, theta, eps, alpha, G, k)
         m += 1
     return m
 
