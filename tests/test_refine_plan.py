@@ -110,6 +110,18 @@ def lines_map(shape, rng, nlines=3, ncols=2):
     return f
 
 
+def planned_as_reference(shape, raxes, coarse, f, ncols, min_level=0):
+    """run_planner's plan, asserted to be the reference's point for point
+    (the points solved, and the value of every point the reference
+    decides); returns run_planner's values, solved, levels."""
+    values, solved, levels = run_planner(shape, raxes, coarse, f, ncols, min_level)
+    final, ref_solved = reference(shape, raxes, coarse, f, min_level)
+    assert {tuple(map(int, p)) for p in np.argwhere(solved)} == ref_solved
+    for p, v in final.items():
+        assert tuple(values[p]) == v, p
+    return values, solved, levels
+
+
 CASES = [
     ((37, 50), (0, 1), 8),
     ((33, 33), (0, 1), 16),
@@ -126,11 +138,7 @@ CASES = [
 def test_planner_matches_reference_on_lines(shape, raxes, coarse):
     rng = np.random.default_rng(sum(shape) + coarse)
     f = lines_map(shape, rng)
-    values, solved, _ = run_planner(shape, raxes, coarse, f, 2)
-    final, ref_solved = reference(shape, raxes, coarse, f)
-    assert {tuple(map(int, p)) for p in np.argwhere(solved)} == ref_solved
-    for p, v in final.items():
-        assert tuple(values[p]) == v, p
+    values, solved, _ = planned_as_reference(shape, raxes, coarse, f, 2)
     # lines: exact everywhere
     np.testing.assert_array_equal(values, truth(shape, f, 2))
 
@@ -150,11 +158,7 @@ def test_planner_matches_reference_random_maps(seed):
     def f(p):
         inside = np.linalg.norm(centres - np.asarray(p, float), axis=1) < radii
         return (int(np.flatnonzero(inside)[0]) if inside.any() else -1,)
-    values, solved, _ = run_planner(shape, raxes, coarse, f, 1)
-    final, ref_solved = reference(shape, raxes, coarse, f)
-    assert {tuple(map(int, p)) for p in np.argwhere(solved)} == ref_solved
-    for p, v in final.items():
-        assert tuple(values[p]) == v, p
+    values, solved, _ = planned_as_reference(shape, raxes, coarse, f, 1)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -173,11 +177,7 @@ def test_min_level_matches_reference(seed):
     def f(p):
         inside = np.linalg.norm(centres - np.asarray(p, float), axis=1) < radii
         return (int(np.flatnonzero(inside)[0]) if inside.any() else -1,)
-    values, solved, levels = run_planner(shape, raxes, coarse, f, 1, min_level)
-    final, ref_solved = reference(shape, raxes, coarse, f, min_level)
-    assert {tuple(map(int, p)) for p in np.argwhere(solved)} == ref_solved
-    for p, v in final.items():
-        assert tuple(values[p]) == v, p
+    values, solved, levels = planned_as_reference(shape, raxes, coarse, f, 1, min_level)
     # the sub-grid of step coarse / 2^min_level is solved whole
     step = coarse >> min_level
     sub = np.ones(shape, bool)
@@ -309,11 +309,7 @@ def test_more_than_255_key_combinations():
 
     def f(p):
         return (p[0] // 4, p[1] // 4 - 3)
-    values, solved, _ = run_planner(shape, raxes, coarse, f, 2)
-    final, ref_solved = reference(shape, raxes, coarse, f)
-    assert {tuple(map(int, p)) for p in np.argwhere(solved)} == ref_solved
-    for p, v in final.items():
-        assert tuple(values[p]) == v, p
+    values, solved, _ = planned_as_reference(shape, raxes, coarse, f, 2)
     np.testing.assert_array_equal(values, truth(shape, f, 2))
 
 
