@@ -122,30 +122,14 @@ def _g1_exp_args(logk, alpha, G):
         G[G_F, k] = logk[k] - alpha[k] * G[G_X, k]
 
 
-@jit(inline="always")
-def _put_row(W, m, s0, xa0, u, logk, theta, eps, alpha, G, k):
-    """Row m of W for root k: its start s0, the bracket [0, 1], its
-    arguments and log c' (from G[G_LOGNET])."""
-    W[m, W_S] = s0
-    W[m, W_LO] = 0.0
-    W[m, W_HI] = 1.0
-    W[m, W_XA0] = xa0[k]
-    W[m, W_U] = u[k]
-    W[m, W_LOGK] = logk[k]
-    W[m, W_THETA] = theta[k]
-    W[m, W_EPS] = eps[k]
-    W[m, W_ALPHA] = alpha[k]
-    W[m, W_LOGNET] = G[G_LOGNET, k]
-    W[m, W_IDX] = k
-    W[m, W_XP] = np.nan
-
-
 @jit
 def _start(xa0, u, logk, theta, eps, alpha, net, start, G, W):
     """g_i(1) = f e - c' of every root; those with g_i(1) > 0 (g_i(1) == 0:
     the root is 1; < 0: 1) get their rows of W: s0 = c' / (g_i(1) + c'),
-    the bracket [0, 1], the arguments (where start[k] is a number, it
-    decides instead, as in :func:`_start_given`). Returns their number."""
+    the bracket [0, 1], the arguments. Where start[k] is a number, it is
+    the start instead (a start >= 1: g_i(1) <= 0, the root is 1) and
+    g_i(1) is not read (G[G_F], G[G_E] need not hold it). Returns their
+    number."""
     m = 0
     for k in range(xa0.shape[0]):
         s0 = start[k]
@@ -156,22 +140,18 @@ def _start(xa0, u, logk, theta, eps, alpha, net, start, G, W):
             s0 = net[k] / (g1 + net[k])
         elif not s0 < 1.0:
             continue
-        _put_row(W, m, s0, xa0, u, logk, theta, eps, alpha, G, k)
-        m += 1
-    return m
-
-
-@jit
-def _start_given(xa0, u, logk, theta, eps, alpha, start, G, W):
-    """:func:`_start` where every start is known: the roots with
-    start < 1 (g_i(1) > 0) get their rows of W (the bracket [0, 1], the
-    arguments, log c' from G[G_LOGNET]); the others' root is 1. Returns
-    their number."""
-    m = 0
-    for k in range(xa0.shape[0]):
-        if not start[k] < 1.0:
-            continue
-        _put_row(W, m, start[k], xa0, u, logk, theta, eps, alpha, G, k)
+        W[m, W_S] = s0
+        W[m, W_LO] = 0.0
+        W[m, W_HI] = 1.0
+        W[m, W_XA0] = xa0[k]
+        W[m, W_U] = u[k]
+        W[m, W_LOGK] = logk[k]
+        W[m, W_THETA] = theta[k]
+        W[m, W_EPS] = eps[k]
+        W[m, W_ALPHA] = alpha[k]
+        W[m, W_LOGNET] = G[G_LOGNET, k]
+        W[m, W_IDX] = k
+        W[m, W_XP] = np.nan
         m += 1
     return m
 
@@ -355,7 +335,7 @@ def increasing_roots(xa0, u, logk, theta, eps, alpha, net, start=None, work=None
         if start is not None and not np.isnan(start).any():
             _copy_row(net, G, G_LOGNET)
             _inplace(np.log, G[G_LOGNET, :q])
-            m = _start_given(xa0, u, logk, theta, eps, alpha, start, G, W)
+            m = _start(xa0, u, logk, theta, eps, alpha, net, start, G, W)
             newton_search(m, W, T, root, conv)
             return root, conv
         if start is None:
