@@ -71,28 +71,19 @@ def _trailing(spec, per):
 
 
 def packing(spec):
-    """[(name, dtype, per-point shape, byte offset, byte length)] of a
-    record: every output the spec's store holds (spec.output_rows); the
-    offset is a point's, the records of m points hold each output's m
-    values together (at m times the offset)."""
-    out, off = [], 0
+    """[(name, dtype, per-point shape, bytes a point)] of every output the
+    spec's store holds (spec.output_rows)."""
+    out = []
     for o in spec.output_rows:
         dtype = np.dtype(o.dtype)
         shape = _trailing(spec, o.per)
-        size = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
-        out.append((o.name, dtype, shape, off, size))
-        off += size
+        out.append((o.name, dtype, shape, dtype.itemsize * int(np.prod(shape, dtype=np.int64))))
     return out
-
-
-def record_bytes(spec):
-    name, dtype, shape, off, size = packing(spec)[-1]
-    return off + size
 
 
 def columns_of(outputs, spec):
     """{name: values} of every output a record holds, in its dtype."""
-    return {name: np.asarray(outputs[name], dtype) for name, dtype, _, _, _ in packing(spec)}
+    return {name: np.asarray(outputs[name], dtype) for name, dtype, _, _ in packing(spec)}
 
 
 def _take(cols, lo, hi):
@@ -153,10 +144,10 @@ class LevelFiles:
     there only when it is done), any other store through its zarr store's
     get and set."""
 
-    def __init__(self, store):
+    def __init__(self, store, run_id=None):
         self.store = str(store)
         self.root = self.store if "://" not in self.store else None
-        self.run_id = None
+        self.run_id = run_id
         self._zarr = None
 
     def _key(self, level, name=None):
@@ -228,20 +219,23 @@ class LevelFiles:
         head = np.array([int(token), *keys.shape], "<i8").tobytes()
         self.put(level, f"t.{int(task)}", head + _keys_codec().encode(keys))
 
+    def _recorded(self, level, task, token):
+        """A task's file when it was recorded with this run token, else None."""
+        data = self.get(level, f"t.{int(task)}")
+        if data is None or len(data) < 24 or int(np.frombuffer(data, "<i8", 1)[0]) != int(token):
+            return None
+        return data
+
     def keys(self, level, task, token):
         """The key columns a task recorded with this run token, else None."""
-        data = self.get(level, f"t.{int(task)}")
-        if data is None or len(data) < 24:
+        data = self._recorded(level, task, token)
+        if data is None:
             return None
-        have, m, c = (int(v) for v in np.frombuffer(data, "<i8", 3))
-        if have != int(token):
-            return None
+        m, c = (int(v) for v in np.frombuffer(data, "<i8", 2, offset=8))
         return np.frombuffer(_keys_codec().decode(data[24:]), np.int64).reshape(m, c)
 
     def task_done(self, level, task, token):
-        data = self.get(level, f"t.{int(task)}")
-        return data is not None and len(data) >= 24 \
-            and int(np.frombuffer(data, "<i8", 1)[0]) == int(token)
+        return self._recorded(level, task, token) is not None
 
 
 #: (store, run id) -> its LevelFiles, one a run and process
@@ -254,8 +248,7 @@ def _files(store, run_id):
     if files is None:
         if len(_FILES) > 64:
             _FILES.clear()
-        files = _FILES[key] = LevelFiles(store)
-        files.run_id = run_id
+        files = _FILES[key] = LevelFiles(store, run_id)
     return files
 
 
@@ -412,10 +405,10 @@ class _ChunkOutputs:
     def items(self):
         n, at = self.n, self.at
         need = {}  # (each fill array made once, at the size of its largest output)
-        for name, dtype, shape, off, size in self.layout_of:
+        for name, dtype, shape, size in self.layout_of:
             key = (dtype.str, repr(fill_value(name, dtype)))
             need[key] = max(need.get(key, 0), n * (size // dtype.itemsize))
-        for name, dtype, shape, off, size in self.layout_of:
+        for name, dtype, shape, size in self.layout_of:
             fill = fill_value(name, dtype)
             dense = [(sector, tab) for (col_name, sector), tab in zip(self.columns, self.tables)
                      if col_name == name]
