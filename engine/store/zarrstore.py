@@ -178,16 +178,17 @@ def sector_major(ndim):
     return (TransposeCodec(order=(ndim - 1, *range(ndim - 1))),)
 
 
-def _encoding(name, dtype, chunks, refined=False, trailing=False):
+def _encoding(name, dtype, chunks, refined=False, dims=()):
     """The zarr encoding of an array without data yet (an output, the
     completion record, a design's coordinate): its chunks, codecs and
-    fill value (a float's NaN as xarray's ``_FillValue``). trailing: the
-    array's last dimension is a sector or equilibrium dimension."""
+    fill value (a float's NaN as xarray's ``_FillValue``). dims: the
+    array's dimensions (a float with a trailing sector or equilibrium
+    dimension is stored sector_major)."""
     dtype = np.dtype(dtype)
     e = {"chunks": tuple(chunks), "chunk_key_encoding": dict(CHUNK_KEYS)}
     if name != "chunk_done" and (name in _OUTPUT_NAMES or name in EXTRA_POINT_VARS):
         e["compressors"] = compressors(dtype, refined)
-        if trailing and dtype.kind == "f" and len(chunks) > 1:
+        if dtype.kind == "f" and len(dims) > 1 and dims[-1] in TRAILING_DIMS:
             e["filters"] = sector_major(len(chunks))
     if dtype.kind == "f":
         e["_FillValue"] = np.nan
@@ -213,8 +214,7 @@ def encoding(ds):
     enc = {}
     refined = "refine" in ds.attrs
     for name, var in ds.data_vars.items():
-        enc[name] = _encoding(name, var.dtype, var.data.chunksize, refined,
-                              var.ndim > 1 and var.dims[-1] in TRAILING_DIMS)
+        enc[name] = _encoding(name, var.dtype, var.data.chunksize, refined, var.dims)
     for name, var in ds.coords.items():  # lazy coordinates: a design's points
         if var.chunks is not None:
             enc[name] = _encoding(name, var.dtype, var.data.chunksize)
@@ -261,8 +261,7 @@ def _write_template(store, mode, coords, data_vars, attrs):
             vattrs["coordinates"] = " ".join(on)
         if isinstance(values, Lazy):
             dtype, shape = values.dtype, values.shape
-            enc = _encoding(name, dtype, values.chunks, "refine" in attrs,
-                            len(dims) > 1 and dims[-1] in TRAILING_DIMS)
+            enc = _encoding(name, dtype, values.chunks, "refine" in attrs, dims)
             kwargs = {"chunks": enc["chunks"], "fill_value": enc.get("fill_value"),
                       "chunk_key_encoding": enc["chunk_key_encoding"]}
             for key in ("compressors", "filters"):
