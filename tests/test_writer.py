@@ -146,3 +146,40 @@ def test_summary_takes_known_counts_and_reads_the_rest(spec_path, tmp_path):
     base = results.summary(res.store, layout)
     assert s["share_multiple_equilibria"] * layout.size == pytest.approx(
         base["share_multiple_equilibria"] * layout.size + 1000)
+
+
+def test_no_chunk_is_written_before_first_returns():
+    """first() (the store's template) runs in the thread before any write:
+    a caller finding the queue full waits for it rather than writing."""
+    gate, events = threading.Event(), []
+
+    def first():
+        assert gate.wait(10)
+        events.append("first")
+
+    w = ChunkWriter(lambda cid, out: events.append(cid), first=first)
+    assert not w.ready
+    w.submit(0, None)                      # queued
+    caller = threading.Thread(target=w.submit, args=(1, None))
+    caller.start()                         # queue full: waits for first()
+    caller.join(0.2)
+    assert caller.is_alive() and events == [] and not w.ready
+    gate.set()
+    caller.join(10)
+    w.close()
+    assert events[0] == "first" and sorted(events[1:]) == [0, 1] and w.ready
+
+
+def test_a_failing_first_writes_no_chunk_and_reaches_the_caller():
+    written = []
+
+    def first():
+        raise OSError("cannot create the store")
+
+    w = ChunkWriter(lambda cid, out: written.append(cid), first=first)
+    with pytest.raises(OSError, match="cannot create"):
+        for cid in range(5):
+            w.submit(cid, None)
+    with pytest.raises(OSError, match="cannot create"):
+        w.close()
+    assert written == [] and not w.ready
