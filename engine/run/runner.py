@@ -247,10 +247,8 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
                 plan.open_store(job.spec, job.store, held.run_id, job.solver)
             # a store this run creates may be created by the synchronous
             # run's writer thread while the first chunk is computed
-            # (executors.InProcess; not for a run of one chunk, where there
-            # is nothing to overlap); anywhere else, before any task
-            overlap = (client is None and refinement is None and plan.creates
-                       and len(plan.todo) > 1)
+            # (executors.InProcess); anywhere else, before any task
+            overlap = client is None and refinement is None and plan.creates
             if not overlap:
                 open_store()
             startup.resume_gc()  # (the command line's process: start-up is over)
