@@ -40,10 +40,7 @@ def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=No
     # another layout
     lease.check(store, run_id)
     try:
-        # (a store this run is still creating, its template written by the
-        # writer thread meanwhile: no chunk of it is done)
-        done = (writer is None or writer.ready) and chunk_is_done(store, chunk_id, run_id,
-                                                                  token)
+        done = chunk_is_done(store, chunk_id, run_id, token)
     except Exception:
         lease.check(store, run_id)  # taken over in between: say so
         raise
@@ -163,25 +160,16 @@ class InProcess:
         self.counted[cid] = results.chunk_counts(outputs["regime"], outputs["n_equilibria"],
                                                  outputs["status"])
 
-    def run(self, tasks, job, progress, first=None):
-        """compute_chunk for every chunk id in `tasks`, updating `progress`.
-        first(): what must be done before any chunk is written (creating
-        the store): with the synchronous scheduler and the writer thread,
-        done by that thread while the first chunk is computed (every task
-        of a store being created is computed, none is recorded done yet);
-        otherwise here, first."""
+    def run(self, tasks, job, progress):
+        """compute_chunk for every chunk id in `tasks`, updating `progress`."""
         from coordsweep.engine.run import writer as zwriter
-        overlap = (first is not None and self.scheduler == "synchronous"
-                   and job.fn is None and zwriter.enabled())
-        if first is not None and not overlap:
-            first()
         with contextlib.ExitStack() as stack:
             out = None
             if zwriter.enabled():  # writes overlap the next chunk's computing
                 out = stack.enter_context(zwriter.ChunkWriter(
                     lambda cid, outputs: write_chunk(*job.args, cid, outputs,
                                                      job.run_id, job.token),
-                    on_written=self._count, first=first if overlap else None))
+                    on_written=self._count))
             try:
                 if self.scheduler == "synchronous":
                     self._serial(tasks, job, out, progress)

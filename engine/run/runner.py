@@ -243,14 +243,7 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
                 client.run(warm_kernels if refinement is None else zrefine.warm_worker,
                            job.spec, job.solver)
                 warmed = True
-            def open_store():
-                plan.open_store(job.spec, job.store, held.run_id, job.solver)
-            # a store this run creates may be created by the synchronous
-            # run's writer thread while the first chunk is computed
-            # (executors.InProcess); anywhere else, before any task
-            overlap = client is None and refinement is None and plan.creates
-            if not overlap:
-                open_store()
+            plan.open_store(job.spec, job.store, held.run_id, job.solver)
             startup.resume_gc()  # (the command line's process: start-up is over)
             t1 = time.perf_counter()
             bar.t0 = t1
@@ -259,8 +252,6 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
                                                      warm=not warmed, deferred=deferred)
                 if deferred is not None:
                     info = deferred.workers(info)
-            elif overlap:
-                run.run(plan.todo, job, bar, first=open_store)
             else:
                 run.run(plan.todo, job, bar)
             return info, time.perf_counter() - t1, run.counted

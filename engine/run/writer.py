@@ -45,19 +45,11 @@ def enabled():
 class ChunkWriter:
     """Writes chunks handed over by `submit` in a thread of its own."""
 
-    def __init__(self, write, depth=DEPTH, on_written=None, first=None):
+    def __init__(self, write, depth=DEPTH, on_written=None):
         """write(chunk_id, outputs) writes one chunk (and marks it done);
-        on_written(chunk_id, outputs) runs in the thread after each;
-        first(): run in the thread before any chunk is written (the
-        store's template, while the first chunk is computed): until it
-        has returned, ``ready`` is False and no chunk is written, by
-        the thread or by a caller; if it fails, no chunk is."""
+        on_written(chunk_id, outputs) runs in the thread after each."""
         self._write = write
         self._on_written = on_written
-        self._first = first
-        self._ready = threading.Event()
-        if first is None:
-            self._ready.set()
         self._queue = queue.Queue(maxsize=depth)
         self._error = None
         self._stop = False
@@ -67,20 +59,7 @@ class ChunkWriter:
                                         daemon=True)
         self._thread.start()
 
-    @property
-    def ready(self):
-        """Whether chunks may be written (``first`` has returned, without
-        an error)."""
-        return self._ready.is_set() and self._error is None
-
     def _loop(self):
-        try:
-            if self._first is not None:
-                self._first()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller
-            self._error = exc
-        finally:
-            self._ready.set()
         while True:
             item = self._queue.get()
             try:
@@ -107,15 +86,10 @@ class ChunkWriter:
         self._raise()
         try:
             self._queue.put_nowait((chunk_id, outputs))
-            return
         except queue.Full:
-            pass
-        while not self._ready.wait(0.5):  # (the template first: wait for it)
-            self._raise()
             if not self._thread.is_alive():  # pragma: no cover - defensive
-                raise RuntimeError("the writer thread stopped")
-        self._raise()
-        self._write_here(chunk_id, outputs)
+                raise RuntimeError("the writer thread stopped") from None
+            self._write_here(chunk_id, outputs)
 
     def _write_one(self, chunk_id, outputs):
         self._write(chunk_id, outputs)
@@ -141,7 +115,6 @@ class ChunkWriter:
         if abort:
             self._stop = True
         else:  # what is still queued is written here, beside the thread's last write
-            self._ready.wait()
             while self._error is None:
                 try:
                     item = self._queue.get_nowait()
