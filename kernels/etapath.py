@@ -29,13 +29,17 @@ out, as kernels/lockstep.py does. With w_j the shares of L_j in L,
     x_G'(s) = ((e_i - 1) m'/m + h'/h) / (k_i - 1),
     h' = eps theta (1 + h) / (1 + theta s),  m' = h + s h'.
 
-Safeguarded Newton inside the bracket [0, 1] that keeps the sign change;
-F is mostly convex (close to -c log s + const), so a step from the right
-of the root overshoots: a step leaving the bracket is replaced by the
-tangent step from the bracket's other end (which lands between it and the
-root), or by bisection where that end has not been evaluated, from the start the block kernel
-queued (kernels/sectors.py: where log(g_i + c') ~ log s + const crosses
-log c'), stopping when a step is shorter than ETA_RTOL (relative).
+Safeguarded Newton in y = log s inside the bracket [0, 1] that keeps
+the sign change: F is close to -c log s + const, nearly linear in log s,
+so a step in log s (s -> s exp(-F / (s F')), the exp by
+lockstep.exp_pade) lands closer than one in s (about 3.1 evaluations a
+root on random points instead of 3.8). A step leaving the bracket is
+replaced by the tangent step in s from the bracket's other end (F is
+mostly convex: it lands between that end and the root), or by bisection
+where that end has not been evaluated. The search starts where the block
+kernel queued it (kernels/sectors.py: where log(g_i + c') ~ log s + const
+crosses log c') and stops when a step is shorter than ETA_RTOL
+(relative).
 
 Results do not depend on how points are blocked: every operation is
 elementwise or a sum over sectors in sector order, and every NumPy call
@@ -51,7 +55,7 @@ from coordsweep.kernels.economy import KIND_CAND, log_expm1, log_m
 from coordsweep.kernels.etapoint import E_CERT
 from coordsweep.kernels.etatable import newton_rows, row_buffers
 from coordsweep.kernels.jit import jit
-from coordsweep.kernels.lockstep import predicted_converged, staggered_rows
+from coordsweep.kernels.lockstep import exp_pade, log_predicted_converged, staggered_rows
 from coordsweep.kernels.sectors import PRESAMPLES, SHAPE_SAMPLES, SLOPE_STEP
 from coordsweep.kernels.rootfind import MAXITER, XTOL
 
@@ -63,8 +67,9 @@ from coordsweep.kernels.rootfind import MAXITER, XTOL
 #: contract's 1e-10).
 ETA_RTOL = 1e-12
 
-# the search also stops when the next Newton error, estimated from F''
-# over the last step, is small (kernels/lockstep.py predicted_converged)
+# the search also stops when the next Newton error in log s, estimated
+# from F'' over the last step, is small (kernels/lockstep.py
+# log_predicted_converged)
 
 # R: one row per active root (compacted at the front; its state and
 # constants travel with it): s, the bracket and F, F' at its ends, A, the
@@ -174,7 +179,7 @@ def _sums(m, n, R, BK, T, E, S, SK):
 
 @jit
 def _newton_step(m, R, T, E, MX, S, SK, root):
-    """One safeguarded Newton step on F of every active root (T_LS holds
+    """One safeguarded Newton step in log s on F of every active root (T_LS holds
     the log of the sum, T_H h, T_T log1p(theta s)); a root that has
     converged is written into root (the queue's order) and leaves the
     rows; the others' next log1p argument theta s is written. Returns the
@@ -203,8 +208,10 @@ def _newton_step(m, R, T, E, MX, S, SK, root):
             R[k, R_FHI] = F
             R[k, R_DHI] = dF
         delta = (XTOL + ETA_RTOL * abs(x)) / 2.0
-        step = -F / dF
-        xn = x + step
+        # Newton's step in y = log s (F is close to linear in log s)
+        dy = -F / (x * dF)
+        xn = x * exp_pade(dy)
+        step = xn - x
         inside = (lo < xn) and (xn < hi)  # False for a non-finite step
         # (a step below the rounding of x leaves xn = x = an end: converged)
         small = abs(step) <= delta
@@ -212,7 +219,7 @@ def _newton_step(m, R, T, E, MX, S, SK, root):
         if at or small:
             root[np.int64(R[k, R_Q])] = xn if small and inside else x
             continue
-        if inside and predicted_converged(x, step, dF, R[k, R_XP], R[k, R_DP]):
+        if inside and log_predicted_converged(x, dy, dF, R[k, R_XP], R[k, R_DP]):
             root[np.int64(R[k, R_Q])] = xn
             continue
         if not inside:
