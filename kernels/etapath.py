@@ -442,9 +442,25 @@ def _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE, pre):
 
 
 @jit
-def _store_samples(prep, todo, count, B, K, x, conv, LM, LE):
-    """prep.gs[p, i] = g_i at the samples (economy.path_g's formula from
-    the rows' wages); pt.wagefail where a root did not converge."""
+def _sample_args(prep, todo, count, B, K, x, LM, LE):
+    """LE[r] = log(g_i + c') at the samples (economy.path_g's log R_i +
+    log_expm1(a), from the rows' wages): its exp next, in SIMD lanes."""
+    n = prep.sec.shape[1]
+    for c in range(count):
+        j = todo[c]
+        p = j // n
+        i = j - p * n
+        for k in range(SAMPLE_ROWS):
+            r = c * SAMPLE_ROWS + k
+            xr = x[r]
+            logr = prep.pt.logcoef[p] + xr + (B[r, i] - K[r, i] * xr) - LM[r]
+            LE[r] = logr + LE[r]
+
+
+@jit
+def _store_samples(prep, todo, count, conv, LE):
+    """prep.gs[p, i] = g_i at the samples (LE holds g_i + c'); pt.wagefail
+    where a root did not converge."""
     n = prep.sec.shape[1]
     for c in range(count):
         j = todo[c]
@@ -455,9 +471,7 @@ def _store_samples(prep, todo, count, B, K, x, conv, LM, LE):
         prep.gs[p, i, 0] = -net
         for k in range(SAMPLE_ROWS):
             r = c * SAMPLE_ROWS + k
-            xr = x[r]
-            logr = prep.pt.logcoef[p] + xr + (B[r, i] - K[r, i] * xr) - LM[r]
-            prep.gs[p, i, k + 1] = math.exp(logr + LE[r]) - net
+            prep.gs[p, i, k + 1] = LE[r] - net
             if not conv[r]:
                 prep.pt.wagefail[p] = True
 
@@ -489,5 +503,7 @@ def sample_eta_paths(prep, scr):
         np.log(LE, out=LE)
         _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE, np.empty((3, n)))
         x, conv = newton_rows(B, K, lo, hi, logL, w)
-        _store_samples(prep, todo, count, B, K, x, conv, LM, LE)
+        _sample_args(prep, todo, count, B, K, x, LM, LE)
+        np.exp(LE, out=LE)
+        _store_samples(prep, todo, count, conv, LE)
     return count
