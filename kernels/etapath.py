@@ -80,7 +80,7 @@ ETA_RTOL = 1e-12
 (R_S, R_LO, R_HI, R_FLO, R_DLO, R_FHI, R_DHI, R_A, R_Q, R_THETA, R_EPS, R_E, R_KI,
  R_LOGL, R_I, R_XP, R_DP) = range(17)
 R_COLS = 17
-T_T, T_H, T_LH, T_LM, T_LS = range(5)
+T_T, T_H, T_LH, T_LM, T_LS, T_F, T_DF, T_DY, T_XN = range(9)
 
 
 @jit
@@ -178,17 +178,13 @@ def _sums(m, n, R, BK, T, E, S, SK):
 
 
 @jit
-def _newton_step(m, R, T, E, MX, S, SK, root):
-    """One safeguarded Newton step in log s on F of every active root (T_LS holds
-    the log of the sum, T_H h, T_T log1p(theta s)); a root that has
-    converged is written into root (the queue's order) and leaves the
-    rows; the others' next log1p argument theta s is written. Returns the
-    number of roots still active."""
-    keep = 0
+def _newton(m, R, T, E, MX, S, SK):
+    """F, F' and Newton's step in y = log s (F is close to linear in log
+    s) of every active root (T_LS holds the log of the sum, T_H h): into
+    T_F, T_DF, T_DY and the iterate T_XN (a loop without branches: its
+    divisions run in vector lanes)."""
     for k in range(m):
         x = R[k, R_S]
-        lo = R[k, R_LO]
-        hi = R[k, R_HI]
         tot = S[k]
         F = MX[k] + T[T_LS, k] - R[k, R_LOGL]
         h = T[T_H, k]
@@ -199,6 +195,28 @@ def _newton_step(m, R, T, E, MX, S, SK, root):
         dlm = (h + x * dh) / (1.0 + x * h)
         dxg = ((e - 1.0) * dlm + dh / h) / (R[k, R_KI] - 1.0)
         dF = (E[k, np.int64(R[k, R_I])] * e * dlm - dxg * SK[k]) / tot
+        dy = -F / (x * dF)
+        T[T_F, k] = F
+        T[T_DF, k] = dF
+        T[T_DY, k] = dy
+        T[T_XN, k] = x * exp_pade(dy)
+
+
+@jit
+def _newton_step(m, R, T, root):
+    """One safeguarded Newton step in log s on F of every active root
+    (:func:`_newton`'s values in T); a root that has converged is written
+    into root (the queue's order) and leaves the rows; the others' next
+    log1p argument theta s is written. Returns the number of roots still
+    active."""
+    keep = 0
+    for k in range(m):
+        x = R[k, R_S]
+        lo = R[k, R_LO]
+        hi = R[k, R_HI]
+        F = T[T_F, k]
+        dF = T[T_DF, k]
+        theta = R[k, R_THETA]
         if F > 0.0:
             lo = x
             R[k, R_FLO] = F
@@ -208,9 +226,8 @@ def _newton_step(m, R, T, E, MX, S, SK, root):
             R[k, R_FHI] = F
             R[k, R_DHI] = dF
         delta = (XTOL + ETA_RTOL * abs(x)) / 2.0
-        # Newton's step in y = log s (F is close to linear in log s)
-        dy = -F / (x * dF)
-        xn = x * exp_pade(dy)
+        dy = T[T_DY, k]
+        xn = T[T_XN, k]
         step = xn - x
         inside = (lo < xn) and (xn < hi)  # False for a non-finite step
         # (a step below the rounding of x leaves xn = x = an end: converged)
@@ -282,7 +299,7 @@ def _work(q, n):
     if buf is None or buf[0].shape[0] < q or buf[1].shape[1] != 2 * n:
         cap = max(q, 1024)
         buf = (np.empty((cap, R_COLS)), np.empty((cap, 2 * n)),
-               staggered_rows(T_LS + 1, cap), np.empty((cap, n)),
+               staggered_rows(T_XN + 1, cap), np.empty((cap, n)),
                np.empty(cap), np.empty(cap), np.empty(cap))
         _WORK.buf = buf
     return buf
@@ -317,7 +334,8 @@ def finish_eta_paths(scr, out, prep):
             _inplace(np.exp, E[:m])
             _sums(m, n, R, BK, T, E, S, SK)
             _inplace(np.log, T[T_LS, :m])
-            m = _newton_step(m, R, T, E, MX, S, SK, root)
+            _newton(m, R, T, E, MX, S, SK)
+            m = _newton_step(m, R, T, root)
         _not_converged(m, R, root, conv)
     _write(q, qidx, root, conv, out.critical_mass, out.status)
     scr.glen[0] = 0
