@@ -76,7 +76,8 @@ ETA_RTOL = 1e-12
 # root's place in the queue, theta_i, eps, e_i, k_i, log L, i, the
 # previous iterate and F' there. BK[k] (the queue's order): b_j at S0
 # (b0_i for j = i) then k_j. T rows: the arguments NumPy transforms in
-# place; E: the N terms of the sum.
+# place, then F, F', the step in log s and the iterate (_newton); E: the
+# N terms of the sum.
 (R_S, R_LO, R_HI, R_FLO, R_DLO, R_FHI, R_DHI, R_A, R_Q, R_THETA, R_EPS, R_E, R_KI,
  R_LOGL, R_I, R_XP, R_DP) = range(17)
 R_COLS = 17
