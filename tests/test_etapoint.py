@@ -6,8 +6,9 @@ block kernel's per-point work without scalar exps.
   (sectors.eta_path_increasing through tests/test_path_certificate.py);
 - every output agrees with the general per-point path
   (``solve_point_into``, which ``path=brent`` takes on the same table):
-  discrete outputs identical, floats other than the GE paths' roots to a
-  few ulps, the roots within the contract's tolerance; with inert,
+  discrete outputs identical, floats other than the GE paths' roots and
+  gains at them to a few ulps, those within the contract's tolerance
+  (CONTRACT.md "Solver variants"); with inert,
   spontaneous and subsidised sectors, high labour shares (paths the
   certificate does not cover) and every regime.
 """
