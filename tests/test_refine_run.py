@@ -730,3 +730,42 @@ def test_verify_refined_store_and_repair(tmp_path):
     code, out, err = main_inprocess("inspect", store, "--verify")
     assert code == 0, out + err
     assert_identical_stores(ref, store)
+
+
+def test_chunk_files_hold_zarrs_own_bytes(tmp_path):
+    """A refined chunk's outputs are made in memory in the order the store
+    keeps them (per-sector floats sector after sector: nothing to copy
+    before encoding); every chunk file still holds the bytes zarr's own
+    __setitem__ writes for the values it decodes to."""
+    import zarr
+
+    from coordsweep.engine.run import refine as rrefine
+    text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml"),
+                encoding="utf-8").read()
+    table = {"on": ["regime", "target_best"], "coarse": 8}
+    run(write_spec(tmp_path, shrink(text, 33, table), "ref.toml"), tmp_path / "ref.zarr",
+        chunk_points=300)   # (33 x 33 in chunks of 9 rows: an edge chunk)
+    got = zarr.open_group(str(tmp_path / "ref.zarr"), mode="r")
+    names = [o.name for o in OUTPUTS] + ["computed"]
+    copy = zarr.open_group(str(tmp_path / "copy.zarr"), mode="w")
+    for name in names:
+        src = got[name]
+        dst = copy.create_array(name, shape=src.shape, dtype=src.dtype, chunks=src.chunks,
+                                fill_value=src.fill_value, filters=src.filters,
+                                compressors=src.compressors,
+                                chunk_key_encoding={"name": "default", "separator": "."})
+        with zarr.config.set({"array.write_empty_chunks": True}):
+            dst[...] = src[...]
+    per_sector = 0
+    for name in names:
+        files = sorted(f for f in os.listdir(tmp_path / "ref.zarr" / name) if f.startswith("c"))
+        assert len(files) == 4, name
+        for f in files:
+            a = (tmp_path / "ref.zarr" / name / f).read_bytes()
+            b = (tmp_path / "copy.zarr" / name / f).read_bytes()
+            assert a == b, (name, f)
+        dtype = np.dtype(got[name].dtype.to_native_dtype() if hasattr(got[name].dtype,
+                                                                       "to_native_dtype")
+                         else got[name].dtype)
+        per_sector += rrefine._sector_major(dtype, got[name].shape[2:])
+    assert per_sector == 5   # (the five per-sector floats)

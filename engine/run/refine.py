@@ -425,7 +425,12 @@ class _ChunkOutputs:
             else:
                 count = n * (size // dtype.itemsize)
                 entry = _filled(dtype, fill, need[(dtype.str, repr(fill))])
-                a = entry[0][:count].reshape((n,) + shape)
+                a = entry[0][:count]
+                # a float by sector (or equilibrium) is stored sector after
+                # sector (zarrstore.sector_major): laid out so in memory, the
+                # store's transpose of it is contiguous (no copy to encode)
+                a = a.reshape(shape + (n,)).T if _sector_major(dtype, shape) \
+                    else a.reshape((n,) + shape)
             if len(at):
                 if entry is not None:
                     entry[1] = False
@@ -441,6 +446,13 @@ class _ChunkOutputs:
                 a[at] = fill
                 entry[1] = True
         yield "computed", np.array(self.solved, bool)
+
+
+def _sector_major(dtype, shape):
+    """Whether the store keeps an output of this dtype and per-point shape
+    sector after sector (zarrstore._encoding: a float with a trailing
+    sector or equilibrium dimension)."""
+    return dtype.kind == "f" and len(shape) == 1
 
 
 @dataclass(frozen=True)
