@@ -390,7 +390,8 @@ def prepare_buffers(spec, n, copies):
     for _ in range(copies):
         filled = {key: [np.full(count, fill, dtype), True]
                   for key, (count, (dtype, fill)) in need.items()}
-        scratch = np.zeros(largest, np.uint8)
+        scratch = np.empty(largest, np.uint8)
+        scratch.fill(0)  # (touched now: np.zeros's pages would fault when written)
         _READY.append((scratch, filled))
 
 
