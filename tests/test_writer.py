@@ -17,15 +17,43 @@ from coordsweep.engine.run.writer import ChunkWriter
 from engine_helpers import assert_identical_stores, chunk_done, three_sector_spec
 
 
-def test_every_submitted_chunk_is_written_in_order_before_close_returns():
+def test_every_submitted_chunk_is_written_once_before_close_returns():
     written, counted = [], []
     w = ChunkWriter(lambda cid, out: written.append((cid, out)),
                     on_written=lambda cid, out: counted.append(cid))
     for cid in range(7):
         w.submit(cid, {"x": cid})
     w.close()
-    assert written == [(cid, {"x": cid}) for cid in range(7)]
-    assert counted == list(range(7)) and w.written == 7
+    assert sorted(written, key=lambda x: x[0]) == [(cid, {"x": cid}) for cid in range(7)]
+    assert sorted(counted) == list(range(7)) and w.written == 7
+
+
+def test_a_writer_behind_shares_the_writes_with_the_caller():
+    """The thread held in chunk 0's write: chunk 1 waits in the queue, the
+    caller writes chunk 2 itself (the queue is full) and, in close, chunk 1
+    (still queued) beside the thread's write of chunk 0."""
+    gate, started = threading.Event(), threading.Event()
+    by = {}
+
+    def write(cid, out):
+        if cid == 0:
+            started.set()
+            assert gate.wait(10)
+        by[cid] = threading.current_thread().name
+        if cid == 1:
+            gate.set()  # (written here, in close: the thread may finish chunk 0)
+
+    counted = []
+    w = ChunkWriter(write, on_written=lambda cid, out: counted.append(cid))
+    w.submit(0, None)
+    assert started.wait(10)
+    w.submit(1, None)          # queued
+    w.submit(2, None)          # queue full: written here, at once
+    assert by == {2: threading.current_thread().name}
+    w.close()
+    assert by == {0: "coordsweep-writer", 1: threading.current_thread().name,
+                  2: threading.current_thread().name}
+    assert sorted(counted) == [0, 1, 2] and w.written == 3
 
 
 def test_an_error_in_the_thread_stops_the_writes_and_reaches_the_caller():
@@ -42,21 +70,26 @@ def test_an_error_in_the_thread_stops_the_writes_and_reaches_the_caller():
             w.submit(cid, None)
     with pytest.raises(OSError, match="disk full"):
         w.close()
-    # nothing after the failing chunk was written (at most what was queued
-    # before the error was seen is dropped, never written)
-    assert written == [0, 1]
+    # nothing started after the error was seen: at most chunks 0 and 1
+    # (before it) and 3 (written by the caller while the thread failed on
+    # chunk 2); what was still queued is dropped, never written
+    assert 2 not in written and set(written) <= {0, 1, 3}
+    assert len(written) == len(set(written))
 
 
 def test_abort_drops_the_queued_chunks_and_raises_nothing():
-    gate = threading.Event()
+    gate, started = threading.Event(), threading.Event()
     written = []
 
     def write(cid, out):
+        started.set()
         gate.wait(5)
         written.append(cid)
 
     w = ChunkWriter(write, depth=3)
-    for cid in range(4):  # one being written, three queued
+    w.submit(0, None)
+    assert started.wait(10)  # chunk 0 being written in the thread
+    for cid in range(1, 4):  # three queued
         w.submit(cid, None)
     closer = threading.Thread(target=w.close, kwargs={"abort": True})
     closer.start()

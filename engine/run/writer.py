@@ -8,6 +8,14 @@ GIL, and so do most of the compression and the file writes, so on a
 machine with a spare core the writes cost almost no wall time: the
 synchronous scheduler then uses two cores, one computing, one writing.
 
+When the thread falls behind (a full queue: writing a chunk takes longer
+than computing one, e.g. where the store's new pages are expensive to
+fault in) the task writes its own chunk instead of waiting, and ``close``
+writes what is still queued beside the thread's last write: the two
+threads then share the writes rather than one waiting for the other.
+Chunks may thus be written out of order; each one is still written and
+marked done on its own, data first.
+
 Guarantees kept: a chunk is marked done only after its data is written
 (the same write_chunk as without the thread), so a run killed with chunks
 still queued leaves them unmarked and ``--resume`` computes them again.
@@ -46,6 +54,7 @@ class ChunkWriter:
         self._error = None
         self._stop = False
         self.written = 0
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="coordsweep-writer",
                                         daemon=True)
         self._thread.start()
@@ -60,10 +69,7 @@ class ChunkWriter:
                     continue  # after an error or an abort: drop, never mark
                 chunk_id, outputs = item
                 try:
-                    self._write(chunk_id, outputs)
-                    self.written += 1
-                    if self._on_written is not None:
-                        self._on_written(chunk_id, outputs)
+                    self._write_one(chunk_id, outputs)
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller
                     self._error = exc
             finally:
@@ -74,17 +80,32 @@ class ChunkWriter:
             raise self._error
 
     def submit(self, chunk_id, outputs):
-        """Queue a chunk (waits while the queue is full); raises the
-        writer's error, if any, instead."""
+        """Queue a chunk, or write it in the calling thread when the queue
+        is full (the thread is behind); raises the writer's error, if any,
+        instead."""
         self._raise()
-        while True:
-            try:
-                self._queue.put((chunk_id, outputs), timeout=0.5)
-                return
-            except queue.Full:
-                self._raise()
-                if not self._thread.is_alive():  # pragma: no cover - defensive
-                    raise RuntimeError("the writer thread stopped")
+        try:
+            self._queue.put_nowait((chunk_id, outputs))
+        except queue.Full:
+            if not self._thread.is_alive():  # pragma: no cover - defensive
+                raise RuntimeError("the writer thread stopped") from None
+            self._write_here(chunk_id, outputs)
+
+    def _write_one(self, chunk_id, outputs):
+        self._write(chunk_id, outputs)
+        with self._lock:
+            self.written += 1
+        if self._on_written is not None:
+            self._on_written(chunk_id, outputs)
+
+    def _write_here(self, chunk_id, outputs):
+        """Write a chunk in the calling thread (as the thread would)."""
+        try:
+            self._write_one(chunk_id, outputs)
+        except BaseException as exc:
+            if self._error is None:
+                self._error = exc  # (the thread drops what is queued)
+            raise
 
     def close(self, abort=False):
         """Wait until every queued chunk is written and stop the thread,
@@ -93,6 +114,17 @@ class ChunkWriter:
         nothing."""
         if abort:
             self._stop = True
+        else:  # what is still queued is written here, beside the thread's last write
+            while self._error is None:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                self._queue.task_done()
+                try:
+                    self._write_here(*item)
+                except BaseException:  # noqa: BLE001 - kept in _error, raised below
+                    break
         self._queue.put(None)
         self._thread.join()
         if not abort:
