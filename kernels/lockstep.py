@@ -225,6 +225,22 @@ def exp_pade(y):
 
 
 @jit(inline="always")
+def log_predicted_converged(s, dy, d, sp, dp):
+    """Whether the Newton step dy in y = log s from s (dG/ds = d) lands
+    within PRED_RTOL / 4 of s of the root: the error of Newton's iterate in
+    y is |G_yy| dy^2 / (2 |G_y|), with G_y = s d and
+    G_yy = s (s G'' + d), G'' from the last step (iterate sp, derivative
+    dp), trusted where that step was shorter than CURV_SPAN of s; the step
+    itself below 1e-3 (:func:`exp_pade` exact to 1.4e-18 there)."""
+    if not abs(s - sp) <= CURV_SPAN * abs(s):  # (sp NaN before a step)
+        return False
+    if not abs(dy) <= 1e-3:
+        return False
+    gyy = abs(s * (s * (d - dp) / (s - sp) + d))
+    return 2.0 * gyy * dy * dy <= PRED_RTOL * abs(s * d)
+
+
+@jit(inline="always")
 def halley_converged(dy, gy, gyy, gyyy):
     """Whether Halley's step dy in y = log s lands within PRED_RTOL / 4 of s
     of the root: its error is about (G_yy^2 / (4 G_y^2) - G_yyy / (6 G_y))
