@@ -65,8 +65,12 @@ Scratch = namedtuple("Scratch", "prof status cand active value_nc samples record
 #: room for the arguments of the transcendental passes (tmp: K x P x N,
 #: ptmp: K x P), and the GE-path samples found in lock-step where some
 #: eta_j > 0 (kernels/etapath.py; P x N x sectors.PRESAMPLES; gs[p, i, 0] NaN: none,
-#: set by kernels/prepare.py at the points with some eta_j > 0 only)
-Prepared = namedtuple("Prepared", "valid pt sec tx tw tc tmp ptmp gs")
+#: set by kernels/prepare.py at the points with some eta_j > 0 only); and,
+#: at the points with every eta_i = 0 and a table (pt.fast, pt.table), the
+#: table's wages w(S) = exp(log w(S)) (te, P x 2^N) and each candidate
+#: sector's (g_i(1) + c') / c_i at S0 (gc, P x N; kernels/prepare.py
+#: ``_stage5``), taken in SIMD lanes for the block kernel
+Prepared = namedtuple("Prepared", "valid pt sec tx tw tc tmp ptmp gs te gc")
 
 
 def allocate_scratch(n, record=0, solver=(0, 0, 0), queue=0):
@@ -97,7 +101,8 @@ def allocate_prepared(npts, nsec):
                     sec=np.empty((npts, nsec), SECTOR_DTYPE),
                     tx=np.empty((npts, t)), tw=np.empty((npts, t)), tc=np.empty((npts, t)),
                     tmp=np.empty((N_TMP, npts, nsec)), ptmp=np.empty((N_PTMP, npts)),
-                    gs=np.empty((npts, nsec, PRESAMPLES)))
+                    gs=np.empty((npts, nsec, PRESAMPLES)),
+                    te=np.empty((npts, t)), gc=np.empty((npts, nsec)))
 
 
 def prepared_head(prep, npts):
@@ -339,7 +344,9 @@ def solve_tabled_point(x, p, prep, scr, out):
     (:func:`tabled_solver`): the same operations on the same values, in the
     same order, with nothing of the eta > 0 paths, the other variants or
     the general wage in between (every wage and welfare is read from the
-    table; exp(log w(S0)) is taken once). The paths the certificate does
+    table, the wages and each candidate's (g_i(1) + c') / c_i from prep.te
+    and prep.gc: NumPy's SIMD exp, which may differ from libm's in the last
+    bit, so within a few ulps of solve_point_into's). The paths the certificate does
     not cover go through kernels/sectors.py ``sampled_candidate`` as in
     ``analyse_candidate``.
     (Over 80 lines: solve_point_into's sections, inlined, in its order.)"""
@@ -358,7 +365,8 @@ def solve_tabled_point(x, p, prep, scr, out):
 
     # --- no-coordination equilibrium S0 = Z (equilibria.no_coordination) --
     x_nc = tx[zmask]
-    w_nc = math.exp(x_nc)
+    te = prep.te[p]
+    w_nc = te[zmask]
     wl = w_nc * r.labor[p]
     fiscal = 0.0
     value = scr.value_nc
@@ -375,7 +383,6 @@ def solve_tabled_point(x, p, prep, scr, out):
     count = 1
     best_mask = zmask
     best_W = W_nc
-    best_x = x_nc
     best_k = popcount(zmask)
     if ncand > 0:
         xbar = sec.xbar
@@ -403,7 +410,6 @@ def solve_tabled_point(x, p, prep, scr, out):
                     best_W = W
                     best_k = k
                     best_mask = mask
-                    best_x = tx[mask]
                 masks[depth + 1] = mask
                 minx[depth + 1] = bound
                 pos[depth + 1] = pos[depth] + 1
@@ -412,7 +418,7 @@ def solve_tabled_point(x, p, prep, scr, out):
                 pos[depth] += 1
     out.n_equilibria[p] = count
     out.welfare_best_eq[p] = best_W
-    out.wage_best_eq[p] = w_nc if best_mask == zmask else math.exp(best_x)
+    out.wage_best_eq[p] = te[best_mask]
     out.coordination_gap[p] = max(0.0, best_W - W_nc)
 
     # --- first best (equilibria.first_best) -------------------------------
@@ -443,7 +449,6 @@ def solve_tabled_point(x, p, prep, scr, out):
     partial_any = False
     q = scr.qlen[0]
     sq = scr.slen[0]
-    logcoef = r.logcoef[p]
     eps = r.eps[p]
     for i in range(n):
         kd = kind[i]
@@ -457,13 +462,10 @@ def solve_tabled_point(x, p, prep, scr, out):
             x1 = tx[mask1]
             W1 = tw[mask1]
             cost = sec.cost[i]
-            # economy.log_rent_full with eta_i = 0 (logm1 / (1 - eps 0) is logm1)
-            logm1 = sec.logm1[i]
-            logl = sec.b0[i] + logm1 - sec.k[i] * x1
-            logrent = logcoef + x1 + logl - logm1
-            # (g_i(1) + c') / c = exp(logrent + lem1 - logc): the subsidy,
-            # and the start of the lock-step search c' / (g_i(1) + c')
-            gc1c = math.exp(logrent + sec.lem1[i] - sec.logc[i])
+            # (g_i(1) + c') / c = exp(log R_i + lem1 - logc) (kernels/prepare.py
+            # _stage5): the subsidy, and the start of the lock-step search
+            # c' / (g_i(1) + c')
+            gc1c = prep.gc[p, i]
             sub = max(0.0, 1.0 - gc1c)
             g0 = -(1.0 - sec.sigma[i]) * cost
             gain = W1 - W_nc

@@ -212,6 +212,36 @@ def _stage4(x, T, P, valid, sec, pt, tx, tw, tc):
             tc[p, :] = 0.0
 
 
+@jit
+def _stage5(valid, sec, pt, tx, gc):
+    """At the points with every eta_i = 0 and a table (those the block
+    kernel solves by kernels/point.py ``solve_tabled_point``), each
+    candidate sector's log((g_i(1) + c') / c_i) = log R_i + lem1_i - log c_i
+    at x1 = log w(S0 u {i}) (economy.log_rent_full with eta_i = 0, in
+    solve_tabled_point's order; its exp next); 0 elsewhere."""
+    for p in range(valid.shape[0]):
+        s = sec[p]
+        n = s.shape[0]
+        if not (valid[p] and pt.fast[p] and pt.table[p]):
+            for i in range(n):
+                gc[p, i] = 0.0
+            continue
+        zmask = np.int64(0)
+        for i in range(n):
+            if s.kind[i] == KIND_SPONT:
+                zmask |= np.int64(1) << i
+        logcoef = pt.logcoef[p]
+        for i in range(n):
+            if s.kind[i] != KIND_CAND:
+                gc[p, i] = 0.0
+                continue
+            x1 = tx[p, zmask | (np.int64(1) << i)]
+            logm1 = s.logm1[i]
+            logl = s.b0[i] + logm1 - s.k[i] * x1
+            logrent = logcoef + x1 + logl - logm1
+            gc[p, i] = logrent + s.lem1[i] - s.logc[i]
+
+
 def _inplace(f, a):
     f(a, out=a)
 
@@ -244,6 +274,9 @@ def prepare_block(x, prep, wage=0):
         _inplace(np.log, P[P_XA0])
         _inplace(np.exp, T[T_WBAR])
         _stage4(x, T, P, prep.valid, prep.sec, prep.pt, prep.tx, prep.tw, prep.tc)
-        finish_table(prep.pt, prep.tx, prep.tw, prep.tc)
+        finish_table(prep.pt, prep.tx, prep.tw, prep.tc, prep.te)
+        if prep.tx.shape[1]:
+            _stage5(prep.valid, prep.sec, prep.pt, prep.tx, prep.gc)
+            _inplace(np.exp, prep.gc)
     if wage is not None:
         finish_eta_table(prep, wage)

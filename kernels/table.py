@@ -22,8 +22,6 @@ profile's wage root in lock-step), filled after this module's; pt.table
 then holds for them with pt.fast False, so readers that use the
 linear-scale sums (equilibria.no_coordination's shortcut) check pt.fast.
 """
-import threading
-
 import numpy as np
 
 from coordsweep.kernels.economy import profile_sums
@@ -78,28 +76,15 @@ def _welfare_rows(pt, ew, tw, tc):
                 tw[p, m] = ew[p, m] * k / alpha * tw[p, m] - tc[p, m]
 
 
-_WAGES = threading.local()
-
-
-def _wage_buffer(shape):
-    """This thread's room for the table's wages (reused by the next block:
-    a fresh array of a few MB each block costs page faults)."""
-    buf = getattr(_WAGES, "buf", None)
-    if buf is None or buf.size < shape[0] * shape[1]:
-        buf = np.empty(max(shape[0] * shape[1], 1 << 16))
-        _WAGES.buf = buf
-    return buf[:shape[0] * shape[1]].reshape(shape)
-
-
-def finish_table(pt, tx, tw, tc):
+def finish_table(pt, tx, tw, tc, ew):
     """The sums of fill_sums (rows of the points with pt.table; the other
-    rows hold 1.0) -> tx = log w, tw = W. pt: the block's Point records."""
+    rows hold 1.0) -> tx = log w, tw = W, ew = w (room of tx's shape).
+    pt: the block's Point records."""
     if tx.shape[1] == 0:
         return
     with np.errstate(all="ignore"):
         np.log(tx, out=tx)
         _log_wage_rows(pt, tx)
-        ew = _wage_buffer(tx.shape)
         ew[...] = tx
         np.exp(ew, out=ew)
         _welfare_rows(pt, ew, tw, tc)

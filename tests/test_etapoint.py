@@ -6,8 +6,9 @@ block kernel's per-point work without scalar exps.
   (sectors.eta_path_increasing through tests/test_path_certificate.py);
 - every output agrees with the general per-point path
   (``solve_point_into``, which ``path=brent`` takes on the same table):
-  discrete outputs identical, floats other than the GE paths' roots to a
-  few ulps, the roots within the contract's tolerance; with inert,
+  discrete outputs identical, floats other than the GE paths' roots and
+  gains at them to a few ulps, those within the contract's tolerance
+  (CONTRACT.md "Solver variants"); with inert,
   spontaneous and subsidised sectors, high labour shares (paths the
   certificate does not cover) and every regime.
 """
@@ -61,16 +62,22 @@ def test_agrees_with_the_general_path(kern):
         for k in DISCRETE:
             np.testing.assert_array_equal(a[k], b[k], err_msg=k)
         # a few ulps (NumPy's vector exp against libm's), on the contract's
-        # scales: welfare differences on welfare_nc's, subsidies on 1
+        # scales: welfare differences on welfare_nc's, subsidies on 1;
+        # gain_coordinate of a partial coordination is welfare at a GE
+        # path's root (a sampled path's wages here, libm's there): the
+        # contract's rule for solver variants (CONTRACT.md "Solver
+        # variants": within 1e-10 of |welfare_nc|)
         for k in ("wage_nc", "welfare_nc", "fiscal_cost_nc", "wage_best_eq", "welfare_fb",
                   "subsidy_needed", "threshold_wage", "gain_coordinate"):
             scale = np.maximum(np.abs(a[k]), np.abs(b[k]))
+            tol = 1e-14
             if k == "gain_coordinate":
                 scale = np.maximum(scale, np.abs(a["welfare_nc"])[:, None])
+                tol = 1e-10
             elif k == "subsidy_needed":
                 scale = np.maximum(scale, 1.0)
             m = np.isfinite(a[k])
             np.testing.assert_array_equal(m, np.isfinite(b[k]), err_msg=k)
-            assert (np.abs(a[k][m] - b[k][m]) <= 1e-14 * scale[m]).all(), k
+            assert (np.abs(a[k][m] - b[k][m]) <= tol * scale[m]).all(), k
         regimes = set(np.unique(a["regime"]))
         assert {0, 1, 2, 4}.issubset(regimes) or n == 1, regimes

@@ -730,3 +730,91 @@ def test_verify_refined_store_and_repair(tmp_path):
     code, out, err = main_inprocess("inspect", store, "--verify")
     assert code == 0, out + err
     assert_identical_stores(ref, store)
+
+
+def test_chunk_files_hold_zarrs_own_bytes(tmp_path):
+    """A refined chunk's outputs are made in memory in the order the store
+    keeps them (per-sector floats sector after sector: nothing to copy
+    before encoding); every chunk file still holds the bytes zarr's own
+    __setitem__ writes for the values it decodes to."""
+    import zarr
+
+    from coordsweep.engine.run import refine as rrefine
+    text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml"),
+                encoding="utf-8").read()
+    table = {"on": ["regime", "target_best"], "coarse": 8}
+    run(write_spec(tmp_path, shrink(text, 33, table), "ref.toml"), tmp_path / "ref.zarr",
+        chunk_points=300)   # (33 x 33 in chunks of 9 rows: an edge chunk)
+    got = zarr.open_group(str(tmp_path / "ref.zarr"), mode="r")
+    names = [o.name for o in OUTPUTS] + ["computed"]
+    copy = zarr.open_group(str(tmp_path / "copy.zarr"), mode="w")
+    for name in names:
+        src = got[name]
+        dst = copy.create_array(name, shape=src.shape, dtype=src.dtype, chunks=src.chunks,
+                                fill_value=src.fill_value, filters=src.filters,
+                                compressors=src.compressors,
+                                chunk_key_encoding={"name": "default", "separator": "."})
+        with zarr.config.set({"array.write_empty_chunks": True}):
+            dst[...] = src[...]
+    per_sector = 0
+    for name in names:
+        files = sorted(f for f in os.listdir(tmp_path / "ref.zarr" / name) if f.startswith("c"))
+        assert len(files) == 4, name
+        for f in files:
+            a = (tmp_path / "ref.zarr" / name / f).read_bytes()
+            b = (tmp_path / "copy.zarr" / name / f).read_bytes()
+            assert a == b, (name, f)
+        dtype = np.dtype(got[name].dtype.to_native_dtype() if hasattr(got[name].dtype,
+                                                                       "to_native_dtype")
+                         else got[name].dtype)
+        per_sector += rrefine._sector_major(dtype, got[name].shape[2:])
+    assert per_sector == 5   # (the five per-sector floats)
+
+
+def test_buffers_made_ahead_hold_the_fill_values_and_are_taken(tmp_path, monkeypatch):
+    """The writing threads' buffers made while the levels are solved hold
+    every output's fill value at the size of a chunk; the threads that
+    write the chunks take them (none is made again) and nothing is kept
+    after the run."""
+    from coordsweep.engine.run import refine as rrefine
+    text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml"),
+                encoding="utf-8").read()
+    spec_path = write_spec(tmp_path, shrink(text, 33, {"on": ["regime"], "coarse": 8}))
+    spec = parse_spec(open(spec_path, encoding="utf-8").read())
+    rrefine.prepare_buffers(spec, 50, 2)
+    assert len(rrefine._READY) == 2
+    for scratch, filled in rrefine._READY:
+        assert scratch.size == 50 * max(size for *_, size in rrefine.packing(spec))
+        for name, dtype, shape, size in rrefine.packing(spec):
+            arr, clean = filled[(dtype.str, repr(rrefine.fill_value(name, dtype)))]
+            assert clean and arr.dtype == dtype and len(arr) >= 50 * int(np.prod(shape))
+            fill = rrefine.fill_value(name, dtype)
+            assert np.isnan(arr).all() if dtype.kind == "f" else (arr == fill).all(), name
+    rrefine.release_buffers()
+    assert rrefine._READY == []
+    prepared, used = [], []
+    real_prepare, real_filled = rrefine.prepare_buffers, rrefine._filled
+
+    def prepare(*a):
+        real_prepare(*a)
+        prepared.extend(id(arr) for _, filled in rrefine._READY for arr, _ in filled.values())
+
+    def filled(*a):
+        entry = real_filled(*a)
+        used.append(id(entry[0]))
+        return entry
+    monkeypatch.setattr(rrefine, "prepare_buffers", prepare)
+    monkeypatch.setattr(rrefine, "_filled", filled)
+    adopted = []
+    real_adopt = rrefine._adopt
+
+    def adopt(tid):
+        n = len(rrefine._READY)
+        real_adopt(tid)
+        if len(rrefine._READY) < n:
+            adopted.append(tid)
+    monkeypatch.setattr(rrefine, "_adopt", adopt)
+    run(spec_path, tmp_path / "ref.zarr", chunk_points=300)
+    assert 1 <= len(adopted) == len(set(adopted)) <= 2   # (two writing threads, four chunks)
+    assert used and set(used) <= set(prepared)
+    assert rrefine._READY == [] and rrefine._FILLED == {}

@@ -325,9 +325,25 @@ _SCRATCH = {}
 _FILLED = {}
 
 
+#: buffers made ahead of the chunks (prepare_buffers), each [scratch, {key:
+#: entry}] taken whole by the first thread that writes a chunk without its own
+_READY = []
+
+
+def _adopt(tid):
+    """A thread's first chunk: it takes a set of buffers made ahead, if any."""
+    if _READY and tid not in _SCRATCH and tid not in _FILLED:
+        try:
+            scratch, filled = _READY.pop()
+        except IndexError:  # (another thread took the last)
+            return
+        _SCRATCH[tid], _FILLED[tid] = scratch, filled
+
+
 def _scratch(nbytes):
     import threading
     tid = threading.get_ident()
+    _adopt(tid)
     buf = _SCRATCH.get(tid)
     if buf is None or buf.size < nbytes:
         buf = _SCRATCH[tid] = np.empty(nbytes, np.uint8)
@@ -337,7 +353,9 @@ def _scratch(nbytes):
 def _filled(dtype, fill, count):
     """[flat array, clean] of this thread: at least `count` values `fill`."""
     import threading
-    bufs = _FILLED.setdefault(threading.get_ident(), {})
+    tid = threading.get_ident()
+    _adopt(tid)
+    bufs = _FILLED.setdefault(tid, {})
     key = (dtype.str, repr(fill))
     entry = bufs.get(key)
     if entry is None or len(entry[0]) < count:
@@ -348,11 +366,41 @@ def _filled(dtype, fill, count):
     return entry
 
 
+def _fill_sizes(layout_of, n):
+    """{(dtype, fill): values} the fill arrays of a chunk of `n` points need
+    (each the size of the largest output it serves)."""
+    need = {}
+    for name, dtype, shape, size in layout_of:
+        key = (dtype.str, repr(fill_value(name, dtype)))
+        need[key] = max(need.get(key, (0, None))[0], n * (size // dtype.itemsize)), \
+            (dtype, fill_value(name, dtype))
+    return need
+
+
+def prepare_buffers(spec, n, copies):
+    """Make `copies` sets of the buffers a thread writes chunks of `n`
+    points with (the fill arrays and the scratch array), for the threads
+    that will write them to take (_adopt). Run in a thread of its own while
+    the levels are solved: new memory costs its page faults on first touch
+    (0.25 to 8 ms a MiB on a loaded machine), which numpy's fill takes
+    without the GIL."""
+    layout_of = packing(spec)
+    need = _fill_sizes(layout_of, n)
+    largest = max((n * size for _, _, _, size in layout_of), default=0)
+    for _ in range(copies):
+        filled = {key: [np.full(count, fill, dtype), True]
+                  for key, (count, (dtype, fill)) in need.items()}
+        scratch = np.empty(largest, np.uint8)
+        scratch.fill(0)  # (touched now: np.zeros's pages would fault when written)
+        _READY.append((scratch, filled))
+
+
 def release_buffers(store=None, run_id=None):
     """Drop every thread's scratch arrays (after a run's chunks), and the
     solved points this process kept for the run (`store`, `run_id`)."""
     _SCRATCH.clear()
     _FILLED.clear()
+    _READY.clear()
     _RECORDS.pop((str(store), run_id), None)
 
 
@@ -404,10 +452,8 @@ class _ChunkOutputs:
 
     def items(self):
         n, at = self.n, self.at
-        need = {}  # (each fill array made once, at the size of its largest output)
-        for name, dtype, shape, size in self.layout_of:
-            key = (dtype.str, repr(fill_value(name, dtype)))
-            need[key] = max(need.get(key, 0), n * (size // dtype.itemsize))
+        # (each fill array made once, at the size of its largest output)
+        need = _fill_sizes(self.layout_of, n)
         for name, dtype, shape, size in self.layout_of:
             fill = fill_value(name, dtype)
             dense = [(sector, tab) for (col_name, sector), tab in zip(self.columns, self.tables)
@@ -424,8 +470,13 @@ class _ChunkOutputs:
                 np.take(table, self.codes, axis=0, out=a, mode="clip")  # (codes in range)
             else:
                 count = n * (size // dtype.itemsize)
-                entry = _filled(dtype, fill, need[(dtype.str, repr(fill))])
-                a = entry[0][:count].reshape((n,) + shape)
+                entry = _filled(dtype, fill, need[(dtype.str, repr(fill))][0])
+                a = entry[0][:count]
+                # a float by sector (or equilibrium) is stored sector after
+                # sector (zarrstore.sector_major): laid out so in memory, the
+                # store's transpose of it is contiguous (no copy to encode)
+                a = a.reshape(shape + (n,)).T if _sector_major(dtype, shape) \
+                    else a.reshape((n,) + shape)
             if len(at):
                 if entry is not None:
                     entry[1] = False
@@ -441,6 +492,13 @@ class _ChunkOutputs:
                 a[at] = fill
                 entry[1] = True
         yield "computed", np.array(self.solved, bool)
+
+
+def _sector_major(dtype, shape):
+    """Whether the store keeps an output of this dtype and per-point shape
+    sector after sector (zarrstore._encoding: a float with a trailing
+    sector or equilibrium dimension)."""
+    return dtype.kind == "f" and len(shape) == 1
 
 
 @dataclass(frozen=True)
@@ -738,6 +796,7 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
         # loading after another's (workers this run started have the
         # kernels already: then this costs a round trip)
         client.run(warm_worker, spec, job.solver)
+    ahead = _prepare_ahead(spec, plan, run, deferred)
     level_points = []
     for k in range(refinement.levels):
         idx = planner.points(k)
@@ -772,12 +831,43 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
     if deferred is not None:
         deferred.counts = run.counted
     try:
+        if ahead is not None:
+            ahead.join()
         _assemble(plan, job, run, progress, columns, planner, level_points)
     finally:
         release_buffers(store, job.run_id)
     if client is not None:  # (the workers of a cluster that outlives the run)
         client.run(release_buffers, str(store), job.run_id)
     return planner.n_solved
+
+
+def _prepare_ahead(spec, plan, run, deferred):
+    """A thread making the buffers of the threads of this process that will
+    write the chunks (prepare_buffers) while the levels are solved, or None
+    (no chunk to write, or written by a cluster's workers)."""
+    import threading
+    if not plan.todo or getattr(run, "client", None) is not None:
+        return None
+    if deferred is not None:
+        if deferred.needed(plan.points_todo, grid=True):
+            return None
+        copies = deferred.threads
+    elif _two_writers(run, plan.todo):
+        copies = 2
+    elif getattr(run, "scheduler", None) == "synchronous":
+        copies = 1
+    else:
+        return None
+    n = math.prod(plan.layout.chunks)
+
+    def make():
+        try:
+            prepare_buffers(spec, n, min(copies, len(plan.todo)))
+        except MemoryError:  # (the writing threads make their own)
+            _READY.clear()
+    ahead = threading.Thread(target=make, name="refine-buffers", daemon=True)
+    ahead.start()
+    return ahead
 
 
 def _assemble(plan, job, run, progress, columns, planner, level_points):

@@ -118,7 +118,9 @@ def encode_chunk(arr, value, region):
         full = np.full(chunk_shape, arr.fill_value, dtype=dtype)
         full[tuple(slice(0, s.stop - s.start) for s in region)] = value
         value = full
-    value = np.ascontiguousarray(value, dtype=dtype)
+    # (any memory order: the codecs lay the bytes out; a value already in
+    # the order of the array-to-array codecs' result is not copied)
+    value = np.asarray(value, dtype=dtype)
     nd = NDBuffer.from_numpy_array(value)
     for f, fspec in filters:  # (the transpose of a per-sector output: a view)
         nd = f._encode_sync(nd, fspec)
