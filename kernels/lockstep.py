@@ -82,20 +82,18 @@ def staggered_rows(nrows, m):
 # transcendental arguments NumPy transforms in place). The arithmetic runs
 # in numba loops over the active rows (no temporaries), the logs and exps
 # in NumPy over the same rows.
-W_S, W_LO, W_HI, W_XA0, W_U, W_LOGK, W_THETA, W_EPS, W_ALPHA, W_LOGNET, W_IDX, W_XP, W_DP = \
-    range(13)
+W_S, W_LO, W_HI, W_XA0, W_U, W_LOGK, W_THETA, W_EPS, W_ALPHA, W_LOGNET, W_IDX = range(11)
 T_T, T_E, T_LE, T_LX, T_X, T_DH, T_DX = range(7)
 # and the G rows of g_i(1) before the search (e, X(1), the exp's argument,
 # the net costs' logs)
 G_E, G_X, G_F, G_LOGNET = range(4)
 W_COLS = 16
-#: the search also stops when the next Newton error, estimated from G''
-#: (the change of G' over the last step, trusted where that step was
-#: shorter than CURV_SPAN of s) as 2 |G''| step^2 / |G'| (four times
-#: Newton's |G''| step^2 / (2 |G'|)), is below PRED_RTOL of s: the stepped
-#: iterate is then within PRED_RTOL / 4 of the root, and the evaluation
-#: that would only confirm it is saved (:func:`predicted_converged`; also
-#: kernels/etapath.py's search)
+#: the searches also stop when the error of the stepped iterate, estimated
+#: from the derivatives, is below PRED_RTOL / 4 of s (:func:`halley_converged`
+#: here; :func:`log_predicted_converged` in kernels/etapath.py's Newton
+#: search, its G'' from the change of G' over the last step, trusted where
+#: that step was shorter than CURV_SPAN of s): the evaluation that would only
+#: confirm the root is saved
 PRED_RTOL = 1e-13
 CURV_SPAN = 1e-2
 #: rows of the work buffer (:func:`work_buffer`): T and G
@@ -155,7 +153,6 @@ def _start(xa0, u, logk, theta, eps, alpha, net, start, G, W):
         W[m, W_ALPHA] = alpha[k]
         W[m, W_LOGNET] = G[G_LOGNET, k]
         W[m, W_IDX] = k
-        W[m, W_XP] = np.nan
         m += 1
     return m
 
@@ -197,18 +194,6 @@ def _args_of_logs(m, W, T):
         T[T_DX, k] = u * (e + s * dh)
         T[T_LE, k] = e
         T[T_LX, k] = x
-
-
-@jit(inline="always")
-def predicted_converged(s, step, d, sp, dp):
-    """Whether Newton's step from s (derivative d) lands within PRED_RTOL / 4
-    of s of the root, by the error |F''| step^2 / (2 |F'|) with F'' from the
-    last step (iterate sp, derivative dp), trusted where that step was
-    shorter than CURV_SPAN of s (PRED_RTOL above)."""
-    if not abs(s - sp) <= CURV_SPAN * abs(s):  # (sp NaN before a step)
-        return False
-    curv = abs(d - dp) / abs(s - sp)
-    return 2.0 * curv * step * step <= PRED_RTOL * abs(d) * abs(s)
 
 
 @jit(inline="always")

@@ -35,7 +35,7 @@ import numpy as np
 
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import (
-    T_DX, W_ALPHA, W_EPS, W_HI, W_IDX, W_LO, W_LOGK, W_LOGNET, W_S, W_THETA, W_U, W_XA0, W_XP,
+    T_DX, W_ALPHA, W_EPS, W_HI, W_IDX, W_LO, W_LOGK, W_LOGNET, W_S, W_THETA, W_U, W_XA0,
     _inplace, newton_search, staggered_rows, work_buffer)
 from coordsweep.kernels.sectors import SHAPE_RTOL, SHAPE_SAMPLES
 
@@ -160,7 +160,6 @@ def _shape_and_brackets(q, A, B, W, root, kind):
         W[m, W_ALPHA] = A[A_ALPHA, j]
         W[m, W_LOGNET] = B[R_LOGNET, j]
         W[m, W_IDX] = j
-        W[m, W_XP] = np.nan
         m += 1
     return m
 
