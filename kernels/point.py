@@ -69,7 +69,7 @@ Scratch = namedtuple("Scratch", "prof status cand active value_nc samples record
 #: at the points with every eta_i = 0 and a table (pt.fast, pt.table), the
 #: table's wages w(S) = exp(log w(S)) (te, P x 2^N) and each candidate
 #: sector's (g_i(1) + c') / c_i at S0 (gc, P x N; kernels/prepare.py
-#: ``_stage5``), taken in SIMD lanes for the block kernel
+#: ``_stage4``), taken in SIMD lanes for the block kernel
 Prepared = namedtuple("Prepared", "valid pt sec tx tw tc tmp ptmp gs te gc")
 
 
@@ -463,7 +463,7 @@ def solve_tabled_point(x, p, prep, scr, out):
             W1 = tw[mask1]
             cost = sec.cost[i]
             # (g_i(1) + c') / c = exp(log R_i + lem1 - logc) (kernels/prepare.py
-            # _stage5): the subsidy, and the start of the lock-step search
+            # _stage4): the subsidy, and the start of the lock-step search
             # c' / (g_i(1) + c')
             gc1c = prep.gc[p, i]
             sub = max(0.0, 1.0 - gc1c)

@@ -23,11 +23,11 @@ from coordsweep.kernels.economy import (
     FAST_RANGE, KIND_CAND, KIND_INERT, KIND_SPONT)
 from coordsweep.kernels.etatable import finish_eta_table
 from coordsweep.kernels.jit import jit
-from coordsweep.kernels.table import fill_sums, finish_table
+from coordsweep.kernels.table import welfare_rows, fill_sums
 
 #: the per-sector arguments (rows of Prepared.tmp) and per-point ones
 #: (rows of Prepared.ptmp) that NumPy transforms between the stages
-T_PQ, T_PROD, T_THETA, T_NETC, T_XA, T_XB, T_EM1, T_EM1BIG, T_COST, T_WBAR = range(10)
+T_PQ, T_PROD, T_COST, T_NETC, T_THETA, T_XA, T_XB, T_EM1, T_EM1BIG, T_WBAR = range(10)
 P_COEF, P_ALPHA, P_LABOR, P_1MA, P_XA0 = range(5)
 N_TMP = 10
 N_PTMP = 5
@@ -39,7 +39,10 @@ EXPM1_SWITCH = 30.0
 @jit
 def _stage1(x, T, P):
     """The arguments of the first logs: p_i (1 + tau_i), A_i, theta_i,
-    (1 - sigma_i) c_i, c_i; (1 - alpha) / alpha, alpha, L, 1 - alpha."""
+    (1 - sigma_i) c_i, c_i; (1 - alpha) / alpha, alpha, L, 1 - alpha.
+    Returns the number of sectors with sigma_i != 0 (none: the row of
+    (1 - sigma_i) c_i is the row of c_i, and its logs are those of c_i)."""
+    nsigma = 0
     for p in range(x.labor.shape[0]):
         alpha = x.labor_share[p]
         P[P_COEF, p] = (1.0 - alpha) / alpha
@@ -52,12 +55,14 @@ def _stage1(x, T, P):
             T[T_THETA, p, i] = x.externality[p, i]
             T[T_NETC, p, i] = (1.0 - x.cost_subsidy[p, i]) * x.cost[p, i]
             T[T_COST, p, i] = x.cost[p, i]
+            nsigma += x.cost_subsidy[p, i] != 0.0
+    return nsigma
 
 
 @jit
 def _stage2(x, T, P, sec, pt, gs):
     """From the logs (and log1p theta_i): lqa, log m_i(1), k_i, b0_i, the
-    scaling c0, the sectors' kinds, log u_i; the arguments of the exps;
+    scaling c0, the sectors' kinds, log u_i, log K_i; the arguments of the exps;
     no GE-path samples yet at the points with some eta_i > 0 (gs NaN:
     kernels/etapath.py fills them; the others' are never read). Returns
     the number of sectors with log m_i(1) > EXPM1_SWITCH."""
@@ -104,9 +109,12 @@ def _stage2(x, T, P, sec, pt, gs):
         if not eta0:
             for i in range(x.price.shape[1]):
                 gs[p, i, 0] = np.nan
+        logl = P[P_LABOR, p]
+        log1ma = P[P_1MA, p]
         for i in range(x.price.shape[1]):
             logu = eps * s.lqa[i] - c0
             s.logu[i] = logu
+            s.logk[i] = log1ma + logu + alpha * logl + (1.0 - alpha) * c0
             if logu < -FAST_RANGE:
                 fast = False
             T[T_XA, p, i] = logu
@@ -128,9 +136,12 @@ def _stage2(x, T, P, sec, pt, gs):
 
 
 @jit
-def _stage3(x, T, P, sec, pt):
+def _stage3(x, T, P, knet, valid, sec, pt, tx, tw, tc):
     """From the exps: the scaled terms xa_i, xb_i, ya_i, yb_i, X^ at S0,
-    log(exp(log m_i(1)) - 1) and the threshold wages (their exps next)."""
+    log(exp(log m_i(1)) - 1) and the threshold wages (their exps next);
+    which points use the profile table, and its sums (kernels/table.py;
+    their logs next). knet: the row of T holding log((1 - sigma_i) c_i)."""
+    ntab = tx.shape[1]
     for p in range(x.labor.shape[0]):
         alpha = pt.alpha[p]
         eps = pt.eps[p]
@@ -173,35 +184,13 @@ def _stage3(x, T, P, sec, pt):
                     denom = 1.0 - eps * eta
                     b = s.b0[i] + logm1 / denom
                     one_minus_k = -eps * (alpha + eta) / denom
-                target = T[T_NETC, p, i] - lem1
+                target = T[knet, p, i] - lem1
                 xbar = (target - logcoef - b + logm1) / one_minus_k
             s.xbar[i] = xbar
             T[T_WBAR, p, i] = xbar
         pt.xa0[p] = xa0
         P[P_XA0, p] = xa0
-
-
-@jit
-def _stage4(x, T, P, valid, sec, pt, tx, tw, tc):
-    """The rest: log L, log K_i, w-bar_i, log X^0; which points use the
-    profile table, and its sums (kernels/table.py)."""
-    ntab = tx.shape[1]
-    for p in range(x.labor.shape[0]):
-        alpha = pt.alpha[p]
-        c0 = pt.c0[p]
-        logl = P[P_LABOR, p]
-        log1ma = P[P_1MA, p]
-        s = sec[p]
-        n = x.price.shape[1]
-        for i in range(n):
-            s.logk[i] = log1ma + s.logu[i] + alpha * logl + (1.0 - alpha) * c0
-            s.wbar[i] = T[T_WBAR, p, i]
-        fast = pt.fast[p]
-        pt.logl[p] = logl
-        pt.logxa0[p] = P[P_XA0, p] if fast else np.nan
-        if not fast:
-            pt.xa0[p] = np.nan
-        table = valid[p] and fast and ntab == (np.int64(1) << n)
+        table = valid[p] and pt.fast[p] and ntab == (np.int64(1) << x.price.shape[1])
         pt.table[p] = table
         pt.wagefail[p] = False
         if table:
@@ -213,19 +202,40 @@ def _stage4(x, T, P, valid, sec, pt, tx, tw, tc):
 
 
 @jit
-def _stage5(valid, sec, pt, tx, gc):
-    """At the points with every eta_i = 0 and a table (those the block
-    kernel solves by kernels/point.py ``solve_tabled_point``), each
-    candidate sector's log((g_i(1) + c') / c_i) = log R_i + lem1_i - log c_i
-    at x1 = log w(S0 u {i}) (economy.log_rent_full with eta_i = 0, in
+def _stage4(T, P, sec, pt, tx, ew, gc):
+    """The rest: w-bar_i, log X^0; at the points with a table, log w of
+    every profile (tx: log X^ on entry; ew: the same, its exp next) and,
+    with every eta_i = 0 (those the block kernel solves by kernels/point.py
+    ``solve_tabled_point``), each candidate sector's
+    log((g_i(1) + c') / c_i) = log R_i + lem1_i - log c_i at
+    x1 = log w(S0 u {i}) (economy.log_rent_full with eta_i = 0, in
     solve_tabled_point's order; its exp next); 0 elsewhere."""
-    for p in range(valid.shape[0]):
+    ntab = tx.shape[1]
+    for p in range(pt.shape[0]):
         s = sec[p]
         n = s.shape[0]
-        if not (valid[p] and pt.fast[p] and pt.table[p]):
+        for i in range(n):
+            s.wbar[i] = T[T_WBAR, p, i]
+        fast = pt.fast[p]
+        pt.logl[p] = P[P_LABOR, p]
+        pt.logxa0[p] = P[P_XA0, p] if fast else np.nan
+        if not fast:
+            pt.xa0[p] = np.nan
+        if not pt.table[p]:
+            for m in range(ntab):
+                ew[p, m] = tx[p, m]
             for i in range(n):
                 gc[p, i] = 0.0
             continue
+        # log w = log alpha + (1 - alpha)(log X^ + c0 - log L)
+        a = pt.logalpha[p]
+        b = 1.0 - pt.alpha[p]
+        c0 = pt.c0[p]
+        logl = pt.logl[p]
+        for m in range(ntab):
+            v = a + b * (tx[p, m] + c0 - logl)
+            tx[p, m] = v
+            ew[p, m] = v
         zmask = np.int64(0)
         for i in range(n):
             if s.kind[i] == KIND_SPONT:
@@ -255,28 +265,27 @@ def prepare_block(x, prep, wage=0):
     T, P = prep.tmp, prep.ptmp
     block_in_domain(x, prep.valid)
     with np.errstate(all="ignore"):  # points outside the domains: NaN, inf
-        _stage1(x, T, P)
-        for k in (T_PQ, T_PROD, T_NETC, T_COST):
-            _inplace(np.log, T[k])
+        nsigma = _stage1(x, T, P)
+        _inplace(np.log, T[T_PQ:T_NETC + 1] if nsigma else T[T_PQ:T_COST + 1])
         _inplace(np.log1p, T[T_THETA])
-        for k in (P_COEF, P_ALPHA, P_LABOR, P_1MA):
-            _inplace(np.log, P[k])
+        _inplace(np.log, P[P_COEF:P_1MA + 1])
         big = _stage2(x, T, P, prep.sec, prep.pt, prep.gs)
-        _inplace(np.exp, T[T_XA])
-        _inplace(np.exp, T[T_XB])
+        _inplace(np.exp, T[T_XA:T_XB + 1])
         _inplace(np.expm1, T[T_EM1])
         _inplace(np.log, T[T_EM1])
         if big:  # (read by _stage3 only where log m_i(1) > EXPM1_SWITCH)
             _inplace(np.exp, T[T_EM1BIG])
             _inplace(np.negative, T[T_EM1BIG])
             _inplace(np.log1p, T[T_EM1BIG])
-        _stage3(x, T, P, prep.sec, prep.pt)
+        _stage3(x, T, P, T_NETC if nsigma else T_COST, prep.valid, prep.sec, prep.pt,
+                prep.tx, prep.tw, prep.tc)
         _inplace(np.log, P[P_XA0])
         _inplace(np.exp, T[T_WBAR])
-        _stage4(x, T, P, prep.valid, prep.sec, prep.pt, prep.tx, prep.tw, prep.tc)
-        finish_table(prep.pt, prep.tx, prep.tw, prep.tc, prep.te)
+        _inplace(np.log, prep.tx)
+        _stage4(T, P, prep.sec, prep.pt, prep.tx, prep.te, prep.gc)
         if prep.tx.shape[1]:
-            _stage5(prep.valid, prep.sec, prep.pt, prep.tx, prep.gc)
+            _inplace(np.exp, prep.te)
+            welfare_rows(prep.pt, prep.te, prep.tw, prep.tc)
             _inplace(np.exp, prep.gc)
     if wage is not None:
         finish_eta_table(prep, wage)

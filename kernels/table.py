@@ -24,7 +24,6 @@ linear-scale sums (equilibria.no_coordination's shortcut) check pt.fast.
 """
 import numpy as np
 
-from coordsweep.kernels.economy import profile_sums
 from coordsweep.kernels.jit import jit
 
 #: the table is kept for points of at most this many sectors (2^N
@@ -44,47 +43,39 @@ def table_size(nsec):
 def fill_sums(sec, tx, tw, tc):
     """Row of one point (sec: its sectors' records): tx[S] = X^(S),
     tw[S] = Y^(S) / X^(S), tc[S] = C(S) (economy.binary_welfare's sums,
-    in its order)."""
-    for mask in range(tx.shape[0]):
-        xs, ys, csum = profile_sums(sec, mask)
-        tx[mask] = xs
-        tw[mask] = ys / xs
-        tc[mask] = csum
+    in its order). The profiles restricted to sectors 0..j-1 are extended
+    by sector j (each sum once per profile and sector: 2^(N+1) - 2 adds
+    rather than N 2^N), so every sum is still added in sector order from
+    0.0, as economy.profile_sums adds it."""
+    tx[0] = 0.0
+    tw[0] = 0.0
+    tc[0] = 0.0
+    for j in range(sec.lqa.shape[0]):
+        half = np.int64(1) << j
+        xa = sec.xa[j]
+        xb = sec.xb[j]
+        ya = sec.ya[j]
+        yb = sec.yb[j]
+        c = sec.cost[j]
+        for m in range(half):
+            xs = tx[m]
+            ys = tw[m]
+            tx[m + half] = xs + xb
+            tw[m + half] = ys + yb
+            tc[m + half] = tc[m] + c
+            tx[m] = xs + xa
+            tw[m] = ys + ya
+    for m in range(tx.shape[0]):
+        tw[m] = tw[m] / tx[m]
 
 
 @jit
-def _log_wage_rows(pt, tx):
-    """tx (log X^ on entry) -> log w = log alpha + (1 - alpha)(log X^ + c0 - log L)."""
-    for p in range(tx.shape[0]):
-        if pt.table[p]:
-            a = pt.logalpha[p]
-            b = 1.0 - pt.alpha[p]
-            c0 = pt.c0[p]
-            logl = pt.logl[p]
-            for m in range(tx.shape[1]):
-                tx[p, m] = a + b * (tx[p, m] + c0 - logl)
-
-
-@jit
-def _welfare_rows(pt, ew, tw, tc):
-    """tw (Y^/X^ on entry) -> W = w L / alpha (Y^/X^) - C; ew holds w."""
+def welfare_rows(pt, ew, tw, tc):
+    """tw (Y^/X^ on entry) -> W = w L / alpha (Y^/X^) - C at the points with
+    a table; ew holds w (kernels/prepare.py fills both)."""
     for p in range(tw.shape[0]):
         if pt.table[p]:
             k = pt.labor[p]
             alpha = pt.alpha[p]
             for m in range(tw.shape[1]):
                 tw[p, m] = ew[p, m] * k / alpha * tw[p, m] - tc[p, m]
-
-
-def finish_table(pt, tx, tw, tc, ew):
-    """The sums of fill_sums (rows of the points with pt.table; the other
-    rows hold 1.0) -> tx = log w, tw = W, ew = w (room of tx's shape).
-    pt: the block's Point records."""
-    if tx.shape[1] == 0:
-        return
-    with np.errstate(all="ignore"):
-        np.log(tx, out=tx)
-        _log_wage_rows(pt, tx)
-        ew[...] = tx
-        np.exp(ew, out=ew)
-        _welfare_rows(pt, ew, tw, tc)
