@@ -30,7 +30,8 @@ from coordsweep.kernels.equilibria import (
     TIE_RTOL, better, classify, classify_kinds, no_coordination, popcount)
 from coordsweep.kernels.etapoint import eta_tabled, solve_eta_point
 from coordsweep.kernels.jit import jit
-from coordsweep.kernels.lockstep import QUEUE_ARGS, QUEUE_ROWS, Q_START, _write as write_roots
+from coordsweep.kernels.lockstep import (
+    QUEUE_ARGS, QUEUE_ROWS, Q_START, _write as write_roots, staggered_rows)
 from coordsweep.kernels.samplepath import ROOT_SHAPE, sampled_roots
 from coordsweep.kernels.sectors import (
     CERT_MARGIN, DEFER_SLOT, DEFERRED, DEFERRED_SAMPLED, PATH_LOCKSTEP, PRE_SLOT, PRESAMPLES,
@@ -85,24 +86,31 @@ def allocate_scratch(n, record=0, solver=(0, 0, 0), queue=0):
                    record=np.empty(record, np.int64),
                    stack=np.empty((2, n + 1), np.int64), stackx=np.empty(n + 1),
                    qidx=np.empty(queue, np.int64),
-                   qargs=np.empty((len(QUEUE_ROWS), queue)),
+                   qargs=staggered_rows(len(QUEUE_ROWS), queue),
                    qlen=np.zeros(1, np.int64),
                    gidx=np.empty(queue, np.int64), gstart=np.empty((3, queue)),
                    glen=np.zeros(1, np.int64),
                    sidx=np.empty(queue, np.int64),
-                   sargs=np.empty((len(QUEUE_ARGS), queue)),
+                   sargs=staggered_rows(len(QUEUE_ARGS), queue),
                    slen=np.zeros(1, np.int64))
 
 
 def allocate_prepared(npts, nsec):
     """Room for a block of npts points of nsec sectors, prepared."""
     t = table_size(nsec)
+    # the arrays a pass reads and writes together start at staggered cache
+    # sets (lockstep.staggered_rows: arrays of the same length from the
+    # heap start at the same offset in a page, and the passes touch their
+    # p-th elements together)
+    tab = staggered_rows(4, npts * t)
     return Prepared(valid=np.empty(npts, np.bool_), pt=np.empty(npts, POINT_DTYPE),
                     sec=np.empty((npts, nsec), SECTOR_DTYPE),
-                    tx=np.empty((npts, t)), tw=np.empty((npts, t)), tc=np.empty((npts, t)),
-                    tmp=np.empty((N_TMP, npts, nsec)), ptmp=np.empty((N_PTMP, npts)),
+                    tx=tab[0].reshape(npts, t), tw=tab[1].reshape(npts, t),
+                    tc=tab[2].reshape(npts, t),
+                    tmp=staggered_rows(N_TMP, npts * nsec).reshape(N_TMP, npts, nsec),
+                    ptmp=staggered_rows(N_PTMP, npts),
                     gs=np.empty((npts, nsec, PRESAMPLES)),
-                    te=np.empty((npts, t)), gc=np.empty((npts, nsec)))
+                    te=tab[3].reshape(npts, t), gc=np.empty((npts, nsec)))
 
 
 def prepared_head(prep, npts):
