@@ -386,7 +386,12 @@ def prepare_buffers(spec, n, copies):
     without the GIL."""
     layout_of = packing(spec)
     need = _fill_sizes(layout_of, n)
-    largest = max((n * size for _, _, _, size in layout_of), default=0)
+    # (the scratch array holds one refined output at a time)
+    refinement = zrefine.of_spec(spec)
+    refined = None if refinement is None else \
+        {name for name, _ in refinement.columns(spec.n_sectors)}
+    largest = max((n * size for name, _, _, size in layout_of
+                   if refined is None or name in refined), default=0)
     for _ in range(copies):
         filled = {key: [np.full(count, fill, dtype), True]
                   for key, (count, (dtype, fill)) in need.items()}
