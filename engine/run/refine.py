@@ -914,11 +914,12 @@ def _execute(refinement, plan, job, run, progress, warm, deferred, ahead):
 
 def buffers_ahead(spec, plan, scheduler, deferred):
     """A thread making the buffers of the threads of this process that will
-    write a refinement's chunks (prepare_buffers), started before the
-    kernels are loaded (the run's start-up holds one core, the page faults
-    of new memory take the other), or None (no chunk to write, or written
-    by a cluster's workers). `scheduler`: the run's (a Deferred cluster,
-    `deferred`, writes with its threads until it starts)."""
+    write a refinement's chunks (prepare_buffers) while the store is
+    created and the levels are solved (one core), or None (no chunk to
+    write, or written by a cluster's workers). Started after the kernels
+    are loaded: beside numba's loading (its own new memory) the page
+    faults took several times as long. `scheduler`: the run's (a Deferred
+    cluster, `deferred`, writes with its threads until it starts)."""
     if not plan.todo:
         return None
     if deferred is not None:

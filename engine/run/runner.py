@@ -220,15 +220,16 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
     Returns (Workers, compute seconds, summary counts of chunks written here)."""
     done = plan.points_done
     bar = Progress(done + plan.points_todo, done=done, enabled=progress, stream=progress_stream)
+    warm_kernels(job.spec, job.solver)
     # a refinement's local cluster starts only for a level too large for
     # this process (engine/run/refine.py: Deferred)
     deferred = zrefine.Deferred.of(refinement, scheduler, workers, cluster, scheduler_file,
                                     held)
-    # (a refinement's chunk buffers made while the kernels load)
+    # (a refinement's chunk buffers made while its store is created and its
+    # levels solved)
     ahead = None if refinement is None else \
         zrefine.buffers_ahead(job.spec, plan, scheduler, deferred)
     try:
-        warm_kernels(job.spec, job.solver)
         if deferred is not None:
             scheduler = "synchronous"  # (the refinement's threads: Deferred)
         with zcluster.open_client(scheduler, workers, cluster, scheduler_file) as (client, info):
