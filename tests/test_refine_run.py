@@ -771,6 +771,49 @@ def test_chunk_files_hold_zarrs_own_bytes(tmp_path):
     assert per_sector == 5   # (the five per-sector floats)
 
 
+def test_edge_chunk_made_at_the_whole_chunks_size(tmp_path, monkeypatch):
+    """An edge chunk's outputs are handed to the store at the whole chunk's
+    shape, the points past the grid's end holding the store's fill value
+    (status: its own fill value, not the bit filled): the store encodes
+    them without a padded copy, and the files hold the bytes of the store's
+    own padding (the same run with every chunk at its region's size)."""
+    import zarr
+
+    from coordsweep.engine.run import refine as rrefine
+    text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml"),
+                encoding="utf-8").read()
+    spec = write_spec(tmp_path, shrink(text, 33, {"on": ["regime", "target_best"],
+                                                  "coarse": 8}))
+    made = []
+    real_items = rrefine._ChunkOutputs.items
+
+    def items(self):
+        for name, a in real_items(self):
+            if self.whole > self.n and name in ("status", "regime", "welfare_nc",
+                                                "critical_mass", "computed"):
+                made.append((name, a.shape[0], self.n, a[self.n:].copy()))
+            yield name, a
+    monkeypatch.setattr(rrefine._ChunkOutputs, "items", items)
+    run(spec, tmp_path / "whole.zarr", chunk_points=300)  # (33 x 33, chunks of 9 rows)
+    monkeypatch.undo()
+    assert sorted(m[0] for m in made) == sorted(["status", "regime", "welfare_nc",
+                                                 "critical_mass", "computed"])
+    group = zarr.open_group(str(tmp_path / "whole.zarr"), mode="r")
+    for name, whole, n, tail in made:
+        assert (whole, n) == (9 * 33, 6 * 33), name
+        fill = group[name].fill_value
+        assert np.isnan(tail).all() if tail.dtype.kind == "f" else (tail == fill).all(), name
+    assert group["status"].fill_value != FILLED
+    monkeypatch.setattr(rrefine, "_whole_chunk", lambda store, layout, run_id, layout_of, n:
+                        (n, None, layout))
+    run(spec, tmp_path / "padded.zarr", chunk_points=300)
+    for name in [o.name for o in OUTPUTS] + ["computed"]:
+        for f in sorted(os.listdir(tmp_path / "whole.zarr" / name)):
+            if f.startswith("c"):
+                assert (tmp_path / "whole.zarr" / name / f).read_bytes() == \
+                    (tmp_path / "padded.zarr" / name / f).read_bytes(), (name, f)
+
+
 def test_buffers_made_ahead_hold_the_fill_values_and_are_taken(tmp_path, monkeypatch):
     """The writing threads' buffers made while the levels are solved hold
     every output's fill value at the size of a chunk; the threads that
@@ -784,7 +827,9 @@ def test_buffers_made_ahead_hold_the_fill_values_and_are_taken(tmp_path, monkeyp
     rrefine.prepare_buffers(spec, 50, 2)
     assert len(rrefine._READY) == 2
     for scratch, filled in rrefine._READY:
-        assert scratch.size == 50 * max(size for *_, size in rrefine.packing(spec))
+        # (the scratch array holds a refined output: regime here)
+        assert scratch.size == 50 * max(size for name, *_, size in rrefine.packing(spec)
+                                        if name == "regime")
         for name, dtype, shape, size in rrefine.packing(spec):
             arr, clean = filled[(dtype.str, repr(rrefine.fill_value(name, dtype)))]
             assert clean and arr.dtype == dtype and len(arr) >= 50 * int(np.prod(shape))

@@ -214,12 +214,14 @@ def test_garbage_collector_paused_only_for_the_command_process(tmp_path):
         "from coordsweep.engine.cli import main\n"
         f"sys.argv = ['coordsweep', 'run', {str(spec)!r}, '--store', "
         f"{str(tmp_path / 'p.zarr')!r}, '--scheduler', 'synchronous', '--quiet']\n"
-        "code = main()\n"
-        "print(json.dumps([code, seen, gc.isenabled()]))\n")
+        "import atexit\n"   # (the command's process ends in main: startup.exit_now)
+        "atexit.register(lambda: print(json.dumps([seen, gc.isenabled()])))\n"
+        "main()\n"
+        "print('main returned')\n")
     proc = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    code, seen, enabled = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert code == 0
+    assert "main returned" not in proc.stdout
+    seen, enabled = json.loads(proc.stdout.strip().splitlines()[-1])
     # paused through the start-up, then frozen and collecting again
     assert seen[0] == [False, False]
     assert seen[1] == [True, True]
@@ -248,3 +250,32 @@ def test_malloc_tuned_in_the_command_process_unless_the_environment_says():
     out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True,
                          env={**env, "MALLOC_TRIM_THRESHOLD_": "65536"}, check=True).stdout.split()
     assert out == ["False"]
+
+
+def test_exit_now_runs_the_exit_functions_and_flushes():
+    """startup.exit_now: the process ends with the code given, after its
+    exit functions ran and with everything written to its streams; while
+    a thread that is not a daemon runs it returns (the interpreter's exit
+    waits for that thread)."""
+    prog = ("import atexit, sys\n"
+            "from coordsweep.engine.run import startup\n"
+            "atexit.register(lambda: print('exit function ran'))\n"
+            "sys.stdout.write('x' * 200000)\n"
+            "sys.stderr.write('y' * 1000)\n"
+            "startup.exit_now(3)\n"
+            "print('not ended')\n")
+    proc = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout == "x" * 200000 + "exit function ran\n"
+    assert proc.stderr == "y" * 1000
+    prog = ("import threading\n"
+            "from coordsweep.engine.run import startup\n"
+            "go = threading.Event()\n"
+            "t = threading.Thread(target=go.wait)\n"
+            "t.start()\n"
+            "startup.exit_now(3)\n"
+            "print('returned')\n"
+            "go.set()\n")
+    proc = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "returned\n"

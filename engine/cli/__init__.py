@@ -76,6 +76,8 @@ def main(argv=None):
         code = args.func(args)
         if process:
             startup.freeze_at_exit()
+            if args.command in GC_PAUSED:  # (its exit as short as its start)
+                startup.exit_now(code)
         return code
     except KeyboardInterrupt:
         print("coordsweep: interrupted", file=sys.stderr)

@@ -386,7 +386,12 @@ def prepare_buffers(spec, n, copies):
     without the GIL."""
     layout_of = packing(spec)
     need = _fill_sizes(layout_of, n)
-    largest = max((n * size for _, _, _, size in layout_of), default=0)
+    # (the scratch array holds one refined output at a time)
+    refinement = zrefine.of_spec(spec)
+    refined = None if refinement is None else \
+        {name for name, _ in refinement.columns(spec.n_sectors)}
+    largest = max((n * size for name, _, _, size in layout_of
+                   if refined is None or name in refined), default=0)
     for _ in range(copies):
         filled = {key: [np.full(count, fill, dtype), True]
                   for key, (count, (dtype, fill)) in need.items()}
@@ -421,10 +426,17 @@ class _ChunkOutputs:
     sector) by code taken at the codes. ``kept``: what the run's summary
     counts."""
 
-    def __init__(self, layout_of, n, columns, codes, tables, at, rec, solved):
+    def __init__(self, layout_of, n, columns, codes, tables, at, rec, solved, whole=None,
+                 pads=None):
         self.layout_of, self.n = layout_of, n
         self.columns, self.codes, self.tables = columns, codes, tables
         self.at, self.rec, self.solved = at, rec, solved
+        # an edge chunk made at the whole chunk's size (`whole` points), the
+        # points past the grid's end holding the store's fill value (`pads`,
+        # by output) as zarr pads an edge chunk: encoded without a padded
+        # copy of every output (new memory, page faults)
+        self.whole = n if whole is None else whole
+        self.pads = pads or {}
         self.kept = {}
 
     def counts(self):
@@ -451,9 +463,9 @@ class _ChunkOutputs:
         return per_sector, self.kept["n_equilibria"], st.ok, Counter(st.bits)
 
     def items(self):
-        n, at = self.n, self.at
+        n, at, whole = self.n, self.at, self.whole
         # (each fill array made once, at the size of its largest output)
-        need = _fill_sizes(self.layout_of, n)
+        need = _fill_sizes(self.layout_of, whole)
         for name, dtype, shape, size in self.layout_of:
             fill = fill_value(name, dtype)
             dense = [(sector, tab) for (col_name, sector), tab in zip(self.columns, self.tables)
@@ -466,32 +478,44 @@ class _ChunkOutputs:
                         table[:] = tab
                     else:
                         table[:, sector] = tab
-                a = _scratch(n * size)[:n * size].view(dtype).reshape((n,) + shape)
-                np.take(table, self.codes, axis=0, out=a, mode="clip")  # (codes in range)
+                a = _scratch(whole * size)[:whole * size].view(dtype).reshape((whole,) + shape)
+                np.take(table, self.codes, axis=0, out=a[:n], mode="clip")  # (codes in range)
             else:
-                count = n * (size // dtype.itemsize)
+                count = whole * (size // dtype.itemsize)
                 entry = _filled(dtype, fill, need[(dtype.str, repr(fill))][0])
                 a = entry[0][:count]
                 # a float by sector (or equilibrium) is stored sector after
                 # sector (zarrstore.sector_major): laid out so in memory, the
                 # store's transpose of it is contiguous (no copy to encode)
-                a = a.reshape(shape + (n,)).T if _sector_major(dtype, shape) \
-                    else a.reshape((n,) + shape)
+                a = a.reshape(shape + (whole,)).T if _sector_major(dtype, shape) \
+                    else a.reshape((whole,) + shape)
             if len(at):
                 if entry is not None:
                     entry[1] = False
                 a[at] = self.rec[name]  # (also in a refined column: the same values)
+            pad = whole > n and (entry is None or not _same(self.pads.get(name, fill), fill))
+            if pad:
+                a[n:] = self.pads.get(name, fill)
             if name == "n_equilibria":
-                self.kept[name] = int(np.count_nonzero(a > 1))
+                self.kept[name] = int(np.count_nonzero(a[:n] > 1))
             elif name == "regime" and dense and len(dense) == int(np.prod(shape)):
                 self.kept[name] = (table, self.codes)
             elif name in ("regime", "status"):
-                self.kept[name] = a.copy()
+                self.kept[name] = a[:n].copy()
             yield name, a
             if entry is not None and len(at):
                 a[at] = fill
                 entry[1] = True
-        yield "computed", np.array(self.solved, bool)
+            if entry is not None and pad:
+                a[n:] = fill
+        computed = np.zeros(whole, bool)
+        computed[:n] = self.solved
+        yield "computed", computed
+
+
+def _same(x, y):
+    """Whether two fill values are the same value (NaN the same as NaN)."""
+    return x is y or x == y or (x != x and y != y)
 
 
 def _sector_major(dtype, shape):
@@ -568,12 +592,55 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
     # every level's solved points at once, an output at a time
     rec = _concat(recs) if recs else None
     at = np.concatenate(ats) if len(ats) > 1 else ats[0] if ats else np.zeros(0, np.int64)
-    chunk = _ChunkOutputs(layout_of, stop - start, columns, codes, tables, at, rec, solved)
-    write_chunk(spec, store, layout, chunk_id, chunk, run_id, token)
+    whole, pads, where = _whole_chunk(store, layout, run_id, layout_of, stop - start)
+    chunk = _ChunkOutputs(layout_of, stop - start, columns, codes, tables, at, rec, solved,
+                          whole, pads)
+    write_chunk(spec, store, where, chunk_id, chunk, run_id, token)
     return filled, chunk.counts()
 
 
 assemble_chunk.task_name = "refine-chunk"
+
+
+class _WholeChunks:
+    """A layout whose edge chunks reach past the grid's end (their regions
+    and shapes those of a whole chunk): the values of an edge chunk are
+    handed to the store at the whole chunk's shape, padded, which the
+    store's writer encodes as they are (chunkio.encode_chunk clips the
+    region to the array, and pads only a value smaller than a chunk)."""
+
+    def __init__(self, layout):
+        self.layout = layout
+
+    def region(self, chunk_id):
+        return tuple(slice(s.start, s.start + c)
+                     for s, c in zip(self.layout.region(chunk_id), self.layout.chunks))
+
+    def region_shape(self, chunk_id):
+        return tuple(self.layout.chunks)
+
+
+def _whole_chunk(store, layout, run_id, layout_of, n):
+    """(points to make, {output: the store's fill value}, the layout to
+    write with) of a chunk of `n` points: an edge chunk at the whole
+    chunk's size when every array of the store takes chunkio's whole-chunk
+    path (else as it is: the store pads it)."""
+    whole = math.prod(layout.chunks)
+    if whole == n or not run_id:
+        return n, None, layout
+    from coordsweep.engine.store import chunkio
+    plan_of = getattr(chunkio, "_array_plan", None)
+    if plan_of is None:
+        return n, None, layout
+    group = zstore._writable(store, run_id)
+    pads = {}
+    for name, *_ in layout_of + [("computed",)]:
+        arr = group[name]
+        if plan_of(arr) is None or tuple(arr.metadata.chunk_grid.chunk_shape[:len(layout.chunks)]) \
+                != tuple(layout.chunks):
+            return n, None, layout
+        pads[name] = arr.fill_value
+    return whole, pads, _WholeChunks(layout)
 
 
 # --- the driver --------------------------------------------------------------
@@ -753,25 +820,31 @@ def _level_layout(files, info, idx):
     return int(info.task_points)
 
 
-def execute(refinement, plan, job, run, progress, warm=True, deferred=None):
+def execute(refinement, plan, job, run, progress, warm=True, deferred=None, ahead=None):
     """The levels (the ones not recorded done), then the store's chunks in
     plan.todo, on executor `run` (InProcess or Distributed). warm: with a
     client, load the kernels on its workers first (False: the caller
     did, with warm_worker). deferred: a Deferred local cluster, which
     takes over from `run` when a level or the grid is large (its summary
-    counts are added to run.counted)."""
+    counts are added to run.counted). ahead: the caller's buffers_ahead
+    (else made here)."""
     first = run
     if deferred is not None:
         run = deferred.executor()
+    if ahead is None:
+        ahead = _prepare_ahead(job.spec, plan, run, deferred)
     try:
-        return _execute(refinement, plan, job, run, progress, warm, deferred)
+        return _execute(refinement, plan, job, run, progress, warm, deferred, ahead)
     finally:
+        if ahead is not None:
+            ahead.drop()
+        release_buffers(job.store, job.run_id)
         if deferred is not None:
             first.counted.update(deferred.counts)
             deferred.close()
 
 
-def _execute(refinement, plan, job, run, progress, warm, deferred):
+def _execute(refinement, plan, job, run, progress, warm, deferred, ahead):
     import zarr
     from coordsweep.engine.run.executors import Chunks
     spec, store = job.spec, job.store
@@ -796,7 +869,8 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
         # loading after another's (workers this run started have the
         # kernels already: then this costs a round trip)
         client.run(warm_worker, spec, job.solver)
-    ahead = _prepare_ahead(spec, plan, run, deferred)
+    if ahead is not None:
+        ahead.open(store, job.run_id)
     level_points = []
     for k in range(refinement.levels):
         idx = planner.points(k)
@@ -830,44 +904,101 @@ def _execute(refinement, plan, job, run, progress, warm, deferred):
         client = run.client
     if deferred is not None:
         deferred.counts = run.counted
-    try:
-        if ahead is not None:
-            ahead.join()
-        _assemble(plan, job, run, progress, columns, planner, level_points)
-    finally:
-        release_buffers(store, job.run_id)
+    if ahead is not None:
+        ahead.done()
+    _assemble(plan, job, run, progress, columns, planner, level_points)
     if client is not None:  # (the workers of a cluster that outlives the run)
         client.run(release_buffers, str(store), job.run_id)
     return planner.n_solved
 
 
-def _prepare_ahead(spec, plan, run, deferred):
+def buffers_ahead(spec, plan, scheduler, deferred):
     """A thread making the buffers of the threads of this process that will
-    write the chunks (prepare_buffers) while the levels are solved, or None
-    (no chunk to write, or written by a cluster's workers)."""
-    import threading
-    if not plan.todo or getattr(run, "client", None) is not None:
+    write a refinement's chunks (prepare_buffers) while the store is
+    created and the levels are solved (one core), or None (no chunk to
+    write, or written by a cluster's workers). Started after the kernels
+    are loaded: beside numba's loading (its own new memory) the page
+    faults took several times as long. `scheduler`: the run's (a Deferred
+    cluster, `deferred`, writes with its threads until it starts)."""
+    if not plan.todo:
         return None
     if deferred is not None:
         if deferred.needed(plan.points_todo, grid=True):
             return None
         copies = deferred.threads
-    elif _two_writers(run, plan.todo):
-        copies = 2
-    elif getattr(run, "scheduler", None) == "synchronous":
-        copies = 1
+    elif scheduler == "synchronous":
+        from coordsweep.engine.run import writer as zwriter
+        copies = 2 if len(plan.todo) > 1 and zwriter.enabled() else 1
     else:
         return None
-    n = math.prod(plan.layout.chunks)
+    return _Ahead(spec, math.prod(plan.layout.chunks), min(copies, len(plan.todo)))
 
-    def make():
+
+def _prepare_ahead(spec, plan, run, deferred):
+    """buffers_ahead for an executor `run` (a caller of execute that started
+    none)."""
+    if getattr(run, "client", None) is not None:
+        return None
+    if deferred is not None:
+        return buffers_ahead(spec, plan, None, deferred)
+    if _two_writers(run, plan.todo):
+        return _Ahead(spec, math.prod(plan.layout.chunks), 2)
+    if getattr(run, "scheduler", None) == "synchronous" and plan.todo:
+        return _Ahead(spec, math.prod(plan.layout.chunks), 1)
+    return None
+
+
+class _Ahead:
+    """The thread of buffers_ahead; ``open(store, run_id)`` has it open the
+    store's arrays for the chunks' writers next (their metadata read
+    while the levels are solved, not by the first chunks); ``done()``
+    waits for it; ``drop()`` waits and drops what it made."""
+
+    def __init__(self, spec, n, copies):
+        import threading
+        self.spec = spec
+        self.target = None
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(n, copies),
+                                       name="refine-buffers", daemon=True)
+        self.thread.start()
+
+    def open(self, store, run_id):
+        self.target = (store, run_id)
+        self.ready.set()
+
+    def _run(self, n, copies):
         try:
-            prepare_buffers(spec, n, min(copies, len(plan.todo)))
+            prepare_buffers(self.spec, n, copies)
         except MemoryError:  # (the writing threads make their own)
             _READY.clear()
-    ahead = threading.Thread(target=make, name="refine-buffers", daemon=True)
-    ahead.start()
-    return ahead
+        self.ready.wait()
+        if self.target is not None and self.target[1]:
+            _open_arrays(self.spec, *self.target)
+
+    def done(self):
+        self.ready.set()
+        self.thread.join()
+
+    def drop(self):
+        self.target = None
+        self.done()
+        _READY.clear()
+
+
+def _open_arrays(spec, store, run_id):
+    """Open the store's arrays the chunks write (zarrstore._writable: once
+    a run and process) and work out how chunkio encodes each."""
+    from coordsweep.engine.store import chunkio
+    plan_of = getattr(chunkio, "_array_plan", None)
+    try:
+        group = zstore._writable(store, run_id)
+        for name, *_ in packing(spec) + [("computed",), ("chunk_done",)]:
+            arr = group[name]
+            if plan_of is not None:
+                plan_of(arr)
+    except Exception:  # noqa: BLE001 - the writers open them, and report what fails
+        pass
 
 
 def _assemble(plan, job, run, progress, columns, planner, level_points):

@@ -225,6 +225,10 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
     # this process (engine/run/refine.py: Deferred)
     deferred = zrefine.Deferred.of(refinement, scheduler, workers, cluster, scheduler_file,
                                     held)
+    # (a refinement's chunk buffers made while its store is created and its
+    # levels solved)
+    ahead = None if refinement is None else \
+        zrefine.buffers_ahead(job.spec, plan, scheduler, deferred)
     try:
         if deferred is not None:
             scheduler = "synchronous"  # (the refinement's threads: Deferred)
@@ -249,11 +253,15 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
             bar.t0 = t1
             if refinement is not None:
                 plan.points_solved = zrefine.execute(refinement, plan, job, run, bar,
-                                                     warm=not warmed, deferred=deferred)
+                                                     warm=not warmed, deferred=deferred,
+                                                     ahead=ahead)
+                ahead = None
                 if deferred is not None:
                     info = deferred.workers(info)
             else:
                 run.run(plan.todo, job, bar)
             return info, time.perf_counter() - t1, run.counted
     finally:
+        if ahead is not None:  # (the run failed before its refinement)
+            ahead.drop()
         bar.close()
