@@ -629,15 +629,12 @@ def _whole_chunk(store, layout, run_id, layout_of, n):
     if whole == n or not run_id:
         return n, None, layout
     from coordsweep.engine.store import chunkio
-    plan_of = getattr(chunkio, "_array_plan", None)
-    if plan_of is None:
-        return n, None, layout
     group = zstore._writable(store, run_id)
     pads = {}
     for name, *_ in layout_of + [("computed",)]:
         arr = group[name]
-        if plan_of(arr) is None or tuple(arr.metadata.chunk_grid.chunk_shape[:len(layout.chunks)]) \
-                != tuple(layout.chunks):
+        shape = chunkio.whole_chunks(arr)
+        if shape is None or tuple(shape[:len(layout.chunks)]) != tuple(layout.chunks):
             return n, None, layout
         pads[name] = arr.fill_value
     return whole, pads, _WholeChunks(layout)
@@ -990,13 +987,10 @@ def _open_arrays(spec, store, run_id):
     """Open the store's arrays the chunks write (zarrstore._writable: once
     a run and process) and work out how chunkio encodes each."""
     from coordsweep.engine.store import chunkio
-    plan_of = getattr(chunkio, "_array_plan", None)
     try:
         group = zstore._writable(store, run_id)
         for name, *_ in packing(spec) + [("computed",), ("chunk_done",)]:
-            arr = group[name]
-            if plan_of is not None:
-                plan_of(arr)
+            chunkio.whole_chunks(group[name])
     except Exception:  # noqa: BLE001 - the writers open them, and report what fails
         pass
 

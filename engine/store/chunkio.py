@@ -96,6 +96,14 @@ def _array_plan(arr):
     return plan
 
 
+def whole_chunks(arr):
+    """The chunk shape of zarr array `arr` when encode_chunk encodes its
+    whole chunks itself (else None: it is written through __setitem__).
+    Works out what the encoding needs once per array object."""
+    plan = _array_plan(arr)
+    return None if plan is None else plan[2]
+
+
 def encode_chunk(arr, value, region):
     """(key, Buffer) of `value` written at `region` of zarr array `arr`,
     encoded as zarr encodes it; None when the fast path does not apply."""
