@@ -869,11 +869,23 @@ def _execute(refinement, plan, job, run, progress, warm, deferred, ahead):
     if ahead is not None:
         ahead.open(store, job.run_id)
     level_points = []
+    last = refinement.levels - 1
     for k in range(refinement.levels):
         idx = planner.points(k)
         if deferred is not None and deferred.client is None and deferred.needed(len(idx)):
             run = deferred.start(job)
             client = run.client
+        if k == last and _overlapped(run, deferred, plan.todo):
+            # the last level in bands, each band's chunks written beside the next
+            if ahead is not None:
+                ahead.done()
+            info = Level(k, task_size(len(idx), chunk_task, True), columns)
+            lease.check(store, job.run_id)
+            info = Level(k, _level_layout(files, info, idx), columns)
+            level_points.append((idx, info.task_points))
+            _last_in_bands(plan, job, run, progress, planner, files, info, idx, level_points,
+                           refinement, root)
+            return planner.n_solved
         info = Level(k, task_size(len(idx), chunk_task, split), columns)
         lease.check(store, job.run_id)
         task_points = _level_layout(files, info, idx)
@@ -995,26 +1007,112 @@ def _open_arrays(spec, store, run_id):
         pass
 
 
-def _assemble(plan, job, run, progress, columns, planner, level_points):
+def _chunk_job(plan, job, run, columns, planner, level_points):
+    """The chunks' tasks (executors.Chunks): a chunk's arguments are taken
+    from the planner when the task is made (its points final by then)."""
     from coordsweep.engine.run.executors import Chunks
-    spec, store = job.spec, job.store
+    layout = plan.layout
+    # (to another process: compressed)
+    ship = _Packed.of if getattr(run, "client", None) is not None else (lambda a: a)
+
+    def chunk_args(cid):
+        a, b = layout.flat_range(cid)
+        ranges = []
+        for p, task_points in level_points:
+            lo, hi = int(np.searchsorted(p, a)), int(np.searchsorted(p, b))
+            ranges.append((lo, hi, p[lo:hi], task_points))
+        return (columns, ranges, ship(planner.codes[a:b]), planner.column_table(),
+                ship(planner.solved[a:b]))
+    return Chunks(job.spec, job.store, layout, job.run_id, job.token, job.solver,
+                  fn=assemble_chunk, extra=chunk_args)
+
+
+def _overlapped(run, deferred, todo):
+    """Whether the last level is solved band by band beside the writing of
+    the chunks it completes: the synchronous scheduler with its two writer
+    threads (_two_writers), in this process (not a Deferred cluster's
+    executor, which may start a cluster for the chunks)."""
+    return deferred is None and getattr(run, "client", None) is None and _two_writers(run, todo)
+
+
+def _last_in_bands(plan, job, run, progress, planner, files, info, idx, level_points,
+                   refinement, root):
+    """The last level task by task (in the order of the points, which is
+    the store's chunk order), each task's keys recorded as it ends; a chunk
+    all of whose last-level points are recorded is final (the last level
+    fills nothing: its cells are one point wide) and goes to two writer
+    threads while the next task solves (the kernel releases the GIL). The
+    level's pause, ``refine-level-{k}``, comes after its last task, as on
+    the other paths (chunks may have been written by then), its
+    ``levels_done`` after that."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from coordsweep.engine.run.executors import Chunks, task_result
+    spec, store, k = job.spec, job.store, info.level
+    m, tp = len(idx), info.task_points
+    level = Chunks(spec, store, info, job.run_id, job.token, job.solver, fn=level_task,
+                   extra=lambda t: (idx[t * tp:(t + 1) * tp],))
+    chunks = _chunk_job(plan, job, run, info.columns, planner, level_points)
+    # chunks by the number of last-level points that must be recorded first
+    need = sorted((int(np.searchsorted(idx, plan.layout.flat_range(cid)[1])), cid)
+                  for cid in plan.todo)
+
+    def write(cid, more):
+        return cid, task_result(chunks.task(*chunks.args, cid, job.run_id, job.token,
+                                            job.solver, None, *more))
+    counted, pending = run.counted, []
+
+    def collect(wait):
+        while pending and (wait or pending[0].done()):
+            cid, (n, counts) = pending.pop(0).result()
+            progress.update(n)
+            if counts is not None:
+                counted[cid] = counts
+    with ThreadPoolExecutor(2, thread_name_prefix="refine") as pool:
+        try:
+            recorded, at = 0, 0
+            for t in range(math.ceil(m / tp)):
+                if not files.task_done(k, t, job.token):
+                    n, _ = task_result(level.task(*level.args, t, job.run_id, job.token,
+                                                  job.solver, None, *level.more(t)))
+                    progress.update(n)
+                lo, hi = t * tp, min((t + 1) * tp, m)
+                keys = _task_keys(files, info, t, lo, hi, job.token)
+                planner.record(idx[lo:hi], keys)
+                recorded = hi
+                while at < len(need) and need[at][0] <= recorded:
+                    pending.append(pool.submit(write, need[at][1], chunks.more(need[at][1])))
+                    at += 1
+                collect(False)
+            debug.pause(f"refine-level-{k}")
+            lease.check(store, job.run_id)
+            with zstore._quiet():
+                root.attrs["refine"] = zrefine.record(refinement, spec, k + 1, planner.n_solved)
+            planner.finish()
+            for _, cid in need[at:]:
+                pending.append(pool.submit(write, cid, chunks.more(cid)))
+            collect(True)
+        finally:
+            for f in pending:
+                f.cancel()
+
+
+def _task_keys(files, info, t, lo, hi, token):
+    """(hi - lo, C) key columns of task t of a level (its points [lo, hi)):
+    from this process's memory, else from the task's file."""
+    cols = _memory_records(files.store, files.run_id, info.level, lo, hi, info.task_points)
+    if cols is not None:
+        return zrefine.key_columns(cols, info.columns)
+    keys = files.keys(info.level, t, token)
+    if keys is None:
+        raise RuntimeError(f"{files.store}: task {t} of refinement level {info.level} is "
+                           "not recorded done after it finished; run again with --resume")
+    return keys
+
+
+def _assemble(plan, job, run, progress, columns, planner, level_points):
     if plan.todo:
-        layout = plan.layout
-        # (to another process: compressed)
-        ship = _Packed.of if getattr(run, "client", None) is not None else (lambda a: a)
-
-        tables = planner.column_table()
-
-        def chunk_args(cid):
-            a, b = layout.flat_range(cid)
-            ranges = []
-            for p, task_points in level_points:
-                lo, hi = int(np.searchsorted(p, a)), int(np.searchsorted(p, b))
-                ranges.append((lo, hi, p[lo:hi], task_points))
-            return (columns, ranges, ship(planner.codes[a:b]), tables,
-                    ship(planner.solved[a:b]))
-        chunks = Chunks(spec, store, layout, job.run_id, job.token, job.solver,
-                        fn=assemble_chunk, extra=chunk_args)
+        chunks = _chunk_job(plan, job, run, columns, planner, level_points)
         if _two_writers(run, plan.todo):
             two = _Threads(2)
             two.run(plan.todo, chunks, progress)
