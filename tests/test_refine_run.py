@@ -255,8 +255,10 @@ def test_verify_fill_refuses_unrefined_store(tmp_path):
 
 # --- kill and resume ----------------------------------------------------------------
 
-#: level 2 of this plan has 132 points (2 tasks of 100), level 3 334 (4 tasks)
-PAUSES = ["refine-write-3-2", "refine-level-2", "write", "finalize"]
+#: level 2 of this plan has 132 points (2 tasks of 100), level 3 334 (4 tasks); level 4,
+#: the last, is solved task by task while the chunks it completes are written
+PAUSES = ["refine-write-3-2", "refine-level-2", "refine-write-4-1", "refine-level-4",
+          "write", "finalize"]
 
 
 @pytest.mark.parametrize("pause", PAUSES)
@@ -863,3 +865,55 @@ def test_buffers_made_ahead_hold_the_fill_values_and_are_taken(tmp_path, monkeyp
     assert 1 <= len(adopted) == len(set(adopted)) <= 2   # (two writing threads, four chunks)
     assert used and set(used) <= set(prepared)
     assert rrefine._READY == [] and rrefine._FILLED == {}
+
+
+def test_last_level_chunks_written_before_its_last_task(tmp_path, monkeypatch):
+    """With the synchronous scheduler the last level is solved task by task
+    and a chunk goes to the writers as soon as its points are recorded: the
+    last task of the last level waits until a chunk has been written (an
+    event, no timing); the store equals one written after every level."""
+    import threading
+    from coordsweep.engine.run import refine as rrefine
+    text = open(os.path.join(ROOT, "sweeps", "paper_1_coordination_failures.toml")).read()
+    spec = write_spec(tmp_path, shrink(text, 65, {"on": ["regime", "target_best"],
+                                                  "coarse": 16}))
+    last = zrefine.of_spec(parse_spec(open(spec).read())).levels - 1
+    monkeypatch.setattr(rrefine, "_overlapped", lambda *a: False)
+    run(spec, tmp_path / "ref.zarr", chunk_points=100)
+    monkeypatch.undo()
+    written, waited, tasks = threading.Event(), [], []
+    real_chunk, real_task = rrefine.assemble_chunk, rrefine.level_task
+
+    def chunk(*args, **kw):
+        out = real_chunk(*args, **kw)
+        written.set()
+        return out
+
+    def task(spec, store, info, task, *args, **kw):
+        if info.level == last:
+            tasks.append(task)
+        return real_task(spec, store, info, task, *args, **kw)
+    monkeypatch.setattr(rrefine, "assemble_chunk", chunk)
+    monkeypatch.setattr(rrefine, "level_task", task)
+    real_band = rrefine._task_keys
+
+    def keys(files, info, t, lo, hi, token):
+        # the writers have the chunks of tasks 0..t-1: before the last
+        # task's keys are taken, one of them must be written
+        if info.level == last and t == total[0] - 1:
+            waited.append(written.wait(120))
+        return real_band(files, info, t, lo, hi, token)
+    total = [0]
+    real_layout = rrefine._level_layout
+
+    def layout(files, info, idx):
+        tp = real_layout(files, info, idx)
+        if info.level == last:
+            total[0] = -(-len(idx) // tp)
+        return tp
+    monkeypatch.setattr(rrefine, "_task_keys", keys)
+    monkeypatch.setattr(rrefine, "_level_layout", layout)
+    run(spec, tmp_path / "s.zarr", chunk_points=100)
+    assert total[0] > 2 and tasks == list(range(total[0]))
+    assert waited == [True]
+    assert_identical_stores(tmp_path / "ref.zarr", tmp_path / "s.zarr")
