@@ -302,19 +302,12 @@ def _memory_records(store, run_id, level, lo, hi, task_points):
 def _level_keys(files, info, m, token):
     """(m, C) key columns of a level's points: from this process's memory
     when it solved them all, else from the level's files."""
-    store, run_id = files.store, files.run_id
-    cols = _memory_records(store, run_id, info.level, 0, m, info.task_points)
+    cols = _memory_records(files.store, files.run_id, info.level, 0, m, info.task_points)
     if cols is not None:
         return zrefine.key_columns(cols, info.columns)
-    parts = []
-    for t in range(math.ceil(m / info.task_points)):
-        keys = files.keys(info.level, t, token)
-        if keys is None:
-            raise RuntimeError(f"{store}: task {t} of refinement level {info.level} is not "
-                               "recorded done after every task finished; run again with "
-                               "--resume")
-        parts.append(keys)
-    return np.concatenate(parts)
+    tp = info.task_points
+    return np.concatenate([_task_keys(files, info, t, t * tp, min((t + 1) * tp, m), token)
+                           for t in range(math.ceil(m / tp))])
 
 
 #: thread id -> the scratch array the refined outputs of its chunks are made in
@@ -739,23 +732,29 @@ class _Threads:
     def run(self, tasks, job, progress):
         from concurrent.futures import ThreadPoolExecutor
 
-        from coordsweep.engine.run.executors import task_result
-
         def one(cid):
-            return cid, task_result(job.task(*job.args, cid, job.run_id, job.token,
-                                             job.solver, None, *job.more(cid)))
+            return _one(job, cid, job.more(cid))
         if self.workers == 1 or len(tasks) <= 1:
-            done = map(one, tasks)
-            self._collect(done, progress)
+            _collect(map(one, tasks), progress, self.counted)
             return
         with ThreadPoolExecutor(self.workers, thread_name_prefix="refine") as pool:
-            self._collect(pool.map(one, tasks), progress)
+            _collect(pool.map(one, tasks), progress, self.counted)
 
-    def _collect(self, done, progress):
-        for cid, (n, counts) in done:
-            progress.update(n)
-            if counts is not None:
-                self.counted[cid] = counts
+
+def _one(job, tid, more):
+    """Task `tid` of `job` (executors.Chunks) in this thread, with its
+    extra arguments `more`: (tid, (points, summary counts or None))."""
+    from coordsweep.engine.run.executors import task_result
+    return tid, task_result(job.task(*job.args, tid, job.run_id, job.token, job.solver, None,
+                                     *more))
+
+
+def _collect(done, progress, counted):
+    """The progress and summary counts of tasks done (_one's results)."""
+    for tid, (n, counts) in done:
+        progress.update(n)
+        if counts is not None:
+            counted[tid] = counts
 
 def warm_worker(spec, solver=None):
     """Compile (or load from numba's cache) the kernels in this process,
@@ -875,22 +874,19 @@ def _execute(refinement, plan, job, run, progress, warm, deferred, ahead):
         if deferred is not None and deferred.client is None and deferred.needed(len(idx)):
             run = deferred.start(job)
             client = run.client
-        if k == last and _overlapped(run, deferred, plan.todo):
-            # the last level in bands, each band's chunks written beside the next
-            if ahead is not None:
-                ahead.done()
-            info = Level(k, task_size(len(idx), chunk_task, True), columns)
-            lease.check(store, job.run_id)
-            info = Level(k, _level_layout(files, info, idx), columns)
-            level_points.append((idx, info.task_points))
-            _last_in_bands(plan, job, run, progress, planner, files, info, idx, level_points,
-                           refinement, root)
-            return planner.n_solved
-        info = Level(k, task_size(len(idx), chunk_task, split), columns)
+        # the last level in bands, each band's chunks written beside the next
+        banded = k == last and _overlapped(run, deferred, plan.todo)
+        info = Level(k, task_size(len(idx), chunk_task, split or banded), columns)
         lease.check(store, job.run_id)
         task_points = _level_layout(files, info, idx)
         info = Level(k, task_points, columns)
         level_points.append((idx, task_points))
+        if banded:
+            if ahead is not None:
+                ahead.done()
+            _last_in_bands(plan, job, run, progress, planner, files, info, idx, level_points,
+                           refinement, root)
+            return planner.n_solved
         ntasks = math.ceil(len(idx) / task_points)
         todo = [t for t in range(ntasks) if not files.task_done(k, t, job.token)]
         if todo:
@@ -902,10 +898,7 @@ def _execute(refinement, plan, job, run, progress, warm, deferred, ahead):
         keys = _level_keys(files, info, len(idx), job.token) if len(idx) \
             else np.zeros((0, len(columns)), np.int64)
         planner.record(idx, keys)
-        lease.check(store, job.run_id)
-        with zstore._quiet():
-            root.attrs["refine"] = zrefine.record(refinement, spec, k + 1,
-                                                  planner.n_solved)
+        _level_done(root, refinement, job, k, planner)
     planner.finish()
     if deferred is not None and deferred.client is None \
             and deferred.needed(plan.points_todo, grid=True):
@@ -1047,7 +1040,7 @@ def _last_in_bands(plan, job, run, progress, planner, files, info, idx, level_po
     ``levels_done`` after that."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from coordsweep.engine.run.executors import Chunks, task_result
+    from coordsweep.engine.run.executors import Chunks
     spec, store, k = job.spec, job.store, info.level
     m, tp = len(idx), info.task_points
     level = Chunks(spec, store, info, job.run_id, job.token, job.solver, fn=level_task,
@@ -1056,45 +1049,42 @@ def _last_in_bands(plan, job, run, progress, planner, files, info, idx, level_po
     # chunks by the number of last-level points that must be recorded first
     need = sorted((int(np.searchsorted(idx, plan.layout.flat_range(cid)[1])), cid)
                   for cid in plan.todo)
-
-    def write(cid, more):
-        return cid, task_result(chunks.task(*chunks.args, cid, job.run_id, job.token,
-                                            job.solver, None, *more))
-    counted, pending = run.counted, []
+    pending = []
 
     def collect(wait):
         while pending and (wait or pending[0].done()):
-            cid, (n, counts) = pending.pop(0).result()
-            progress.update(n)
-            if counts is not None:
-                counted[cid] = counts
+            _collect([pending.pop(0).result()], progress, run.counted)
     with ThreadPoolExecutor(2, thread_name_prefix="refine") as pool:
         try:
-            recorded, at = 0, 0
+            at = 0
             for t in range(math.ceil(m / tp)):
                 if not files.task_done(k, t, job.token):
-                    n, _ = task_result(level.task(*level.args, t, job.run_id, job.token,
-                                                  job.solver, None, *level.more(t)))
-                    progress.update(n)
+                    _collect([_one(level, t, level.more(t))], progress, {})
                 lo, hi = t * tp, min((t + 1) * tp, m)
                 keys = _task_keys(files, info, t, lo, hi, job.token)
                 planner.record(idx[lo:hi], keys)
-                recorded = hi
-                while at < len(need) and need[at][0] <= recorded:
-                    pending.append(pool.submit(write, need[at][1], chunks.more(need[at][1])))
+                while at < len(need) and need[at][0] <= hi:
+                    cid = need[at][1]
+                    pending.append(pool.submit(_one, chunks, cid, chunks.more(cid)))
                     at += 1
                 collect(False)
             debug.pause(f"refine-level-{k}")
-            lease.check(store, job.run_id)
-            with zstore._quiet():
-                root.attrs["refine"] = zrefine.record(refinement, spec, k + 1, planner.n_solved)
+            _level_done(root, refinement, job, k, planner)
             planner.finish()
             for _, cid in need[at:]:
-                pending.append(pool.submit(write, cid, chunks.more(cid)))
+                pending.append(pool.submit(_one, chunks, cid, chunks.more(cid)))
             collect(True)
         finally:
             for f in pending:
                 f.cancel()
+
+
+def _level_done(root, refinement, job, k, planner):
+    """Record levels 0..k done in the store's ``refine`` attribute (while
+    the run still holds the store's lease)."""
+    lease.check(job.store, job.run_id)
+    with zstore._quiet():
+        root.attrs["refine"] = zrefine.record(refinement, job.spec, k + 1, planner.n_solved)
 
 
 def _task_keys(files, info, t, lo, hi, token):
