@@ -193,12 +193,23 @@ for label, modname, attr in json.loads(sys.argv[1]):
         m = sys.modules.get(other)
         if m is not None and getattr(m, attr, None) is orig:
             setattr(m, attr, wrapped)
-t = time.perf_counter()
+reported = []
+def report(rc):
+    if not reported:
+        reported.append(rc)
+        total = time.perf_counter() - T0
+        print(json.dumps({"rc": rc, "in_process": total, "phases": spent,
+                          "missing": missing}), file=sys.stderr)
+# a `run` ends its process in startup.exit_now (os._exit once the exit
+# functions ran): report there, or where cli.main returns
+from coordsweep.engine.run import startup
+_exit_now = startup.exit_now
+def exit_now(code):
+    report(code)
+    _exit_now(code)
+startup.exit_now = exit_now
 sys.argv = ["coordsweep", *sys.argv[2:]]
-rc = cli.main()  # as the process's command (engine/cli: argv None)
-total = time.perf_counter() - T0
-print(json.dumps({"rc": rc, "in_process": total, "phases": spent, "missing": missing}),
-      file=sys.stderr)
+report(cli.main())  # as the process's command (engine/cli: argv None)
 '''
 
 
