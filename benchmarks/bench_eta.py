@@ -17,7 +17,9 @@ Two kinds of points, each solved with every eta_i = 0 and with eta > 0:
 
 The four cells are timed in turn, --repeats rounds (the machine is shared
 and noisy: interleaving keeps the ratio fair), in process CPU time; each
-figure is the median. --n24 K: also the mean time a point of K random
+figure is the median. Each timed pass follows an untimed pass over the
+same cell, as a sweep's chunks follow each other (bench_kernels.py says
+why; --cold: no untimed passes). --n24 K: also the mean time a point of K random
 points with 24 sectors and every eta_i > 0 (default solver), and with
 every eta_i = 0.
 """
@@ -65,6 +67,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--sectors", type=int, default=3)
     ap.add_argument("--n24", type=int, default=0, help="also N = 24 on this many points")
+    ap.add_argument("--cold", action="store_true",
+                    help="no untimed pass over the same cell before each timed pass")
     args = ap.parse_args()
     cells = {}
     for eta in (False, True):
@@ -75,6 +79,8 @@ def main():
     times = {key: [] for key in cells}
     for _ in range(args.repeats):
         for key, block in cells.items():
+            if not args.cold:
+                kernels.solve(**block)
             times[key].append(timed(block) / len(block["labor"]))
     print(f"{'points':>8} {'N':>3} {'eta = 0 µs/pt':>14} {'eta > 0 µs/pt':>14} {'ratio':>6}"
           f"   (median of {args.repeats}, {args.points:,} points a cell)")

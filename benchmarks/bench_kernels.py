@@ -6,7 +6,13 @@ with eta = 0 (closed-form wage) and eta > 0 (root finder).
 Kernel and C passes are interleaved (the machine is shared and noisy),
 timed in process CPU time (time.process_time: waiting for a core on a
 shared machine does not count; both run on this thread), and each reported
-rate is the median of --repeats passes. The process uses the engine's
+rate is the median of --repeats passes. Each timed pass follows an untimed
+pass of the same side over the same points, as a sweep's chunks follow
+each other: on this project's machine a kernel pass that follows some
+50 ms of other work (the C's pass, a sleep, or a Python loop that touches
+little memory) takes about 0.1 µs a point more (10-15% at N = 3), the C's
+pass no more (its working set is a point's; the kernel's is a block's
+arrays). --cold: no untimed passes. The process uses the engine's
 malloc settings (engine/run/startup.py ``tune_malloc``, as `coordsweep`
 and its workers do: the outputs' arrays of both sides come from the heap,
 not from fresh page-faulted mmaps; --default-malloc: glibc's defaults).
@@ -38,6 +44,13 @@ def timed(fn):
     return time.process_time() - t, out
 
 
+def warm_timed(fn, cold=False):
+    """timed(fn), after an untimed call of fn unless cold."""
+    if not cold:
+        fn()
+    return timed(fn)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", type=int, default=50_000)
@@ -48,6 +61,8 @@ def main():
     ap.add_argument("--old-c", default=None, help="another version of coordsweep.c")
     ap.add_argument("--default-malloc", action="store_true",
                     help="glibc's default malloc settings, not the engine's (both sides)")
+    ap.add_argument("--cold", action="store_true",
+                    help="no untimed pass of the same side before each timed pass")
     args = ap.parse_args()
     if not args.default_malloc:
         from coordsweep.engine.run import startup
@@ -65,12 +80,15 @@ def main():
                 p = draw(rng, args.points, n, eta)
                 kernels.solve(**p, solver=args.solver)  # (compile, sub-blocks' views too)
                 tk, tc, to = [], [], []
+                kernel = lambda: kernels.solve(**p, solver=args.solver)  # noqa: E731
+                c_pass = lambda: c_baseline.solve_block(lib, p)  # noqa: E731
                 for _ in range(args.repeats):
                     if old is not None:
-                        to.append(timed(lambda: c_baseline.solve_block(old, p))[0])
-                    t, kout = timed(lambda: kernels.solve(**p, solver=args.solver))
+                        to.append(warm_timed(lambda: c_baseline.solve_block(old, p),
+                                             args.cold)[0])
+                    t, kout = warm_timed(kernel, args.cold)
                     tk.append(t)
-                    t, cout = timed(lambda: c_baseline.solve_block(lib, p))
+                    t, cout = warm_timed(c_pass, args.cold)
                     tc.append(t)
                 rk = args.points / statistics.median(tk)
                 rc = args.points / statistics.median(tc)
