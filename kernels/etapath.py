@@ -51,7 +51,7 @@ import threading
 import numpy as np
 
 from coordsweep.kernels import codes
-from coordsweep.kernels.economy import KIND_CAND, log_expm1, log_m
+from coordsweep.kernels.economy import KIND_CAND, log_expm1, log_m, newton_error_coef
 from coordsweep.kernels.etapoint import E_CERT
 from coordsweep.kernels.etatable import newton_rows, row_buffers
 from coordsweep.kernels.jit import jit
@@ -406,14 +406,15 @@ def _m_args(count, E, LM, LE):
 
 
 @jit
-def _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE, pre):
+def _fill(prep, todo, count, A, CB, CK, WX, WH, WL, WKE, LM, LE, pre):
     """The wage rows of the sampled paths, as economy.path_g sets the
-    profile and economy.log_wage the bracket (etatable.fill_rows' layout),
-    from a = eps log1p(theta s) (A) and LM = log1p(s expm1(a)), LE =
-    log(expm1(a)) (economy.log_m and log_expm1, whose other branches, for
-    large a, are taken here). pre: room for 3 x N values (b_q and the
-    bracket's terms of the sectors at S0, the same in every row of a
-    path)."""
+    profile and economy.log_wage the bracket, in etatable.fill_rows'
+    layout (CB, CK: columns of b_i, k_i; WX = lo, WH = hi, WL = log L, WKE
+    the error coefficient), from a = eps log1p(theta s) (A) and LM =
+    log1p(s expm1(a)), LE = log(expm1(a)) (economy.log_m and log_expm1,
+    whose other branches, for large a, are taken here). pre: room for
+    3 x N values (b_q and the bracket's terms of the sectors at S0, the
+    same in every row of a path)."""
     n = prep.sec.shape[1]
     lnn = math.log(n)
     for c in range(count):
@@ -423,12 +424,18 @@ def _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE, pre):
         s = prep.sec[p]
         eps = prep.pt.eps[p]
         logl = prep.pt.logl[p]
+        kmin = np.inf
+        kmax = 0.0
         for q in range(n):
+            k = s.k[q]
+            kmin = min(kmin, k)
+            kmax = max(kmax, k)
             logm = s.logm1[q] if s.s0[q] == 1.0 else 0.0
             b = s.b0[q] + logm / (1.0 - eps * s.eta[q])
             pre[0, q] = b
-            pre[1, q] = (b - logl) / s.k[q]
-            pre[2, q] = (b - logl + lnn) / s.k[q]
+            pre[1, q] = (b - logl) / k
+            pre[2, q] = (b - logl + lnn) / k
+        kerr = newton_error_coef(kmin, kmax)
         for k in range(SAMPLE_ROWS):
             share = (k + 1) / SHAPE_SAMPLES if k < SHAPE_SAMPLES else 1.0 - SLOPE_STEP
             r = c * SAMPLE_ROWS + k
@@ -449,19 +456,20 @@ def _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE, pre):
                     b = pre[0, q]
                     vlo = pre[1, q]
                     vhi = pre[2, q]
-                B[r, q] = b
-                K[r, q] = s.k[q]
+                CB[q, r] = b
+                CK[q, r] = s.k[q]
                 if vlo > rlo:
                     rlo = vlo
                 if vhi > rhi:
                     rhi = vhi
-            lo[r] = rlo
-            hi[r] = rhi
-            logL[r] = logl
+            WX[r] = rlo
+            WH[r] = rhi
+            WL[r] = logl
+            WKE[r] = kerr
 
 
 @jit
-def _sample_args(prep, todo, count, B, K, x, LM, LE):
+def _sample_args(prep, todo, count, CB, CK, x, LM, LE):
     """LE[r] = log(g_i + c') at the samples (economy.path_g's log R_i +
     log_expm1(a), from the rows' wages): its exp next, in SIMD lanes."""
     n = prep.sec.shape[1]
@@ -472,7 +480,7 @@ def _sample_args(prep, todo, count, B, K, x, LM, LE):
         for k in range(SAMPLE_ROWS):
             r = c * SAMPLE_ROWS + k
             xr = x[r]
-            logr = prep.pt.logcoef[p] + xr + (B[r, i] - K[r, i] * xr) - LM[r]
+            logr = prep.pt.logcoef[p] + xr + (CB[i, r] - CK[i, r] * xr) - LM[r]
             LE[r] = logr + LE[r]
 
 
@@ -508,7 +516,7 @@ def sample_eta_paths(prep, scr):
         return 0
     rows = count * SAMPLE_ROWS
     w = row_buffers(rows, n)
-    B, K, lo, hi, logL = (w[k] for k in ("B", "K", "lo", "hi", "logL"))
+    CB, CK = w["CB"], w["CK"]
     LM, LE = w["LM"], w["LE"]
     A, E = w["x"], w["S"]  # (free until newton_rows)
     with np.errstate(all="ignore"):
@@ -520,9 +528,10 @@ def sample_eta_paths(prep, scr):
         _m_args(count, E, LM, LE)
         np.log1p(LM, out=LM)
         np.log(LE, out=LE)
-        _fill(prep, todo, count, A, B, K, lo, hi, logL, LM, LE, np.empty((3, n)))
-        x, conv = newton_rows(B, K, lo, hi, logL, w)
-        _sample_args(prep, todo, count, B, K, x, LM, LE)
+        _fill(prep, todo, count, A, CB, CK, w["WX"], w["WH"], w["WL"], w["WKE"],
+              LM, LE, np.empty((3, n)))
+        x, conv = newton_rows(rows, w)
+        _sample_args(prep, todo, count, CB, CK, x, LM, LE)
         np.exp(LE, out=LE)
         _store_samples(prep, todo, count, conv, LE)
     return count

@@ -10,13 +10,14 @@ With eta_i > 0 the clearing wage of a profile S is the root of
 monotonically onto the root, capped by hi). Point by point that is the
 first best's 2^N roots, each some N + 1 scalar libm calls per Newton step:
 ~80% of the kernel's time at N = 8. Here a numba pass (:func:`fill_rows`)
-writes every row's b_i, k_i, 1 + tau_i, bracket and cost sum C(S) exactly
-as log_wage / binary_welfare compute them, and :func:`newton_rows` runs
+writes every row's b_i and k_i, in sector-major columns, and its bracket
+and start exactly as log_wage computes them, and :func:`newton_rows` runs
 log_wage's iteration on all rows together in NumPy (same start, step, cap
 by hi and stopping rules, the early stop on economy.newton_error_coef's
 bound included; sums over sectors added in sector order, as the scalar
 loops do), where exp and log run in SIMD lanes, and so do the numba
-loops between them (the rows' values in sector-major columns). Then
+loops between them (the columns are read where the fill wrote them: no
+copy before the first pass). Then
 W = sum_i exp(x + log L_i) / (1 + tau_i) / alpha - C(S), as
 ``binary_welfare``. The roots agree with log_wage's to a few ulps of
 max(1, |x|): NumPy's vector exp/log and libm's may differ in the last bit.
@@ -59,11 +60,13 @@ ROWS = 1 << 14
 
 
 @jit
-def fill_rows(sec, pt, pts, pre, B, K, lo, hi, logL):
-    """The rows of the points pts (row q 2^N + S: point pts[q], profile S):
-    B[r, i] = b_i, K[r, i] = k_i, the bracket [lo, hi] and log L, as
-    economy.log_wage computes them (pre: room for 3 x 2 x N values)."""
-    n = B.shape[1]
+def fill_rows(sec, pt, pts, pre, CB, CK, WX, WH, WL, WKE):
+    """The rows of the points pts (row r = q 2^N + S: point pts[q],
+    profile S), in columns: CB[i, r] = b_i, CK[i, r] = k_i, and the
+    Newton iteration's start: WX[r] = lo, WH[r] = hi (the bracket), WL[r]
+    = log L, WKE[r] the error coefficient, as economy.log_wage_from
+    computes them (pre: room for 3 x 2 x N values)."""
+    n = CB.shape[0]
     nprof = np.int64(1) << n
     lnn = math.log(n)
     for q in range(pts.shape[0]):
@@ -71,63 +74,54 @@ def fill_rows(sec, pt, pts, pre, B, K, lo, hi, logL):
         s = sec[p]
         eps = pt.eps[p]
         logl = pt.logl[p]
+        kmin = np.inf
+        kmax = 0.0
         for i in range(n):
+            k = s.k[i]
+            kmin = min(kmin, k)
+            kmax = max(kmax, k)
             for on in range(2):
                 logm = s.logm1[i] if on else 0.0
                 b = s.b0[i] + logm / (1.0 - eps * s.eta[i])
                 pre[0, on, i] = b
-                pre[1, on, i] = (b - logl) / s.k[i]
-                pre[2, on, i] = (b - logl + lnn) / s.k[i]
+                pre[1, on, i] = (b - logl) / k
+                pre[2, on, i] = (b - logl + lnn) / k
+        kerr = newton_error_coef(kmin, kmax)
+        base = q * nprof
+        for i in range(n):
+            k = s.k[i]
+            for mask in range(nprof):
+                CB[i, base + mask] = pre[0, (mask >> i) & 1, i]
+                CK[i, base + mask] = k
         for mask in range(nprof):
-            r = q * nprof + mask
+            r = base + mask
             rlo = -np.inf
             rhi = -np.inf
             for i in range(n):
                 on = (mask >> i) & 1
-                B[r, i] = pre[0, on, i]
-                K[r, i] = s.k[i]
                 v = pre[1, on, i]
                 if v > rlo:
                     rlo = v
                 v = pre[2, on, i]
                 if v > rhi:
                     rhi = v
-            lo[r] = rlo
-            hi[r] = rhi
-            logL[r] = logl
+            WX[r] = rlo
+            WH[r] = rhi
+            WL[r] = logl
+            WKE[r] = kerr
 
 
-# newton_rows keeps the rows still iterating compacted at the front of
-# per-thread work arrays, in columns: WB[i, j], WK[i, j] (b_i, k_i of
-# working row j), WE[i, j] (the exps' arguments), and per row its x, hi,
-# log L, error coefficient, converged flag and original row. Each pass is
-# a numba loop over the working rows (sector-major: the loops over rows
-# run in the CPU's vector lanes), the exps and the log in NumPy over the
-# same rows. Rows that converge stay in place, frozen, until a quarter of
-# the working rows have converged; then the others move up (most roots
-# take three steps: the first two passes need no compaction at all).
-
-
-@jit
-def _load(B, K, lo, hi, logL, WB, WK, WX, WH, WL, WKE, WC, WR):
-    """The working rows from the rows: columns of b_i, k_i; x = lo; the
-    error coefficient of economy.newton_error_coef; not converged."""
-    nrow, n = B.shape
-    for r in range(nrow):
-        kmin = np.inf
-        kmax = 0.0
-        for i in range(n):
-            k = K[r, i]
-            WB[i, r] = B[r, i]
-            WK[i, r] = k
-            kmin = min(kmin, k)
-            kmax = max(kmax, k)
-        WKE[r] = newton_error_coef(kmin, kmax)
-        WX[r] = lo[r]
-        WH[r] = hi[r]
-        WL[r] = logL[r]
-        WC[r] = False
-        WR[r] = r
+# newton_rows runs on the rows' columns as their fill left them (CB[i, r],
+# CK[i, r]: b_i, k_i of row r; WE[i, j]: the exps' arguments) and per row
+# its x, hi, log L, error coefficient and converged flag (WX, WH, WL, WKE,
+# WC). Each pass is a numba loop over the working rows (sector-major: the
+# loops over rows run in the CPU's vector lanes), the exps and the log in
+# NumPy over the same rows. Rows that converge stay in place, frozen,
+# until a quarter of the working rows have converged; then the others move
+# up, the first time from the fill's columns into per-thread work columns
+# WB, WK (CB, CK stay as filled, for the caller), with their original row
+# in WR (most roots take three steps: the first two passes need no
+# compaction at all).
 
 
 @jit
@@ -191,36 +185,38 @@ def _step(m, WX, WH, WL, WKE, WC, MX, S, LS, DS):
 
 
 @jit
-def _compact(m, WB, WK, WX, WH, WL, WKE, WC, WR, x, conv):
+def _compact(m, moved, SB, SK, WB, WK, WX, WH, WL, WKE, WC, WR, x, conv):
     """Write the converged working rows' x and flag to their rows; move the
-    others up, in order. Returns their number."""
+    others up, in order, their columns from SB, SK (the fill's columns,
+    or WB, WK themselves once moved) to WB, WK. Returns their number."""
     n = WB.shape[0]
     w = 0
     for j in range(m):
+        r = WR[j] if moved else j
         if WC[j]:
-            x[WR[j]] = WX[j]
-            conv[WR[j]] = True
+            x[r] = WX[j]
+            conv[r] = True
             continue
         for i in range(n):
-            WB[i, w] = WB[i, j]
-            WK[i, w] = WK[i, j]
+            WB[i, w] = SB[i, j]
+            WK[i, w] = SK[i, j]
         WX[w] = WX[j]
         WH[w] = WH[j]
         WL[w] = WL[j]
         WKE[w] = WKE[j]
         WC[w] = False
-        WR[w] = WR[j]
+        WR[w] = r
         w += 1
     return w
 
 
 _WORK = threading.local()
 
-#: per-row work arrays of newton_rows (and the callers' lo ... LE), and
-#: its column arrays (N rows of the rows' length)
-_ROW_ARRAYS = ("lo", "hi", "logL", "x", "MX", "S", "LS", "DS", "LM", "LE",
-               "WX", "WH", "WL", "WKE")
-_COL_ARRAYS = ("WB", "WK", "WE")
+#: per-row arrays of newton_rows (and the callers' LM, LE), and the column
+#: arrays (N rows of the rows' length): the fill's CB, CK, newton_rows'
+#: WB, WK, WE, the callers' E
+_ROW_ARRAYS = ("x", "MX", "S", "LS", "DS", "LM", "LE", "WX", "WH", "WL", "WKE")
+_COL_ARRAYS = ("CB", "CK", "WB", "WK", "WE", "E")
 
 
 def _columns(n, nrow):
@@ -230,74 +226,78 @@ def _columns(n, nrow):
     return np.empty(staggered_rows(n, nrow).base.shape)
 
 
+def _new_buffers(nrow, n):
+    buf = {name: np.empty(nrow) for name in _ROW_ARRAYS}
+    buf.update({name: _columns(n, nrow) for name in _COL_ARRAYS})
+    buf["conv"] = np.empty(nrow, np.bool_)
+    buf["WC"] = np.empty(nrow, np.bool_)
+    buf["WR"] = np.empty(nrow, np.int64)
+    return buf
+
+
 def row_buffers(nrow, n):
-    """This thread's room for nrow rows of n sectors: the rows (B, K, lo,
-    hi, logL) and the Newton iteration's state, as views of arrays reused
-    by the next call (fresh arrays of a few MB per block cost page
-    faults)."""
+    """This thread's room for nrow rows of n sectors: the fill's columns
+    and the Newton iteration's state, as views of arrays reused by the next
+    call (fresh arrays of a few MB per block cost page faults; a column
+    array is whole, its first nrow columns the rows')."""
     buf = getattr(_WORK, "buf", None)
-    if buf is None or buf["B"].shape[0] < nrow or buf["B"].shape[1] != n:
-        cap = max(nrow, 1024)
-        buf = {name: np.empty((cap, n)) for name in ("B", "K", "E")}
-        buf.update({name: np.empty(cap) for name in _ROW_ARRAYS})
-        buf.update({name: _columns(n, cap) for name in _COL_ARRAYS})
-        buf["conv"] = np.empty(cap, np.bool_)
-        buf["WC"] = np.empty(cap, np.bool_)
-        buf["WR"] = np.empty(cap, np.int64)
+    if buf is None or buf["x"].shape[0] < nrow or buf["CB"].shape[0] != n:
+        buf = _new_buffers(max(nrow, 1024), n)
         _WORK.buf = buf
     return {name: a if name in _COL_ARRAYS else a[:nrow] for name, a in buf.items()}
 
 
-def newton_rows(B, K, lo, hi, logL, work=None):
-    """economy.log_wage's safeguarded Newton on every row at once (B, K:
-    (R, N) arrays of b_i, k_i; lo, hi, logL: (R,)): the same start, steps,
-    cap by hi and stopping rules, sums in sector order. Returns (x,
-    converged) (work: :func:`row_buffers`' views for the iteration, else
-    fresh arrays; x and converged are its x and conv)."""
-    nrow, n = B.shape
-    if work is None:
-        work = {name: np.empty(nrow) for name in _ROW_ARRAYS}
-        work.update({name: _columns(n, nrow) for name in _COL_ARRAYS})
-        work["conv"] = np.empty(nrow, np.bool_)
-        work["WC"] = np.empty(nrow, np.bool_)
-        work["WR"] = np.empty(nrow, np.int64)
+def newton_rows(nrow, work):
+    """economy.log_wage's safeguarded Newton on rows 0 .. nrow - 1 at once,
+    as their fill left them in work (:func:`row_buffers`): columns CB, CK
+    of b_i, k_i; the start x = lo in WX, hi in WH, log L in WL and the
+    error coefficient in WKE (all of which the iteration changes but CB,
+    CK). The same start, steps, cap by hi and stopping rules as the scalar
+    loop, sums in sector order. Returns (x, converged): work's x and
+    conv."""
     x, conv = work["x"], work["conv"]
     MX, S, LS, DS = (work[k] for k in ("MX", "S", "LS", "DS"))
-    WB, WK, WE, WX, WH, WL, WKE, WC, WR = (
-        work[k] for k in ("WB", "WK", "WE", "WX", "WH", "WL", "WKE", "WC", "WR"))
-    _load(B, K, lo, hi, logL, WB, WK, WX, WH, WL, WKE, WC, WR)
+    CB, CK, WB, WK, WE, WX, WH, WL, WKE, WC, WR = (
+        work[k] for k in ("CB", "CK", "WB", "WK", "WE", "WX", "WH", "WL", "WKE", "WC", "WR"))
+    WC[:nrow] = False
     m = nrow
+    moved = False
+    SB, SK = CB, CK
     for _ in range(NEWTON_MAXITER):
         if m == 0:
             break
-        _terms(m, WB, WK, WX, WE, MX)
+        _terms(m, SB, SK, WX, WE, MX)
         e = WE[:, :m]  # (in place: lockstep's note)
         np.exp(e, out=e)
-        _sums(m, WK, WE, S, LS, DS)
+        _sums(m, SK, WE, S, LS, DS)
         ls = LS[:m]
         np.log(ls, out=ls)
         left = _step(m, WX, WH, WL, WKE, WC, MX, S, LS, DS)
         if 4 * left <= 3 * m:
-            m = _compact(m, WB, WK, WX, WH, WL, WKE, WC, WR, x, conv)
-    _unload(m, WX, WC, WR, x, conv)
+            m = _compact(m, moved, SB, SK, WB, WK, WX, WH, WL, WKE, WC, WR, x, conv)
+            moved = True
+            SB, SK = WB, WK
+    _unload(m, moved, WX, WC, WR, x, conv)
     return x, conv
 
 
 @jit
-def _unload(m, WX, WC, WR, x, conv):
+def _unload(m, moved, WX, WC, WR, x, conv):
     """The working rows left (the cap reached): x and flag to their rows."""
     for j in range(m):
-        x[WR[j]] = WX[j]
-        conv[WR[j]] = WC[j]
+        r = WR[j] if moved else j
+        x[r] = WX[j]
+        conv[r] = WC[j]
 
 
 @jit
-def _welfare_terms(B, K, x, E):
-    """E[r, i] = x + log L_i, log L_i = b_i - k_i x (its exp next)."""
-    for r in range(B.shape[0]):
-        xr = x[r]
-        for i in range(B.shape[1]):
-            E[r, i] = xr + (B[r, i] - K[r, i] * xr)
+def _welfare_terms(m, CB, CK, x, E):
+    """E[i, r] = x + log L_i, log L_i = b_i - k_i x, rows r < m (its exp
+    next)."""
+    for i in range(CB.shape[0]):
+        for r in range(m):
+            xr = x[r]
+            E[i, r] = xr + (CB[i, r] - CK[i, r] * xr)
 
 
 @jit
@@ -306,7 +306,7 @@ def _store(sec, pt, pts, E, x, conv, tx, tw):
     exp(x + log L_i) / (1 + tau_i) / alpha - C(S) (economy.binary_welfare's
     sums, in sector order; E holds the exps); pt.table set, pt.wagefail
     where a row did not converge."""
-    n = E.shape[1]
+    n = E.shape[0]
     nprof = np.int64(1) << n
     for q in range(pts.shape[0]):
         p = pts[q]
@@ -318,7 +318,7 @@ def _store(sec, pt, pts, E, x, conv, tx, tw):
             vsum = 0.0
             csum = 0.0
             for i in range(n):
-                vsum += E[r, i] / (1.0 + s.tau[i])
+                vsum += E[i, r] / (1.0 + s.tau[i])
                 if (mask >> i) & 1:
                     csum += s.cost[i]
             tx[p, mask] = x[r]
@@ -351,10 +351,11 @@ def finish_eta_table(prep, wage_code):
             chunk = pts[start:start + per]
             m = chunk.shape[0] * nprof
             w = row_buffers(m, n)
-            B, K, lo, hi, logL, E = (w[k] for k in ("B", "K", "lo", "hi", "logL", "E"))
-            fill_rows(prep.sec, pt, chunk, pre, B, K, lo, hi, logL)
-            x, conv = newton_rows(B, K, lo, hi, logL, w)
-            _welfare_terms(B, K, x, E)
-            np.exp(E, out=E)
+            CB, CK, E = w["CB"], w["CK"], w["E"]
+            fill_rows(prep.sec, pt, chunk, pre, CB, CK, w["WX"], w["WH"], w["WL"], w["WKE"])
+            x, conv = newton_rows(m, w)
+            _welfare_terms(m, CB, CK, x, E)
+            e = E[:, :m]
+            np.exp(e, out=e)
             _store(prep.sec, pt, chunk, E, x, conv, tx, tw)
     prepare_eta_points(prep, pts)
