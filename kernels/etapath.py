@@ -22,8 +22,9 @@ exactly where F(s) < 0 (the clearing wage lies below x_G(s)): g_i and F
 have the same roots and opposite signs. The critical mass is the root of
 F, a closed form in s: its N exps and five other transcendental calls per
 step run in NumPy over every queued root (SIMD lanes), the arithmetic in
-numba loops over the roots still active, which move the converged ones
-out, as kernels/lockstep.py does. With w_j the shares of L_j in L,
+numba loops over the roots still active, stored a root per column (the
+loops over roots run in vector lanes too), and the converged ones are
+moved out once a quarter of them are. With w_j the shares of L_j in L,
 
     F'(s) = w_i e_i m'/m - x_G'(s) sum_j w_j k_j,
     x_G'(s) = ((e_i - 1) m'/m + h'/h) / (k_i - 1),
@@ -71,24 +72,27 @@ ETA_RTOL = 1e-12
 # from F'' over the last step, is small (kernels/lockstep.py
 # log_predicted_converged)
 
-# R: one row per active root (compacted at the front; its state and
-# constants travel with it): s, the bracket and F, F' at its ends, A, the
-# root's place in the queue, theta_i, eps, e_i, k_i, log L, i, the
-# previous iterate and F' there. BK[k] (the queue's order): b_j at S0
-# (b0_i for j = i) then k_j. T rows: the arguments NumPy transforms in
-# place, then F, F', the step in log s and the iterate (_newton); E: the
-# N terms of the sum.
+# R: the active roots (at the front; each root's state and constants
+# travel with it; a root done stays in place, frozen, until a quarter of
+# them are, then the others move up), a column a root, its rows: s, the bracket and
+# F, F' at its ends, A, the root's place in the queue, theta_i, eps, e_i,
+# k_i, log L, i, the previous iterate and F' there, then b_j at S0 (b0_i
+# for j = i) and k_j (R_B + j, R_B + N + j). T rows: the arguments NumPy
+# transforms in place, then x_G, F, F', the step in log s, the iterate
+# and the i-th term of the sum (_newton); E[j]: the N terms of the sum.
+# Every pass is a loop over the columns of these rows (the loops run in
+# the CPU's vector lanes; the searches' branches are in _newton_step).
 (R_S, R_LO, R_HI, R_FLO, R_DLO, R_FHI, R_DHI, R_A, R_Q, R_THETA, R_EPS, R_E, R_KI,
- R_LOGL, R_I, R_XP, R_DP) = range(17)
-R_COLS = 17
-T_T, T_H, T_LH, T_LM, T_LS, T_F, T_DF, T_DY, T_XN = range(9)
+ R_LOGL, R_I, R_XP, R_DP, R_B) = range(18)
+T_T, T_H, T_LH, T_LM, T_LS, T_XG, T_F, T_DF, T_DY, T_XN, T_EI = range(11)
+T_ROWS = 11
 
 
 @jit
-def _start(qidx, qstart, q, n, sec, pt, R, BK, T):
-    """Rows of the q queued roots: start, bracket (qstart's rows), A =
-    log c' - log((1 - alpha)/alpha) - b0_i, the constants; BK; the first
-    log1p argument theta_i s."""
+def _start(qidx, qstart, q, n, sec, pt, R, T):
+    """Columns of the q queued roots: start, bracket (qstart's rows), A =
+    log c' - log((1 - alpha)/alpha) - b0_i, the constants, b_j and k_j;
+    the first log1p argument theta_i s."""
     for k in range(q):
         j = qidx[k]
         p = j // n
@@ -99,26 +103,26 @@ def _start(qidx, qstart, q, n, sec, pt, R, BK, T):
         lo = qstart[1, k]
         hi = qstart[2, k]
         x = s0 if lo < s0 < hi else 0.5 * (lo + hi)
-        R[k, R_S] = x
-        R[k, R_LO] = lo
-        R[k, R_HI] = hi
-        R[k, R_FLO] = R[k, R_DLO] = R[k, R_FHI] = R[k, R_DHI] = np.nan
-        R[k, R_XP] = R[k, R_DP] = np.nan
-        R[k, R_A] = math.log((1.0 - s.sigma[i]) * s.cost[i]) - pt.logcoef[p] - s.b0[i]
-        R[k, R_Q] = k
-        R[k, R_THETA] = s.theta[i]
-        R[k, R_EPS] = eps
-        R[k, R_E] = 1.0 / (1.0 - eps * s.eta[i])
-        R[k, R_KI] = s.k[i]
-        R[k, R_LOGL] = pt.logl[p]
-        R[k, R_I] = i
+        R[R_S, k] = x
+        R[R_LO, k] = lo
+        R[R_HI, k] = hi
+        R[R_FLO, k] = R[R_DLO, k] = R[R_FHI, k] = R[R_DHI, k] = np.nan
+        R[R_XP, k] = R[R_DP, k] = np.nan
+        R[R_A, k] = math.log((1.0 - s.sigma[i]) * s.cost[i]) - pt.logcoef[p] - s.b0[i]
+        R[R_Q, k] = k
+        R[R_THETA, k] = s.theta[i]
+        R[R_EPS, k] = eps
+        R[R_E, k] = 1.0 / (1.0 - eps * s.eta[i])
+        R[R_KI, k] = s.k[i]
+        R[R_LOGL, k] = pt.logl[p]
+        R[R_I, k] = i
         for r in range(n):
             if r != i and s.s0[r] == 1.0:
                 b = s.b0[r] + s.logm1[r] / (1.0 - eps * s.eta[r])
             else:
                 b = s.b0[r]
-            BK[k, r] = b
-            BK[k, n + r] = s.k[r]
+            R[R_B + r, k] = b
+            R[R_B + n + r, k] = s.k[r]
         T[T_T, k] = s.theta[i] * x
 
 
@@ -126,7 +130,7 @@ def _start(qidx, qstart, q, n, sec, pt, R, BK, T):
 def _args_expm1(m, R, T):
     """eps log1p(theta s) (expm1's argument: h)."""
     for k in range(m):
-        T[T_H, k] = R[k, R_EPS] * T[T_T, k]
+        T[T_H, k] = R[R_EPS, k] * T[T_T, k]
 
 
 @jit
@@ -135,67 +139,64 @@ def _args_logs(m, R, T):
     for k in range(m):
         h = T[T_H, k]
         T[T_LH, k] = h
-        T[T_LM, k] = R[k, R_S] * h
+        T[T_LM, k] = R[R_S, k] * h
 
 
 @jit
-def _terms(m, n, R, BK, T, E, MX):
-    """E[k, j] = b_j(s) - k_j x_G(s) - max, MX[k] = the max (its exps next)."""
+def _terms(m, n, R, T, E, MX):
+    """E[j, k] = b_j(s) - k_j x_G(s) - max, MX[k] = the max (its exps
+    next); x_G into T_XG."""
     for k in range(m):
-        q = np.int64(R[k, R_Q])
-        i = np.int64(R[k, R_I])
-        e = R[k, R_E]
-        logm = T[T_LM, k]
-        xg = (R[k, R_A] - (e - 1.0) * logm - T[T_LH, k]) / (1.0 - R[k, R_KI])
-        mx = -np.inf
-        for r in range(n):
-            b = BK[q, r]
-            if r == i:
-                b = b + e * logm
-            t = b - BK[q, n + r] * xg
-            E[k, r] = t
-            if t > mx:
-                mx = t
-        for r in range(n):
-            E[k, r] -= mx
-        MX[k] = mx
+        T[T_XG, k] = ((R[R_A, k] - (R[R_E, k] - 1.0) * T[T_LM, k] - T[T_LH, k])
+                      / (1.0 - R[R_KI, k]))
+        MX[k] = -np.inf
+    for r in range(n):
+        for k in range(m):
+            b = R[R_B + r, k]
+            b = b + R[R_E, k] * T[T_LM, k] if R[R_I, k] == r else b
+            t = b - R[R_B + n + r, k] * T[T_XG, k]
+            E[r, k] = t
+            MX[k] = t if t > MX[k] else MX[k]
+    for r in range(n):
+        for k in range(m):
+            E[r, k] = E[r, k] - MX[k]
 
 
 @jit
-def _sums(m, n, R, BK, T, E, S, SK):
+def _sums(m, n, R, T, E, S, SK):
     """S = sum_j exp(...) and T_LS the same (its log next), SK = sum_j
-    k_j exp(...) (E holds the exps)."""
+    k_j exp(...), T_EI the i-th exp (E holds the exps)."""
     for k in range(m):
-        q = np.int64(R[k, R_Q])
-        tot = 0.0
-        tk = 0.0
-        for r in range(n):
-            v = E[k, r]
-            tot += v
-            tk += BK[q, n + r] * v
-        S[k] = tot
-        T[T_LS, k] = tot
-        SK[k] = tk
+        S[k] = 0.0
+        SK[k] = 0.0
+    for r in range(n):
+        for k in range(m):
+            v = E[r, k]
+            S[k] = S[k] + v
+            SK[k] = SK[k] + R[R_B + n + r, k] * v
+            T[T_EI, k] = v if R[R_I, k] == r else T[T_EI, k]
+    for k in range(m):
+        T[T_LS, k] = S[k]
 
 
 @jit
-def _newton(m, R, T, E, MX, S, SK):
+def _newton(m, R, T, MX, S, SK):
     """F, F' and Newton's step in y = log s (F is close to linear in log
     s) of every active root (T_LS holds the log of the sum, T_H h): into
     T_F, T_DF, T_DY and the iterate T_XN (a loop without branches: its
     divisions run in vector lanes)."""
     for k in range(m):
-        x = R[k, R_S]
+        x = R[R_S, k]
         tot = S[k]
-        F = MX[k] + T[T_LS, k] - R[k, R_LOGL]
+        F = MX[k] + T[T_LS, k] - R[R_LOGL, k]
         h = T[T_H, k]
-        theta = R[k, R_THETA]
-        eps = R[k, R_EPS]
-        e = R[k, R_E]
+        theta = R[R_THETA, k]
+        eps = R[R_EPS, k]
+        e = R[R_E, k]
         dh = eps * theta * (1.0 + h) / (1.0 + theta * x)
         dlm = (h + x * dh) / (1.0 + x * h)
-        dxg = ((e - 1.0) * dlm + dh / h) / (R[k, R_KI] - 1.0)
-        dF = (E[k, np.int64(R[k, R_I])] * e * dlm - dxg * SK[k]) / tot
+        dxg = ((e - 1.0) * dlm + dh / h) / (R[R_KI, k] - 1.0)
+        dF = (T[T_EI, k] * e * dlm - dxg * SK[k]) / tot
         dy = -F / (x * dF)
         T[T_F, k] = F
         T[T_DF, k] = dF
@@ -204,28 +205,30 @@ def _newton(m, R, T, E, MX, S, SK):
 
 
 @jit
-def _newton_step(m, R, T, root):
+def _newton_step(m, R, T, root, done):
     """One safeguarded Newton step in log s on F of every active root
     (:func:`_newton`'s values in T); a root that has converged is written
-    into root (the queue's order) and leaves the rows; the others' next
-    log1p argument theta s is written. Returns the number of roots still
-    active."""
-    keep = 0
+    into root (the queue's order) and marked done; the others' next
+    log1p argument theta s is written. A root already done stays as it
+    is (until :func:`_compact` moves it out). Returns the number of roots
+    not done."""
+    left = 0
     for k in range(m):
-        x = R[k, R_S]
-        lo = R[k, R_LO]
-        hi = R[k, R_HI]
+        if done[k]:
+            continue
+        x = R[R_S, k]
+        lo = R[R_LO, k]
+        hi = R[R_HI, k]
         F = T[T_F, k]
         dF = T[T_DF, k]
-        theta = R[k, R_THETA]
         if F > 0.0:
             lo = x
-            R[k, R_FLO] = F
-            R[k, R_DLO] = dF
+            R[R_FLO, k] = F
+            R[R_DLO, k] = dF
         else:
             hi = x
-            R[k, R_FHI] = F
-            R[k, R_DHI] = dF
+            R[R_FHI, k] = F
+            R[R_DHI, k] = dF
         delta = (XTOL + ETA_RTOL * abs(x)) / 2.0
         dy = T[T_DY, k]
         xn = T[T_XN, k]
@@ -235,29 +238,45 @@ def _newton_step(m, R, T, root):
         small = abs(step) <= delta
         at = F == 0.0 or hi - lo <= 2.0 * delta
         if at or small:
-            root[np.int64(R[k, R_Q])] = xn if small and inside else x
+            root[np.int64(R[R_Q, k])] = xn if small and inside else x
+            done[k] = True
             continue
-        if inside and log_predicted_converged(x, dy, dF, R[k, R_XP], R[k, R_DP]):
-            root[np.int64(R[k, R_Q])] = xn
+        if inside and log_predicted_converged(x, dy, dF, R[R_XP, k], R[R_DP, k]):
+            root[np.int64(R[R_Q, k])] = xn
+            done[k] = True
             continue
         if not inside:
             # F is convex where Newton overshoots: the tangent at the
             # bracket's other end lands between it and the root
             if F > 0.0:
-                xn = hi - R[k, R_FHI] / R[k, R_DHI]
+                xn = hi - R[R_FHI, k] / R[R_DHI, k]
             else:
-                xn = lo - R[k, R_FLO] / R[k, R_DLO]
+                xn = lo - R[R_FLO, k] / R[R_DLO, k]
             if not (lo < xn < hi):  # (NaN: that end not evaluated yet)
                 xn = 0.5 * (lo + hi)
+        R[R_S, k] = xn
+        R[R_LO, k] = lo
+        R[R_HI, k] = hi
+        R[R_XP, k] = x
+        R[R_DP, k] = dF
+        T[T_T, k] = R[R_THETA, k] * xn
+        left += 1
+    return left
+
+
+@jit
+def _compact(m, R, T, done):
+    """Move the roots not done up, in order (their columns of R and their
+    next log1p argument). Returns their number."""
+    keep = 0
+    for k in range(m):
+        if done[k]:
+            continue
         if keep != k:
-            for r in range(R_COLS):
-                R[keep, r] = R[k, r]
-        R[keep, R_S] = xn
-        R[keep, R_LO] = lo
-        R[keep, R_HI] = hi
-        R[keep, R_XP] = x
-        R[keep, R_DP] = dF
-        T[T_T, keep] = theta * xn
+            for r in range(R.shape[0]):
+                R[r, keep] = R[r, k]
+            T[T_T, keep] = T[T_T, k]
+        done[keep] = False
         keep += 1
     return keep
 
@@ -279,10 +298,12 @@ def _write(q, qidx, root, conv, cm, status):
 
 
 @jit
-def _not_converged(m, R, root, conv):
+def _not_converged(m, R, root, conv, done):
     for k in range(m):
-        q = np.int64(R[k, R_Q])
-        root[q] = R[k, R_S]
+        if done[k]:
+            continue
+        q = np.int64(R[R_Q, k])
+        root[q] = R[R_S, k]
         conv[q] = False
 
 
@@ -293,15 +314,20 @@ def _inplace(f, a):
 _WORK = threading.local()
 
 
+def _rows(nrows, cap):
+    """A C-contiguous (nrows, >= cap) array whose rows start at staggered
+    cache sets (lockstep.staggered_rows)."""
+    return np.empty(staggered_rows(nrows, cap).base.shape)
+
+
 def _work(q, n):
-    """This thread's room for q roots of n sectors (R, BK, T, E, MX, S,
-    SK), reused by the next block (fresh arrays cost page faults)."""
+    """This thread's room for q roots of n sectors (R, T, E, MX, S, SK,
+    done), reused by the next block (fresh arrays cost page faults)."""
     buf = getattr(_WORK, "buf", None)
-    if buf is None or buf[0].shape[0] < q or buf[1].shape[1] != 2 * n:
+    if buf is None or buf[3].shape[0] < q or buf[0].shape[0] != R_B + 2 * n:
         cap = max(q, 1024)
-        buf = (np.empty((cap, R_COLS)), np.empty((cap, 2 * n)),
-               staggered_rows(T_XN + 1, cap), np.empty((cap, n)),
-               np.empty(cap), np.empty(cap), np.empty(cap))
+        buf = (_rows(R_B + 2 * n, cap), _rows(T_ROWS, cap), _rows(n, cap),
+               np.empty(cap), np.empty(cap), np.empty(cap), np.empty(cap, np.bool_))
         _WORK.buf = buf
     return buf
 
@@ -317,10 +343,11 @@ def finish_eta_paths(scr, out, prep):
     qidx = scr.gidx[:q]
     root = np.empty(q)
     conv = np.ones(q, np.bool_)
-    R, BK, T, E, MX, S, SK = _work(q, n)
+    R, T, E, MX, S, SK, done = _work(q, n)
     sec, pt = prep.sec, prep.pt
     with np.errstate(all="ignore"):
-        _start(qidx, scr.gstart, q, n, sec, pt, R, BK, T)
+        _start(qidx, scr.gstart, q, n, sec, pt, R, T)
+        done[:q] = False
         m = q
         for _ in range(MAXITER):
             if m == 0:
@@ -331,13 +358,15 @@ def finish_eta_paths(scr, out, prep):
             _args_logs(m, R, T)
             _inplace(np.log, T[T_LH, :m])
             _inplace(np.log1p, T[T_LM, :m])
-            _terms(m, n, R, BK, T, E, MX)
-            _inplace(np.exp, E[:m])
-            _sums(m, n, R, BK, T, E, S, SK)
+            _terms(m, n, R, T, E, MX)
+            _inplace(np.exp, E[:, :m])
+            _sums(m, n, R, T, E, S, SK)
             _inplace(np.log, T[T_LS, :m])
-            _newton(m, R, T, E, MX, S, SK)
-            m = _newton_step(m, R, T, root)
-        _not_converged(m, R, root, conv)
+            _newton(m, R, T, MX, S, SK)
+            left = _newton_step(m, R, T, root, done)
+            if 4 * left <= 3 * m:  # (a quarter done: move them out)
+                m = _compact(m, R, T, done)
+        _not_converged(m, R, root, conv, done)
     _write(q, qidx, root, conv, out.critical_mass, out.status)
     scr.glen[0] = 0
     return q
