@@ -76,18 +76,29 @@ def staggered_rows(nrows, m):
     return np.empty((nrows, step))[:, :m]
 
 
-# The search keeps its working rows compacted at the front of arrays of the
-# queue's length: W (one row per root: its state and arguments, which
-# travel with it, in W_COLS columns, two cache lines), T rows (the
-# transcendental arguments NumPy transforms in place). The arithmetic runs
-# in numba loops over the active rows (no temporaries), the logs and exps
-# in NumPy over the same rows.
+def staggered_block(nrows, m):
+    """The C-contiguous (nrows, >= m) array under :func:`staggered_rows`
+    (its rows as staggered; contiguous, so that numba knows its rows are
+    and the loops over a row run in vector lanes)."""
+    return staggered_rows(nrows, m).base
+
+
+# The search keeps its roots at the front of arrays of the queue's length,
+# a column a root: W rows (each root's state and arguments, which travel
+# with it) and T rows (the transcendental arguments NumPy transforms in
+# place, then the step's G, iterate and flags). The arithmetic runs in
+# numba loops over the columns (no temporaries; the step's arithmetic in
+# vector lanes, its branches in a loop of their own), the logs and exps in
+# NumPy over the same columns. A root that has converged is marked done
+# and stays, frozen, until a quarter of the roots are; then the others
+# move up.
 W_S, W_LO, W_HI, W_XA0, W_U, W_LOGK, W_THETA, W_EPS, W_ALPHA, W_LOGNET, W_IDX = range(11)
-T_T, T_E, T_LE, T_LX, T_X, T_DH, T_DX = range(7)
+W_ROWS = W_IDX + 1
+T_T, T_E, T_LE, T_LX, T_X, T_DH, T_DX, T_G, T_XN, T_PRED, T_DONE = range(11)
+T_ROWS = T_DONE + 1
 # and the G rows of g_i(1) before the search (e, X(1), the exp's argument,
 # the net costs' logs)
 G_E, G_X, G_F, G_LOGNET = range(4)
-W_COLS = 16
 #: the searches also stop when the error of the stepped iterate, estimated
 #: from the derivatives, is below PRED_RTOL / 4 of s (:func:`halley_converged`
 #: here; :func:`log_predicted_converged` in kernels/etapath.py's Newton
@@ -97,7 +108,7 @@ W_COLS = 16
 PRED_RTOL = 1e-13
 CURV_SPAN = 1e-2
 #: rows of the work buffer (:func:`work_buffer`): T and G
-WORK_ROWS = T_DX + 1 + G_LOGNET + 1
+WORK_ROWS = T_ROWS + G_LOGNET + 1
 
 
 @jit
@@ -131,7 +142,7 @@ def _start(xa0, u, logk, theta, eps, alpha, net, start, G, W):
     the bracket [0, 1], the arguments. Where start[k] is a number, it is
     the start instead (a start >= 1: g_i(1) <= 0, the root is 1) and
     g_i(1) is not read (G[G_F], G[G_E] need not hold it). Returns their
-    number."""
+    number (W: a column a root)."""
     m = 0
     for k in range(xa0.shape[0]):
         s0 = start[k]
@@ -142,17 +153,17 @@ def _start(xa0, u, logk, theta, eps, alpha, net, start, G, W):
             s0 = net[k] / (g1 + net[k])
         elif not s0 < 1.0:
             continue
-        W[m, W_S] = s0
-        W[m, W_LO] = 0.0
-        W[m, W_HI] = 1.0
-        W[m, W_XA0] = xa0[k]
-        W[m, W_U] = u[k]
-        W[m, W_LOGK] = logk[k]
-        W[m, W_THETA] = theta[k]
-        W[m, W_EPS] = eps[k]
-        W[m, W_ALPHA] = alpha[k]
-        W[m, W_LOGNET] = G[G_LOGNET, k]
-        W[m, W_IDX] = k
+        W[W_S, m] = s0
+        W[W_LO, m] = 0.0
+        W[W_HI, m] = 1.0
+        W[W_XA0, m] = xa0[k]
+        W[W_U, m] = u[k]
+        W[W_LOGK, m] = logk[k]
+        W[W_THETA, m] = theta[k]
+        W[W_EPS, m] = eps[k]
+        W[W_ALPHA, m] = alpha[k]
+        W[W_LOGNET, m] = G[G_LOGNET, k]
+        W[W_IDX, m] = k
         m += 1
     return m
 
@@ -167,7 +178,7 @@ def _copy_row(a, G, row):
 def _args_of_log1p(m, W, T):
     """t = theta s (log1p's argument)."""
     for k in range(m):
-        t = W[k, W_THETA] * W[k, W_S]
+        t = W[W_THETA, k] * W[W_S, k]
         T[T_T, k] = t
         T[T_E, k] = t
 
@@ -175,7 +186,7 @@ def _args_of_log1p(m, W, T):
 @jit
 def _times_eps(m, W, T):
     for k in range(m):
-        T[T_E, k] *= W[k, W_EPS]
+        T[T_E, k] *= W[W_EPS, k]
 
 
 @jit
@@ -183,12 +194,12 @@ def _args_of_logs(m, W, T):
     """From e = expm1(eps log1p(theta s)): X(s), dh/ds, dX/ds, and the
     arguments of log e and log X."""
     for k in range(m):
-        s = W[k, W_S]
+        s = W[W_S, k]
         e = T[T_E, k]
-        u = W[k, W_U]
+        u = W[W_U, k]
         x = u * s * e
-        x += W[k, W_XA0]
-        dh = W[k, W_EPS] * W[k, W_THETA] * (1.0 + e) / (1.0 + T[T_T, k])
+        x += W[W_XA0, k]
+        dh = W[W_EPS, k] * W[W_THETA, k] * (1.0 + e) / (1.0 + T[T_T, k])
         T[T_X, k] = x
         T[T_DH, k] = dh
         T[T_DX, k] = u * (e + s * dh)
@@ -238,36 +249,31 @@ def halley_converged(dy, gy, gyy, gyyy):
 
 
 @jit
-def _newton_step(m, W, T, root):
-    """One safeguarded Halley step in y = log s of every active root (G and
-    its y-derivatives from the logs and the path's closed-form derivatives;
-    G is close to linear in log s, so a step in log s lands closer than one
-    in s, and Halley's third order makes most roots converge at their
-    second evaluation: 2.2 evaluations a root on random points, against 3.0
-    with Newton's step): s -> s exp(dy), dy = -G / G_y / (1 - G G_yy /
-    (2 G_y^2)) (Newton's where that factor is outside [1/2, 2]), the exp by
-    :func:`exp_pade`. The bracket keeps the sign change; a step leaving it
-    is replaced by bisection; a root that has converged (the step in s
-    within Brent's tolerance, or :func:`halley_converged`) is written into
-    root and leaves the rows (the others move up, in order), the others'
-    next log1p argument theta s is written (as :func:`_args_of_log1p`
-    does). Returns the number of roots still active."""
-    keep = 0
+def _halley(m, W, T):
+    """The arithmetic of a safeguarded Halley step in y = log s of every
+    root (G and its y-derivatives from the logs and the path's closed-form
+    derivatives; G is close to linear in log s, so a step in log s lands
+    closer than one in s, and Halley's third order makes most roots
+    converge at their second evaluation: 2.2 evaluations a root on random
+    points, against 3.0 with Newton's step): s -> s exp(dy), dy = -G / G_y
+    / (1 - G G_yy / (2 G_y^2)) (Newton's where that factor is outside
+    [1/2, 2]), the exp by :func:`exp_pade`. Writes G, the iterate and
+    whether :func:`halley_converged` holds there (and the iterate is
+    inside the bracket that G updates) into T_G, T_XN, T_PRED (a loop
+    without branches: its divisions run in vector lanes)."""
     for k in range(m):
-        s = W[k, W_S]
-        lo = W[k, W_LO]
-        hi = W[k, W_HI]
-        alpha = W[k, W_ALPHA]
-        G = T[T_LE, k] + W[k, W_LOGK] - alpha * T[T_LX, k] - W[k, W_LOGNET]
+        s = W[W_S, k]
+        alpha = W[W_ALPHA, k]
+        G = T[T_LE, k] + W[W_LOGK, k] - alpha * T[T_LX, k] - W[W_LOGNET, k]
         d1 = T[T_DH, k]  # de/ds
         # e = (1 + theta s)^eps - 1: e'' = e' (eps - 1) theta / (1 + theta s),
         # e''' = e'' (eps - 2) theta / (1 + theta s); X = X0 + u s e:
         # X'' = u (2 e' + s e''), X''' = u (3 e'' + s e''') (the third
         # derivatives only for the stopping rule)
-        eps = W[k, W_EPS]
-        r = W[k, W_THETA] / (1.0 + T[T_T, k])
+        eps = W[W_EPS, k]
+        r = W[W_THETA, k] / (1.0 + T[T_T, k])
         d2 = d1 * (eps - 1.0) * r
-        u = W[k, W_U]
+        u = W[W_U, k]
         ie = 1.0 / T[T_E, k]
         ix = 1.0 / T[T_X, k]
         a1 = d1 * ie
@@ -277,53 +283,97 @@ def _newton_step(m, W, T, root):
         G2 = a2 - a1 * a1 - alpha * (b2 - b1 * b1)
         gy = s * (a1 - alpha * b1)
         gyy = gy + s * s * G2
+        lo = s if G < 0.0 else W[W_LO, k]
+        hi = W[W_HI, k] if G < 0.0 else s
+        igy = 1.0 / gy
+        dy = -G * igy
+        f = 1.0 + 0.5 * dy * gyy * igy  # 1 - G G_yy / (2 G_y^2)
+        halley = (0.5 <= f) & (f <= 2.0)
+        dy = dy / f if halley else dy
+        xn = s * exp_pade(dy)
+        inside = (lo < xn) & (xn < hi)  # False for a non-finite step
+        d3 = d2 * (eps - 2.0) * r
+        a3 = d3 * ie
+        b3 = u * (3.0 * d2 + s * d3) * ix
+        G3 = (a3 - 3.0 * a2 * a1 + 2.0 * a1 * a1 * a1
+              - alpha * (b3 - 3.0 * b2 * b1 + 2.0 * b1 * b1 * b1))
+        gyyy = gy + s * s * (3.0 * G2 + s * G3)
+        pred = inside & halley & halley_converged(dy, gy, gyy, gyyy)
+        T[T_G, k] = G
+        T[T_XN, k] = xn
+        T[T_PRED, k] = 1.0 if pred else 0.0
+
+
+@jit
+def _newton_step(m, W, T, root):
+    """The step :func:`_halley` computed, for every root not done: the
+    bracket keeps the sign change; a step leaving it is replaced by
+    bisection; a root that has converged (the step in s within Brent's
+    tolerance, or T_PRED) is written into root and marked done, the
+    others' next log1p argument theta s is written (as
+    :func:`_args_of_log1p` does). Returns the number of roots not done."""
+    left = 0
+    for k in range(m):
+        if T[T_DONE, k] != 0.0:
+            continue
+        s = W[W_S, k]
+        lo = W[W_LO, k]
+        hi = W[W_HI, k]
+        G = T[T_G, k]
         if G < 0.0:
             lo = s
         else:
             hi = s
         delta = (XTOL + RTOL * abs(s)) / 2.0
-        igy = 1.0 / gy
-        dy = -G * igy
-        f = 1.0 + 0.5 * dy * gyy * igy  # 1 - G G_yy / (2 G_y^2)
-        halley = 0.5 <= f and f <= 2.0
-        if halley:
-            dy /= f
-        xn = s * exp_pade(dy)
+        xn = T[T_XN, k]
         step = xn - s
         inside = (lo < xn) and (xn < hi)  # False for a non-finite step
         small = inside and abs(step) <= delta
         at = G == 0.0 or hi - lo <= 2.0 * delta
         if at or small:
-            root[np.int64(W[k, W_IDX])] = s if at else xn
+            root[np.int64(W[W_IDX, k])] = s if at else xn
+            T[T_DONE, k] = 1.0
             continue
-        if inside and halley and abs(dy) <= 1e-3:
-            d3 = d2 * (eps - 2.0) * r
-            a3 = d3 * ie
-            b3 = u * (3.0 * d2 + s * d3) * ix
-            G3 = (a3 - 3.0 * a2 * a1 + 2.0 * a1 * a1 * a1
-                  - alpha * (b3 - 3.0 * b2 * b1 + 2.0 * b1 * b1 * b1))
-            gyyy = gy + s * s * (3.0 * G2 + s * G3)
-            if halley_converged(dy, gy, gyy, gyyy):
-                root[np.int64(W[k, W_IDX])] = xn
-                continue
-        for c in range(W_IDX + 1):
-            W[keep, c] = W[k, c]
+        if T[T_PRED, k] != 0.0:
+            root[np.int64(W[W_IDX, k])] = xn
+            T[T_DONE, k] = 1.0
+            continue
         sn = xn if inside else 0.5 * (lo + hi)
-        W[keep, W_S] = sn
-        W[keep, W_LO] = lo
-        W[keep, W_HI] = hi
-        t = W[keep, W_THETA] * sn
-        T[T_T, keep] = t
-        T[T_E, keep] = t
+        W[W_S, k] = sn
+        W[W_LO, k] = lo
+        W[W_HI, k] = hi
+        t = W[W_THETA, k] * sn
+        T[T_T, k] = t
+        T[T_E, k] = t
+        left += 1
+    return left
+
+
+@jit
+def _compact(m, W, T):
+    """Move the roots not done up, in order (their W columns and their next
+    log1p argument). Returns their number."""
+    keep = 0
+    for k in range(m):
+        if T[T_DONE, k] != 0.0:
+            continue
+        if keep != k:
+            for c in range(W_ROWS):
+                W[c, keep] = W[c, k]
+            T[T_T, keep] = T[T_T, k]
+            T[T_E, keep] = T[T_E, k]
+            T[T_DONE, keep] = 0.0
         keep += 1
     return keep
 
 
 @jit
-def _not_converged(m, W, root, conv):
+def _not_converged(m, W, T, root, conv):
     for k in range(m):
-        j = np.int64(W[k, W_IDX])
-        root[j] = W[k, W_S]
+        if T[T_DONE, k] != 0.0:
+            continue
+        j = np.int64(W[W_IDX, k])
+        root[j] = W[W_S, k]
         conv[j] = False
 
 
@@ -331,13 +381,13 @@ _WORK = threading.local()
 
 
 def work_buffer(q):
-    """This thread's room for q roots, (W, rows): W (>= q, W_COLS) and
-    WORK_ROWS staggered rows of length >= q, reused by the next search
-    (fresh arrays of a few MB each block cost page faults)."""
+    """This thread's room for q roots, (W, rows): W_ROWS and WORK_ROWS
+    staggered rows of length >= q (:func:`staggered_block`), reused by the
+    next search (fresh arrays of a few MB each block cost page faults)."""
     buf = getattr(_WORK, "buf", None)
     if buf is None or buf[1].shape[1] < q:
         cap = max(q, 1024)
-        buf = (np.empty((cap, W_COLS)), staggered_rows(WORK_ROWS, cap))
+        buf = (staggered_block(W_ROWS, cap), staggered_block(WORK_ROWS, cap))
         _WORK.buf = buf
     return buf
 
@@ -361,8 +411,8 @@ def increasing_roots(xa0, u, logk, theta, eps, alpha, net, start=None, work=None
     if work is None:
         work = work_buffer(q)
     W, rows = work
-    T = rows[:T_DX + 1]
-    G = rows[T_DX + 1:]
+    T = rows[:T_ROWS]
+    G = rows[T_ROWS:]
     with np.errstate(all="ignore"):
         if start is not None and not np.isnan(start).any():
             _copy_row(net, G, G_LOGNET)
@@ -393,8 +443,10 @@ def newton_search(m, W, T, root, conv):
     """The lock-step Newton search of the m roots whose rows of W hold
     their start: each step's exps and logs in NumPy's SIMD lanes over the
     roots still searching, root[W_IDX] = the root, conv False where
-    MAXITER steps did not converge. Call under np.errstate(all="ignore")."""
+    MAXITER steps did not converge (W, T: a column a root; T has T_ROWS
+    rows). Call under np.errstate(all="ignore")."""
     _args_of_log1p(m, W, T)  # (then each Newton step writes the next ones)
+    T[T_DONE, :m] = 0.0
     for _ in range(MAXITER):
         if m == 0:
             break
@@ -404,8 +456,11 @@ def newton_search(m, W, T, root, conv):
         _args_of_logs(m, W, T)
         _inplace(np.log, T[T_LE, :m])
         _inplace(np.log, T[T_LX, :m])
-        m = _newton_step(m, W, T, root)
-    _not_converged(m, W, root, conv)
+        _halley(m, W, T)
+        left = _newton_step(m, W, T, root)
+        if 4 * left <= 3 * m:  # (a quarter done: move them out)
+            m = _compact(m, W, T)
+    _not_converged(m, W, T, root, conv)
 
 
 @jit

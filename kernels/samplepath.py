@@ -35,7 +35,7 @@ import numpy as np
 
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import (
-    T_DX, W_ALPHA, W_EPS, W_HI, W_IDX, W_LO, W_LOGK, W_LOGNET, W_S, W_THETA, W_U, W_XA0,
+    T_ROWS, W_ALPHA, W_EPS, W_HI, W_IDX, W_LO, W_LOGK, W_LOGNET, W_S, W_THETA, W_U, W_XA0,
     _inplace, newton_search, staggered_rows, work_buffer)
 from coordsweep.kernels.sectors import SHAPE_RTOL, SHAPE_SAMPLES
 
@@ -149,17 +149,17 @@ def _shape_and_brackets(q, A, B, W, root, kind):
         if fb == 0.0:
             root[j] = b
             continue
-        W[m, W_S] = a - fa * (b - a) / (fb - fa)
-        W[m, W_LO] = a
-        W[m, W_HI] = b
-        W[m, W_XA0] = A[A_XA0, j]
-        W[m, W_U] = A[A_U, j]
-        W[m, W_LOGK] = A[A_LOGK, j]
-        W[m, W_THETA] = A[A_THETA, j]
-        W[m, W_EPS] = A[A_EPS, j]
-        W[m, W_ALPHA] = A[A_ALPHA, j]
-        W[m, W_LOGNET] = B[R_LOGNET, j]
-        W[m, W_IDX] = j
+        W[W_S, m] = a - fa * (b - a) / (fb - fa)
+        W[W_LO, m] = a
+        W[W_HI, m] = b
+        W[W_XA0, m] = A[A_XA0, j]
+        W[W_U, m] = A[A_U, j]
+        W[W_LOGK, m] = A[A_LOGK, j]
+        W[W_THETA, m] = A[A_THETA, j]
+        W[W_EPS, m] = A[A_EPS, j]
+        W[W_ALPHA, m] = A[A_ALPHA, j]
+        W[W_LOGNET, m] = B[R_LOGNET, j]
+        W[W_IDX, m] = j
         m += 1
     return m
 
@@ -178,7 +178,7 @@ def sampled_roots(args, work=None):
         return root, conv, kind
     B = _sample_buffer(q)
     W, rows = work_buffer(q) if work is None else work
-    T = rows[:T_DX + 1]
+    T = rows[:T_ROWS]
     qk = q * SHAPE_SAMPLES
     with np.errstate(all="ignore"):
         _sample_args(q, args, B)
