@@ -54,7 +54,7 @@ import numpy as np
 from coordsweep.kernels import codes
 from coordsweep.kernels.economy import KIND_CAND, log_expm1, log_m, newton_error_coef
 from coordsweep.kernels.etapoint import E_CERT
-from coordsweep.kernels.etatable import newton_rows, row_buffers
+from coordsweep.kernels.etatable import newton_rows, row_buffers, term_sums
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import exp_pade, log_predicted_converged, staggered_rows
 from coordsweep.kernels.sectors import PRESAMPLES, SHAPE_SAMPLES, SLOPE_STEP
@@ -163,20 +163,10 @@ def _terms(m, n, R, T, E, MX):
 
 
 @jit
-def _sums(m, n, R, T, E, S, SK):
-    """S = sum_j exp(...) and T_LS the same (its log next), SK = sum_j
-    k_j exp(...), T_EI the i-th exp (E holds the exps)."""
+def _exp_i(m, R, T, E):
+    """T_EI = the i-th exp of the sum (E holds the exps)."""
     for k in range(m):
-        S[k] = 0.0
-        SK[k] = 0.0
-    for r in range(n):
-        for k in range(m):
-            v = E[r, k]
-            S[k] = S[k] + v
-            SK[k] = SK[k] + R[R_B + n + r, k] * v
-            T[T_EI, k] = v if R[R_I, k] == r else T[T_EI, k]
-    for k in range(m):
-        T[T_LS, k] = S[k]
+        T[T_EI, k] = E[np.int64(R[R_I, k]), k]
 
 
 @jit
@@ -360,7 +350,10 @@ def finish_eta_paths(scr, out, prep):
             _inplace(np.log1p, T[T_LM, :m])
             _terms(m, n, R, T, E, MX)
             _inplace(np.exp, E[:, :m])
-            _sums(m, n, R, T, E, S, SK)
+            # S, the log's argument and SK = sum_j k_j exp(...), as the
+            # wage roots' sums (their k_j: R's rows R_B + N ...)
+            term_sums(m, R[R_B + n:R_B + 2 * n], E, S, T[T_LS], SK)
+            _exp_i(m, R, T, E)
             _inplace(np.log, T[T_LS, :m])
             _newton(m, R, T, MX, S, SK)
             left = _newton_step(m, R, T, root, done)

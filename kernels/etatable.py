@@ -142,7 +142,7 @@ def _terms(m, WB, WK, WX, WE, MX):
 
 
 @jit
-def _sums(m, WK, WE, S, LS, DS):
+def term_sums(m, WK, WE, S, LS, DS):
     """S[j] = sum_i exp(t_i - mx), DS[j] = sum_i k_i exp(t_i - mx) (WE holds
     the exps), in sector order; LS[j] = S[j] (its log next)."""
     n = WK.shape[0]
@@ -269,7 +269,7 @@ def newton_rows(nrow, work):
         _terms(m, SB, SK, WX, WE, MX)
         e = WE[:, :m]  # (in place: lockstep's note)
         np.exp(e, out=e)
-        _sums(m, SK, WE, S, LS, DS)
+        term_sums(m, SK, WE, S, LS, DS)
         ls = LS[:m]
         np.log(ls, out=ls)
         left = _step(m, WX, WH, WL, WKE, WC, MX, S, LS, DS)
