@@ -56,7 +56,7 @@ from coordsweep.kernels.economy import KIND_CAND, log_expm1, log_m, newton_error
 from coordsweep.kernels.etapoint import E_CERT
 from coordsweep.kernels.etatable import newton_rows, row_buffers, term_sums
 from coordsweep.kernels.jit import jit
-from coordsweep.kernels.lockstep import exp_pade, log_predicted_converged, staggered_rows
+from coordsweep.kernels.lockstep import exp_pade, log_predicted_converged, staggered_block
 from coordsweep.kernels.sectors import PRESAMPLES, SHAPE_SAMPLES, SLOPE_STEP
 from coordsweep.kernels.rootfind import MAXITER, XTOL
 
@@ -304,19 +304,14 @@ def _inplace(f, a):
 _WORK = threading.local()
 
 
-def _rows(nrows, cap):
-    """A C-contiguous (nrows, >= cap) array whose rows start at staggered
-    cache sets (lockstep.staggered_rows)."""
-    return np.empty(staggered_rows(nrows, cap).base.shape)
-
-
 def _work(q, n):
     """This thread's room for q roots of n sectors (R, T, E, MX, S, SK,
     done), reused by the next block (fresh arrays cost page faults)."""
     buf = getattr(_WORK, "buf", None)
     if buf is None or buf[3].shape[0] < q or buf[0].shape[0] != R_B + 2 * n:
         cap = max(q, 1024)
-        buf = (_rows(R_B + 2 * n, cap), _rows(T_ROWS, cap), _rows(n, cap),
+        buf = (staggered_block(R_B + 2 * n, cap), staggered_block(T_ROWS, cap),
+               staggered_block(n, cap),
                np.empty(cap), np.empty(cap), np.empty(cap), np.empty(cap, np.bool_))
         _WORK.buf = buf
     return buf

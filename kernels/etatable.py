@@ -49,7 +49,7 @@ import threading
 import numpy as np
 
 from coordsweep.kernels.economy import NEWTON_MAXITER, WAGE_NEWTON, newton_error_coef
-from coordsweep.kernels.lockstep import staggered_rows
+from coordsweep.kernels.lockstep import staggered_block
 from coordsweep.kernels.etapoint import prepare_eta_points
 from coordsweep.kernels.wages import WAGE_TOL  # (log_wage's stopping rule)
 from coordsweep.kernels.jit import jit
@@ -213,22 +213,17 @@ def _compact(m, moved, SB, SK, WB, WK, WX, WH, WL, WKE, WC, WR, x, conv):
 _WORK = threading.local()
 
 #: per-row arrays of newton_rows (and the callers' LM, LE), and the column
-#: arrays (N rows of the rows' length): the fill's CB, CK, newton_rows'
-#: WB, WK, WE, the callers' E
+#: arrays (N rows of the rows' length, staggered across cache sets:
+#: lockstep.staggered_block): the fill's CB, CK, newton_rows' WB, WK, WE,
+#: the callers' E
 _ROW_ARRAYS = ("x", "MX", "S", "LS", "DS", "LM", "LE", "WX", "WH", "WL", "WKE")
 _COL_ARRAYS = ("CB", "CK", "WB", "WK", "WE", "E")
 
 
-def _columns(n, nrow):
-    """A C-contiguous (n, >= nrow) array whose rows start at staggered
-    cache sets (lockstep.staggered_rows: rows of a multiple of 4 KiB would
-    evict each other); contiguous, so that numba knows its rows are."""
-    return np.empty(staggered_rows(n, nrow).base.shape)
-
-
 def _new_buffers(nrow, n):
+    """Fresh arrays for :func:`row_buffers` (room for nrow rows)."""
     buf = {name: np.empty(nrow) for name in _ROW_ARRAYS}
-    buf.update({name: _columns(n, nrow) for name in _COL_ARRAYS})
+    buf.update({name: staggered_block(n, nrow) for name in _COL_ARRAYS})
     buf["conv"] = np.empty(nrow, np.bool_)
     buf["WC"] = np.empty(nrow, np.bool_)
     buf["WR"] = np.empty(nrow, np.int64)

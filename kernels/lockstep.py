@@ -138,7 +138,7 @@ def _g1_exp_args(logk, alpha, G):
 @jit
 def _start(xa0, u, logk, theta, eps, alpha, net, start, G, W):
     """g_i(1) = f e - c' of every root; those with g_i(1) > 0 (g_i(1) == 0:
-    the root is 1; < 0: 1) get their rows of W: s0 = c' / (g_i(1) + c'),
+    the root is 1; < 0: 1) get their columns of W: s0 = c' / (g_i(1) + c'),
     the bracket [0, 1], the arguments. Where start[k] is a number, it is
     the start instead (a start >= 1: g_i(1) <= 0, the root is 1) and
     g_i(1) is not read (G[G_F], G[G_E] need not hold it). Returns their
@@ -440,7 +440,7 @@ def increasing_roots(xa0, u, logk, theta, eps, alpha, net, start=None, work=None
 
 
 def newton_search(m, W, T, root, conv):
-    """The lock-step Newton search of the m roots whose rows of W hold
+    """The lock-step Newton search of the m roots whose columns of W hold
     their start: each step's exps and logs in NumPy's SIMD lanes over the
     roots still searching, root[W_IDX] = the root, conv False where
     MAXITER steps did not converge (W, T: a column a root; T has T_ROWS

@@ -108,8 +108,8 @@ def _sample_exp_args(q, A, B):
 def _shape_and_brackets(q, A, B, W, root, kind):
     """g_i(k / K) = f e - c' from the samples; the shape check of
     sectors.sample_path; the first sign change of the paths to search
-    (their rows of W: start at the secant point, the bracket, the
-    arguments). Returns the number of rows of W."""
+    (their columns of W: start at the secant point, the bracket, the
+    arguments). Returns the number of columns of W."""
     K = SHAPE_SAMPLES
     m = 0
     for j in range(q):
@@ -191,7 +191,7 @@ def sampled_roots(args, work=None):
         _sample_exp_args(q, args, B)
         _inplace(np.exp, B[R_F, :qk])
         m = _shape_and_brackets(q, args, B, W, root, kind)
-        # kernels/lockstep.py's search, from the rows of W
+        # kernels/lockstep.py's search, from the columns of W
         newton_search(m, W, T, root, conv)
     return root, conv, kind
 
