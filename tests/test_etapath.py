@@ -11,7 +11,8 @@ kernels/etapath.py):
   critical masses and regimes, and against path=brent and wage=brent
   point by point (all regimes, high labour shares: uncertified paths);
 - results bit for bit independent of the block;
-- a search cut off before it converges flags its point.
+- a search cut off before it converges flags its point, and keeps the
+  roots that had converged.
 """
 import numpy as np
 import pytest
@@ -168,3 +169,22 @@ def test_root_not_converged_is_flagged(kern, monkeypatch):
     assert not flagged[~failure].any()
     np.testing.assert_array_equal(cut["regime"], ok["regime"])
     assert not (ok["status"] & codes.PATH_NOT_CONVERGED).any()
+
+
+def test_search_cut_off_keeps_the_roots_that_converged(kern, monkeypatch):
+    """Cut off after three steps, when many roots have converged and the
+    others still step beside them, the search keeps the converged roots bit
+    for bit (those of the full search) and flags only the points of the
+    others."""
+    from coordsweep.kernels import codes, etapath
+    block = eta_block(19, 3, 400)
+    ok = kern.solve(**block)
+    monkeypatch.setattr(etapath, "MAXITER", 3)
+    cut = kern.solve(**block)
+    flagged = (cut["status"] & codes.PATH_NOT_CONVERGED) != 0
+    failure = ok["regime"] == codes.COORDINATION_FAILURE
+    assert flagged.sum() >= 5, flagged.sum()
+    kept = failure & ~flagged[:, None]
+    assert kept.sum() >= 50, kept.sum()
+    np.testing.assert_array_equal(cut["critical_mass"][kept], ok["critical_mass"][kept])
+    np.testing.assert_array_equal(cut["regime"], ok["regime"])
