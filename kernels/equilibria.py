@@ -197,3 +197,65 @@ def first_best(ws, active, nactive):
             best_k = k
             best_mask = mask
     return best_mask, best_W
+
+
+@jit(inline="always")
+def tabled_equilibria(tx, tw, xbar, zmask, cand, ncand, active, nactive, stack, stackx):
+    """:func:`enumerate_equilibria` and :func:`first_best` for a point with
+    a profile table (tx, tw: its log wages and welfares by mask; xbar: its
+    sectors' log threshold wages), no masks recorded: the same search and
+    the same comparisons on the table's values, read directly. Returns
+    (count, best_mask, best_W, fb_mask, fb_W)."""
+    count = 1
+    best_mask = zmask
+    best_W = tw[zmask]
+    best_k = popcount(zmask)
+    if ncand > 0:
+        pos = stack[0]
+        masks = stack[1]
+        minx = stackx
+        depth = 0
+        pos[0] = 0
+        masks[0] = zmask
+        minx[0] = np.inf
+        while depth >= 0:
+            if pos[depth] >= ncand:
+                depth -= 1
+                if depth >= 0:
+                    pos[depth] += 1
+                continue
+            j = cand[pos[depth]]
+            mask = masks[depth] | (np.int64(1) << j)
+            bound = min(minx[depth], xbar[j])
+            if tx[mask] <= bound:
+                count += 1
+                W = tw[mask]
+                k = popcount(mask)
+                if better(W, k, mask, best_W, best_k, best_mask):
+                    best_W = W
+                    best_k = k
+                    best_mask = mask
+                masks[depth + 1] = mask
+                minx[depth + 1] = bound
+                pos[depth + 1] = pos[depth] + 1
+                depth += 1
+            else:
+                pos[depth] += 1
+    fb_mask = np.int64(0)
+    fb_W = -np.inf
+    fb_k = 0
+    every = nactive == xbar.shape[0]  # (then a profile's code is its mask)
+    for code in range(np.int64(1) << nactive):
+        mask = code
+        if not every:
+            mask = np.int64(0)
+            for b in range(nactive):
+                if (code >> b) & 1:
+                    mask |= np.int64(1) << active[b]
+        W = tw[mask]
+        k = popcount(mask)
+        if code == 0 or better(W, k, mask, fb_W, fb_k, fb_mask):
+            fb_W = W
+            fb_k = k
+            fb_mask = mask
+    return count, best_mask, best_W, fb_mask, fb_W

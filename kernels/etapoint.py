@@ -20,8 +20,10 @@ block is prepared):
 
 :func:`solve_eta_point` then makes kernels/point.py ``solve_point_into``'s
 operations for such a point, in its order, reading those values instead
-of calling libm's scalar exp: the equilibria and the first best by
-variants.equilibria_and_first_best on the table, each sector as
+of calling libm's scalar exp: the equilibria and the first best read
+from the table (equilibria.tabled_equilibria with the default variants,
+as the tabled points with every eta_i = 0; else
+variants.equilibria_and_first_best), each sector as
 sectors.analyse_sector does (the paths the certificate does not cover
 through sectors.sampled_candidate, with their lock-step samples). NumPy's
 vector exp may differ from libm's in the last bit: the outputs agree with
@@ -38,12 +40,12 @@ from coordsweep.kernels import codes
 from coordsweep.kernels.economy import (
     KIND_CAND, KIND_INERT, KIND_SPONT, Point, Workspace, SOLVER_PATH, SOLVER_WAGE,
     WAGE_NEWTON)
-from coordsweep.kernels.equilibria import classify_kinds
+from coordsweep.kernels.equilibria import classify_kinds, tabled_equilibria
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.sectors import (
     CERT_MARGIN, DEFER_SLOT, DEFERRED, PATH_LOCKSTEP, PRE_SLOT, PRESAMPLES,
     sampled_candidate)
-from coordsweep.kernels.variants import equilibria_and_first_best
+from coordsweep.kernels.variants import equilibria_and_first_best, tabled_solver
 
 #: rows of Prepared.tmp (P x N) and Prepared.ptmp (P) that hold the values
 #: (kernels/prepare.py has at least 4 and 1 of them)
@@ -221,8 +223,15 @@ def solve_eta_point(x, p, prep, scr, out):
     out.fiscal_cost_nc[p] = fiscal
 
     # --- stable equilibria, the best one and the first best --------------
-    count, best_mask, best_W, best_x, nrec, fb_mask, fb_W = equilibria_and_first_best(
-        ws, zmask, scr.cand, ncand, scr.active, nactive, scr.record, scr.stack, scr.stackx)
+    if tabled_solver(scr, n):
+        count, best_mask, best_W, fb_mask, fb_W = tabled_equilibria(
+            tx, tw, sec.xbar, zmask, scr.cand, ncand, scr.active, nactive, scr.stack,
+            scr.stackx)
+        best_x = tx[best_mask]
+    else:
+        count, best_mask, best_W, best_x, nrec, fb_mask, fb_W = equilibria_and_first_best(
+            ws, zmask, scr.cand, ncand, scr.active, nactive, scr.record, scr.stack,
+            scr.stackx)
     out.n_equilibria[p] = count
     out.welfare_best_eq[p] = best_W
     out.wage_best_eq[p] = w_nc if best_x == x_nc else math.exp(best_x)

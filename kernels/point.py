@@ -27,7 +27,7 @@ from coordsweep.kernels.economy import (
     KIND_CAND, KIND_INERT, KIND_SPONT, POINT_DTYPE, SECTOR_DTYPE, SOLVER_EQUILIBRIA,
     SOLVER_PATH, Point, Workspace, allocate_workspace, binary_welfare, fast_path_args)
 from coordsweep.kernels.equilibria import (
-    TIE_RTOL, better, classify, classify_kinds, no_coordination, popcount)
+    TIE_RTOL, classify, classify_kinds, no_coordination, tabled_equilibria)
 from coordsweep.kernels.etapoint import eta_tabled, solve_eta_point
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import (
@@ -38,8 +38,7 @@ from coordsweep.kernels.sectors import (
     SAMPLES_SCRATCH, analyse_sector, sampled_candidate)
 from coordsweep.kernels.prepare import N_PTMP, N_TMP
 from coordsweep.kernels.table import table_size
-from coordsweep.kernels.variants import (
-    AUTO_DFS_MAX_SECTORS, EQ_AUTO, EQ_DFS, equilibria_and_first_best)
+from coordsweep.kernels.variants import equilibria_and_first_best, tabled_solver
 
 #: per-block scratch: the profile and status of the workspace, the candidates and non-inert
 #: sectors (index lists), V_i at S0, samples of a GE path (from
@@ -334,17 +333,6 @@ def solve_point_into(x, p, prep, scr, out):
 
 
 @jit(inline="always")
-def tabled_solver(scr, n):
-    """The solver variants leave the points with every eta_i = 0 and a
-    profile table to :func:`solve_tabled_point`: the default GE-path
-    variant (lockstep) and the depth-first search (dfs, or auto at N
-    sectors), no equilibrium masks recorded."""
-    eq = scr.status[SOLVER_EQUILIBRIA]
-    return (scr.status[SOLVER_PATH] == PATH_LOCKSTEP and scr.record.shape[0] == 0
-            and (eq == EQ_DFS or (eq == EQ_AUTO and n <= AUTO_DFS_MAX_SECTORS)))
-
-
-@jit(inline="always")
 def solve_tabled_point(x, p, prep, scr, out):
     """:func:`solve_point_into` for a point inside the domains with every
     eta_i = 0, linear-scale sums and a profile table (pt.fast, pt.table),
@@ -387,66 +375,13 @@ def solve_tabled_point(x, p, prep, scr, out):
     out.welfare_nc[p] = W_nc
     out.fiscal_cost_nc[p] = fiscal
 
-    # --- stable equilibria and the best one (equilibria.enumerate_equilibria)
-    count = 1
-    best_mask = zmask
-    best_W = W_nc
-    best_k = popcount(zmask)
-    if ncand > 0:
-        xbar = sec.xbar
-        pos = scr.stack[0]
-        masks = scr.stack[1]
-        minx = scr.stackx
-        depth = 0
-        pos[0] = 0
-        masks[0] = zmask
-        minx[0] = np.inf
-        while depth >= 0:
-            if pos[depth] >= ncand:
-                depth -= 1
-                if depth >= 0:
-                    pos[depth] += 1
-                continue
-            j = cand[pos[depth]]
-            mask = masks[depth] | (np.int64(1) << j)
-            bound = min(minx[depth], xbar[j])
-            if tx[mask] <= bound:
-                count += 1
-                W = tw[mask]
-                k = popcount(mask)
-                if better(W, k, mask, best_W, best_k, best_mask):
-                    best_W = W
-                    best_k = k
-                    best_mask = mask
-                masks[depth + 1] = mask
-                minx[depth + 1] = bound
-                pos[depth + 1] = pos[depth] + 1
-                depth += 1
-            else:
-                pos[depth] += 1
+    # --- stable equilibria, the best one and the first best --------------
+    count, best_mask, best_W, fb_mask, fb_W = tabled_equilibria(
+        tx, tw, sec.xbar, zmask, cand, ncand, active, nactive, scr.stack, scr.stackx)
     out.n_equilibria[p] = count
     out.welfare_best_eq[p] = best_W
     out.wage_best_eq[p] = te[best_mask]
     out.coordination_gap[p] = max(0.0, best_W - W_nc)
-
-    # --- first best (equilibria.first_best) -------------------------------
-    fb_mask = np.int64(0)
-    fb_W = -np.inf
-    fb_k = 0
-    every = nactive == n  # (then a profile's code is its mask)
-    for code in range(np.int64(1) << nactive):
-        mask = code
-        if not every:
-            mask = np.int64(0)
-            for b in range(nactive):
-                if (code >> b) & 1:
-                    mask |= np.int64(1) << active[b]
-        W = tw[mask]
-        k = popcount(mask)
-        if code == 0 or better(W, k, mask, fb_W, fb_k, fb_mask):
-            fb_W = W
-            fb_k = k
-            fb_mask = mask
     out.welfare_fb[p] = fb_W
     out.provision_gap[p] = max(0.0, fb_W - best_W)  # < 0 only within a tie
     for i in range(n):

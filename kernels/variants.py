@@ -16,10 +16,11 @@ kernels/sectors.py (``root_on_path``).
 import numpy as np
 
 from coordsweep.kernels import many
-from coordsweep.kernels.economy import SOLVER_EQUILIBRIA, binary_log_wage
+from coordsweep.kernels.economy import SOLVER_EQUILIBRIA, SOLVER_PATH, binary_log_wage
 from coordsweep.kernels import solvers
 from coordsweep.kernels.equilibria import enumerate_equilibria, first_best, record_equilibrium
 from coordsweep.kernels.jit import jit
+from coordsweep.kernels.sectors import PATH_LOCKSTEP
 
 EQ_DFS = solvers.code("equilibria", "dfs")
 EQ_BRUTE = solvers.code("equilibria", "brute")
@@ -55,6 +56,20 @@ def brute_equilibria(ws, zmask, cand, ncand, record):
         nrec, best_W, best_k, best_mask, best_x = record_equilibrium(
             ws, mask, record, nrec, best_W, best_k, best_mask, best_x, code == 0)
     return count, best_mask, best_W, best_x, nrec
+
+
+@jit(inline="always")
+def tabled_solver(scr, n):
+    """The solver variants leave the points with a profile table to the
+    block kernel's own passes over it (kernels/point.py
+    ``solve_tabled_point`` where every eta_i = 0, kernels/etapoint.py
+    ``solve_eta_point`` where some are > 0, both through
+    equilibria.tabled_equilibria): the default GE-path variant (lockstep)
+    and the depth-first search (dfs, or auto at N sectors), no
+    equilibrium masks recorded."""
+    eq = scr.status[SOLVER_EQUILIBRIA]
+    return (scr.status[SOLVER_PATH] == PATH_LOCKSTEP and scr.record.shape[0] == 0
+            and (eq == EQ_DFS or (eq == EQ_AUTO and n <= AUTO_DFS_MAX_SECTORS)))
 
 
 @jit(inline="always")
