@@ -281,9 +281,13 @@ def prepare_block(x, prep, wage=0):
                 prep.tx, prep.tw, prep.tc)
         _inplace(np.log, P[P_XA0])
         _inplace(np.exp, T[T_WBAR])
-        _inplace(np.log, prep.tx)
+        # the table's passes where some point has one (a block of points
+        # with eta_i > 0 has none here: kernels/etatable.py fills theirs)
+        tabled = prep.tx.shape[1] > 0 and prep.pt["table"].any()
+        if tabled:
+            _inplace(np.log, prep.tx)
         _stage4(T, P, prep.sec, prep.pt, prep.tx, prep.te, prep.gc)
-        if prep.tx.shape[1]:
+        if tabled:
             _inplace(np.exp, prep.te)
             welfare_rows(prep.pt, prep.te, prep.tw, prep.tc)
             _inplace(np.exp, prep.gc)
