@@ -56,7 +56,8 @@ from coordsweep.kernels.economy import KIND_CAND, log_expm1, log_m, newton_error
 from coordsweep.kernels.etapoint import E_CERT
 from coordsweep.kernels.etatable import newton_rows, row_buffers, term_sums
 from coordsweep.kernels.jit import jit
-from coordsweep.kernels.lockstep import exp_pade, log_predicted_converged, staggered_block
+from coordsweep.kernels.lockstep import (
+    compact_columns, exp_pade, log_predicted_converged, staggered_block)
 from coordsweep.kernels.sectors import PRESAMPLES, SHAPE_SAMPLES, SLOPE_STEP
 from coordsweep.kernels.rootfind import MAXITER, XTOL
 
@@ -74,18 +75,22 @@ ETA_RTOL = 1e-12
 
 # R: the active roots (at the front; each root's state and constants
 # travel with it; a root done stays in place, frozen, until a quarter of
-# them are, then the others move up), a column a root, its rows: s, the bracket and
+# them are, then the others move up: lockstep.compact_columns), a column
+# a root, its rows: s, the bracket and
 # F, F' at its ends, A, the root's place in the queue, theta_i, eps, e_i,
 # k_i, log L, i, the previous iterate and F' there, then b_j at S0 (b0_i
 # for j = i) and k_j (R_B + j, R_B + N + j). T rows: the arguments NumPy
 # transforms in place, then x_G, F, F', the step in log s, the iterate
-# and the i-th term of the sum (_newton); E[j]: the N terms of the sum.
+# and the i-th term of the sum (_newton), whether the root is done;
+# E[j]: the N terms of the sum.
 # Every pass is a loop over the columns of these rows (the loops run in
 # the CPU's vector lanes; the searches' branches are in _newton_step).
 (R_S, R_LO, R_HI, R_FLO, R_DLO, R_FHI, R_DHI, R_A, R_Q, R_THETA, R_EPS, R_E, R_KI,
  R_LOGL, R_I, R_XP, R_DP, R_B) = range(18)
-T_T, T_H, T_LH, T_LM, T_LS, T_XG, T_F, T_DF, T_DY, T_XN, T_EI = range(11)
-T_ROWS = 11
+T_T, T_H, T_LH, T_LM, T_LS, T_XG, T_F, T_DF, T_DY, T_XN, T_EI, T_DONE = range(12)
+T_ROWS = 12
+#: the T rows a root's next pass reads (its log1p argument)
+_MOVED = np.array([T_T])
 
 
 @jit
@@ -195,16 +200,16 @@ def _newton(m, R, T, MX, S, SK):
 
 
 @jit
-def _newton_step(m, R, T, root, done):
+def _newton_step(m, R, T, root):
     """One safeguarded Newton step in log s on F of every active root
     (:func:`_newton`'s values in T); a root that has converged is written
-    into root (the queue's order) and marked done; the others' next
-    log1p argument theta s is written. A root already done stays as it
-    is (until :func:`_compact` moves it out). Returns the number of roots
-    not done."""
+    into root (the queue's order) and marked done (T_DONE); the others'
+    next log1p argument theta s is written. A root already done stays as
+    it is (until lockstep.compact_columns moves it out). Returns the
+    number of roots not done."""
     left = 0
     for k in range(m):
-        if done[k]:
+        if T[T_DONE, k] != 0.0:
             continue
         x = R[R_S, k]
         lo = R[R_LO, k]
@@ -229,11 +234,11 @@ def _newton_step(m, R, T, root, done):
         at = F == 0.0 or hi - lo <= 2.0 * delta
         if at or small:
             root[np.int64(R[R_Q, k])] = xn if small and inside else x
-            done[k] = True
+            T[T_DONE, k] = 1.0
             continue
         if inside and log_predicted_converged(x, dy, dF, R[R_XP, k], R[R_DP, k]):
             root[np.int64(R[R_Q, k])] = xn
-            done[k] = True
+            T[T_DONE, k] = 1.0
             continue
         if not inside:
             # F is convex where Newton overshoots: the tangent at the
@@ -255,23 +260,6 @@ def _newton_step(m, R, T, root, done):
 
 
 @jit
-def _compact(m, R, T, done):
-    """Move the roots not done up, in order (their columns of R and their
-    next log1p argument). Returns their number."""
-    keep = 0
-    for k in range(m):
-        if done[k]:
-            continue
-        if keep != k:
-            for r in range(R.shape[0]):
-                R[r, keep] = R[r, k]
-            T[T_T, keep] = T[T_T, k]
-        done[keep] = False
-        keep += 1
-    return keep
-
-
-@jit
 def _write(q, qidx, root, conv, cm, status):
     """critical_mass[p, i] = the root; PATH_NOT_CONVERGED (and NON_FINITE
     for a root that is not a number) where the search did not converge."""
@@ -288,9 +276,9 @@ def _write(q, qidx, root, conv, cm, status):
 
 
 @jit
-def _not_converged(m, R, root, conv, done):
+def _not_converged(m, R, T, root, conv):
     for k in range(m):
-        if done[k]:
+        if T[T_DONE, k] != 0.0:
             continue
         q = np.int64(R[R_Q, k])
         root[q] = R[R_S, k]
@@ -305,14 +293,14 @@ _WORK = threading.local()
 
 
 def _work(q, n):
-    """This thread's room for q roots of n sectors (R, T, E, MX, S, SK,
-    done), reused by the next block (fresh arrays cost page faults)."""
+    """This thread's room for q roots of n sectors (R, T, E, MX, S, SK),
+    reused by the next block (fresh arrays cost page faults)."""
     buf = getattr(_WORK, "buf", None)
     if buf is None or buf[3].shape[0] < q or buf[0].shape[0] != R_B + 2 * n:
         cap = max(q, 1024)
         buf = (staggered_block(R_B + 2 * n, cap), staggered_block(T_ROWS, cap),
                staggered_block(n, cap),
-               np.empty(cap), np.empty(cap), np.empty(cap), np.empty(cap, np.bool_))
+               np.empty(cap), np.empty(cap), np.empty(cap))
         _WORK.buf = buf
     return buf
 
@@ -328,11 +316,11 @@ def finish_eta_paths(scr, out, prep):
     qidx = scr.gidx[:q]
     root = np.empty(q)
     conv = np.ones(q, np.bool_)
-    R, T, E, MX, S, SK, done = _work(q, n)
+    R, T, E, MX, S, SK = _work(q, n)
     sec, pt = prep.sec, prep.pt
     with np.errstate(all="ignore"):
         _start(qidx, scr.gstart, q, n, sec, pt, R, T)
-        done[:q] = False
+        T[T_DONE, :q] = 0.0
         m = q
         for _ in range(MAXITER):
             if m == 0:
@@ -351,10 +339,10 @@ def finish_eta_paths(scr, out, prep):
             _exp_i(m, R, T, E)
             _inplace(np.log, T[T_LS, :m])
             _newton(m, R, T, MX, S, SK)
-            left = _newton_step(m, R, T, root, done)
+            left = _newton_step(m, R, T, root)
             if 4 * left <= 3 * m:  # (a quarter done: move them out)
-                m = _compact(m, R, T, done)
-        _not_converged(m, R, root, conv, done)
+                m = compact_columns(m, R, T, T_DONE, _MOVED)
+        _not_converged(m, R, T, root, conv)
     _write(q, qidx, root, conv, out.critical_mass, out.status)
     scr.glen[0] = 0
     return q

@@ -350,21 +350,27 @@ def _newton_step(m, W, T, root):
 
 
 @jit
-def _compact(m, W, T):
-    """Move the roots not done up, in order (their W columns and their next
-    log1p argument). Returns their number."""
+def compact_columns(m, W, T, done, moved):
+    """Move the roots not done (T[done, k] == 0: a column a root) up, in
+    order: their columns of W and of the T rows in `moved` (the next
+    pass's arguments). Returns their number. (kernels/etapath.py's search
+    keeps its roots the same way.)"""
     keep = 0
     for k in range(m):
-        if T[T_DONE, k] != 0.0:
+        if T[done, k] != 0.0:
             continue
         if keep != k:
-            for c in range(W_ROWS):
+            for c in range(W.shape[0]):
                 W[c, keep] = W[c, k]
-            T[T_T, keep] = T[T_T, k]
-            T[T_E, keep] = T[T_E, k]
-            T[T_DONE, keep] = 0.0
+            for r in moved:
+                T[r, keep] = T[r, k]
+            T[done, keep] = 0.0
         keep += 1
     return keep
+
+
+#: the T rows a root's next pass reads (the log1p argument, twice)
+_MOVED = np.array([T_T, T_E])
 
 
 @jit
@@ -459,7 +465,7 @@ def newton_search(m, W, T, root, conv):
         _halley(m, W, T)
         left = _newton_step(m, W, T, root)
         if 4 * left <= 3 * m:  # (a quarter done: move them out)
-            m = _compact(m, W, T)
+            m = compact_columns(m, W, T, T_DONE, _MOVED)
     _not_converged(m, W, T, root, conv)
 
 
