@@ -15,8 +15,9 @@ block is prepared):
   (max(0, 1 - exp(log R_i + lem1_i - log c_i)) at x1 = log w(S0 u {i}),
   sectors.analyse_candidate's), ``tmp[E_GC1, p, i]`` = g_i(1) + c' =
   exp(log R_i + lem1_i), and ``tmp[E_CERT, p, i]`` = 1.0 where the
-  monotonicity certificate (sectors.eta_path_increasing) covers the path,
-  else 0.0.
+  monotonicity certificate (sectors.eta_path_increasing: both its tests,
+  the second one's h(s_k) = expm1(eps log1p(theta s_k)) for all the rows
+  that need it at once) covers the path, else 0.0.
 
 :func:`solve_eta_point` then makes kernels/point.py ``solve_point_into``'s
 operations for such a point, in its order, reading those values instead
@@ -43,8 +44,8 @@ from coordsweep.kernels.economy import (
 from coordsweep.kernels.equilibria import classify_kinds, tabled_equilibria
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.sectors import (
-    CERT_MARGIN, DEFER_SLOT, DEFERRED, PATH_LOCKSTEP, PRE_SLOT, PRESAMPLES,
-    sampled_candidate)
+    CERT_MARGIN, CERT_PIECES, CERT_SHARES, DEFER_SLOT, DEFERRED, PATH_LOCKSTEP, PRE_SLOT,
+    PRESAMPLES, piece_certified, sampled_candidate)
 from coordsweep.kernels.variants import equilibria_and_first_best, tabled_solver
 
 #: rows of Prepared.tmp (P x N) and Prepared.ptmp (P) that hold the values
@@ -110,9 +111,11 @@ def _args(prep, pts, T, P, A, pi):
 
 
 @jit
-def _values(prep, pts, T, A, pi, count):
-    """From the exps: V_i, subsidy_needed_i and the certificate
-    (sectors.eta_path_increasing's bound from A's rows)."""
+def _values(prep, pts, T, A, pi, count, pc, F):
+    """From the exps: V_i, subsidy_needed_i and the certificate's first
+    test (sectors.eta_path_increasing's bound from A's rows); the rows it
+    leaves to the second test in pc (p N + i) and F (theta_i, eps, the
+    bound). Returns their number."""
     n = prep.sec.shape[1]
     pt = prep.pt
     for q in range(pts.shape[0]):
@@ -122,6 +125,7 @@ def _values(prep, pts, T, A, pi, count):
             T[E_VALUE, p, j] = T[E_VALUE, p, j] / (pt.alpha[p] * (1.0 + s.tau[j]))
             if s.kind[j] == KIND_CAND:
                 T[E_SUBSIDY, p, j] = max(0.0, 1.0 - T[E_SUBSIDY, p, j])
+    more = 0
     for c in range(count):
         j = pi[c]
         if j < 0:
@@ -143,7 +147,41 @@ def _values(prep, pts, T, A, pi, count):
             ok = math.isfinite(lam)
         else:
             ok = (2.0 * bound - 1.0) * A[c, n] * (1.0 + CERT_MARGIN) < 1.0
+            if not ok and bound < 1.0:
+                pc[more] = j
+                F[more, 0] = s.theta[i]
+                F[more, 1] = eps
+                F[more, 2] = bound
+                more += 1
         T[E_CERT, p, i] = 1.0 if ok else 0.0
+    return more
+
+
+@jit
+def _piece_args(F, more, H):
+    """H[r, k] = theta s_k+1 (sectors.CERT_SHARES): log1p's argument."""
+    for r in range(more):
+        for k in range(CERT_PIECES):
+            H[r, k] = F[r, 0] * CERT_SHARES[k + 1]
+
+
+@jit
+def _pieces(T, n, pc, F, H, more):
+    """The second test (sectors.piece_certified on every piece) of the
+    rows pc, H holding h(s_k+1)."""
+    for r in range(more):
+        theta, eps, bound = F[r, 0], F[r, 1], F[r, 2]
+        ok = True
+        ha = 0.0
+        for k in range(CERT_PIECES):
+            if not piece_certified(theta, eps, bound, CERT_SHARES[k], ha,
+                                   CERT_SHARES[k + 1], H[r, k]):
+                ok = False
+                break
+            ha = H[r, k]
+        if ok:
+            p = pc[r] // n
+            T[E_CERT, p, pc[r] - p * n] = 1.0
 
 
 _WORK = threading.local()
@@ -159,16 +197,26 @@ def prepare_eta_points(prep, pts):
     rows = pts.shape[0] * n
     buf = getattr(_WORK, "buf", None)
     if buf is None or buf[0].shape[0] < rows or buf[0].shape[1] != n + 1:
-        buf = (np.empty((max(rows, 1024), n + 1)), np.empty(max(rows, 1024), np.int64))
+        size = max(rows, 1024)
+        buf = (np.empty((size, n + 1)), np.empty(size, np.int64), np.empty(size, np.int64),
+               np.empty((size, 3)), np.empty((size, CERT_PIECES)))
         _WORK.buf = buf
-    A, pi = buf[0][:rows], buf[1][:rows]
+    A, pi, pc, F, H = (b[:rows] for b in buf)
     with np.errstate(all="ignore"):
         count = _args(prep, pts, T, P, A, pi)
         for k in (E_VALUE, E_SUBSIDY, E_GC1):
             np.exp(T[k], out=T[k])
         np.exp(P[P_WNC], out=P[P_WNC])
         np.exp(A[:count], out=A[:count])
-        _values(prep, pts, T, A, pi, count)
+        more = _values(prep, pts, T, A, pi, count, pc, F)
+        if more:
+            # h(s_k) = expm1(eps log1p(theta s_k)) in SIMD lanes, in place
+            h = H[:more]
+            _piece_args(F, more, h)
+            np.log1p(h, out=h)
+            np.multiply(h, F[:more, 1:2], out=h)
+            np.expm1(h, out=h)
+            _pieces(T, n, pc, F, h, more)
 
 
 @jit(inline="always")

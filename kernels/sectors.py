@@ -40,6 +40,11 @@ SHAPE_RTOL = 1e-12
 SLOPE_STEP = 1e-7
 #: relative margin of the monotonicity certificate (path_increasing)
 CERT_MARGIN = 1e-9
+#: the pieces of (0, 1] of the certificate's second test where some
+#: eta_j > 0 (:func:`eta_path_increasing`): shares s_k = (k / CERT_PIECES)^(1/3),
+#: narrower towards s = 1, where the test is tightest
+CERT_PIECES = 16
+CERT_SHARES = np.linspace(0.0, 1.0, CERT_PIECES + 1) ** (1.0 / 3.0)
 #: GE-path variants' codes (kernels/solvers.py SLOTS["path"])
 PATH_BRENT = code("path", "brent")
 PATH_BISECT = code("path", "bisect")
@@ -149,8 +154,19 @@ def eta_path_increasing(ws, i, x1):
     1 + (1 - 2B) s h(s) > 0, which for all s in (0, 1] follows from
     B(1) <= 1/2 or (2 B(1) - 1) h(1) < 1. lambda(1) is read at the clearing
     wage x1 of the profile S0 u {i} (N exps; ws.prof.logl is scratch
-    here); both B(1) and the product carry a relative margin of CERT_MARGIN. Sectors with (1 + theta_i)^eps
-    beyond exp(700) are not certified."""
+    here); both B(1) and the product carry a relative margin of CERT_MARGIN.
+
+    Where that fails, a second test (:func:`piece_certified`) keeps h and
+    h' as they are instead of h <= s h' (which loses up to a factor eps):
+    h'/h > (m'/m) B is h' (1 + (1 - B) s h) > B h^2, implied by
+
+        B(1) Q(s) < R(s),  Q = h^2 / h',  R = 1 + (1 - B(1)) s h,
+
+    and Q and R both rise with s (Q: d log Q / du = 2 eps u^(eps-1) / (u^eps
+    - 1) - (eps - 1) / u > 0 with u = 1 + theta s; R: B(1) < alpha < 1),
+    so on each piece [s_k, s_k+1] of CERT_SHARES it suffices that
+    B(1) Q(s_k+1) < R(s_k). Sectors with (1 + theta_i)^eps beyond exp(700)
+    are not certified."""
     pt, sec = ws.pt, ws.sec
     n = sec.lqa.shape[0]
     if not sec.logm1[i] < 700.0:
@@ -177,7 +193,30 @@ def eta_path_increasing(ws, i, x1):
     bound = up - down + CERT_MARGIN * (up + down)
     if bound <= 0.5:
         return bool(math.isfinite(lam))
-    return (2.0 * bound - 1.0) * math.exp(sec.lem1[i]) * (1.0 + CERT_MARGIN) < 1.0
+    if (2.0 * bound - 1.0) * math.exp(sec.lem1[i]) * (1.0 + CERT_MARGIN) < 1.0:
+        return True
+    if not bound < 1.0:  # (R must rise with s; NaN: not certified)
+        return False
+    theta = sec.theta[i]
+    ha = 0.0  # h(0)
+    for k in range(CERT_PIECES):
+        hb = math.expm1(eps * math.log1p(theta * CERT_SHARES[k + 1]))
+        if not piece_certified(theta, eps, bound, CERT_SHARES[k], ha, CERT_SHARES[k + 1], hb):
+            return False
+        ha = hb
+    return True
+
+
+@jit(inline="always")
+def piece_certified(theta, eps, bound, sa, ha, sb, hb):
+    """The second test of :func:`eta_path_increasing` on the piece [sa, sb]
+    of (0, 1] (ha, hb: h there): bound Q(sb) < R(sa), Q = h^2 / h' with
+    h' = eps theta (1 + h) / (1 + theta s), R = 1 + (1 - bound) s h, with
+    a relative margin of CERT_MARGIN (multiplied out: no division). False
+    for anything not a number and for an infinite h.
+    """
+    lhs = bound * (hb * hb) * (1.0 + theta * sb) * (1.0 + CERT_MARGIN)
+    return lhs < (1.0 + (1.0 - bound) * sa * ha) * (eps * theta * (1.0 + hb))
 
 
 @jit

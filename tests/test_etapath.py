@@ -60,14 +60,66 @@ def test_certificate_implies_increasing_path_dense_reference():
     assert held > 50 and held_high > 20 and failed > 10, (held, held_high, failed)
 
 
+def _pieces_hold(alpha, theta, bound):
+    """kernels/sectors.py's second test, from its formulas in plain Python:
+    on each piece [s_k, s_k+1], s_k = (k / 16)^(1/3), bound h^2 / h' at
+    s_k+1 below 1 + (1 - bound) s h at s_k (with the kernels' margin of 1e-9)."""
+    eps = 1.0 / (1.0 - alpha)
+    s = [(k / 16) ** (1 / 3) for k in range(17)]
+
+    def h(v):
+        return (1 + theta * v) ** eps - 1
+    for a, b in zip(s[:-1], s[1:]):
+        dh = eps * theta * (1 + theta * b) ** (eps - 1)
+        if not bound * h(b) ** 2 / dh * (1 + 1e-9) < 1 + (1 - bound) * a * h(a):
+            return False
+    return True
+
+
 def test_certificate_one_sector_is_the_eta0_formula():
+    """One sector alone: lambda = 1, so the bound B is alpha, and the
+    certificate is the eta = 0 formula or, where that fails, the pieces'
+    test with B = alpha."""
+    second = 0
     for alpha, theta, eta in [(0.45, 50.0, 0.3), (0.6, 0.5, 0.2), (0.6, 3.0, 0.1),
-                              (0.75, 0.2, 0.2), (0.75, 1.0, 0.05)]:
+                              (0.75, 0.2, 0.2), (0.75, 1.0, 0.05), (0.7, 2.0, 0.1),
+                              (0.85, 3.0, 0.1), (0.9, 8.0, 0.05)]:
         eps = 1.0 / (1.0 - alpha)
-        expect = alpha <= 0.5 or 1.0 > (2 * alpha - 1) * ((1 + theta) ** eps - 1) * (1 + 1e-8)
+        first = alpha <= 0.5 or 1.0 > (2 * alpha - 1) * ((1 + theta) ** eps - 1) * (1 + 1e-8)
+        expect = first or _pieces_hold(alpha, theta, alpha)
+        second += expect and not first
         pt = dict(labor=1.0, labor_share=alpha, price=[1.0], productivity=[1.0],
                   externality=[theta], cost=[0.1], scale=[eta * (1 - alpha)])
         assert certify(pt)[0][0] == int(expect), (alpha, theta)
+    assert 0 < second < 5, second  # the second test certifies some, not all
+
+
+def test_pieces_imply_the_exact_condition():
+    """Where the pieces' test holds, h' (1 + (1 - B) s h) > B h^2 at every
+    share of a dense grid of (0, 1] (the condition the test stands for:
+    d/ds log(g + c') > 0 with B(s) <= B), for random theta, alpha and B;
+    it holds for many of them and fails for some."""
+    from coordsweep.kernels.sectors import CERT_PIECES, CERT_SHARES, piece_certified
+    rng = np.random.default_rng(17)
+    s = np.linspace(0.0, 1.0, 20001)[1:]
+    held = failed = 0
+    for _ in range(400):
+        alpha = rng.uniform(0.5, 0.95)
+        eps = 1 / (1 - alpha)
+        theta = np.exp(rng.uniform(np.log(0.05), np.log(20.0)))
+        bound = rng.uniform(0.5, alpha)
+        hk = np.expm1(eps * np.log1p(theta * CERT_SHARES))
+        ok = all(piece_certified(theta, eps, bound, CERT_SHARES[k], hk[k], CERT_SHARES[k + 1],
+                                 hk[k + 1]) for k in range(CERT_PIECES))
+        assert ok == _pieces_hold(alpha, theta, bound), (alpha, theta, bound)
+        if not ok:
+            failed += 1
+            continue
+        held += 1
+        h = np.expm1(eps * np.log1p(theta * s))
+        dh = eps * theta * (1 + theta * s) ** (eps - 1)
+        assert np.all(dh * (1 + (1 - bound) * s * h) > bound * h * h), (alpha, theta, bound)
+    assert held > 100 and failed > 50, (held, failed)
 
 
 def _labour_gap(pt, i, s):
