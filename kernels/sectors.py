@@ -163,7 +163,8 @@ def eta_path_increasing(ws, i, x1):
         B(1) Q(s) < R(s),  Q = h^2 / h',  R = 1 + (1 - B(1)) s h,
 
     and Q and R both rise with s (Q: d log Q / du = 2 eps u^(eps-1) / (u^eps
-    - 1) - (eps - 1) / u > 0 with u = 1 + theta s; R: B(1) < alpha < 1),
+    - 1) - (eps - 1) / u > 0 with u = 1 + theta s; R: B(1) < 1, as
+    lambda < 1 makes B < e_i (alpha + eta_i - eps eta_i) = alpha),
     so on each piece [s_k, s_k+1] of CERT_SHARES it suffices that
     B(1) Q(s_k+1) < R(s_k). Sectors with (1 + theta_i)^eps beyond exp(700)
     are not certified."""
