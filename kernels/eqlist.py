@@ -23,7 +23,8 @@ import math
 import numpy as np
 
 from coordsweep.kernels.economy import binary_log_wage, binary_welfare
-from coordsweep.kernels.equilibria import TIE_RTOL, better, classify, popcount
+from coordsweep.kernels.equilibria import (
+    TIE_RTOL, better, classify, popcount, search_next, search_settle, search_start)
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.many import (
     BOUND_RTOL, _applies, _by_gain, _gain_factors, _node_bound)
@@ -72,32 +73,16 @@ def list_dfs(ws, zmask, cand, ncand, lm, lw, lx, lk, stack, stackx):
     if ncand == 0:
         return n
     xbar = ws.sec.xbar
-    pos = stack[0]
-    masks = stack[1]
-    minx = stackx
-    depth = 0
-    pos[0] = 0
-    masks[0] = zmask
-    minx[0] = np.inf
-    while depth >= 0:
-        if pos[depth] >= ncand:
-            depth -= 1
-            if depth >= 0:
-                pos[depth] += 1
-            continue
-        j = cand[pos[depth]]
-        mask = masks[depth] | (np.int64(1) << j)
-        bound = min(minx[depth], xbar[j])
-        x = binary_log_wage(ws, mask)
-        if x <= bound:
+    depth = search_start(stack, stackx, zmask)
+    while True:
+        depth, mask, bound = search_next(stack, stackx, depth, cand, ncand, xbar)
+        if depth < 0:
+            break
+        stable = binary_log_wage(ws, mask) <= bound
+        if stable:
             xW, W = binary_welfare(ws, mask)
             n = offer(lm, lw, lx, lk, n, mask, W, xW)
-            masks[depth + 1] = mask
-            minx[depth + 1] = bound
-            pos[depth + 1] = pos[depth] + 1
-            depth += 1
-        else:
-            pos[depth] += 1
+        depth = search_settle(stack, stackx, depth, mask, bound, stable)
     return n
 
 

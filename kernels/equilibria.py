@@ -120,6 +120,47 @@ def record_equilibrium(ws, mask, record, nrec, best_W, best_k, best_mask, best_x
     return nrec, best_W, best_k, best_mask, best_x
 
 
+@jit(inline="always")
+def search_start(stack, stackx, zmask):
+    """The depth-first search over S = Z u T (:func:`enumerate_equilibria`)
+    at its root, S = Z: returns the depth, 0. stack (int64, 2 x >= ncand +
+    1: each level's position in cand and its mask) and stackx (float64,
+    >= ncand + 1: each level's min log wbar) hold its state."""
+    stack[0, 0] = 0
+    stack[1, 0] = zmask
+    stackx[0] = np.inf
+    return 0
+
+
+@jit(inline="always")
+def search_next(stack, stackx, depth, cand, ncand, xbar):
+    """The next profile the search tries: the levels whose candidates are
+    all tried are left first. Returns (depth, mask, bound), bound = min
+    log wbar over its candidates; depth -1 when the search is over."""
+    while depth >= 0 and stack[0, depth] >= ncand:
+        depth -= 1
+        if depth >= 0:
+            stack[0, depth] += 1
+    if depth < 0:
+        return depth, np.int64(0), 0.0
+    j = cand[stack[0, depth]]
+    return depth, stack[1, depth] | (np.int64(1) << j), min(stackx[depth], xbar[j])
+
+
+@jit(inline="always")
+def search_settle(stack, stackx, depth, mask, bound, stable):
+    """After the profile :func:`search_next` gave was tested: a stable one
+    is descended into (its supersets next), else its next sibling is.
+    Returns the new depth."""
+    if stable:
+        stack[1, depth + 1] = mask
+        stackx[depth + 1] = bound
+        stack[0, depth + 1] = stack[0, depth] + 1
+        return depth + 1
+    stack[0, depth] += 1
+    return depth
+
+
 @jit
 def enumerate_equilibria(ws, zmask, cand, ncand, record, stack, stackx):
     """Depth-first search over S = Z u T, T a subset of the candidates in
@@ -145,33 +186,18 @@ def enumerate_equilibria(ws, zmask, cand, ncand, record, stack, stackx):
     xbar = ws.sec.xbar
     table = ws.pt.table  # (see first_best)
     tx = ws.tx
-    pos = stack[0]
-    masks = stack[1]
-    minx = stackx
-    depth = 0
-    pos[0] = 0
-    masks[0] = zmask
-    minx[0] = np.inf
-    while depth >= 0:
-        if pos[depth] >= ncand:
-            depth -= 1
-            if depth >= 0:
-                pos[depth] += 1
-            continue
-        j = cand[pos[depth]]
-        mask = masks[depth] | (np.int64(1) << j)
-        bound = min(minx[depth], xbar[j])
+    depth = search_start(stack, stackx, zmask)
+    while True:
+        depth, mask, bound = search_next(stack, stackx, depth, cand, ncand, xbar)
+        if depth < 0:
+            break
         x = tx[mask] if table else binary_log_wage(ws, mask)
-        if x <= bound:
+        stable = x <= bound
+        if stable:
             count += 1
             nrec, best_W, best_k, best_mask, best_x = record_equilibrium(
                 ws, mask, record, nrec, best_W, best_k, best_mask, best_x, False)
-            masks[depth + 1] = mask
-            minx[depth + 1] = bound
-            pos[depth + 1] = pos[depth] + 1
-            depth += 1
-        else:
-            pos[depth] += 1
+        depth = search_settle(stack, stackx, depth, mask, bound, stable)
     return count, best_mask, best_W, best_x, nrec
 
 
@@ -210,37 +236,21 @@ def tabled_equilibria(tx, tw, xbar, zmask, cand, ncand, active, nactive, stack, 
     best_mask = zmask
     best_W = tw[zmask]
     best_k = popcount(zmask)
-    if ncand > 0:
-        pos = stack[0]
-        masks = stack[1]
-        minx = stackx
-        depth = 0
-        pos[0] = 0
-        masks[0] = zmask
-        minx[0] = np.inf
-        while depth >= 0:
-            if pos[depth] >= ncand:
-                depth -= 1
-                if depth >= 0:
-                    pos[depth] += 1
-                continue
-            j = cand[pos[depth]]
-            mask = masks[depth] | (np.int64(1) << j)
-            bound = min(minx[depth], xbar[j])
-            if tx[mask] <= bound:
-                count += 1
-                W = tw[mask]
-                k = popcount(mask)
-                if better(W, k, mask, best_W, best_k, best_mask):
-                    best_W = W
-                    best_k = k
-                    best_mask = mask
-                masks[depth + 1] = mask
-                minx[depth + 1] = bound
-                pos[depth + 1] = pos[depth] + 1
-                depth += 1
-            else:
-                pos[depth] += 1
+    depth = search_start(stack, stackx, zmask)
+    while True:
+        depth, mask, bound = search_next(stack, stackx, depth, cand, ncand, xbar)
+        if depth < 0:
+            break
+        stable = tx[mask] <= bound
+        if stable:
+            count += 1
+            W = tw[mask]
+            k = popcount(mask)
+            if better(W, k, mask, best_W, best_k, best_mask):
+                best_W = W
+                best_k = k
+                best_mask = mask
+        depth = search_settle(stack, stackx, depth, mask, bound, stable)
     fb_mask = np.int64(0)
     fb_W = -np.inf
     fb_k = 0
