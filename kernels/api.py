@@ -355,20 +355,44 @@ def _inside(p):
     return (p.low + p.high) / 2 if np.isfinite(p.high) else p.low + 1.0
 
 
+#: the warm-up's block: points drawn like the benchmarks' (kernels/params.py
+#: varied_points), with every eta_i = 0 and with some eta_i > 0
+WARM_POINTS = 256
+WARM_SEED = 20261205
+
+
+def warm_block(nsec=3, solver=None, points=WARM_POINTS, **outputs):
+    """Solve a small block of varied points once, with every eta_i = 0
+    and with eta_i > 0 (`points` each, a fixed seed; outputs: the optional
+    outputs, as ``solve`` takes them), so that the passes only some points
+    need (the lock-step searches of kernels/lockstep.py, samplepath.py and
+    etapath.py, the certificate's pieces) are compiled or loaded from
+    numba's cache now rather than in the first block that needs them."""
+    from coordsweep.kernels.params import varied_points
+    rng = np.random.default_rng([WARM_SEED, nsec])
+    for eta in (False, True):
+        solve(**varied_points(rng, points, nsec, eta), solver=solver, **outputs)
+
+
 def warmup(nsec=2):
     """Compile the entry points' machine code (or load it from numba's
     cache): the block kernel (every built-in solver variant, any N, eta
-    and block size: one specialisation; the profile table's passes for
-    eta > 0), ``equilibrium_masks``' point
-    kernel and ``ge_path``. Run it once, in ONE process, before many
-    processes start (numba's cache is not safe against processes
-    compiling the same function at once). Returns {entry point: seconds}."""
+    and block size: one specialisation) with every pass a block may run
+    (:func:`warm_block` by the default solver and by one that solves
+    every point on its own, ``equilibria=brute``; the optional outputs'
+    passes), ``equilibrium_masks``' point kernel and ``ge_path``. Run it
+    once, in ONE process, before many processes start (numba's cache is
+    not safe against processes compiling the same function at once).
+    Returns {entry point: seconds}."""
     import time
     one = {p.name: _inside(p) if p.per == "point" else [_inside(p)] * nsec for p in PARAMS}
     # and a point with eta > 0: its profile table's passes (kernels/etatable.py)
     eta = dict(one, scale=[0.25 * (1.0 - one["labor_share"])] * nsec)
     seconds = {}
     for name, call in (("solve", lambda: (solve_point(**one), solve_point(**eta))),
+                       ("block", lambda: (warm_block(nsec), warm_block(nsec, "equilibria=brute"),
+                                          warm_block(nsec, points=16, equilibria=2,
+                                                     dynamics=2))),
                        ("equilibrium_masks", lambda: equilibrium_masks(**one)),
                        ("ge_path", lambda: ge_path(**one, sector=0, s=np.array([0.5])))):
         t = time.perf_counter()

@@ -89,3 +89,23 @@ def in_domain(name, x, labor_share=None):
         ok = (x >= p.low) if p.low_closed else (x > p.low)
         ok &= (x <= high) if p.high_closed else (x < high)
     return ok & np.isfinite(x)
+
+
+def varied_points(rng, npts, n, eta):
+    """npts points of n sectors inside the domains, drawn from the numpy
+    Generator rng like the paper sweeps: alpha 0.5..0.75, costs spread
+    over the regimes (GE paths the monotonicity certificates cover and
+    paths they do not), eta_i up to half its bound when eta, else 0 (the
+    points of the benchmarks, of ``coordsweep bench`` and of the kernels'
+    warm-up).
+    Returns {parameter: (npts,) or (npts, n) float64 array}."""
+    alpha = rng.uniform(0.5, 0.75, npts)
+    return dict(
+        labor=np.ones(npts), labor_share=alpha,
+        price=rng.uniform(0.8, 1.2, (npts, n)),
+        productivity=rng.uniform(0.6, 1.6, (npts, n)),
+        externality=rng.uniform(0.0, 1.5, (npts, n)),
+        cost=rng.uniform(0.0, 0.3, (npts, n)),
+        scale=(rng.uniform(0.0, 0.5, (npts, n)) * (1 - alpha)[:, None]) if eta
+        else np.zeros((npts, n)),
+        subsidy=np.zeros((npts, n)), cost_subsidy=np.zeros((npts, n)))

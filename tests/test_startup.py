@@ -80,7 +80,7 @@ def test_warmup_command_and_api():
     from coordsweep import kernels
     from coordsweep.kernels import api
     seconds = kernels.warmup()
-    assert set(seconds) == {"solve", "equilibrium_masks", "ge_path"}
+    assert set(seconds) == {"solve", "block", "equilibrium_masks", "ge_path"}
     assert all(s >= 0 for s in seconds.values())
     proc = subprocess.run([*CLI, "warmup"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
@@ -89,6 +89,48 @@ def test_warmup_command_and_api():
     assert (where is None) == (not kjit.CACHE)
     if where is not None:
         assert where in proc.stdout and os.path.isdir(where)
+
+
+#: in a fresh interpreter: the warm-up, then blocks of other points (other
+#: seed, other N, eta = 0 and > 0, sub-blocks of a few points, solver
+#: variants, the optional outputs); prints the machine-code specialisations
+#: (function, signature) the blocks needed that the warm-up did not load
+_AFTER_WARMUP = """
+import gc, json
+import numpy as np
+from numba.core.dispatcher import Dispatcher
+from coordsweep import kernels
+from coordsweep.kernels import api
+from coordsweep.kernels.codes import COORDINATION_FAILURE
+from coordsweep.kernels.params import varied_points
+
+def loaded():
+    return {(d.py_func.__module__ + "." + d.py_func.__qualname__, str(sig))
+            for d in gc.get_objects() if isinstance(d, Dispatcher) for sig in d.overloads}
+
+kernels.warmup()
+before = loaded()
+api.QUEUE_ENTRIES = 40
+rng = np.random.default_rng(11)
+for n in (2, 4):
+    for eta in (False, True):
+        for solver in (None, "equilibria=brute", "equilibria=mitm", "path=newton",
+                       "wage=brent"):
+            out = kernels.solve(**varied_points(rng, 200, n, eta), solver=solver)
+            assert (out["regime"] == COORDINATION_FAILURE).any()  # (coordination failures: the searches ran)
+        kernels.solve(**varied_points(rng, 12, n, eta), equilibria=3, dynamics=2)
+print(json.dumps(sorted(map(list, loaded() - before))))
+"""
+
+
+def test_warmup_loads_every_kernel_a_block_needs():
+    # `coordsweep warmup` runs before many processes start, so that none
+    # of them compiles into numba's cache beside another: the passes that
+    # only some points need must be among what it loads
+    proc = subprocess.run([sys.executable, "-c", _AFTER_WARMUP], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
 
 
 def test_kernel_dispatcher_one_non_literal_specialisation(monkeypatch):

@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from coordsweep.engine.errors import CoordsweepError
+from coordsweep.kernels.params import varied_points as draw  # noqa: F401 - re-exported
 
 REFERENCE = "numba"
 
@@ -19,22 +20,6 @@ REFERENCE = "numba"
 def draw_points(seed, npts, n, eta):
     """draw() from a generator seeded by (seed, n, eta)."""
     return draw(np.random.default_rng([seed, n, int(eta)]), npts, n, eta)
-
-
-def draw(rng, npts, n, eta):
-    """Points like the paper sweeps: alpha 0.5..0.75, costs spread over the
-    regimes, eta up to half its bound when eta > 0 (also the points of
-    benchmarks/bench_kernels.py and kernel_snapshot.py)."""
-    alpha = rng.uniform(0.5, 0.75, npts)
-    return dict(
-        labor=np.ones(npts), labor_share=alpha,
-        price=rng.uniform(0.8, 1.2, (npts, n)),
-        productivity=rng.uniform(0.6, 1.6, (npts, n)),
-        externality=rng.uniform(0.0, 1.5, (npts, n)),
-        cost=rng.uniform(0.0, 0.3, (npts, n)),
-        scale=(rng.uniform(0.0, 0.5, (npts, n)) * (1 - alpha)[:, None]) if eta
-        else np.zeros((npts, n)),
-        subsidy=np.zeros((npts, n)), cost_subsidy=np.zeros((npts, n)))
 
 
 def head(inputs, k):

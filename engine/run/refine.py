@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coordsweep.engine.errors import StoreError, UsageError
-from coordsweep.engine.run import debug
+from coordsweep.engine.run import debug, startup
 from coordsweep.engine.spec import refine as zrefine
 from coordsweep.engine.spec.layout import MAX_CHUNK_POINTS
 from coordsweep.engine.store import lease
@@ -267,7 +267,6 @@ def level_task(spec, store, info, task, run_id=None, token=1, solver=None, write
     chunks it assembles; a chunk of another process, or of a resumed run,
     solves its points again (the kernels' results do not depend on how
     points are grouped)."""
-    from coordsweep.engine.run import startup
     startup.load_numba_arraymath()
     from coordsweep import kernels
     lease.check(store, run_id)
@@ -576,7 +575,6 @@ def assemble_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=N
             ats.append(points - start)
     if again:  # (solved in another process, or before a resume: solved again)
         from coordsweep import kernels
-        from coordsweep.engine.run import startup
         startup.load_numba_arraymath()
         points = np.sort(np.concatenate(again))
         recs.append(columns_of(kernels.solve(**zrefine.params_at(spec, points), solver=solver,
@@ -691,7 +689,7 @@ class Deferred:
         import contextlib
 
         from coordsweep.engine.run import cluster as zcluster
-        from coordsweep.engine.run.executors import executor
+        from coordsweep.engine.run.executors import executor, warm_worker
         if self.stack is None:
             self.stack = contextlib.ExitStack()
             self.client, self.info = self.stack.enter_context(
@@ -755,19 +753,6 @@ def _collect(done, progress, counted):
         progress.update(n)
         if counts is not None:
             counted[tid] = counts
-
-def warm_worker(spec, solver=None):
-    """Compile (or load from numba's cache) the kernels in this process,
-    and import what a task writes with."""
-    import zarr  # noqa: F401
-
-    from coordsweep.engine.run import executors  # noqa: F401
-    from coordsweep.engine.run import startup
-    from coordsweep.engine.store import chunkio  # noqa: F401
-    startup.load_numba_arraymath()
-    from coordsweep import kernels
-    kernels.solve(**spec.block(0, 1), solver=solver, **spec.outputs)
-
 
 def refinement_for(spec, on=None):
     """(spec, Refinement or None): with `on` (``--refine VAR[,VAR]``) the
@@ -864,6 +849,7 @@ def _execute(refinement, plan, job, run, progress, warm, deferred, ahead):
         # first level: its task or two would otherwise wait for one worker's
         # loading after another's (workers this run started have the
         # kernels already: then this costs a round trip)
+        from coordsweep.engine.run.executors import warm_worker
         client.run(warm_worker, spec, job.solver)
     if ahead is not None:
         ahead.open(store, job.run_id)

@@ -25,7 +25,7 @@ from coordsweep.engine.run import preflight
 from coordsweep.engine.run import refine as zrefine
 from coordsweep.engine.run import startup
 from coordsweep.engine.run.cluster import PINNED_THREADS  # noqa: F401 - re-exported
-from coordsweep.engine.run.executors import Chunks, executor
+from coordsweep.engine.run.executors import Chunks, executor, warm_worker
 from coordsweep.engine.run.plan import Request, make_plan, repaired
 from coordsweep.engine.run.progress import Progress
 from coordsweep.engine.spec import parts as zparts
@@ -43,6 +43,29 @@ def warm_kernels(spec, solver=None):
     startup.load_numba_arraymath()
     from coordsweep import kernels
     kernels.solve(**spec.block(0, 1), solver=solver, **spec.outputs)
+
+
+class _Warming:
+    """executors.warm_worker on every worker of `client`, in a thread of its
+    own (the client's calls may come from any thread); ``wait`` joins it
+    and raises what the workers raised."""
+
+    def __init__(self, client, spec, solver):
+        import threading
+        self._error = None
+
+        def warm():
+            try:
+                client.run(warm_worker, spec, solver)
+            except BaseException as exc:  # noqa: BLE001 - raised by wait()
+                self._error = exc
+        self._thread = threading.Thread(target=warm, name="coordsweep-warm", daemon=True)
+        self._thread.start()
+
+    def wait(self, raise_error=True):
+        self._thread.join()
+        if raise_error and self._error is not None:
+            raise self._error
 
 
 def resolve_solver(spec, solver=None):
@@ -239,15 +262,22 @@ def _compute(plan, job, held, progress, progress_stream, scheduler, workers, clu
                 scheduler = scheduler or "local"
                 workers = info.count
             run = executor(client, scheduler, workers if client is None else info.count, held)
-            warmed = False
+            warming = None
             if client is not None and info.started and len(plan.todo) > (info.count or 0):
-                # the workers this run started load the kernels now, all at
-                # once, rather than each in its first task (when every one
-                # will have tasks: not for a run of fewer chunks)
-                client.run(warm_kernels if refinement is None else zrefine.warm_worker,
-                           job.spec, job.solver)
-                warmed = True
-            plan.open_store(job.spec, job.store, held.run_id, job.solver)
+                # the workers this run started get ready now, all at once,
+                # rather than each in its first task (when every one will
+                # have tasks: not for a run of fewer chunks), while this
+                # process writes the store's template
+                warming = _Warming(client, job.spec, job.solver)
+            try:
+                plan.open_store(job.spec, job.store, held.run_id, job.solver)
+            except BaseException:
+                if warming is not None:
+                    warming.wait(raise_error=False)  # (the store's error is the one raised)
+                raise
+            if warming is not None:
+                warming.wait()
+            warmed = warming is not None
             startup.resume_gc()  # (the command line's process: start-up is over)
             t1 = time.perf_counter()
             bar.t0 = t1
