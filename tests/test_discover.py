@@ -629,6 +629,8 @@ def test_given_data_on_a_grid_takes_the_axes_as_parameters(stores):
     ("lhs", ("--var", "regime", "--sector", "manu", "--method", "pawn"), "pass --category"),
     ("lhs", ("--var", "welfare_nc", "--method", "pawn", "--max-points", "3"), "must be >= 10"),
     ("lhs", ("--var", "welfare_nc", "--method", "delta", "--resamples", "1"), "must be >= 2"),
+    ("lhs", ("--var", "welfare_nc", "--method", "hdmr", "--max-points", "299"),
+     "--method hdmr needs at least 300 points; --max-points leaves 299"),
     ("grid", ("--var", "welfare_nc", "--method", "rbd_fast", "--select", "cost_scale=1"),
      "--select takes only equilibrium=RANK"),
 ])
@@ -636,6 +638,33 @@ def test_sensitivity_methods_that_do_not_fit_exit_2(stores, store, args, message
     code, out, err = cli("sensitivity", stores[store], *args)
     assert code == 2 and message in err, err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [
+    ("sensitivity", "{lhs}", "--var", "coordination_gap", "--method", "pawn", "-o", "{out}"),
+    ("discover", "{lhs}", "--var", "coordination_gap", "--where", "coordination_gap>0",
+     "-o", "{out}"),
+    ("plot", "{grid}", "--x", "externality_scale", "--y", "cost_scale", "--var", "welfare_nc",
+     "-o", "{out}"),
+    ("report", "{grid}", "-o", "{out}"),
+    ("slurm-script", "{spec}", "--array", "2", "-o", "{out}"),
+])
+def test_an_output_path_that_cannot_be_written_exits_2_before_any_work(stores, tmp_path,
+                                                                        command):
+    """-o under a regular file: one line naming the path, exit 2, nothing
+    written (the file in the way untouched); a missing folder is made."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("keep")
+    names = {"lhs": stores["lhs"], "grid": stores["grid"], "spec": stores["dir"] / "grid.toml"}
+    args = [a.format(out=blocker / "x.png", **names) for a in command]
+    code, out, err = cli(*args)
+    assert code == 2, (out, err)
+    assert str(blocker / "x.png") in err and len(err.strip().splitlines()) == 1
+    assert blocker.read_text() == "keep"
+    made = tmp_path / "new" / "deeper" / "x.png"
+    code, out, err = cli(*[a.format(out=made, **names) for a in command])
+    assert code == 0, err
+    assert made.exists()
 
 
 def test_sensitivity_given_data_text_and_chart(stores, tmp_path):

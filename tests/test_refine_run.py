@@ -204,6 +204,15 @@ def test_island_missed_and_verify_fill_finds_it(tmp_path):
     code, out, _ = main_inprocess("inspect", tmp_path / "ref.zarr", "--verify-fill", "1",
                                   "--seed", str(_seed_missing(tmp_path)))
     assert code == 0 and "every refined output matches" in out
+    # --json: the store's inspect object with the check's counts and lines
+    code, out, _ = main_inprocess("inspect", tmp_path / "ref.zarr", "--verify-fill", "10000",
+                                  "--json")
+    assert code == 1
+    got = json.loads(out)
+    assert got["complete"] is True
+    assert got["verify_fill"]["checked"] == got["verify_fill"]["filled"] > 0
+    assert len(got["verify_fill"]["mismatches"]) == _mismatches(tmp_path)
+    assert all("cost_scale=0.2" in line for line in got["verify_fill"]["mismatches"])
 
 
 def test_min_level_catches_the_island(tmp_path):

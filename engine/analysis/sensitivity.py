@@ -81,6 +81,9 @@ DELTA_COST = "points x parameters x (resamples + 1) kernel density estimates"
 #: at most this many points per given-data analysis (a random sample beyond)
 GIVEN_DATA_MAX = {"delta": 1_000, "pawn": 200_000, "rbd_fast": 200_000, "hdmr": 10_000,
                   "discrepancy": 5_000}
+#: at least this many points per given-data analysis (SALib 1.6's hdmr
+#: refuses fewer)
+GIVEN_DATA_MIN = {"hdmr": 300}
 METHOD_INDICES = {**DESIGN_METHODS, **GIVEN_DATA}
 METHODS = tuple(METHOD_INDICES)
 
@@ -283,6 +286,11 @@ def _given_data(ds, spec, da, label, var, sector, category, method, *, conf_leve
     names, problem, x, y, total = given_data_inputs(ds, spec, da, max_points=max_points,
                                                     seed=seed)
     _refuse_nonfinite(y, label, var, sector, spec, "")
+    least = GIVEN_DATA_MIN.get(method, 0)
+    if y.size < least:
+        raise UsageError(f"--method {method} needs at least {least} points; "
+                         f"{'--max-points leaves' if total > y.size else 'the store has'} "
+                         f"{y.size}: use another method or a larger store")
     if np.ptp(y) == 0:
         raise UsageError(f"{label} is the same ({y[0]:g}) at every analysed point: there is "
                          "no variance to apportion")

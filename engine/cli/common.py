@@ -15,6 +15,30 @@ def existing_store(path):
     return zstore.existing(path)
 
 
+def output_path(path, option="-o", folder=False):
+    """A path the command writes (a file; with folder, a folder), checked
+    before any work: its parent folders are made when missing (the folder
+    itself too, with folder); exit 2 naming the path when that cannot be
+    done, when it is not writable, or when a folder stands where a file
+    goes (or a file where a folder goes). Returns the path."""
+    import os
+    from pathlib import Path
+    where = Path(path)
+    parent = where if folder else where.parent
+    if not folder and where.is_dir():
+        raise CoordsweepError(f"{option} {path}: a folder; give the file to write")
+    if folder and where.exists() and not where.is_dir():
+        raise CoordsweepError(f"{option} {path}: a file; give a folder to write into")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CoordsweepError(f"{option} {path}: cannot make the folder {parent} "
+                              f"({exc.strerror or exc})") from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CoordsweepError(f"{option} {path}: the folder {parent} is not writable")
+    return path
+
+
 def parse_assignments(items, option):
     """AXIS=VALUE items of a repeatable option -> {axis: float}, in the
     order given; one line naming the option and the item when one is bad."""

@@ -3,7 +3,7 @@ scenario discovery (PRIM or CART boxes where a category holds)."""
 import json
 
 from coordsweep.engine.cli.common import (
-    EXIT_OK, add_rank_args, equilibrium_rank, existing_store)
+    EXIT_OK, add_rank_args, equilibrium_rank, existing_store, output_path)
 
 
 def register(sub):
@@ -53,6 +53,8 @@ def main(args):
     if args.output and not str(args.output).lower().endswith(".png"):
         raise UsageError(f"-o {args.output}: a .png file")
     path = existing_store(args.store)
+    if args.output:
+        output_path(args.output)
     res = discover.discover(zstore.open_dataset(path), args.var, args.sector, args.category,
                             where=args.where, equilibrium=equilibrium_rank(args),
                             method=args.method, verify_n=args.verify,

@@ -33,7 +33,13 @@ def main(args):
     if args.verify_fill is not None:
         from coordsweep.engine.analysis import refined
         checked, filled, lines = refined.verify_fill(path, args.verify_fill, args.seed)
-        print(refined.format_verify_fill(checked, filled, lines))
+        if args.json:  # (the store's inspect object, as with --verify)
+            info = inspect_dict(path)
+            info["verify_fill"] = {"checked": checked, "filled": filled, "seed": args.seed,
+                                   "mismatches": lines}
+            print(json.dumps(json_value(info)))
+        else:
+            print(refined.format_verify_fill(checked, filled, lines))
         return EXIT_FAIL if lines else EXIT_OK
     checked = None
     if args.verify:

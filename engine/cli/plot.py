@@ -1,5 +1,5 @@
 """`coordsweep plot STORE --x AXIS [--y AXIS] --var VAR ... -o FILE.png`."""
-from coordsweep.engine.cli.common import EXIT_OK, existing_store, parse_select
+from coordsweep.engine.cli.common import EXIT_OK, existing_store, output_path, parse_select
 
 
 def register(sub):
@@ -22,6 +22,7 @@ def main(args):
     from coordsweep.engine.viz.plot import plot
     store = existing_store(args.store)
     select = parse_select(args.select)
+    output_path(args.output)
     res = plot(zstore.open_dataset(store), x=args.x, y=args.y, var=args.var,
                sector=args.sector, select=select, out=args.output,
                width=args.width, height=args.height)

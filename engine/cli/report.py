@@ -1,5 +1,5 @@
 """`coordsweep report STORE -o DIR`: a self-contained HTML report."""
-from coordsweep.engine.cli.common import EXIT_OK, existing_store
+from coordsweep.engine.cli.common import EXIT_OK, existing_store, output_path
 
 
 def register(sub):
@@ -12,6 +12,8 @@ def register(sub):
 def main(args):
     from coordsweep.engine.store import zarrstore as zstore
     from coordsweep.engine.viz.report import write_report
-    path = write_report(zstore.open_dataset(existing_store(args.store)), args.output)
+    store = existing_store(args.store)
+    output_path(args.output, folder=True)
+    path = write_report(zstore.open_dataset(store), args.output)
     print(f"wrote {path}")
     return EXIT_OK

@@ -2,7 +2,7 @@
 import json
 
 from coordsweep.engine.cli.common import (
-    EXIT_OK, add_rank_args, equilibrium_rank, existing_store)
+    EXIT_OK, add_rank_args, equilibrium_rank, existing_store, output_path)
 
 
 def register(sub):
@@ -31,7 +31,10 @@ def main(args):
     from coordsweep.engine.analysis import sensitivity
     from coordsweep.engine.analysis.sensitivity_text import format_text, to_json
     from coordsweep.engine.store import zarrstore as zstore
-    res = sensitivity.indices(zstore.open_dataset(existing_store(args.store)), args.var,
+    store = existing_store(args.store)
+    if args.output:
+        output_path(args.output)
+    res = sensitivity.indices(zstore.open_dataset(store), args.var,
                               sector=args.sector, category=args.category, method=args.method,
                               equilibrium=equilibrium_rank(args),
                               max_points=args.max_points, num_resamples=args.resamples)

@@ -2,6 +2,7 @@
 import os
 import sys
 
+from coordsweep.engine.cli.common import output_path
 from coordsweep.engine.errors import UsageError
 
 
@@ -38,6 +39,7 @@ def main(args):
     if args.output in (None, "-"):
         sys.stdout.write(text)
         return 0
+    output_path(args.output)
     if os.path.exists(args.output) and not args.overwrite:
         raise UsageError(f"-o {args.output}: exists; pass --overwrite to replace it")
     with open(args.output, "w") as f:
