@@ -12,6 +12,8 @@ against SALib's own numbers:
 - one design parameter: S1 = ST = 1 (at each value of an axis);
 - stored values at design points equal `coordsweep solve` there;
 - NaN outputs refused with their share; non-zero status counted;
+- an output that does not depend on the design's parameters (the same
+  number up to its last bits) refused, by design and given-data methods;
 - a killed design run resumes bit-identical.
 """
 import json
@@ -236,6 +238,27 @@ def test_refuses_grid_lhs_and_incomplete_stores(tmp_path):
     make_partial_store(part, tmp_path / "part.zarr", 700, [0, 2])
     code, _, err = sens(tmp_path / "part.zarr", "--var", "welfare_nc")
     assert code == 2 and "incomplete (2/4 chunks done)" in err
+
+
+def test_an_output_constant_up_to_rounding_is_refused(tmp_path):
+    """welfare_nc over costs and externalities alone (every cost > 0: S0
+    empty) is one number; a point may reach it by other operations, so
+    its last bits may differ: no variance to apportion either way."""
+    assert sensitivity._constant(np.array([1.4604123292805207, 1.460412329280521]))
+    assert sensitivity._constant(np.zeros(5))
+    assert not sensitivity._constant(np.array([1.0, 1.0 + 1e-9]))
+    assert not sensitivity._constant(np.array([0.0, 1e-300]))
+    path = write_spec(tmp_path, model("c") + '[design]\nmethod = "sobol"\nsamples = 64\n'
+                      'seed = 7\n' + bounds("externality.manu", 0.05, 2.0)
+                      + bounds("cost.manu", 0.1, 3.0, "log"), "c.toml")
+    store = str(tmp_path / "c.zarr")
+    run_sweep(path, store, scheduler="synchronous", progress=False)
+    for method in ("sobol", "rbd_fast"):
+        code, out, err = sens(store, "--var", "welfare_nc", "--method", method)
+        assert code == 2 and "no variance to apportion" in err, (method, out, err)
+    code, out, err = sens(store, "--var", "regime", "--sector", "manu",
+                          "--category", "coordination_failure")
+    assert code == 0, err
 
 
 def test_second_order_and_chart(stores, tmp_path):

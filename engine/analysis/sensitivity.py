@@ -49,7 +49,8 @@ Outputs that are not continuous numbers:
   invented one (the trap of SALib issue #273);
 - points with a non-zero ``status`` are counted, by bit, in the result
   (``status_nonzero``, ``status_bits``) and by the command line;
-- an output constant over a design (no variance) gets NaN indices and
+- an output constant over a design (no variance: its spread within
+  CONSTANT_RTOL of its size, rounding) gets NaN indices and
   ``constant = True``; constant everywhere is refused.
 """
 import warnings
@@ -85,6 +86,17 @@ GIVEN_DATA_MAX = {"delta": 1_000, "pawn": 200_000, "rbd_fast": 200_000, "hdmr": 
 #: refuses fewer)
 GIVEN_DATA_MIN = {"hdmr": 300}
 METHOD_INDICES = {**DESIGN_METHODS, **GIVEN_DATA}
+#: an output whose spread is within this share of its size is constant: the
+#: kernels' floats are good to about 1e-13 relative, and an output that
+#: does not depend on the design's parameters may still differ in its last
+#: bits from point to point (the same value reached by other operations);
+#: indices of that rounding noise would mean nothing
+CONSTANT_RTOL = 1e-12
+
+
+def _constant(y):
+    """Whether the finite values y are one number up to rounding."""
+    return bool(np.ptp(y) <= CONSTANT_RTOL * np.max(np.abs(y)))
 METHODS = tuple(METHOD_INDICES)
 
 
@@ -209,7 +221,7 @@ def _design_indices(ds, spec, da, label, var, sector, category, *, conf_level,
         y = np.ascontiguousarray(y_all[idx])
         where = "".join(f", {a} = {float(ds[a].values[i]):g}" for a, i in zip(axes, idx))
         _refuse_nonfinite(y, label, var, sector, spec, where and f" at{where[1:]}")
-        if np.ptp(y) == 0:
+        if _constant(y):
             constant[idx] = True
             continue
         with warnings.catch_warnings():
@@ -225,8 +237,8 @@ def _design_indices(ds, spec, da, label, var, sector, category, *, conf_level,
         for k in names:
             out[k][idx] = np.asarray(res[k], dtype=np.float64)
     if constant.all():
-        raise UsageError(f"{label} is the same ({y_all.ravel()[0]:g}) at every design "
-                         "point: there is no variance to apportion")
+        raise UsageError(f"{label} is the same ({y_all.ravel()[0]:g}, to {CONSTANT_RTOL:g} "
+                         "relative) at every design point: there is no variance to apportion")
     coords = {a: ds[a].values for a in axes}
     coords["param"] = design.names
     dims = tuple(axes) + ("param",)
@@ -291,9 +303,9 @@ def _given_data(ds, spec, da, label, var, sector, category, method, *, conf_leve
         raise UsageError(f"--method {method} needs at least {least} points; "
                          f"{'--max-points leaves' if total > y.size else 'the store has'} "
                          f"{y.size}: use another method or a larger store")
-    if np.ptp(y) == 0:
-        raise UsageError(f"{label} is the same ({y[0]:g}) at every analysed point: there is "
-                         "no variance to apportion")
+    if _constant(y):
+        raise UsageError(f"{label} is the same ({y[0]:g}, to {CONSTANT_RTOL:g} relative) at "
+                         "every analysed point: there is no variance to apportion")
     res = run_given_data(method, problem, x, y, conf_level=conf_level,
                          num_resamples=num_resamples, seed=seed)
     n_status, status_bits = _status_counts(ds["status"].values)
