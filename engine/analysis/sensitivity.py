@@ -237,8 +237,9 @@ def _design_indices(ds, spec, da, label, var, sector, category, *, conf_level,
         for k in names:
             out[k][idx] = np.asarray(res[k], dtype=np.float64)
     if constant.all():
-        raise UsageError(f"{label} is the same ({y_all.ravel()[0]:g}, to {CONSTANT_RTOL:g} "
-                         "relative) at every design point: there is no variance to apportion")
+        raise UsageError(f"{label} is the same ({y_all.ravel()[0]:g}) at every design point "
+                         f"(within {CONSTANT_RTOL:g} relative): there is no variance to "
+                         "apportion")
     coords = {a: ds[a].values for a in axes}
     coords["param"] = design.names
     dims = tuple(axes) + ("param",)
@@ -304,8 +305,8 @@ def _given_data(ds, spec, da, label, var, sector, category, method, *, conf_leve
                          f"{'--max-points leaves' if total > y.size else 'the store has'} "
                          f"{y.size}: use another method or a larger store")
     if _constant(y):
-        raise UsageError(f"{label} is the same ({y[0]:g}, to {CONSTANT_RTOL:g} relative) at "
-                         "every analysed point: there is no variance to apportion")
+        raise UsageError(f"{label} is the same ({y[0]:g}) at every analysed point (within "
+                         f"{CONSTANT_RTOL:g} relative): there is no variance to apportion")
     res = run_given_data(method, problem, x, y, conf_level=conf_level,
                          num_resamples=num_resamples, seed=seed)
     n_status, status_bits = _status_counts(ds["status"].values)
