@@ -57,9 +57,9 @@ from coordsweep.kernels.etapoint import E_CERT
 from coordsweep.kernels.etatable import newton_rows, row_buffers, term_sums
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import (
-    compact_columns, exp_pade, log_predicted_converged, staggered_block)
+    compact_columns, exp_pade, log_predicted_converged, staggered_block, step_tol)
 from coordsweep.kernels.sectors import PRESAMPLES, SHAPE_SAMPLES, SLOPE_STEP
-from coordsweep.kernels.rootfind import MAXITER, XTOL
+from coordsweep.kernels.rootfind import MAXITER
 
 #: relative tolerance on s: F is a log-sum of terms of size |max_j t_j|
 #: minus log L, so its rounding (~1e-15 of that) moves a Newton step by
@@ -68,6 +68,12 @@ from coordsweep.kernels.rootfind import MAXITER, XTOL
 #: root is the stepped iterate (quadratic convergence: far inside the
 #: contract's 1e-10).
 ETA_RTOL = 1e-12
+#: a Newton step in log s longer than this takes exp itself: _newton's
+#: lockstep.exp_pade is exp to second order only, and on a long step it
+#: tends to 1 (from a start far below the root, as where c' is tiny and
+#: the path far from linear in s, the search would creep up by factors of
+#: about 2 and its steps fall below the tolerance before the root)
+PADE_SPAN = 0.5
 
 # the search also stops when the next Newton error in log s, estimated
 # from F'' over the last step, is small (kernels/lockstep.py
@@ -224,9 +230,11 @@ def _newton_step(m, R, T, root):
             hi = x
             R[R_FHI, k] = F
             R[R_DHI, k] = dF
-        delta = (XTOL + ETA_RTOL * abs(x)) / 2.0
+        delta = step_tol(x, ETA_RTOL)
         dy = T[T_DY, k]
         xn = T[T_XN, k]
+        if abs(dy) > PADE_SPAN:  # (exp_pade tends to 1 on a long step)
+            xn = x * math.exp(dy)
         step = xn - x
         inside = (lo < xn) and (xn < hi)  # False for a non-finite step
         # (a step below the rounding of x leaves xn = x = an end: converged)

@@ -220,6 +220,22 @@ def exp_pade(y):
     return (1.0 + h + q) / (1.0 - h + q)
 
 
+#: below s = XTOL / SMALL_RTOL (1e-4) a search's tolerance on s is
+#: relative, SMALL_RTOL of s, rather than rootfind.XTOL absolute
+#: (:func:`step_tol`): a critical mass may be as small as c' over the GE
+#: path's slope at 0 (a net cost of 1e-21 of the wage bill gives roots
+#: near 1e-10), and a tolerance of 1e-16 would end the search at its start
+SMALL_RTOL = 1e-12
+
+
+@jit(inline="always")
+def step_tol(s, rtol):
+    """Half the width within which a search at s has converged: rootfind's
+    (XTOL + rtol |s|) / 2, with XTOL no larger than SMALL_RTOL |s|."""
+    a = abs(s)
+    return (min(XTOL, SMALL_RTOL * a) + rtol * a) / 2.0
+
+
 @jit(inline="always")
 def log_predicted_converged(s, dy, d, sp, dp):
     """Whether the Newton step dy in y = log s from s (dG/ds = d) lands
@@ -324,7 +340,7 @@ def _newton_step(m, W, T, root):
             lo = s
         else:
             hi = s
-        delta = (XTOL + RTOL * abs(s)) / 2.0
+        delta = step_tol(s, RTOL)
         xn = T[T_XN, k]
         step = xn - s
         inside = (lo < xn) and (xn < hi)  # False for a non-finite step

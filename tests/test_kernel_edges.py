@@ -168,3 +168,24 @@ def test_tie_tolerance_does_not_swallow_a_real_gain():
     assert r["coop_best_eq"].tolist() == [True, True]
     assert r["target_best"] == 1
     assert r["coordination_gap"] == pytest.approx(gap, rel=1e-3)  # |W| ~ 1e12
+
+
+@pytest.mark.parametrize("eta", [0.0, 0.2])
+@pytest.mark.parametrize("c", [1e-12, 1e-16, 1e-18, 1e-21, 1e-25])
+def test_tiny_cost_critical_mass_is_the_root_of_g(eta, c):
+    """A net cost far below the wage bill puts the critical mass near
+    c / g_i'(0) (1e-10 and below): the default solver's lock-step searches
+    find it to 1e-9 relative however small (g_i < 0 just below it, >= 0
+    just above, by the kernels' own GE path), and it scales with c."""
+    kw = dict(labor=1.0, labor_share=0.75, price=[1.0, 1.0], productivity=[0.5, 2.0],
+              externality=[1.5, 0.0], cost=[c, 0.1], scale=[eta, 0.0])
+    out = kernels.solve_point(**kw)
+    cm = float(out["critical_mass"][0])
+    assert out["regime"][0] == COORDINATION_FAILURE and out["status"] == 0
+    g = kernels.ge_path(**kw, sector=0, s=np.array([cm * (1 - 1e-9), cm * (1 + 1e-9)]))
+    assert g[0] < 0.0 <= g[1], (cm, g)
+    # g_i + c' is linear in s near 0: the root of a ten times smaller cost
+    # is ten times smaller, to the path's curvature over that span
+    kw["cost"] = [c / 10, 0.1]
+    small = float(kernels.solve_point(**kw)["critical_mass"][0])
+    assert small == pytest.approx(cm / 10, rel=max(1e-9, 10 * cm))
