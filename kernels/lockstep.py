@@ -49,7 +49,7 @@ import numpy as np
 
 from coordsweep.kernels import codes
 from coordsweep.kernels.jit import jit
-from coordsweep.kernels.rootfind import MAXITER, RTOL, XTOL
+from coordsweep.kernels.rootfind import MAXITER, RTOL, SMALL_RTOL, XTOL, tolerance
 
 #: rows of the queue (kernels/point.py Scratch.qargs): the arguments of
 #: economy.fast_g after s
@@ -220,20 +220,12 @@ def exp_pade(y):
     return (1.0 + h + q) / (1.0 - h + q)
 
 
-#: below s = XTOL / SMALL_RTOL (1e-4) a search's tolerance on s is
-#: relative, SMALL_RTOL of s, rather than rootfind.XTOL absolute
-#: (:func:`step_tol`): a critical mass may be as small as c' over the GE
-#: path's slope at 0 (a net cost of 1e-21 of the wage bill gives roots
-#: near 1e-10), and a tolerance of 1e-16 would end the search at its start
-SMALL_RTOL = 1e-12
-
-
 @jit(inline="always")
 def step_tol(s, rtol):
     """Half the width within which a search at s has converged: rootfind's
-    (XTOL + rtol |s|) / 2, with XTOL no larger than SMALL_RTOL |s|."""
-    a = abs(s)
-    return (min(XTOL, SMALL_RTOL * a) + rtol * a) / 2.0
+    tolerance of a critical mass (XTOL + rtol |s|, XTOL no larger than
+    SMALL_RTOL |s|), halved as Brent halves it."""
+    return tolerance(s, XTOL, rtol, SMALL_RTOL) / 2.0
 
 
 @jit(inline="always")

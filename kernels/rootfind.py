@@ -23,6 +23,12 @@ from coordsweep.kernels.jit import jit, maxiter
 XTOL = 1e-16
 RTOL = 4.0 * 2.220446049250313e-16
 MAXITER = maxiter(200)
+#: the critical-mass searches (``small_rtol``): below x = XTOL / SMALL_RTOL
+#: (1e-4) the tolerance is relative, SMALL_RTOL of x, rather than XTOL
+#: absolute (:func:`tolerance`): a critical mass may be as small as c' over
+#: the GE path's slope at 0 (a net cost of 1e-21 of the wage bill gives
+#: roots near 1e-10), and 1e-16 absolute would end the search far from it
+SMALL_RTOL = 1e-12
 #: golden-section: stop when the bracket is this narrow
 PEAK_XTOL = 1e-11
 _INVPHI = 0.6180339887498949  # 1 / golden ratio
@@ -33,14 +39,24 @@ RootResults = namedtuple("RootResults", "root function_calls iterations converge
 PeakResults = namedtuple("PeakResults", "x fx function_calls iterations converged")
 
 
+@jit(inline="always")
+def tolerance(x, xtol, rtol, small_rtol):
+    """xtol + rtol |x|, with xtol no larger than small_rtol |x| where
+    small_rtol > 0 (the critical-mass searches; 0: xtol as it is)."""
+    a = abs(x)
+    return (min(xtol, small_rtol * a) if small_rtol > 0.0 else xtol) + rtol * a
+
+
 def make_brent_root(f):
     """Brent root finder for the compiled function f(x, *args)."""
 
     @jit
-    def brent_root(a, b, fa, fb, args, xtol=XTOL, rtol=RTOL, maxiter=MAXITER):
+    def brent_root(a, b, fa, fb, args, xtol=XTOL, rtol=RTOL, maxiter=MAXITER,
+                   small_rtol=0.0):
         """Root of f in [a, b] with fa = f(a, *args), fb = f(b, *args) of
         opposite sign (or one of them zero): a RootResults. Not converged
-        after maxiter evaluations: the last iterate, converged False."""
+        after maxiter evaluations: the last iterate, converged False.
+        small_rtol: see :func:`tolerance`."""
         if fa == 0.0:
             return RootResults(a, 0, 0, True)
         if fb == 0.0:
@@ -60,7 +76,7 @@ def make_brent_root(f):
             if abs(fblk) < abs(fcur):
                 xpre, xcur, xblk = xcur, xblk, xcur
                 fpre, fcur, fblk = fcur, fblk, fcur
-            delta = (xtol + rtol * abs(xcur)) / 2.0
+            delta = tolerance(xcur, xtol, rtol, small_rtol) / 2.0
             sbis = (xblk - xcur) / 2.0
             if fcur == 0.0 or abs(sbis) < delta:
                 return RootResults(xcur, it, it, True)
@@ -135,7 +151,8 @@ def make_bisect_root(f):
     the signature and stopping rule of :func:`make_brent_root`'s."""
 
     @jit
-    def bisect_root(a, b, fa, fb, args, xtol=XTOL, rtol=RTOL, maxiter=MAXITER):
+    def bisect_root(a, b, fa, fb, args, xtol=XTOL, rtol=RTOL, maxiter=MAXITER,
+                    small_rtol=0.0):
         """Root of f in [a, b] (fa, fb of opposite sign or zero): a
         RootResults; the bracket end with the smaller |f| once the bracket
         is narrower than xtol + rtol |x|."""
@@ -145,7 +162,7 @@ def make_bisect_root(f):
             return RootResults(b, 0, 0, True)
         for it in range(maxiter):
             m = 0.5 * (a + b)
-            if b - a <= xtol + rtol * abs(m) or m == a or m == b:
+            if b - a <= tolerance(m, xtol, rtol, small_rtol) or m == a or m == b:
                 return RootResults(a if abs(fa) <= abs(fb) else b, it, it, True)
             fm = f(m, *args)
             if fm == 0.0:
@@ -174,7 +191,8 @@ def make_newton_root(fg):
     convergence is quadratic there) or the bracket is narrower than that."""
 
     @jit
-    def newton_root(a, b, fa, fb, args, xtol=XTOL, rtol=RTOL, maxiter=MAXITER):
+    def newton_root(a, b, fa, fb, args, xtol=XTOL, rtol=RTOL, maxiter=MAXITER,
+                    small_rtol=0.0):
         """Root of f in [a, b] (fa, fb of opposite sign or zero): a
         RootResults; not converged after maxiter evaluations: the last
         iterate, converged False."""
@@ -194,7 +212,7 @@ def make_newton_root(fg):
                 a = x
             else:
                 b = x
-            delta = (xtol + rtol * abs(x)) / 2.0
+            delta = tolerance(x, xtol, rtol, small_rtol) / 2.0
             if b - a <= 2.0 * delta:
                 return RootResults(x, it + 1, it + 1, True)
             xn = 0.5 * (a + b)

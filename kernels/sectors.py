@@ -13,7 +13,7 @@ from coordsweep.kernels.economy import (
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.solvers import code
 from coordsweep.kernels.rootfind import (
-    make_bisect_root, make_brent_root, make_golden_peak, make_newton_root)
+    SMALL_RTOL, make_bisect_root, make_brent_root, make_golden_peak, make_newton_root)
 
 #: samples of g_i on (0, 1] used to check that the path is increasing or
 #: single-peaked (the searches rely on it; PATH_SHAPE flags a violation)
@@ -76,16 +76,17 @@ fast_newton = make_newton_root(fast_g_slope)
 def root_on_path(ws, i, a, b, fa, fb):
     """A root of g_i in [a, b] by the run's GE-path variant (a RootResults)."""
     code = ws.status[SOLVER_PATH]
+    # (a tolerance relative to s below s = 1e-4: rootfind.SMALL_RTOL)
     if ws.pt.fast:
         args = fast_path_args(ws, i)
         if code == PATH_BISECT:
-            return fast_bisect(a, b, fa, fb, args)
+            return fast_bisect(a, b, fa, fb, args, small_rtol=SMALL_RTOL)
         if code == PATH_NEWTON:
-            return fast_newton(a, b, fa, fb, args)
-        return fast_root(a, b, fa, fb, args)
+            return fast_newton(a, b, fa, fb, args, small_rtol=SMALL_RTOL)
+        return fast_root(a, b, fa, fb, args, small_rtol=SMALL_RTOL)
     if code == PATH_BISECT:
-        return path_bisect(a, b, fa, fb, (ws, i))
-    return path_root(a, b, fa, fb, (ws, i))
+        return path_bisect(a, b, fa, fb, (ws, i), small_rtol=SMALL_RTOL)
+    return path_root(a, b, fa, fb, (ws, i), small_rtol=SMALL_RTOL)
 
 
 @jit(inline="always")

@@ -176,7 +176,9 @@ def test_tiny_cost_critical_mass_is_the_root_of_g(eta, c):
     """A net cost far below the wage bill puts the critical mass near
     c / g_i'(0) (1e-10 and below): the default solver's lock-step searches
     find it to 1e-9 relative however small (g_i < 0 just below it, >= 0
-    just above, by the kernels' own GE path), and it scales with c."""
+    just above, by the kernels' own GE path), it scales with c, and the
+    point-by-point root finders of the other GE-path variants agree with
+    it to CONTRACT.md's 1e-10."""
     kw = dict(labor=1.0, labor_share=0.75, price=[1.0, 1.0], productivity=[0.5, 2.0],
               externality=[1.5, 0.0], cost=[c, 0.1], scale=[eta, 0.0])
     out = kernels.solve_point(**kw)
@@ -184,6 +186,9 @@ def test_tiny_cost_critical_mass_is_the_root_of_g(eta, c):
     assert out["regime"][0] == COORDINATION_FAILURE and out["status"] == 0
     g = kernels.ge_path(**kw, sector=0, s=np.array([cm * (1 - 1e-9), cm * (1 + 1e-9)]))
     assert g[0] < 0.0 <= g[1], (cm, g)
+    for solver in ("path=brent", "path=bisect", "path=newton"):
+        other = float(kernels.solve_point(**kw, solver=solver)["critical_mass"][0])
+        assert other == pytest.approx(cm, rel=1e-10), solver
     # g_i + c' is linear in s near 0: the root of a ten times smaller cost
     # is ten times smaller, to the path's curvature over that span
     kw["cost"] = [c / 10, 0.1]
