@@ -44,14 +44,20 @@ from coordsweep.kernels.prepare import prepare_block
 from coordsweep.kernels.table import TABLE_ENTRIES, table_size
 
 #: the block kernel runs on sub-blocks of at most this many point-sectors
-#: (P N): the per-thread buffers (kernels/point.py Prepared: ~250 bytes per
+#: (P N), and of at most TABLE_ENTRIES profile-table entries (2^N a point):
+#: the per-thread buffers (kernels/point.py Prepared: ~250 bytes per
 #: point-sector with the GE-path samples, and the queues of deferred
 #: critical masses, kernels/lockstep.py, kernels/samplepath.py and
-#: kernels/etapath.py, 160) stay within ~7 MB, so that what one pass writes
-#: is still in the caches when the next reads it, and a sub-block is still
-#: large enough (~5,000 points at N = 3) for NumPy's passes to cost little
-#: per call
-QUEUE_ENTRIES = 1 << 14
+#: kernels/etapath.py, 160) stay within ~14 MB, so that what one pass writes
+#: is still in the caches when the next reads it, and a sub-block is large
+#: enough (~11,000 points at N = 3) for the fixed cost of its passes (some
+#: 60 NumPy and numba calls, and the lock-step searches' steps) to be small
+#: a point. On random points at N = 3 with every eta_i = 0 (the passes of
+#: benchmarks/eta_passes.py, sizes alternated in one process) 2^15 took
+#: 1-5% less time a point than 2^14, 2^16 more than either (the prepare
+#: pass's arrays leave the caches); with some eta_i > 0 they were within 2%.
+#: From N = 6 on the table's bound is the smaller one.
+QUEUE_ENTRIES = 1 << 15
 _WAGE_NEWTON = solvers.code("wage", "newton")
 _PATH_LOCKSTEP = solvers.code("path", "lockstep")
 
