@@ -80,8 +80,11 @@ def test_cli_bench_prints_table_and_refuses_bad_output(tmp_path, capsys):
     assert main(["bench", "--variants", "numba;fortran", "--quiet"]) == 2
     assert main(["bench", "--variants", "wage=secant", "--quiet"]) == 2
     assert main(["bench", "--quick", "--plot", str(tmp_path / "b.svg")]) == 2
+    assert main(["bench", "--quick", "--budget", "-1", "--quiet"]) == 2
+    assert main(["bench", "--quick", "--repeats", "0", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "exists" in err and "fortran" in err and "secant" in err
+    assert "--budget -1" in err and "--repeats 0" in err
     assert (tmp_path / "b.png").stat().st_size > 0
     assert sorted(tmp_path.iterdir()) == [out, tmp_path / "b.png"]
 

@@ -94,6 +94,10 @@ def test_dry_run_writes_nothing_and_estimates(tmp_path):
     assert not os.path.exists(store)
     assert re.search(r"points +8,000 over axes", out) and "nothing was written" in out
     assert f"{Layout.for_grid((20, 20, 20), 400).nchunks:,} of" in out
+    assert re.search(r"on \d+ workers? \(", out)
+    code, one, err = main_inprocess("run", spec, "--store", store, "--dry-run",
+                                    "--scheduler", "synchronous", "--workers", "2")
+    assert code == 0 and " on 1 worker (" in one, (one, err)
     m = re.search(r"store size +about ([\d.]+) ([kMG]?B)", out)
     est = float(m.group(1)) * {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}[m.group(2)]
     run_sweep(spec, str(store), scheduler="synchronous", progress=False, chunk_points=400)

@@ -35,6 +35,10 @@ def register(sub):
 def main(args):
     from coordsweep.engine.run import bench
     out = bench.check_output(args.output)
+    if args.budget is not None and not args.budget > 0:
+        raise CoordsweepError(f"--budget {args.budget:g}: seconds, > 0")
+    if args.repeats is not None and args.repeats < 1:
+        raise CoordsweepError(f"--repeats {args.repeats}: >= 1")
     if args.plot is not None and not args.plot.endswith(".png"):
         raise CoordsweepError(f"--plot {args.plot}: must end in .png")
     variants = None if args.variants is None else \

@@ -10,7 +10,7 @@ def register(sub):
     r = sub.add_parser("run", help="run the whole grid into a zarr store")
     r.add_argument("spec", help="sweep spec (TOML)")
     r.add_argument("--store", help="zarr store path or URL (default: the spec's "
-                   "[run] store, else results/<spec name>.zarr)")
+                   "[run] store, else results/<spec file name without .toml>.zarr)")
     r.add_argument("--scheduler",
                    help="local (default: a dask.distributed cluster sized to the CPUs this "
                    "process may use), threads, synchronous, or a scheduler address "
@@ -53,8 +53,9 @@ def main(args):
                               "that `inspect --verify` finds bad)")
     if args.dry_run:
         from coordsweep.engine.run.preflight import dry_run_text
+        synchronous = (args.scheduler or spec.run.get("scheduler")) == "synchronous"
         print(dry_run_text(spec, args.store, chunk_points=args.chunk_points,
-                           workers=args.workers))
+                           workers=1 if synchronous else args.workers))
         return EXIT_OK
     cluster = {k: getattr(args, k) for k in ("jobs", "cores", "memory", "walltime", "queue",
                                               "account", "job_extra", "host")}

@@ -164,7 +164,8 @@ def dry_run_text(spec, store=None, chunk_points=None, workers=None):
              f"({_human_bytes(est['raw_bytes'])} uncompressed; compression "
              f"{est['compression_ratio']:.2g}x measured on {est['sample_points']:,} points)",
              f"  time              about {_human_seconds(est['seconds'])} on "
-             f"{est['workers']} workers ({est['seconds_per_point'] * 1e6:.3g} us a point, "
+             f"{est['workers']} worker{'s' if est['workers'] != 1 else ''} "
+             f"({est['seconds_per_point'] * 1e6:.3g} us a point, "
              "timed on one sample chunk)",
              f"  max_points        {limit:,.0f}"
              + ("" if spec.size <= limit else "  (EXCEEDED: the run would be refused)"),
