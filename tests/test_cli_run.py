@@ -305,3 +305,25 @@ def test_inspect_missing_subprocess(tmp_path):
     proc = coordsweep("inspect", tmp_path / "nothing.zarr")
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_says_resume_only_when_a_store_was_made(tmp_path, monkeypatch):
+    """Ctrl-C (KeyboardInterrupt from the run) exits 130 with one hint:
+    --resume where the store exists, the same command where none was made."""
+    from coordsweep.engine.run import runner
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(runner, "run_sweep", interrupted)
+    spec = write_spec(tmp_path, three_sector_spec(3, 3, name="ctrl-c"))
+    code, out, err = main_inprocess("run", spec, "--store", tmp_path / "none.zarr")
+    assert code == 130 and "no store was made yet" in err and "--resume" not in err, err
+    assert not (tmp_path / "none.zarr").exists()
+    monkeypatch.undo()
+    code, _, err = main_inprocess("run", spec, "--store", tmp_path / "made.zarr",
+                                  "--scheduler", "synchronous", "--quiet")
+    assert code == 0, err
+    monkeypatch.setattr(runner, "run_sweep", interrupted)
+    code, out, err = main_inprocess("run", spec, "--store", tmp_path / "made.zarr",
+                                    "--resume")
+    assert code == 130 and "run again with --resume" in err, err

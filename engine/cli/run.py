@@ -71,8 +71,7 @@ def main(args):
                            on_dashboard=show, repair=args.repair, solver=args.solver,
                            refine=args.refine)
     except KeyboardInterrupt:
-        print("coordsweep: interrupted; the store keeps every finished chunk: "
-              "run again with --resume to continue", file=sys.stderr)
+        print("coordsweep: interrupted; " + _interrupted_hint(spec, args.store), file=sys.stderr)
         return EXIT_INTERRUPTED
     from coordsweep.engine.analysis.info import run_summary, run_summary_text
     from coordsweep.engine.analysis.jsonvalue import json_value
@@ -82,3 +81,18 @@ def main(args):
     else:
         print(run_summary_text(summary, dashboard=not args.quiet))
     return EXIT_OK
+
+
+def _interrupted_hint(spec, store):
+    """What to do after Ctrl-C: resume the store, or (when it was not made
+    yet) run the command again."""
+    from coordsweep.engine.spec.model import default_store
+    from coordsweep.engine.store import zarrstore as zstore
+    try:
+        made = zstore.exists(zstore.normalize(store if store is not None
+                                              else default_store(spec)))
+    except Exception:  # noqa: BLE001 - a hint only: say the usual
+        made = True
+    if made:
+        return "the store keeps every finished chunk: run again with --resume to continue"
+    return "no store was made yet: run the same command again"
