@@ -86,6 +86,7 @@ GIVEN_DATA_MAX = {"delta": 1_000, "pawn": 200_000, "rbd_fast": 200_000, "hdmr": 
 #: refuses fewer)
 GIVEN_DATA_MIN = {"hdmr": 300}
 METHOD_INDICES = {**DESIGN_METHODS, **GIVEN_DATA}
+METHODS = tuple(METHOD_INDICES)
 #: an output whose spread is within this share of its size is constant: the
 #: kernels' floats are good to about 1e-13 relative, and an output that
 #: does not depend on the design's parameters may still differ in its last
@@ -97,7 +98,6 @@ CONSTANT_RTOL = 1e-12
 def _constant(y):
     """Whether the finite values y are one number up to rounding."""
     return bool(np.ptp(y) <= CONSTANT_RTOL * np.max(np.abs(y)))
-METHODS = tuple(METHOD_INDICES)
 
 
 def _given_list():

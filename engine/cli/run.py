@@ -53,9 +53,8 @@ def main(args):
                               "that `inspect --verify` finds bad)")
     if args.dry_run:
         from coordsweep.engine.run.preflight import dry_run_text
-        synchronous = (args.scheduler or spec.run.get("scheduler")) == "synchronous"
         print(dry_run_text(spec, args.store, chunk_points=args.chunk_points,
-                           workers=1 if synchronous else args.workers))
+                           workers=1 if args.scheduler == "synchronous" else args.workers))
         return EXIT_OK
     cluster = {k: getattr(args, k) for k in ("jobs", "cores", "memory", "walltime", "queue",
                                               "account", "job_extra", "host")}
@@ -86,11 +85,9 @@ def main(args):
 def _interrupted_hint(spec, store):
     """What to do after Ctrl-C: resume the store, or (when it was not made
     yet) run the command again."""
-    from coordsweep.engine.spec.model import default_store
     from coordsweep.engine.store import zarrstore as zstore
     try:
-        made = zstore.exists(zstore.normalize(store if store is not None
-                                              else default_store(spec)))
+        made = zstore.exists(zstore.location(spec, store))
     except Exception:  # noqa: BLE001 - a hint only: say the usual
         made = True
     if made:

@@ -27,10 +27,9 @@ def register(sub):
 def main(args):
     from coordsweep.engine.store import zarrstore as zstore
     from coordsweep.engine.run.jobarray import slurm_script
-    from coordsweep.engine.spec.model import default_store
     from coordsweep.engine.spec.model import load_spec
     spec = load_spec(args.spec)
-    store = zstore.normalize(args.store or default_store(spec))
+    store = zstore.location(spec, args.store or None)
     if "://" not in store:
         store = os.path.abspath(store)
     text = slurm_script(args.spec, spec, array=args.array, store=store, cpus=args.cpus,

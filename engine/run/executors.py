@@ -24,19 +24,25 @@ from coordsweep.engine.store import zarrstore as zstore
 from coordsweep.engine.store.conventions import chunks_done
 
 
-def warm_worker(spec, solver=None):
-    """Ready a worker process for its first task: the kernels from numba's
-    cache (the spec's first point with its optional outputs, then
-    kernels/api.py ``warm_block`` at N = 3, whose machine code is every
-    N's: the passes that only some points need, such as the lock-step
-    searches) and the modules a task writes with
-    (zarr and its codecs), which the first task would otherwise load
-    inside the run's computing time, one worker beside the other."""
-    import zarr  # noqa: F401
+def warm_kernels(spec, solver=None):
+    """Compile (or load from numba's cache) once, before any worker starts:
+    the spec's first point with its optional outputs."""
     startup.load_numba_arraymath()
     from coordsweep import kernels
-    from coordsweep.kernels import api
     kernels.solve(**spec.block(0, 1), solver=solver, **spec.outputs)
+
+
+def warm_worker(spec, solver=None):
+    """Ready a worker process for its first task: the kernels from numba's
+    cache (:func:`warm_kernels`, then kernels/api.py ``warm_block`` at
+    N = 3, whose machine code is every N's: the passes that only some
+    points need, such as the lock-step searches) and the modules a task
+    writes with (zarr and its codecs), which the first task would otherwise
+    load inside the run's computing time, one worker beside the other."""
+    import zarr  # noqa: F401
+
+    from coordsweep.kernels import api
+    warm_kernels(spec, solver)
     api.warm_block(solver=solver)
 
 

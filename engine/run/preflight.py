@@ -144,10 +144,9 @@ def check_size(spec, chunk_points=None, workers=None):
 def dry_run_text(spec, store=None, chunk_points=None, workers=None):
     """`coordsweep run --dry-run`: the plan and the estimates; writes nothing."""
     from coordsweep.engine.store import zarrstore as zstore
-    from coordsweep.engine.spec.model import default_store
     if chunk_points is None:
         chunk_points = spec.run.get("chunk_points")
-    store = zstore.normalize(store if store is not None else default_store(spec))
+    store = zstore.location(spec, store)
     limit = max_points(spec)
     if spec.size <= limit:
         spec.check_grid()

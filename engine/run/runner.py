@@ -25,24 +25,17 @@ from coordsweep.engine.run import preflight
 from coordsweep.engine.run import refine as zrefine
 from coordsweep.engine.run import startup
 from coordsweep.engine.run.cluster import PINNED_THREADS  # noqa: F401 - re-exported
-from coordsweep.engine.run.executors import Chunks, executor, warm_worker
+from coordsweep.engine.run.executors import Chunks, executor, warm_kernels, warm_worker
 from coordsweep.engine.run.plan import Request, make_plan, repaired
 from coordsweep.engine.run.progress import Progress
 from coordsweep.engine.spec import parts as zparts
-from coordsweep.engine.spec.model import Spec, default_store, load_spec
+from coordsweep.engine.spec.model import Spec, load_spec
 from coordsweep.engine.store import lease
 from coordsweep.engine.store import zarrstore as zstore
 from coordsweep.engine.store.conventions import is_complete
 from coordsweep.kernels import solvers
 
 LOCAL_SCHEDULERS = ("synchronous", "threads", "local")
-
-
-def warm_kernels(spec, solver=None):
-    """Compile (or load from numba's cache) once, before any worker starts."""
-    startup.load_numba_arraymath()
-    from coordsweep import kernels
-    kernels.solve(**spec.block(0, 1), solver=solver, **spec.outputs)
 
 
 class _Warming:
@@ -179,7 +172,7 @@ def run_sweep(spec, store=None, *, scheduler=None, workers=None, resume=False,
                          "or cluster)")
     scheduler, cluster = _where(spec, scheduler, cluster, scheduler_file, part)
     chunk_points = _chunk_points(spec, chunk_points, workers)
-    store = zstore.normalize(store if store is not None else default_store(spec))
+    store = zstore.location(spec, store)
     preflight.check_size(spec, chunk_points)  # [run] max_points, before anything else
     spec.check_grid()  # every grid point in MODEL.md's domains, before any I/O
     t0 = time.perf_counter()

@@ -295,6 +295,13 @@ def normalize(store):
     return store
 
 
+def location(spec, store=None):
+    """Where a run of `spec` writes: `store`, else the spec's default
+    (engine/spec/model.py ``default_store``), normalized."""
+    from coordsweep.engine.spec.model import default_store
+    return normalize(store if store is not None else default_store(spec))
+
+
 def _fs(store):
     import fsspec
     try:
