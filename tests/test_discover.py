@@ -563,6 +563,39 @@ def test_given_data_indices_equal_salib_on_a_design(stores, method, keys):
                                    atol=0, err_msg=k)
 
 
+def test_a_boolean_takes_true_or_false_as_its_category(stores):
+    """--category false is the indicator of a boolean's false points (SALib
+    on 1 - y built here), true the boolean itself; anything else exits 2."""
+    ds = open_dataset(stores["lhs"])
+    names = ["externality.manu", "cost.manu", "labor_share"]
+    x = np.stack([ds[p].values for p in names], axis=1)
+    x[:, 1] = np.log(x[:, 1])
+    y = ds["coop_fb"].isel(sector=1).values.astype(float)
+    assert 0 < y.mean() < 1  # (both values occur on this design)
+    for category, indicator in (("false", 1.0 - y), ("TRUE", y)):
+        code, out, err = cli("sensitivity", stores["lhs"], "--var", "coop_fb", "--sector",
+                             "manu", "--category", category, "--method", "pawn", "--json")
+        assert code == 0, err
+        obj = json.loads(out)
+        assert obj["category"] == category
+        ref = _salib("pawn", x, indicator, names)
+        np.testing.assert_allclose(obj["median"], np.asarray(ref["median"])[:3], rtol=1e-12)
+    code, out, err = cli("discover", stores["lhs"], "--var", "coop_fb", "--sector", "manu",
+                         "--category", "false", "--check", "0", "--json")
+    assert code == 0, err
+    obj = json.loads(out)
+    assert obj["category"] == "false" and obj["boxes"]
+    box = obj["boxes"][0]
+    inside = np.ones(y.size, bool)
+    for name, (low, high) in box["limits"].items():
+        v = ds[name].values
+        inside &= (v >= low) & (v <= high)
+    assert box["density"] == pytest.approx((1.0 - y)[inside].mean(), rel=1e-12)
+    code, _, err = cli("discover", stores["lhs"], "--var", "coop_fb", "--sector", "manu",
+                       "--category", "maybe")
+    assert code == 2 and "coop_fb is a boolean, its categories are true and false" in err
+
+
 def test_delta_equals_salib_on_a_small_design(tmp_path):
     text = (spec_text("small", TWO_SECTORS, labor=None)
             + '[design]\nmethod = "random"\nsamples = 300\nseed = 2\n'
@@ -631,6 +664,8 @@ def test_given_data_on_a_grid_takes_the_axes_as_parameters(stores):
     ("lhs", ("--var", "welfare_nc", "--method", "delta", "--resamples", "1"), "must be >= 2"),
     ("lhs", ("--var", "welfare_nc", "--method", "hdmr", "--max-points", "299"),
      "--method hdmr needs at least 300 points; --max-points leaves 299"),
+    ("lhs", ("--var", "welfare_nc", "--method", "rbd_fast", "--max-points", "41"),
+     "--method rbd_fast needs at least 42 points; --max-points leaves 41"),
     ("grid", ("--var", "welfare_nc", "--method", "rbd_fast", "--select", "cost_scale=1"),
      "--select takes only equilibrium=RANK"),
 ])

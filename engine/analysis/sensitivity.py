@@ -39,7 +39,8 @@ Outputs that are not continuous numbers:
 - categorical outputs (``regime``, ``target_*``) need ``category``: the
   analysis is of the indicator "the output is that category" (a regime
   name, a sector name); ``n_equilibria`` takes ``category = "multiple"``
-  (n_equilibria > 1) or a count; booleans are analysed as 0/1; ``eq_*``
+  (n_equilibria > 1) or a count; booleans are analysed as 0/1 (or, with
+  ``category`` true or false, as the indicator of that value); ``eq_*``
   outputs take ``equilibrium``, a rank in the list
   (engine/analysis/target.py);
 - an output that is NaN or infinite anywhere in the analysed points
@@ -82,9 +83,13 @@ DELTA_COST = "points x parameters x (resamples + 1) kernel density estimates"
 #: at most this many points per given-data analysis (a random sample beyond)
 GIVEN_DATA_MAX = {"delta": 1_000, "pawn": 200_000, "rbd_fast": 200_000, "hdmr": 10_000,
                   "discrepancy": 5_000}
-#: at least this many points per given-data analysis (SALib 1.6's hdmr
-#: refuses fewer)
-GIVEN_DATA_MIN = {"hdmr": 300}
+#: the harmonics SALib's rbd_fast sums (its default M)
+RBD_HARMONICS = 10
+#: at least this many points per given-data analysis: SALib 1.6's hdmr
+#: refuses fewer; rbd_fast corrects its estimate's bias by 2M / n, which
+#: divides by zero at n = 2M and has the wrong sign below, and its
+#: bootstrap intervals take half the points: n / 2 > 2M
+GIVEN_DATA_MIN = {"hdmr": 300, "rbd_fast": 2 * (2 * RBD_HARMONICS + 1)}
 METHOD_INDICES = {**DESIGN_METHODS, **GIVEN_DATA}
 METHODS = tuple(METHOD_INDICES)
 #: an output whose spread is within this share of its size is constant: the
@@ -279,6 +284,8 @@ def run_given_data(method, problem, x, y, *, conf_level=0.95, num_resamples=100,
     kw = {"seed": seed}
     if method in ("delta", "rbd_fast"):
         kw.update(conf_level=conf_level, num_resamples=num_resamples)
+    if method == "rbd_fast":
+        kw.update(M=RBD_HARMONICS)
     state = np.random.get_state()
     try:
         # SALib 1.6's hdmr draws its bootstrap from numpy's global generator

@@ -11,7 +11,8 @@ a discovered box is checked with the very indicator that found it.
   regime name, a sector name;
 - ``n_equilibria`` takes ``category = "multiple"`` (n_equilibria > 1) or a
   count;
-- booleans (``has_partial``, ``coop_*``) are 0/1;
+- booleans (``has_partial``, ``coop_*``) are 0/1, or with ``category``
+  ``"true"`` or ``"false"`` the indicator of that value;
 - outputs per listed equilibrium (``eq_*``) take ``equilibrium``, a rank
   (0: the best);
 - ``where = "VAR>0.5"`` (or ``">0.5"`` with ``var``; operators
@@ -31,6 +32,8 @@ PER = {o.name: o.per for o in OUTPUT.values()}
 DTYPE = {o.name: np.dtype(o.dtype) for o in OUTPUT.values()}
 OPS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
        "<": operator.lt, ">": operator.gt}
+#: the categories of a boolean output (``--category``), any case
+BOOL_CATEGORIES = {"true": True, "false": False, "1": True, "0": False}
 _WHERE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)?\s*(<=|>=|==|!=|<|>)\s*(\S+)\s*$")
 
 
@@ -143,6 +146,13 @@ class Target:
                            category=category, label=f"n_equilibria == {int(category)}")
             raise UsageError(f"--category {category!r}: n_equilibria takes 'multiple' "
                              "(more than one equilibrium) or a count")
+        if DTYPE[var] == np.bool_ and category is not None:
+            value = BOOL_CATEGORIES.get(category.strip().lower())
+            if value is None:
+                raise UsageError(f"--category {category!r}: {var} is a boolean, its "
+                                 "categories are true and false")
+            return cls(var, sector, index, "category", code=value, category=category,
+                       label=f"{label} == {'true' if value else 'false'}")
         if category is not None:
             raise UsageError(f"--category: {var} is not categorical")
         return cls(var, sector, index, "value", label=label)
