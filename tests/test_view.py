@@ -399,6 +399,41 @@ def test_design_store_in_the_browser(browser, design_store, server_for):
     _finish(p, server)
 
 
+ONE_PARAM = 'name = "view one parameter"\n' + SECTORS + """
+[design]
+method = "random"
+samples = 60
+seed = 5
+[design.params.cost_scale]
+low = 0.05
+high = 4.0
+"""
+
+
+def test_design_of_one_parameter_in_the_browser(browser, tmp_path, server_for):
+    """x offers the one parameter, y nothing; the samples are drawn on one
+    line, coloured by the store's regimes, with their legend."""
+    import xarray as xr
+    store = _run(ONE_PARAM, tmp_path / "one.zarr")
+    ds = xr.open_zarr(str(store), consolidated=False)
+    server = server_for(store)
+    p = Page(browser, server.url)
+    assert p.combo("x").locator("option").all_inner_texts() == ["cost_scale"]
+    assert p.combo("y").locator("option").count() == 0 and p.combo("y").is_disabled()
+    sectors = [str(s) for s in ds.attrs["sector_names"]]
+    for sector in ("agro", "tech"):
+        if sector != p.combo("sector").input_value():
+            p.choose("sector", sector)
+        reg = set(np.unique(ds["regime"].isel(sector=sectors.index(sector)).values).tolist())
+        got = _regime_colour_counts(p.pixels())
+        for code in REGIME_COLORS:
+            assert (got[code] > 0) == (code in reg), (sector, code, got, reg)
+        for code in reg:
+            assert codes.REGIME_NAMES[code] in p.legend_text()
+    assert "cannot read" not in p.page.locator("body").inner_text()
+    _finish(p, server)
+
+
 # ---------------------------------------------------------------------------
 # without a browser
 
@@ -451,6 +486,25 @@ def test_slices_are_the_stores_values(grid_store, tmp_path):
             assert np.isnan(vals[miss]).all()
             assert header["missing"] == int(miss.sum())
             assert header["xc"] == sorted(np.asarray(ds[x].values).tolist())
+
+
+def test_a_design_of_one_parameter_is_one_line(tmp_path):
+    """Without y, a design's slice holds every sample at its parameter's
+    value, on one line (y = 0), in sample order."""
+    import xarray as xr
+
+    from coordsweep.engine.viz.view import StoreView
+    store = _run(ONE_PARAM, tmp_path / "one.zarr")
+    ds = xr.open_zarr(str(store), consolidated=False)
+    view = StoreView(store)
+    assert view.meta()["defaults"]["y"] is None
+    header, arrays = view.slice({"variable": "welfare_nc", "x": "cost_scale"})
+    vals, xs, ys, take = arrays[:4]
+    assert header["y"] is None and header["ylabel"] == "" and header["total"] == 60
+    np.testing.assert_array_equal(take, np.arange(60))
+    np.testing.assert_array_equal(xs, ds["cost_scale"].values)
+    np.testing.assert_array_equal(ys, np.zeros(60))
+    np.testing.assert_array_equal(vals, ds["welfare_nc"].values)
 
 
 def test_empty_equilibrium_slots_are_not_values(tmp_path):

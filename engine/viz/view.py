@@ -9,7 +9,8 @@ for what it shows:
 - ``api/meta``: the store's variables, sectors, axes (or design
   parameters), completion, and the colour table of continuous outputs;
 - ``api/slice``: one 2-D slice (grid: a map over two axes; design: every
-  sample, for a scatter over two parameters) of one variable, as a small
+  sample, for a scatter over two parameters, or on one line for a design
+  of one parameter) of one variable, as a small
   JSON header (kind, legend with the colours and names of ``plot``,
   colour range) followed by the values (float64, NaN where there is no
   number) and one byte a point (0 written, 1 its chunk not written yet,
@@ -250,8 +251,10 @@ class StoreView:
             free = [SAMPLE]
             for a in self.grid_axes:
                 index[a] = self._index(a, q, self.sizes[a] // 2)
-            x, y = q.get("x"), q.get("y")
+            x, y = q.get("x"), q.get("y") or None
             for role, p in (("x", x), ("y", y)):
+                if p is None and role == "y":  # (a design of one parameter: a strip)
+                    continue
                 if p not in self.params:
                     raise UsageError(f"unknown parameter {p!r} for {role}; valid: "
                                      f"{', '.join(self.params)}")
@@ -294,11 +297,13 @@ class StoreView:
             n = vals.size
             take = np.arange(n) if n <= MAX_SCATTER else \
                 np.linspace(0, n - 1, MAX_SCATTER).round().astype(np.int64)
-            xs, ys = self._param(x), self._param(y)
+            xs = self._param(x)
+            ys = self._param(y) if y is not None else np.zeros(n)
             vals, flags_ = vals[take], flags_[take]
             arrays = [vals, xs[take], ys[take], take.astype(np.float64)]
             header.update(n=int(take.size), total=int(n), x=x, y=y,
-                          xlabel=axis_label(self.ds, x), ylabel=axis_label(self.ds, y))
+                          xlabel=axis_label(self.ds, x),
+                          ylabel=axis_label(self.ds, y) if y is not None else "")
         else:
             xc = self.coords[x]
             xo = np.argsort(xc, kind="stable")

@@ -297,8 +297,9 @@ function scatterRange(vals, log) {
 
 function drawScatter(ctx, b, h, cols) {
   const px = S.meta.params.find((p) => p.name === h.x), py = S.meta.params.find((p) => p.name === h.y);
-  const xlog = !!(px && px.log), ylog = !!(py && py.log);
-  const xr = scatterRange(S.slice.xs, xlog), yr = scatterRange(S.slice.ys, ylog);
+  const xlog = !!(px && px.log), ylog = !!(h.y && py && py.log);
+  // (no y: a design of one parameter, its samples on one line)
+  const xr = scatterRange(S.slice.xs, xlog), yr = h.y ? scatterRange(S.slice.ys, ylog) : [-1, 1];
   const X = (v) => b.x0 + ((xlog ? Math.log10(v) : v) - xr[0]) / (xr[1] - xr[0]) * b.w;
   const Y = (v) => b.y0 + b.h - ((ylog ? Math.log10(v) : v) - yr[0]) / (yr[1] - yr[0]) * b.h;
   S.geom = { X, Y, b };
@@ -310,7 +311,7 @@ function drawScatter(ctx, b, h, cols) {
     if (c) { ctx.fillStyle = `rgb(${c[0]},${c[1]},${c[2]})`; ctx.fill(); }
     else { ctx.strokeStyle = "#999"; ctx.lineWidth = 1; ctx.stroke(); }
   }
-  frame(ctx, b, xr, yr, xlog, ylog, h.xlabel, h.ylabel);
+  frame(ctx, b, xr, h.y ? yr : null, xlog, ylog, h.xlabel, h.ylabel);
   drawCursor(ctx);
 }
 
@@ -422,7 +423,7 @@ function describeValue(k) {
 
 function where(c) {
   const h = S.slice.h;
-  if (h.design) return `sample ${S.slice.sample[c.k]}: ${h.x} = ${fmt(S.slice.xs[c.k])}, ${h.y} = ${fmt(S.slice.ys[c.k])}`;
+  if (h.design) return `sample ${S.slice.sample[c.k]}: ${h.x} = ${fmt(S.slice.xs[c.k])}` + (h.y ? `, ${h.y} = ${fmt(S.slice.ys[c.k])}` : "");
   return `${h.x} = ${fmt(h.xc[c.col])}` + (h.y ? `, ${h.y} = ${fmt(h.yc[c.row])}` : "");
 }
 
