@@ -179,6 +179,25 @@ def test_stale_leases_are_taken_over_live_ones_refused(tmp_path):
     assert lease.read(store) is None
 
 
+def test_inspect_says_what_a_lease_record_says_of_its_run(tmp_path):
+    """A plain run's record: in progress while its pid lives, stale once it
+    is gone; a job array's shared record (any part writes it) whose pid has
+    exited on this host is not a run in progress: other parts may be."""
+    from coordsweep.engine.store import lease
+    store = str(tmp_path / "s.zarr")
+    _fake_lease(store, pid=os.getpid())
+    assert lease.state_of(lease.read(store)) == "in progress"
+    _fake_lease(store, pid=_dead_pid())
+    assert lease.state_of(lease.read(store)) == "stale (its run is gone)"
+    _fake_lease(store, pid=os.getpid(), shared=True)
+    assert lease.state_of(lease.read(store)) == "in progress (parts of a job array)"
+    _fake_lease(store, pid=_dead_pid(), shared=True)
+    state = lease.state_of(lease.read(store))
+    assert state.startswith("parts of a job array: the part that beat last has exited")
+    _fake_lease(store, pid=_dead_pid(), shared=True, heartbeat=time.time() - 10 * config.TIMEOUT)
+    assert lease.state_of(lease.read(store)) == "stale (its run is gone)"
+
+
 def test_job_array_parts_share_the_lease(tmp_path):
     from coordsweep.engine.store import lease
     store = str(tmp_path / "a.zarr")

@@ -300,6 +300,13 @@ def test_killed_refinement_resumes_bit_identical(tmp_path, pause):
         level = int(pause.split("-")[2])
         assert attrs["refine"]["levels_done"] == level
         assert not attrs["complete"]
+        # inspect: the levels' points solved so far, nothing filled yet
+        code, text, err = main_inprocess("inspect", store)
+        assert code == 0, err
+        solved = attrs["refine"]["points_solved"]
+        assert solved > 0 and f"solved {solved:,} of " in text, text
+        assert "none filled yet: the refinement is incomplete" in text
+        assert "the rest filled" not in text
     out = coordsweep("run", spec, "--store", store, "--scheduler", "synchronous",
                      "--chunk-points", "100", "--quiet", "--resume")
     assert out.returncode == 0, out.stderr

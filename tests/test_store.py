@@ -108,6 +108,7 @@ def test_finalize_records_completeness(created):
     assert zstore.finalize(created) is False
     attrs = zstore.read_attrs(created)
     assert attrs["complete"] == 0 and attrs["chunks_done"] == 2
+    assert "completed" not in attrs  # (no completion date before it is complete)
     zstore.write_chunk(created, LAYOUT, 1, outputs_for(1), 2)
     assert zstore.finalize(created) is True
     attrs = zstore.read_attrs(created)
@@ -116,6 +117,12 @@ def test_finalize_records_completeness(created):
     # what xarray reads says so too
     assert open_dataset(created).attrs["complete"] == 1
     assert zstore.done_chunks(created).all()
+    # a chunk found bad again (repair): not complete, no completion date
+    from coordsweep.engine.store import verify
+    verify.unmark(created, [1])
+    assert zstore.finalize(created) is False
+    attrs = zstore.read_attrs(created)
+    assert attrs["complete"] == 0 and "completed" not in attrs
 
 
 def test_last_partial_chunk(created):

@@ -34,7 +34,15 @@ def describe_lines(table, points):
                 if table.get("min_level") else "") + "; "
              f"levels {table.get('levels_done', 0)}/{table.get('levels', '?')} done"]
     solved = table.get("computed_now")
-    if solved is not None and points:
+    levels, done = table.get("levels"), table.get("levels_done", 0)
+    if levels is not None and done < levels and points:
+        # (an interrupted run: its levels' points are in the run's own files,
+        # nothing is filled before the last level)
+        n = int(table.get("points_solved", 0))
+        lines.append(f"  solved {n:,} of {points:,} points ({100 * n / points:.1f}%) in the "
+                     f"levels done; none filled yet: the refinement is incomplete (run it "
+                     "again with --resume)")
+    elif solved is not None and points:
         lines.append(f"  solved {solved:,} of {points:,} points ({100 * solved / points:.1f}%), "
                      "the rest filled (status bit filled; variable computed)")
     lines.append(f"  assumption: {table.get('assumption', zrefine.ASSUMPTION)}")

@@ -28,8 +28,7 @@ def main(args):
     path = existing_store(args.store)
     held = lease.read(path)
     if held is not None:
-        held = dict(held, state_of_run="stale (its run is gone)" if lease.is_stale(held)
-                    else "in progress")
+        held = dict(held, state_of_run=lease.state_of(held))
     if args.verify_fill is not None:
         from coordsweep.engine.analysis import refined
         checked, filled, lines = refined.verify_fill(path, args.verify_fill, args.seed)

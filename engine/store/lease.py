@@ -127,6 +127,21 @@ def is_stale(rec, now=None):
     return False
 
 
+def state_of(rec, now=None):
+    """What a lease record says of its run, for ``inspect``: stale, in
+    progress, or (the parts of a job array share one record, written by
+    whichever part beat last) parts of which the last to beat has exited
+    while others may still run."""
+    if is_stale(rec, now):
+        return "stale (its run is gone)"
+    if not rec.get("shared"):
+        return "in progress"
+    if rec.get("host") == socket.gethostname() and not pid_alive(rec.get("pid", -1)):
+        return ("parts of a job array: the part that beat last has exited; others may "
+                f"still run (the lease lapses {timeout():g} s after the last heartbeat)")
+    return "in progress (parts of a job array)"
+
+
 def describe(rec, now=None):
     """'run 1a2b... (host h, pid 123, heartbeat 3 s ago, started ...)'."""
     now = _now() if now is None else now

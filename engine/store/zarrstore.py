@@ -478,15 +478,21 @@ class _ArrayCache:
 
 
 def finalize(store):
-    """Record completeness in the attributes (an int, 1 or 0); stores
-    written before with consolidated metadata keep it up to date."""
+    """Record completeness in the attributes (an int, 1 or 0) and, for a
+    complete store, when it was completed (an incomplete one has no
+    ``completed``); stores written before with consolidated metadata keep
+    it up to date."""
     import zarr
     done = done_chunks(store)
     with _quiet():
         group = zarr.open_group(str(store), mode="r+")
-        group.attrs.update({"complete": int(done.all()), "chunks_done": int(done.sum()),
-                            "completed": datetime.datetime.now(datetime.timezone.utc)
-                            .isoformat(timespec="seconds")})
+        attrs = {"complete": int(done.all()), "chunks_done": int(done.sum())}
+        if done.all():
+            attrs["completed"] = datetime.datetime.now(datetime.timezone.utc) \
+                .isoformat(timespec="seconds")
+        elif "completed" in group.attrs:  # (a repaired store: complete no more)
+            del group.attrs["completed"]
+        group.attrs.update(attrs)
         if group.metadata.consolidated_metadata is not None:  # an older store
             zarr.consolidate_metadata(str(store))
     return bool(done.all())
