@@ -618,6 +618,68 @@ def test_refined_store_shows_filled_points(browser, grid_store, server_for, tmp_
     _finish(p, server)
 
 
+def _refined_on_manu(tmp_path):
+    """A refined store of sweeps/paper_1 (33 x 33): regime of manu refined."""
+    text = open(os.path.join(os.path.dirname(__file__), "..", "sweeps",
+                             "paper_1_coordination_failures.toml")).read()
+    text = re.sub(r"(?m)^num = \d+", "num = 33", text)
+    text = re.sub(r'(?m)^store = ".*"\n', "", text)
+    text += '\n[run.refine]\non = ["regime"]\nsectors = ["manu"]\ncoarse = 8\n'
+    return _run(text, tmp_path / "refined.zarr")
+
+
+def test_outputs_a_refinement_does_not_fill_are_not_solved(tmp_path):
+    """On a refined store (regime of manu only), the points the refinement
+    filled are filled for manu's regime and not solved for everything it
+    does not fill: no value, no category (n_equilibria's fill value -1 is
+    not one), and the point's outputs say so; the solve button lists them
+    as not in the store."""
+    import coordsweep
+    from coordsweep.engine.viz.view import FILLED, UNSOLVED, StoreView
+    store = _refined_on_manu(tmp_path)
+    ds = coordsweep.open_store(str(store))
+    computed = ds["computed"].values
+    assert 0 < computed.sum() < computed.size
+    view = StoreView(store)
+    q = {"x": "externality_scale", "y": "cost_scale"}
+    header, arrays = view.slice({**q, "variable": "regime", "sector": "manu"})
+    assert header["filled"] == int((~computed).sum()) and header["unsolved"] == 0
+    for var, sector in (("n_equilibria", None), ("regime", "agro"), ("welfare_nc", None)):
+        header, arrays = view.slice({**q, "variable": var, **({"sector": sector} if sector
+                                                              else {})})
+        vals, flags = arrays[0], arrays[-1]
+        assert header["filled"] == 0 and header["unsolved"] == int((~computed).sum())
+        assert (flags == UNSOLVED).sum() == (~computed).sum() and not (flags == FILLED).any()
+        assert np.isnan(vals[flags == UNSOLVED]).all()
+        if header.get("discrete"):
+            assert all(e["code"] >= 0 for e in header["legend"] if e["count"]), header["legend"]
+    point = view.point({f"i.{a}": str(int(i)) for a, i in
+                        zip(view.axes, np.argwhere(~computed)[0])})
+    out = point["outputs"]
+    assert point["state"].startswith("filled")
+    assert out["n_equilibria"]["not_solved"] and out["n_equilibria"]["value"] is None
+    manu = view.sectors.index("manu")
+    assert out["regime"]["not_solved"]
+    assert [v is not None for v in out["regime"]["value"]] == \
+        [j == manu for j in range(len(view.sectors))]
+    assert "not_solved" not in out["status"]
+
+
+def test_not_solved_points_in_the_browser(browser, tmp_path, server_for):
+    """The legend counts the points a refinement does not fill as not
+    solved (not as the fill value's category), and a point says so."""
+    import coordsweep
+    store = _refined_on_manu(tmp_path)
+    unsolved = int((~coordsweep.open_store(str(store))["computed"].values).sum())
+    server = server_for(store)
+    p = Page(browser, server.url)
+    p.choose("variable", "n_equilibria")
+    legend = p.legend_text()
+    assert f"not solved: the refinement fills only its refined outputs ({unsolved})" in legend
+    assert not re.search(r"(?m)^-1\b", legend), legend
+    _finish(p, server)
+
+
 def test_another_host_is_said(grid_store, server_for):
     """Binding beyond loopback only when asked, and then a warning."""
     s = server_for(grid_store, "--host", "0.0.0.0")

@@ -65,7 +65,7 @@ SAMPLE = "sample"
 #: a scatter shows at most this many samples (evenly strided beyond)
 MAX_SCATTER = 200_000
 #: point flags sent with a slice
-OK, MISSING, FILLED = 0, 1, 2
+OK, MISSING, FILLED, UNSOLVED = 0, 1, 2, 3
 STATIC = ("index.html", "view.js", "view.css")
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                  ".css": "text/css; charset=utf-8"}
@@ -107,6 +107,17 @@ class StoreView:
         self.coords = {a: np.asarray(ds[a].values, dtype=float) for a in self.grid_axes}
         self.layout = layout_of(ds)
         self.refined = "computed" in ds.data_vars
+        #: (output, sector position or None) a refinement fills at the points
+        #: it does not solve (the others hold fill values there: not solved)
+        self.filled_columns = None
+        if self.refined:
+            from coordsweep.engine.analysis.refined import refinement_of
+            from coordsweep.engine.errors import StoreError
+            try:
+                spec, ref = refinement_of(self.path)
+                self.filled_columns = set(ref.columns(spec.n_sectors))
+            except StoreError:
+                pass
         self._params_cache = {}
         self._lock = threading.Lock()
 
@@ -276,6 +287,8 @@ class StoreView:
             index[a] = None
         raw = self._read(var, index)
         flags_ = self._point_flags(index, free)
+        if not self._filled(var, index.get("sector")):
+            flags_[flags_ == FILLED] = UNSOLVED
         status = None
         if raw.dtype.kind == "f" and var != "status" and "status" in self.variables:
             status = self._read("status", index).astype(np.int64)
@@ -286,11 +299,12 @@ class StoreView:
         if raw.dtype.kind == "f" and status is not None:
             failed = ((status & FAILED_BITS) != 0) & ((status & codes.NOT_COMPUTED) == 0)
             vals[failed] = np.nan
-        vals[flags_ == MISSING] = np.nan
+        vals[(flags_ == MISSING) | (flags_ == UNSOLVED)] = np.nan
         header = {"variable": var, "kind": kind, "design": self.design,
                   "sector": q.get("sector") if "sector" in dims else None,
                   "missing": int((flags_ == MISSING).sum()),
                   "filled": int((flags_ == FILLED).sum()),
+                  "unsolved": int((flags_ == UNSOLVED).sum()),
                   "selection": {a: json_value(self.coords[a][index[a]])
                                 for a in self.grid_axes if index.get(a) is not None}}
         if self.design:
@@ -332,6 +346,15 @@ class StoreView:
         header.update(self._legend(var, kind, categories, vals, flags_))
         header["n"] = int(vals.size)
         return header, arrays + [flags_.astype(np.uint8)]
+
+    def _filled(self, var, sector=None):
+        """Whether a refinement fills ``var`` (of the sector at position
+        ``sector``) at the points it does not solve: the refined outputs
+        and ``status`` (its bit filled); every output of a store that is
+        not refined."""
+        if self.filled_columns is None or var == "status":
+            return True
+        return (var, sector if "sector" in self.dims[var] else None) in self.filled_columns
 
     def _param(self, name):
         with self._lock:
@@ -397,11 +420,25 @@ class StoreView:
                 value = [None if m == EQ_MASK_FILL else m for m in value]
             entry = {"value": value, "long_name": str(self.ds[v].attrs.get(
                 "long_name", v)), "per_sector": "sector" in self.dims[v]}
+            if int(flags_) == FILLED:
+                # (a refinement's fill values of the outputs it does not fill)
+                keep = [self._filled(v, j) for j in range(len(self.sectors))] \
+                    if "sector" in self.dims[v] else [self._filled(v)]
+                if not all(keep):
+                    entry["not_solved"] = True
+                    entry["value"] = [x if k else None for x, k in zip(value, keep)] \
+                        if "sector" in self.dims[v] else None
+                    if not any(keep):
+                        out["outputs"][v] = entry
+                        continue
             if kind == "categorical" and cats:
                 entry["names"] = json_value(np.vectorize(
                     lambda c: cats.get(int(c), str(c)), otypes=[object])(a)) if a.size else []
             elif kind == "bitfield":
                 entry["names"] = describe_status(int(a), cats)
+            if entry.get("not_solved") and "names" in entry:
+                entry["names"] = [n if x is not None else None
+                                  for n, x in zip(entry["names"], entry["value"])]
             out["outputs"][v] = entry
         return out
 
@@ -543,7 +580,7 @@ class ViewServer(ThreadingHTTPServer):
         rows, lacks = [], []
         for name, value in solved.items():
             entry = {"name": name, "solved": json_value(np.asarray(value))}
-            if name in stored["outputs"]:
+            if name in stored["outputs"] and not stored["outputs"][name].get("not_solved"):
                 entry["stored"] = stored["outputs"][name]["value"]
                 entry["same"] = _same(np.asarray(value), stored["outputs"][name]["value"])
                 rows.append(entry)

@@ -160,7 +160,7 @@ function colours() {
     const byCode = new Map(h.legend.map((e) => [e.code, rgb(e.color)]));
     for (let k = 0; k < n; k++) {
       const v = values[k];
-      let c = Number.isFinite(v) ? (byCode.get(v) || nonfinite) : (flags[k] === 1 ? null : nonfinite);
+      let c = Number.isFinite(v) ? (byCode.get(v) || nonfinite) : (flags[k] === 1 || flags[k] === 3 ? null : nonfinite);
       if (c && flags[k] === 2) c = pale(c);
       out[k] = c;
     }
@@ -169,7 +169,7 @@ function colours() {
     for (let k = 0; k < n; k++) {
       const v = values[k];
       let c;
-      if (flags[k] === 1) c = null;
+      if (flags[k] === 1 || flags[k] === 3) c = null;
       else if (Number.isFinite(v)) c = lut[Math.max(0, Math.min(255, Math.floor((v - lo) / span * 255.999)))];
       else c = flags[k] === 2 ? pale([150, 150, 150]) : nonfinite;
       if (c && flags[k] === 2 && Number.isFinite(v)) c = pale(c);
@@ -274,7 +274,7 @@ function draw() {
   if (h.discrete && nx * ny <= 250000) {
     ctx.strokeStyle = "#000"; ctx.lineWidth = Math.max(nx, ny) <= 120 ? 0.9 : 0.5;
     ctx.beginPath();
-    const code = (k) => (flags[k] === 1 ? -1 : (Number.isFinite(values[k]) ? values[k] : -2));
+    const code = (k) => (flags[k] === 1 || flags[k] === 3 ? -flags[k] : (Number.isFinite(values[k]) ? values[k] : -2));
     for (let i = 0; i < ny; i++) for (let j = 0; j < nx; j++) {
       const k = i * nx + j;
       if (j + 1 < nx && code(k) !== code(k + 1)) { const px = X(xe[j + 1]); ctx.moveTo(px, Y(ye[i])); ctx.lineTo(px, Y(ye[i + 1])); }
@@ -367,6 +367,7 @@ function legend() {
     if (h.nonfinite) item(S.meta.colors.nonfinite, "not finite or not trusted (status)", "", h.nonfinite);
   }
   if (h.filled) item("#888", "filled: not solved, the value of its refinement cell's corners", "pale", h.filled);
+  if (h.unsolved) item(null, "not solved: the refinement fills only its refined outputs", "", h.unsolved);
   if (h.missing) item(null, "missing (not computed yet)", "hatch", h.missing);
   box.appendChild(ul);
 }
@@ -418,6 +419,7 @@ function describeValue(k) {
     const e = h.legend.find((l) => l.code === v);
     if (e && e.name !== String(v)) s = e.name;
   }
+  if (flags[k] === 3) return "not solved (a refinement fills only its refined outputs)";
   return s + (flags[k] === 2 ? " (filled)" : "");
 }
 
@@ -445,9 +447,11 @@ function pointQuery(c) {
   return p.toString();
 }
 
-function perSector(v, per, sectors) {
-  if (!per || !Array.isArray(v)) return Array.isArray(v) ? v.map(fmt).join(", ") : fmt(v);
-  return v.map((x, i) => `${sectors[i]}: ${fmt(x)}`).join(", ");
+function perSector(v, per, sectors, unsolved) {
+  // (unsolved: an output a refinement does not fill, null where not solved)
+  const f = (x) => (unsolved && x === null ? "not solved" : fmt(x));
+  if (!per || !Array.isArray(v)) return Array.isArray(v) && !unsolved ? v.map(f).join(", ") : f(v);
+  return v.map((x, i) => `${sectors[i]}: ${f(x)}`).join(", ");
 }
 
 function cell(v) {
@@ -491,7 +495,7 @@ async function pick(c) {
       cap.textContent = `sectors: ${p.sectors.join(", ")}`;
       box.append(cap, outputsTable(entries, p.sectors, [
         ["output", (e) => e.name],
-        ["value", (e) => perSector(e.names !== undefined ? e.names : e.value, e.per_sector, p.sectors)],
+        ["value", (e) => perSector(e.names !== undefined ? e.names : e.value, e.per_sector, p.sectors, e.not_solved)],
       ]));
     }
   } catch (e) {
