@@ -444,11 +444,15 @@ def test_version_and_help():
         assert cli_subprocess(sub, "--help").returncode == 0
 
 
-@pytest.mark.parametrize("scheduler", ["synchronous", "local"])
-def test_ctrl_c_exits_130_after_a_clean_stop(tmp_path, scheduler):
+@pytest.mark.parametrize("scheduler, started", [("synchronous", signal.SIG_DFL),
+                                                ("local", signal.SIG_DFL),
+                                                ("synchronous", signal.SIG_IGN)],
+                         ids=["synchronous", "local", "synchronous-started-ignoring-sigint"])
+def test_ctrl_c_exits_130_after_a_clean_stop(tmp_path, scheduler, started):
     """Ctrl-C in the middle of a run (SIGINT to the whole process group, as
     a terminal sends it, workers included): exit 130, one message and no
-    traceback, the finished chunks kept; --resume completes the store."""
+    traceback, the finished chunks kept; --resume completes the store. The
+    same for a run started with SIGINT ignored (a script's `cmd &`)."""
     n_theta, n_cost = 81, 61
     spec = write_spec(tmp_path, three_sector_spec(n_theta=n_theta, n_cost=n_cost))
     store = str(tmp_path / "int.zarr")
@@ -460,7 +464,7 @@ def test_ctrl_c_exits_130_after_a_clean_stop(tmp_path, scheduler):
         # interrupt; released after it, for the clean stop to finish that chunk
         env=slow_chunks_env(tmp_path, 0.25, hold_after=2),
         start_new_session=True,  # its own process group, like a shell job
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        preexec_fn=lambda: signal.signal(signal.SIGINT, started))
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
         try:

@@ -15,6 +15,18 @@ def existing_store(path):
     return zstore.existing(path)
 
 
+def interruptible():
+    """Ctrl-C (SIGINT) stops a long command (KeyboardInterrupt: exit 130)
+    even when it was started with SIGINT ignored, as a non-interactive
+    shell starts ``cmd &``: ``kill -INT PID`` then stops it cleanly. A
+    handler someone installed (a notebook, a test) is left alone."""
+    import signal
+    import threading
+    if threading.current_thread() is threading.main_thread() \
+            and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def output_path(path, option="-o", folder=False):
     """A path the command writes (a file; with folder, a folder), checked
     before any work: its parent folders are made when missing (the folder

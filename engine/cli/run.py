@@ -2,7 +2,7 @@
 import json
 import sys
 
-from coordsweep.engine.cli.common import EXIT_INTERRUPTED, EXIT_OK
+from coordsweep.engine.cli.common import EXIT_INTERRUPTED, EXIT_OK, interruptible
 from coordsweep.engine.errors import CoordsweepError
 
 
@@ -61,6 +61,7 @@ def main(args):
     cluster["kind"] = args.cluster
     show = None if args.quiet else (lambda link: print(f"coordsweep: dashboard {link}",
                                                        file=sys.stderr, flush=True))
+    interruptible()
     try:
         result = run_sweep(spec, args.store, scheduler=args.scheduler, workers=args.workers,
                            resume=args.resume, overwrite=args.overwrite,

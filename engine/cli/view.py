@@ -2,7 +2,7 @@
 an interactive page for a store, served until Ctrl-C."""
 import sys
 
-from coordsweep.engine.cli.common import EXIT_INTERRUPTED, existing_store
+from coordsweep.engine.cli.common import EXIT_INTERRUPTED, existing_store, interruptible
 
 
 def register(sub):
@@ -49,9 +49,7 @@ def main(args):
     except OSError as exc:
         raise UsageError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") \
             from None
-    # Ctrl-C stops it even when started where SIGINT was ignored (a shell's `&`)
-    import signal
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    interruptible()
     try:
         if not is_loopback(args.host):
             print(f"coordsweep: warning: serving on {args.host}, reachable from other "
