@@ -680,6 +680,30 @@ def test_not_solved_points_in_the_browser(browser, tmp_path, server_for):
     _finish(p, server)
 
 
+def test_the_equilibrium_slider_moves_the_list_only(browser, tmp_path, server_for):
+    """The equilibrium slider is there for a store with the list; it is
+    disabled for an output without that dimension and, for eq_welfare,
+    moves the map to the next rank of the list."""
+    store = _run(GRID + "\n[outputs]\nequilibria = 4\n", tmp_path / "eq.zarr")
+    server = server_for(store)
+    p = Page(browser, server.url)
+    slider = p.page.get_by_role("slider", name="equilibrium", exact=True)
+    assert slider.count() == 1
+    assert p.combo("variable").input_value() == "regime" and slider.is_disabled()
+    p.choose("variable", "eq_welfare")
+    assert slider.is_enabled()
+    before, px = p.drawn(), p.pixels()
+    slider.focus()
+    p.page.keyboard.press("ArrowRight")
+    p.wait_drawn(before)
+    assert p.pixels() != px
+    p.choose("x", "labor_share")  # (the sliders are made again)
+    assert slider.is_enabled()
+    p.choose("variable", "welfare_nc")
+    assert slider.is_disabled()
+    _finish(p, server)
+
+
 def test_another_host_is_said(grid_store, server_for):
     """Binding beyond loopback only when asked, and then a warning."""
     s = server_for(grid_store, "--host", "0.0.0.0")

@@ -93,8 +93,13 @@ function buildSliders() {
 }
 
 function syncSector() {
+  // the sector, and the sliders of the outputs' other dims (equilibrium),
+  // only where the variable has them
   const v = variableMeta($("variable").value);
   $("sector").disabled = !v.per_sector;
+  for (const inp of $("sliders").querySelectorAll("input")) {
+    if (S.meta.extra.some((e) => e.name === inp.dataset.dim)) inp.disabled = !v.dims.includes(inp.dataset.dim);
+  }
 }
 
 function query(extra) {
@@ -590,8 +595,8 @@ async function init() {
   fillSelect($("x"), choices, m.defaults.x);
   if (m.defaults.y !== null) fillSelect($("y"), choices, m.defaults.y);
   else { fillSelect($("y"), []); $("y").disabled = true; }
-  syncSector();
   buildSliders();
+  syncSector();
   S.progress = m.progress;
   sayProgress(m.progress);
   $("variable").addEventListener("change", () => { syncSector(); update(); });
@@ -604,7 +609,7 @@ async function init() {
       }
       $("x").dataset.prev = $("x").value; $("y").dataset.prev = $("y").value;
       S.cursor = null;
-      buildSliders(); update();
+      buildSliders(); syncSector(); update();
     });
   }
   $("x").dataset.prev = $("x").value; $("y").dataset.prev = $("y").value;
