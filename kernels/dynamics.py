@@ -23,11 +23,17 @@ corner d). The path is followed from switch to switch:
   switch: at a stable equilibrium (no held sector) or at a partial rest
   point (its held shares at the exact zeros of Δ_i).
 
-A switch closer than the sample spacing to another one of the same
-sector (Δ_i turning back within 1/M of the segment) is not seen; like
-Euler's steps of MODEL.md's definition, that changes where a path ends
-only near a basin boundary. A path not ended after 40 time units counts at
-its profile then and sets PATH_NOT_CONVERGED.
+A sign stretch shorter than the sample spacing (Δ_i turning positive and
+back between two samples, 1/8 of u apart or up to 1/2 on the adaptive
+path: late in a segment that is most of a time unit) is not seen. Euler's
+steps of MODEL.md's definition see any stretch longer than a step, and
+such stretches of about a tenth of a time unit occur (labour shares above
+about 0.7, on paths toward S0): there a path ends at S0 where Euler's
+ends at a partial rest point or a higher corner, also away from any basin
+boundary. Bounding the spacing in time (1/32 of a time unit, to u about
+2^-10) would see them, at some 20 times the evaluations. A path not ended
+after 40 time units counts at its profile then and sets
+PATH_NOT_CONVERGED.
 
 The starts are SciPy's scrambled Sobol' points (MODEL.md), drawn in
 Python (:func:`sobol_starts`, cached per (number of active sectors, K,
