@@ -14,7 +14,8 @@ def register(sub):
                     "number with --where)")
     add_rank_args(sa)
     sa.add_argument("--category", help="the category sought (a regime name, a sector name "
-                    "for target_*, 'multiple' for n_equilibria > 1, true or false for a boolean)")
+                    "for target_*, 'multiple' for n_equilibria > 1, true or false for a "
+                    "boolean)")
     sa.add_argument("--where", help="a threshold instead of a category: \"VAR>VALUE\" "
                     "(operators < <= > >= == !=), e.g. \"coordination_gap>0.01\"")
     sa.add_argument("--method", default="prim", help="prim (default) or cart")

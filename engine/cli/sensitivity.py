@@ -12,7 +12,8 @@ def register(sub):
     sa.add_argument("--var", required=True, help="output to analyse")
     add_rank_args(sa)
     sa.add_argument("--category", help="analyse the indicator of this category (a regime "
-                    "name, a sector name for target_*, 'multiple' for n_equilibria > 1, true or false for a boolean)")
+                    "name, a sector name for target_*, 'multiple' for n_equilibria > 1, "
+                    "true or false for a boolean)")
     sa.add_argument("--method", help="sobol | morris (their own designs; the default on "
                     "them) | delta | pawn | rbd_fast | hdmr | discrepancy (any store: the "
                     "axes and design parameters as parameters)")
