@@ -30,8 +30,10 @@ steps of MODEL.md's definition see any stretch longer than a step, and
 such stretches of about a tenth of a time unit occur (labour shares above
 about 0.7, on paths toward S0): there a path ends at S0 where Euler's
 ends at a partial rest point or a higher corner, also away from any basin
-boundary. Bounding the spacing in time (1/32 of a time unit, to u about
-2^-10) would see them, at some 20 times the evaluations. A path not ended
+boundary. Bounding the spacing in time (1/32 of a time unit, to u =
+2^-10) sees them but made the pass 47 times slower
+(benchmarks/bench_dynamics.py, N = 3, K = 64: 2,357 against 49.9 µs a
+point; 1/8 of a time unit: 605, and still misses some). A path not ended
 after 40 time units counts at its profile then and sets
 PATH_NOT_CONVERGED.
 
