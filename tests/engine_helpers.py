@@ -8,6 +8,7 @@ import io
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -22,6 +23,19 @@ COORDSWEEP = os.path.join(os.path.dirname(sys.executable), "coordsweep")
 
 
 # --- spec texts ---------------------------------------------------------------
+def shrink(text, num, refine=None):
+    """A ready sweep at `num` points an axis, no store, with [run.refine]."""
+    text = re.sub(r"(?m)^num = \d+", f"num = {num}", text)
+    text = re.sub(r'(?m)^store = ".*"\n', "", text)
+    if refine is not None:
+        text = text.rstrip() + "\n\n" + refine_table(refine)
+    return text
+
+
+def refine_table(table):
+    return "[run.refine]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in table.items())
+
+
 def three_sector_spec(n_theta=41, n_cost=31, *, name="engine test",
                       cost_stop=3.0, manu_cost=0.15, comment=""):
     """Three sectors (specs.policy_sectors), axes externality_scale x cost_scale.

@@ -4,7 +4,6 @@ killed refinement resumed, an island the refinement misses and
 `inspect --verify-fill` finds, bad tables and --part refused."""
 import json
 import os
-import re
 import signal
 import time
 
@@ -12,7 +11,8 @@ import numpy as np
 import pytest
 
 from engine_helpers import (COORDSWEEP, ROOT, assert_identical_stores, coordsweep,
-                            main_inprocess, open_dataset, snapshot, write_spec)
+                            main_inprocess, open_dataset, refine_table, shrink, snapshot,
+                            write_spec)
 
 from coordsweep.engine.spec import refine as zrefine
 from coordsweep.engine.spec.model import parse_spec
@@ -23,19 +23,6 @@ from coordsweep.kernels.outputs import OUTPUTS
 def run(spec, store, **kw):
     from coordsweep.engine.run.runner import run_sweep
     return run_sweep(spec, str(store), scheduler="synchronous", progress=False, **kw)
-
-
-def shrink(text, num, refine=None):
-    """A ready sweep at `num` points an axis, no store, with [run.refine]."""
-    text = re.sub(r"(?m)^num = \d+", f"num = {num}", text)
-    text = re.sub(r'(?m)^store = ".*"\n', "", text)
-    if refine is not None:
-        text = text.rstrip() + "\n\n" + refine_table(refine)
-    return text
-
-
-def refine_table(table):
-    return "[run.refine]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in table.items())
 
 
 def check_refined(full, refined, expect_exact=True):

@@ -620,11 +620,10 @@ def test_refined_store_shows_filled_points(browser, grid_store, server_for, tmp_
 
 def _refined_on_manu(tmp_path):
     """A refined store of sweeps/paper_1 (33 x 33): regime of manu refined."""
+    from engine_helpers import shrink
     text = open(os.path.join(os.path.dirname(__file__), "..", "sweeps",
                              "paper_1_coordination_failures.toml")).read()
-    text = re.sub(r"(?m)^num = \d+", "num = 33", text)
-    text = re.sub(r'(?m)^store = ".*"\n', "", text)
-    text += '\n[run.refine]\non = ["regime"]\nsectors = ["manu"]\ncoarse = 8\n'
+    text = shrink(text, 33, {"on": ["regime"], "sectors": ["manu"], "coarse": 8})
     return _run(text, tmp_path / "refined.zarr")
 
 
