@@ -114,7 +114,7 @@ class StoreView:
             from coordsweep.engine.analysis.refined import refinement_of
             from coordsweep.engine.errors import StoreError
             try:
-                spec, ref = refinement_of(self.path)
+                spec, ref = refinement_of(self.path, ds.attrs)
                 self.filled_columns = set(ref.columns(spec.n_sectors))
             except StoreError:
                 pass
