@@ -10,9 +10,22 @@ Between switches of the sign vector d the path is the straight segment
 s(u) = d + (s(t₀) − d) u, u = e^{−(t − t₀)} falling from 1 to 0 (the
 corner d). The path is followed from switch to switch:
 
-- a segment is sampled at u = 1 − k/M (k = 1 … M, the last one the corner
-  itself); where a sample's signs differ from d, the first switch is found
-  by regula falsi (Illinois) on the Δ_i of the sectors that switched;
+- a segment is sampled in u: without held sectors at half the linear
+  prediction of the nearest switch (from D_i and its derivative along the
+  segment; steps between 1/16 and 1/2 of u), with held sectors at
+  u = 1 − k/8; the last sample is the corner itself. Where a sample's
+  signs differ from d, the first switch is found by regula falsi
+  (Illinois) on the D_i of the sectors that switched (by bisection with
+  held sectors);
+- between two samples whose signs agree with d, a free sector's Δ_i may
+  still turn to its other sign and back. Euler's steps of MODEL.md's
+  definition see any such stretch longer than a step, and stretches of a
+  tenth of a time unit occur late in segments toward S0 at labour shares
+  above about 0.7. Where dD_i/dv (v = 1 − u; the wage's response and the
+  held shares' included: :func:`gradient`) turns toward the other sign at
+  the earlier sample and back at the later one, the extremum between them
+  is searched by cutting planes (:func:`hidden_switch`); a probe past the
+  other sign is a switch, located as above;
 - at a switch, a sector whose Δ_i changes sign from + to − as s_i rises
   (a negative slope ∂Δ_i/∂s_i, the wage's response included) is *held*:
   its share is the zero of Δ_i, solved at every later sample by Newton's
@@ -23,19 +36,10 @@ corner d). The path is followed from switch to switch:
   switch: at a stable equilibrium (no held sector) or at a partial rest
   point (its held shares at the exact zeros of Δ_i).
 
-A sign stretch shorter than the sample spacing (Δ_i turning positive and
-back between two samples, 1/8 of u apart or up to 1/2 on the adaptive
-path: late in a segment that is most of a time unit) is not seen. Euler's
-steps of MODEL.md's definition see any stretch longer than a step, and
-such stretches of about a tenth of a time unit occur (labour shares above
-about 0.7, on paths toward S0): there a path ends at S0 where Euler's
-ends at a partial rest point or a higher corner, also away from any basin
-boundary. Bounding the spacing in time (1/32 of a time unit, to u =
-2^-10) sees them but made the pass 47 times slower
-(benchmarks/bench_dynamics.py, N = 3, K = 64: 2,357 against 49.9 µs a
-point; 1/8 of a time unit: 605, and still misses some). A path not ended
-after 40 time units counts at its profile then and sets
-PATH_NOT_CONVERGED.
+Not searched: a stretch between two samples where dD_i/dv does not show
+that turn (D_i first moving away from its other sign, then to it and
+back, all between them). A path not ended after 40
+time units counts at its profile then and sets PATH_NOT_CONVERGED.
 
 The starts are SciPy's scrambled Sobol' points (MODEL.md), drawn in
 Python (:func:`sobol_starts`, cached per (number of active sectors, K,
@@ -63,11 +67,11 @@ from coordsweep.kernels.jit import jit, maxiter
 from coordsweep.kernels.outputs import DYNAMICS_OUTPUTS
 from coordsweep.kernels.point import allocate_scratch, workspace_at
 
-#: samples per segment (u = 1 - k / SAMPLES, k = 1 .. SAMPLES) where
-#: the derivative of D is not at hand (some eta_i > 0, a held sector)
+#: samples per segment with held sectors (u = 1 - k / SAMPLES, k = 1 ..
+#: SAMPLES)
 SAMPLES = 8
-#: on the fast path without held sectors the samples adapt: half the
-#: linear prediction of the nearest switch, within these (in u)
+#: without held sectors the samples adapt: half the linear prediction of
+#: the nearest switch, within these (in u)
 STEP_MIN = 1.0 / 16.0
 STEP_MAX = 0.5
 MAX_SAMPLES = 16
@@ -83,6 +87,8 @@ HELD_TOL = 1e-12
 HELD_MAXITER = maxiter(60)
 #: finite-difference step of the slope dD_i/ds_i
 SLOPE_STEP = 1e-7
+#: cutting-plane steps of the search for a switch between two samples
+HIDDEN_MAXITER = maxiter(40)
 #: halvings of the big-push search
 PUSH_HALVINGS = 12
 #: relative tolerance of "below welfare_best_eq" (p_stuck)
@@ -103,16 +109,22 @@ DYNAMICS_NAMES = tuple(o.name for o in DYNAMICS_OUTPUTS)
 #: per-thread buffers of the path follower, indexed by the active sectors
 #: (j = 0 .. na - 1; act[j] is sector j's index): s the accepted profile,
 #: s0 the segment's start, sp a probe, D / Da / Dt the D_j at the probe /
-#: at the accepted profile / scratch, mode DOWN / UP / HELD; on the fast
-#: path th, xa, cf the constants theta_j, u_j, c_j, and hp, q, G, sc the
-#: pieces of the gradient (sc[0] = alpha X^alpha / X; sc[1] the inactive
-#: sectors' part of X)
-DynScratch = namedtuple("DynScratch", "s s0 sp D Da Dt th xa cf hp q G act mode sc")
+#: at the accepted profile / scratch, sb / Db a probe's shares and D
+#: kept aside, G / Ga / Gs dD_j/dv at the probe /
+#: at the accepted profile / scratch, mode DOWN / UP / HELD; hp, q, r, sc
+#: the pieces of the gradient at the last eval_D (fast path: hp = h'_j,
+#: q = u_j (h_j + s_j h'_j), sc[0] = alpha X^alpha / X, sc[1] the
+#: inactive sectors' part of X; elsewhere hp = d log m_j / ds_j, q the
+#: direct term d(D_j + net_j)/ds_j at a fixed wage and labour, r =
+#: D_j + net_j); on the fast path th, xa, cf the constants theta_j, u_j,
+#: c_j
+DynScratch = namedtuple("DynScratch",
+                        "s s0 sp D Da Dt sb Db th xa cf hp q r G Ga Gs act mode sc")
 
 
 def allocate_dyn(n):
     """The path follower's buffers for points of n sectors."""
-    return DynScratch(*(np.zeros(n) for _ in range(12)),
+    return DynScratch(*(np.zeros(n) for _ in range(17)),
                       act=np.zeros(n, np.int64), mode=np.zeros(n, np.int64),
                       sc=np.zeros(2))
 
@@ -198,8 +210,18 @@ def eval_D(ws, s, dy, na, D):
     for j in range(na):
         i = dy.act[j]
         net = (1.0 - sec.sigma[i]) * sec.cost[i]
-        # R_i = (1 - alpha) w l_N / alpha, l_N = L_i / m_i
-        D[j] = math.exp(pt.logcoef + x + ws.prof.logl[i] - logm[i] + log_expm1(D[j])) - net
+        a = D[j]
+        sj = s[j]
+        # R_i = (1 - alpha) w l_N / alpha, l_N = L_i / m_i; D_j + net = R_i (e^a - 1)
+        logr = pt.logcoef + x + ws.prof.logl[i] - logm[i]
+        r = math.exp(logr + log_expm1(a))
+        D[j] = r - net
+        # the gradient's pieces: a' = eps theta / (1 + theta s), m = 1 + s (e^a - 1)
+        da = eps * sec.theta[i] / (1.0 + sec.theta[i] * sj)
+        ea = math.exp(-a)
+        dy.hp[j] = (1.0 - ea + sj * da) / (ea + sj * (1.0 - ea))
+        dy.q[j] = math.exp(logr + a) * da
+        dy.r[j] = r
 
 
 @jit
@@ -423,26 +445,116 @@ def settle(ws, dy, na, nheld):
 
 
 @jit
-def gradient(dy, na):
-    """dy.G: dD_j/dv along the segment s = s0 + (d - s0) v of the fast
-    path, at the profile of the last eval_D (its pieces dy.hp, dy.q,
-    dy.sc): D_j = h_j - c_j X^alpha, so dD_j/dv = h'_j ds_j/dv
-    - c_j alpha X^(alpha-1) sum_k u_k (h_k + s_k h'_k) ds_k/dv."""
-    dx = 0.0
+def gradient(ws, dy, na, G):
+    """G: dD_j/dv of the free sectors along the segment from dy.s0 (free
+    shares s = s0 + (d - s0) v, held ones at the zeros of their D_h), at
+    the profile of the last eval_D (its pieces dy.hp, dy.q, dy.r, dy.sc;
+    dy.Dt is its scratch).
+
+    Both forms of D_j move as dD_j = g_j ds_j + b_j dx, dx = sum_k w_k ds_k
+    (one common term). Fast path: D_j = h_j - c_j X^alpha, so g_j = h'_j,
+    b_j = -c_j, w_k = alpha X^(alpha-1) u_k (h_k + s_k h'_k), dx the change
+    of X^alpha. Elsewhere D_j + net_j = R_j (e^a_j - 1), log R_j = log coef
+    + x + log L_j - log m_j, log L_i = b_i - k_i x, b_i = b0_i + e_i log m_i
+    (e_i = 1 / (1 - eps eta_i)); the labour market stays cleared, so the
+    log wage moves by dx = sum_k w_k ds_k, w_k = L_k e_k (log m_k)' /
+    sum_i L_i k_i, and g_j = r_j (e_j - 1) (log m_j)' + q_j, b_j = r_j
+    (1 - k_j). A held sector keeps D_h = 0: ds_h = -b_h dx / g_h, so dx =
+    sum_free w_k ds_k / (1 + sum_held w_h b_h / g_h)."""
+    fast = ws.pt.fast
+    sec = ws.sec
+    eps = ws.pt.eps
+    den = 0.0
+    if not fast:
+        logl = ws.prof.logl
+        for i in range(sec.lqa.shape[0]):
+            den += math.exp(logl[i]) * sec.k[i]
+    free = 0.0
+    held = 0.0
     for j in range(na):
-        dx += dy.q[j] * ((1.0 if dy.mode[j] == UP else 0.0) - dy.s0[j])
-    f = dy.sc[0] * dx
+        i = dy.act[j]
+        if fast:
+            g, bj, w = dy.hp[j], -dy.cf[j], dy.sc[0] * dy.q[j]
+        else:
+            e = 1.0 / (1.0 - eps * sec.eta[i])
+            g = dy.r[j] * (e - 1.0) * dy.hp[j] + dy.q[j]
+            bj = dy.r[j] * (1.0 - sec.k[i])
+            w = math.exp(ws.prof.logl[i]) * e * dy.hp[j] / den
+        m = dy.mode[j]
+        if m == HELD:
+            held += w * bj / g
+            G[j] = 0.0
+        else:
+            ds = (1.0 if m == UP else 0.0) - dy.s0[j]
+            free += w * ds
+            G[j] = g * ds  # (b_j dx added below)
+        dy.Dt[j] = bj  # (scratch: b_j)
+    dx = free / (1.0 + held)
     for j in range(na):
-        ds = (1.0 if dy.mode[j] == UP else 0.0) - dy.s0[j]
-        dy.G[j] = dy.hp[j] * ds - dy.cf[j] * f
+        if dy.mode[j] != HELD:
+            G[j] += dy.Dt[j] * dx
+
+
+@jit
+def hidden_switch(ws, dy, na, nheld, ua, ub):
+    """A switch between two samples ua > ub of a segment whose signs both
+    agree with the modes (dy.Da, dy.Ga: D and dD/dv at ua; dy.sp, dy.D,
+    dy.G the probe at ub): where a free sector's D_j turns toward its
+    other sign at ua and back at ub (an interior maximum of D_j for a
+    sector moving down, a minimum for one moving up), the extremum is
+    bracketed by cutting planes: the tangents at the bracket's ends meet
+    at a bound on the extremum (exact for a concave D_j near a maximum),
+    which ends the search where it does not reach the other sign, and the
+    next probe is where they meet. Returns the u of a probe past a switch
+    (any probe that fails: dy.sp, dy.D there), or -1 with the probe at ub
+    as it was."""
+    saved = False
+    for j in range(na):
+        m = dy.mode[j]
+        if m == HELD:
+            continue
+        sg = 1.0 if m == DOWN else -1.0
+        ga = sg * dy.Ga[j]
+        gb = sg * dy.G[j]
+        if not (ga > 0.0 and gb < 0.0):
+            continue
+        a, fa = 1.0 - ua, sg * dy.Da[j]
+        b, fb = 1.0 - ub, sg * dy.D[j]
+        for _ in range(HIDDEN_MAXITER):
+            if b - a <= U_TOL:
+                break
+            v = (fb - fa + ga * a - gb * b) / (ga - gb)
+            if not fa + ga * (v - a) >= 0.0:
+                break  # the tangents' bound stays on this side
+            if not (a < v < b):
+                v = 0.5 * (a + b)
+            if not saved:
+                for i in range(na):
+                    dy.sb[i] = dy.sp[i]
+                    dy.Db[i] = dy.D[i]
+                saved = True
+            if not probe(ws, dy, na, nheld, 1.0 - v):
+                return 1.0 - v
+            gradient(ws, dy, na, dy.Gs)
+            fm, gm = sg * dy.D[j], sg * dy.Gs[j]
+            if gm > 0.0:
+                a, fa, ga = v, fm, gm
+            elif gm < 0.0:
+                b, fb, gb = v, fm, gm
+            else:
+                break  # the extremum itself, on this side
+    if saved:
+        for i in range(na):
+            dy.sp[i] = dy.sb[i]
+            dy.D[i] = dy.Db[i]
+    return -1.0
 
 
 @jit
 def next_u(dy, na, ua):
-    """The next sample of an adaptive segment (fast path, no held
-    sector): half the linear prediction of the nearest switch from dy.Da,
-    dy.G at ua, within [STEP_MIN, STEP_MAX]; 0 (the corner) when that
-    reaches it."""
+    """The next sample of an adaptive segment (no held sector): half the
+    linear prediction of the nearest switch from dy.Da, dy.G at ua,
+    within [STEP_MIN, STEP_MAX]; 0 (the corner) when that reaches it."""
     step = STEP_MAX
     for j in range(na):
         d, g = dy.Da[j], dy.G[j]
@@ -474,20 +586,26 @@ def follow(ws, dy, na):
             dy.s0[j] = dy.s[j]
         ua = 1.0
         ended = True
-        adaptive = ws.pt.fast and nheld == 0
-        if adaptive:
-            if seg > 0:  # (the pieces of the gradient at the start)
-                eval_D(ws, dy.s, dy, na, dy.D)
-            gradient(dy, na)
+        adaptive = nheld == 0
+        if seg > 0:  # (the pieces of the gradient at the start)
+            eval_D(ws, dy.s, dy, na, dy.D)
+        gradient(ws, dy, na, dy.G)
         for k in range(1, MAX_SAMPLES + 1):
             u = next_u(dy, na, ua) if adaptive else 1.0 - k / SAMPLES
-            if probe(ws, dy, na, nheld, u):
+            ok = probe(ws, dy, na, nheld, u)
+            if ok:
+                for j in range(na):
+                    dy.Ga[j] = dy.G[j]
+                gradient(ws, dy, na, dy.G)
+                uh = hidden_switch(ws, dy, na, nheld, ua, u)
+                if uh > 0.0:
+                    u = uh
+                    ok = False
+            if ok:
                 accept(dy, na)
                 ua = u
                 if u == 0.0:
                     break
-                if adaptive:
-                    gradient(dy, na)
                 continue
             ended = False
             if nheld > 0:
@@ -532,6 +650,33 @@ def end_of(ws, dy, na, zmask, how, up):
 
 
 @jit
+def point_setup(ws, dy):
+    """The path follower's constants of a point (ws its workspace): the
+    active sectors into dy.act and, for the fast path, dy.th, dy.xa,
+    dy.cf, dy.sc[1]; the inactive sectors' log m_i. Returns (na, the mask
+    of the spontaneous sectors)."""
+    sec = ws.sec
+    na = 0
+    zmask = np.int64(0)
+    xfix = 0.0
+    for i in range(sec.lqa.shape[0]):
+        if sec.kind[i] == KIND_CAND:
+            dy.act[na] = i
+            dy.th[na] = sec.theta[i]
+            dy.xa[na] = sec.xa[i]
+            dy.cf[na] = (1.0 - sec.sigma[i]) * sec.cost[i] * math.exp(-sec.logk[i])
+            na += 1
+        elif sec.kind[i] == KIND_SPONT:
+            zmask |= np.int64(1) << i
+            xfix += sec.xb[i]
+        else:
+            xfix += sec.xa[i]
+    dy.sc[1] = xfix
+    set_inactive(ws)
+    return na, zmask
+
+
+@jit
 def dynamics_points(prep, scr, dy, flat, offset, k, welfare_nc, welfare_best, coop_best,
                     basin_nc, basin_best, p_stuck, welfare_expected, selection_gap,
                     big_push, status):
@@ -541,31 +686,14 @@ def dynamics_points(prep, scr, dy, flat, offset, k, welfare_nc, welfare_best, co
     and coop_best (coop_best_eq), k starts each (block_starts: flat,
     offset)."""
     for p in range(status.shape[0]):
-        ws = workspace_at(prep, p, scr)
         status[p] = 0
         if not prep.valid[p]:
             basin_nc[p] = basin_best[p] = p_stuck[p] = np.nan
             welfare_expected[p] = selection_gap[p] = big_push[p] = np.nan
             continue
-        sec = ws.sec
-        nsec = sec.lqa.shape[0]
-        na = 0
-        zmask = np.int64(0)
-        xfix = 0.0
-        for i in range(nsec):
-            if sec.kind[i] == KIND_CAND:
-                dy.act[na] = i
-                dy.th[na] = sec.theta[i]
-                dy.xa[na] = sec.xa[i]
-                dy.cf[na] = (1.0 - sec.sigma[i]) * sec.cost[i] * math.exp(-sec.logk[i])
-                na += 1
-            elif sec.kind[i] == KIND_SPONT:
-                zmask |= np.int64(1) << i
-                xfix += sec.xb[i]
-            else:
-                xfix += sec.xa[i]
-        dy.sc[1] = xfix
-        set_inactive(ws)
+        ws = workspace_at(prep, p, scr)
+        na, zmask = point_setup(ws, dy)
+        nsec = ws.sec.lqa.shape[0]
         bmask = np.int64(0)
         for i in range(nsec):
             if coop_best[p, i]:
