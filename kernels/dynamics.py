@@ -445,7 +445,7 @@ def settle(ws, dy, na, nheld):
 
 
 @jit
-def gradient(ws, dy, na, G):
+def gradient(ws, dy, na, nheld, G):
     """G: dD_j/dv of the free sectors along the segment from dy.s0 (free
     shares s = s0 + (d - s0) v, held ones at the zeros of their D_h), at
     the profile of the last eval_D (its pieces dy.hp, dy.q, dy.r, dy.sc;
@@ -460,8 +460,18 @@ def gradient(ws, dy, na, G):
     log wage moves by dx = sum_k w_k ds_k, w_k = L_k e_k (log m_k)' /
     sum_i L_i k_i, and g_j = r_j (e_j - 1) (log m_j)' + q_j, b_j = r_j
     (1 - k_j). A held sector keeps D_h = 0: ds_h = -b_h dx / g_h, so dx =
-    sum_free w_k ds_k / (1 + sum_held w_h b_h / g_h)."""
+    sum_free w_k ds_k / (1 + sum_held w_h b_h / g_h). (nheld: the number of
+    held sectors; the fast path without them takes the sums directly.)"""
     fast = ws.pt.fast
+    if fast and nheld == 0:
+        dx = 0.0
+        for j in range(na):
+            dx += dy.q[j] * ((1.0 if dy.mode[j] == UP else 0.0) - dy.s0[j])
+        f = dy.sc[0] * dx
+        for j in range(na):
+            ds = (1.0 if dy.mode[j] == UP else 0.0) - dy.s0[j]
+            G[j] = dy.hp[j] * ds - dy.cf[j] * f
+        return
     sec = ws.sec
     eps = ws.pt.eps
     den = 0.0
@@ -535,7 +545,7 @@ def hidden_switch(ws, dy, na, nheld, ua, ub):
                 saved = True
             if not probe(ws, dy, na, nheld, 1.0 - v):
                 return 1.0 - v
-            gradient(ws, dy, na, dy.Gs)
+            gradient(ws, dy, na, nheld, dy.Gs)
             fm, gm = sg * dy.D[j], sg * dy.Gs[j]
             if gm > 0.0:
                 a, fa, ga = v, fm, gm
@@ -589,14 +599,14 @@ def follow(ws, dy, na):
         adaptive = nheld == 0
         if seg > 0:  # (the pieces of the gradient at the start)
             eval_D(ws, dy.s, dy, na, dy.D)
-        gradient(ws, dy, na, dy.G)
+        gradient(ws, dy, na, nheld, dy.G)
         for k in range(1, MAX_SAMPLES + 1):
             u = next_u(dy, na, ua) if adaptive else 1.0 - k / SAMPLES
             ok = probe(ws, dy, na, nheld, u)
             if ok:
                 for j in range(na):
                     dy.Ga[j] = dy.G[j]
-                gradient(ws, dy, na, dy.G)
+                gradient(ws, dy, na, nheld, dy.G)
                 uh = hidden_switch(ws, dy, na, nheld, ua, u)
                 if uh > 0.0:
                     u = uh

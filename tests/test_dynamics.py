@@ -308,7 +308,7 @@ def gradient_and_differences(prep, scr, dy, s0, modes, v, dv, out):
         else:
             eval_D(ws, dy.sp, dy, na, dy.D)
         if r == 0:
-            gradient(ws, dy, na, dy.Gs)  # (the buffer the search uses)
+            gradient(ws, dy, na, nheld, dy.Gs)  # (the buffer the search uses)
             for j in range(na):
                 out[0, j] = dy.Gs[j]
                 dy.s[j] = dy.sp[j]  # (Newton's start for the neighbours)
