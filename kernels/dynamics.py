@@ -317,15 +317,22 @@ def profile_at(dy, na, u):
 
 
 @jit
+def state_at(ws, dy, na, nheld, u):
+    """The state at u into dy.sp, dy.D (held shares solved); False where a
+    held zero is gone."""
+    profile_at(dy, na, u)
+    if nheld > 0:
+        return solve_held(ws, dy.sp, dy, na)
+    eval_D(ws, dy.sp, dy, na, dy.D)
+    return True
+
+
+@jit
 def probe(ws, dy, na, nheld, u):
     """The state at u into dy.sp, dy.D; True when it has no switch (every
     held zero found, every free sign as its mode)."""
-    profile_at(dy, na, u)
-    if nheld > 0:
-        if not solve_held(ws, dy.sp, dy, na):
-            return False
-    else:
-        eval_D(ws, dy.sp, dy, na, dy.D)
+    if not state_at(ws, dy, na, nheld, u):
+        return False
     for j in range(na):
         if dy.mode[j] != HELD and switched(dy.D[j], dy.mode[j]):
             return False

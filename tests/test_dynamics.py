@@ -12,8 +12,7 @@ import pytest
 from coordsweep.kernels import api
 from coordsweep.kernels.codes import PATH_NOT_CONVERGED
 from coordsweep.kernels.dynamics import (
-    DYNAMICS_NAMES, HELD, allocate_dyn, dynamics_block, eval_D, gradient, point_setup,
-    profile_at, solve_held)
+    DYNAMICS_NAMES, HELD, allocate_dyn, dynamics_block, gradient, point_setup, state_at)
 from coordsweep.kernels.economy import KIND_CAND
 from coordsweep.kernels.outputs import Outputs
 from coordsweep.kernels.point import allocate_prepared, allocate_scratch, workspace_at
@@ -300,13 +299,8 @@ def gradient_and_differences(prep, scr, dy, s0, modes, v, dv, out):
         dy.mode[j] = modes[j]
         nheld += modes[j] == HELD
     for r in range(3):
-        u = 1.0 - (v, v + dv, v - dv)[r]
-        profile_at(dy, na, u)
-        if nheld > 0:
-            if not solve_held(ws, dy.sp, dy, na):
-                return False
-        else:
-            eval_D(ws, dy.sp, dy, na, dy.D)
+        if not state_at(ws, dy, na, nheld, 1.0 - (v, v + dv, v - dv)[r]):
+            return False
         if r == 0:
             gradient(ws, dy, na, nheld, dy.Gs)  # (the buffer the search uses)
             for j in range(na):
