@@ -114,10 +114,9 @@ DYNAMICS_NAMES = tuple(o.name for o in DYNAMICS_OUTPUTS)
 #: at the accepted profile / scratch, mode DOWN / UP / HELD; hp, q, r, sc
 #: the pieces of the gradient at the last eval_D (fast path: hp = h'_j,
 #: q = u_j (h_j + s_j h'_j), sc[0] = alpha X^alpha / X, sc[1] the
-#: inactive sectors' part of X; elsewhere hp = d log m_j / ds_j, q the
-#: direct term d(D_j + net_j)/ds_j at a fixed wage and labour, r =
-#: D_j + net_j); on the fast path th, xa, cf the constants theta_j, u_j,
-#: c_j
+#: inactive sectors' part of X; elsewhere hp = d log m_j / ds_j, q =
+#: R_j e^a_j a'_j, r = D_j + net_j: see gradient); on the fast path th, xa,
+#: cf the constants theta_j, u_j, c_j
 DynScratch = namedtuple("DynScratch",
                         "s s0 sp D Da Dt sb Db th xa cf hp q r G Ga Gs act mode sc")
 
@@ -465,8 +464,8 @@ def gradient(ws, dy, na, nheld, G):
     + x + log L_j - log m_j, log L_i = b_i - k_i x, b_i = b0_i + e_i log m_i
     (e_i = 1 / (1 - eps eta_i)); the labour market stays cleared, so the
     log wage moves by dx = sum_k w_k ds_k, w_k = L_k e_k (log m_k)' /
-    sum_i L_i k_i, and g_j = r_j (e_j - 1) (log m_j)' + q_j, b_j = r_j
-    (1 - k_j). A held sector keeps D_h = 0: ds_h = -b_h dx / g_h, so dx =
+    sum_i L_i k_i, and g_j = r_j (e_j - 1) (log m_j)' + q_j (q_j = R_j
+    e^a_j a'_j, r_j = D_j + net_j), b_j = r_j (1 - k_j). A held sector keeps D_h = 0: ds_h = -b_h dx / g_h, so dx =
     sum_free w_k ds_k / (1 + sum_held w_h b_h / g_h). (nheld: the number of
     held sectors; the fast path without them takes the sums directly.)"""
     fast = ws.pt.fast
@@ -519,13 +518,15 @@ def hidden_switch(ws, dy, na, nheld, ua, ub):
     dy.G the probe at ub): where a free sector's D_j turns toward its
     other sign at ua and back at ub (an interior maximum of D_j for a
     sector moving down, a minimum for one moving up), the extremum is
-    bracketed by cutting planes: the tangents at the bracket's ends meet
-    at a bound on the extremum (exact for a concave D_j near a maximum),
-    which ends the search where it does not reach the other sign, and the
-    next probe is where they meet. Returns the u of a probe past a switch
-    (any probe that fails: dy.sp, dy.D there), or -1 with the probe at ub
-    as it was."""
+    bracketed by cutting planes: where the tangents at the bracket's ends
+    meet inside it, they bound the extremum (for a concave D_j near a
+    maximum), which ends the search where the bound does not reach the
+    other sign, and the next probe is there (elsewhere at the bracket's
+    middle). Each such sector is searched; returns the largest u of a
+    probe past a switch (any probe that fails; dy.sp, dy.D there), or -1
+    with the probe at ub as it was."""
     saved = False
+    found = -1.0
     for j in range(na):
         m = dy.mode[j]
         if m == HELD:
@@ -536,14 +537,15 @@ def hidden_switch(ws, dy, na, nheld, ua, ub):
         if not (ga > 0.0 and gb < 0.0):
             continue
         a, fa = 1.0 - ua, sg * dy.Da[j]
-        b, fb = 1.0 - ub, sg * dy.D[j]
+        b, fb = 1.0 - ub, sg * (dy.Db[j] if saved else dy.D[j])
         for _ in range(HIDDEN_MAXITER):
             if b - a <= U_TOL:
                 break
             v = (fb - fa + ga * a - gb * b) / (ga - gb)
-            if not fa + ga * (v - a) >= 0.0:
-                break  # the tangents' bound stays on this side
-            if not (a < v < b):
+            if a < v < b:
+                if not fa + ga * (v - a) >= 0.0:
+                    break  # the tangents' bound stays on this side
+            else:
                 v = 0.5 * (a + b)
             if not saved:
                 for i in range(na):
@@ -551,7 +553,8 @@ def hidden_switch(ws, dy, na, nheld, ua, ub):
                     dy.Db[i] = dy.D[i]
                 saved = True
             if not probe(ws, dy, na, nheld, 1.0 - v):
-                return 1.0 - v
+                found = max(found, 1.0 - v)
+                break
             gradient(ws, dy, na, nheld, dy.Gs)
             fm, gm = sg * dy.D[j], sg * dy.Gs[j]
             if gm > 0.0:
@@ -560,6 +563,9 @@ def hidden_switch(ws, dy, na, nheld, ua, ub):
                 b, fb, gb = v, fm, gm
             else:
                 break  # the extremum itself, on this side
+    if found > 0.0:
+        probe(ws, dy, na, nheld, found)  # (its state again: it fails as before)
+        return found
     if saved:
         for i in range(na):
             dy.sp[i] = dy.sb[i]

@@ -240,13 +240,13 @@ def test_agrees_with_euler(n, eta, seed, partial):
     ref, sol = reference_dynamics(pt, k, push=seed == 1)
     dyn, out = kernel_dynamics([pt], k)
     assert out.status[0] & PATH_NOT_CONVERGED == 0
-    # at these fixed draws every start ends where Euler's path ends: the
-    # counts are equal
+    # at most one start ends elsewhere (MODEL.md excuses a start within
+    # about an Euler step of a basin boundary)
     for name in ("basin_nc", "basin_best", "p_stuck"):
-        assert dyn[name][0] == ref[name], (name, dyn[name][0], ref[name])
+        assert abs(dyn[name][0] - ref[name]) <= 1.0 / k, (name, dyn[name][0], ref[name])
     spread = ref["W"].max() - ref["W"].min()
     assert abs(dyn["welfare_expected"][0] - ref["welfare_expected"]) <= (
-        1e-8 * spread + 1e-9 * abs(ref["welfare_expected"]))
+        1.0 / k * spread + 1e-9 * abs(ref["welfare_expected"]))
     assert dyn["selection_gap"][0] == pytest.approx(
         out.welfare_best_eq[0] - dyn["welfare_expected"][0], abs=1e-12)
     if "big_push" in ref:
@@ -254,9 +254,11 @@ def test_agrees_with_euler(n, eta, seed, partial):
 
 
 # Two points where Delta_i of a sector on its way down turns positive for
-# about a tenth of a time unit and back (between two samples of a segment):
-# Euler switches that sector there, so some starts end at a partial rest
-# point or a higher corner instead of S0, far from any basin boundary.
+# about a tenth of a time unit and back: Euler switches that sector there,
+# so some starts end at a partial rest point or a higher corner instead of
+# S0, far from any basin boundary. At the first (eta > 0) the adaptive
+# samples see the stretch; at the second it lies between two samples and
+# only the search between them (hidden_switch) finds it.
 SHORT_STRETCHES = [
     (dict(labor=1.0, labor_share=0.8375158155273196,  # eta > 0
           price=[0.7024364675051556, 1.0961833795735418],
