@@ -143,24 +143,32 @@ def euler_ends(eco, s):
     return s
 
 
+def rest_corners(eco, s):
+    """(near, rest, agree) of profiles s (M, N): within 0.01 of a corner;
+    that corner a rest point; per sector, its sign at that corner agreeing
+    with its side (Delta_i > 0 exactly where s_i is near 1)."""
+    near = np.all((s < 0.01) | (s > 0.99) | ~eco.active, axis=1)
+    corner = np.where(eco.active, (s > 0.5).astype(float), s)
+    up = eco.delta(corner, eco.logwage(corner)) > 0.0
+    agree = (up == (corner > 0.5)) | ~eco.active
+    return near, near & agree.all(axis=1), agree
+
+
 def corners_at_rest(eco, s):
     """Every profile of s within 0.01 of a corner: that corner is a rest
-    point (Delta_i > 0 exactly where s_i is near 1)."""
-    near = np.all((s < 0.01) | (s > 0.99) | ~eco.active, axis=1)
-    if not near.any():
-        return True
-    corner = np.where(eco.active, (s[near] > 0.5).astype(float), s[near])
-    up = eco.delta(corner, eco.logwage(corner)) > 0.0
-    return bool(np.all((up == (corner > 0.5)) | ~eco.active))
+    point."""
+    near, rest, _ = rest_corners(eco, s)
+    return bool(np.all(rest | ~near))
 
 
-def refine_partial(eco, s):
-    """Partial shares of end profiles at the exact zero of Delta_i (the
-    others held), by bisection around the Euler iterate."""
+def refine_partial(eco, s, which):
+    """Shares of end profiles s at the exact zero of Delta_i (the others
+    held) for the sectors in which (M, N), by bisection around the Euler
+    iterate."""
     s = s.copy()
     for r in range(s.shape[0]):
         for _ in range(3):
-            for i in np.flatnonzero(eco.active & (s[r] > 0.01) & (s[r] < 0.99)):
+            for i in np.flatnonzero(which[r]):
                 lo, hi = max(s[r, i] - 0.02, 0.0), min(s[r, i] + 0.02, 1.0)
                 for _ in range(60):
                     mid = 0.5 * (lo + hi)
@@ -173,11 +181,17 @@ def refine_partial(eco, s):
 
 
 def classify(eco, s):
-    """(mask or -1 for a partial end, W) of end profiles."""
-    corner = np.all((s < 0.01) | (s > 0.99), axis=1)
+    """(mask or -1 for a partial end, W) of end profiles: a corner where
+    that corner is a rest point, else a partial end whose sectors off an
+    agreeing corner sit at the zeros of their Delta_i (a partial share may
+    lie within 0.01 of 1)."""
+    near, rest, agree = rest_corners(eco, s)
     bits = (1 << np.arange(s.shape[1]))
-    masks = np.where(corner, ((s > 0.5) * bits).sum(axis=1), -1)
-    s = refine_partial(eco, np.where(s < 0.01, 0.0, np.where(s > 0.99, 1.0, s)))
+    masks = np.where(rest, ((s > 0.5) * bits).sum(axis=1), -1)
+    edge = (s < 0.01) | (s > 0.99)
+    snap = np.where(s < 0.01, 0.0, np.where(s > 0.99, 1.0, s))
+    which = eco.active & ~rest[:, None] & ~(edge & agree)
+    s = refine_partial(eco, np.where(which, s, snap), which)
     return masks, eco.welfare(s)
 
 
@@ -253,12 +267,13 @@ def test_agrees_with_euler(n, eta, seed, partial):
         assert abs(dyn["big_push"][0] - ref["big_push"]) <= 2.0 / 256 + 2.0 ** -12
 
 
-# Two points where Delta_i of a sector on its way down turns positive for
-# about a tenth of a time unit and back: Euler switches that sector there,
-# so some starts end at a partial rest point or a higher corner instead of
-# S0, far from any basin boundary. At the first (eta > 0) the adaptive
-# samples see the stretch; at the second it lies between two samples and
-# only the search between them (hidden_switch) finds it.
+# Points where Delta_i of a sector on its way down turns positive for a
+# short stretch and back: Euler switches that sector there, so some starts
+# end at a partial rest point or a higher corner instead of S0, far from
+# any basin boundary. At the first (eta > 0) the adaptive samples see the
+# stretch; at the others it lies between two samples and only the search
+# between them (hidden_switch) finds it (the fourth: one active sector, its
+# partial share 0.998; the last with eta > 0).
 SHORT_STRETCHES = [
     (dict(labor=1.0, labor_share=0.8375158155273196,  # eta > 0
           price=[0.7024364675051556, 1.0961833795735418],
@@ -273,6 +288,27 @@ SHORT_STRETCHES = [
           externality=[1.15569687464367, 1.6827609561502075],
           cost=[0.44969650512214393, 0.40147137241477815],
           scale=[0.0, 0.0], subsidy=[0.0, 0.0], cost_subsidy=[0.0, 0.0]), 4, 60),
+    (dict(labor=1.8753348136703465, labor_share=0.8986197277477695,
+          price=[0.9055210105584537, 0.30137319992845624],
+          productivity=[0.8065646059244658, 1.127960750335359],
+          externality=[1.0596115453084236, 0.8016636310031515],
+          cost=[0.3638895355328655, 0.05659911888996987],
+          scale=[0.0, 0.0], subsidy=[0.0, 0.9961067056316276],
+          cost_subsidy=[0.0, 0.0]), 64, 184),
+    (dict(labor=1.9244707451455516, labor_share=0.7423719086467415,
+          price=[1.5733554023315897, 2.721873356798766],
+          productivity=[2.349489631800445, 0.4062793887187138],
+          externality=[0.7676005056440629, 0.0],
+          cost=[1.7987289116261194, 0.00341548621549147],
+          scale=[0.0, 0.0], subsidy=[-0.25818183879758416, 0.2094911449873914],
+          cost_subsidy=[0.0, 0.9498435171957915]), 64, 379),
+    (dict(labor=0.8828610606192174, labor_share=0.7827259703861493,  # eta_2 > 0
+          price=[0.39597598207389123, 1.0917120596412329, 0.7426730457668617],
+          productivity=[0.4987896981955042, 1.3767205251583317, 1.7707365028702058],
+          externality=[1.4732769159180183, 1.1815280510023105, 1.299998789228978],
+          cost=[0.0006955357729459779, 0.6601029551637199, 1.170840547193567],
+          scale=[0.0, 0.0, 0.13316891967048952], subsidy=[0.0, 0.0, 0.0],
+          cost_subsidy=[0.0, 0.0, 0.06202103725506325]), 64, 193),
 ]
 
 
