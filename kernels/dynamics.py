@@ -38,8 +38,8 @@ corner d). The path is followed from switch to switch:
 
 Not searched: a stretch between two samples where dD_i/dv does not show
 that turn (D_i first moving away from its other sign, then to it and
-back, all between them). A path not ended after 40
-time units counts at its profile then and sets PATH_NOT_CONVERGED.
+back, all between them). A path not ended after 40 time units counts at
+its profile then and sets PATH_NOT_CONVERGED.
 
 The starts are SciPy's scrambled Sobol' points (MODEL.md), drawn in
 Python (:func:`sobol_starts`, cached per (number of active sectors, K,
@@ -465,8 +465,9 @@ def gradient(ws, dy, na, nheld, G):
     (e_i = 1 / (1 - eps eta_i)); the labour market stays cleared, so the
     log wage moves by dx = sum_k w_k ds_k, w_k = L_k e_k (log m_k)' /
     sum_i L_i k_i, and g_j = r_j (e_j - 1) (log m_j)' + q_j (q_j = R_j
-    e^a_j a'_j, r_j = D_j + net_j), b_j = r_j (1 - k_j). A held sector keeps D_h = 0: ds_h = -b_h dx / g_h, so dx =
-    sum_free w_k ds_k / (1 + sum_held w_h b_h / g_h). (nheld: the number of
+    e^a_j a'_j, r_j = D_j + net_j), b_j = r_j (1 - k_j). A held sector
+    keeps D_h = 0: ds_h = -b_h dx / g_h, so dx = sum_free w_k ds_k /
+    (1 + sum_held w_h b_h / g_h). (nheld: the number of
     held sectors; the fast path without them takes the sums directly.)"""
     fast = ws.pt.fast
     if fast and nheld == 0:
