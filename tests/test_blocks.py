@@ -220,3 +220,72 @@ def test_ranges_that_are_not_boxes():
     assert blocks._box(spec.shape, 11, 33) == (1, (0, 1, 0), 2)
     assert blocks._box(spec.shape, 3, 8) == (2, (0, 0, 3), 5)
     assert blocks._box(spec.shape, 0, 385) == (0, (0, 0, 0), 7)
+
+
+def _built_signals(monkeypatch):
+    """blocks.build wrapped: each range the Ahead thread built, as an Event."""
+    built = {}
+    lock = threading.Lock()
+    original = blocks.build
+
+    def build(spec, start, stop, slot=0):
+        out = original(spec, start, stop, slot)
+        if slot:
+            with lock:
+                built.setdefault((start, stop), threading.Event()).set()
+        return out
+
+    def event(r):
+        with lock:
+            return built.setdefault(r, threading.Event())
+
+    monkeypatch.setattr(blocks, "build", build)
+    return event
+
+
+def test_blocks_built_ahead_stay_valid_until_the_next_take(monkeypatch):
+    """Every chunk of a run's layout taken in order from Ahead equals the
+    reference; a block taken is left alone while the thread builds the next
+    one, and the thread builds no further (two sets of buffers)."""
+    event = _built_signals(monkeypatch)
+    spec = parse_spec(CA_GRID.replace("num = 11", "num = 40"))
+    layout = Layout.for_grid(spec.shape, 100)
+    ranges = [layout.flat_range(cid) for cid in range(layout.nchunks)]
+    assert len(ranges) >= 6
+    with blocks.Ahead(spec, ranges) as ahead:
+        for k, r in enumerate(ranges):
+            block = ahead.take(*r)
+            copy = {name: a.copy() for name, a in block.items()}
+            if k + 1 < len(ranges):
+                assert event(ranges[k + 1]).wait(60)
+            if k + 2 < len(ranges):
+                assert not event(ranges[k + 2]).is_set()
+            assert_same(reference(spec, *r), block)
+            assert_same(copy, block)
+    blocks.release()
+
+
+def test_ranges_skipped_or_asked_out_of_order(monkeypatch):
+    """A range not taken (a chunk found done) is dropped on the way to the
+    next; a range asked for out of order is built in the caller's thread;
+    an error building a range is raised by its take, not before."""
+    _built_signals(monkeypatch)
+    spec = parse_spec(CA_GRID)  # 385 points
+    ranges = [(0, 50), (50, 100), (100, 150), (150, 200), (200, 400), (200, 250)]
+    with blocks.Ahead(spec, ranges) as ahead:
+        assert_same(reference(spec, 0, 50), ahead.take(0, 50))
+        assert_same(reference(spec, 150, 200), ahead.take(150, 200))  # two skipped
+        assert_same(reference(spec, 50, 100), ahead.take(50, 100))  # out of order
+        with pytest.raises(IndexError, match="outside the grid"):
+            ahead.take(200, 400)
+        assert_same(reference(spec, 200, 250), ahead.take(200, 250))
+    blocks.release()
+
+
+def test_closing_stops_the_thread():
+    spec = parse_spec(CA_GRID)
+    ahead = blocks.Ahead(spec, [(0, 10), (10, 20), (20, 30), (30, 40)])
+    ahead.take(0, 10)
+    ahead.close()
+    assert not ahead._thread.is_alive()
+    blocks.release()

@@ -47,10 +47,12 @@ def warm_worker(spec, solver=None):
 
 
 def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=None,
-                  writer=None):
+                  writer=None, ahead=None):
     """One dask task: build the chunk's points, solve them, write them
     (only while `run_id` holds the store's lease); with a `writer`
-    (engine/run/writer.py, in-process schedulers) hand them to its thread.
+    (engine/run/writer.py, in-process schedulers) hand them to its thread;
+    with `ahead` (engine/spec/blocks.py ``Ahead``, the synchronous
+    scheduler) take the points from the blocks it builds ahead.
 
     A chunk already recorded done is not computed again: a task re-run after
     its worker left (walltime, lifetime, scancel) once the chunk was written."""
@@ -69,7 +71,8 @@ def compute_chunk(spec, store, layout, chunk_id, run_id=None, token=1, solver=No
     if done:
         return stop - start
     # the block in reused buffers (engine/spec/blocks.py), read by the kernel only
-    outputs = kernels.solve(**blocks.build(spec, start, stop), solver=solver, **spec.outputs)
+    block = blocks.build(spec, start, stop) if ahead is None else ahead.take(start, stop)
+    outputs = kernels.solve(**block, solver=solver, **spec.outputs)
     if writer is not None:
         writer.submit(chunk_id, outputs)  # (the writer counts it)
         return stop - start
@@ -203,13 +206,21 @@ class InProcess:
     def _serial(self, tasks, job, out, progress):
         """The synchronous scheduler: the tasks one after the other in this
         thread, in order (what dask's get_sync does with independent tasks,
-        without importing dask: about 0.1 s of a 1-point run)."""
-        for cid in tasks:
-            n, counts = task_result(job.task(*job.args, cid, job.run_id, job.token, job.solver,
-                                             out, *job.more(cid)))
-            progress.update(n)
-            if counts is not None:
-                self.counted[cid] = counts
+        without importing dask: about 0.1 s of a 1-point run). The chunks'
+        points are built one ahead in a thread (blocks.Ahead) while the
+        kernel solves the chunk before."""
+        with contextlib.ExitStack() as stack:
+            kw = {}
+            if job.fn is None and len(tasks) > 1:
+                layout = job.layout
+                kw["ahead"] = stack.enter_context(blocks.Ahead(
+                    job.spec, [layout.flat_range(cid) for cid in tasks]))
+            for cid in tasks:
+                n, counts = task_result(job.task(*job.args, cid, job.run_id, job.token,
+                                                 job.solver, out, *job.more(cid), **kw))
+                progress.update(n)
+                if counts is not None:
+                    self.counted[cid] = counts
 
     def _dask(self, tasks, job, out, progress):
         import dask

@@ -30,8 +30,15 @@ write. A block is valid until the next ``build`` in the same thread, and
 must not be modified: the kernels only read their inputs
 (``kernels.solve``), and the runner hands the block to the kernel and
 drops it.
+
+:class:`Ahead` builds the blocks of a sequence of ranges one ahead of
+their use, in a thread of its own (the synchronous scheduler: block k+1
+is built on the other core while the kernel solves block k; NumPy's
+copies and products release the GIL), in two sets of buffers used in
+turn.
 """
 import math
+import queue
 import threading
 
 import numpy as np
@@ -39,7 +46,8 @@ import numpy as np
 from coordsweep.engine.spec.axes import apply_axis
 from coordsweep.kernels.params import SECTOR_PARAMS
 
-#: thread id -> its _Buffers (one set a thread: the last block length)
+#: (thread id, slot) -> its _Buffers (one set a thread and slot: the last
+#: block length)
 _BUFFERS = {}
 
 
@@ -184,12 +192,13 @@ class _Buffers:
                 _tile_rows(spec.sectors[name], a)
 
 
-def build(spec, start, stop):
+def build(spec, start, stop, slot=0):
     """Kernel inputs of flat indices [start, stop) of `spec`'s grid, equal to
-    ``spec.block(start, stop)``, in this thread's reused buffers."""
+    ``spec.block(start, stop)``, in this thread's reused buffers (those of
+    `slot`: a thread may keep several blocks)."""
     start, stop = _check_range(spec, start, stop)
     p = stop - start
-    me = threading.get_ident()
+    me = (threading.get_ident(), slot)
     buf = _BUFFERS.get(me)
     if buf is None or buf.p != p or buf.key != _base_key(spec):
         _BUFFERS.pop(me, None)  # the old buffers go before the new ones come
@@ -237,6 +246,70 @@ def _axis_view(shape, box, j, axis, p):
     if j == k:
         return 1, c, b, axis.take(np.arange(first[k], first[k] + c))
     return c * math.prod(shape[k + 1:j]), shape[j], b, axis.values
+
+
+class Ahead:
+    """The blocks of `ranges` ([(start, stop)], in the order they will be
+    asked for) built one ahead in a thread of its own: ``take(start,
+    stop)`` returns the block of the next range (a range skipped, e.g. a
+    chunk already done, is dropped on the way), which stays valid until
+    the next ``take`` (its buffers are then built into again). A range
+    asked for out of order is built in the caller's thread. An error in
+    the thread is raised by the ``take`` of its range. ``close`` stops the
+    thread (a context manager)."""
+
+    def __init__(self, spec, ranges):
+        self._spec = spec
+        self._ranges = [(int(a), int(b)) for a, b in ranges]
+        self._pending = set(self._ranges)  # built or to be built, not yet taken
+        self._ready = queue.Queue()
+        self._free = threading.Semaphore(2)  # the two buffer sets
+        self._taken = False  # a block handed out, its set not yet free
+        self._stop = False
+        self._thread = threading.Thread(target=self._loop, name="coordsweep-blocks",
+                                        daemon=True)
+        self._thread.start()
+
+    def _loop(self):
+        for k, (start, stop) in enumerate(self._ranges):
+            self._free.acquire()
+            if self._stop:
+                return
+            try:
+                item = (start, stop), build(self._spec, start, stop, slot=1 + k % 2), None
+            except BaseException as exc:  # noqa: BLE001 - raised by take
+                item = (start, stop), None, exc
+            self._ready.put(item)
+
+    def take(self, start, stop):
+        """The block of [start, stop) (built ahead when it is the next of
+        the ranges not yet taken)."""
+        if self._taken:  # the caller is done with the block it took last
+            self._free.release()
+            self._taken = False
+        want = (int(start), int(stop))
+        while want in self._pending:
+            got, block, exc = self._ready.get()
+            self._pending.discard(got)
+            if got == want:
+                self._taken = True
+                if exc is not None:
+                    raise exc
+                return block
+            self._free.release()  # a range skipped: its set is free again
+        return build(self._spec, *want)
+
+    def close(self):
+        self._stop = True
+        self._free.release()
+        self._free.release()
+        self._thread.join()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def release():
