@@ -38,8 +38,16 @@ same results give the same plan), a level's tasks already recorded are
 not run again, and the chunks not marked are written: a killed refinement
 ends bit for bit as an uninterrupted one.
 """
+import contextlib
+import dataclasses
+import hashlib
+import json
 import math
 import os
+import shutil
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -192,7 +200,6 @@ class LevelFiles:
         layout of the levels)."""
         key = self._key(level)
         if self.root is not None:
-            import shutil
             path = os.path.join(self.root, key)
             if os.path.isdir(path):
                 shutil.rmtree(path)
@@ -202,7 +209,6 @@ class LevelFiles:
         sync(zs.delete_dir(prefix + key))
 
     def meta(self, level):
-        import json
         data = self.get(level, "level.json")
         try:
             return None if data is None else json.loads(data)
@@ -210,7 +216,6 @@ class LevelFiles:
             return None
 
     def set_meta(self, level, meta):
-        import json
         self.put(level, "level.json", json.dumps(meta).encode())
 
     def put_keys(self, level, task, token, keys):
@@ -333,7 +338,6 @@ def _adopt(tid):
 
 
 def _scratch(nbytes):
-    import threading
     tid = threading.get_ident()
     _adopt(tid)
     buf = _SCRATCH.get(tid)
@@ -344,7 +348,6 @@ def _scratch(nbytes):
 
 def _filled(dtype, fill, count):
     """[flat array, clean] of this thread: at least `count` values `fill`."""
-    import threading
     tid = threading.get_ident()
     _adopt(tid)
     bufs = _FILLED.setdefault(tid, {})
@@ -435,8 +438,6 @@ class _ChunkOutputs:
         """The chunk's results.chunk_counts (a regime refined in every
         sector counted by code: one pass over the codes, not one a sector;
         a solved point's code is that of its own values)."""
-        from collections import Counter
-
         from coordsweep.engine.analysis import results
         from coordsweep.engine.analysis.flags import COMPUTED_STATUS_NAMES
         regime = self.kept["regime"]
@@ -686,8 +687,6 @@ class Deferred:
 
     def start(self, job):
         """The cluster's executor, its workers warmed (started once)."""
-        import contextlib
-
         from coordsweep.engine.run import cluster as zcluster
         from coordsweep.engine.run.executors import executor, warm_worker
         if self.stack is None:
@@ -728,8 +727,6 @@ class _Threads:
         self.counted = {}
 
     def run(self, tasks, job, progress):
-        from concurrent.futures import ThreadPoolExecutor
-
         def one(cid):
             return _one(job, cid, job.more(cid))
         if self.workers == 1 or len(tasks) <= 1:
@@ -757,7 +754,6 @@ def _collect(done, progress, counted):
 def refinement_for(spec, on=None):
     """(spec, Refinement or None): with `on` (``--refine VAR[,VAR]``) the
     spec's [run.refine] with those outputs (UsageError on a bad one)."""
-    import dataclasses
     if on is not None:
         if isinstance(on, str):
             on = [v.strip() for v in on.split(",") if v.strip()]
@@ -784,7 +780,6 @@ def check_store(store, spec, refinement):
 
 
 def _points_digest(idx):
-    import hashlib
     return hashlib.sha256(np.ascontiguousarray(idx, np.int64).tobytes()).hexdigest()
 
 
@@ -943,7 +938,6 @@ class _Ahead:
     waits for it; ``drop()`` waits and drops what it made."""
 
     def __init__(self, spec, n, copies):
-        import threading
         self.spec = spec
         self.target = None
         self.ready = threading.Event()
@@ -1024,8 +1018,6 @@ def _last_in_bands(plan, job, run, progress, planner, files, info, idx, level_po
     level's pause, ``refine-level-{k}``, comes after its last task, as on
     the other paths (chunks may have been written by then), its
     ``levels_done`` after that."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from coordsweep.engine.run.executors import Chunks
     spec, store, k = job.spec, job.store, info.level
     m, tp = len(idx), info.task_points
@@ -1112,7 +1104,6 @@ def cleanup(store):
     """Remove the levels' files of a complete store."""
     store = str(store)
     if "://" not in store:
-        import shutil
         if os.path.isdir(os.path.join(store, LEVELS)):
             shutil.rmtree(os.path.join(store, LEVELS))
         return
