@@ -228,7 +228,8 @@ def run(spec: Spec | Mapping[str, Any] | str | os.PathLike[str],
     solver : str or dict, optional
         Solver variants (CONTRACT.md "Solver variants"), e.g.
         ``"wage=brent,equilibria=mitm"`` or ``{"wage": "brent"}``;
-        overrides the spec's ``[run.solver]``; recorded in the attribute
+        overrides the spec's ``[run.solver]`` slot by slot (the slots it
+        names; the spec's others stay); recorded in the attribute
         ``solver``.
 
     Returns

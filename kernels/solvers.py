@@ -68,8 +68,23 @@ def parse(value=None):
     """A Solver from None (the defaults), a Solver, a dict {slot: name} or a
     string "wage=brent,equilibria=brute". Unknown slots or names raise
     SolverError."""
+    if isinstance(value, Solver):
+        value = value._asdict()
+    return Solver(**dict(DEFAULT, **_slots(value)))
+
+
+def override(base, value):
+    """The Solver `base` (anything :func:`parse` takes) with the slots that
+    `value` names replaced, the others kept: ``--solver equilibria=mitm``
+    over a spec whose [run.solver] says ``path = "bisect"`` keeps bisect."""
+    return Solver(**dict(parse(base)._asdict(), **_slots(value)))
+
+
+def _slots(value):
+    """{slot: name} of the slots `value` (None, a dict or a
+    "SLOT=NAME,..." string) names, checked."""
     if value is None:
-        return Solver(**DEFAULT)
+        return {}
     if isinstance(value, Solver):
         value = value._asdict()
     if isinstance(value, str):
@@ -86,7 +101,6 @@ def parse(value=None):
         value = items
     if not isinstance(value, dict):
         raise SolverError(f"solver must be a table or SLOT=NAME,..., got {value!r}")
-    out = dict(DEFAULT)
     for k, v in value.items():
         if k not in SLOTS:
             raise SolverError(f"solver slot {k!r} does not exist; slots: {', '.join(SLOTS)}")
@@ -95,8 +109,7 @@ def parse(value=None):
         if v not in SLOTS[k] and not (k == "wage" and is_user(v)):
             extra = " or a user's module:function" if k == "wage" else ""
             raise SolverError(f"solver.{k} = {v!r}: one of {', '.join(SLOTS[k])}{extra}")
-        out[k] = v
-    return Solver(**out)
+    return dict(value)
 
 
 def is_user(name):

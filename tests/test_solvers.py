@@ -241,6 +241,22 @@ def test_run_records_solver_and_resume_checks_it(tmp_path):
     assert code == 2 and "wage" in err and not (tmp_path / "c.zarr").exists()
 
 
+def test_command_line_solver_overrides_the_spec_slot_by_slot(tmp_path):
+    spec = write_spec(tmp_path, SPEC + '\n[run.solver]\npath = "bisect"\nwage = "brent"\n')
+    code, _, err = main_inprocess("run", spec, "--store", tmp_path / "a.zarr", "--quiet",
+                                  "--scheduler", "synchronous", "--solver", "equilibria=brute")
+    assert code == 0, err
+    assert store_attrs(tmp_path / "a.zarr")["solver"] == "wage=brent,equilibria=brute,path=bisect"
+    code, _, err = main_inprocess("run", spec, "--store", tmp_path / "b.zarr", "--quiet",
+                                  "--scheduler", "synchronous", "--solver", "path=lockstep")
+    assert code == 0, err
+    assert store_attrs(tmp_path / "b.zarr")["solver"] == "wage=brent,equilibria=auto,path=lockstep"
+    assert solvers.text(solvers.override({"path": "bisect"}, None)) == \
+        "wage=newton,equilibria=auto,path=bisect"
+    with pytest.raises(solvers.SolverError, match="slot 'paths'"):
+        solvers.override({"path": "bisect"}, "paths=brent")
+
+
 def test_api_run_solver(tmp_path):
     import coordsweep
     spec = coordsweep.parse_spec(SPEC)

@@ -35,7 +35,7 @@ def register(sub):
                    help="with --resume: compute again the chunks `inspect --verify` "
                    "finds bad")
     r.add_argument("--solver", metavar="SLOT=NAME,...",
-                   help="solver variants, overriding the spec's [run.solver], e.g. "
+                   help="solver variants, overriding the spec's [run.solver] slot by slot, e.g. "
                    "wage=brent,equilibria=brute (see the README's solver variants)")
     r.add_argument("--refine", metavar="VAR[,VAR]",
                    help="adaptive refinement on these categorical outputs (e.g. "

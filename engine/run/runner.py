@@ -62,11 +62,12 @@ class _Warming:
 
 
 def resolve_solver(spec, solver=None):
-    """The run's solver variants as canonical text: `solver` (CLI --solver,
-    run(..., solver=...)) over the spec's [run.solver]; a user's wage
-    function is imported here, so a bad name fails before any I/O."""
+    """The run's solver variants as canonical text: the spec's [run.solver],
+    the slots `solver` names (CLI --solver, run(..., solver=...)) replaced;
+    a user's wage function is imported here, so a bad name fails before
+    any I/O."""
     try:
-        parsed = solvers.parse(solver if solver is not None else spec.run.get("solver"))
+        parsed = solvers.override(spec.run.get("solver"), solver)
         if solvers.is_user(parsed.wage):
             solvers.load_user(parsed.wage)
     except solvers.SolverError as exc:
