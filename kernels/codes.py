@@ -68,8 +68,9 @@ STATUS_BITS = (
      "root or peak search on the GE path g_i(s) did not converge, or an "
      "adjustment path (dynamics) had not ended after 40 time units"),
     (PATH_SHAPE, "path_shape",
-     "GE path g_i(s) not increasing or single-peaked on its samples; "
-     "critical_mass and partial_share found from 64 samples"),
+     "GE path g_i(s) rises, falls and rises again (not single-peaked; decided "
+     "exactly where every eta = 0, on its samples otherwise); critical_mass "
+     "and partial_share found from 64 samples"),
     (NON_FINITE, "non_finite",
      "a value overflowed or became NaN"),
     (INVALID_INPUT, "invalid_input",

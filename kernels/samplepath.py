@@ -14,9 +14,11 @@ a placeholder; :func:`sampled_roots` then, for every queued path at once:
 - samples g_i(k / K), k = 1..K (K = sectors.SHAPE_SAMPLES; g_i(0) = -c'),
   the arithmetic in numba loops in fast_g's order, NumPy's SIMD log1p,
   expm1, log and exp over all the samples of the block between them;
-- checks each path's shape as sectors.sample_path does; a path that fails
-  it is left to the point-by-point code (kernels/point.py
-  ``finish_sampled_point``, which also takes the dense samples);
+- checks each path's shape as sectors.sample_path does, and exactly
+  (sectors.fast_path_turns_back, the peak of its m kept from one path
+  to the next of the same alpha); a path that fails either is left to the
+  point-by-point code (kernels/point.py ``resolve_sampled``, which also
+  takes the dense samples and sets PATH_SHAPE);
 - g_i(1) < 0 (the threshold test and g_i disagree by rounding): 1, as the
   point-by-point code; otherwise the first sampled sign change brackets the
   root, searched with every other path's by kernels/lockstep.py's
@@ -37,14 +39,15 @@ from coordsweep.kernels.jit import jit
 from coordsweep.kernels.lockstep import (
     T_ROWS, W_ALPHA, W_EPS, W_HI, W_IDX, W_LO, W_LOGK, W_LOGNET, W_S, W_THETA, W_U, W_XA0,
     _inplace, newton_search, staggered_rows, work_buffer)
-from coordsweep.kernels.sectors import SHAPE_RTOL, SHAPE_SAMPLES
+from coordsweep.kernels.sectors import (
+    SHAPE_RTOL, SHAPE_SAMPLES, TURN_RTOL, turn_kappa, turn_peak)
 
 #: rows of the queue (kernels/point.py Scratch.sargs): economy.fast_g's
 #: arguments after s, as kernels/lockstep.py's QUEUE_ARGS
 A_XA0, A_U, A_LOGK, A_THETA, A_EPS, A_ALPHA, A_NET = range(7)
 #: what sampled_roots says of a path (its ``kind`` array)
 ROOT_FOUND = 0   # the root (or 1 where g_i(1) < 0) is in root
-ROOT_SHAPE = 1   # the samples failed the shape check: point by point
+ROOT_SHAPE = 1   # the path failed the shape check: point by point
 #: rows of the samples buffer: the exps' and logs' arguments (E: theta s,
 #: then e = (1 + theta s)^eps - 1; F: X(s), then the exp's argument), K
 #: samples of each path one after the other (path-major), and log c'
@@ -106,12 +109,14 @@ def _sample_exp_args(q, A, B):
 
 @jit
 def _shape_and_brackets(q, A, B, W, root, kind):
-    """g_i(k / K) = f e - c' from the samples; the shape check of
-    sectors.sample_path; the first sign change of the paths to search
+    """g_i(k / K) = f e - c' from the samples; the shape checks of
+    sectors.sampled_candidate; the first sign change of the paths to search
     (their columns of W: start at the secant point, the bracket, the
     arguments). Returns the number of columns of W."""
     K = SHAPE_SAMPLES
     m = 0
+    peak_alpha = np.nan
+    peak_n = peak_d = 0.0
     for j in range(q):
         net = A[A_NET, j]
         g0 = -net
@@ -135,6 +140,16 @@ def _shape_and_brackets(q, A, B, W, root, kind):
                 fb = g
                 fa = prev
             prev = g
+        if ok:  # sectors.fast_path_turns_back, m's peak kept for the point's other paths
+            alpha = A[A_ALPHA, j]
+            # ((1 + theta)^-eps from the sample at s = 1, e = (1 + theta)^eps - 1)
+            kappa = turn_kappa(A[A_XA0, j], A[A_U, j], A[A_THETA, j], A[A_EPS, j], alpha,
+                               1.0 / (1.0 + B[R_E, j * K + K - 1]))
+            if kappa > 0.0:
+                if alpha != peak_alpha:
+                    peak_n, peak_d = turn_peak(A[A_EPS, j], alpha)
+                    peak_alpha = alpha
+                ok = not peak_n > kappa * peak_d * (1.0 + TURN_RTOL)
         if not ok:
             kind[j] = ROOT_SHAPE
             continue
@@ -168,7 +183,7 @@ def sampled_roots(args, work=None):
     """Critical masses of the queued fast paths the certificate does not
     cover, S0 u {i} an equilibrium (args: (7, q), economy.fast_g's
     arguments after s, one column a path). Returns (root, converged, kind):
-    kind ROOT_SHAPE where the samples fail the shape check (root and
+    kind ROOT_SHAPE where the path fails the shape check (root and
     converged then mean nothing: the point-by-point code answers)."""
     q = args.shape[1]
     root = np.ones(q)

@@ -16,10 +16,12 @@ from coordsweep.kernels.rootfind import (
     SMALL_RTOL, make_bisect_root, make_brent_root, make_golden_peak, make_newton_root)
 
 #: samples of g_i on (0, 1] used to check that the path is increasing or
-#: single-peaked (the searches rely on it; PATH_SHAPE flags a violation)
+#: single-peaked (the searches rely on it; PATH_SHAPE flags a violation;
+#: where every eta = 0, :func:`fast_path_turns_back` decides it exactly,
+#: dips between the samples included)
 SHAPE_SAMPLES = 8
-#: when the samples show a path that rises again after falling (it happens
-#: for large theta at high labour shares), the searches start again from
+#: when the path rises again after falling (it happens for large theta at
+#: high labour shares), the searches start again from
 #: this many samples, so that the first and last crossings are still found
 #: unless g_i wiggles on a finer scale; the point keeps its PATH_SHAPE bit
 DENSE_SAMPLES = 64
@@ -45,6 +47,12 @@ CERT_MARGIN = 1e-9
 #: narrower towards s = 1, where the test is tightest
 CERT_PIECES = 16
 CERT_SHARES = np.linspace(0.0, 1.0, CERT_PIECES + 1) ** (1.0 / 3.0)
+#: relative margin of the exact shape test (:func:`fast_path_turns_back`):
+#: a dip of g_i shallower than this leaves no trace in its values
+TURN_RTOL = 1e-9
+#: iterations of its search for the largest value of m (Newton's, bracketed;
+#: 2-4 are needed)
+TURN_MAXITER = 100
 #: GE-path variants' codes (kernels/solvers.py SLOTS["path"])
 PATH_BRENT = code("path", "brent")
 PATH_BISECT = code("path", "bisect")
@@ -133,6 +141,120 @@ def path_increasing(ws, i, x1):
         return True
     sec = ws.sec
     return pt.xa0 > (2.0 * alpha - 1.0) * (sec.xb[i] - sec.xa[i]) * (1.0 + CERT_MARGIN)
+
+
+@jit(inline="always")
+def _turn_terms(d, eps, alpha):
+    """At t = 1 + d: (t^-eps, 1 - t^-eps, v(t)) of :func:`fast_path_turns_back`'s
+    m(t) = (t^eps - 1) v(t) = (1 - t^-eps) v(t) / t^-eps (no overflow for
+    large t; expm1 where t is near 1)."""
+    lg = math.log1p(d)
+    w = math.exp(-eps * lg)
+    if d < 0.5:
+        return w, -math.expm1(-eps * lg), -alpha * math.expm1((1.0 - eps) * lg) - (1.0 - alpha) * d
+    return w, 1.0 - w, alpha - alpha * (1.0 + d) * w - (1.0 - alpha) * d
+
+
+@jit(inline="always")
+def _turn_slope(d, eps, alpha, w, omw, v):
+    """((log m)', (log m)'') at t = 1 + d, where v(t) > 0."""
+    t = 1.0 + d
+    vp = alpha * (eps - 1.0) * w - (1.0 - alpha)
+    vpp = -alpha * (eps - 1.0) * eps * w / t
+    slope = eps / (t * omw) + vp / v
+    curv = -eps * (omw + eps * w) / (t * t * omw * omw) + (vpp * v - vp * vp) / (v * v)
+    return slope, curv
+
+
+@jit(inline="always")
+def turn_kappa(xa0, u, theta, eps, alpha, w):
+    """The first part of :func:`fast_path_turns_back` (w = (1 + theta)^-eps,
+    which the callers have): -1 where the path certainly does not turn
+    back (alpha <= 1/2; m rising up to t = 1 + theta; or g_i falling at
+    s = 1, or a tie), else kappa, which m's peak (:func:`turn_peak`) must
+    exceed."""
+    if not (alpha > 0.5 and theta > 0.0 and u > 0.0 and xa0 > 0.0):
+        return -1.0
+    if 1.0 + theta <= alpha / (1.0 - alpha):
+        return -1.0  # below the peak of m (turn_peak), where m rises
+    kappa = xa0 * eps * theta / u
+    if theta < 0.5:
+        w, omw, v = _turn_terms(theta, eps, alpha)
+    else:
+        omw = 1.0 - w
+        v = alpha - alpha * (1.0 + theta) * w - (1.0 - alpha) * theta
+    if not omw * v < kappa * w * (1.0 - TURN_RTOL):
+        return -1.0  # m(1 + theta) >= kappa: g_i falls at s = 1 (or a tie)
+    if v > 0.0 and _turn_slope(theta, eps, alpha, w, omw, v)[0] >= 0.0:
+        return -1.0  # m rises up to 1 + theta: its largest value is m(1 + theta)
+    return kappa
+
+
+@jit
+def turn_peak(eps, alpha):
+    """(n, d) with n / d the largest value of :func:`fast_path_turns_back`'s
+    m (alpha > 1/2; it depends on alpha only): Newton's method on
+    (log m)' = 0, bracketed (log m is concave) from below by
+    t = alpha / (1 - alpha), where m still rises (t (log m)' >= 1 there, to
+    50 digits on a fine grid of alpha in (1/2, 1)) and which is within 9%
+    of the peak; once the step is below 1e-5 of t, log m's quadratic
+    model gives the peak's value to rounding."""
+    lo = (2.0 * alpha - 1.0) / (1.0 - alpha)
+    hi = np.inf
+    # the start: t = alpha / (1 - alpha) (1 + x (1 - x)^2 p(x)), x = 2 alpha - 1,
+    # p a cubic fitted to the peak (within 0.03% of it), so that one or two
+    # steps reach it
+    x = 2.0 * alpha - 1.0
+    p = 0.65340021 + x * (0.26644872 + x * (-1.62872304 + x * 0.94854925))
+    d = lo + alpha / (1.0 - alpha) * x * (1.0 - x) * (1.0 - x) * p
+    w, omw, v = _turn_terms(d, eps, alpha)
+    for _ in range(TURN_MAXITER):
+        if not v > 0.0:  # past t*: the peak is to the left
+            hi = d
+            d = 0.5 * (lo + hi)
+            w, omw, v = _turn_terms(d, eps, alpha)
+            continue
+        slope, curv = _turn_slope(d, eps, alpha, w, omw, v)
+        if slope > 0.0:
+            lo = d
+        else:
+            hi = d
+        step = -slope / curv
+        if abs(step) <= 1e-5 * d:
+            # log m at the peak: its quadratic model's, log m + slope step / 2
+            return omw * v * (1.0 + 0.5 * slope * step), w
+        dn = d + step
+        if not lo < dn < hi:
+            dn = 0.5 * (lo + hi) if hi < np.inf else 2.0 * d
+        d = dn
+        w, omw, v = _turn_terms(d, eps, alpha)
+    return omw * v, w
+
+
+@jit
+def fast_path_turns_back(xa0, u, logk, theta, eps, alpha, net):
+    """True when g_i (the fast path; economy.fast_g's arguments) rises, falls
+    and rises again on (0, 1]: MODEL.md's path that is not single-peaked,
+    decided exactly rather than from samples.
+
+    With t = 1 + theta s, :func:`path_increasing`'s condition for
+    d/ds log(g + c') > 0, h' X0 + (1 - alpha) u s h h' > alpha u h^2,
+    reads (eps (1 - alpha) = 1) X0 eps theta > u m(t) with
+    m(t) = (t^eps - 1) v(t), v(t) = 1 - (1 - alpha) t - alpha t^(1 - eps).
+    For alpha > 1/2, v is concave with v(1) = 0 and v'(1) > 0, so m is
+    positive on (1, t*) (v(t*) = 0), negative after, and log-concave on
+    (1, t*) (both factors are): m rises to one peak and falls. g_i falls
+    exactly where m(t) > kappa = X0 eps theta / u, an interval of t, so it
+    rises again after falling iff m(1 + theta) < kappa < max m over
+    (1, 1 + theta): g_i rises at s = 1, and the peak of m lies inside,
+    above kappa (:func:`turn_kappa`, then :func:`turn_peak`, which a
+    caller with many paths of one alpha may keep). TURN_RTOL keeps the
+    ties (a dip or a final rise of the order of rounding) out."""
+    kappa = turn_kappa(xa0, u, theta, eps, alpha, math.exp(-eps * math.log1p(theta)))
+    if not kappa > 0.0:
+        return False
+    n, d = turn_peak(eps, alpha)
+    return n > kappa * d * (1.0 + TURN_RTOL)
 
 
 @jit
@@ -249,6 +371,37 @@ def sample_path(ws, i, g0, g1, gs, nk):
 
 
 @jit(inline="always")
+def turns_back(ws, i):
+    """:func:`fast_path_turns_back` of candidate sector i on the fast path,
+    (1 + theta_i)^-eps = xa_i / xb_i from the workspace."""
+    sec = ws.sec
+    eps = ws.pt.eps
+    alpha = ws.pt.alpha
+    kappa = turn_kappa(ws.pt.xa0, sec.xa[i], sec.theta[i], eps, alpha, sec.xa[i] / sec.xb[i])
+    if not kappa > 0.0:
+        return False
+    n, d = turn_peak(eps, alpha)
+    return n > kappa * d * (1.0 + TURN_RTOL)
+
+
+@jit(inline="always")
+def rises_at_one_after_peak(ws, i, g0, g1, gs, pre):
+    """Off the fast path, where no exact test is at hand: whether g_i, whose
+    SHAPE_SAMPLES samples in gs rise and then fall, still rises at s = 1
+    (beyond rounding noise), so that it fell and rose again after its last
+    sample (g_i(1 - SLOPE_STEP) from the lock-step samples where pre)."""
+    K = SHAPE_SAMPLES
+    kmax = 0
+    for k in range(1, K + 1):
+        if gs[k] > gs[kmax]:
+            kmax = k
+    if kmax == K:
+        return False
+    gm = gs[PRE_SLOT + K + 1] if pre else g_at(ws, i, 1.0 - SLOPE_STEP)
+    return g1 > gm + SHAPE_RTOL * max(abs(g1), abs(gm), abs(g0))
+
+
+@jit(inline="always")
 def presampled(gs):
     """The path analysed was sampled in lock-step (gs: the samples
     scratch)."""
@@ -336,7 +489,9 @@ def sampled_candidate(ws, i, W_nc, x1, W1, subsidy, g0, gs, defer):
         return codes.COORDINATION_FAILURE, DEFERRED_SAMPLED, np.nan, W1 - W_nc, subsidy
     g1 = gs[PRE_SLOT + SHAPE_SAMPLES] if pre else g_at(ws, i, 1.0)
     K = SHAPE_SAMPLES
-    if not sample_path(ws, i, g0, g1, gs, K):
+    if not sample_path(ws, i, g0, g1, gs, K) or (
+            turns_back(ws, i) if ws.pt.fast
+            else rises_at_one_after_peak(ws, i, g0, g1, gs, pre)):
         ws.status[0] |= codes.PATH_SHAPE
         K = DENSE_SAMPLES
         sample_path(ws, i, g0, g1, gs, K)

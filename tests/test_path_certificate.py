@@ -4,6 +4,9 @@
   pure-Python reference's g_i (tests/reference.py, not the kernels) is
   increasing on a dense grid of [0, 1]; it fails where g_i is known to
   turn down (MODEL.md's high-alpha example);
+- the exact shape test ``fast_path_turns_back`` against the reference's
+  g_i on a dense grid, and the status bit ``path_shape`` it sets, also
+  where g_i's dip lies between the shape samples;
 - the fast-path g_i and its analytic slope against finite differences;
 - the safeguarded Newton root finder on known functions, and the
   ``path=newton`` variant against Brent and the reference's critical mass.
@@ -21,7 +24,8 @@ from coordsweep.kernels import api
 from coordsweep.kernels.economy import (
     KIND_CAND, KIND_SPONT, binary_log_wage, fast_g, fast_g_slope, fast_path_args)
 from coordsweep.kernels.rootfind import make_brent_root, make_newton_root
-from coordsweep.kernels.sectors import path_increasing
+from coordsweep.kernels import codes
+from coordsweep.kernels.sectors import fast_path_turns_back, path_increasing
 
 
 @numba.njit
@@ -108,6 +112,88 @@ def test_certificate_threshold_by_hand():
         pt = dict(labor=1.0, labor_share=alpha, price=[1.0], productivity=[1.0],
                   externality=[theta], cost=[0.1])
         assert certify(pt)[0][0] == int(expect), (alpha, theta)
+
+
+def dense_turns_back(pt, i, n=4001):
+    """Whether the reference's g_i, on n shares of [0, 1], rises, falls and
+    rises again (steps within 1e-11 of its size: neither)."""
+    g = reference_g(**pt, sector=i, s=np.linspace(0.0, 1.0, n))
+    d = np.diff(g)
+    sign = np.sign(np.where(np.abs(d) <= 1e-11 * np.abs(g).max(), 0.0, d))
+    sign = sign[sign != 0]
+    return bool(np.count_nonzero(np.diff(sign)) >= 2)
+
+
+#: a path that rises, dips by 1e-5 of its range between s = 0.177 and
+#: 0.188 and rises to s = 1: no two of the 8 shape samples see the dip
+EARLY_DIP = dict(labor=1.8270724737281132, labor_share=0.7840791127659785,
+                 price=[1.9997045424277973, 0.7154554195215284],
+                 productivity=[1.3059465866409743, 1.8218007930882378],
+                 externality=[15.346278857873061, 0.5092935071703666],
+                 cost=[0.026548227987435287, 1.1253027279743921],
+                 subsidy=[0.0, 0.3678302621654288])
+
+
+def test_exact_shape_test_against_the_dense_reference():
+    """fast_path_turns_back says whether g_i rises, falls and rises again
+    exactly as 4001 samples of the reference's g_i do, on sectors of high
+    labour shares and large theta (where such paths are common), and the
+    cases are not vacuous: both answers occur, and among the paths that
+    turn back many show it to none of the 8 shape samples."""
+    rng = np.random.default_rng(2027)
+    turns = plain = unseen = 0
+    for k in range(120):
+        n = int(rng.integers(1, 4))
+        pt = eta0_point(rng, n, 0.6, 0.92, (8.0, 20.0, 40.0)[k % 3])
+        flags, args = certify(pt)
+        for i in np.flatnonzero(flags == 0):
+            if np.isnan(args[i, 0]):
+                continue
+            exact = fast_path_turns_back(*args[i])
+            assert exact == dense_turns_back(pt, i), (pt, i)
+            turns += exact
+            plain += not exact
+            if exact:
+                g8 = reference_g(**pt, sector=i, s=np.linspace(0.0, 1.0, 9))
+                sign = np.sign(np.diff(g8))
+                unseen += np.count_nonzero(np.diff(sign[sign != 0])) < 2
+    assert turns >= 10 and plain >= 30 and unseen >= 3, (turns, plain, unseen)
+
+
+def test_path_shape_status_where_the_dip_is_between_samples(kern):
+    """MODEL.md: a point whose g_i rises, falls and rises again carries the
+    path_shape bit, also when the dip lies between the shape samples, with
+    every GE-path variant and in a block as on its own; its critical mass
+    is still the reference's first crossing."""
+    assert dense_turns_back(EARLY_DIP, 0) and not dense_turns_back(EARLY_DIP, 1)
+    g8 = reference_g(**EARLY_DIP, sector=0, s=np.linspace(0.0, 1.0, 9))
+    assert np.all(np.diff(g8) > 0)  # the samples alone see a rising path
+    ref = reference_solve(**EARLY_DIP)
+    for path in ("lockstep", "brent", "newton", "bisect"):
+        one = kern.solve_point(**EARLY_DIP, solver=f"path={path}")
+        assert int(one["status"]) & codes.PATH_SHAPE, path
+        np.testing.assert_allclose(one["critical_mass"], ref["critical_mass"], rtol=1e-8,
+                                   equal_nan=True)
+    block = {k: np.repeat(np.atleast_1d(np.asarray(v, float))[None], 3, axis=0)
+             if np.ndim(v) else np.full(3, v) for k, v in EARLY_DIP.items()}
+    out = kern.solve(**block)
+    assert np.all(out["status"].astype(int) & codes.PATH_SHAPE)
+
+
+def test_path_shape_status_with_eta_where_the_path_rises_at_one():
+    """With some eta_i > 0 (no exact test): a path whose samples rise and
+    fall but which rises again at s = 1 (its dip after the last sample but
+    one) carries the bit; the reference shows the turn."""
+    pt = dict(labor=0.678217889162189, labor_share=0.815779914068441,
+              price=[1.2195035629407538, 1.7456584501821522],
+              productivity=[1.0391739156807842, 1.580958888146057],
+              externality=[0.39318398032000496, 4.527838625480533],
+              cost=[0.035778557008030024, 7.522789794518287],
+              scale=[0.11575616682767707, 0.03202046133116234],
+              subsidy=[0.44342373636559673, 0.15915166902813294])
+    assert dense_turns_back(pt, 1)
+    one = api.solve_point(**pt)
+    assert int(one["status"]) & codes.PATH_SHAPE
 
 
 def test_fast_g_and_slope_against_reference_and_differences():
