@@ -379,6 +379,11 @@ def test_slurm_script(sweep, tmp_path):
         code, _, err = main_inprocess("slurm-script", sweep["spec"], *args)
         assert code == 2 and needle in err, err
     assert_same_snapshot(before, snapshot(out))
+    # a grid point outside MODEL.md's domains: refused as `run` refuses it
+    bad = write_spec(tmp_path, three_sector_spec(3, 3, cost_stop=-1.0), "bad.toml")
+    code, _, err = main_inprocess("slurm-script", bad, "--array", 2, "-o", tmp_path / "bad.sh")
+    assert code == 2 and "cost" in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "bad.sh").exists()
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -29,6 +29,7 @@ def main(args):
     from coordsweep.engine.run.jobarray import slurm_script
     from coordsweep.engine.spec.model import load_spec
     spec = load_spec(args.spec)
+    spec.check_grid()  # (as `run` does: a part would fail on the cluster)
     store = zstore.location(spec, args.store or None)
     if "://" not in store:
         store = os.path.abspath(store)
