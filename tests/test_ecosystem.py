@@ -248,6 +248,8 @@ def test_incomplete_store_export(made, tmp_path):
     out = tmp_path / "p.nc"
     code, _, err = main_inprocess("export", made["partial"], out)
     assert code == 2 and "incomplete" in err and "--incomplete" in err
+    # the count the completion record gives (chunks 0 and 2 written)
+    assert f"(2/{made['layout'].nchunks} chunks done)" in err, err
     assert not out.exists() and not list(tmp_path.iterdir())
     assert main_inprocess("export", made["partial"], out, "--incomplete")[0] == 0
     nc = open_netcdf(out)

@@ -240,8 +240,10 @@ def export(store, out, format=None, *, incomplete=False, overwrite=False):
         raise UsageError(f"{out}: no such directory {out.parent}")
     path, attrs, ds = _open(store)
     if not conventions.is_complete(attrs) and not incomplete:
-        raise StoreError(f"{path}: the run is incomplete ({attrs.get('chunks_done', '?')}/"
-                         f"{attrs.get('chunks_total', '?')} chunks); finish it with "
+        from coordsweep.engine.store import zarrstore as zstore
+        done = zstore.done_chunks(path)
+        raise StoreError(f"{path}: the run is incomplete ({int(done.sum())}/{done.size} "
+                         "chunks done); finish it with "
                          "`coordsweep run --resume`, or pass --incomplete to export "
                          "what is there")
     if fmt == "parquet":
