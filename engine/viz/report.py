@@ -338,11 +338,16 @@ def _provenance(ds):
     rows += [(k, at.get(k, "not recorded")) for k in VERSION_ATTRS]
     rows += [(k, at[k]) for k in ("spec_source", "completed") if k in at]
     rows.append(("complete", at.get("complete", "not recorded")))
-    rows.append(("chunks done / total",
-                 f"{at.get('chunks_done', '?')} / {at.get('chunks_total', '?')}"))
-    out = [_table(["", "value"], rows)]
+    cd = None
     if "chunk_done" in ds.data_vars:
+        # (the attribute chunks_done is written at the end of a run only)
         cd = chunks_done(_values(ds["chunk_done"]), store_token(ds.attrs)).ravel()
+        rows.append(("chunks done / total", f"{int(cd.sum())} / {cd.size}"))
+    else:
+        rows.append(("chunks done / total",
+                     f"{at.get('chunks_done', '?')} / {at.get('chunks_total', '?')}"))
+    out = [_table(["", "value"], rows)]
+    if cd is not None:
         missing = np.nonzero(~cd)[0]
         line = f"Completion record: {int(cd.sum())} of {cd.size} chunks written"
         if missing.size:
