@@ -279,6 +279,25 @@ def test_inspect_complete_store(complete):
         assert pos >= 0, f"spec line {line!r} not in inspect output"
 
 
+def test_options_a_run_ignores_are_named(complete, tmp_path):
+    """--workers with the synchronous scheduler, --chunk-points with
+    --resume: the run goes on, and says once what it does not do; the
+    resumed store keeps its chunks."""
+    store = str(tmp_path / "w.zarr")
+    code, _, err = main_inprocess(*run_args(complete["spec_a"], store, "--workers", 3))
+    assert code == 0, err
+    assert err.count("warning") == 1 and "--workers is ignored" in err, err
+    partial = str(tmp_path / "partial.zarr")
+    make_partial_store(complete["spec_a"], partial, 45, [0, 2])
+    code, _, err = main_inprocess(*run_args(complete["spec_a"], partial, "--resume",
+                                            "--chunk-points", 100))
+    assert code == 0, err
+    assert err.count("warning") == 1 and "--chunk-points is ignored" in err, err
+    assert_identical_stores(complete["store"], partial)
+    code, _, err = main_inprocess(*run_args(complete["spec_a"], str(tmp_path / "q.zarr")))
+    assert code == 0 and "warning" not in err, err
+
+
 def test_inspect_partial_store(complete, tmp_path):
     store = str(tmp_path / "partial.zarr")
     make_partial_store(complete["spec_a"], store, 45, [0, 2, 6])

@@ -56,6 +56,8 @@ def main(args):
         print(dry_run_text(spec, args.store, chunk_points=args.chunk_points,
                            workers=1 if args.scheduler == "synchronous" else args.workers))
         return EXIT_OK
+    for ignored in _ignored_options(args):
+        print(f"coordsweep: warning: {ignored}", file=sys.stderr)
     cluster = {k: getattr(args, k) for k in ("jobs", "cores", "memory", "walltime", "queue",
                                               "account", "job_extra", "host")}
     cluster["kind"] = args.cluster
@@ -81,6 +83,22 @@ def main(args):
     else:
         print(run_summary_text(summary, dashboard=not args.quiet))
     return EXIT_OK
+
+
+def _ignored_options(args):
+    """What the command line asks for that this run will not do (the run
+    goes on: a warning each)."""
+    out = []
+    if args.workers is not None and args.scheduler is not None:
+        if args.scheduler == "synchronous":
+            out.append("--workers is ignored with --scheduler synchronous (one thread "
+                       "computes); use --scheduler threads or local for more")
+        elif "://" in args.scheduler:
+            out.append(f"--workers is ignored with --scheduler {args.scheduler}: the "
+                       "running scheduler's workers compute")
+    if args.chunk_points is not None and args.resume:
+        out.append("--chunk-points is ignored with --resume: the store keeps its chunks")
+    return out
 
 
 def _interrupted_hint(spec, store):
