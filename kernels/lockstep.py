@@ -2,7 +2,8 @@
 masses of a whole block, found together in SIMD lanes.
 
 Where every eta = 0 and the path of a candidate sector is certified
-increasing (kernels/sectors.py ``path_increasing``: the common case), its
+increasing (kernels/sectors.py ``path_increasing``, the common case, or
+the exact ``fast_increasing`` where that cheap certificate does not tell), its
 critical mass is the one root in (0, 1] of
 
     g_i(s) = K h(s) X(s)^-alpha - c',   h(s) = (1 + theta s)^eps - 1,

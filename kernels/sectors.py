@@ -166,17 +166,19 @@ def _turn_slope(d, eps, alpha, w, omw, v):
     return slope, curv
 
 
+#: what :func:`turn_state` tells of g_i near s = 1
+TURN_FALLS = 0  # g_i falls at s = 1 (or a tie): at most single-peaked, not increasing
+TURN_RISES = 1  # m rises up to 1 + theta, below kappa there: g_i increasing
+TURN_PEAK = 2   # g_i rises at s = 1, past the peak of m: its peak decides
+
+
 @jit(inline="always")
-def turn_kappa(xa0, u, theta, eps, alpha, w):
-    """The first part of :func:`fast_path_turns_back` (w = (1 + theta)^-eps,
-    which the callers have): -1 where the path certainly does not turn
-    back (alpha <= 1/2; m rising up to t = 1 + theta; or g_i falling at
-    s = 1, or a tie), else kappa, which m's peak (:func:`turn_peak`) must
-    exceed."""
-    if not (alpha > 0.5 and theta > 0.0 and u > 0.0 and xa0 > 0.0):
-        return -1.0
-    if 1.0 + theta <= alpha / (1.0 - alpha):
-        return -1.0  # below the peak of m (turn_peak), where m rises
+def turn_state(xa0, u, theta, eps, alpha, w):
+    """The first part of :func:`fast_path_turns_back` (alpha > 1/2;
+    w = (1 + theta)^-eps, which the callers have): (TURN_FALLS, TURN_RISES
+    or TURN_PEAK, kappa). With TURN_PEAK, g_i turns back iff the peak of
+    m (:func:`turn_peak`) exceeds kappa, and is increasing iff it stays
+    below."""
     kappa = xa0 * eps * theta / u
     if theta < 0.5:
         w, omw, v = _turn_terms(theta, eps, alpha)
@@ -184,10 +186,12 @@ def turn_kappa(xa0, u, theta, eps, alpha, w):
         omw = 1.0 - w
         v = alpha - alpha * (1.0 + theta) * w - (1.0 - alpha) * theta
     if not omw * v < kappa * w * (1.0 - TURN_RTOL):
-        return -1.0  # m(1 + theta) >= kappa: g_i falls at s = 1 (or a tie)
+        return TURN_FALLS, kappa  # m(1 + theta) >= kappa (or a tie; or NaN)
+    if 1.0 + theta <= alpha / (1.0 - alpha):
+        return TURN_RISES, kappa  # below the peak of m (turn_peak), where m rises
     if v > 0.0 and _turn_slope(theta, eps, alpha, w, omw, v)[0] >= 0.0:
-        return -1.0  # m rises up to 1 + theta: its largest value is m(1 + theta)
-    return kappa
+        return TURN_RISES, kappa
+    return TURN_PEAK, kappa
 
 
 @jit
@@ -247,11 +251,15 @@ def fast_path_turns_back(xa0, u, logk, theta, eps, alpha, net):
     exactly where m(t) > kappa = X0 eps theta / u, an interval of t, so it
     rises again after falling iff m(1 + theta) < kappa < max m over
     (1, 1 + theta): g_i rises at s = 1, and the peak of m lies inside,
-    above kappa (:func:`turn_kappa`, then :func:`turn_peak`, which a
-    caller with many paths of one alpha may keep). TURN_RTOL keeps the
-    ties (a dip or a final rise of the order of rounding) out."""
-    kappa = turn_kappa(xa0, u, theta, eps, alpha, math.exp(-eps * math.log1p(theta)))
-    if not kappa > 0.0:
+    above kappa (:func:`turn_state`, then :func:`turn_peak`, which a
+    caller with many paths of one alpha may keep). And g_i is increasing
+    iff m stays below kappa on (1, 1 + theta] (:func:`fast_increasing`).
+    TURN_RTOL keeps the ties (a dip or a final rise of the order of
+    rounding) out of both."""
+    if not (alpha > 0.5 and theta > 0.0 and u > 0.0 and xa0 > 0.0):
+        return False
+    state, kappa = turn_state(xa0, u, theta, eps, alpha, math.exp(-eps * math.log1p(theta)))
+    if state != TURN_PEAK:
         return False
     n, d = turn_peak(eps, alpha)
     return n > kappa * d * (1.0 + TURN_RTOL)
@@ -377,11 +385,32 @@ def turns_back(ws, i):
     sec = ws.sec
     eps = ws.pt.eps
     alpha = ws.pt.alpha
-    kappa = turn_kappa(ws.pt.xa0, sec.xa[i], sec.theta[i], eps, alpha, sec.xa[i] / sec.xb[i])
-    if not kappa > 0.0:
+    if not (alpha > 0.5 and sec.theta[i] > 0.0 and sec.xa[i] > 0.0 and ws.pt.xa0 > 0.0):
+        return False
+    state, kappa = turn_state(ws.pt.xa0, sec.xa[i], sec.theta[i], eps, alpha,
+                              sec.xa[i] / sec.xb[i])
+    if state != TURN_PEAK:
         return False
     n, d = turn_peak(eps, alpha)
     return n > kappa * d * (1.0 + TURN_RTOL)
+
+
+@jit(inline="always")
+def fast_increasing(xa0, u, theta, eps, alpha, w, peak_n, peak_d):
+    """Whether g_i is increasing on (0, 1] by :func:`fast_path_turns_back`'s
+    exact analysis (m below kappa on (1, 1 + theta]; alpha > 1/2, the fast
+    path; w = (1 + theta)^-eps), where :func:`path_increasing`'s cheap
+    certificate does not tell. Returns (increasing, peak_n, peak_d): m's
+    peak (:func:`turn_peak`; NaN: not known yet) as the caller gave it or
+    as worked out here, for the point's next sector."""
+    if not (theta > 0.0 and u > 0.0 and xa0 > 0.0):
+        return False, peak_n, peak_d
+    state, kappa = turn_state(xa0, u, theta, eps, alpha, w)
+    if state != TURN_PEAK:
+        return state == TURN_RISES, peak_n, peak_d
+    if np.isnan(peak_n):
+        peak_n, peak_d = turn_peak(eps, alpha)
+    return peak_n < kappa * peak_d * (1.0 - TURN_RTOL), peak_n, peak_d
 
 
 @jit(inline="always")
@@ -440,7 +469,9 @@ def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
     logrent = log_rent_full(ws, i, x1)
     subsidy = max(0.0, 1.0 - math.exp(logrent + sec.lem1[i] - sec.logc[i]))
     g0 = -(1.0 - sec.sigma[i]) * cost
-    if path_increasing(ws, i, x1):
+    if path_increasing(ws, i, x1) or (ws.pt.fast and fast_increasing(
+            ws.pt.xa0, sec.xa[i], sec.theta[i], ws.pt.eps, ws.pt.alpha, sec.xa[i] / sec.xb[i],
+            np.nan, np.nan)[0]):
         # g_i rises from g0 < 0: regime 2 iff g_i(1) >= 0 (the threshold
         # test), with the unique root as critical mass; otherwise g_i < 0
         # on (0, 1): no partial coordination.
