@@ -24,8 +24,8 @@ import numpy as np
 
 from coordsweep.kernels import codes
 from coordsweep.kernels.economy import (
-    KIND_CAND, KIND_INERT, KIND_SPONT, POINT_DTYPE, SECTOR_DTYPE, SOLVER_EQUILIBRIA,
-    SOLVER_PATH, Point, Workspace, allocate_workspace, binary_welfare, fast_path_args)
+    KIND_CAND, KIND_INERT, KIND_SPONT, POINT_DTYPE, SECTOR_DTYPE, SOLVER_PATH, Point,
+    Workspace, allocate_workspace, binary_welfare, fast_path_args)
 from coordsweep.kernels.equilibria import (
     TIE_RTOL, classify, classify_kinds, no_coordination, tabled_equilibria)
 from coordsweep.kernels.etapoint import eta_tabled, solve_eta_point
@@ -360,7 +360,6 @@ def solve_tabled_point(x, p, prep, scr, out):
     zmask, ncand, nactive = classify_kinds(kind, cand, active)
 
     # --- no-coordination equilibrium S0 = Z (equilibria.no_coordination) --
-    x_nc = tx[zmask]
     te = prep.te[p]
     w_nc = te[zmask]
     wl = w_nc * r.labor[p]

@@ -40,7 +40,7 @@ from coordsweep.kernels.lockstep import (
     T_ROWS, W_ALPHA, W_EPS, W_HI, W_IDX, W_LO, W_LOGK, W_LOGNET, W_S, W_THETA, W_U, W_XA0,
     _inplace, newton_search, staggered_rows, work_buffer)
 from coordsweep.kernels.sectors import (
-    SHAPE_RTOL, SHAPE_SAMPLES, TURN_PEAK, TURN_RTOL, turn_peak, turn_state)
+    SHAPE_RTOL, SHAPE_SAMPLES, TURN_PEAK, peak_above, turn_peak, turn_state)
 
 #: rows of the queue (kernels/point.py Scratch.sargs): economy.fast_g's
 #: arguments after s, as kernels/lockstep.py's QUEUE_ARGS
@@ -151,7 +151,7 @@ def _shape_and_brackets(q, A, B, W, root, kind):
                 if alpha != peak_alpha:
                     peak_n, peak_d = turn_peak(A[A_EPS, j], alpha)
                     peak_alpha = alpha
-                ok = not peak_n > kappa * peak_d * (1.0 + TURN_RTOL)
+                ok = not peak_above(peak_n, peak_d, kappa)
         if not ok:
             kind[j] = ROOT_SHAPE
             continue

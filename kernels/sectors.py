@@ -256,12 +256,24 @@ def fast_path_turns_back(xa0, u, logk, theta, eps, alpha, net):
     iff m stays below kappa on (1, 1 + theta] (:func:`fast_increasing`).
     TURN_RTOL keeps the ties (a dip or a final rise of the order of
     rounding) out of both."""
+    return turns_back_w(xa0, u, theta, eps, alpha, math.exp(-eps * math.log1p(theta)))
+
+
+@jit(inline="always")
+def turns_back_w(xa0, u, theta, eps, alpha, w):
+    """:func:`fast_path_turns_back` given w = (1 + theta)^-eps."""
     if not (alpha > 0.5 and theta > 0.0 and u > 0.0 and xa0 > 0.0):
         return False
-    state, kappa = turn_state(xa0, u, theta, eps, alpha, math.exp(-eps * math.log1p(theta)))
+    state, kappa = turn_state(xa0, u, theta, eps, alpha, w)
     if state != TURN_PEAK:
         return False
     n, d = turn_peak(eps, alpha)
+    return peak_above(n, d, kappa)
+
+
+@jit(inline="always")
+def peak_above(n, d, kappa):
+    """Whether m's peak n / d (:func:`turn_peak`) exceeds kappa beyond TURN_RTOL."""
     return n > kappa * d * (1.0 + TURN_RTOL)
 
 
@@ -383,16 +395,8 @@ def turns_back(ws, i):
     """:func:`fast_path_turns_back` of candidate sector i on the fast path,
     (1 + theta_i)^-eps = xa_i / xb_i from the workspace."""
     sec = ws.sec
-    eps = ws.pt.eps
-    alpha = ws.pt.alpha
-    if not (alpha > 0.5 and sec.theta[i] > 0.0 and sec.xa[i] > 0.0 and ws.pt.xa0 > 0.0):
-        return False
-    state, kappa = turn_state(ws.pt.xa0, sec.xa[i], sec.theta[i], eps, alpha,
-                              sec.xa[i] / sec.xb[i])
-    if state != TURN_PEAK:
-        return False
-    n, d = turn_peak(eps, alpha)
-    return n > kappa * d * (1.0 + TURN_RTOL)
+    return turns_back_w(ws.pt.xa0, sec.xa[i], sec.theta[i], ws.pt.eps, ws.pt.alpha,
+                        sec.xa[i] / sec.xb[i])
 
 
 @jit(inline="always")
