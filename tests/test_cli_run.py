@@ -281,7 +281,7 @@ def test_inspect_complete_store(complete):
 
 def test_options_a_run_ignores_are_named(complete, tmp_path):
     """--workers with the synchronous scheduler, --chunk-points with
-    --resume: the run goes on, and says once what it does not do; the
+    --resume: the run goes on, and says once what it did not do; the
     resumed store keeps its chunks."""
     store = str(tmp_path / "w.zarr")
     code, _, err = main_inprocess(*run_args(complete["spec_a"], store, "--workers", 3))
@@ -296,6 +296,10 @@ def test_options_a_run_ignores_are_named(complete, tmp_path):
     assert_identical_stores(complete["store"], partial)
     code, _, err = main_inprocess(*run_args(complete["spec_a"], str(tmp_path / "q.zarr")))
     assert code == 0 and "warning" not in err, err
+    # a run that fails says only why
+    code, _, err = main_inprocess(*run_args(complete["spec_a"], str(tmp_path / "q.zarr"),
+                                            "--workers", 3))
+    assert_one_line_error(code, err, "--overwrite")
 
 
 def test_inspect_partial_store(complete, tmp_path):

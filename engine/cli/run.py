@@ -56,8 +56,6 @@ def main(args):
         print(dry_run_text(spec, args.store, chunk_points=args.chunk_points,
                            workers=1 if args.scheduler == "synchronous" else args.workers))
         return EXIT_OK
-    for ignored in _ignored_options(args):
-        print(f"coordsweep: warning: {ignored}", file=sys.stderr)
     cluster = {k: getattr(args, k) for k in ("jobs", "cores", "memory", "walltime", "queue",
                                               "account", "job_extra", "host")}
     cluster["kind"] = args.cluster
@@ -73,8 +71,10 @@ def main(args):
                            on_dashboard=show, repair=args.repair, solver=args.solver,
                            refine=args.refine)
     except KeyboardInterrupt:
+        _warn_ignored(args)
         print("coordsweep: interrupted; " + _interrupted_hint(spec, args.store), file=sys.stderr)
         return EXIT_INTERRUPTED
+    _warn_ignored(args)  # (after the run: an error stays the one line it is)
     from coordsweep.engine.analysis.info import run_summary, run_summary_text
     from coordsweep.engine.analysis.jsonvalue import json_value
     summary = run_summary(result, spec)
@@ -83,6 +83,11 @@ def main(args):
     else:
         print(run_summary_text(summary, dashboard=not args.quiet))
     return EXIT_OK
+
+
+def _warn_ignored(args):
+    for ignored in _ignored_options(args):
+        print(f"coordsweep: warning: {ignored}", file=sys.stderr)
 
 
 def _ignored_options(args):
