@@ -34,8 +34,8 @@ from coordsweep.kernels.lockstep import (
     QUEUE_ARGS, QUEUE_ROWS, Q_START, _write as write_roots, staggered_rows)
 from coordsweep.kernels.samplepath import ROOT_SHAPE, sampled_roots
 from coordsweep.kernels.sectors import (
-    CERT_MARGIN, DEFER_SLOT, DEFERRED, DEFERRED_SAMPLED, PATH_LOCKSTEP, PRE_SLOT, PRESAMPLES,
-    SAMPLES_SCRATCH, analyse_sector, fast_increasing, sampled_candidate)
+    DEFER_SLOT, DEFERRED, DEFERRED_SAMPLED, PATH_LOCKSTEP, PRE_SLOT, PRESAMPLES,
+    SAMPLES_SCRATCH, analyse_sector, fast_path_increasing, sampled_candidate)
 from coordsweep.kernels.prepare import N_PTMP, N_TMP
 from coordsweep.kernels.table import table_size
 from coordsweep.kernels.variants import equilibria_and_first_best, tabled_solver
@@ -392,7 +392,7 @@ def solve_tabled_point(x, p, prep, scr, out):
     q = scr.qlen[0]
     sq = scr.slen[0]
     eps = r.eps[p]
-    peak_n = peak_d = np.nan  # (sectors.fast_increasing's peak, once per point)
+    peak_n = peak_d = np.nan  # (sectors.path_turns' peak of m, once per point)
     for i in range(n):
         kd = kind[i]
         if kd == KIND_INERT:
@@ -412,12 +412,8 @@ def solve_tabled_point(x, p, prep, scr, out):
             sub = max(0.0, 1.0 - gc1c)
             g0 = -(1.0 - sec.sigma[i]) * cost
             gain = W1 - W_nc
-            increasing = alpha <= 0.5 or \
-                xa0 > (2.0 * alpha - 1.0) * (sec.xb[i] - sec.xa[i]) * (1.0 + CERT_MARGIN)
-            if not increasing:
-                increasing, peak_n, peak_d = fast_increasing(
-                    xa0, sec.xa[i], sec.theta[i], eps, alpha, sec.xa[i] / sec.xb[i],
-                    peak_n, peak_d)
+            increasing, peak_n, peak_d = fast_path_increasing(
+                xa0, sec.xa[i], sec.xb[i], sec.theta[i], eps, alpha, peak_n, peak_d)
             if increasing:
                 # sectors.path_increasing's certificate, or the exact test (fast path)
                 ps = np.nan

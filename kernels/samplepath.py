@@ -40,7 +40,7 @@ from coordsweep.kernels.lockstep import (
     T_ROWS, W_ALPHA, W_EPS, W_HI, W_IDX, W_LO, W_LOGK, W_LOGNET, W_S, W_THETA, W_U, W_XA0,
     _inplace, newton_search, staggered_rows, work_buffer)
 from coordsweep.kernels.sectors import (
-    SHAPE_RTOL, SHAPE_SAMPLES, TURN_PEAK, peak_above, turn_peak, turn_state)
+    SHAPE_RTOL, SHAPE_SAMPLES, path_turns)
 
 #: rows of the queue (kernels/point.py Scratch.sargs): economy.fast_g's
 #: arguments after s, as kernels/lockstep.py's QUEUE_ARGS
@@ -115,8 +115,7 @@ def _shape_and_brackets(q, A, B, W, root, kind):
     arguments). Returns the number of columns of W."""
     K = SHAPE_SAMPLES
     m = 0
-    peak_alpha = np.nan
-    peak_n = peak_d = 0.0
+    peak_alpha = peak_n = peak_d = np.nan
     for j in range(q):
         net = A[A_NET, j]
         g0 = -net
@@ -140,18 +139,17 @@ def _shape_and_brackets(q, A, B, W, root, kind):
                 fb = g
                 fa = prev
             prev = g
-        alpha = A[A_ALPHA, j]
-        if ok and alpha > 0.5 and A[A_THETA, j] > 0.0 and A[A_U, j] > 0.0 \
-                and A[A_XA0, j] > 0.0:
+        if ok:
             # sectors.fast_path_turns_back, m's peak kept for the point's other
             # paths ((1 + theta)^-eps from the sample at s = 1, e = (1 + theta)^eps - 1)
-            state, kappa = turn_state(A[A_XA0, j], A[A_U, j], A[A_THETA, j], A[A_EPS, j],
-                                      alpha, 1.0 / (1.0 + B[R_E, j * K + K - 1]))
-            if state == TURN_PEAK:
-                if alpha != peak_alpha:
-                    peak_n, peak_d = turn_peak(A[A_EPS, j], alpha)
-                    peak_alpha = alpha
-                ok = not peak_above(peak_n, peak_d, kappa)
+            alpha = A[A_ALPHA, j]
+            if alpha != peak_alpha:
+                peak_n = peak_d = np.nan
+                peak_alpha = alpha
+            turned, _, peak_n, peak_d = path_turns(
+                A[A_XA0, j], A[A_U, j], A[A_THETA, j], A[A_EPS, j], alpha,
+                1.0 / (1.0 + B[R_E, j * K + K - 1]), peak_n, peak_d)
+            ok = not turned
         if not ok:
             kind[j] = ROOT_SHAPE
             continue

@@ -136,11 +136,15 @@ def path_increasing(ws, i, x1):
         if pt.eta0:
             return False
         return eta_path_increasing(ws, i, x1)
-    alpha = pt.alpha
-    if alpha <= 0.5:
-        return True
     sec = ws.sec
-    return pt.xa0 > (2.0 * alpha - 1.0) * (sec.xb[i] - sec.xa[i]) * (1.0 + CERT_MARGIN)
+    return cheap_certificate(pt.alpha, pt.xa0, sec.xa[i], sec.xb[i])
+
+
+@jit(inline="always")
+def cheap_certificate(alpha, xa0, xa, xb):
+    """:func:`path_increasing` on the fast path: alpha <= 1/2, or
+    X0 > (2 alpha - 1) (xb_i - xa_i) with a margin of CERT_MARGIN."""
+    return alpha <= 0.5 or xa0 > (2.0 * alpha - 1.0) * (xb - xa) * (1.0 + CERT_MARGIN)
 
 
 @jit(inline="always")
@@ -252,29 +256,31 @@ def fast_path_turns_back(xa0, u, logk, theta, eps, alpha, net):
     rises again after falling iff m(1 + theta) < kappa < max m over
     (1, 1 + theta): g_i rises at s = 1, and the peak of m lies inside,
     above kappa (:func:`turn_state`, then :func:`turn_peak`, which a
-    caller with many paths of one alpha may keep). And g_i is increasing
-    iff m stays below kappa on (1, 1 + theta] (:func:`fast_increasing`).
+    caller with many paths of one alpha may keep: :func:`path_turns`).
+    And g_i is increasing iff m stays below kappa on (1, 1 + theta]
+    (:func:`fast_increasing`).
     TURN_RTOL keeps the ties (a dip or a final rise of the order of
     rounding) out of both."""
-    return turns_back_w(xa0, u, theta, eps, alpha, math.exp(-eps * math.log1p(theta)))
+    return path_turns(xa0, u, theta, eps, alpha, math.exp(-eps * math.log1p(theta)),
+                      np.nan, np.nan)[0]
 
 
 @jit(inline="always")
-def turns_back_w(xa0, u, theta, eps, alpha, w):
-    """:func:`fast_path_turns_back` given w = (1 + theta)^-eps."""
+def path_turns(xa0, u, theta, eps, alpha, w, peak_n, peak_d):
+    """:func:`fast_path_turns_back`'s analysis given w = (1 + theta)^-eps:
+    (turns back, increasing, peak_n, peak_d), m's peak (:func:`turn_peak`;
+    NaN: not known yet) as the caller gave it or as worked out here, for
+    the next path of the same alpha. Neither answer where alpha <= 1/2
+    (:func:`cheap_certificate` holds there)."""
     if not (alpha > 0.5 and theta > 0.0 and u > 0.0 and xa0 > 0.0):
-        return False
+        return False, False, peak_n, peak_d
     state, kappa = turn_state(xa0, u, theta, eps, alpha, w)
     if state != TURN_PEAK:
-        return False
-    n, d = turn_peak(eps, alpha)
-    return peak_above(n, d, kappa)
-
-
-@jit(inline="always")
-def peak_above(n, d, kappa):
-    """Whether m's peak n / d (:func:`turn_peak`) exceeds kappa beyond TURN_RTOL."""
-    return n > kappa * d * (1.0 + TURN_RTOL)
+        return False, state == TURN_RISES, peak_n, peak_d
+    if np.isnan(peak_n):
+        peak_n, peak_d = turn_peak(eps, alpha)
+    return (peak_n > kappa * peak_d * (1.0 + TURN_RTOL),
+            peak_n < kappa * peak_d * (1.0 - TURN_RTOL), peak_n, peak_d)
 
 
 @jit
@@ -395,26 +401,29 @@ def turns_back(ws, i):
     """:func:`fast_path_turns_back` of candidate sector i on the fast path,
     (1 + theta_i)^-eps = xa_i / xb_i from the workspace."""
     sec = ws.sec
-    return turns_back_w(ws.pt.xa0, sec.xa[i], sec.theta[i], ws.pt.eps, ws.pt.alpha,
-                        sec.xa[i] / sec.xb[i])
+    return path_turns(ws.pt.xa0, sec.xa[i], sec.theta[i], ws.pt.eps, ws.pt.alpha,
+                      sec.xa[i] / sec.xb[i], np.nan, np.nan)[0]
 
 
 @jit(inline="always")
 def fast_increasing(xa0, u, theta, eps, alpha, w, peak_n, peak_d):
     """Whether g_i is increasing on (0, 1] by :func:`fast_path_turns_back`'s
-    exact analysis (m below kappa on (1, 1 + theta]; alpha > 1/2, the fast
-    path; w = (1 + theta)^-eps), where :func:`path_increasing`'s cheap
-    certificate does not tell. Returns (increasing, peak_n, peak_d): m's
-    peak (:func:`turn_peak`; NaN: not known yet) as the caller gave it or
-    as worked out here, for the point's next sector."""
-    if not (theta > 0.0 and u > 0.0 and xa0 > 0.0):
-        return False, peak_n, peak_d
-    state, kappa = turn_state(xa0, u, theta, eps, alpha, w)
-    if state != TURN_PEAK:
-        return state == TURN_RISES, peak_n, peak_d
-    if np.isnan(peak_n):
-        peak_n, peak_d = turn_peak(eps, alpha)
-    return peak_n < kappa * peak_d * (1.0 - TURN_RTOL), peak_n, peak_d
+    exact analysis (m below kappa on (1, 1 + theta]; the fast path;
+    w = (1 + theta)^-eps). Returns (increasing, peak_n, peak_d), m's peak
+    as :func:`path_turns` keeps it."""
+    _, up, peak_n, peak_d = path_turns(xa0, u, theta, eps, alpha, w, peak_n, peak_d)
+    return up, peak_n, peak_d
+
+
+@jit(inline="always")
+def fast_path_increasing(xa0, xa, xb, theta, eps, alpha, peak_n, peak_d):
+    """Candidate sector i's g_i certainly increasing on the fast path:
+    :func:`cheap_certificate`, else the exact :func:`fast_increasing`
+    (xa, xb: the sector's xa_i, xb_i). Returns (increasing, peak_n,
+    peak_d) as fast_increasing does."""
+    if cheap_certificate(alpha, xa0, xa, xb):
+        return True, peak_n, peak_d
+    return fast_increasing(xa0, xa, theta, eps, alpha, xa / xb, peak_n, peak_d)
 
 
 @jit(inline="always")
@@ -473,9 +482,9 @@ def analyse_candidate(ws, i, W_nc, zmask, gs, defer):
     logrent = log_rent_full(ws, i, x1)
     subsidy = max(0.0, 1.0 - math.exp(logrent + sec.lem1[i] - sec.logc[i]))
     g0 = -(1.0 - sec.sigma[i]) * cost
-    if path_increasing(ws, i, x1) or (ws.pt.fast and fast_increasing(
-            ws.pt.xa0, sec.xa[i], sec.theta[i], ws.pt.eps, ws.pt.alpha, sec.xa[i] / sec.xb[i],
-            np.nan, np.nan)[0]):
+    if (fast_path_increasing(ws.pt.xa0, sec.xa[i], sec.xb[i], sec.theta[i], ws.pt.eps,
+                             ws.pt.alpha, np.nan, np.nan)[0] if ws.pt.fast
+            else path_increasing(ws, i, x1)):
         # g_i rises from g0 < 0: regime 2 iff g_i(1) >= 0 (the threshold
         # test), with the unique root as critical mass; otherwise g_i < 0
         # on (0, 1): no partial coordination.

@@ -68,8 +68,6 @@ def parse(value=None):
     """A Solver from None (the defaults), a Solver, a dict {slot: name} or a
     string "wage=brent,equilibria=brute". Unknown slots or names raise
     SolverError."""
-    if isinstance(value, Solver):
-        value = value._asdict()
     return Solver(**dict(DEFAULT, **_slots(value)))
 
 
