@@ -69,8 +69,10 @@ STATUS_BITS = (
      "adjustment path (dynamics) had not ended after 40 time units"),
     (PATH_SHAPE, "path_shape",
      "GE path g_i(s) rises, falls and rises again (not single-peaked; decided "
-     "exactly where every eta = 0, on its samples otherwise); critical_mass "
-     "and partial_share found from 64 samples"),
+     "exactly where every eta = 0; otherwise from its samples, the slope at "
+     "s = 1 and a screen of where g_i can fall, with 64 samples where the "
+     "screen is undecided); critical_mass and partial_share found from 64 "
+     "samples"),
     (NON_FINITE, "non_finite",
      "a value overflowed or became NaN"),
     (INVALID_INPUT, "invalid_input",

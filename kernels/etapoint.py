@@ -44,8 +44,8 @@ from coordsweep.kernels.economy import (
 from coordsweep.kernels.equilibria import classify_kinds, tabled_equilibria
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.sectors import (
-    CERT_MARGIN, CERT_PIECES, CERT_SHARES, DEFER_SLOT, DEFERRED, PATH_LOCKSTEP, PRE_SLOT,
-    PRESAMPLES, piece_certified, sampled_candidate)
+    CERT_PIECES, CERT_SHARES, DEFER_SLOT, DEFERRED, PATH_LOCKSTEP, PRE_SLOT,
+    PRESAMPLES, first_test, piece_certified, pull_bound, sampled_candidate)
 from coordsweep.kernels.variants import equilibria_and_first_best, tabled_solver
 
 #: rows of Prepared.tmp (P x N) and Prepared.ptmp (P) that hold the values
@@ -137,22 +137,15 @@ def _values(prep, pts, T, A, pi, count, pc, F):
         for r in range(n):
             tot += s.k[r] * A[c, r]
         lam = s.k[i] * A[c, i] / tot
-        eta = s.eta[i]
         eps = pt.eps[p]
-        e = 1.0 / (1.0 - eps * eta)
-        up = e * lam * (pt.alpha[p] + eta)
-        down = e * eps * eta
-        bound = up - down + CERT_MARGIN * (up + down)
-        if bound <= 0.5:
-            ok = math.isfinite(lam)
-        else:
-            ok = (2.0 * bound - 1.0) * A[c, n] * (1.0 + CERT_MARGIN) < 1.0
-            if not ok and bound < 1.0:
-                pc[more] = j
-                F[more, 0] = s.theta[i]
-                F[more, 1] = eps
-                F[more, 2] = bound
-                more += 1
+        bound = pull_bound(lam, s.eta[i], eps, pt.alpha[p])
+        ok, second = first_test(bound, lam, A[c, n])
+        if second:
+            pc[more] = j
+            F[more, 0] = s.theta[i]
+            F[more, 1] = eps
+            F[more, 2] = bound
+            more += 1
         T[E_CERT, p, i] = 1.0 if ok else 0.0
     return more
 

@@ -9,7 +9,8 @@ import numpy as np
 from coordsweep.kernels import codes
 from coordsweep.kernels.economy import (
     KIND_INERT, KIND_SPONT, SOLVER_PATH, SOLVER_WAGE, WAGE_NEWTON, binary_welfare, fast_g,
-    fast_g_slope, fast_path_args, log_rent_full, path_g, path_welfare)
+    fast_g_slope, fast_path_args, log_rent_full, log_wage, path_g, path_welfare,
+    set_path_profile)
 from coordsweep.kernels.jit import jit
 from coordsweep.kernels.solvers import code
 from coordsweep.kernels.rootfind import (
@@ -18,7 +19,8 @@ from coordsweep.kernels.rootfind import (
 #: samples of g_i on (0, 1] used to check that the path is increasing or
 #: single-peaked (the searches rely on it; PATH_SHAPE flags a violation;
 #: where every eta = 0, :func:`fast_path_turns_back` decides it exactly,
-#: dips between the samples included)
+#: dips between the samples included; elsewhere :func:`dip_state` screens
+#: for such dips)
 SHAPE_SAMPLES = 8
 #: when the path rises again after falling (it happens for large theta at
 #: high labour shares), the searches start again from
@@ -47,6 +49,10 @@ CERT_MARGIN = 1e-9
 #: narrower towards s = 1, where the test is tightest
 CERT_PIECES = 16
 CERT_SHARES = np.linspace(0.0, 1.0, CERT_PIECES + 1) ** (1.0 / 3.0)
+#: :func:`dip_state`'s relative margin (as TURN_RTOL: a dip shallower than
+#: rounding is none) and the tolerance of its search for beta's minimum
+DIP_RTOL = 1e-9
+DIP_XTOL = 1e-6
 #: relative margin of the exact shape test (:func:`fast_path_turns_back`):
 #: a dip of g_i shallower than this leaves no trace in its values
 TURN_RTOL = 1e-9
@@ -318,10 +324,32 @@ def eta_path_increasing(ws, i, x1):
     B(1) Q(s_k+1) < R(s_k). Sectors with (1 + theta_i)^eps beyond exp(700)
     are not certified."""
     pt, sec = ws.pt, ws.sec
-    n = sec.lqa.shape[0]
     if not sec.logm1[i] < 700.0:
         return False
+    lam = pull_share(ws, i, x1)
+    bound = pull_bound(lam, sec.eta[i], pt.eps, pt.alpha)
+    ok, more = first_test(bound, lam, math.exp(sec.lem1[i]))
+    if ok or not more:
+        return ok
     eps = pt.eps
+    theta = sec.theta[i]
+    ha = 0.0  # h(0)
+    for k in range(CERT_PIECES):
+        hb = math.expm1(eps * math.log1p(theta * CERT_SHARES[k + 1]))
+        if not piece_certified(theta, eps, bound, CERT_SHARES[k], ha, CERT_SHARES[k + 1], hb):
+            return False
+        ha = hb
+    return True
+
+
+@jit(inline="always")
+def pull_share(ws, i, x1):
+    """lambda(1) of :func:`eta_path_increasing`: k_i L_i / sum_j k_j L_j at
+    the clearing wage x1 of the profile S0 u {i} (N exps; ws.prof.logl is
+    scratch here)."""
+    sec = ws.sec
+    n = sec.lqa.shape[0]
+    eps = ws.pt.eps
     # t_j = log L_j at x1, profile S0 u {i} (b_j as economy.log_wage)
     mx = -np.inf
     for j in range(n):
@@ -335,26 +363,30 @@ def eta_path_increasing(ws, i, x1):
         v = sec.k[j] * math.exp(ws.prof.logl[j] - mx)
         ws.prof.logl[j] = v
         tot += v
-    lam = ws.prof.logl[i] / tot
-    eta = sec.eta[i]
+    return ws.prof.logl[i] / tot
+
+
+@jit(inline="always")
+def pull_bound(lam, eta, eps, alpha):
+    """B(1) = e_i (lambda(1) (alpha + eta_i) - eps eta_i) of
+    :func:`eta_path_increasing`, from lambda(1), raised by its relative
+    margin CERT_MARGIN."""
     e = 1.0 / (1.0 - eps * eta)
-    up = e * lam * (pt.alpha + eta)
+    up = e * lam * (alpha + eta)
     down = e * eps * eta
-    bound = up - down + CERT_MARGIN * (up + down)
+    return up - down + CERT_MARGIN * (up + down)
+
+
+@jit(inline="always")
+def first_test(bound, lam, h1):
+    """:func:`eta_path_increasing`'s first test, from its bound on B(1),
+    lambda(1) and h(1) = (1 + theta_i)^eps - 1: (certified, the second test
+    (:func:`piece_certified` on every piece) may still certify)."""
     if bound <= 0.5:
-        return bool(math.isfinite(lam))
-    if (2.0 * bound - 1.0) * math.exp(sec.lem1[i]) * (1.0 + CERT_MARGIN) < 1.0:
-        return True
-    if not bound < 1.0:  # (R must rise with s; NaN: not certified)
-        return False
-    theta = sec.theta[i]
-    ha = 0.0  # h(0)
-    for k in range(CERT_PIECES):
-        hb = math.expm1(eps * math.log1p(theta * CERT_SHARES[k + 1]))
-        if not piece_certified(theta, eps, bound, CERT_SHARES[k], ha, CERT_SHARES[k + 1], hb):
-            return False
-        ha = hb
-    return True
+        return math.isfinite(lam), False
+    if (2.0 * bound - 1.0) * h1 * (1.0 + CERT_MARGIN) < 1.0:
+        return True, False
+    return False, bound < 1.0
 
 
 @jit(inline="always")
@@ -427,20 +459,134 @@ def fast_path_increasing(xa0, xa, xb, theta, eps, alpha, peak_n, peak_d):
 
 
 @jit(inline="always")
-def rises_at_one_after_peak(ws, i, g0, g1, gs, pre):
+def rises_at_one_after_peak(ws, i, g0, g1, gs, pre, nk):
     """Off the fast path, where no exact test is at hand: whether g_i, whose
-    SHAPE_SAMPLES samples in gs rise and then fall, still rises at s = 1
+    nk + 1 samples in gs rise and then fall, still rises at s = 1
     (beyond rounding noise), so that it fell and rose again after its last
     sample (g_i(1 - SLOPE_STEP) from the lock-step samples where pre)."""
-    K = SHAPE_SAMPLES
     kmax = 0
-    for k in range(1, K + 1):
+    for k in range(1, nk + 1):
         if gs[k] > gs[kmax]:
             kmax = k
-    if kmax == K:
+    if kmax == nk:
         return False
-    gm = gs[PRE_SLOT + K + 1] if pre else g_at(ws, i, 1.0 - SLOPE_STEP)
+    gm = gs[PRE_SLOT + SHAPE_SAMPLES + 1] if pre else g_at(ws, i, 1.0 - SLOPE_STEP)
     return g1 > gm + SHAPE_RTOL * max(abs(g1), abs(gm), abs(g0))
+
+
+@jit(inline="always")
+def dip_beta(s, theta, eps):
+    """beta(s) = h' (1 + s h) / (h (h + s h')), h = (1 + theta s)^eps - 1:
+    g_i falls at s exactly where B(s) > beta(s) (:func:`dip_state`)."""
+    h = math.expm1(eps * math.log1p(theta * s))
+    hp = eps * theta * (1.0 + h) / (1.0 + theta * s)
+    return hp * (1.0 + s * h) / (h * (h + s * hp))
+
+
+@jit
+def _minus_dip_beta(s, theta, eps):
+    return -dip_beta(s, theta, eps)
+
+
+#: the least beta on (0, 1) (:func:`dip_state`): the peak of -beta
+dip_beta_low = make_golden_peak(_minus_dip_beta)
+
+
+#: what :func:`dip_state` tells of a path off the fast path
+DIP_NONE = 0   # g_i cannot rise, fall and rise again (by the screen)
+DIP_SURE = 1   # it does: it falls at an s where it must rise again after
+DIP_MAYBE = 2  # undecided: the dense samples decide
+#: the steps of :func:`dip_state`'s narrowing of where g_i may fall
+DIP_STEPS = 2
+
+
+@jit(inline="always")
+def pull_at(ws, i, s):
+    """B(s) of :func:`eta_path_increasing` at share s of sector i (its
+    clearing wage: one root search, as for a sample of g_i)."""
+    sec = ws.sec
+    set_path_profile(ws, i, s)
+    log_wage(ws)
+    logl = ws.prof.logl
+    mx = -np.inf
+    for j in range(sec.lqa.shape[0]):
+        mx = max(mx, logl[j])
+    tot = 0.0
+    for j in range(sec.lqa.shape[0]):
+        tot += sec.k[j] * math.exp(logl[j] - mx)
+    lam = sec.k[i] * math.exp(logl[i] - mx) / tot
+    eta = sec.eta[i]
+    e = 1.0 / (1.0 - ws.pt.eps * eta)
+    return e * (lam * (ws.pt.alpha + eta) - ws.pt.eps * eta)
+
+
+@jit(inline="always")
+def dip_beta_above(level, lo, theta, eps):
+    """The share in [lo, 1] where beta, rising there, reaches level
+    (bisection to 1e-9)."""
+    hi = 1.0
+    while hi - lo > 1e-9:
+        mid = 0.5 * (lo + hi)
+        if dip_beta(mid, theta, eps) < level:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+@jit
+def dip_state(ws, i, x1):
+    """Off the fast path (some eta_j > 0), for a path the certificate does
+    not cover: DIP_NONE, DIP_SURE or DIP_MAYBE, whether g_i may rise, fall
+    and rise again on (0, 1] although its samples may not show it (a dip
+    between two of them).
+
+    By :func:`eta_path_increasing`'s d/ds log(g + c') = h'/h - (m'/m) B(s)
+    and m' = h + s h', g_i falls exactly where B(s) > beta(s)
+    (:func:`dip_beta`), and B rises with s. beta falls from +inf near
+    s = 0 and, where it has an interior minimum s_m, rises after it (one
+    minimum, on a grid of theta and eps; not proved: the screen's
+    premise). Before s_m, B - beta rises, so the path can only rise
+    again after falling where both rise: beta rises at s = 1, g_i rises at
+    s = 1 (B(1) < beta(1)) and falls somewhere (B(1) > beta(s_m)); else
+    DIP_NONE. Then B(s_m) > beta(s_m): g_i falls at s_m and rises at 1,
+    DIP_SURE. Else g_i may fall only past s_m where beta < B(1), i.e.
+    below s_b with beta(s_b) = B(1); as B(s) <= B(s_b) there, B(s_b) <=
+    beta(s_m) rules it out (DIP_NONE) and B(s_b) > beta(s_b) proves it
+    (DIP_SURE); DIP_STEPS such steps, then DIP_MAYBE. Each step costs a
+    wage root (:func:`pull_at`); B(1) is read as the certificate reads it
+    (:func:`pull_bound`, raised by its margin), beta's minimum by golden
+    section. Comparisons carry DIP_RTOL, towards DIP_MAYBE."""
+    pt, sec = ws.pt, ws.sec
+    if not sec.logm1[i] < 700.0:
+        return DIP_NONE
+    theta, eps = sec.theta[i], pt.eps
+    # (log beta)' at s = 1, from h, h', h'' there
+    u = 1.0 + theta
+    h = math.exp(sec.lem1[i])
+    hp = eps * theta * (1.0 + h) / u
+    hpp = (eps - 1.0) * theta * hp / u
+    slope = ((eps - 1.0) * theta / u + (h + hp) / (1.0 + h) - hp / h
+             - (2.0 * hp + hpp) / (h + hp))
+    if not slope > 0.0:
+        return DIP_NONE
+    top = pull_bound(pull_share(ws, i, x1), sec.eta[i], eps, pt.alpha)
+    if not top < dip_beta(1.0, theta, eps) * (1.0 + DIP_RTOL):
+        return DIP_NONE  # g_i falls at s = 1: its samples' peak decides
+    low = dip_beta_low(0.0, 1.0, (theta, eps), DIP_XTOL)
+    sm, bmin = low.x, -low.fx
+    if not top > bmin * (1.0 - DIP_RTOL):
+        return DIP_NONE
+    if pull_at(ws, i, sm) > bmin * (1.0 + DIP_RTOL):
+        return DIP_SURE
+    for _ in range(DIP_STEPS):
+        sb = dip_beta_above(top, sm, theta, eps)
+        top = pull_at(ws, i, sb)
+        if top < bmin * (1.0 - DIP_RTOL):
+            return DIP_NONE
+        if top > dip_beta(sb, theta, eps) * (1.0 + DIP_RTOL):
+            return DIP_SURE
+    return DIP_MAYBE
 
 
 @jit(inline="always")
@@ -535,10 +681,18 @@ def sampled_candidate(ws, i, W_nc, x1, W1, subsidy, g0, gs, defer):
     K = SHAPE_SAMPLES
     if not sample_path(ws, i, g0, g1, gs, K) or (
             turns_back(ws, i) if ws.pt.fast
-            else rises_at_one_after_peak(ws, i, g0, g1, gs, pre)):
+            else rises_at_one_after_peak(ws, i, g0, g1, gs, pre, K)):
         ws.status[0] |= codes.PATH_SHAPE
         K = DENSE_SAMPLES
         sample_path(ws, i, g0, g1, gs, K)
+    elif not ws.pt.fast:
+        # the samples look single-peaked, but a dip may hide between them
+        dip = dip_state(ws, i, x1)
+        if dip != DIP_NONE:
+            K = DENSE_SAMPLES
+            if (not sample_path(ws, i, g0, g1, gs, K) or dip == DIP_SURE
+                    or rises_at_one_after_peak(ws, i, g0, g1, gs, pre, K)):
+                ws.status[0] |= codes.PATH_SHAPE
     partial = np.nan
     if x1 <= sec.xbar[i]:
         # S0 u {i} is an equilibrium: g_i(1) >= 0. On an increasing or

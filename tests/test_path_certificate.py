@@ -7,6 +7,9 @@
 - the exact shape tests ``fast_path_turns_back`` and ``fast_increasing``
   against the reference's g_i on a dense grid, and the status bit
   ``path_shape``, also where g_i's dip lies between the shape samples;
+- where some eta_i > 0, the screen ``dip_state`` against the same dense
+  grid (a path it rules out never turns back, one it is sure of always
+  does), and the status bit of a path whose dip no shape sample sees;
 - the fast-path g_i and its analytic slope against finite differences;
 - the safeguarded Newton root finder on known functions, and the
   ``path=newton`` variant against Brent and the reference's critical mass.
@@ -25,7 +28,9 @@ from coordsweep.kernels.economy import (
     KIND_CAND, KIND_SPONT, binary_log_wage, fast_g, fast_g_slope, fast_path_args)
 from coordsweep.kernels.rootfind import make_brent_root, make_newton_root
 from coordsweep.kernels import codes
-from coordsweep.kernels.sectors import fast_increasing, fast_path_turns_back, path_increasing
+from coordsweep.kernels.sectors import (
+    DIP_MAYBE, DIP_NONE, DIP_SURE, dip_state, fast_increasing, fast_path_turns_back,
+    path_increasing)
 
 
 @numba.njit
@@ -47,6 +52,31 @@ def _certify(ws, ok, flags, args):
                 for k in range(7):
                     args[i, k] = a[k]
     return ok
+
+
+@numba.njit
+def _dips(ws, states):
+    """states[i] = dip_state of candidate sector i where the certificate
+    fails (-1: not a candidate or certified)."""
+    zmask = np.int64(0)
+    for i in range(states.shape[0]):
+        if ws.sec.kind[i] == KIND_SPONT:
+            zmask |= np.int64(1) << i
+    for i in range(states.shape[0]):
+        states[i] = -1
+        if ws.sec.kind[i] == KIND_CAND:
+            x1 = binary_log_wage(ws, zmask | (np.int64(1) << i))
+            if not path_increasing(ws, i, x1):
+                states[i] = dip_state(ws, i, x1)
+
+
+def dip_states(pt):
+    x = api._one_point(api._params(api.solve_point, (), pt))
+    ws, ok = api.point_workspace(x)
+    assert ok
+    states = np.empty(x.price.shape[1], np.int64)
+    _dips(ws, states)
+    return states
 
 
 def certify(pt):
@@ -205,6 +235,68 @@ def test_path_shape_status_with_eta_where_the_path_rises_at_one():
     assert dense_turns_back(pt, 1)
     one = api.solve_point(**pt)
     assert int(one["status"]) & codes.PATH_SHAPE
+
+
+#: with eta_1 > 0: sector 0 (eta_0 = 0) rises, dips between s = 0.125
+#: and 0.25 and rises to s = 1; its 9 shape samples rise throughout
+HIDDEN_DIP_ETA = dict(labor=1.348604045362792, labor_share=0.7872577508626076,
+                      price=[1.9504349445094251, 0.6178404553847269],
+                      productivity=[1.2602512441295444, 0.781019943693127],
+                      externality=[17.063694626021572, 11.462288943340695],
+                      cost=[0.16950031158861859, 0.32334886080524233],
+                      scale=[0.0, 0.023263878748424602])
+
+
+def test_path_shape_status_with_eta_where_the_dip_is_between_samples(kern):
+    """Where some eta_i > 0 (no exact test): a path whose dip no shape
+    sample sees carries the path_shape bit, on its own with every GE-path
+    variant and in a block (the lock-step route), and its critical mass is
+    the reference's first crossing."""
+    pt = HIDDEN_DIP_ETA
+    assert dense_turns_back(pt, 0) and not dense_turns_back(pt, 1)
+    assert np.all(np.diff(reference_g(**pt, sector=0, s=np.linspace(0.0, 1.0, 9))) > 0)
+    assert dip_states(pt)[0] == DIP_SURE
+    ref = reference_solve(**pt)
+    for path in ("lockstep", "brent", "newton", "bisect"):
+        one = kern.solve_point(**pt, solver=f"path={path}")
+        assert int(one["status"]) & codes.PATH_SHAPE, path
+        np.testing.assert_allclose(one["critical_mass"], ref["critical_mass"], rtol=1e-8,
+                                   equal_nan=True)
+    block = {k: np.repeat(np.atleast_1d(np.asarray(v, float))[None], 3, axis=0)
+             if np.ndim(v) else np.full(3, v) for k, v in pt.items()}
+    out = kern.solve(**block)
+    assert np.all(out["status"].astype(int) & codes.PATH_SHAPE)
+    np.testing.assert_allclose(out["critical_mass"][0], ref["critical_mass"], rtol=1e-8)
+
+
+def test_dip_screen_against_the_dense_reference():
+    """dip_state, on the paths with some eta_j > 0 that the certificate
+    leaves (high labour shares, large theta: where such paths turn back),
+    against 2001 samples of the reference's g_i: a path it rules out never
+    rises, falls and rises again, one it is sure of always does; every
+    answer occurs, and some paths it is sure of show no turn to the 8
+    shape samples."""
+    rng = np.random.default_rng(2029)
+    seen = {DIP_NONE: 0, DIP_SURE: 0, DIP_MAYBE: 0}
+    unseen = 0
+    k = 0
+    while min(seen.values()) < 8 or k < 60:
+        k += 1
+        assert k < 400, seen
+        pt = random_point(rng, 2, high_alpha=True)
+        pt["externality"] = rng.uniform(2.0, 20.0, 2)
+        pt["scale"][rng.integers(2)] = rng.uniform(0.05, 0.5) * (1.0 - pt["labor_share"])
+        for i, state in enumerate(dip_states(pt)):
+            if state < 0:
+                continue
+            turns = dense_turns_back(pt, i, 2001)
+            assert turns == (state == DIP_SURE) or state == DIP_MAYBE, (pt, i, state)
+            seen[int(state)] += 1
+            if state == DIP_SURE:
+                g8 = reference_g(**pt, sector=i, s=np.linspace(0.0, 1.0, 9))
+                sign = np.sign(np.diff(g8))
+                unseen += np.count_nonzero(np.diff(sign[sign != 0])) < 2
+    assert unseen >= 1, (seen, unseen)
 
 
 def test_fast_g_and_slope_against_reference_and_differences():
