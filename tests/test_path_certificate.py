@@ -34,15 +34,17 @@ from coordsweep.kernels.sectors import (
 
 
 @numba.njit
-def _certify(ws, ok, flags, args):
+def _certify(ws, ok, flags, args, dips):
     """flags[i] = -1 (not a candidate), 0 / 1 (certificate); args[i] =
-    the fast-path scalars of g_i (NaN when the fast path is off)."""
+    the fast-path scalars of g_i (NaN when the fast path is off); dips[i]
+    = dip_state off the fast path where the certificate fails (else -1)."""
     zmask = np.int64(0)
     for i in range(flags.shape[0]):
         if ws.sec.kind[i] == KIND_SPONT:
             zmask |= np.int64(1) << i
     for i in range(flags.shape[0]):
         flags[i] = -1
+        dips[i] = -1
         args[i, :] = np.nan
         if ok and ws.sec.kind[i] == KIND_CAND:
             x1 = binary_log_wage(ws, zmask | (np.int64(1) << i))
@@ -51,42 +53,27 @@ def _certify(ws, ok, flags, args):
                 a = fast_path_args(ws, i)
                 for k in range(7):
                     args[i, k] = a[k]
+            elif flags[i] == 0:
+                dips[i] = dip_state(ws, i, x1)
     return ok
 
 
-@numba.njit
-def _dips(ws, states):
-    """states[i] = dip_state of candidate sector i where the certificate
-    fails (-1: not a candidate or certified)."""
-    zmask = np.int64(0)
-    for i in range(states.shape[0]):
-        if ws.sec.kind[i] == KIND_SPONT:
-            zmask |= np.int64(1) << i
-    for i in range(states.shape[0]):
-        states[i] = -1
-        if ws.sec.kind[i] == KIND_CAND:
-            x1 = binary_log_wage(ws, zmask | (np.int64(1) << i))
-            if not path_increasing(ws, i, x1):
-                states[i] = dip_state(ws, i, x1)
-
-
-def dip_states(pt):
+def _certified(pt):
     x = api._one_point(api._params(api.solve_point, (), pt))
+    n = x.price.shape[1]
+    flags, dips = np.empty(n, np.int64), np.empty(n, np.int64)
+    args = np.empty((n, 7))
     ws, ok = api.point_workspace(x)
-    assert ok
-    states = np.empty(x.price.shape[1], np.int64)
-    _dips(ws, states)
-    return states
+    assert _certify(ws, ok, flags, args, dips)
+    return flags, args, dips
 
 
 def certify(pt):
-    x = api._one_point(api._params(api.solve_point, (), pt))
-    n = x.price.shape[1]
-    flags = np.empty(n, np.int64)
-    args = np.empty((n, 7))
-    ws, ok = api.point_workspace(x)
-    assert _certify(ws, ok, flags, args)
-    return flags, args
+    return _certified(pt)[:2]
+
+
+def dip_states(pt):
+    return _certified(pt)[2]
 
 
 def eta0_point(rng, n, alpha_lo, alpha_hi, theta_hi):
@@ -169,6 +156,16 @@ EARLY_DIP = dict(labor=1.8270724737281132, labor_share=0.7840791127659785,
                  subsidy=[0.0, 0.3678302621654288])
 
 
+#: with eta_1 > 0: sector 0 (eta_0 = 0) rises, dips between s = 0.125
+#: and 0.25 and rises to s = 1; its 9 shape samples rise throughout
+HIDDEN_DIP_ETA = dict(labor=1.348604045362792, labor_share=0.7872577508626076,
+                      price=[1.9504349445094251, 0.6178404553847269],
+                      productivity=[1.2602512441295444, 0.781019943693127],
+                      externality=[17.063694626021572, 11.462288943340695],
+                      cost=[0.16950031158861859, 0.32334886080524233],
+                      scale=[0.0, 0.023263878748424602])
+
+
 def test_exact_shape_test_against_the_dense_reference():
     """fast_path_turns_back says whether g_i rises, falls and rises again,
     and fast_increasing whether it only rises, exactly as 4001 samples of
@@ -201,24 +198,28 @@ def test_exact_shape_test_against_the_dense_reference():
         (turns, rising, plain, unseen)
 
 
-def test_path_shape_status_where_the_dip_is_between_samples(kern):
+@pytest.mark.parametrize("pt", [EARLY_DIP, HIDDEN_DIP_ETA], ids=["eta0", "eta"])
+def test_path_shape_status_where_the_dip_is_between_samples(kern, pt):
     """MODEL.md: a point whose g_i rises, falls and rises again carries the
-    path_shape bit, also when the dip lies between the shape samples, with
-    every GE-path variant and in a block as on its own; its critical mass
-    is still the reference's first crossing."""
-    assert dense_turns_back(EARLY_DIP, 0) and not dense_turns_back(EARLY_DIP, 1)
-    g8 = reference_g(**EARLY_DIP, sector=0, s=np.linspace(0.0, 1.0, 9))
+    path_shape bit, also when the dip lies between the shape samples
+    (every eta = 0: the exact test; some eta > 0: dip_state's screen),
+    with every GE-path variant and in a block as on its own; its critical
+    mass is still the reference's first crossing."""
+    assert dense_turns_back(pt, 0) and not dense_turns_back(pt, 1)
+    g8 = reference_g(**pt, sector=0, s=np.linspace(0.0, 1.0, 9))
     assert np.all(np.diff(g8) > 0)  # the samples alone see a rising path
-    ref = reference_solve(**EARLY_DIP)
+    ref = reference_solve(**pt)
     for path in ("lockstep", "brent", "newton", "bisect"):
-        one = kern.solve_point(**EARLY_DIP, solver=f"path={path}")
+        one = kern.solve_point(**pt, solver=f"path={path}")
         assert int(one["status"]) & codes.PATH_SHAPE, path
         np.testing.assert_allclose(one["critical_mass"], ref["critical_mass"], rtol=1e-8,
                                    equal_nan=True)
     block = {k: np.repeat(np.atleast_1d(np.asarray(v, float))[None], 3, axis=0)
-             if np.ndim(v) else np.full(3, v) for k, v in EARLY_DIP.items()}
+             if np.ndim(v) else np.full(3, v) for k, v in pt.items()}
     out = kern.solve(**block)
     assert np.all(out["status"].astype(int) & codes.PATH_SHAPE)
+    np.testing.assert_allclose(out["critical_mass"], np.repeat(
+        np.asarray(ref["critical_mass"])[None], 3, axis=0), rtol=1e-8, equal_nan=True)
 
 
 def test_path_shape_status_with_eta_where_the_path_rises_at_one():
@@ -237,38 +238,6 @@ def test_path_shape_status_with_eta_where_the_path_rises_at_one():
     assert int(one["status"]) & codes.PATH_SHAPE
 
 
-#: with eta_1 > 0: sector 0 (eta_0 = 0) rises, dips between s = 0.125
-#: and 0.25 and rises to s = 1; its 9 shape samples rise throughout
-HIDDEN_DIP_ETA = dict(labor=1.348604045362792, labor_share=0.7872577508626076,
-                      price=[1.9504349445094251, 0.6178404553847269],
-                      productivity=[1.2602512441295444, 0.781019943693127],
-                      externality=[17.063694626021572, 11.462288943340695],
-                      cost=[0.16950031158861859, 0.32334886080524233],
-                      scale=[0.0, 0.023263878748424602])
-
-
-def test_path_shape_status_with_eta_where_the_dip_is_between_samples(kern):
-    """Where some eta_i > 0 (no exact test): a path whose dip no shape
-    sample sees carries the path_shape bit, on its own with every GE-path
-    variant and in a block (the lock-step route), and its critical mass is
-    the reference's first crossing."""
-    pt = HIDDEN_DIP_ETA
-    assert dense_turns_back(pt, 0) and not dense_turns_back(pt, 1)
-    assert np.all(np.diff(reference_g(**pt, sector=0, s=np.linspace(0.0, 1.0, 9))) > 0)
-    assert dip_states(pt)[0] == DIP_SURE
-    ref = reference_solve(**pt)
-    for path in ("lockstep", "brent", "newton", "bisect"):
-        one = kern.solve_point(**pt, solver=f"path={path}")
-        assert int(one["status"]) & codes.PATH_SHAPE, path
-        np.testing.assert_allclose(one["critical_mass"], ref["critical_mass"], rtol=1e-8,
-                                   equal_nan=True)
-    block = {k: np.repeat(np.atleast_1d(np.asarray(v, float))[None], 3, axis=0)
-             if np.ndim(v) else np.full(3, v) for k, v in pt.items()}
-    out = kern.solve(**block)
-    assert np.all(out["status"].astype(int) & codes.PATH_SHAPE)
-    np.testing.assert_allclose(out["critical_mass"][0], ref["critical_mass"], rtol=1e-8)
-
-
 def test_dip_screen_against_the_dense_reference():
     """dip_state, on the paths with some eta_j > 0 that the certificate
     leaves (high labour shares, large theta: where such paths turn back),
@@ -276,6 +245,7 @@ def test_dip_screen_against_the_dense_reference():
     rises, falls and rises again, one it is sure of always does; every
     answer occurs, and some paths it is sure of show no turn to the 8
     shape samples."""
+    assert dip_states(HIDDEN_DIP_ETA)[0] == DIP_SURE
     rng = np.random.default_rng(2029)
     seen = {DIP_NONE: 0, DIP_SURE: 0, DIP_MAYBE: 0}
     unseen = 0
