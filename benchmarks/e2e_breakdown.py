@@ -1,6 +1,7 @@
 """Where the wall time of `coordsweep run` goes, against the kernel alone.
 
     python benchmarks/e2e_breakdown.py [SPEC] [--points N] [--chunk-points C] [--no-run] [--workers 1,2]
+    python benchmarks/e2e_breakdown.py [SPEC] --pair [--writes] [--points N]
 
 1. In this process, on the first --points points of SPEC's grid (default
    benchmarks/grid_3sectors.toml), in the engine's chunks (--chunk-points,
@@ -27,12 +28,16 @@
 3. --pair (alone): the kernel over --points points in one process, then
    in two processes at once, then in one again: the points/s and the CPU
    time a point that two workers computing side by side get from the
-   machine, against one.
+   machine, against one. --pair --writes: each process also writes its
+   chunks into a store of its own in the computing thread, as a local
+   cluster's worker does (the ceiling of 2 workers / 1 worker with the
+   write path included).
 
 Prints seconds, microseconds per point and shares, and the ratios.
 No assertion: a measurement.
 """
 import argparse
+import contextlib
 import os
 import re
 import resource
@@ -305,6 +310,10 @@ def main():
                     help="only the kernel over --points points in one process alone, then "
                          "in two processes at once (alone, pair, alone): what two workers "
                          "computing side by side get from this machine's two cores")
+    ap.add_argument("--writes", action="store_true",
+                    help="with --pair: each process also writes its chunks into a store "
+                         "of its own, in the computing thread, as a worker's task does "
+                         "(executors.compute_chunk without the writer thread)")
     ap.add_argument("--kernel-alone", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     global CLOCK
@@ -316,20 +325,7 @@ def main():
     if args.codecs:
         return codec_table(spec, layout, npts, args.solver)
     if args.kernel_alone:  # (one process of --pair)
-        chunks = Layout(layout.shape, layout.chunks)
-        kernels.solve(**spec.block(0, 1), solver=args.solver)
-        wall = cpu = 0.0
-        for cid in range(chunks.nchunks):
-            start, stop = chunks.flat_range(cid)
-            if start >= npts:
-                break
-            block = spec.block(start, stop)
-            t, c = time.perf_counter(), time.process_time()
-            kernels.solve(**block, solver=args.solver)
-            wall += time.perf_counter() - t
-            cpu += time.process_time() - c
-        print(f"KERNEL {stop} {wall} {cpu}")
-        return None
+        return kernel_alone(spec, layout, npts, args.solver, args.writes)
     if args.pair:
         return kernel_pair(args)
     t, kernel_only, npts, nchunks, size, extra = breakdown(spec, npts, layout, args.solver)
@@ -405,11 +401,43 @@ def main():
               f"{statistics.median(ratios[ws[-1], 'abs']) / statistics.median(ratios[ws[0], 'abs']):.2f}x")
 
 
+def kernel_alone(spec, layout, npts, solver, writes):
+    """One process of --pair: the kernel over the chunks of the first npts
+    points, each block built untimed; with `writes`, each chunk through
+    executors.compute_chunk into a fresh store of this process (block,
+    kernel, write, done-marker, summary counts: a worker's task) instead.
+    Prints KERNEL points wall CPU."""
+    chunks = Layout(layout.shape, layout.chunks)
+    kernels.solve(**spec.block(0, 1), solver=solver)
+    wall = cpu = 0.0
+    with contextlib.ExitStack() as stack:
+        if writes:
+            d = stack.enter_context(tempfile.TemporaryDirectory())
+            store = os.path.join(d, "pair.zarr")
+            held = stack.enter_context(lease.Lease(store))
+            zstore.create(store, spec, chunks, run_id=held.run_id)
+            token = zstore.run_token(held.run_id)
+        for cid in range(chunks.nchunks):
+            start, stop = chunks.flat_range(cid)
+            if start >= npts:
+                break
+            block = None if writes else spec.block(start, stop)
+            t, c = time.perf_counter(), time.process_time()
+            if writes:
+                executors.compute_chunk(spec, store, chunks, cid, held.run_id, token, solver)
+            else:
+                kernels.solve(**block, solver=solver)
+            wall += time.perf_counter() - t
+            cpu += time.process_time() - c
+    print(f"KERNEL {stop} {wall} {cpu}")
+
+
 def kernel_pair(args):
     """--pair: the kernel alone in one process, then in two at once, then
-    alone again; points/s and CPU microseconds a point of each process."""
+    alone again; points/s and CPU microseconds a point of each process
+    (--writes: each chunk also written, as a worker's task does)."""
     cmd = [sys.executable, os.path.abspath(__file__), args.spec, "--kernel-alone",
-           "--points", str(args.points)]
+           "--points", str(args.points)] + (["--writes"] if args.writes else [])
     if args.chunk_points:
         cmd += ["--chunk-points", str(args.chunk_points)]
     if args.solver:
@@ -428,14 +456,15 @@ def kernel_pair(args):
     for label, k in (("alone", 1), ("two at once", 2), ("alone", 1)):
         rows = run(k)
         (alone if k == 1 else both).extend(rows)
-        print(f"  kernel, {label}: " + "; ".join(
+        print(f"  {'kernel and writes' if args.writes else 'kernel'}, {label}: " + "; ".join(
             f"{n / wall:,.0f} points/s, {1e6 * cpu / n:.3f} us CPU a point"
             for n, wall, cpu in rows))
     r1 = statistics.mean(n / w for n, w, _ in alone)
     r2 = sum(n / w for n, w, _ in both)
     c1 = statistics.mean(c / n for n, _, c in alone)
     c2 = statistics.mean(c / n for n, _, c in both)
-    print(f"  two at once / alone: {r2 / r1:.2f}x the points/s; CPU a point "
+    what = "kernel and writes" if args.writes else "kernel"
+    print(f"  {what}, two at once / alone: {r2 / r1:.2f}x the points/s; CPU a point "
           f"{c2 / c1:.2f}x (a ceiling for local cluster 2 workers / 1 worker)")
 
 
