@@ -546,7 +546,8 @@ def dip_state(ws, i, x1):
     (:func:`dip_beta`), and B rises with s. beta falls from +inf near
     s = 0 and, where it has an interior minimum s_m, rises after it (one
     minimum: checked on 120 x 120 values of eps in [1.001, 100] and theta
-    in [1e-3, 1e3], 20,001 shares each; not proved, the screen's premise). Before s_m, B - beta rises, so the path can only rise
+    in [1e-3, 1e3], 20,001 shares each; not proved, the screen's
+    premise). Before s_m, B - beta rises, so the path can only rise
     again after falling where both rise: beta rises at s = 1, g_i rises at
     s = 1 (B(1) < beta(1)) and falls somewhere (B(1) > beta(s_m)); else
     DIP_NONE. Then B(s_m) > beta(s_m): g_i falls at s_m and rises at 1,
@@ -556,7 +557,8 @@ def dip_state(ws, i, x1):
     (DIP_SURE); DIP_STEPS such steps, then DIP_MAYBE. Each step costs a
     wage root (:func:`pull_at`); B(1) is read as the certificate reads it
     (:func:`pull_bound`, raised by its margin), beta's minimum by golden
-    section. Comparisons carry DIP_RTOL, towards DIP_MAYBE."""
+    section. Comparisons carry DIP_RTOL, towards DIP_MAYBE (a rise at
+    s = 1 within it leaves the answer at DIP_MAYBE, not DIP_SURE)."""
     pt, sec = ws.pt, ws.sec
     if not sec.logm1[i] < 700.0:
         return DIP_NONE
@@ -571,21 +573,23 @@ def dip_state(ws, i, x1):
     if not slope > 0.0:
         return DIP_NONE
     top = pull_bound(pull_share(ws, i, x1), sec.eta[i], eps, pt.alpha)
-    if not top < dip_beta(1.0, theta, eps) * (1.0 + DIP_RTOL):
+    b1 = dip_beta(1.0, theta, eps)
+    if not top < b1 * (1.0 + DIP_RTOL):
         return DIP_NONE  # g_i falls at s = 1: its samples' peak decides
+    sure = DIP_SURE if top < b1 * (1.0 - DIP_RTOL) else DIP_MAYBE
     low = dip_beta_low(0.0, 1.0, (theta, eps), DIP_XTOL)
     sm, bmin = low.x, -low.fx
     if not top > bmin * (1.0 - DIP_RTOL):
         return DIP_NONE
     if pull_at(ws, i, sm) > bmin * (1.0 + DIP_RTOL):
-        return DIP_SURE
+        return sure
     for _ in range(DIP_STEPS):
         sb = dip_beta_above(top, sm, theta, eps)
         top = pull_at(ws, i, sb)
         if top < bmin * (1.0 - DIP_RTOL):
             return DIP_NONE
         if top > dip_beta(sb, theta, eps) * (1.0 + DIP_RTOL):
-            return DIP_SURE
+            return sure
     return DIP_MAYBE
 
 
