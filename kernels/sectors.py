@@ -49,13 +49,13 @@ CERT_MARGIN = 1e-9
 #: narrower towards s = 1, where the test is tightest
 CERT_PIECES = 16
 CERT_SHARES = np.linspace(0.0, 1.0, CERT_PIECES + 1) ** (1.0 / 3.0)
-#: :func:`dip_state`'s relative margin (as TURN_RTOL: a dip shallower than
-#: rounding is none) and the tolerance of its search for beta's minimum
-DIP_RTOL = 1e-9
-DIP_XTOL = 1e-6
 #: relative margin of the exact shape test (:func:`fast_path_turns_back`):
 #: a dip of g_i shallower than this leaves no trace in its values
 TURN_RTOL = 1e-9
+#: :func:`dip_state`'s relative margin (TURN_RTOL's: a dip shallower than
+#: rounding is none) and the tolerance of its search for beta's minimum
+DIP_RTOL = TURN_RTOL
+DIP_XTOL = 1e-6
 #: iterations of its search for the largest value of m (Newton's, bracketed;
 #: 2-4 are needed)
 TURN_MAXITER = 100
@@ -344,36 +344,48 @@ def eta_path_increasing(ws, i, x1):
 
 @jit(inline="always")
 def pull_share(ws, i, x1):
-    """lambda(1) of :func:`eta_path_increasing`: k_i L_i / sum_j k_j L_j at
-    the clearing wage x1 of the profile S0 u {i} (N exps; ws.prof.logl is
-    scratch here)."""
+    """lambda(1) of :func:`eta_path_increasing`: :func:`labour_pull` at
+    the clearing wage x1 of the profile S0 u {i} (N exps)."""
     sec = ws.sec
-    n = sec.lqa.shape[0]
     eps = ws.pt.eps
-    # t_j = log L_j at x1, profile S0 u {i} (b_j as economy.log_wage)
+    # log L_j at x1, profile S0 u {i} (b_j as economy.log_wage)
+    for j in range(sec.lqa.shape[0]):
+        logm = sec.logm1[j] if (sec.s0[j] == 1.0 or j == i) else 0.0
+        ws.prof.logl[j] = sec.b0[j] + logm / (1.0 - eps * sec.eta[j]) - sec.k[j] * x1
+    return labour_pull(ws, i)
+
+
+@jit(inline="always")
+def labour_pull(ws, i):
+    """lambda = k_i L_i / sum_j k_j L_j from the log L_j in ws.prof.logl
+    (which it overwrites with k_j L_j, scaled)."""
+    logl = ws.prof.logl
+    n = ws.sec.lqa.shape[0]
     mx = -np.inf
     for j in range(n):
-        logm = sec.logm1[j] if (sec.s0[j] == 1.0 or j == i) else 0.0
-        t = sec.b0[j] + logm / (1.0 - eps * sec.eta[j]) - sec.k[j] * x1
-        ws.prof.logl[j] = t
-        if t > mx:
-            mx = t
+        if logl[j] > mx:
+            mx = logl[j]
     tot = 0.0
     for j in range(n):
-        v = sec.k[j] * math.exp(ws.prof.logl[j] - mx)
-        ws.prof.logl[j] = v
+        v = ws.sec.k[j] * math.exp(logl[j] - mx)
+        logl[j] = v
         tot += v
-    return ws.prof.logl[i] / tot
+    return logl[i] / tot
+
+
+@jit(inline="always")
+def pull_terms(lam, eta, eps, alpha):
+    """(up, down), B = up - down = e_i (lambda (alpha + eta_i) - eps eta_i)
+    of :func:`eta_path_increasing` from lambda."""
+    e = 1.0 / (1.0 - eps * eta)
+    return e * lam * (alpha + eta), e * eps * eta
 
 
 @jit(inline="always")
 def pull_bound(lam, eta, eps, alpha):
-    """B(1) = e_i (lambda(1) (alpha + eta_i) - eps eta_i) of
-    :func:`eta_path_increasing`, from lambda(1), raised by its relative
-    margin CERT_MARGIN."""
-    e = 1.0 / (1.0 - eps * eta)
-    up = e * lam * (alpha + eta)
-    down = e * eps * eta
+    """B(1) of :func:`eta_path_increasing` from lambda(1), raised by its
+    relative margin CERT_MARGIN."""
+    up, down = pull_terms(lam, eta, eps, alpha)
     return up - down + CERT_MARGIN * (up + down)
 
 
@@ -504,20 +516,10 @@ DIP_STEPS = 2
 def pull_at(ws, i, s):
     """B(s) of :func:`eta_path_increasing` at share s of sector i (its
     clearing wage: one root search, as for a sample of g_i)."""
-    sec = ws.sec
     set_path_profile(ws, i, s)
     log_wage(ws)
-    logl = ws.prof.logl
-    mx = -np.inf
-    for j in range(sec.lqa.shape[0]):
-        mx = max(mx, logl[j])
-    tot = 0.0
-    for j in range(sec.lqa.shape[0]):
-        tot += sec.k[j] * math.exp(logl[j] - mx)
-    lam = sec.k[i] * math.exp(logl[i] - mx) / tot
-    eta = sec.eta[i]
-    e = 1.0 / (1.0 - ws.pt.eps * eta)
-    return e * (lam * (ws.pt.alpha + eta) - ws.pt.eps * eta)
+    up, down = pull_terms(labour_pull(ws, i), ws.sec.eta[i], ws.pt.eps, ws.pt.alpha)
+    return up - down
 
 
 @jit(inline="always")
