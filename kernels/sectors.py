@@ -509,14 +509,14 @@ DIP_NONE = 0   # g_i cannot rise, fall and rise again (by the screen)
 DIP_SURE = 1   # it does: it falls at an s where it must rise again after
 DIP_MAYBE = 2  # undecided: the dense samples decide
 #: the steps of :func:`dip_state`'s narrowing of where g_i may fall. A
-#: step only rules a dip out (B(s_b) is at most the bound that gave s_b,
-#: beta(s_b)); on a path that turns back the steps close in on the last
-#: crossing and never end, so each one is a wage root spent before the
-#: dense samples. On
-#: 3,000 random high-alpha points with theta x 10 and some eta_i > 0, 114
-#: paths that 2 steps left undecided do not turn back; 55 of them are
-#: ruled out at the 3rd step, 18 at the 4th, 11 at the 5th, 30 later or
-#: never (benchmarks/bench_eta.py --dips measures the cost)
+#: step rules a dip out or goes on (B(s_b) is at most the bound that gave
+#: s_b, beta(s_b): it proves a dip only within the bound's margin); on a
+#: path that turns back the steps close in on its last crossing and never
+#: end, each a wage root spent before the dense samples. On 3,000 random
+#: high-alpha points with theta x 10 and some eta_i > 0, 114 paths that 2
+#: steps left undecided do not turn back; 55 of them are ruled out at the
+#: 3rd step, 18 at the 4th, 11 at the 5th, 30 later or never
+#: (benchmarks/bench_eta.py --dips measures the cost)
 DIP_STEPS = 5
 
 
@@ -563,11 +563,12 @@ def dip_state(ws, i, x1):
     DIP_NONE. Then B(s_m) > beta(s_m): g_i falls at s_m and rises at 1,
     DIP_SURE. Else g_i may fall only past s_m where beta < B(1), i.e.
     below s_b with beta(s_b) = B(1); as B(s) <= B(s_b) there, B(s_b) <=
-    beta(s_m) rules it out (DIP_NONE) and B(s_b) > beta(s_b) proves it
-    (DIP_SURE); DIP_STEPS such steps, then DIP_MAYBE. Each step costs a
-    wage root (:func:`pull_at`); B(1) is read as the certificate reads it
-    (:func:`pull_bound`, raised by its margin), beta's minimum by golden
-    section. Comparisons carry DIP_RTOL, towards DIP_MAYBE (a rise at
+    beta(s_m) rules it out (DIP_NONE), and B(s_b) > beta(s_b) would prove
+    it (DIP_SURE; B(s_b) is at most the bound, so only within its margin);
+    else s_b moves to where beta reaches B(s_b): DIP_STEPS such steps,
+    then DIP_MAYBE. Each step costs a wage root (:func:`pull_at`); B(1)
+    is read as the certificate reads it (:func:`pull_bound`, raised by
+    its margin), beta's minimum by golden section. Comparisons carry DIP_RTOL, towards DIP_MAYBE (a rise at
     s = 1 within it leaves the answer at DIP_MAYBE, not DIP_SURE)."""
     pt, sec = ws.pt, ws.sec
     if not sec.logm1[i] < 700.0:
