@@ -24,7 +24,10 @@
    the local cluster at each worker count); the ratios of each run to its
    baseline, and their medians. Each run's CPU time is split into the run's
    own process (the synchronous run; a cluster's client, scheduler and
-   nannies) and its children (the worker processes).
+   nannies) and its children (the worker processes). The run's wall time
+   outside its computing (start-up and end) gives the most its overall
+   points/s could be against the kernel's were it computing at the
+   kernel's speed.
 3. --pair (alone): the kernel over --points points in one process, then
    in two processes at once, then in one again: the points/s and the CPU
    time a point that two workers computing side by side get from the
@@ -382,17 +385,26 @@ def main():
             ratios[label, "computing"].append(computing / rk)
             ratios[label, "abs"].append(computing)
             ratios[label, "wall"].append(wall)
+            # the run's start-up and end (its wall time outside the computing),
+            # from its points/s; were it computing at the kernel's speed, its
+            # overall points/s would be at most `ceiling` x the kernel's
+            outside = spec.size / overall - spec.size / computing
+            ceiling = 1.0 / (1.0 + outside * rk / spec.size)
+            ratios[label, "ceiling"].append(ceiling)
             print(f"    coordsweep run {label}: process wall {wall:.1f} s, run wall "
                   f"{run_wall:.1f} s, computing {compute:.1f} s; {overall:,.0f} points/s "
                   f"overall ({overall / rk:.2f}x kernel), {computing:,.0f} while computing "
-                  f"({computing / rk:.2f}x kernel); CPU {cpu:.1f} s, all processes "
-                  f"(kernel CPU / run CPU {kcpu / cpu:.2f})"
+                  f"({computing / rk:.2f}x kernel); start-up and end {outside:.2f} s "
+                  f"(computing at the kernel's speed: at most {ceiling:.2f}x overall); "
+                  f"CPU {cpu:.1f} s, all processes (kernel CPU / run CPU {kcpu / cpu:.2f})"
                   + (f"; run process {split[0]:.1f} s, workers {split[1]:.1f} s"
                      if split and split[1] > 0.05 else ""))
     for label, _ in runs:
         print(f"  median over {args.repeats}: {label}: end to end / kernel "
               f"{statistics.median(ratios[label, 'overall']):.2f} overall, "
-              f"{statistics.median(ratios[label, 'computing']):.2f} while computing; process "
+              f"{statistics.median(ratios[label, 'computing']):.2f} while computing "
+              f"(at most {statistics.median(ratios[label, 'ceiling']):.2f} overall at the "
+              f"kernel's speed); process "
               f"wall {statistics.median(ratios[label, 'wall']):.1f} s; kernel CPU / run CPU "
               f"{statistics.median(ratios[label, 'cpu']):.2f}")
     ws = [label for label, _ in runs if label.startswith("local")]
