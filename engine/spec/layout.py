@@ -15,10 +15,13 @@ import numpy as np
 #: every worker of a small cluster has several to do; grids over 10^9
 #: points get larger chunks so that there are never more than 10^4 tasks.
 #: A task's fixed cost (done check, one chunk file per output,
-#: done-marker) is about 20 ms (benchmarks/e2e_breakdown.py --chunk-points):
-#: 0.4 us a point at 5 x 10^4 points, 0.2 at 10^5, against about 2 us of
-#: kernel a point (kernels.solve on 5 x 10^4-point blocks of
-#: benchmarks/grid_3sectors.toml; about 4 us at five sectors).
+#: done-marker) is small beside its points' at 10^5: on
+#: benchmarks/grid_3sectors_1e7.toml (the kernel about 0.46 us a point)
+#: chunks of 2 x 10^5 and 4 x 10^5 points gave the same points/s as 10^5
+#: within the machine's noise, synchronous and on a local cluster of one
+#: and of two workers (benchmarks/e2e_breakdown.py --chunk-points, two
+#: runs each), while the last chunk's write, after the computing, and a
+#: cluster's idle workers at the end grow with the chunk.
 MIN_CHUNK_POINTS = 10_000
 MAX_CHUNK_POINTS = 100_000
 MAX_CHUNKS = 10_000
