@@ -73,6 +73,40 @@ def _tree_stamp():
 TREE_STAMP = _tree_stamp()
 
 
+def stale_cache_files(directory):
+    """The files of numba's cache in `directory` that no kernel of these
+    sources can load: each index (``*.nbi``) written by another numba
+    version or stamped with another TREE_STAMP (other kernel sources), or
+    that cannot be read, and the data files (``*.nbc``) of its entries.
+    numba never deletes them: every edit of the kernels leaves an index
+    and its machine code behind under the functions' old line numbers.
+    A current index and its data are never listed, so a process that
+    loads or adds an entry meanwhile is not disturbed (and numba compiles
+    again what it finds missing)."""
+    import pickle
+    try:
+        names = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        return []
+    stale = []
+    for name in names:
+        if not name.endswith(".nbi"):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            with open(path, "rb") as f:  # (numba's IndexDataCacheFile layout)
+                current = (pickle.load(f) == numba.__version__
+                           and pickle.loads(f.read())[0] == TREE_STAMP)
+        except Exception:  # noqa: BLE001 - an index nobody can read is stale
+            current = False
+        if not current:
+            stem = name[:-len("nbi")]
+            stale.append(path)
+            stale.extend(os.path.join(directory, n) for n in names
+                         if n.startswith(stem) and n.endswith(".nbc"))
+    return stale
+
+
 def _kernel_cache_class():
     """numba's FunctionCache whose locators stamp entries with TREE_STAMP
     (None where this numba's caching internals are not as expected)."""

@@ -91,6 +91,59 @@ def test_warmup_command_and_api():
         assert where in proc.stdout and os.path.isdir(where)
 
 
+def _cache_index(directory, stem, version, stamp, data_files=(1, 2)):
+    """An index of numba's cache (numba's layout: its version, then the
+    pickled (source stamp, overloads)) and data files beside it."""
+    import pickle
+    with open(directory / f"{stem}.nbi", "wb") as f:
+        pickle.dump(version, f)
+        f.write(pickle.dumps((stamp, {})))
+    for k in data_files:
+        (directory / f"{stem}.{k}.nbc").write_bytes(b"machine code")
+
+
+def test_warmup_prunes_the_cache_entries_no_kernel_can_load(tmp_path):
+    import numba
+
+    from coordsweep.engine.cli.warmup import prune_cache
+    _cache_index(tmp_path, "point.solve_block-470.py311", numba.__version__, kjit.TREE_STAMP)
+    # stale: other kernel sources (a stem that the current one's starts
+    # with, but for the dot), another numba, an index nobody can read
+    _cache_index(tmp_path, "point.solve_block-47.py311", numba.__version__, "0" * 64)
+    _cache_index(tmp_path, "sectors.dip_state-536.py311", "0.1.0", kjit.TREE_STAMP, (1,))
+    (tmp_path / "prepare._stage1-39.py311.nbi").write_bytes(b"not a pickle")
+    (tmp_path / "prepare._stage1-39.py311.1.nbc").write_bytes(b"machine code")
+    (tmp_path / "notes.txt").write_text("not numba's")
+    stale = {"point.solve_block-47.py311.nbi", "point.solve_block-47.py311.1.nbc",
+             "point.solve_block-47.py311.2.nbc", "sectors.dip_state-536.py311.nbi",
+             "sectors.dip_state-536.py311.1.nbc", "prepare._stage1-39.py311.nbi",
+             "prepare._stage1-39.py311.1.nbc"}
+    assert {os.path.basename(p) for p in kjit.stale_cache_files(str(tmp_path))} == stale
+    size = sum((tmp_path / n).stat().st_size for n in stale)
+    assert prune_cache(str(tmp_path)) == (len(stale), size)
+    assert sorted(os.listdir(tmp_path)) == [
+        "notes.txt", "point.solve_block-470.py311.1.nbc", "point.solve_block-470.py311.2.nbc",
+        "point.solve_block-470.py311.nbi"]
+    assert prune_cache(str(tmp_path)) == (0, 0)
+    assert kjit.stale_cache_files(str(tmp_path / "missing")) == []
+
+
+def test_the_kernels_own_cache_entries_are_not_stale():
+    import pytest
+
+    from coordsweep import kernels
+    from coordsweep.kernels import api
+    from coordsweep.kernels.point import solve_block
+    if api.cache_dir() is None:
+        pytest.skip("numba's on-disk cache is off")
+    kernels.warmup()
+    index = solve_block._cache._cache_file._index_path
+    assert os.path.exists(index)
+    stem = index[:-len("nbi")]  # (its data files: stem + "1.nbc", ...)
+    stale = kjit.stale_cache_files(api.cache_dir())
+    assert not any(p.startswith(stem) for p in stale)
+
+
 #: in a fresh interpreter: the warm-up, then blocks of other points (other
 #: seed, other N, eta = 0 and > 0, sub-blocks of a few points, solver
 #: variants, the optional outputs); prints the machine-code specialisations
