@@ -568,8 +568,9 @@ def dip_state(ws, i, x1):
     else s_b moves to where beta reaches B(s_b): DIP_STEPS such steps,
     then DIP_MAYBE. Each step costs a wage root (:func:`pull_at`); B(1)
     is read as the certificate reads it (:func:`pull_bound`, raised by
-    its margin), beta's minimum by golden section. Comparisons carry DIP_RTOL, towards DIP_MAYBE (a rise at
-    s = 1 within it leaves the answer at DIP_MAYBE, not DIP_SURE)."""
+    its margin), beta's minimum by golden section. Comparisons carry
+    DIP_RTOL, towards DIP_MAYBE (a rise at s = 1 within it leaves the
+    answer at DIP_MAYBE, not DIP_SURE)."""
     pt, sec = ws.pt, ws.sec
     if not sec.logm1[i] < 700.0:
         return DIP_NONE
