@@ -372,7 +372,7 @@ def main():
     for rep in range(args.repeats):
         # the baseline over the same points as the run, right before it
         full = Layout.for_grid(spec.shape, args.chunk_points)
-        kwall, kcpu = kernel_seconds(spec, full, args.solver)
+        kwall, kcpu, _ = kernel_seconds(spec, full, args.solver)
         rk = spec.size / kwall
         print(f"  [{rep + 1}/{args.repeats}] kernel only, whole grid ({spec.size:,} points, "
               f"blocks prebuilt chunk by chunk): {rk:,.0f} points/s, {kcpu:.1f} s CPU")
@@ -414,33 +414,18 @@ def main():
 
 
 def kernel_alone(spec, layout, npts, solver, writes):
-    """One process of --pair: the kernel over the chunks of the first npts
-    points, each block built untimed; with `writes`, each chunk through
-    executors.compute_chunk into a fresh store of this process (block,
-    kernel, write, done-marker, summary counts: a worker's task) instead.
+    """One process of --pair: :func:`kernel_seconds` over the chunks of the
+    first npts points; with `writes`, into a fresh store of this process.
     Prints KERNEL points wall CPU."""
-    chunks = Layout(layout.shape, layout.chunks)
-    kernels.solve(**spec.block(0, 1), solver=solver)
-    wall = cpu = 0.0
     with contextlib.ExitStack() as stack:
+        store = None
         if writes:
             d = stack.enter_context(tempfile.TemporaryDirectory())
-            store = os.path.join(d, "pair.zarr")
-            held = stack.enter_context(lease.Lease(store))
-            zstore.create(store, spec, chunks, run_id=held.run_id)
-            token = zstore.run_token(held.run_id)
-        for cid in range(chunks.nchunks):
-            start, stop = chunks.flat_range(cid)
-            if start >= npts:
-                break
-            block = None if writes else spec.block(start, stop)
-            t, c = time.perf_counter(), time.process_time()
-            if writes:
-                executors.compute_chunk(spec, store, chunks, cid, held.run_id, token, solver)
-            else:
-                kernels.solve(**block, solver=solver)
-            wall += time.perf_counter() - t
-            cpu += time.process_time() - c
+            path = os.path.join(d, "pair.zarr")
+            held = stack.enter_context(lease.Lease(path))
+            zstore.create(path, spec, layout, run_id=held.run_id)
+            store = (path, held.run_id, zstore.run_token(held.run_id))
+        wall, cpu, stop = kernel_seconds(spec, layout, solver, npts, store)
     print(f"KERNEL {stop} {wall} {cpu}")
 
 
@@ -464,34 +449,45 @@ def kernel_pair(args):
             rows.append((int(n), float(wall), float(cpu)))
         return rows
 
+    what = "kernel and writes" if args.writes else "kernel"
     alone, both = [], []
     for label, k in (("alone", 1), ("two at once", 2), ("alone", 1)):
         rows = run(k)
         (alone if k == 1 else both).extend(rows)
-        print(f"  {'kernel and writes' if args.writes else 'kernel'}, {label}: " + "; ".join(
+        print(f"  {what}, {label}: " + "; ".join(
             f"{n / wall:,.0f} points/s, {1e6 * cpu / n:.3f} us CPU a point"
             for n, wall, cpu in rows))
     r1 = statistics.mean(n / w for n, w, _ in alone)
     r2 = sum(n / w for n, w, _ in both)
     c1 = statistics.mean(c / n for n, _, c in alone)
     c2 = statistics.mean(c / n for n, _, c in both)
-    what = "kernel and writes" if args.writes else "kernel"
     print(f"  {what}, two at once / alone: {r2 / r1:.2f}x the points/s; CPU a point "
           f"{c2 / c1:.2f}x (a ceiling for local cluster 2 workers / 1 worker)")
 
 
-def kernel_seconds(spec, layout, solver=None):
-    """(wall, CPU) seconds of the kernel alone over every chunk of `layout`
-    (each block built just before, untimed)."""
+def kernel_seconds(spec, layout, solver=None, npts=None, store=None):
+    """(wall, CPU seconds, points) of the kernel alone over the chunks of
+    `layout` covering the first npts points (None: all), each block built
+    just before, untimed; with a store (path, run id, token), each chunk
+    through executors.compute_chunk into it instead (block, kernel, write,
+    done-marker, summary counts: a worker's task)."""
     kernels.solve(**spec.block(0, 1), solver=solver)
     total = cpu = 0.0
+    stop = 0
     for cid in range(layout.nchunks):
-        block = spec.block(*layout.flat_range(cid))
+        start, stop = layout.flat_range(cid)
+        if npts is not None and start >= npts:
+            stop = start
+            break
+        block = None if store else spec.block(start, stop)
         t, c = time.perf_counter(), time.process_time()
-        kernels.solve(**block, solver=solver)
+        if store:
+            executors.compute_chunk(spec, store[0], layout, cid, store[1], store[2], solver)
+        else:
+            kernels.solve(**block, solver=solver)
         total += time.perf_counter() - t
         cpu += time.process_time() - c
-    return total, cpu
+    return total, cpu, stop
 
 
 if __name__ == "__main__":
